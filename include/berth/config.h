@@ -1,0 +1,57 @@
+// berth's configuration (SPEC §3): which providers to ask, with what
+// credentials (by reference only), and how to reach hosts.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/diagnostics.h"
+#include "berth/environment.h"
+#include "berth/expected.h"
+
+namespace berth {
+
+struct SshHostConfig {
+  std::string address;
+  std::string user = "root";
+  int port = 22;
+  std::optional<std::string> gpu_model;  // absent = discover over SSH
+  std::optional<int> gpu_count;
+  double price_per_hour = 0;
+  std::string region = "local";
+};
+
+struct ProviderConfig {
+  std::string name;  // the key under providers:
+  std::string type;
+  std::string api_key;   // expanded; secret
+  std::string base_url;  // empty = the adapter's default
+  std::vector<SshHostConfig> hosts;  // type ssh
+  nlohmann::json settings;  // every other key, for the adapter (already validated)
+};
+
+struct Config {
+  std::vector<ProviderConfig> providers;
+  std::optional<std::filesystem::path> ssh_key;  // absent = berth's own key
+  std::string runtime = "docker";                // docker | podman
+  std::string source;                            // file path, or "(embedded default)"
+  std::vector<std::string> secrets() const;      // every credential value, for redaction
+};
+
+/// --config FILE, else $BERTH_CONFIG, else $XDG_CONFIG_HOME/berth/config.yaml
+/// (~/.config/berth/config.yaml), else the embedded default: `local` plus each
+/// cloud whose API-key variable is set.
+Expected<Config, Diagnostics> load_config(const std::optional<std::filesystem::path>& explicit_path,
+                                          const Environment& env);
+Expected<Config, Diagnostics> parse_config(const std::string& text, const std::string& name,
+                                           const Environment& env);
+
+/// berth's own state directory for caches (generated key, known_hosts):
+/// $XDG_STATE_HOME/berth or ~/.local/state/berth.
+std::filesystem::path state_dir(const Environment& env);
+
+}  // namespace berth

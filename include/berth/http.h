@@ -1,0 +1,78 @@
+// One HTTP client for every provider (SPEC §8): libcurl's multi interface on a
+// single event-loop thread, so requests from all providers run concurrently;
+// connect and total timeouts; TLS verification always on; retries with
+// jittered exponential backoff for transient failures and 429 (honouring
+// Retry-After); a response size cap; `-vv` tracing with credentials redacted.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "berth/expected.h"
+#include "berth/units.h"
+
+namespace berth {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  /// Safe to send again after a failure whose effect is unknown (5xx, timeout
+  /// after sending). Launch calls are not: only connect failures and 429 are
+  /// retried for them.
+  bool idempotent = true;
+  /// Values that must never appear in traces (API keys, tokens).
+  std::vector<std::string> secrets;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  Duration elapsed{0};
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpFailure {
+  enum class Kind { kConnect, kTimeout, kTls, kTooLarge, kCancelled, kOther };
+  Kind kind = Kind::kOther;
+  std::string message;
+};
+
+struct HttpOptions {
+  Duration connect_timeout{10'000};
+  Duration total_timeout{60'000};
+  int max_attempts = 4;           // first try plus retries
+  Duration backoff_base{500};     // doubled per attempt, with full jitter
+  Duration backoff_cap{20'000};
+  std::size_t max_response_bytes = 256u << 20;
+  int trace_level = 0;            // 2 = -vv: method, URL, status, timing
+  std::function<void(const std::string&)> trace_sink;  // default: stderr
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  /// Blocking for the caller, thread-safe: many threads may send at once and
+  /// their transfers run concurrently. Retries happen inside; the response
+  /// returned is the last one received (its status may be any code).
+  virtual Expected<HttpResponse, HttpFailure> send(const HttpRequest& request) = 0;
+};
+
+std::unique_ptr<HttpClient> make_curl_http_client(HttpOptions options);
+
+/// Replaces every occurrence of each secret (and Authorization-like header
+/// values, api_key query parameters) with "[REDACTED]".
+std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace berth

@@ -1,0 +1,40 @@
+// An instance berth launched at a provider, as the provider reports it now.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace berth {
+
+enum class InstanceState {
+  kProvisioning,  // accepted, not yet booting (queued, pending, creating)
+  kBooting,       // starting up: not failed, just slow
+  kRunning,       // provider says it runs and the SSH endpoint is known
+  kStopping,      // terminating / deleting
+  kTerminated,    // gone
+  kPreempted,     // spot interruption reported by the provider
+  kFailed,        // error / unhealthy at the provider
+  kUnknown,
+};
+
+std::string to_string(InstanceState s);
+
+struct Instance {
+  std::string provider;  // config name
+  std::string id;
+  std::string name;      // berth-<deployment>-<replica>-<hash>
+  std::string region;
+  InstanceState state = InstanceState::kUnknown;
+  std::string raw_state;  // the provider's own word, for messages
+  std::string host;       // SSH host (IP or name); empty until known
+  int ssh_port = 22;
+  std::string ssh_user = "root";
+  double price_per_hour = 0;
+  std::string offer_id;
+  std::map<std::string, std::string> labels;  // where the API has labels/tags
+  std::map<int, int> public_ports;            // container port -> public port (container-native)
+  std::string progress;  // anything that moves while booting (status message, percent)
+};
+
+}  // namespace berth

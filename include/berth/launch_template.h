@@ -1,0 +1,133 @@
+// The launch template (SPEC §1): what a workload needs, never where it runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "berth/diagnostics.h"
+#include "berth/environment.h"
+#include "berth/expected.h"
+#include "berth/units.h"
+
+namespace berth {
+
+enum class GpuVendor { kNvidia, kAmd };
+enum class SpotPolicy { kNever, kAllow, kOnly };
+enum class Spread { kNone, kProvider, kRegion };
+enum class FailureClass { kInstanceLost, kPreempted, kContainerExit, kUnhealthy, kUnreachable };
+
+/// A string from the template. Values that came from ${VAR} expansion are
+/// secret: never printed, logged, or put on any command line.
+struct TemplateString {
+  std::string value;
+  bool secret = false;
+};
+
+struct GpuRequirement {
+  Range<int> count;                        // {0,0} = CPU-only
+  Range<std::uint64_t> vram;               // bytes per GPU (nominal)
+  Range<std::uint64_t> total_vram;         // bytes across the instance
+  Range<double> compute_capability;
+  std::vector<std::string> models;         // canonical catalog names
+  std::vector<std::string> exclude_models; // canonical catalog names
+  GpuVendor vendor = GpuVendor::kNvidia;
+};
+
+struct Resources {
+  GpuRequirement gpu;
+  Range<double> cuda;  // host CUDA driver version
+  Range<int> cpus;
+  Range<std::uint64_t> memory;  // bytes
+  Range<std::uint64_t> disk;    // bytes
+};
+
+struct PortMapping {
+  int container = 0;
+  std::optional<int> host;  // defaults to the container port
+  std::string protocol = "tcp";
+};
+
+struct Volume {
+  enum class Kind { kNamed, kBind };
+  Kind kind = Kind::kNamed;
+  std::string name;    // kNamed: persistent volume on the host
+  std::string source;  // kBind: local path, resolved against the template's directory
+  std::string path;    // absolute path in the container
+  bool readonly = false;
+};
+
+struct HealthCheck {
+  enum class Kind { kNone, kHttp, kTcp, kExec };
+  Kind kind = Kind::kNone;
+  int port = 0;
+  std::string path = "/";
+  std::vector<std::string> exec;
+  Duration interval{10'000};
+  Duration timeout{5'000};
+  int failures = 3;
+  Duration grace{0};
+};
+
+struct PlacementPolicy {
+  std::vector<std::string> providers;          // globs; empty = all
+  std::vector<std::string> exclude_providers;  // globs
+  std::vector<std::string> regions;            // globs; empty = all
+  std::optional<double> max_price;             // USD per hour per replica
+  SpotPolicy spot = SpotPolicy::kNever;
+};
+
+struct RestartPolicy {
+  int max_restarts = 10;
+  Duration window{3'600'000};
+  Range<Duration> backoff{Duration{10'000}, Duration{600'000}};
+  std::set<FailureClass> on{FailureClass::kInstanceLost, FailureClass::kPreempted,
+                            FailureClass::kContainerExit, FailureClass::kUnhealthy};
+};
+
+struct ContainerCommand {
+  bool shell = false;                  // string form: run with sh -c
+  std::vector<TemplateString> argv;    // list form (or the single sh -c string)
+};
+
+struct RegistryAuth {
+  TemplateString username;
+  TemplateString password;
+};
+
+struct LaunchTemplate {
+  std::string name;
+  TemplateString image;
+  std::optional<ContainerCommand> command;
+  std::optional<std::vector<TemplateString>> entrypoint;
+  std::vector<std::pair<std::string, TemplateString>> env;  // in file order
+  std::optional<RegistryAuth> registry_auth;
+  Resources resources;
+  std::vector<PortMapping> ports;
+  std::vector<Volume> volumes;
+  HealthCheck health;
+  PlacementPolicy placement;
+  int replicas = 1;
+  Spread spread = Spread::kNone;
+  RestartPolicy restart;
+
+  std::filesystem::path source;  // the file it was read from
+  std::string hash;              // 12 hex digits over the expanded content; stable
+};
+
+/// Parses and validates a template file, reporting every error in it.
+Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path& file,
+                                                     const Environment& env);
+/// Same, from text already in memory (`name` is used in diagnostics).
+Expected<LaunchTemplate, Diagnostics> parse_template(const std::string& text,
+                                                      const std::string& name,
+                                                      const Environment& env);
+
+std::string to_string(FailureClass c);        // "instance-lost", ...
+std::optional<FailureClass> failure_class_from_string(std::string_view s);
+
+}  // namespace berth

@@ -1,0 +1,45 @@
+// A live offer from a provider (SPEC §5): what an instance would have and cost.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/expected.h"
+#include "berth/launch_template.h"
+
+namespace berth {
+
+struct OfferGpu {
+  std::string model;  // canonical catalog name, or "unknown:<raw name>"
+  GpuVendor vendor = GpuVendor::kNvidia;
+  int count = 0;      // 0 = CPU-only offer
+  std::optional<double> vram_gb;             // nominal per GPU (catalog), else reported
+  std::optional<double> compute_capability;  // from the catalog or the provider
+};
+
+struct Offer {
+  std::string provider;  // the provider's name in berth's config
+  std::string id;        // stable within one listing; what launch needs to find it again
+  std::string region;
+  OfferGpu gpu;
+  std::optional<int> vcpus;
+  std::optional<double> memory_gb;
+  std::optional<double> disk_gb;
+  double price_per_hour = 0;  // USD per instance-hour
+  bool spot = false;
+  std::optional<int> available;     // instances available; nullopt = unknown
+  std::optional<double> cuda;       // host CUDA driver version, where reported
+  nlohmann::json launch_data;       // opaque to the core: what the adapter needs to launch it
+};
+
+/// The documented `-o json` shape (SPEC §9). `launch_data` is included under
+/// "launch_data" so `plan --offers FILE` can launch from a saved listing.
+nlohmann::json to_json(const Offer& offer);
+Expected<Offer, std::string> offer_from_json(const nlohmann::json& j);
+
+std::string to_string(GpuVendor v);  // "nvidia" | "amd"
+
+}  // namespace berth

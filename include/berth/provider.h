@@ -1,0 +1,126 @@
+// The adapter boundary (SPEC §8). An adapter translates between berth's Offer
+// and Instance and one provider's API dialect; nothing else. Retries, failover,
+// polling, SSH and rollback live in the core.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/expected.h"
+#include "berth/instance.h"
+#include "berth/launch_template.h"
+#include "berth/offer.h"
+
+namespace berth {
+
+class HttpClient;
+struct ProviderConfig;
+class ProcessRunner;
+
+struct ProviderError {
+  enum class Kind {
+    kAuth,            // credentials rejected: exit 4
+    kNoCapacity,      // this offer cannot be had now: try the next one
+    kQuota,           // account limit or balance: stop trying this provider
+    kRateLimited,     // back off (retry_after when the API said)
+    kTransient,       // 5xx, timeouts, connection failures
+    kInvalidRequest,  // our request was wrong: a bug or bad template value
+    kBadResponse,     // the API answered in a shape we do not understand
+    kNotFound,        // the instance (or offer) does not exist
+  };
+  Kind kind = Kind::kTransient;
+  std::string message;
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
+std::string to_string(ProviderError::Kind k);  // "auth", "no-capacity", ...
+
+struct Capabilities {
+  bool container_native = false;  // image/env/ports go in the create call
+  bool spot = false;
+  bool labels = false;             // instances carry labels/tags besides the name
+  bool volumes = false;
+};
+
+/// What the template asks for, so adapters whose APIs filter server-side
+/// (Vast.ai) can narrow the query. Adapters may ignore any of it: the core
+/// filters every offer again.
+struct OfferQuery {
+  Range<int> gpu_count;
+  std::optional<double> min_vram_gb;
+  std::vector<std::string> raw_models;  // provider spellings, when the template names models
+  std::vector<std::string> models;      // canonical names from the template
+  std::optional<double> max_price;
+  SpotPolicy spot = SpotPolicy::kNever;
+  GpuVendor vendor = GpuVendor::kNvidia;
+  std::optional<double> min_cuda;
+};
+
+/// Everything a launch needs. For container-native providers the container
+/// spec travels here; for VM providers the core starts it over SSH later.
+struct LaunchRequest {
+  std::string name;                           // berth-<deployment>-<replica>-<hash>
+  std::map<std::string, std::string> labels;  // berth-deployment, berth-replica, berth-hash
+  Offer offer;
+  std::string ssh_public_key;                 // OpenSSH one-line format
+  const LaunchTemplate* workload = nullptr;   // image, env (secrets!), ports, command
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  virtual const std::string& name() const = 0;  // the config name
+  virtual std::string type() const = 0;         // "lambda", "runpod", ...
+  virtual Capabilities capabilities() const = 0;
+
+  virtual Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) = 0;
+  /// Returns quickly with the new instance (usually still provisioning).
+  virtual Expected<Instance, ProviderError> launch(const LaunchRequest& request) = 0;
+  virtual Expected<Instance, ProviderError> get(const std::string& instance_id) = 0;
+  /// berth's instances only (names starting "berth-"), including stopping ones.
+  virtual Expected<std::vector<Instance>, ProviderError> list() = 0;
+  /// Idempotent: an instance that is already gone is success.
+  virtual Expected<void, ProviderError> terminate(const std::string& instance_id) = 0;
+  /// One cheap authenticated call.
+  virtual Expected<void, ProviderError> check_credentials() = 0;
+};
+
+/// What the core hands each adapter: shared services, never provider state.
+struct ProviderContext {
+  HttpClient* http = nullptr;
+  ProcessRunner* processes = nullptr;
+  std::string runtime = "docker";  // container runtime on hosts berth manages
+};
+
+using ProviderFactory = std::function<Expected<std::unique_ptr<Provider>, std::string>(
+    const ProviderConfig& config, ProviderContext& context)>;
+
+struct ProviderType {
+  std::string type;                  // "lambda"
+  std::vector<std::string> keys;     // config keys it accepts besides "type"
+  std::string api_key_env;           // "LAMBDA_API_KEY" for the embedded default; "" if none
+  ProviderFactory create;
+};
+
+/// The registry, keyed by type; filled from providers/registry.cpp.
+const std::vector<ProviderType>& provider_types();
+const ProviderType* find_provider_type(const std::string& type);
+
+/// berth-<deployment>-<replica>-<hash>, and the reverse.
+std::string instance_name(const std::string& deployment, int replica, const std::string& hash);
+struct InstanceNameParts {
+  std::string deployment;
+  int replica = 0;
+  std::string hash;
+};
+std::optional<InstanceNameParts> parse_instance_name(const std::string& name);
+
+}  // namespace berth

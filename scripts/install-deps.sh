@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what berth needs to build (and, with --test, to run its whole test
+# suite: sshd, podman, a registry, busybox for the demo image) from Debian's
+# packages. Idempotent; quiet when everything is present.
+set -euo pipefail
+build_pkgs=(cmake make g++ pkg-config libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev
+  nlohmann-json3-dev libfmt-dev catch2 ca-certificates openssh-client)
+# The demo runs the real deploy path on this machine: podman and a local image.
+run_pkgs=(podman runc busybox-static uidmap)
+test_pkgs=(openssh-server docker-registry apache2-utils python3 curl procps iproute2)
+
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  echo "berth: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

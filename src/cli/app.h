@@ -1,0 +1,53 @@
+// The command tree. src/cli/ is the only user of CLI11: each command lives in
+// its own cmd_<name>.cpp with a setup function that binds an options struct
+// and a run function that calls into the core and returns the exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "berth/config.h"
+#include "berth/environment.h"
+#include "berth/failure.h"
+#include "berth/output.h"
+
+namespace berth::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> config;
+  std::string output = "table";  // table | json | csv (offers only)
+  bool quiet = false;
+  int verbose = 0;
+  bool no_color = false;
+  bool yes = false;
+  std::optional<std::string> timeout;
+
+  Terminal terminal() const { return Terminal::detect(no_color, quiet ? -1 : verbose); }
+};
+
+/// The exit code the chosen command's callback sets.
+struct RunState {
+  int exit_code = 0;
+};
+
+/// Prints a Failure the way every command does and returns its exit code.
+int report(const Failure& failure);
+/// Prints every diagnostic of a file (templates, config) and returns 3.
+int report(const Diagnostics& diagnostics);
+/// Loads the config for commands that talk to providers (exit 3 on errors).
+Expected<Config, int> load_config_or_report(const GlobalOptions& g);
+
+void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_gpus(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_schema(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_init(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_offers(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_providers(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_plan(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s);  // up status logs exec ssh down
+void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_completion(CLI::App& app, GlobalOptions& g, RunState& s);
+
+}  // namespace berth::cli

@@ -1,0 +1,89 @@
+// berth: deploy GPU workloads from hardware-agnostic launch templates.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/app.h"
+
+namespace berth::cli {
+
+int report(const Failure& failure) {
+  print_error(failure.message, failure.hint);
+  return static_cast<int>(failure.code);
+}
+
+int report(const Diagnostics& diagnostics) {
+  std::string all;
+  for (const auto& d : diagnostics) all += format_diagnostic(d);
+  std::fputs(all.c_str(), stderr);
+  std::fprintf(stderr, "berth: %zu error%s\n", diagnostics.size(),
+               diagnostics.size() == 1 ? "" : "s");
+  return static_cast<int>(ExitCode::kInvalidInput);
+}
+
+Expected<Config, int> load_config_or_report(const GlobalOptions& g) {
+  std::optional<std::filesystem::path> path;
+  if (g.config) path = *g.config;
+  auto config = load_config(path, Environment::process());
+  if (!config) return unexpected(report(config.error()));
+  return std::move(*config);
+}
+
+}  // namespace berth::cli
+
+int main(int argc, char** argv) {
+  using namespace berth::cli;
+  CLI::App app{"berth deploys GPU workloads from hardware-agnostic launch templates.", "berth"};
+  app.fallthrough();  // global flags may follow the command
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("berth ") + BERTH_VERSION);
+  app.get_formatter()->column_width(28);
+  app.footer(
+      "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid template or config,\n"
+      "4 credentials rejected, 5 no placement, 6 providers failed, 7 workload failed,\n"
+      "130 interrupted.\nSee berth(1) for details.");
+
+  GlobalOptions g;
+  RunState state;
+  app.add_option("--config", g.config, "Config file (default: $BERTH_CONFIG, "
+                                       "then ~/.config/berth/config.yaml)")
+      ->option_text("FILE");
+  app.add_option("-o,--output", g.output, "Output format: table or json (offers: also csv)")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->option_text("FORMAT");
+  app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
+  app.add_flag("-v,--verbose", g.verbose, "More detail on stderr; -vv traces HTTP (redacted)");
+  app.add_flag("--no-color", g.no_color, "No colors (NO_COLOR is honoured too)");
+  app.add_flag("-y,--yes", g.yes, "Never prompt; assume yes");
+  app.add_option("--timeout", g.timeout, "Overall time limit, e.g. 30s, 10m")
+      ->option_text("DURATION");
+
+  setup_validate(app, g, state);
+  setup_offers(app, g, state);
+  setup_plan(app, g, state);
+  setup_deploy_commands(app, g, state);
+  setup_watch(app, g, state);
+  setup_providers(app, g, state);
+  setup_gpus(app, g, state);
+  setup_init(app, g, state);
+  setup_schema(app, g, state);
+  setup_completion(app, g, state);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    berth::print_error(what, "run 'berth --help' or 'berth COMMAND --help'");
+    return static_cast<int>(berth::ExitCode::kUsage);
+  } catch (const std::exception& e) {
+    berth::print_error(std::string("internal error: ") + e.what(),
+                       "this is a bug in berth; please report it with the command you ran");
+    return static_cast<int>(berth::ExitCode::kInternal);
+  }
+  return state.exit_code;
+}

@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+
+#include "berth/process.h"
+
+using namespace berth;
+
+TEST_CASE("process runner captures output and exit code", "[process]") {
+  auto r = system_process_runner().run({.argv = {"sh", "-c", "echo out; echo err >&2; exit 3"}});
+  REQUIRE(r);
+  CHECK(r->exit_code == 3);
+  CHECK(r->out == "out\n");
+  CHECK(r->err == "err\n");
+}
+
+TEST_CASE("process runner feeds stdin and never interprets arguments", "[process]") {
+  auto r = system_process_runner().run({.argv = {"cat"}, .stdin_data = std::string("$(reboot)\n")});
+  REQUIRE(r);
+  CHECK(r->out == "$(reboot)\n");
+  auto e = system_process_runner().run({.argv = {"echo", "$(touch /tmp/berth-never)", "`id`"}});
+  REQUIRE(e);
+  CHECK(e->out == "$(touch /tmp/berth-never) `id`\n");
+}
+
+TEST_CASE("process runner kills on timeout", "[process]") {
+  auto r = system_process_runner().run({.argv = {"sleep", "10"}, .timeout = Duration{200}});
+  REQUIRE(r);
+  CHECK(r->timed_out);
+  CHECK_FALSE(r->ok());
+}
+
+TEST_CASE("process runner reports a missing program", "[process]") {
+  auto r = system_process_runner().run({.argv = {"/nonexistent/berth-program"}});
+  CHECK_FALSE(r);
+}
