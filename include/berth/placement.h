@@ -1,0 +1,65 @@
+// Placement (SPEC §5): which offer each replica runs on. Hard constraints
+// filter; the objective is the lowest total price per hour; ties break by more
+// headroom, then provider name, then offer id, so the same input always gives
+// the same plan.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/launch_template.h"
+#include "berth/offer.h"
+
+namespace berth {
+
+/// The one filter behind both `offers TEMPLATE` and `plan`: the name of the
+/// first constraint `offer` fails ("gpu.count", "gpu.vram", "max_price",
+/// ...), or nullopt when it satisfies the template. Unknown data for a
+/// constrained field fails that constraint.
+std::optional<std::string> unmet_constraint(const LaunchTemplate& workload, const Offer& offer);
+
+struct Rejection {
+  std::string constraint;       // "gpu.vram", "placement.max_price", ...
+  int count = 0;                // offers this constraint rejected (first failing constraint)
+  std::optional<Offer> nearest; // the cheapest offer that failed only this constraint, if any
+  std::string detail;           // "cheapest offer with ≥80 GB VRAM: 4.10/h on runpod, above max_price 3.50"
+};
+
+struct ReplicaPlacement {
+  int replica = 0;               // 0-based
+  Offer offer;
+  std::vector<Offer> fallbacks;  // ranked, best first; what deploy walks on capacity errors
+};
+
+struct Plan {
+  std::string deployment;
+  std::vector<ReplicaPlacement> placement;  // empty when nothing fits
+  double total_price_per_hour = 0;
+  std::vector<Rejection> rejections;
+  std::size_t offers_considered = 0;
+  std::size_t offers_matching = 0;
+};
+
+struct PlacementOptions {
+  /// Replicas to place (0-based). Empty = all of 0..replicas-1.
+  std::vector<int> replicas;
+  /// Offers already used by the other replicas: they count against
+  /// `available` and against `spread`.
+  std::vector<Offer> occupied;
+  /// "provider/offer-id" or "provider/region/host" keys excluded (watch's cooldown).
+  std::set<std::string> excluded;
+  std::size_t max_fallbacks = 10;
+};
+
+/// Solves the assignment exactly. A plan with an empty `placement` means no
+/// placement (exit 5); its rejections say which constraint to relax.
+Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+                     const PlacementOptions& options = {});
+
+nlohmann::json to_json(const Plan& plan);
+
+}  // namespace berth

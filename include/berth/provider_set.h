@@ -1,0 +1,56 @@
+// The configured providers, built from the config through the registry, and
+// the core's concurrent fan-out over them: every provider is asked at once,
+// one failing never fails the others.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/config.h"
+#include "berth/expected.h"
+#include "berth/http.h"
+#include "berth/provider.h"
+
+namespace berth {
+
+struct ProviderReport {
+  std::string provider;
+  std::size_t count = 0;  // offers or instances returned
+  Duration latency{0};
+  std::optional<ProviderError> error;
+};
+
+struct OfferListing {
+  std::vector<Offer> offers;
+  std::vector<ProviderReport> reports;  // one per provider asked, in config order
+};
+
+struct InstanceListing {
+  std::vector<Instance> instances;
+  std::vector<ProviderReport> reports;
+};
+
+class ProviderSet {
+ public:
+  /// Builds every provider of `config`. Fails with a message naming the
+  /// provider when one cannot be created (unknown type, bad settings).
+  static Expected<ProviderSet, std::string> create(const Config& config, HttpOptions http_options);
+
+  std::vector<Provider*> all() const;
+  Provider* find(const std::string& name) const;
+  HttpClient& http() const { return *http_; }
+
+  /// Concurrently, from every provider (or only those named).
+  OfferListing list_offers(const OfferQuery& query,
+                           const std::vector<std::string>& only = {}) const;
+  InstanceListing list_instances(const std::vector<std::string>& only = {}) const;
+
+ private:
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<ProviderContext> context_;
+  std::vector<std::unique_ptr<Provider>> providers_;
+};
+
+}  // namespace berth
