@@ -1,0 +1,73 @@
+#include "berth/offer.h"
+
+namespace berth {
+
+std::string to_string(GpuVendor v) { return v == GpuVendor::kAmd ? "amd" : "nvidia"; }
+
+namespace {
+template <class T>
+nlohmann::json opt(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+template <class T>
+std::optional<T> get_opt(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return it->get<T>();
+}
+}  // namespace
+
+nlohmann::json to_json(const Offer& o) {
+  nlohmann::json j = {
+      {"provider", o.provider},
+      {"id", o.id},
+      {"region", o.region},
+      {"gpu",
+       {{"model", o.gpu.model},
+        {"vendor", to_string(o.gpu.vendor)},
+        {"count", o.gpu.count},
+        {"vram_gb", opt(o.gpu.vram_gb)},
+        {"compute_capability", opt(o.gpu.compute_capability)}}},
+      {"vcpus", opt(o.vcpus)},
+      {"memory_gb", opt(o.memory_gb)},
+      {"disk_gb", opt(o.disk_gb)},
+      {"price_per_hour", o.price_per_hour},
+      {"spot", o.spot},
+      {"available", opt(o.available)},
+      {"cuda", opt(o.cuda)},
+  };
+  if (!o.launch_data.is_null()) j["launch_data"] = o.launch_data;
+  return j;
+}
+
+Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
+  try {
+    if (!j.is_object()) return unexpected(std::string("an offer must be a JSON object"));
+    Offer o;
+    o.provider = j.at("provider").get<std::string>();
+    o.id = j.at("id").get<std::string>();
+    o.region = j.value("region", "");
+    const auto& g = j.at("gpu");
+    o.gpu.model = g.value("model", "");
+    std::string vendor = g.value("vendor", "nvidia");
+    if (vendor != "nvidia" && vendor != "amd")
+      return unexpected("unknown GPU vendor '" + vendor + "'");
+    o.gpu.vendor = vendor == "amd" ? GpuVendor::kAmd : GpuVendor::kNvidia;
+    o.gpu.count = g.value("count", 0);
+    o.gpu.vram_gb = get_opt<double>(g, "vram_gb");
+    o.gpu.compute_capability = get_opt<double>(g, "compute_capability");
+    o.vcpus = get_opt<int>(j, "vcpus");
+    o.memory_gb = get_opt<double>(j, "memory_gb");
+    o.disk_gb = get_opt<double>(j, "disk_gb");
+    o.price_per_hour = j.at("price_per_hour").get<double>();
+    o.spot = j.value("spot", false);
+    o.available = get_opt<int>(j, "available");
+    o.cuda = get_opt<double>(j, "cuda");
+    if (auto it = j.find("launch_data"); it != j.end()) o.launch_data = *it;
+    return o;
+  } catch (const nlohmann::json::exception& e) {
+    return unexpected(std::string("malformed offer: ") + e.what());
+  }
+}
+
+}  // namespace berth
