@@ -57,7 +57,7 @@ class [[nodiscard]] Expected<void, E> {
  public:
   Expected() = default;
   template <class G>
-  Expected(Unexpected<G> u) : error_(std::in_place, E(std::move(u.error))), failed_(true) {}
+  Expected(Unexpected<G> u) : error_(std::in_place_index<1>, E(std::move(u.error))), failed_(true) {}
 
   bool has_value() const { return !failed_; }
   explicit operator bool() const { return has_value(); }
