@@ -12,7 +12,7 @@ std::string shell_quote(std::string_view text) {
   for (char c : text) {
     if (c == '\'')
       out += "'\\''";
-    else
+    else if (c != '\0')
       out += c;
   }
   out += '\'';
@@ -26,6 +26,15 @@ std::string shell_join(const std::vector<std::string>& argv) {
     out += shell_quote(arg);
   }
   return out;
+}
+
+Expected<std::string, std::string> shell_command(const std::vector<std::string>& argv) {
+  if (argv.empty()) return unexpected(std::string("empty remote command"));
+  for (std::size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      return unexpected("argument " + std::to_string(i + 1) +
+                        " contains a NUL byte, which no command line can carry");
+  return shell_join(argv);
 }
 
 }  // namespace berth
