@@ -1,0 +1,174 @@
+// The container runtime on a host (docker or podman), as pure functions from
+// what berth wants to argv vectors, and from the runtime's JSON to values.
+// Nothing here runs anything: the deploy engine sends these argv vectors over
+// SSH (which quotes them, once, with shell_quote) or runs them locally.
+//
+// Secrets never appear in any argv built here. Environment values travel in
+// private files (written by the caller through SSH stdin with write_file_argv)
+// that the start command reads and removes as soon as the runtime has read
+// them; registry credentials travel the same way, in an auth file.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "berth/expected.h"
+#include "berth/launch_template.h"
+
+namespace berth {
+
+struct ContainerRuntime {
+  enum class Kind { kDocker, kPodman };
+  Kind kind = Kind::kDocker;
+  std::string program = "docker";  // the command on the host
+};
+
+/// "docker" or "podman" (the config's `runtime:`).
+Expected<ContainerRuntime, std::string> container_runtime(std::string_view name);
+
+// Labels on every container berth starts; `ps` finds deployments by them.
+inline constexpr const char* kLabelDeployment = "berth.deployment";
+inline constexpr const char* kLabelReplica = "berth.replica";
+inline constexpr const char* kLabelHash = "berth.hash";
+inline constexpr const char* kLabelInstance = "berth.instance";
+
+struct ContainerIdentity {
+  std::string deployment;
+  int replica = 0;
+  std::string hash;      // the template hash
+  std::string instance;  // berth-<deployment>-<replica>-<hash>; also the container name
+  std::map<std::string, std::string> labels() const;
+};
+
+/// Named volumes are per deployment: berth-<deployment>-<name>.
+std::string volume_name(const std::string& deployment, const std::string& name);
+
+enum class GpuAccess { kNone, kNvidia, kAmd };
+
+struct ContainerMount {
+  std::string source;  // a volume name, or an absolute host path (bind mount)
+  std::string target;  // absolute path in the container
+  bool readonly = false;
+};
+
+/// How the environment reaches the container without touching any argv.
+/// Values without a newline go into a docker-format env file (--env-file);
+/// a value with a newline cannot be written there, so it travels in a shell
+/// file of `export NAME='value'` lines that the start command sources, and
+/// the runtime picks it up from its own environment (`-e NAME`).
+struct EnvFiles {
+  std::string env_file;       // NAME=value lines, for --env-file
+  std::string shell_exports;  // export NAME='value' lines; empty when unneeded
+  std::vector<std::string> env_file_names;
+  std::vector<std::string> passthrough_names;  // the names in shell_exports
+  bool empty() const { return env_file_names.empty() && passthrough_names.empty(); }
+};
+
+/// Fails on names the runtimes cannot take (empty, '=', whitespace, NUL) and
+/// on multi-line values for names that steer the runtime client itself
+/// (PATH, HOME, LD_*, DOCKER_*, ...), which must not leak into its process.
+Expected<EnvFiles, std::string> env_files(
+    const std::vector<std::pair<std::string, std::string>>& env);
+
+struct ContainerSpec {
+  std::string name;
+  std::string image;
+  std::map<std::string, std::string> labels;
+  std::vector<PortMapping> ports;
+  std::vector<ContainerMount> mounts;
+  GpuAccess gpus = GpuAccess::kNone;
+  std::string restart = "unless-stopped";
+  std::optional<std::vector<std::string>> entrypoint;  // nullopt = the image's; {} = none
+  std::vector<std::string> args;                       // empty = the image's CMD
+  // Where the caller wrote EnvFiles on the host (empty = not written). The
+  // start command removes both files as soon as the runtime returns.
+  std::string env_file_path;
+  std::string shell_exports_path;
+  std::vector<std::string> passthrough_names;
+};
+
+/// Points the spec at the env files the caller wrote on the host (a path is
+/// ignored when its file is not needed).
+void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& env_file_path,
+                const std::string& shell_exports_path);
+
+/// Builds the spec for one replica of a template. `bind_sources[i]` is the
+/// host path where the i-th `source:` volume (in template order) was copied.
+/// GPU access only when the placement has GPUs (`gpus` != kNone).
+Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& workload,
+                                                    const ContainerIdentity& identity,
+                                                    GpuAccess gpus,
+                                                    const std::vector<std::string>& bind_sources);
+
+/// Writes stdin into `path` with mode 0600 (its directory 0700, created when
+/// missing). How secrets reach a host: the content goes through SSH stdin.
+std::vector<std::string> write_file_argv(const std::string& path);
+/// rm -f of files, for cleanup paths.
+std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths);
+
+/// `run -d ...` for the spec. When the spec carries env files, the argv is a
+/// small sh -c wrapper that sources the exports, runs the runtime, and
+/// removes the files whatever happens.
+Expected<std::vector<std::string>, std::string> run_argv(const ContainerRuntime& rt,
+                                                         const ContainerSpec& spec);
+
+/// The registry part of an image reference, as the auth file keys it
+/// ("docker.io" for Docker Hub names, "127.0.0.1:5000", "ghcr.io").
+std::string image_registry(std::string_view image);
+/// A docker/podman auth file ({"auths": {...}}) holding the credentials.
+std::string registry_auth_file(const std::string& registry, const std::string& username,
+                               const std::string& password);
+/// `pull IMAGE`; with `auth_file` (written by the caller with write_file_argv)
+/// the runtime reads the credentials from it and the file is removed after.
+/// No `login`: that would store the credentials on the host for good and put
+/// the username on a command line.
+std::vector<std::string> pull_argv(const ContainerRuntime& rt, const std::string& image,
+                                   const std::optional<std::string>& auth_file);
+
+/// Every container (running or not) carrying all of these labels; a label
+/// with an empty value matches any value.
+std::vector<std::string> ps_argv(const ContainerRuntime& rt,
+                                 const std::map<std::string, std::string>& labels);
+std::vector<std::string> logs_argv(const ContainerRuntime& rt, const std::string& container,
+                                   bool follow, std::optional<int> tail);
+std::vector<std::string> exec_argv(const ContainerRuntime& rt, const std::string& container,
+                                   const std::vector<std::string>& command, bool interactive,
+                                   bool tty);
+std::vector<std::string> remove_argv(const ContainerRuntime& rt,
+                                     const std::vector<std::string>& containers);
+std::vector<std::string> inspect_argv(const ContainerRuntime& rt, const std::string& container);
+
+struct ContainerSummary {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::string state;   // running, exited, created, ...
+  std::string status;  // "Up 3 minutes", "Exited (1) 2 seconds ago"
+  std::map<std::string, std::string> labels;
+};
+
+/// `ps` output of either runtime: a JSON array (podman) or one object per
+/// line (docker), with either runtime's field names.
+Expected<std::vector<ContainerSummary>, std::string> parse_ps(std::string_view output);
+
+struct ContainerState {
+  std::string id;
+  std::string name;
+  std::string status;  // running, exited, restarting, ...
+  bool running = false;
+  int exit_code = 0;
+  std::optional<std::string> health;  // healthy, unhealthy, starting; nullopt without a check
+  std::string started_at;             // RFC 3339 as the runtime reports it
+  int restart_count = 0;
+  std::map<std::string, std::string> labels;
+};
+
+/// `inspect` output of either runtime.
+Expected<ContainerState, std::string> parse_inspect(std::string_view output);
+
+}  // namespace berth

@@ -1,0 +1,491 @@
+#include "berth/container_runtime.h"
+
+#include <array>
+#include <cctype>
+#include <sstream>
+
+#include "berth/shell_quote.h"
+
+namespace berth {
+namespace {
+
+using Argv = std::vector<std::string>;
+
+bool is_docker(const ContainerRuntime& rt) { return rt.kind == ContainerRuntime::Kind::kDocker; }
+
+// The runtimes read --env-file line by line with Go's bufio.Scanner, which
+// splits on \n, drops a trailing \r and gives up past 64 KiB: such values
+// take the shell route instead.
+bool fits_env_file(const std::string& value) {
+  return value.find('\n') == std::string::npos && value.find('\r') == std::string::npos &&
+         value.size() < 60'000;
+}
+
+bool is_shell_name(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+// Variables that change how the shell or the runtime client itself behaves.
+// A value for them exported into the client's environment would steer the
+// client, not the container.
+bool steers_client(const std::string& name) {
+  static const std::array<std::string_view, 9> exact = {
+      "PATH", "HOME", "IFS", "ENV", "BASH_ENV", "SHELL", "TMPDIR", "PS4", "REGISTRY_AUTH_FILE"};
+  static const std::array<std::string_view, 5> prefixes = {"LD_", "DOCKER_", "CONTAINERS_", "XDG_",
+                                                           "BUILDAH_"};
+  for (auto e : exact)
+    if (name == e) return true;
+  for (auto p : prefixes)
+    if (name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+Expected<void, std::string> check_env_name(const std::string& name) {
+  if (name.empty()) return unexpected(std::string("an environment variable has an empty name"));
+  if (name[0] == '#') return unexpected("environment variable name '" + name + "' starts with '#'");
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '=' || c == '*' || u <= ' ' || u == 0x7f)
+      return unexpected("environment variable name '" + name +
+                        "' contains '=', '*', whitespace or a control character");
+  }
+  return {};
+}
+
+// Sources the exports (if any), runs the runtime, and removes both secret
+// files whatever happens, including when the run fails or is interrupted.
+constexpr const char* kEnvWrapper =
+    "e=$1; x=$2; shift 2\n"
+    "cleanup() { if [ -n \"$e\" ]; then rm -f -- \"$e\"; fi; "
+    "if [ -n \"$x\" ]; then rm -f -- \"$x\"; fi; }\n"
+    "trap cleanup EXIT\n"
+    "trap 'exit 130' INT TERM HUP\n"
+    "if [ -n \"$x\" ]; then\n"
+    "  case $x in */*) . \"$x\" ;; *) . \"./$x\" ;; esac\n"
+    "fi\n"
+    "\"$@\"\n";
+
+// Runs the command and then removes the auth file.
+constexpr const char* kAuthWrapper =
+    "f=$1; shift\n"
+    "trap 'rm -f -- \"$f\"' EXIT\n"
+    "trap 'exit 130' INT TERM HUP\n"
+    "\"$@\"\n";
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base64(std::string_view in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::map<std::string, std::string> labels_from_json(const nlohmann::json& j) {
+  std::map<std::string, std::string> labels;
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items())
+      if (v.is_string()) labels[k] = v.get<std::string>();
+  } else if (j.is_string()) {
+    // docker ps: "k=v,k2=v2"
+    std::stringstream ss(j.get<std::string>());
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      auto eq = item.find('=');
+      if (eq != std::string::npos) labels[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+  }
+  return labels;
+}
+
+std::string string_field(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    auto it = j.find(k);
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
+}  // namespace
+
+Expected<ContainerRuntime, std::string> container_runtime(std::string_view name) {
+  if (name == "docker") return ContainerRuntime{ContainerRuntime::Kind::kDocker, "docker"};
+  if (name == "podman") return ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"};
+  return unexpected("unknown container runtime '" + std::string(name) +
+                    "' (expected docker or podman)");
+}
+
+std::map<std::string, std::string> ContainerIdentity::labels() const {
+  return {{kLabelDeployment, deployment},
+          {kLabelReplica, std::to_string(replica)},
+          {kLabelHash, hash},
+          {kLabelInstance, instance}};
+}
+
+std::string volume_name(const std::string& deployment, const std::string& name) {
+  return "berth-" + deployment + "-" + name;
+}
+
+Expected<EnvFiles, std::string> env_files(
+    const std::vector<std::pair<std::string, std::string>>& env) {
+  EnvFiles files;
+  for (const auto& [name, value] : env) {
+    if (auto ok = check_env_name(name); !ok) return unexpected(ok.error());
+    if (value.find('\0') != std::string::npos)
+      return unexpected("the value of " + name +
+                        " contains a NUL byte, which no environment can carry");
+    if (fits_env_file(value)) {
+      files.env_file += name + "=" + value + "\n";
+      files.env_file_names.push_back(name);
+      continue;
+    }
+    if (!is_shell_name(name))
+      return unexpected("the value of " + name +
+                        " spans several lines, which needs a name of letters, digits and '_'");
+    if (steers_client(name))
+      return unexpected("the value of " + name +
+                        " spans several lines, which berth cannot pass for this variable");
+    files.shell_exports += "export " + name + "=" + shell_quote(value) + "\n";
+    files.passthrough_names.push_back(name);
+  }
+  return files;
+}
+
+void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& env_file_path,
+                const std::string& shell_exports_path) {
+  spec.env_file_path = files.env_file_names.empty() ? "" : env_file_path;
+  spec.shell_exports_path = files.passthrough_names.empty() ? "" : shell_exports_path;
+  spec.passthrough_names = files.passthrough_names;
+}
+
+Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& workload,
+                                                    const ContainerIdentity& identity,
+                                                    GpuAccess gpus,
+                                                    const std::vector<std::string>& bind_sources) {
+  ContainerSpec spec;
+  spec.name = identity.instance;
+  spec.image = workload.image.value;
+  if (spec.image.empty() || spec.image[0] == '-')
+    return unexpected("image '" + spec.image + "' is not an image reference");
+  spec.labels = identity.labels();
+  spec.ports = workload.ports;
+  spec.gpus = gpus;
+
+  std::size_t next_bind = 0;
+  for (const auto& v : workload.volumes) {
+    if (v.kind == Volume::Kind::kNamed) {
+      spec.mounts.push_back({volume_name(identity.deployment, v.name), v.path, v.readonly});
+    } else {
+      if (next_bind >= bind_sources.size())
+        return unexpected("volume source " + v.source + " has not been copied to the host");
+      spec.mounts.push_back({bind_sources[next_bind++], v.path, v.readonly});
+    }
+  }
+
+  // A ${VAR} value would sit in the host's process list for anyone to read.
+  auto plain = [](const TemplateString& s, const char* what) -> Expected<std::string, std::string> {
+    if (s.secret)
+      return unexpected(std::string(what) +
+                        " uses a ${VAR} value, which would be visible in the host's process "
+                        "list; pass it through env instead");
+    return s.value;
+  };
+  std::vector<std::string> entry_rest;
+  if (workload.entrypoint) {
+    spec.entrypoint.emplace();
+    for (const auto& e : *workload.entrypoint) {
+      auto v = plain(e, "entrypoint");
+      if (!v) return unexpected(v.error());
+      spec.entrypoint->push_back(*v);
+    }
+  }
+  if (workload.command) {
+    std::vector<std::string> cmd;
+    for (const auto& c : workload.command->argv) {
+      auto v = plain(c, "command");
+      if (!v) return unexpected(v.error());
+      cmd.push_back(*v);
+    }
+    if (workload.command->shell) {
+      std::string script = cmd.empty() ? "" : cmd.front();
+      if (spec.entrypoint) {
+        // An explicit entrypoint (tini, dumb-init) gets the shell as its command.
+        spec.args = {"sh", "-c", script};
+      } else {
+        // Without one, the image's ENTRYPOINT must not swallow the shell.
+        spec.entrypoint = std::vector<std::string>{"sh"};
+        spec.args = {"-c", script};
+      }
+    } else {
+      spec.args = cmd;
+    }
+  }
+  return spec;
+}
+
+std::vector<std::string> write_file_argv(const std::string& path) {
+  return {"sh", "-c", "umask 077 && mkdir -p -- \"$2\" && rm -f -- \"$1\" && cat > \"$1\"",
+          "sh", path, parent_dir(path)};
+}
+
+std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths) {
+  Argv argv = {"rm", "-f", "--"};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  return argv;
+}
+
+Expected<std::vector<std::string>, std::string> run_argv(const ContainerRuntime& rt,
+                                                         const ContainerSpec& spec) {
+  if (spec.name.empty()) return unexpected(std::string("container has no name"));
+  if (spec.image.empty() || spec.image[0] == '-')
+    return unexpected("image '" + spec.image + "' is not an image reference");
+  if (!spec.passthrough_names.empty() && spec.shell_exports_path.empty())
+    return unexpected(std::string("multi-line environment values need their exports file"));
+  Argv run = {rt.program, "run", "-d", "--name", spec.name};
+  for (const auto& [k, v] : spec.labels) {
+    run.push_back("--label");
+    run.push_back(k + "=" + v);
+  }
+  if (!spec.env_file_path.empty()) {
+    run.push_back("--env-file");
+    run.push_back(spec.env_file_path);
+  }
+  for (const auto& name : spec.passthrough_names) {
+    run.push_back("-e");
+    run.push_back(name);  // the value comes from the client's environment
+  }
+  for (const auto& p : spec.ports) {
+    run.push_back("-p");
+    run.push_back(std::to_string(p.host.value_or(p.container)) + ":" + std::to_string(p.container) +
+                  "/" + p.protocol);
+  }
+  for (const auto& m : spec.mounts) {
+    if (m.source.empty() || m.target.empty() || m.source.find(':') != std::string::npos ||
+        m.target.find(':') != std::string::npos)
+      return unexpected("volume " + m.source + " -> " + m.target +
+                        " cannot be expressed as a mount (empty, or containing ':')");
+    run.push_back("-v");
+    run.push_back(m.source + ":" + m.target + (m.readonly ? ":ro" : ""));
+  }
+  switch (spec.gpus) {
+    case GpuAccess::kNone:
+      break;
+    case GpuAccess::kNvidia:
+      if (is_docker(rt)) {
+        run.insert(run.end(), {"--gpus", "all"});
+      } else {
+        run.insert(run.end(), {"--device", "nvidia.com/gpu=all"});
+      }
+      break;
+    case GpuAccess::kAmd:
+      run.insert(run.end(), {"--device", "/dev/kfd", "--device", "/dev/dri"});
+      break;
+  }
+  if (!spec.restart.empty()) run.insert(run.end(), {"--restart", spec.restart});
+  std::vector<std::string> args = spec.args;
+  if (spec.entrypoint) {
+    // --entrypoint takes one word; the rest of a list entrypoint goes first in
+    // the arguments, which is what a list entrypoint means.
+    run.push_back("--entrypoint");
+    run.push_back(spec.entrypoint->empty() ? "" : spec.entrypoint->front());
+    if (spec.entrypoint->size() > 1)
+      args.insert(args.begin(), spec.entrypoint->begin() + 1, spec.entrypoint->end());
+  }
+  run.push_back(spec.image);
+  run.insert(run.end(), args.begin(), args.end());
+
+  if (spec.env_file_path.empty() && spec.shell_exports_path.empty()) return run;
+  Argv wrapped = {"sh", "-c", kEnvWrapper, "sh", spec.env_file_path, spec.shell_exports_path};
+  wrapped.insert(wrapped.end(), run.begin(), run.end());
+  return wrapped;
+}
+
+std::string image_registry(std::string_view image) {
+  auto slash = image.find('/');
+  if (slash == std::string_view::npos) return "docker.io";
+  auto first = image.substr(0, slash);
+  if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+      first == "localhost")
+    return std::string(first);
+  return "docker.io";
+}
+
+std::string registry_auth_file(const std::string& registry, const std::string& username,
+                               const std::string& password) {
+  nlohmann::json auth = {{"auth", base64(username + ":" + password)}};
+  nlohmann::json auths = nlohmann::json::object();
+  auths[registry] = auth;
+  // Docker keys Docker Hub by its historical index URL.
+  if (registry == "docker.io") auths["https://index.docker.io/v1/"] = auth;
+  return nlohmann::json{{"auths", auths}}.dump() + "\n";
+}
+
+std::vector<std::string> pull_argv(const ContainerRuntime& rt, const std::string& image,
+                                   const std::optional<std::string>& auth_file) {
+  if (!auth_file) return {rt.program, "pull", image};
+  Argv pull;
+  if (is_docker(rt)) {
+    // docker reads <DOCKER_CONFIG>/config.json; a podman-docker shim reads
+    // REGISTRY_AUTH_FILE. The file is named config.json for the former.
+    pull = {"env",
+            "DOCKER_CONFIG=" + parent_dir(*auth_file),
+            "REGISTRY_AUTH_FILE=" + *auth_file,
+            rt.program,
+            "pull",
+            image};
+  } else {
+    pull = {rt.program, "pull", "--authfile", *auth_file, image};
+  }
+  Argv wrapped = {"sh", "-c", kAuthWrapper, "sh", *auth_file};
+  wrapped.insert(wrapped.end(), pull.begin(), pull.end());
+  return wrapped;
+}
+
+std::vector<std::string> ps_argv(const ContainerRuntime& rt,
+                                 const std::map<std::string, std::string>& labels) {
+  Argv argv = {rt.program, "ps", "-a", "--no-trunc"};
+  for (const auto& [k, v] : labels) {
+    argv.push_back("--filter");
+    argv.push_back(v.empty() ? "label=" + k : "label=" + k + "=" + v);
+  }
+  argv.push_back("--format");
+  // Older docker clients print "json" literally for --format json.
+  argv.push_back(is_docker(rt) ? "{{json .}}" : "json");
+  return argv;
+}
+
+std::vector<std::string> logs_argv(const ContainerRuntime& rt, const std::string& container,
+                                   bool follow, std::optional<int> tail) {
+  Argv argv = {rt.program, "logs"};
+  if (tail) {
+    argv.push_back("--tail");
+    argv.push_back(std::to_string(*tail));
+  }
+  if (follow) argv.push_back("-f");
+  argv.push_back(container);
+  return argv;
+}
+
+std::vector<std::string> exec_argv(const ContainerRuntime& rt, const std::string& container,
+                                   const std::vector<std::string>& command, bool interactive,
+                                   bool tty) {
+  Argv argv = {rt.program, "exec"};
+  if (interactive) argv.push_back("-i");
+  if (tty) argv.push_back("-t");
+  argv.push_back(container);
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+std::vector<std::string> remove_argv(const ContainerRuntime& rt,
+                                     const std::vector<std::string>& containers) {
+  Argv argv = {rt.program, "rm", "-f"};
+  argv.insert(argv.end(), containers.begin(), containers.end());
+  return argv;
+}
+
+std::vector<std::string> inspect_argv(const ContainerRuntime& rt, const std::string& container) {
+  return {rt.program, "inspect", "--type", "container", container};
+}
+
+Expected<std::vector<ContainerSummary>, std::string> parse_ps(std::string_view output) {
+  std::vector<nlohmann::json> items;
+  try {
+    auto first = output.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return std::vector<ContainerSummary>{};
+    if (output[first] == '[') {
+      auto arr = nlohmann::json::parse(output);
+      for (auto& e : arr) items.push_back(e);
+    } else {
+      std::stringstream ss{std::string(output)};
+      std::string line;
+      while (std::getline(ss, line))
+        if (line.find_first_not_of(" \t\r") != std::string::npos)
+          items.push_back(nlohmann::json::parse(line));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return unexpected(std::string("unexpected container list from the runtime: ") + e.what());
+  }
+  std::vector<ContainerSummary> out;
+  for (const auto& j : items) {
+    if (!j.is_object()) return unexpected(std::string("unexpected container list entry"));
+    ContainerSummary c;
+    c.id = string_field(j, {"ID", "Id", "id"});
+    auto names = j.find("Names");
+    if (names != j.end() && names->is_array() && !names->empty() && (*names)[0].is_string())
+      c.name = (*names)[0].get<std::string>();
+    else if (names != j.end() && names->is_string())
+      c.name = names->get<std::string>();
+    c.image = string_field(j, {"Image"});
+    c.state = string_field(j, {"State"});
+    c.status = string_field(j, {"Status"});
+    if (auto l = j.find("Labels"); l != j.end()) c.labels = labels_from_json(*l);
+    if (c.id.empty() && c.name.empty())
+      return unexpected(std::string("container list entry without id or name"));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Expected<ContainerState, std::string> parse_inspect(std::string_view output) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(output);
+  } catch (const nlohmann::json::exception& e) {
+    return unexpected(std::string("unexpected inspect output from the runtime: ") + e.what());
+  }
+  if (j.is_array()) {
+    if (j.empty()) return unexpected(std::string("no such container"));
+    j = j[0];
+  }
+  if (!j.is_object() || !j.contains("State") || !j["State"].is_object())
+    return unexpected(std::string("inspect output without a State"));
+  const auto& st = j["State"];
+  ContainerState s;
+  s.id = string_field(j, {"Id", "ID"});
+  s.name = string_field(j, {"Name"});
+  if (!s.name.empty() && s.name[0] == '/') s.name.erase(0, 1);  // docker's "/name"
+  s.status = string_field(st, {"Status"});
+  s.running = st.value("Running", false);
+  s.exit_code = st.value("ExitCode", 0);
+  s.started_at = string_field(st, {"StartedAt"});
+  s.restart_count = j.value("RestartCount", 0);
+  for (const char* key : {"Health", "Healthcheck"}) {
+    auto h = st.find(key);
+    if (h != st.end() && h->is_object()) {
+      auto status = string_field(*h, {"Status"});
+      if (!status.empty()) s.health = status;
+      break;
+    }
+  }
+  if (j.contains("Config") && j["Config"].is_object() && j["Config"].contains("Labels"))
+    s.labels = labels_from_json(j["Config"]["Labels"]);
+  return s;
+}
+
+}  // namespace berth

@@ -1,0 +1,346 @@
+#include "berth/container_runtime.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "berth/process.h"
+
+using namespace berth;
+using Argv = std::vector<std::string>;
+
+namespace {
+
+ContainerRuntime docker() { return *container_runtime("docker"); }
+ContainerRuntime podman() { return *container_runtime("podman"); }
+
+ContainerSpec basic_spec() {
+  ContainerSpec s;
+  s.name = "berth-hello-0-abc";
+  s.image = "localhost/berth-demo:1";
+  s.labels = {{"berth.deployment", "hello"}};
+  s.ports = {{8080, std::nullopt, "tcp"}, {53, 5353, "udp"}};
+  s.mounts = {{"berth-hello-cache", "/cache", false}, {"/srv/data", "/data", true}};
+  s.args = {"httpd", "-f"};
+  return s;
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("berth-rt-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runtime names", "[container_runtime]") {
+  CHECK(docker().kind == ContainerRuntime::Kind::kDocker);
+  CHECK(podman().program == "podman");
+  CHECK_FALSE(container_runtime("containerd"));
+}
+
+TEST_CASE("run argv keeps every value a separate element", "[container_runtime]") {
+  auto argv = run_argv(docker(), basic_spec());
+  REQUIRE(argv);
+  CHECK(*argv == Argv{"docker",
+                      "run",
+                      "-d",
+                      "--name",
+                      "berth-hello-0-abc",
+                      "--label",
+                      "berth.deployment=hello",
+                      "-p",
+                      "8080:8080/tcp",
+                      "-p",
+                      "5353:53/udp",
+                      "-v",
+                      "berth-hello-cache:/cache",
+                      "-v",
+                      "/srv/data:/data:ro",
+                      "--restart",
+                      "unless-stopped",
+                      "localhost/berth-demo:1",
+                      "httpd",
+                      "-f"});
+}
+
+TEST_CASE("GPU access only when the placement has GPUs", "[container_runtime]") {
+  auto spec = basic_spec();
+  auto has = [](const Argv& a, const std::string& s) {
+    return std::find(a.begin(), a.end(), s) != a.end();
+  };
+  CHECK_FALSE(has(*run_argv(docker(), spec), "--gpus"));
+  CHECK_FALSE(has(*run_argv(podman(), spec), "--device"));
+  spec.gpus = GpuAccess::kNvidia;
+  auto d = *run_argv(docker(), spec);
+  auto it = std::find(d.begin(), d.end(), "--gpus");
+  REQUIRE(it != d.end());
+  CHECK(*(it + 1) == "all");
+  auto p = *run_argv(podman(), spec);
+  it = std::find(p.begin(), p.end(), "--device");
+  REQUIRE(it != p.end());
+  CHECK(*(it + 1) == "nvidia.com/gpu=all");
+  spec.gpus = GpuAccess::kAmd;
+  CHECK(has(*run_argv(podman(), spec), "/dev/kfd"));
+}
+
+TEST_CASE("entrypoint lists and shell commands", "[container_runtime]") {
+  LaunchTemplate t;
+  t.name = "hello";
+  t.image = {"img:1", false};
+  ContainerIdentity id{"hello", 0, "abc", "berth-hello-0-abc"};
+
+  t.command = ContainerCommand{true, {{"echo $HOME && sleep 1", false}}};
+  auto s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  auto argv = *run_argv(docker(), *s);
+  Argv tail(argv.end() - 5, argv.end());
+  CHECK(tail == Argv{"--entrypoint", "sh", "img:1", "-c", "echo $HOME && sleep 1"});
+
+  t.entrypoint = std::vector<TemplateString>{{"tini", false}, {"--", false}};
+  s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  argv = *run_argv(docker(), *s);
+  tail.assign(argv.end() - 7, argv.end());
+  CHECK(tail == Argv{"--entrypoint", "tini", "img:1", "--", "sh", "-c", "echo $HOME && sleep 1"});
+
+  t.entrypoint = std::vector<TemplateString>{};
+  t.command = ContainerCommand{false, {{"a b", false}, {"$(x)", false}}};
+  s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  argv = *run_argv(podman(), *s);
+  tail.assign(argv.end() - 5, argv.end());
+  CHECK(tail == Argv{"--entrypoint", "", "img:1", "a b", "$(x)"});
+}
+
+TEST_CASE("container spec from a template", "[container_runtime]") {
+  LaunchTemplate t;
+  t.name = "web";
+  t.image = {"reg.example:5000/team/web:2", false};
+  t.ports = {{80, 8080, "tcp"}};
+  t.volumes = {{Volume::Kind::kNamed, "cache", "", "/cache", false},
+               {Volume::Kind::kBind, "", "./data", "/data", true}};
+  ContainerIdentity id{"web", 1, "0123456789ab", "berth-web-1-0123456789ab"};
+  auto s = container_spec(t, id, GpuAccess::kNvidia, {".berth/web/volumes/0"});
+  REQUIRE(s);
+  CHECK(s->name == "berth-web-1-0123456789ab");
+  CHECK(s->labels ==
+        std::map<std::string, std::string>{{"berth.deployment", "web"},
+                                           {"berth.replica", "1"},
+                                           {"berth.hash", "0123456789ab"},
+                                           {"berth.instance", "berth-web-1-0123456789ab"}});
+  REQUIRE(s->mounts.size() == 2);
+  CHECK(s->mounts[0].source == "berth-web-cache");
+  CHECK(s->mounts[1].source == ".berth/web/volumes/0");
+  CHECK(s->mounts[1].readonly);
+  CHECK(s->gpus == GpuAccess::kNvidia);
+
+  CHECK_FALSE(container_spec(t, id, GpuAccess::kNone, {}));  // source not copied
+
+  t.command = ContainerCommand{false, {{"--token", false}, {"s3cret", true}}};
+  auto secret = container_spec(t, id, GpuAccess::kNone, {"x"});
+  REQUIRE_FALSE(secret);
+  CHECK(secret.error().find("env") != std::string::npos);
+
+  t.image = {"--privileged", false};
+  CHECK_FALSE(container_spec(t, id, GpuAccess::kNone, {"x"}));
+}
+
+TEST_CASE("env files split single-line and multi-line values", "[container_runtime]") {
+  auto f = env_files(
+      {{"A", "plain"}, {"B", "two\nlines"}, {"C", "$(x) `y` 'q' \"d\""}, {"D", ""}, {"E", "cr\r"}});
+  REQUIRE(f);
+  CHECK(f->env_file == "A=plain\nC=$(x) `y` 'q' \"d\"\nD=\n");
+  CHECK(f->env_file_names == Argv{"A", "C", "D"});
+  CHECK(f->passthrough_names == Argv{"B", "E"});
+  CHECK(f->shell_exports == "export B='two\nlines'\nexport E='cr\r'\n");
+
+  CHECK_FALSE(env_files({{"BAD NAME", "x"}}));
+  CHECK_FALSE(env_files({{"A=B", "x"}}));
+  CHECK_FALSE(env_files({{"#A", "x"}}));
+  CHECK_FALSE(env_files({{"", "x"}}));
+  CHECK_FALSE(env_files({{"A", std::string("a\0b", 3)}}));
+  CHECK_FALSE(env_files({{"PATH", "a\nb"}}));
+  CHECK_FALSE(env_files({{"my.var", "a\nb"}}));
+  CHECK(env_files({{"PATH", "/opt/bin:/usr/bin"}}));
+  CHECK(env_files({{"my.var", "x"}}));
+}
+
+TEST_CASE("run argv never carries env values", "[container_runtime]") {
+  auto files = env_files({{"TOKEN", "s3cret-value"}, {"KEY", "-----BEGIN\nabc\n-----END"}});
+  REQUIRE(files);
+  auto spec = basic_spec();
+  attach_env(spec, *files, ".berth/run/env", ".berth/run/exports");
+  auto argv = run_argv(docker(), spec);
+  REQUIRE(argv);
+  for (const auto& a : *argv) {
+    CHECK(a.find("s3cret") == std::string::npos);
+    CHECK(a.find("BEGIN") == std::string::npos);
+  }
+  CHECK(std::find(argv->begin(), argv->end(), "--env-file") != argv->end());
+  CHECK(std::find(argv->begin(), argv->end(), "KEY") != argv->end());
+}
+
+TEST_CASE("env reaches the runtime literally and its files are removed", "[container_runtime]") {
+  TempDir dir;
+  // A stand-in runtime that reports what it was given.
+  auto fake = dir.path / "fake-runtime";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\n"
+         "printf 'ARGS'; for a in \"$@\"; do printf '[%s]' \"$a\"; done; printf '\\n'\n"
+         "prev=\n"
+         "for a in \"$@\"; do if [ \"$prev\" = --env-file ]; then printf 'FILE:'; cat \"$a\"; fi; "
+         "prev=$a; done\n"
+         "printf 'ML=%s|\\n' \"$ML\"\n"
+         "exit 7\n";
+  }
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  ContainerRuntime rt{ContainerRuntime::Kind::kDocker, fake.string()};
+
+  std::string marker = (dir.path / "pwned").string();
+  std::string hostile_ml = "x\n$(touch " + marker + ")\n`touch " + marker + "`'\"; ";
+  auto files = env_files({{"ONE", "$(touch " + marker + ")"}, {"ML", hostile_ml}});
+  REQUIRE(files);
+  std::string env_path = (dir.path / "secrets" / "env").string();
+  std::string exports_path = (dir.path / "secrets" / "exports").string();
+  for (auto [path, content] :
+       {std::pair{env_path, files->env_file}, std::pair{exports_path, files->shell_exports}}) {
+    auto w = system_process_runner().run({.argv = write_file_argv(path), .stdin_data = content});
+    REQUIRE(w);
+    REQUIRE(w->exit_code == 0);
+    struct stat st {};
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  struct stat dst {};
+  REQUIRE(stat((dir.path / "secrets").c_str(), &dst) == 0);
+  CHECK((dst.st_mode & 0777) == 0700);
+
+  auto spec = basic_spec();
+  attach_env(spec, *files, env_path, exports_path);
+  auto argv = run_argv(rt, spec);
+  REQUIRE(argv);
+  auto r = system_process_runner().run({.argv = *argv});
+  REQUIRE(r);
+  CHECK(r->exit_code == 7);  // the runtime's exit code comes through
+  CHECK(r->out.find("FILE:ONE=$(touch " + marker + ")\n") != std::string::npos);
+  CHECK(r->out.find("ML=" + hostile_ml + "|\n") != std::string::npos);
+  CHECK(r->out.find("[-e][ML]") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(env_path));
+  CHECK_FALSE(std::filesystem::exists(exports_path));
+  CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("registry credentials travel in an auth file", "[container_runtime]") {
+  CHECK(image_registry("ubuntu") == "docker.io");
+  CHECK(image_registry("vllm/vllm-openai:v0.6.3") == "docker.io");
+  CHECK(image_registry("127.0.0.1:5000/berth/demo:1") == "127.0.0.1:5000");
+  CHECK(image_registry("ghcr.io/org/img") == "ghcr.io");
+  CHECK(image_registry("localhost/berth-demo:1") == "localhost");
+
+  auto auth = nlohmann::json::parse(registry_auth_file("127.0.0.1:5000", "berth", "p@ss:w"));
+  CHECK(auth["auths"]["127.0.0.1:5000"]["auth"] == "YmVydGg6cEBzczp3");
+  auto hub = nlohmann::json::parse(registry_auth_file("docker.io", "u", "p"));
+  CHECK(hub["auths"].contains("https://index.docker.io/v1/"));
+
+  CHECK(pull_argv(podman(), "img:1", std::nullopt) == Argv{"podman", "pull", "img:1"});
+  auto p = pull_argv(podman(), "img:1", std::string("d/config.json"));
+  CHECK(Argv(p.begin() + 3, p.end()) ==
+        Argv{"sh", "d/config.json", "podman", "pull", "--authfile", "d/config.json", "img:1"});
+  auto d = pull_argv(docker(), "img:1", std::string("d/config.json"));
+  CHECK(Argv(d.begin() + 4, d.end()) == Argv{"d/config.json", "env", "DOCKER_CONFIG=d",
+                                             "REGISTRY_AUTH_FILE=d/config.json", "docker", "pull",
+                                             "img:1"});
+}
+
+TEST_CASE("auth file is removed after the pull", "[container_runtime]") {
+  TempDir dir;
+  std::string file = (dir.path / "auth" / "config.json").string();
+  auto w = system_process_runner().run({.argv = write_file_argv(file), .stdin_data = "{}"});
+  REQUIRE(w);
+  ContainerRuntime rt{ContainerRuntime::Kind::kPodman, "echo"};
+  auto r = system_process_runner().run({.argv = pull_argv(rt, "img:1", file)});
+  REQUIRE(r);
+  CHECK(r->out == "pull --authfile " + file + " img:1\n");
+  CHECK_FALSE(std::filesystem::exists(file));
+}
+
+TEST_CASE("other runtime commands", "[container_runtime]") {
+  CHECK(ps_argv(docker(), {{"berth.deployment", "hello"}, {"berth.replica", ""}}) ==
+        Argv{"docker", "ps", "-a", "--no-trunc", "--filter", "label=berth.deployment=hello",
+             "--filter", "label=berth.replica", "--format", "{{json .}}"});
+  CHECK(ps_argv(podman(), {}).back() == "json");
+  CHECK(logs_argv(docker(), "c", true, 50) == Argv{"docker", "logs", "--tail", "50", "-f", "c"});
+  CHECK(logs_argv(podman(), "c", false, std::nullopt) == Argv{"podman", "logs", "c"});
+  CHECK(exec_argv(docker(), "c", {"sh", "-c", "a;b"}, true, false) ==
+        Argv{"docker", "exec", "-i", "c", "sh", "-c", "a;b"});
+  CHECK(remove_argv(podman(), {"a", "b"}) == Argv{"podman", "rm", "-f", "a", "b"});
+  CHECK(inspect_argv(docker(), "c") == Argv{"docker", "inspect", "--type", "container", "c"});
+  CHECK(remove_files_argv({"x"}) == Argv{"rm", "-f", "--", "x"});
+}
+
+TEST_CASE("ps output of either runtime", "[container_runtime]") {
+  std::string docker_out =
+      R"({"Command":"\"httpd\"","ID":"abc123","Image":"img:1","Labels":"berth.deployment=hello,berth.replica=0","Names":"berth-hello-0-x","State":"running","Status":"Up 3 minutes"})"
+      "\n"
+      R"({"ID":"def456","Image":"img:1","Labels":"","Names":"other","State":"exited","Status":"Exited (1) 2 seconds ago"})"
+      "\n";
+  auto d = parse_ps(docker_out);
+  REQUIRE(d);
+  REQUIRE(d->size() == 2);
+  CHECK((*d)[0].id == "abc123");
+  CHECK((*d)[0].name == "berth-hello-0-x");
+  CHECK((*d)[0].labels.at("berth.replica") == "0");
+  CHECK((*d)[1].state == "exited");
+
+  std::string podman_out = R"([{"Id":"abc","Names":["berth-hello-0-x"],"Image":"img:1",
+    "Labels":{"berth.deployment":"hello"},"State":"running","Status":"Up 2 seconds"}])";
+  auto p = parse_ps(podman_out);
+  REQUIRE(p);
+  REQUIRE(p->size() == 1);
+  CHECK((*p)[0].name == "berth-hello-0-x");
+  CHECK((*p)[0].labels.at("berth.deployment") == "hello");
+
+  CHECK(parse_ps("")->empty());
+  CHECK(parse_ps("[]")->empty());
+  CHECK_FALSE(parse_ps("not json"));
+  CHECK_FALSE(parse_ps("[1]"));
+}
+
+TEST_CASE("inspect output of either runtime", "[container_runtime]") {
+  auto d = parse_inspect(R"([{"Id":"abc","Name":"/web","RestartCount":2,
+    "State":{"Status":"exited","Running":false,"ExitCode":137,"StartedAt":"2026-01-01T00:00:00Z",
+             "Health":{"Status":"unhealthy"}},"Config":{"Labels":{"berth.hash":"h"}}}])");
+  REQUIRE(d);
+  CHECK(d->name == "web");
+  CHECK(d->status == "exited");
+  CHECK_FALSE(d->running);
+  CHECK(d->exit_code == 137);
+  CHECK(d->restart_count == 2);
+  CHECK(d->health == std::optional<std::string>("unhealthy"));
+  CHECK(d->labels.at("berth.hash") == "h");
+
+  auto p = parse_inspect(R"([{"Id":"abc","Name":"web","State":{"Status":"running","Running":true,
+    "ExitCode":0,"Healthcheck":{"Status":"healthy"}}}])");
+  REQUIRE(p);
+  CHECK(p->running);
+  CHECK(p->health == std::optional<std::string>("healthy"));
+
+  auto none = parse_inspect(R"([{"Id":"a","State":{"Status":"running","Running":true}}])");
+  REQUIRE(none);
+  CHECK_FALSE(none->health);
+  CHECK_FALSE(parse_inspect("[]"));
+  CHECK_FALSE(parse_inspect("{}"));
+}
