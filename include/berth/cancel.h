@@ -1,0 +1,30 @@
+// SIGINT and SIGTERM as a value: the handler only sets a flag, and every loop
+// that can take long (polling a provider, a subprocess, a health wait) checks
+// it, so berth stops at a point where it knows what it created and can clean
+// up before exiting 130.
+#pragma once
+
+#include <atomic>
+
+#include "berth/units.h"
+
+namespace berth {
+
+/// Installs the handlers (idempotent). Children spawned by ProcessRunner run in
+/// their own process group, so a terminal ^C reaches berth alone.
+void install_cancel_handlers();
+
+/// The flag the handlers set; hand it to ProcessSpec::cancel.
+const std::atomic<bool>& cancel_flag();
+bool cancel_requested();
+/// The signal that asked to stop (SIGINT or SIGTERM), 0 when none.
+int cancel_signal();
+
+/// For tests and for commands that cancel themselves (an overall --timeout).
+void request_cancel(int signal_number = 0);
+void reset_cancel();
+
+/// Sleeps up to `d`, waking early on cancellation. Returns false when cancelled.
+bool sleep_unless_cancelled(Duration d);
+
+}  // namespace berth

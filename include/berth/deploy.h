@@ -1,0 +1,179 @@
+// The deploy lifecycle (SPEC §6): provision the planned offer (walking the
+// ranked fallbacks on capacity and transient errors), wait for the instance
+// while it makes progress, reach the host, start the container, wait for
+// health, and report endpoints. Whatever this run created is terminated and
+// confirmed gone when anything fails or the user interrupts.
+//
+// Seams: providers are found through a lookup function, hosts through a
+// HostConnector, planning through a PlanFunction, time through DeployOptions
+// and cancellation through a flag, so the engine is tested without a network.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/container_runtime.h"
+#include "berth/deployments.h"
+#include "berth/expected.h"
+#include "berth/failure.h"
+#include "berth/health.h"
+#include "berth/instance.h"
+#include "berth/launch_template.h"
+#include "berth/placement.h"
+#include "berth/process.h"
+#include "berth/provider.h"
+
+namespace berth {
+
+/// One command on a host: an argv vector. Remote hosts quote it with
+/// shell_quote at the SSH boundary; this machine runs it as is.
+struct HostCommand {
+  std::vector<std::string> argv;
+  std::optional<std::string> stdin_data;  // secrets travel here, never in argv
+  std::optional<Duration> timeout;
+  bool interactive = false;  // the terminal is the child's (logs -f, exec, ssh)
+  bool tty = false;          // ask for a remote terminal (ssh -t)
+  bool cancellable = true;   // false for cleanup, which must finish after ^C
+};
+
+/// Where one replica's container runs: a host over SSH, or this machine.
+class Host {
+ public:
+  virtual ~Host() = default;
+  /// The address endpoints are published on ("203.0.113.5", "127.0.0.1").
+  virtual std::string address() const = 0;
+  virtual Expected<ProcessResult, std::string> run(const HostCommand& command) = 0;
+  /// An interactive login shell (`berth ssh`); the shell's exit code.
+  virtual Expected<int, std::string> login_shell() = 0;
+};
+
+struct HostError {
+  enum class Kind { kUnreachable, kHostKeyChanged, kAuth, kOther };
+  Kind kind = Kind::kOther;
+  std::string message;
+  std::string hint;
+};
+
+class HostConnector {
+ public:
+  virtual ~HostConnector() = default;
+  /// Opens (or reuses) the connection to an instance's host. Pins the host
+  /// key per deployment: a changed key is kHostKeyChanged, never accepted.
+  virtual Expected<std::shared_ptr<Host>, HostError> connect(const Instance& instance,
+                                                             const std::string& deployment) = 0;
+  /// SSH handshakes made so far (the benchmark counts them: one per host).
+  virtual int handshakes() const { return 0; }
+  /// Closes master connections (end of the command).
+  virtual void close_all() {}
+};
+
+/// This machine, with the runtime called directly (`local` provider).
+std::unique_ptr<HostConnector> make_local_host_connector(ProcessRunner& runner);
+
+struct Endpoint {
+  int container_port = 0;
+  std::string host;
+  int port = 0;
+};
+
+struct Attempt {
+  int replica = 0;
+  std::string provider;
+  std::string offer_id;
+  double price_per_hour = 0;
+  std::string result;   // "launched", "no-capacity", "transient", "failed", ...
+  std::string message;  // why, in the provider's words
+};
+
+struct ReplicaResult {
+  int replica = 0;
+  Instance instance;
+  std::string state;  // "healthy", "running" (no health check), "unchanged"
+  std::vector<Endpoint> endpoints;
+};
+
+struct DeployResult {
+  std::string deployment;
+  std::string template_hash;
+  bool unchanged = false;  // already running with this template hash
+  std::vector<ReplicaResult> replicas;
+  std::vector<Attempt> attempts;
+  std::vector<Instance> replaced;  // old replicas taken down after their successors were healthy
+};
+
+struct DeployFailure {
+  Failure failure;
+  std::vector<Attempt> attempts;
+  std::vector<Instance> leaked;  // could not be confirmed gone: the user must know
+};
+
+struct DeployEvent {
+  enum class Kind { kPhase, kAttempt, kNote, kWarning };
+  Kind kind = Kind::kNote;
+  int replica = -1;  // -1: not about one replica
+  std::string text;
+};
+
+struct DeployOptions {
+  bool keep_on_failure = false;
+  Duration poll_initial{250};   // provider polling starts fast, then backs off
+  Duration poll_max{5'000};
+  Duration stall_timeout{600'000};   // provisioning/booting without any change
+  Duration connect_timeout{300'000}; // SSH not answering while the provider says running
+  Duration pull_timeout{3'600'000};
+  Duration start_timeout{120'000};
+  Duration confirm_timeout{180'000};  // until a terminated instance is seen gone
+  Duration running_check{1'000};      // no health check: the container must still run after this
+};
+
+using PlanFunction = std::function<Expected<Plan, Failure>(const std::vector<int>& replicas)>;
+
+struct DeployContext {
+  std::function<Provider*(const std::string&)> provider;  // by config name
+  HostConnector* hosts = nullptr;                         // SSH hosts
+  HostConnector* local = nullptr;                         // this machine (`local` provider)
+  ContainerRuntime runtime;
+  std::string ssh_public_key;
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(const DeployEvent&)> events;
+  DeployOptions options;
+};
+
+/// `up`: brings the deployment to `workload`'s template hash. `existing` is
+/// what the providers report for it now (find_deployments).
+Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
+                                             const std::optional<Deployment>& existing,
+                                             const PlanFunction& plan, DeployContext& ctx);
+
+struct TeardownResult {
+  std::vector<Instance> terminated;  // confirmed gone
+  std::vector<Instance> leaked;      // not confirmed: reported, exit non-zero
+  std::vector<std::string> errors;
+};
+
+/// `down`: removes every replica's container (where the host outlives it) and
+/// terminates every instance, then confirms each is gone by a later read.
+TeardownResult teardown(const Deployment& deployment, DeployContext& ctx);
+
+/// Endpoints of a replica: `host:port` per published port. Container-native
+/// instances report their public ports; others publish host == container
+/// port unless the template says otherwise.
+std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const Instance& instance);
+
+/// Which connector reaches an instance's containers (local or SSH), or
+/// nullptr for container-native providers, whose instance is the container.
+HostConnector* connector_for(const Instance& instance, DeployContext& ctx);
+
+/// SPEC §9 `up -o json`.
+nlohmann::json to_json(const DeployResult& result);
+nlohmann::json to_json(const Endpoint& e);
+nlohmann::json to_json(const Attempt& a);
+
+}  // namespace berth

@@ -1,0 +1,307 @@
+// The `up` and `down` orchestration: which replicas need work, one replica at
+// a time through provision → host → health, replacement of replicas whose
+// template changed, and rollback of everything a failed run created.
+#include "berth/deploy.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "deploy_internal.h"
+
+namespace berth {
+
+using namespace deploy_detail;
+
+namespace {
+
+bool alive(const Instance& i) {
+  return i.state != InstanceState::kTerminated && i.state != InstanceState::kStopping &&
+         i.state != InstanceState::kFailed && i.state != InstanceState::kPreempted;
+}
+
+// Secrets never reach a command line; the container's command line is one.
+std::optional<Failure> secrets_on_command_line(const LaunchTemplate& w) {
+  auto secret_in = [](const std::vector<TemplateString>& v) {
+    return std::any_of(v.begin(), v.end(), [](const TemplateString& s) { return s.secret; });
+  };
+  std::string where;
+  if (w.command && secret_in(w.command->argv)) where = "command";
+  else if (w.entrypoint && secret_in(*w.entrypoint)) where = "entrypoint";
+  if (where.empty()) return std::nullopt;
+  return Failure{ExitCode::kInvalidInput,
+                 "a ${VAR} value in '" + where + "' would appear on a command line",
+                 "pass it through 'env:' and refer to it from the program instead"};
+}
+
+Expected<std::shared_ptr<Host>, Failure> connect_with_patience(Run& run, int replica,
+                                                               HostConnector& connector,
+                                                               const Instance& instance) {
+  const auto deadline = Clock::now() + run.ctx.options.connect_timeout;
+  Duration delay = run.ctx.options.poll_initial;
+  run.phase(replica, "connecting to " + instance.host);
+  while (true) {
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    auto host = connector.connect(instance, run.workload.name);
+    if (host) return *host;
+    const auto& err = host.error();
+    // A host key that changed is never waited out: it is refused.
+    if (err.kind == HostError::Kind::kHostKeyChanged || Clock::now() > deadline)
+      return unexpected(Failure{ExitCode::kProviderFailed,
+                                "cannot reach " + instance.host + ": " + err.message, err.hint});
+    // Fresh instances refuse connections (or keys) until sshd and cloud-init are up.
+    if (!run.sleep(delay)) return unexpected(interrupted_failure());
+    delay = std::min<Duration>(Duration(delay.count() * 3 / 2), run.ctx.options.poll_max);
+  }
+}
+
+Expected<ReplicaResult, Failure> deploy_replica(Run& run, const ReplicaPlacement& placement,
+                                                Created& created) {
+  const int r = placement.replica;
+  auto instance = provision_replica(run, placement, created);
+  if (!instance) return unexpected(instance.error());
+  Provider* provider = run.ctx.provider(instance->provider);
+  bool native = provider && provider->capabilities().container_native;
+  HostConnector* connector = connector_for(*instance, run.ctx);
+  std::shared_ptr<Host> host;
+  if (connector && !native) {
+    auto h = connect_with_patience(run, r, *connector, *instance);
+    if (!h) return unexpected(h.error());
+    host = *h;
+    created.host = host;
+    // Offer the instance was launched from: GPU access depends on it.
+    const Offer* offer = &placement.offer;
+    for (const auto& f : placement.fallbacks)
+      if (f.provider == instance->provider && f.id == instance->offer_id) offer = &f;
+    if (auto s = start_on_host(run, r, *instance, *host, created, *offer); !s)
+      return unexpected(s.error());
+  }
+  auto state = wait_healthy(run, r, *instance, host.get());
+  if (!state) return unexpected(state.error());
+  ReplicaResult result;
+  result.replica = r;
+  result.instance = *instance;
+  result.state = *state;
+  result.endpoints = replica_endpoints(run.workload, *instance);
+  if (result.endpoints.empty() || result.endpoints[0].host.empty())
+    for (auto& e : result.endpoints)
+      if (e.host.empty() && host) e.host = host->address();
+  return result;
+}
+
+void remove_replica(Run& run, const DeployedReplica& old, std::vector<Instance>& removed,
+                    std::vector<Instance>& leaked) {
+  Deployment one;
+  one.name = run.workload.name;
+  one.replicas.push_back(old);
+  auto t = teardown(one, run.ctx);
+  removed.insert(removed.end(), t.terminated.begin(), t.terminated.end());
+  leaked.insert(leaked.end(), t.leaked.begin(), t.leaked.end());
+  for (const auto& e : t.errors) run.warn(old.replica, e);
+}
+
+}  // namespace
+
+namespace deploy_detail {
+
+std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
+  const auto& ctx = run.ctx;
+  if (ctx.options.keep_on_failure) {
+    if (created.instance)
+      run.warn(replica, "kept instance " + created.instance->id + " at " +
+                            created.instance->provider + " (--keep-on-failure); remove it with "
+                            "'berth down " + run.workload.name + "'");
+    return std::nullopt;
+  }
+  if (created.host && (created.container_started || !created.work_dir.empty()))
+    remove_container(ctx, *created.host, instance_name(run.workload.name, replica, run.workload.hash),
+                     created.work_dir);
+  if (!created.instance) return std::nullopt;
+  const Instance inst = *created.instance;
+  run.phase(replica, "terminating " + inst.id + " at " + inst.provider);
+  if (auto t = terminate_confirmed(ctx, inst); !t) {
+    run.warn(replica, "instance " + inst.id + " at " + inst.provider + " may still be running: " +
+                          t.error());
+    return inst;
+  }
+  run.note(replica, "terminated " + inst.id + " at " + inst.provider + " (confirmed gone)");
+  created.instance.reset();
+  return std::nullopt;
+}
+
+}  // namespace deploy_detail
+
+HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
+  Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
+  if (p && p->type() == "local") return ctx.local;
+  if (p && p->capabilities().container_native) return nullptr;
+  return ctx.hosts;
+}
+
+std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const Instance& instance) {
+  std::vector<Endpoint> out;
+  std::string host = instance.host.empty() ? "127.0.0.1" : instance.host;
+  for (const auto& p : workload.ports) {
+    int port = p.host.value_or(p.container);
+    if (auto it = instance.public_ports.find(p.container); it != instance.public_ports.end())
+      port = it->second;
+    out.push_back(Endpoint{p.container, host, port});
+  }
+  return out;
+}
+
+Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
+                                             const std::optional<Deployment>& existing,
+                                             const PlanFunction& plan, DeployContext& ctx) {
+  Run run{ctx, workload, {}};
+  DeployResult result;
+  result.deployment = workload.name;
+  result.template_hash = workload.hash;
+  if (auto f = secrets_on_command_line(workload)) return unexpected(DeployFailure{*f, {}, {}});
+
+  std::map<int, std::vector<DeployedReplica>> current;
+  if (existing)
+    for (const auto& r : existing->replicas) current[r.replica].push_back(r);
+  std::vector<int> needed;
+  for (int r = 0; r < workload.replicas; ++r) {
+    auto& have = current[r];
+    auto same = std::find_if(have.begin(), have.end(), [&](const DeployedReplica& d) {
+      return d.hash == workload.hash && alive(d.instance);
+    });
+    if (same != have.end())
+      result.replicas.push_back(ReplicaResult{r, same->instance, "unchanged",
+                                              replica_endpoints(workload, same->instance)});
+    else
+      needed.push_back(r);
+  }
+  std::vector<DeployedReplica> surplus;  // replicas beyond the template's count
+  for (const auto& [r, have] : current)
+    if (r >= workload.replicas) surplus.insert(surplus.end(), have.begin(), have.end());
+  if (needed.empty() && surplus.empty()) {
+    result.unchanged = true;
+    return result;
+  }
+
+  std::vector<Instance> leaked;
+  if (!needed.empty()) {
+    run.phase(-1, "planning");
+    auto planned = plan(needed);
+    if (!planned) return unexpected(DeployFailure{planned.error(), {}, {}});
+    if (planned->placement.empty())
+      return unexpected(DeployFailure{
+          Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
+                  "run 'berth plan' to see which constraint to relax"},
+          {}, {}});
+    auto placements = planned->placement;
+    std::sort(placements.begin(), placements.end(),
+              [](const auto& a, const auto& b) { return a.replica < b.replica; });
+    // Fresh replicas of this run: removed again if a later one fails.
+    std::vector<std::pair<int, Created>> fresh;
+    for (const auto& p : placements) {
+      Created created;
+      auto done = deploy_replica(run, p, created);
+      if (!done) {
+        auto failure = done.error();
+        if (run.cancelled()) failure = interrupted_failure();
+        if (auto l = roll_back(run, p.replica, created)) leaked.push_back(*l);
+        for (auto it = fresh.rbegin(); it != fresh.rend(); ++it)
+          if (auto l = roll_back(run, it->first, it->second)) leaked.push_back(*l);
+        if (!leaked.empty() && failure.code == ExitCode::kInterrupted)
+          failure.hint = "some instances could not be confirmed gone: run 'berth down " +
+                         workload.name + "'";
+        return unexpected(DeployFailure{failure, run.attempts, leaked});
+      }
+      result.replicas.push_back(*done);
+      auto old = current.find(p.replica);
+      if (old == current.end() || old->second.empty()) {
+        fresh.emplace_back(p.replica, created);
+        continue;
+      }
+      // The successor is healthy: now the predecessor goes.
+      for (const auto& o : old->second) {
+        run.phase(p.replica, "replacing " + o.instance.id + " (template " + o.hash + ")");
+        remove_replica(run, o, result.replaced, leaked);
+      }
+    }
+  }
+  for (const auto& s : surplus) {
+    run.phase(s.replica, "removing surplus replica " + std::to_string(s.replica));
+    remove_replica(run, s, result.replaced, leaked);
+  }
+  std::sort(result.replicas.begin(), result.replicas.end(),
+            [](const auto& a, const auto& b) { return a.replica < b.replica; });
+  result.attempts = run.attempts;
+  if (!leaked.empty())
+    return unexpected(DeployFailure{
+        Failure{ExitCode::kProviderFailed,
+                "the new replicas run, but " + std::to_string(leaked.size()) +
+                    " old instance(s) could not be confirmed gone",
+                "run 'berth status' and 'berth down' for them"},
+        run.attempts, leaked});
+  return result;
+}
+
+TeardownResult teardown(const Deployment& deployment, DeployContext& ctx) {
+  TeardownResult out;
+  for (const auto& r : deployment.replicas) {
+    const Instance& inst = r.instance;
+    if (host_outlives_instance(ctx, inst)) {
+      if (HostConnector* c = connector_for(inst, ctx)) {
+        auto host = c->connect(inst, deployment.name);
+        if (!host) {
+          out.errors.push_back("cannot reach " + inst.host + " to remove the container " +
+                               inst.name + ": " + host.error().message);
+        } else {
+          run_best_effort(**host, HostCommand{.argv = remove_argv(ctx.runtime, {inst.name}),
+                                   .timeout = Duration{120'000},
+                                   .cancellable = false});
+          run_best_effort(**host, HostCommand{.argv = {"sh", "-c", "rm -rf \"$HOME/.berth/$1\"", "sh", inst.name},
+                                   .timeout = Duration{60'000},
+                                   .cancellable = false});
+        }
+      }
+    }
+    if (auto t = terminate_confirmed(ctx, inst); !t) {
+      out.errors.push_back("instance " + inst.id + " at " + inst.provider + ": " + t.error());
+      out.leaked.push_back(inst);
+    } else {
+      out.terminated.push_back(inst);
+    }
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Endpoint& e) {
+  return {{"container_port", e.container_port}, {"host", e.host}, {"port", e.port}};
+}
+
+nlohmann::json to_json(const Attempt& a) {
+  return {{"replica", a.replica},         {"provider", a.provider},
+          {"offer_id", a.offer_id},       {"price_per_hour", a.price_per_hour},
+          {"result", a.result},           {"message", a.message}};
+}
+
+nlohmann::json to_json(const DeployResult& result) {
+  nlohmann::json replicas = nlohmann::json::array();
+  for (const auto& r : result.replicas) {
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const auto& e : r.endpoints) endpoints.push_back(to_json(e));
+    replicas.push_back({{"replica", r.replica},
+                        {"provider", r.instance.provider},
+                        {"instance_id", r.instance.id},
+                        {"region", r.instance.region},
+                        {"host", r.instance.host},
+                        {"ssh_port", r.instance.ssh_port},
+                        {"price_per_hour", r.instance.price_per_hour},
+                        {"state", r.state},
+                        {"endpoints", endpoints}});
+  }
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& a : result.attempts) attempts.push_back(to_json(a));
+  return {{"deployment", result.deployment}, {"template_hash", result.template_hash},
+          {"unchanged", result.unchanged},   {"replicas", replicas},
+          {"attempts", attempts}};
+}
+
+}  // namespace berth

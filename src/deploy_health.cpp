@@ -1,0 +1,155 @@
+// Waiting for a new replica to become healthy: probes from berth's side for
+// http/tcp (what a client of the endpoint would see), the runtime's exec for
+// exec checks, and the container's own state so a crash fails fast.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "deploy_internal.h"
+
+namespace berth::deploy_detail {
+namespace {
+
+// Before the first success berth probes often, so a fast workload is
+// reported healthy fast; failures still count at the template's interval.
+constexpr Duration kEagerInterval{250};
+
+std::string last_lines(const std::string& text, int n) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (char c : text) {
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) lines.push_back(cur);
+  std::string out;
+  for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0;
+       i < lines.size(); ++i)
+    out += "  | " + lines[i] + "\n";
+  return out;
+}
+
+struct ContainerCheck {
+  bool known = false;
+  bool running = true;
+  std::string detail;
+};
+
+ContainerCheck inspect(const DeployContext& ctx, Host& host, const std::string& name) {
+  auto r = host.run(HostCommand{.argv = inspect_argv(ctx.runtime, name), .timeout = Duration{30'000}});
+  if (!r || !r->ok()) return {};
+  auto state = parse_inspect(r->out);
+  if (!state) return {};
+  return ContainerCheck{true, state->running,
+                        state->running ? "running"
+                                       : fmt::format("{} (exit code {})", state->status,
+                                                     state->exit_code)};
+}
+
+std::string logs_tail(const DeployContext& ctx, Host& host, const std::string& name) {
+  auto r = host.run(HostCommand{.argv = logs_argv(ctx.runtime, name, false, 20),
+                                .timeout = Duration{30'000},
+                                .cancellable = false});
+  if (!r) return {};
+  std::string text = r->out + r->err;
+  return text.empty() ? std::string() : "last lines of its log:\n" + last_lines(text, 20);
+}
+
+int probe_port(const LaunchTemplate& w, const Instance& instance, int container_port,
+               bool native) {
+  if (native) {
+    auto it = instance.public_ports.find(container_port);
+    if (it != instance.public_ports.end()) return it->second;
+  }
+  for (const auto& p : w.ports)
+    if (p.container == container_port) return p.host.value_or(p.container);
+  return container_port;
+}
+
+}  // namespace
+
+Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
+                                            Host* host) {
+  const auto& w = run.workload;
+  const auto& check = w.health;
+  const std::string name = instance_name(w.name, replica, w.hash);
+  Provider* provider = run.ctx.provider(instance.provider);
+  bool native = provider && provider->capabilities().container_native;
+  std::string address = !instance.host.empty() ? instance.host : host ? host->address() : "";
+
+  auto workload_failure = [&](std::string message) {
+    std::string hint = "see 'berth logs " + w.name + "'";
+    if (host) {
+      std::string tail = logs_tail(run.ctx, *host, name);
+      if (!tail.empty()) message += "\n" + tail;
+    }
+    return unexpected(Failure{ExitCode::kWorkloadFailed, std::move(message), std::move(hint)});
+  };
+
+  if (check.kind == HealthCheck::Kind::kNone) {
+    if (!host) return std::string("running");  // the provider's running is all there is
+    run.phase(replica, "checking that the container keeps running");
+    if (!run.sleep(run.ctx.options.running_check)) return unexpected(interrupted_failure());
+    auto c = inspect(run.ctx, *host, name);
+    if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
+    return std::string("running");
+  }
+  if (check.kind == HealthCheck::Kind::kExec && !host) {
+    run.warn(replica, "exec health checks need the container runtime; " + instance.provider +
+                          " runs the container itself, so only its state is checked");
+    return std::string("running");
+  }
+
+  run.phase(replica, "waiting for the health check");
+  const auto started = Clock::now();
+  HealthTracker tracker(check, started);
+  auto last_counted = started - check.interval;  // the first failure counts at once after grace
+  int probes = 0;
+  while (true) {
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    Expected<void, std::string> result;
+    switch (check.kind) {
+      case HealthCheck::Kind::kHttp:
+        result = probe_http(address, probe_port(w, instance, check.port, native), check.path,
+                            check.timeout);
+        break;
+      case HealthCheck::Kind::kTcp:
+        result = probe_tcp(address, probe_port(w, instance, check.port, native), check.timeout);
+        break;
+      case HealthCheck::Kind::kExec: {
+        auto r = host->run(HostCommand{.argv = exec_argv(run.ctx.runtime, name, check.exec, false, false),
+                                       .timeout = check.timeout});
+        if (!r) result = unexpected(r.error());
+        else if (!r->ok())
+          result = unexpected(r->timed_out ? std::string("timed out")
+                                           : "exit code " + std::to_string(r->exit_code));
+        break;
+      }
+      case HealthCheck::Kind::kNone: break;
+    }
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    auto now = Clock::now();
+    if (result) {
+      tracker.record(true, now);
+      return std::string("healthy");
+    }
+    if (now - last_counted >= check.interval) {
+      last_counted = now;
+      if (tracker.record(false, now, result.error()) == HealthState::kUnhealthy)
+        return workload_failure(fmt::format("the health check failed {} times in a row: {}",
+                                            tracker.consecutive_failures(), result.error()));
+    }
+    // A crashed container will not become healthy: say so now, not after grace.
+    if (host && ++probes % 4 == 0) {
+      auto c = inspect(run.ctx, *host, name);
+      if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
+    }
+    if (!run.sleep(std::min(kEagerInterval, check.interval))) return unexpected(interrupted_failure());
+  }
+}
+
+}  // namespace berth::deploy_detail

@@ -1,0 +1,246 @@
+// On the host: volume sources, registry credentials, pull, private env files
+// and the container itself. Every command is an argv vector; secrets reach
+// the host only through stdin into 0600 files that the start command removes.
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "berth/cancel.h"
+#include "deploy_internal.h"
+
+namespace berth {
+namespace {
+
+// This machine: the runtime is called directly, without SSH.
+class LocalHost : public Host {
+ public:
+  explicit LocalHost(ProcessRunner& runner) : runner_(runner) {}
+  std::string address() const override { return "127.0.0.1"; }
+  Expected<ProcessResult, std::string> run(const HostCommand& c) override {
+    ProcessSpec spec;
+    spec.argv = c.argv;
+    spec.stdin_data = c.stdin_data;
+    spec.timeout = c.timeout;
+    spec.inherit_stdio = c.interactive;
+    if (c.cancellable) spec.cancel = &cancel_flag();
+    return runner_.run(spec);
+  }
+  Expected<int, std::string> login_shell() override {
+    const char* shell = std::getenv("SHELL");
+    auto r = run(HostCommand{.argv = {shell && *shell ? shell : "/bin/sh"}, .interactive = true});
+    if (!r) return unexpected(r.error());
+    return r->exit_code;
+  }
+
+ private:
+  ProcessRunner& runner_;
+};
+
+class LocalHostConnector : public HostConnector {
+ public:
+  explicit LocalHostConnector(ProcessRunner& runner) : host_(std::make_shared<LocalHost>(runner)) {}
+  Expected<std::shared_ptr<Host>, HostError> connect(const Instance&, const std::string&) override {
+    return std::shared_ptr<Host>(host_);
+  }
+
+ private:
+  std::shared_ptr<LocalHost> host_;
+};
+
+}  // namespace
+
+std::unique_ptr<HostConnector> make_local_host_connector(ProcessRunner& runner) {
+  return std::make_unique<LocalHostConnector>(runner);
+}
+
+namespace deploy_detail {
+namespace {
+
+std::string first_line(const std::string& s) {
+  auto text = s;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  auto nl = text.rfind('\n');  // the last line is where runtimes put the reason
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+std::string failure_text(const Expected<ProcessResult, std::string>& r) {
+  if (!r) return r.error();
+  if (r->cancelled) return "interrupted";
+  if (r->timed_out) return "timed out";
+  std::string why = first_line(r->err.empty() ? r->out : r->err);
+  return why.empty() ? "exit code " + std::to_string(r->exit_code) : why;
+}
+
+bool succeeded(const Expected<ProcessResult, std::string>& r) { return r && r->ok(); }
+
+// A local file or directory, as a tar stream, unpacked at `dest` on the host.
+Expected<void, std::string> copy_source(Host& host, const std::filesystem::path& source,
+                                        const std::string& dest) {
+  std::error_code ec;
+  if (!std::filesystem::exists(source, ec))
+    return unexpected("volume source " + source.string() + " does not exist");
+  bool dir = std::filesystem::is_directory(source, ec);
+  std::vector<std::string> tar = {"tar", "-C",
+                                  dir ? source.string() : source.parent_path().string(), "-cf",
+                                  "-", dir ? "." : source.filename().string()};
+  auto packed = system_process_runner().run(ProcessSpec{.argv = tar, .cancel = &cancel_flag()});
+  if (!succeeded(packed)) return unexpected("cannot read " + source.string() + ": " + failure_text(packed));
+  auto unpacked = host.run(HostCommand{
+      .argv = {"sh", "-c", "rm -rf \"$1\" && mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", dest},
+      .stdin_data = packed->out});
+  if (!succeeded(unpacked)) return unexpected("cannot copy " + source.string() + ": " + failure_text(unpacked));
+  return {};
+}
+
+Expected<void, std::string> write_private_file(Host& host, const std::string& path,
+                                               const std::string& content) {
+  auto r = host.run(HostCommand{.argv = write_file_argv(path), .stdin_data = content});
+  if (!succeeded(r)) return unexpected("cannot write " + path + ": " + failure_text(r));
+  return {};
+}
+
+GpuAccess gpu_access(const Offer& offer) {
+  if (offer.gpu.count <= 0) return GpuAccess::kNone;
+  return offer.gpu.vendor == GpuVendor::kAmd ? GpuAccess::kAmd : GpuAccess::kNvidia;
+}
+
+// Where the deploy starts and how it probes health, so `status` (which has
+// no template) can check the same thing later.
+std::string health_label(const HealthCheck& h) {
+  switch (h.kind) {
+    case HealthCheck::Kind::kHttp: return "http:" + std::to_string(h.port) + ":" + h.path;
+    case HealthCheck::Kind::kTcp: return "tcp:" + std::to_string(h.port);
+    case HealthCheck::Kind::kExec: return "exec";
+    case HealthCheck::Kind::kNone: break;
+  }
+  return "none";
+}
+
+}  // namespace
+
+ContainerIdentity identity_for(const LaunchTemplate& workload, int replica) {
+  ContainerIdentity id;
+  id.deployment = workload.name;
+  id.replica = replica;
+  id.hash = workload.hash;
+  id.instance = instance_name(workload.name, replica, workload.hash);
+  return id;
+}
+
+Expected<std::string, std::string> host_work_dir(Host& host, const std::string& instance_name) {
+  auto r = host.run(HostCommand{
+      .argv = {"sh", "-c", "umask 077 && mkdir -p \"$HOME/.berth/$1\" && cd \"$HOME/.berth/$1\" && pwd",
+               "sh", instance_name},
+      .timeout = Duration{60'000}});
+  if (!succeeded(r)) return unexpected("cannot prepare a directory on the host: " + failure_text(r));
+  std::string dir = first_line(r->out);
+  if (dir.empty() || dir[0] != '/') return unexpected("unexpected answer from the host: " + dir);
+  return dir;
+}
+
+Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& instance, Host& host,
+                                      Created& created, const Offer& offer) {
+  const auto& w = run.workload;
+  const auto& rt = run.ctx.runtime;
+  auto identity = identity_for(w, replica);
+  auto host_failure = [&](std::string message) {
+    return unexpected(Failure{ExitCode::kProviderFailed, message + " on " + host.address(), ""});
+  };
+  auto workload_failure = [&](std::string message, std::string hint = "") {
+    return unexpected(Failure{ExitCode::kWorkloadFailed, std::move(message), std::move(hint)});
+  };
+  auto check_cancel = [&]() { return run.cancelled(); };
+
+  auto dir = host_work_dir(host, identity.instance);
+  if (!dir) return host_failure(dir.error());
+  created.work_dir = *dir;
+
+  std::vector<std::string> bind_sources;
+  int index = 0;
+  for (const auto& v : w.volumes) {
+    if (v.kind != Volume::Kind::kBind) continue;
+    if (check_cancel()) return unexpected(interrupted_failure());
+    std::filesystem::path src = v.source;
+    if (src.is_relative()) src = w.source.parent_path() / src;
+    std::string dest = *dir + "/volume-" + std::to_string(index++);
+    run.phase(replica, "copying " + v.source);
+    if (auto c = copy_source(host, src, dest); !c) return host_failure(c.error());
+    std::filesystem::path s(src);
+    bind_sources.push_back(std::filesystem::is_directory(s) ? dest
+                                                            : dest + "/" + s.filename().string());
+  }
+
+  std::optional<std::string> auth_file;
+  if (w.registry_auth) {
+    auth_file = *dir + "/auth.json";
+    auto content = registry_auth_file(image_registry(w.image.value), w.registry_auth->username.value,
+                                      w.registry_auth->password.value);
+    if (auto f = write_private_file(host, *auth_file, content); !f) return host_failure(f.error());
+  }
+  if (check_cancel()) return unexpected(interrupted_failure());
+  run.phase(replica, "pulling " + w.image.value);
+  auto pulled = host.run(HostCommand{.argv = pull_argv(rt, w.image.value, auth_file),
+                                     .timeout = run.ctx.options.pull_timeout});
+  if (auth_file) run_best_effort(host, HostCommand{.argv = remove_files_argv({*auth_file})});
+  if (run.cancelled()) return unexpected(interrupted_failure());
+  if (!succeeded(pulled)) {
+    // An image built on the host itself has no registry to come from.
+    auto present = host.run(HostCommand{.argv = {rt.program, "image", "inspect", w.image.value},
+                                        .timeout = Duration{60'000}});
+    if (!succeeded(present))
+      return workload_failure("cannot pull " + w.image.value + ": " + failure_text(pulled),
+                              w.registry_auth ? "check registry_auth and the image name"
+                                              : "check the image name; private images need "
+                                                "registry_auth");
+    run.note(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
+                          host.address());
+  }
+
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [k, v] : w.env) env.emplace_back(k, v.value);
+  auto files = env_files(env);
+  if (!files) return workload_failure("env: " + files.error());
+  auto spec = container_spec(w, identity, gpu_access(offer), bind_sources);
+  if (!spec) return workload_failure(spec.error());
+  spec->labels["berth.health"] = health_label(w.health);
+  if (!files->env_file_names.empty()) {
+    spec->env_file_path = *dir + "/env";
+    if (auto f = write_private_file(host, spec->env_file_path, files->env_file); !f)
+      return host_failure(f.error());
+  }
+  if (!files->passthrough_names.empty()) {
+    spec->shell_exports_path = *dir + "/env.sh";
+    spec->passthrough_names = files->passthrough_names;
+    if (auto f = write_private_file(host, spec->shell_exports_path, files->shell_exports); !f)
+      return host_failure(f.error());
+  }
+  auto argv = run_argv(rt, *spec);
+  if (!argv) return workload_failure(argv.error());
+  if (check_cancel()) return unexpected(interrupted_failure());
+  run.phase(replica, "starting the container");
+  // A container of this very instance left by an interrupted run on a host
+  // that outlives instances would block the name.
+  if (host_outlives_instance(run.ctx, instance))
+    run_best_effort(host, HostCommand{.argv = remove_argv(rt, {identity.instance})});
+  created.container_started = true;
+  auto started = host.run(HostCommand{.argv = *argv, .timeout = run.ctx.options.start_timeout});
+  if (run.cancelled()) return unexpected(interrupted_failure());
+  if (!succeeded(started))
+    return workload_failure("the container did not start: " + failure_text(started));
+  return {};
+}
+
+void remove_container(const DeployContext& ctx, Host& host, const std::string& container,
+                      const std::string& work_dir) {
+  run_best_effort(host, HostCommand{.argv = remove_argv(ctx.runtime, {container}),
+                       .timeout = Duration{120'000},
+                       .cancellable = false});
+  if (!work_dir.empty())
+    run_best_effort(host, HostCommand{.argv = {"rm", "-rf", "--", work_dir},
+                         .timeout = Duration{60'000},
+                         .cancellable = false});
+}
+
+}  // namespace deploy_detail
+}  // namespace berth

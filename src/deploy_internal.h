@@ -1,0 +1,81 @@
+// Pieces of the deploy engine shared by its source files (not a public API).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/deploy.h"
+
+namespace berth::deploy_detail {
+
+using Clock = std::chrono::steady_clock;
+
+/// One command's bookkeeping: attempts, events, cancellation.
+struct Run {
+  DeployContext& ctx;
+  const LaunchTemplate& workload;
+  std::vector<Attempt> attempts;
+
+  bool cancelled() const { return ctx.cancel && ctx.cancel->load(); }
+  void emit(DeployEvent::Kind kind, int replica, std::string text) const;
+  void phase(int replica, std::string text) const { emit(DeployEvent::Kind::kPhase, replica, std::move(text)); }
+  void note(int replica, std::string text) const { emit(DeployEvent::Kind::kNote, replica, std::move(text)); }
+  void warn(int replica, std::string text) const { emit(DeployEvent::Kind::kWarning, replica, std::move(text)); }
+  /// Sleeps unless cancelled; false when cancelled.
+  bool sleep(Duration d) const;
+};
+
+Failure interrupted_failure();
+
+/// What one replica's deployment created so far: what rollback must undo.
+struct Created {
+  std::optional<Instance> instance;
+  std::shared_ptr<Host> host;
+  bool container_started = false;
+  std::string work_dir;  // on the host: volume copies and private files
+};
+
+/// Provisions one replica: the planned offer, then each fallback, until an
+/// instance runs. On success `created.instance` is the running instance.
+/// Every attempt lands in run.attempts and is reported as an event.
+Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
+                                              Created& created);
+
+/// Terminates and confirms by later reads (get, then list) that the instance
+/// is gone. The message says why it could not be confirmed.
+Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const Instance& instance);
+
+/// Copies volume sources, pulls, writes private files, starts the container.
+Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& instance,
+                                      Host& host, Created& created, const Offer& offer);
+
+/// Waits for the template's health check (or, without one, for the
+/// container to keep running). Failure code 7 when it never gets healthy.
+Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
+                                            Host* host);
+
+/// Removes the replica's container and private files from a host that
+/// outlives it; best effort.
+void remove_container(const DeployContext& ctx, Host& host, const std::string& container,
+                      const std::string& work_dir);
+
+/// Undoes what `created` records: container, files, instance (confirmed).
+/// Returns the instance when it could not be confirmed gone.
+std::optional<Instance> roll_back(Run& run, int replica, Created& created);
+
+ContainerIdentity identity_for(const LaunchTemplate& workload, int replica);
+/// The host-side directory for a replica's files: $HOME/.berth/<instance>.
+Expected<std::string, std::string> host_work_dir(Host& host, const std::string& instance_name);
+
+/// Cleanup commands whose failure changes nothing: what could not be removed
+/// is reported by the checks that follow, not by them.
+inline void run_best_effort(Host& host, HostCommand command) {
+  command.cancellable = false;
+  (void)host.run(command);
+}
+
+bool host_outlives_instance(const DeployContext& ctx, const Instance& instance);
+
+}  // namespace berth::deploy_detail

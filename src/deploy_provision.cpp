@@ -1,0 +1,275 @@
+// Provisioning with failover, polling that follows progress, and confirmed
+// termination.
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "berth/cancel.h"
+#include "deploy_internal.h"
+
+namespace berth::deploy_detail {
+
+void Run::emit(DeployEvent::Kind kind, int replica, std::string text) const {
+  if (ctx.events) ctx.events(DeployEvent{kind, replica, std::move(text)});
+}
+
+bool Run::sleep(Duration d) const {
+  auto end = Clock::now() + d;
+  while (!cancelled()) {
+    auto now = Clock::now();
+    if (now >= end) return true;
+    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, std::chrono::milliseconds(20)));
+  }
+  return false;
+}
+
+Failure interrupted_failure() {
+  return Failure{ExitCode::kInterrupted, "interrupted", "everything this run created was removed"};
+}
+
+bool host_outlives_instance(const DeployContext& ctx, const Instance& instance) {
+  Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
+  if (!p) return false;
+  std::string t = p->type();
+  return t == "ssh" || t == "local";
+}
+
+namespace {
+
+std::string seconds(Duration d) { return fmt::format("{:.0f}s", d.count() / 1000.0); }
+
+std::string price(double usd) { return fmt::format("${:.2f}/h", usd); }
+
+bool is_gone(const Instance& i) { return i.state == InstanceState::kTerminated; }
+
+// What changes while an instance makes progress. Any change resets the
+// stall timer: a slow boot that keeps moving is not a failure.
+std::string progress_signature(const Instance& i) {
+  return to_string(i.state) + "|" + i.raw_state + "|" + i.progress + "|" + i.host + "|" +
+         std::to_string(i.ssh_port);
+}
+
+bool ready(const Instance& i, bool container_native) {
+  return i.state == InstanceState::kRunning && (container_native || !i.host.empty());
+}
+
+struct BootFailure {
+  bool interrupted = false;
+  std::string message;
+};
+
+Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& provider,
+                                             Instance instance, Created& created) {
+  const auto& opt = run.ctx.options;
+  bool native = provider.capabilities().container_native;
+  auto last_change = Clock::now();
+  std::string signature = progress_signature(instance);
+  Duration delay = opt.poll_initial;
+  std::string last_error;
+  while (true) {
+    if (ready(instance, native)) return instance;
+    switch (instance.state) {
+      case InstanceState::kFailed:
+      case InstanceState::kTerminated:
+      case InstanceState::kPreempted:
+        return unexpected(BootFailure{false, "the provider reports it " + to_string(instance.state) +
+                                                 (instance.raw_state.empty()
+                                                      ? std::string()
+                                                      : " (" + instance.raw_state + ")")});
+      default: break;
+    }
+    if (!run.sleep(delay)) return unexpected(BootFailure{true, "interrupted"});
+    delay = std::min<Duration>(Duration(delay.count() * 3 / 2), opt.poll_max);
+    auto now = Clock::now();
+    auto got = provider.get(instance.id);
+    if (!got) {
+      if (got.error().kind == ProviderError::Kind::kNotFound)
+        return unexpected(BootFailure{false, "the instance disappeared at the provider"});
+      // The API failing is not the instance failing; it only adds no progress.
+      last_error = to_string(got.error().kind) + ": " + got.error().message;
+    } else {
+      instance = *got;
+      created.instance = instance;
+      std::string now_sig = progress_signature(instance);
+      if (now_sig != signature) {
+        signature = now_sig;
+        last_change = now;
+        run.phase(replica, "instance " + instance.id + " " + to_string(instance.state) +
+                               (instance.progress.empty() ? "" : " (" + instance.progress + ")"));
+      }
+    }
+    if (now - last_change > opt.stall_timeout) {
+      std::string msg = "no progress for " + seconds(opt.stall_timeout) + " (still " +
+                        to_string(instance.state);
+      if (!instance.raw_state.empty()) msg += ", " + instance.raw_state;
+      msg += ")";
+      if (!last_error.empty()) msg += "; last API error: " + last_error;
+      return unexpected(BootFailure{false, msg});
+    }
+  }
+}
+
+// A launch whose effect is unknown (timeout, 5xx, unreadable answer) may
+// have created an instance: find it by name and remove it before moving on.
+void sweep_orphans(Run& run, int replica, Provider& provider, const std::string& name) {
+  auto listed = provider.list();
+  if (!listed) {
+    run.warn(replica, "could not list instances at " + provider.name() +
+                          " to check for one left by the failed launch: " +
+                          listed.error().message + "; run 'berth down' to be sure");
+    return;
+  }
+  for (const auto& inst : *listed) {
+    if (inst.name != name || is_gone(inst)) continue;
+    run.note(replica, "removing " + inst.id + " at " + provider.name() +
+                          ", created by the launch that reported an error");
+    if (auto t = terminate_confirmed(run.ctx, inst); !t)
+      run.warn(replica, "instance " + inst.id + " at " + provider.name() +
+                            " may still exist: " + t.error());
+  }
+}
+
+}  // namespace
+
+Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const Instance& instance) {
+  Provider* provider = ctx.provider ? ctx.provider(instance.provider) : nullptr;
+  if (!provider) return unexpected("provider '" + instance.provider + "' is not configured");
+  const auto deadline = Clock::now() + ctx.options.confirm_timeout;
+  Duration delay = ctx.options.poll_initial;
+  auto pause = [&] {
+    std::this_thread::sleep_for(delay);  // cleanup runs to the end even after ^C
+    delay = std::min<Duration>(Duration(delay.count() * 2), ctx.options.poll_max);
+  };
+  std::string last;
+  // Terminate until the provider accepts it (idempotent: gone is success).
+  while (true) {
+    auto t = provider->terminate(instance.id);
+    if (t || t.error().kind == ProviderError::Kind::kNotFound) break;
+    last = to_string(t.error().kind) + ": " + t.error().message;
+    if (t.error().kind == ProviderError::Kind::kAuth ||
+        t.error().kind == ProviderError::Kind::kInvalidRequest || Clock::now() > deadline)
+      return unexpected("terminate failed: " + last);
+    pause();
+  }
+  // Then see it gone, by a read after the terminate call, twice: get and list.
+  bool get_confirms = false;
+  while (true) {
+    if (!get_confirms) {
+      auto g = provider->get(instance.id);
+      if (!g && g.error().kind == ProviderError::Kind::kNotFound) get_confirms = true;
+      else if (g && is_gone(*g)) get_confirms = true;
+      else if (!g) last = to_string(g.error().kind) + ": " + g.error().message;
+      else last = "still " + to_string(g->state);
+    }
+    if (get_confirms) {
+      auto l = provider->list();
+      if (l) {
+        bool present = std::any_of(l->begin(), l->end(), [&](const Instance& i) {
+          return i.id == instance.id && !is_gone(i);
+        });
+        if (!present) return {};
+        last = "still listed";
+      } else {
+        last = to_string(l.error().kind) + ": " + l.error().message;
+      }
+    }
+    if (Clock::now() > deadline)
+      return unexpected("not confirmed gone after " + seconds(ctx.options.confirm_timeout) +
+                        " (" + last + ")");
+    pause();
+  }
+}
+
+Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
+                                              Created& created) {
+  const int replica = placement.replica;
+  const std::string name = instance_name(run.workload.name, replica, run.workload.hash);
+  std::vector<Offer> candidates{placement.offer};
+  candidates.insert(candidates.end(), placement.fallbacks.begin(), placement.fallbacks.end());
+
+  std::set<std::string> given_up;  // providers whose account cannot launch now
+  int tried = 0, auth_failures = 0;
+  for (const auto& offer : candidates) {
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    if (given_up.count(offer.provider)) continue;
+    const auto& cap = run.workload.placement.max_price;
+    if (cap && offer.price_per_hour > *cap + 1e-9) continue;  // never, whatever the plan says
+    Attempt attempt{replica, offer.provider, offer.id, offer.price_per_hour, "", ""};
+    Provider* provider = run.ctx.provider(offer.provider);
+    if (!provider) continue;
+    ++tried;
+    run.phase(replica, fmt::format("launching {} {} in {} at {}", offer.provider, offer.id,
+                                   offer.region, price(offer.price_per_hour)));
+    LaunchRequest request;
+    request.name = name;
+    request.labels = {{kInstanceLabelDeployment, run.workload.name},
+                      {kInstanceLabelReplica, std::to_string(replica)},
+                      {kInstanceLabelHash, run.workload.hash}};
+    request.offer = offer;
+    request.ssh_public_key = run.ctx.ssh_public_key;
+    request.workload = &run.workload;
+    auto launched = provider->launch(request);
+    if (!launched) {
+      const auto& err = launched.error();
+      attempt.result = to_string(err.kind);
+      attempt.message = err.message;
+      run.attempts.push_back(attempt);
+      run.emit(DeployEvent::Kind::kAttempt, replica,
+               fmt::format("{} {} {}: {}: {}", offer.provider, offer.id,
+                           price(offer.price_per_hour), attempt.result, err.message));
+      using K = ProviderError::Kind;
+      if (err.kind == K::kTransient || err.kind == K::kBadResponse)
+        sweep_orphans(run, replica, *provider, name);
+      if (err.kind == K::kAuth) ++auth_failures;
+      if (err.kind == K::kAuth || err.kind == K::kQuota) given_up.insert(offer.provider);
+      if (err.kind == K::kRateLimited && err.retry_after &&
+          !run.sleep(std::min<Duration>(*err.retry_after, Duration{30'000})))
+        return unexpected(interrupted_failure());
+      continue;
+    }
+    created.instance = *launched;
+    run.phase(replica, "waiting for " + launched->id + " at " + offer.provider);
+    auto running = wait_running(run, replica, *provider, *launched, created);
+    if (running) {
+      attempt.result = "launched";
+      attempt.message = "instance " + running->id;
+      run.attempts.push_back(attempt);
+      run.emit(DeployEvent::Kind::kAttempt, replica,
+               fmt::format("{} {} {}: running as {}", offer.provider, offer.id,
+                           price(offer.price_per_hour), running->id));
+      return *running;
+    }
+    if (running.error().interrupted) {
+      attempt.result = "interrupted";
+      run.attempts.push_back(attempt);
+      return unexpected(interrupted_failure());
+    }
+    attempt.result = "failed";
+    attempt.message = running.error().message;
+    run.attempts.push_back(attempt);
+    run.emit(DeployEvent::Kind::kAttempt, replica,
+             fmt::format("{} {} {}: instance {} failed: {}", offer.provider, offer.id,
+                         price(offer.price_per_hour), launched->id, running.error().message));
+    // A failed boot is a capacity problem of that offer: remove it, move on.
+    if (auto t = terminate_confirmed(run.ctx, *created.instance); !t)
+      return unexpected(Failure{ExitCode::kProviderFailed,
+                                "instance " + created.instance->id + " at " + offer.provider +
+                                    " failed to boot and could not be removed: " + t.error(),
+                                "check it with 'berth status' and remove it with 'berth down " +
+                                    run.workload.name + "'"});
+    created.instance.reset();
+  }
+  if (tried == 0)
+    return unexpected(Failure{ExitCode::kNoPlacement,
+                              "no offer for replica " + std::to_string(replica) +
+                                  " could be tried", "run 'berth plan' to see why"});
+  ExitCode code = auth_failures == tried ? ExitCode::kAuth : ExitCode::kProviderFailed;
+  return unexpected(Failure{code,
+                            fmt::format("every offer for replica {} failed ({} attempt{})",
+                                        replica, tried, tried == 1 ? "" : "s"),
+                            "the attempts above say why; 'berth offers' shows what is available now"});
+}
+
+}  // namespace berth::deploy_detail

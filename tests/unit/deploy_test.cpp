@@ -1,0 +1,481 @@
+// The deploy engine against a scripted provider and a recording host: the
+// failover, rollback, idempotency and secret-handling rules of SPEC §6,
+// without a network.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "berth/cancel.h"
+#include "berth/deploy.h"
+
+using namespace berth;
+
+namespace {
+
+Offer offer(const std::string& provider, const std::string& id, double price) {
+  Offer o;
+  o.provider = provider;
+  o.id = id;
+  o.region = "us-east-1";
+  o.price_per_hour = price;
+  return o;
+}
+
+// A provider whose launches follow a script: an error kind, or an instance
+// that walks through a list of states on each get().
+class ScriptedProvider : public Provider {
+ public:
+  struct Launch {
+    std::optional<ProviderError::Kind> error;
+    bool creates_anyway = false;  // the error came after the instance was made
+    std::vector<InstanceState> states{InstanceState::kRunning};
+  };
+  ScriptedProvider(std::string name, std::string type = "lambda", bool native = false)
+      : name_(std::move(name)), type_(std::move(type)), native_(native) {}
+
+  std::deque<Launch> script;
+  std::map<std::string, Instance> instances;  // every one ever created, by id
+  std::map<std::string, std::vector<InstanceState>> pending;
+  std::vector<std::string> launched_names;
+  std::vector<std::string> terminated;
+  int next_id = 1;
+  bool terminate_is_lazy = false;  // reports "stopping" once before gone
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return type_; }
+  Capabilities capabilities() const override { return Capabilities{native_, false, true, false}; }
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery&) override { return std::vector<Offer>{}; }
+
+  Expected<Instance, ProviderError> launch(const LaunchRequest& req) override {
+    launched_names.push_back(req.name);
+    Launch step = script.empty() ? Launch{} : script.front();
+    if (!script.empty()) script.pop_front();
+    if (step.error && !step.creates_anyway)
+      return unexpected(ProviderError{*step.error, "scripted " + to_string(*step.error), {}});
+    Instance i;
+    i.provider = name_;
+    i.id = name_ + "-" + std::to_string(next_id++);
+    i.name = req.name;
+    i.region = req.offer.region;
+    i.offer_id = req.offer.id;
+    i.price_per_hour = req.offer.price_per_hour;
+    i.labels = req.labels;
+    i.state = InstanceState::kProvisioning;
+    instances[i.id] = i;
+    pending[i.id] = step.states;
+    if (step.error) return unexpected(ProviderError{*step.error, "scripted after create", {}});
+    return i;
+  }
+  Expected<Instance, ProviderError> get(const std::string& id) override {
+    auto it = instances.find(id);
+    if (it == instances.end()) return unexpected(ProviderError{ProviderError::Kind::kNotFound, "no", {}});
+    auto& states = pending[id];
+    if (!states.empty() && it->second.state != InstanceState::kTerminated &&
+        it->second.state != InstanceState::kStopping) {
+      it->second.state = states.front();
+      it->second.progress = std::to_string(states.size());
+      if (states.size() > 1) states.erase(states.begin());
+      if (it->second.state == InstanceState::kRunning) it->second.host = "10.0.0." + id.substr(id.size() - 1);
+    }
+    if (it->second.state == InstanceState::kStopping) {
+      Instance copy = it->second;
+      it->second.state = InstanceState::kTerminated;
+      return copy;
+    }
+    return it->second;
+  }
+  Expected<std::vector<Instance>, ProviderError> list() override {
+    std::vector<Instance> out;
+    for (auto& [id, i] : instances)
+      if (i.state != InstanceState::kTerminated) out.push_back(i);
+    return out;
+  }
+  Expected<void, ProviderError> terminate(const std::string& id) override {
+    terminated.push_back(id);
+    auto it = instances.find(id);
+    if (it != instances.end())
+      it->second.state = terminate_is_lazy ? InstanceState::kStopping : InstanceState::kTerminated;
+    return {};
+  }
+  Expected<void, ProviderError> check_credentials() override { return {}; }
+
+  std::vector<Instance> alive() {
+    auto l = list();
+    return *l;
+  }
+
+ private:
+  std::string name_, type_;
+  bool native_;
+};
+
+// Records every command; answers the few whose output the engine reads.
+class RecordingHost : public Host {
+ public:
+  std::vector<HostCommand> commands;
+  bool start_fails = false;
+  bool container_running = true;
+  std::string addr = "10.0.0.9";
+
+  std::string address() const override { return addr; }
+  Expected<ProcessResult, std::string> run(const HostCommand& c) override {
+    commands.push_back(c);
+    ProcessResult r;
+    r.exit_code = 0;
+    const auto& a = c.argv;
+    if (a.size() > 2 && a[0] == "sh" && a[2].find("pwd") != std::string::npos)
+      r.out = "/home/u/.berth/" + a.back() + "\n";
+    if (a.size() > 1 && a[1] == "inspect")
+      r.out = std::string(R"([{"Id":"c1","Name":"x","State":{"Status":")") +
+              (container_running ? "running\",\"Running\":true" : "exited\",\"Running\":false,\"ExitCode\":3") +
+              "}}]";
+    bool is_run = std::find(a.begin(), a.end(), "run") != a.end() &&
+                  std::find(a.begin(), a.end(), "-d") != a.end();
+    if (is_run && start_fails) {
+      r.exit_code = 125;
+      r.err = "Error: port already in use\n";
+    }
+    return r;
+  }
+  Expected<int, std::string> login_shell() override { return 0; }
+
+  bool ran(const std::string& word) const {
+    for (const auto& c : commands)
+      for (const auto& a : c.argv)
+        if (a == word) return true;
+    return false;
+  }
+};
+
+class FixedConnector : public HostConnector {
+ public:
+  explicit FixedConnector(std::shared_ptr<RecordingHost> h) : host(std::move(h)) {}
+  std::shared_ptr<RecordingHost> host;
+  int connects = 0;
+  std::optional<HostError> fail;
+  Expected<std::shared_ptr<Host>, HostError> connect(const Instance&, const std::string&) override {
+    ++connects;
+    if (fail) return unexpected(*fail);
+    return std::shared_ptr<Host>(host);
+  }
+};
+
+LaunchTemplate workload(const std::string& hash = "abc123def456") {
+  LaunchTemplate w;
+  w.name = "demo";
+  w.hash = hash;
+  w.image = {"registry.example/demo:1", false};
+  w.env = {{"PLAIN", {"hello", false}}, {"TOKEN", {"s3cret-$(touch /tmp/x)", true}}};
+  w.ports = {PortMapping{8080, std::nullopt, "tcp"}};
+  return w;
+}
+
+struct Harness {
+  std::map<std::string, std::unique_ptr<ScriptedProvider>> providers;
+  std::shared_ptr<RecordingHost> host = std::make_shared<RecordingHost>();
+  FixedConnector connector{host};
+  std::vector<DeployEvent> events;
+  std::atomic<bool> cancel{false};
+  DeployContext ctx;
+  int plans = 0;
+
+  Harness() {
+    ctx.provider = [this](const std::string& n) -> Provider* {
+      auto it = providers.find(n);
+      return it == providers.end() ? nullptr : it->second.get();
+    };
+    ctx.hosts = &connector;
+    ctx.local = &connector;
+    ctx.runtime = ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"};
+    ctx.cancel = &cancel;
+    ctx.events = [this](const DeployEvent& e) { events.push_back(e); };
+    ctx.options.poll_initial = Duration{1};
+    ctx.options.poll_max = Duration{2};
+    ctx.options.confirm_timeout = Duration{500};
+    ctx.options.running_check = Duration{1};
+    ctx.options.connect_timeout = Duration{50};
+  }
+  ScriptedProvider& add(const std::string& name, const std::string& type = "lambda", bool native = false) {
+    providers[name] = std::make_unique<ScriptedProvider>(name, type, native);
+    return *providers[name];
+  }
+  PlanFunction plan_of(std::vector<Offer> offers) {
+    return [this, offers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
+      ++plans;
+      Plan p;
+      for (int r : replicas) {
+        ReplicaPlacement rp;
+        rp.replica = r;
+        rp.offer = offers.front();
+        rp.fallbacks.assign(offers.begin() + 1, offers.end());
+        p.placement.push_back(rp);
+      }
+      return p;
+    };
+  }
+  std::size_t alive_everywhere() {
+    std::size_t n = 0;
+    for (auto& [name, p] : providers) n += p->alive().size();
+    return n;
+  }
+};
+
+using K = ProviderError::Kind;
+
+}  // namespace
+
+TEST_CASE("deploy fails over from a capacity error to the next offer and reports both", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto& b = h.add("runpod");
+  a.script.push_back({K::kNoCapacity});
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "gpu_1x_a10", 0.75), offer("runpod", "A40", 0.9)}), h.ctx);
+  REQUIRE(r);
+  REQUIRE(r->attempts.size() == 2);
+  CHECK(r->attempts[0].result == "no-capacity");
+  CHECK(r->attempts[0].provider == "lambda");
+  CHECK(r->attempts[1].result == "launched");
+  CHECK(r->replicas.size() == 1);
+  CHECK(r->replicas[0].instance.provider == "runpod");
+  CHECK(r->replicas[0].state == "running");
+  CHECK(b.launched_names == std::vector<std::string>{"berth-demo-0-abc123def456"});
+  REQUIRE(r->replicas[0].endpoints.size() == 1);
+  CHECK(r->replicas[0].endpoints[0].port == 8080);
+  auto j = to_json(*r);
+  CHECK(j["attempts"].size() == 2);
+  CHECK(j["replicas"][0]["instance_id"] == "runpod-1");
+}
+
+TEST_CASE("an offer above max_price is never launched, whatever the plan says", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto& b = h.add("runpod");
+  a.script.push_back({K::kNoCapacity});
+  auto w = workload();
+  w.placement.max_price = 1.0;
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.75), offer("runpod", "b", 1.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kProviderFailed);
+  CHECK(b.launched_names.empty());
+}
+
+TEST_CASE("a launch with an unknown effect is followed by an orphan sweep", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.add("runpod");
+  a.script.push_back({K::kTransient, true});
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5), offer("runpod", "b", 0.6)}), h.ctx);
+  REQUIRE(r);
+  CHECK(a.terminated == std::vector<std::string>{"lambda-1"});
+  CHECK(a.alive().empty());
+  CHECK(r->replicas[0].instance.provider == "runpod");
+}
+
+TEST_CASE("every attempt failing is exit 6; only credential failures are exit 4", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  a.script.push_back({K::kNoCapacity});
+  a.script.push_back({K::kTransient});
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5), offer("lambda", "b", 0.6)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kProviderFailed);
+  CHECK(r.error().attempts.size() == 2);
+
+  Harness h2;
+  auto& c = h2.add("lambda");
+  c.script.push_back({K::kAuth});
+  auto r2 = deploy(w, std::nullopt, h2.plan_of({offer("lambda", "a", 0.5), offer("lambda", "b", 0.6)}), h2.ctx);
+  REQUIRE_FALSE(r2);
+  CHECK(r2.error().failure.code == ExitCode::kAuth);
+  CHECK(c.launched_names.size() == 1);  // the provider is not asked again after auth
+}
+
+TEST_CASE("a slow boot that keeps changing is waited for; a stuck one is replaced", "[deploy]") {
+  Harness h;
+  h.ctx.options.stall_timeout = Duration{40};
+  auto& a = h.add("lambda");
+  auto& b = h.add("runpod");
+  // Many distinct progress values: never stalls, however long it takes.
+  ScriptedProvider::Launch slow;
+  slow.states.assign(30, InstanceState::kBooting);
+  slow.states.push_back(InstanceState::kRunning);
+  a.script.push_back(slow);
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5), offer("runpod", "b", 0.6)}), h.ctx);
+  REQUIRE(r);
+  CHECK(r->replicas[0].instance.provider == "lambda");
+
+  Harness h2;
+  h2.ctx.options.stall_timeout = Duration{20};
+  auto& c = h2.add("lambda");
+  auto& d = h2.add("runpod");
+  ScriptedProvider::Launch stuck;
+  stuck.states = {InstanceState::kBooting};  // forever the same
+  c.script.push_back(stuck);
+  auto r2 = deploy(w, std::nullopt, h2.plan_of({offer("lambda", "a", 0.5), offer("runpod", "b", 0.6)}), h2.ctx);
+  REQUIRE(r2);
+  CHECK(r2->replicas[0].instance.provider == "runpod");
+  CHECK(c.alive().empty());
+  CHECK(r2->attempts[0].result == "failed");
+  (void)b;
+  (void)d;
+}
+
+TEST_CASE("a container that does not start rolls everything back: exit 7", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  a.terminate_is_lazy = true;
+  h.host->start_fails = true;
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kWorkloadFailed);
+  CHECK(r.error().failure.message.find("port already in use") != std::string::npos);
+  CHECK(a.alive().empty());
+  CHECK(r.error().leaked.empty());
+}
+
+TEST_CASE("--keep-on-failure keeps the instance", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.host->start_fails = true;
+  h.ctx.options.keep_on_failure = true;
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(a.alive().size() == 1);
+}
+
+TEST_CASE("a container that exits is a workload failure", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.host->container_running = false;
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kWorkloadFailed);
+  CHECK(a.alive().empty());
+}
+
+TEST_CASE("an interrupt while booting terminates the instance and exits 130", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  ScriptedProvider::Launch slow;
+  slow.states.assign(1000, InstanceState::kBooting);
+  for (std::size_t i = 0; i < slow.states.size(); ++i) slow.states[i] = InstanceState::kBooting;
+  a.script.push_back(slow);
+  int phases = 0;
+  h.ctx.events = [&](const DeployEvent& e) {
+    if (e.kind == DeployEvent::Kind::kPhase && ++phases == 5) h.cancel = true;
+  };
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kInterrupted);
+  CHECK(a.alive().empty());
+  CHECK(a.terminated.size() == 1);
+}
+
+TEST_CASE("a changed host key is refused at once, and the instance removed", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.connector.fail = HostError{HostError::Kind::kHostKeyChanged, "host key changed", "check it"};
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.message.find("host key changed") != std::string::npos);
+  CHECK(h.connector.connects == 1);
+  CHECK(a.alive().empty());
+}
+
+TEST_CASE("secrets reach the host only through stdin, never an argv", "[deploy]") {
+  Harness h;
+  h.add("lambda");
+  auto w = workload();
+  w.registry_auth = RegistryAuth{{"robot", true}, {"hunter2-pass", true}};
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(r);
+  bool env_via_stdin = false, auth_via_stdin = false;
+  for (const auto& c : h.host->commands) {
+    for (const auto& arg : c.argv) {
+      CHECK(arg.find("s3cret") == std::string::npos);
+      CHECK(arg.find("hunter2") == std::string::npos);
+      CHECK(arg.find("robot") == std::string::npos);
+    }
+    if (c.stdin_data && c.stdin_data->find("TOKEN=s3cret-$(touch /tmp/x)") != std::string::npos)
+      env_via_stdin = true;
+    if (c.stdin_data && c.stdin_data->find("auths") != std::string::npos) auth_via_stdin = true;
+  }
+  CHECK(env_via_stdin);
+  CHECK(auth_via_stdin);
+  CHECK(h.host->ran("pull"));
+}
+
+TEST_CASE("a secret in the command is refused before anything is created", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto w = workload();
+  w.command = ContainerCommand{false, {{"--token", false}, {"xyz", true}}};
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kInvalidInput);
+  CHECK(a.launched_names.empty());
+}
+
+TEST_CASE("up is idempotent and replaces a changed template one replica at a time", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto w = workload("aaaaaaaaaaaa");
+  w.replicas = 2;
+  auto first = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(first);
+  CHECK(a.alive().size() == 2);
+  auto existing = group_deployments(a.alive());
+  REQUIRE(existing.size() == 1);
+
+  auto again = deploy(w, existing[0], h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(again);
+  CHECK(again->unchanged);
+  CHECK(h.plans == 1);
+
+  auto changed = workload("bbbbbbbbbbbb");
+  changed.replicas = 2;
+  auto replaced = deploy(changed, existing[0], h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(replaced);
+  CHECK(replaced->replaced.size() == 2);
+  auto now = a.alive();
+  REQUIRE(now.size() == 2);
+  for (const auto& i : now) CHECK(i.name.find("bbbbbbbbbbbb") != std::string::npos);
+  // One at a time: the first old replica went before the second new one was launched.
+  CHECK(a.terminated.size() == 2);
+}
+
+TEST_CASE("container-native providers get no host commands", "[deploy]") {
+  Harness h;
+  auto& a = h.add("runpod", "runpod", true);
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("runpod", "a", 0.5)}), h.ctx);
+  REQUIRE(r);
+  CHECK(h.host->commands.empty());
+  CHECK(a.alive().size() == 1);
+}
+
+TEST_CASE("teardown removes every replica and confirms", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  a.terminate_is_lazy = true;
+  auto w = workload();
+  w.replicas = 2;
+  REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx));
+  auto d = group_deployments(a.alive());
+  REQUIRE(d.size() == 1);
+  auto t = teardown(d[0], h.ctx);
+  CHECK(t.terminated.size() == 2);
+  CHECK(t.leaked.empty());
+  CHECK(a.alive().empty());
+}
