@@ -5,10 +5,12 @@
 // Retry-After); a response size cap; `-vv` tracing with credentials redacted.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,14 +53,26 @@ struct HttpFailure {
 
 struct HttpOptions {
   Duration connect_timeout{10'000};
+  /// Budget for one send() including its retries and backoff waits: a slow
+  /// answer ends as kTimeout, a long Retry-After ends with the 429 itself.
   Duration total_timeout{60'000};
   int max_attempts = 4;           // first try plus retries
   Duration backoff_base{500};     // doubled per attempt, with full jitter
   Duration backoff_cap{20'000};
   std::size_t max_response_bytes = 256u << 20;
-  int trace_level = 0;            // 2 = -vv: method, URL, status, timing
+  int trace_level = 0;            // 2 = -vv: method, URL, status, timing; 3 adds headers
   std::function<void(const std::string&)> trace_sink;  // default: stderr
+  /// Redacted from every trace line besides each request's own secrets (the
+  /// provider set passes every credential of the config here).
+  std::vector<std::string> secrets;
+  /// Polled by the transfer loop and by backoff waits; when it becomes true
+  /// (a SIGINT handler may set it) every send() ends with kCancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+/// How the CLI turns `-v` and `--timeout` into client options: `-vv` (2) and
+/// above trace, `--timeout` caps the total budget of each request.
+HttpOptions http_options_for_cli(int verbosity, std::optional<Duration> timeout);
 
 class HttpClient {
  public:
@@ -71,8 +85,10 @@ class HttpClient {
 
 std::unique_ptr<HttpClient> make_curl_http_client(HttpOptions options);
 
-/// Replaces every occurrence of each secret (and Authorization-like header
-/// values, api_key query parameters) with "[REDACTED]".
+/// Replaces every occurrence of each secret (also base64-encoded, as HTTP
+/// Basic auth carries it), credential header values ("Authorization: ...",
+/// "X-Api-Key: ...", "Bearer ...") and credential query parameters
+/// ("api_key=...", "token=...") with "[REDACTED]".
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace berth

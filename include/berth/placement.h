@@ -22,6 +22,12 @@ namespace berth {
 /// constrained field fails that constraint.
 std::optional<std::string> unmet_constraint(const LaunchTemplate& workload, const Offer& offer);
 
+/// The tie-breaker after price: how far `offer` exceeds the template's
+/// minimums in total VRAM, vCPUs, RAM and disk, each surplus divided by the
+/// larger of the minimum and a fixed scale (24 GB, 8 vCPUs, 32 GB, 100 GB),
+/// summed. More is better; unknown values add nothing.
+double offer_headroom(const LaunchTemplate& workload, const Offer& offer);
+
 struct Rejection {
   std::string constraint;       // "gpu.vram", "placement.max_price", ...
   int count = 0;                // offers this constraint rejected (first failing constraint)

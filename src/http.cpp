@@ -1,0 +1,440 @@
+// The HTTP client: one libcurl multi handle driven by one event-loop thread.
+// Callers block in send() while their transfers run concurrently with every
+// other caller's; retries and backoff happen in the caller's thread so a long
+// wait never stalls the loop.
+#include "berth/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "http_retry.h"
+
+namespace berth {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often the loop and backoff waits look at the cancel flag: a SIGINT
+// handler can only set a flag, it cannot wake a condition variable.
+constexpr Duration kCancelPoll{50};
+
+void init_curl_once() {
+  // Lazily, on the first transfer: curl_global_init loads TLS and costs
+  // milliseconds that `berth --version` must not pay.
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// One attempt: an easy handle plus everything its callbacks write into.
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::size_t max_bytes = 0;
+  HttpResponse response;
+  bool too_large = false;
+  bool cancelled = false;
+  CURLcode result = CURLE_OK;
+  bool done = false;
+  std::mutex mutex;
+  std::condition_variable cv;
+
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+    if (header_list) curl_slist_free_all(header_list);
+  }
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  if (t->response.body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  std::string line(data, n);
+  // A new status line starts a new response (100 Continue, proxies): only
+  // the final response's headers count.
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->response.headers.clear();
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string::npos)
+    t->response.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  return n;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+// TLS is never optional for credentials on the wire. Plain http is accepted
+// only where nothing leaves the machine: loopback, for tests and local gateways.
+Expected<void, HttpFailure> check_url(const std::string& url) {
+  CURLU* u = curl_url();
+  auto failure = [&](std::string message) -> Expected<void, HttpFailure> {
+    curl_url_cleanup(u);
+    return unexpected(HttpFailure{HttpFailure::Kind::kOther, std::move(message)});
+  };
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return failure("malformed URL '" + url + "'");
+  char* scheme = nullptr;
+  char* host = nullptr;
+  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+  curl_url_get(u, CURLUPART_HOST, &host, 0);
+  std::string s = scheme ? lower(scheme) : "";
+  std::string h = host ? lower(host) : "";
+  curl_free(scheme);
+  curl_free(host);
+  if (s == "https") {
+    curl_url_cleanup(u);
+    return {};
+  }
+  if (s == "http" && is_loopback_host(h)) {
+    curl_url_cleanup(u);
+    return {};
+  }
+  if (s == "http")
+    return failure("refusing plain http to '" + h +
+                   "': credentials travel only over TLS (http is allowed on loopback only)");
+  return failure("unsupported URL scheme in '" + url + "'");
+}
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)) {
+    if (!options_.trace_sink)
+      options_.trace_sink = [](const std::string& line) {
+        std::fputs((line + "\n").c_str(), stderr);
+      };
+  }
+
+  ~CurlHttpClient() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    if (multi_) curl_multi_wakeup(multi_);
+    if (loop_.joinable()) loop_.join();
+    if (multi_) curl_multi_cleanup(multi_);
+  }
+
+  Expected<HttpResponse, HttpFailure> send(const HttpRequest& request) override {
+    if (auto ok = check_url(request.url); !ok) return unexpected(ok.error());
+    start_loop_once();
+    const auto deadline = Clock::now() + options_.total_timeout;
+    std::vector<std::string> secrets = options_.secrets;
+    secrets.insert(secrets.end(), request.secrets.begin(), request.secrets.end());
+
+    for (int attempt = 0;; ++attempt) {
+      if (cancelled()) return unexpected(HttpFailure{HttpFailure::Kind::kCancelled, "interrupted"});
+      auto remaining = std::chrono::duration_cast<Duration>(deadline - Clock::now());
+      if (remaining <= Duration{0})
+        return unexpected(HttpFailure{HttpFailure::Kind::kTimeout,
+                                      fmt::format("no answer within {} ms", options_.total_timeout.count())});
+      auto result = perform(request, remaining, secrets);
+      auto outcome = classify(result);
+      bool last = attempt + 1 >= options_.max_attempts;
+      if (!http_retry::should_retry(outcome, request.idempotent) || last) return result;
+
+      Duration wait = http_retry::backoff_delay(attempt, options_.backoff_base,
+                                                options_.backoff_cap, random_unit());
+      if (outcome == http_retry::Outcome::kRateLimited) {
+        auto after = http_retry::parse_retry_after(result->header("retry-after"),
+                                                   std::chrono::system_clock::now());
+        if (after) wait = std::max(wait, *after);
+      }
+      // A wait that outlasts the budget cannot end in an answer: hand the
+      // caller what we have (a 429 keeps its Retry-After for the adapter).
+      if (Clock::now() + wait >= deadline) return result;
+      trace(2, fmt::format("http: retrying {} {} in {} ms ({})", request.method,
+                           request.url, wait.count(),
+                           describe(result)),
+            secrets);
+      if (!sleep_unless_cancelled(wait))
+        return unexpected(HttpFailure{HttpFailure::Kind::kCancelled, "interrupted"});
+    }
+  }
+
+ private:
+  static std::string describe(const Expected<HttpResponse, HttpFailure>& r) {
+    return r ? "HTTP " + std::to_string(r->status) : r.error().message;
+  }
+
+  static http_retry::Outcome classify(const Expected<HttpResponse, HttpFailure>& r) {
+    using http_retry::Outcome;
+    if (r) {
+      if (r->status == 429) return Outcome::kRateLimited;
+      if (r->status >= 500) return Outcome::kServerError;
+      return Outcome::kSuccess;
+    }
+    switch (r.error().kind) {
+      case HttpFailure::Kind::kConnect: return Outcome::kNotConnected;
+      case HttpFailure::Kind::kTimeout: return Outcome::kTimedOut;
+      default: return Outcome::kFatal;
+    }
+  }
+
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  double random_unit() {
+    std::lock_guard lock(rng_mutex_);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  }
+
+  bool sleep_unless_cancelled(Duration wait) {
+    auto until = Clock::now() + wait;
+    while (Clock::now() < until) {
+      if (cancelled()) return false;
+      std::this_thread::sleep_for(std::min<Clock::duration>(kCancelPoll, until - Clock::now()));
+    }
+    return !cancelled();
+  }
+
+  void trace(int level, const std::string& line, const std::vector<std::string>& secrets) const {
+    if (options_.trace_level < level) return;
+    options_.trace_sink(redact(line, secrets));
+  }
+
+  void start_loop_once() {
+    std::call_once(loop_started_, [this] {
+      init_curl_once();
+      multi_ = curl_multi_init();
+      loop_ = std::thread([this] { run_loop(); });
+    });
+  }
+
+  // One attempt, on the loop thread; blocks this caller until it ends.
+  Expected<HttpResponse, HttpFailure> perform(const HttpRequest& request, Duration budget,
+                                              const std::vector<std::string>& secrets) {
+    auto t = std::make_shared<Transfer>();
+    t->max_bytes = options_.max_response_bytes;
+    t->easy = curl_easy_init();
+    if (!t->easy) return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
+    configure(*t, request, budget);
+
+    trace(3, fmt::format("http: > {} {}", request.method, request.url), secrets);
+    for (const auto& [name, value] : request.headers)
+      trace(3, fmt::format("http: > {}: {}", name, value), secrets);
+
+    auto started = Clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      pending_.push_back(t);
+    }
+    curl_multi_wakeup(multi_);
+    {
+      std::unique_lock lock(t->mutex);
+      t->cv.wait(lock, [&] { return t->done; });
+    }
+    t->response.elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
+
+    auto result = finish(*t);
+    trace(2, fmt::format("http: {} {} -> {} ({} ms)", request.method, request.url,
+                         describe(result), t->response.elapsed.count()),
+          secrets);
+    if (result)
+      for (const auto& [name, value] : result->headers)
+        trace(3, fmt::format("http: < {}: {}", name, value), secrets);
+    return result;
+  }
+
+  void configure(Transfer& t, const HttpRequest& request, Duration budget) {
+    CURL* e = t.easy;
+    curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    // Verification is never turned off, whatever the URL or config says.
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    // A redirect could carry the Authorization header to another host.
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min(options_.connect_timeout, budget).count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<Duration::rep>(1, budget.count())));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options_.max_response_bytes));
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+
+    if (request.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+          request.method == "PATCH") {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
+        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, request.body.c_str());
+      }
+    }
+    // Waiting for "100 Continue" only adds a round trip with these APIs.
+    t.header_list = curl_slist_append(t.header_list, "Expect:");
+    for (const auto& [name, value] : request.headers)
+      t.header_list = curl_slist_append(t.header_list, (name + ": " + value).c_str());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
+  }
+
+  Expected<HttpResponse, HttpFailure> finish(Transfer& t) {
+    using Kind = HttpFailure::Kind;
+    if (t.cancelled) return unexpected(HttpFailure{Kind::kCancelled, "interrupted"});
+    if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
+      return unexpected(HttpFailure{
+          Kind::kTooLarge, fmt::format("response larger than the {} byte limit",
+                                       options_.max_response_bytes)});
+    if (t.result == CURLE_OK) {
+      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+      return std::move(t.response);
+    }
+    std::string what = curl_easy_strerror(t.result);
+    switch (t.result) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_COULDNT_CONNECT:
+        return unexpected(HttpFailure{Kind::kConnect, "cannot connect: " + what});
+      case CURLE_OPERATION_TIMEDOUT: {
+        // Timed out before the connection was up: nothing was sent, so even
+        // a launch may be sent again.
+        curl_off_t connected = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connected);
+        if (connected == 0)
+          return unexpected(HttpFailure{Kind::kConnect, "connection timed out"});
+        return unexpected(HttpFailure{Kind::kTimeout, "no complete answer in time"});
+      }
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CIPHER:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+        return unexpected(HttpFailure{Kind::kTls, "TLS failure: " + what});
+      case CURLE_PARTIAL_FILE:
+      case CURLE_RECV_ERROR:
+      case CURLE_SEND_ERROR:
+      case CURLE_GOT_NOTHING:
+        // The connection broke mid-answer: as uncertain as a timeout.
+        return unexpected(HttpFailure{Kind::kTimeout, "connection broke: " + what});
+      default: return unexpected(HttpFailure{Kind::kOther, what});
+    }
+  }
+
+  void run_loop() {
+    std::set<std::shared_ptr<Transfer>> active;
+    auto complete = [](Transfer& t) {
+      std::lock_guard lock(t.mutex);
+      t.done = true;
+      t.cv.notify_all();
+    };
+    for (;;) {
+      std::deque<std::shared_ptr<Transfer>> incoming;
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) break;
+        incoming.swap(pending_);
+      }
+      for (auto& t : incoming) {
+        curl_multi_add_handle(multi_, t->easy);
+        active.insert(t);
+      }
+      if (cancelled()) {
+        for (auto& t : active) {
+          curl_multi_remove_handle(multi_, t->easy);
+          t->cancelled = true;
+          complete(*t);
+        }
+        active.clear();
+      }
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* raw = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+        CURLcode code = msg->data.result;
+        curl_multi_remove_handle(multi_, msg->easy_handle);
+        auto it = std::find_if(active.begin(), active.end(),
+                               [&](const auto& p) { return p.get() == raw; });
+        if (it == active.end()) continue;
+        (*it)->result = code;
+        complete(**it);
+        active.erase(it);
+      }
+      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(kCancelPoll.count()), nullptr);
+    }
+    // Shutting down: nobody may stay blocked on a transfer that will never end.
+    std::lock_guard lock(mutex_);
+    for (auto& t : pending_) active.insert(t);
+    pending_.clear();
+    for (auto& t : active) {
+      curl_multi_remove_handle(multi_, t->easy);
+      t->cancelled = true;
+      complete(*t);
+    }
+  }
+
+  HttpOptions options_;
+  std::once_flag loop_started_;
+  CURLM* multi_ = nullptr;
+  std::thread loop_;
+  std::mutex mutex_;
+  std::deque<std::shared_ptr<Transfer>> pending_;
+  bool stopping_ = false;
+  std::mutex rng_mutex_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> make_curl_http_client(HttpOptions options) {
+  return std::make_unique<CurlHttpClient>(std::move(options));
+}
+
+HttpOptions http_options_for_cli(int verbosity, std::optional<Duration> timeout) {
+  HttpOptions options;
+  options.trace_level = std::max(0, verbosity);
+  if (timeout) {
+    options.total_timeout = std::min(options.total_timeout, *timeout);
+    options.connect_timeout = std::min(options.connect_timeout, *timeout);
+  }
+  return options;
+}
+
+}  // namespace berth

@@ -1,0 +1,303 @@
+#include "placement_filter.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "berth/placement.h"
+
+namespace berth {
+namespace placement {
+namespace {
+
+// Sizes in the template are bytes; offers carry GB (1e9 bytes, the catalog's
+// nominal numbers). Comparing in GB with a small tolerance keeps "80GB" equal
+// to an offer's 80.0 despite floating point.
+constexpr double kTolerance = 1e-6;
+
+double gb(std::uint64_t bytes) { return bytes_to_gb(bytes); }
+
+bool in_gb_range(double value_gb, const Range<std::uint64_t>& r) {
+  if (r.min && value_gb + kTolerance < gb(*r.min)) return false;
+  if (r.max && value_gb - kTolerance > gb(*r.max)) return false;
+  return true;
+}
+
+bool in_range(double value, const Range<double>& r) {
+  if (r.min && value + kTolerance < *r.min) return false;
+  if (r.max && value - kTolerance > *r.max) return false;
+  return true;
+}
+
+bool matches_any(const std::vector<std::string>& globs, const std::string& text) {
+  for (const auto& g : globs)
+    if (fnmatch(g.c_str(), text.c_str(), 0) == 0) return true;
+  return false;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string number(double v) { return fmt::format("{:g}", v); }
+
+std::string size_gb(double v) { return number(std::round(v * 100) / 100) + " GB"; }
+
+std::string bound_text(const std::optional<std::string>& lo, const std::optional<std::string>& hi,
+                       bool single_means_exact) {
+  if (lo && hi) {
+    if (*lo == *hi) return single_means_exact ? *lo : "≥" + *lo;
+    return *lo + ".." + *hi;
+  }
+  if (lo) return "≥" + *lo;
+  if (hi) return "≤" + *hi;
+  return "any";
+}
+
+std::string range_text(const Range<std::uint64_t>& r) {
+  auto f = [](const std::optional<std::uint64_t>& v) -> std::optional<std::string> {
+    if (!v) return std::nullopt;
+    return size_gb(gb(*v));
+  };
+  return bound_text(f(r.min), f(r.max), false);
+}
+
+std::string range_text(const Range<double>& r) {
+  auto f = [](const std::optional<double>& v) -> std::optional<std::string> {
+    if (!v) return std::nullopt;
+    return number(*v);
+  };
+  return bound_text(f(r.min), f(r.max), false);
+}
+
+std::string range_text(const Range<int>& r) {
+  auto f = [](const std::optional<int>& v) -> std::optional<std::string> {
+    if (!v) return std::nullopt;
+    return std::to_string(*v);
+  };
+  return bound_text(f(r.min), f(r.max), true);
+}
+
+std::string list_text(const std::vector<std::string>& items) {
+  return "[" + fmt::format("{}", fmt::join(items, ", ")) + "]";
+}
+
+std::string spot_policy_text(SpotPolicy p) {
+  switch (p) {
+    case SpotPolicy::kNever: return "never";
+    case SpotPolicy::kAllow: return "allow";
+    case SpotPolicy::kOnly: return "only";
+  }
+  return "never";
+}
+
+}  // namespace
+
+const char* constraint_name(Constraint c) {
+  switch (c) {
+    case Constraint::kProviders: return "placement.providers";
+    case Constraint::kExcludeProviders: return "placement.exclude_providers";
+    case Constraint::kRegions: return "placement.regions";
+    case Constraint::kGpuCount: return "gpu.count";
+    case Constraint::kGpuVendor: return "gpu.vendor";
+    case Constraint::kGpuModels: return "gpu.models";
+    case Constraint::kGpuExcludeModels: return "gpu.exclude_models";
+    case Constraint::kGpuVram: return "gpu.vram";
+    case Constraint::kGpuTotalVram: return "gpu.total_vram";
+    case Constraint::kGpuComputeCapability: return "gpu.compute_capability";
+    case Constraint::kCuda: return "cuda";
+    case Constraint::kCpus: return "cpus";
+    case Constraint::kMemory: return "memory";
+    case Constraint::kDisk: return "disk";
+    case Constraint::kSpot: return "placement.spot";
+    case Constraint::kAvailable: return "available";
+    case Constraint::kMaxPrice: return "placement.max_price";
+    case Constraint::kCooldown: return "cooldown";
+    case Constraint::kCount_: break;
+  }
+  return "unknown";
+}
+
+Constraint first_constraint(ConstraintMask mask) {
+  return static_cast<Constraint>(std::countr_zero(mask));
+}
+
+ConstraintChecker::ConstraintChecker(const LaunchTemplate& workload) : w_(workload) {
+  const auto& p = w_.placement;
+  wants_location_check_ =
+      !p.providers.empty() || !p.exclude_providers.empty() || !p.regions.empty();
+}
+
+ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
+  if (!wants_location_check_) return 0;
+  const auto& p = w_.placement;
+  auto it = memo_.find(o.provider);
+  if (it == memo_.end()) {
+    ProviderMemo m;
+    if (!p.providers.empty() && !matches_any(p.providers, o.provider))
+      m.mask |= bit(Constraint::kProviders);
+    if (matches_any(p.exclude_providers, o.provider)) m.mask |= bit(Constraint::kExcludeProviders);
+    it = memo_.emplace(o.provider, std::move(m)).first;
+  }
+  ConstraintMask mask = it->second.mask;
+  if (!p.regions.empty()) {
+    auto& regions = it->second.regions;
+    auto r = regions.find(o.region);
+    if (r == regions.end())
+      r = regions.emplace(o.region, matches_any(p.regions, o.region) ? 0 : bit(Constraint::kRegions))
+              .first;
+    mask |= r->second;
+  }
+  return mask;
+}
+
+ConstraintMask ConstraintChecker::failures(const Offer& o) {
+  const auto& g = w_.resources.gpu;
+  const auto& r = w_.resources;
+  ConstraintMask mask = location_failures(o);
+
+  if (!g.count.contains(o.gpu.count)) mask |= bit(Constraint::kGpuCount);
+  // Per-GPU constraints describe the GPUs an offer has; an offer without GPUs
+  // (allowed only when the count range includes 0) has none to violate them.
+  if (o.gpu.count > 0) {
+    if (o.gpu.vendor != g.vendor) mask |= bit(Constraint::kGpuVendor);
+    if (!g.models.empty() && !contains(g.models, o.gpu.model)) mask |= bit(Constraint::kGpuModels);
+    if (contains(g.exclude_models, o.gpu.model)) mask |= bit(Constraint::kGpuExcludeModels);
+    if (!g.vram.unbounded() && (!o.gpu.vram_gb || !in_gb_range(*o.gpu.vram_gb, g.vram)))
+      mask |= bit(Constraint::kGpuVram);
+    if (!g.compute_capability.unbounded() &&
+        (!o.gpu.compute_capability || !in_range(*o.gpu.compute_capability, g.compute_capability)))
+      mask |= bit(Constraint::kGpuComputeCapability);
+  }
+  if (!g.total_vram.unbounded()) {
+    if (o.gpu.count == 0)
+      mask |= in_gb_range(0, g.total_vram) ? 0 : bit(Constraint::kGpuTotalVram);
+    else if (!o.gpu.vram_gb || !in_gb_range(*o.gpu.vram_gb * o.gpu.count, g.total_vram))
+      mask |= bit(Constraint::kGpuTotalVram);
+  }
+  if (!r.cuda.unbounded() && (!o.cuda || !in_range(*o.cuda, r.cuda))) mask |= bit(Constraint::kCuda);
+  if (!r.cpus.unbounded() && (!o.vcpus || !r.cpus.contains(*o.vcpus))) mask |= bit(Constraint::kCpus);
+  if (!r.memory.unbounded() && (!o.memory_gb || !in_gb_range(*o.memory_gb, r.memory)))
+    mask |= bit(Constraint::kMemory);
+  if (!r.disk.unbounded() && (!o.disk_gb || !in_gb_range(*o.disk_gb, r.disk)))
+    mask |= bit(Constraint::kDisk);
+
+  const auto spot = w_.placement.spot;
+  if ((spot == SpotPolicy::kNever && o.spot) || (spot == SpotPolicy::kOnly && !o.spot))
+    mask |= bit(Constraint::kSpot);
+  // `available` is a hint: unknown passes, but a provider saying "none left"
+  // is believed.
+  if (o.available && *o.available <= 0) mask |= bit(Constraint::kAvailable);
+  if (w_.placement.max_price && o.price_per_hour > *w_.placement.max_price + 1e-9)
+    mask |= bit(Constraint::kMaxPrice);
+  return mask;
+}
+
+std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
+  const auto& g = w_.resources.gpu;
+  const auto& r = w_.resources;
+  const auto& p = w_.placement;
+  auto unknown = [](const char* what) { return fmt::format("{} not reported", what); };
+  switch (c) {
+    case Constraint::kProviders:
+      return fmt::format("provider {} is not in placement.providers {}", o.provider,
+                         list_text(p.providers));
+    case Constraint::kExcludeProviders:
+      return fmt::format("provider {} is excluded by placement.exclude_providers {}", o.provider,
+                         list_text(p.exclude_providers));
+    case Constraint::kRegions:
+      return fmt::format("region {} does not match placement.regions {}",
+                         o.region.empty() ? "(none)" : o.region, list_text(p.regions));
+    case Constraint::kGpuCount:
+      return fmt::format("{} GPU{}, needs {}", o.gpu.count, o.gpu.count == 1 ? "" : "s",
+                         range_text(g.count));
+    case Constraint::kGpuVendor:
+      return fmt::format("{} GPUs, needs {}", to_string(o.gpu.vendor), to_string(g.vendor));
+    case Constraint::kGpuModels:
+      return fmt::format("{} is not in gpu.models {}", o.gpu.model, list_text(g.models));
+    case Constraint::kGpuExcludeModels:
+      return fmt::format("{} is excluded by gpu.exclude_models", o.gpu.model);
+    case Constraint::kGpuVram:
+      if (!o.gpu.vram_gb) return unknown("VRAM");
+      return fmt::format("{} VRAM per GPU, needs {}", size_gb(*o.gpu.vram_gb),
+                         range_text(g.vram));
+    case Constraint::kGpuTotalVram:
+      if (o.gpu.count > 0 && !o.gpu.vram_gb) return unknown("VRAM");
+      return fmt::format("{} VRAM in total, needs {}",
+                         size_gb(o.gpu.vram_gb.value_or(0) * o.gpu.count),
+                         range_text(g.total_vram));
+    case Constraint::kGpuComputeCapability:
+      if (!o.gpu.compute_capability) return unknown("compute capability");
+      return fmt::format("compute capability {}, needs {}", number(*o.gpu.compute_capability),
+                         range_text(g.compute_capability));
+    case Constraint::kCuda:
+      if (!o.cuda) return unknown("host CUDA version");
+      return fmt::format("CUDA {}, needs {}", number(*o.cuda), range_text(r.cuda));
+    case Constraint::kCpus:
+      if (!o.vcpus) return unknown("vCPU count");
+      return fmt::format("{} vCPUs, needs {}", *o.vcpus, range_text(r.cpus));
+    case Constraint::kMemory:
+      if (!o.memory_gb) return unknown("RAM");
+      return fmt::format("{} RAM, needs {}", size_gb(*o.memory_gb), range_text(r.memory));
+    case Constraint::kDisk:
+      if (!o.disk_gb) return unknown("disk size");
+      return fmt::format("{} disk, needs {}", size_gb(*o.disk_gb), range_text(r.disk));
+    case Constraint::kSpot:
+      return fmt::format("{} offer, placement.spot is {}", o.spot ? "a spot" : "an on-demand",
+                         spot_policy_text(p.spot));
+    case Constraint::kAvailable:
+      return "none available now";
+    case Constraint::kMaxPrice:
+      return fmt::format("above max_price {:.2f}", p.max_price.value_or(0));
+    case Constraint::kCooldown:
+      return "excluded for a cooldown after a failure there";
+    case Constraint::kCount_: break;
+  }
+  return "unknown constraint";
+}
+
+// Headroom: for each of total VRAM, vCPUs, RAM and disk, the surplus over the
+// template's minimum (0 when it has none) divided by the larger of that
+// minimum and a fixed scale for the dimension (24 GB, 8 vCPUs, 32 GB, 100 GB),
+// summed. Dividing by the requirement makes "twice what you asked for" count
+// the same in every dimension; the scale keeps dimensions without a minimum
+// from dominating. Unknown values add nothing.
+double ConstraintChecker::headroom(const Offer& o) const {
+  const auto& r = w_.resources;
+  auto surplus = [](double value, double minimum, double scale) {
+    return (value - minimum) / std::max(minimum, scale);
+  };
+  auto min_gb = [](const Range<std::uint64_t>& range) {
+    return range.min ? bytes_to_gb(*range.min) : 0.0;
+  };
+  double h = 0;
+  if (o.gpu.count > 0 && o.gpu.vram_gb) {
+    double wanted = min_gb(r.gpu.total_vram);
+    if (r.gpu.vram.min && r.gpu.count.min)
+      wanted = std::max(wanted, min_gb(r.gpu.vram) * *r.gpu.count.min);
+    h += surplus(*o.gpu.vram_gb * o.gpu.count, wanted, 24);
+  }
+  if (o.vcpus) h += surplus(*o.vcpus, r.cpus.min.value_or(0), 8);
+  if (o.memory_gb) h += surplus(*o.memory_gb, min_gb(r.memory), 32);
+  if (o.disk_gb) h += surplus(*o.disk_gb, min_gb(r.disk), 100);
+  return h;
+}
+
+}  // namespace placement
+
+std::optional<std::string> unmet_constraint(const LaunchTemplate& workload, const Offer& offer) {
+  placement::ConstraintChecker checker(workload);
+  auto mask = checker.failures(offer);
+  if (mask == 0) return std::nullopt;
+  return std::string(placement::constraint_name(placement::first_constraint(mask)));
+}
+
+double offer_headroom(const LaunchTemplate& workload, const Offer& offer) {
+  return placement::ConstraintChecker(workload).headroom(offer);
+}
+
+}  // namespace berth

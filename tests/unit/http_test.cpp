@@ -1,0 +1,343 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "berth/http.h"
+#include "http_retry.h"
+#include "support/loopback_server.h"
+
+using namespace berth;
+using berth::testing::LoopbackServer;
+using berth::testing::ReceivedRequest;
+using berth::testing::ScriptedReply;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Fast retries so the tests spend no time in backoff; no test asserts timing.
+HttpOptions quick_options() {
+  HttpOptions o;
+  o.connect_timeout = Duration{2'000};
+  o.total_timeout = Duration{10'000};
+  o.backoff_base = Duration{1};
+  o.backoff_cap = Duration{5};
+  o.max_attempts = 3;
+  return o;
+}
+
+HttpRequest get(const std::string& url) {
+  HttpRequest r;
+  r.url = url;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("http client sends headers and body and reads status, headers and body", "[http]") {
+  LoopbackServer server([](const ReceivedRequest& req) {
+    return ScriptedReply{201, {{"X-Reply", "yes"}, {"Content-Type", "application/json"}},
+                         "{\"got\":\"" + req.body + "\"}"};
+  });
+  auto client = make_curl_http_client(quick_options());
+  HttpRequest req;
+  req.method = "POST";
+  req.url = server.url("/v1/things?x=1");
+  req.headers = {{"Content-Type", "application/json"}, {"X-Custom", "abc"}};
+  req.body = "payload";
+  auto r = client->send(req);
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(r->header("x-reply") == "yes");
+  CHECK(r->body == "{\"got\":\"payload\"}");
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].method == "POST");
+  CHECK(seen[0].target == "/v1/things?x=1");
+  CHECK(seen[0].headers["x-custom"] == "abc");
+  CHECK(seen[0].headers.count("expect") == 0);
+}
+
+TEST_CASE("http client sends DELETE without a body and returns 204 empty bodies", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) { return ScriptedReply{204, {}, ""}; });
+  auto client = make_curl_http_client(quick_options());
+  HttpRequest req = get(server.url("/pods/abc"));
+  req.method = "DELETE";
+  auto r = client->send(req);
+  REQUIRE(r);
+  CHECK(r->status == 204);
+  CHECK(r->body.empty());
+  CHECK(server.requests().at(0).method == "DELETE");
+}
+
+TEST_CASE("http client runs transfers of many callers at the same time", "[http]") {
+  // Each request waits inside the server until all five have arrived: a
+  // client that sent them one after another would never get there.
+  constexpr int kCallers = 5;
+  std::mutex m;
+  std::condition_variable cv;
+  int inside = 0;
+  bool all_arrived = false;
+  LoopbackServer server([&](const ReceivedRequest&) {
+    std::unique_lock lock(m);
+    if (++inside == kCallers) all_arrived = true;
+    cv.notify_all();
+    cv.wait_for(lock, 10s, [&] { return all_arrived; });
+    return ScriptedReply{200, {}, "ok"};
+  });
+  auto client = make_curl_http_client(quick_options());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kCallers; ++i)
+    threads.emplace_back([&] {
+      if (auto r = client->send(get(server.url("/slow"))); r && r->status == 200) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(all_arrived);
+  CHECK(ok == kCallers);
+}
+
+TEST_CASE("http client retries 429 honouring Retry-After, plain-text bodies included", "[http]") {
+  std::atomic<int> calls{0};
+  LoopbackServer server([&](const ReceivedRequest&) {
+    if (calls++ == 0)
+      return ScriptedReply{429, {{"Retry-After", "0"}, {"Content-Type", "text/plain"}},
+                           "Too Many Requests"};
+    return ScriptedReply{200, {}, "[]"};
+  });
+  auto client = make_curl_http_client(quick_options());
+  HttpRequest req = get(server.url("/"));
+  req.idempotent = false;  // 429 means the server did nothing: even a launch is retried
+  auto r = client->send(req);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(server.request_count() == 2);
+}
+
+TEST_CASE("http client retries 429 without Retry-After by backing off", "[http]") {
+  std::atomic<int> calls{0};
+  LoopbackServer server([&](const ReceivedRequest&) {
+    if (calls++ < 2) return ScriptedReply{429, {}, "slow down"};
+    return ScriptedReply{200, {}, "fine"};
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE(r);
+  CHECK(r->body == "fine");
+  CHECK(server.request_count() == 3);
+}
+
+TEST_CASE("http client returns the 429 when Retry-After outlasts its budget", "[http]") {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return ScriptedReply{429, {{"Retry-After", "3600"}}, "{}"}; });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE(r);
+  CHECK(r->status == 429);
+  CHECK(r->header("retry-after") == "3600");
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("http client retries 5xx only for idempotent requests", "[http]") {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return ScriptedReply{503, {}, "unavailable"}; });
+  auto client = make_curl_http_client(quick_options());
+  SECTION("idempotent: every attempt is used, the last answer returned") {
+    auto r = client->send(get(server.url("/")));
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(server.request_count() == 3);
+  }
+  SECTION("a launch is sent once") {
+    HttpRequest req = get(server.url("/launch"));
+    req.method = "POST";
+    req.idempotent = false;
+    auto r = client->send(req);
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(server.request_count() == 1);
+  }
+}
+
+TEST_CASE("http client reports refused connections as connect failures", "[http]") {
+  int port;
+  {
+    LoopbackServer gone([](const ReceivedRequest&) { return ScriptedReply{}; });
+    port = gone.port();
+  }
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get("http://127.0.0.1:" + std::to_string(port) + "/"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kConnect);
+}
+
+TEST_CASE("http client times out a hung response and does not resend a launch", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply;
+    reply.hang = true;
+    return reply;
+  });
+  auto options = quick_options();
+  options.total_timeout = Duration{400};
+  auto client = make_curl_http_client(options);
+  HttpRequest req = get(server.url("/launch"));
+  req.method = "POST";
+  req.idempotent = false;
+  auto r = client->send(req);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTimeout);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("http client answers slow responses within the budget", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply{200, {}, "late"};
+    reply.delay = 200ms;
+    return reply;
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE(r);
+  CHECK(r->body == "late");
+}
+
+TEST_CASE("http client caps the response size", "[http]") {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return ScriptedReply{200, {}, std::string(100'000, 'x')}; });
+  auto options = quick_options();
+  options.max_response_bytes = 1'000;
+  auto client = make_curl_http_client(options);
+  auto r = client->send(get(server.url("/huge")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("http client reports a truncated body as a failure, never as a short answer", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply{200, {}, "{\"data\": [1, 2, 3, 4, 5, 6, 7, 8]}"};
+    reply.truncate = true;
+    return reply;
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTimeout);
+  CHECK(server.request_count() == 3);  // idempotent: retried, broke every time
+}
+
+TEST_CASE("http client ends every wait when cancelled", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply;
+    reply.hang = true;
+    return reply;
+  });
+  std::atomic<bool> cancel{false};
+  auto options = quick_options();
+  options.total_timeout = Duration{60'000};
+  options.cancel = &cancel;
+  auto client = make_curl_http_client(options);
+  std::thread interrupter([&] {
+    while (server.request_count() == 0) std::this_thread::sleep_for(5ms);
+    cancel = true;
+  });
+  auto r = client->send(get(server.url("/")));
+  interrupter.join();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kCancelled);
+}
+
+TEST_CASE("http client refuses plain http beyond loopback and keeps TLS verification", "[http]") {
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get("http://cloud.example.com/api"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("TLS") != std::string::npos);
+
+  // An https URL to a server that does not speak TLS fails as TLS, not as data.
+  LoopbackServer plain([](const ReceivedRequest&) { return ScriptedReply{200, {}, "ok"}; });
+  plain.set_greeting("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  auto t = client->send(get("https://127.0.0.1:" + std::to_string(plain.port()) + "/"));
+  REQUIRE_FALSE(t);
+  INFO(t.error().message);
+  CHECK(t.error().kind == HttpFailure::Kind::kTls);
+}
+
+TEST_CASE("http trace names method, URL, status and time with credentials redacted", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) { return ScriptedReply{200, {}, "{}"}; });
+  std::vector<std::string> lines;
+  std::mutex m;
+  auto options = quick_options();
+  options.trace_level = 3;
+  options.secrets = {"config-secret-123"};
+  options.trace_sink = [&](const std::string& line) {
+    std::lock_guard lock(m);
+    lines.push_back(line);
+  };
+  auto client = make_curl_http_client(options);
+  HttpRequest req = get(server.url("/offers?api_key=query-secret-456&limit=5"));
+  req.headers = {{"Authorization", "Bearer request-secret-789"},
+                 {"X-Echo", "config-secret-123"}};
+  req.secrets = {"request-secret-789"};
+  REQUIRE(client->send(req));
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  INFO(all);
+  CHECK(all.find("GET http://127.0.0.1:") != std::string::npos);
+  CHECK(all.find("-> HTTP 200 (") != std::string::npos);
+  CHECK(all.find(" ms)") != std::string::npos);
+  CHECK(all.find("limit=5") != std::string::npos);
+  CHECK(all.find("query-secret-456") == std::string::npos);
+  CHECK(all.find("request-secret-789") == std::string::npos);
+  CHECK(all.find("config-secret-123") == std::string::npos);
+  // The server did get the real values: redaction is for traces only.
+  auto seen = server.requests().at(0);
+  CHECK(seen.headers["authorization"] == "Bearer request-secret-789");
+}
+
+TEST_CASE("retry policy: what is sent again", "[http]") {
+  using http_retry::Outcome;
+  using http_retry::should_retry;
+  CHECK(should_retry(Outcome::kRateLimited, false));
+  CHECK(should_retry(Outcome::kNotConnected, false));
+  CHECK_FALSE(should_retry(Outcome::kServerError, false));
+  CHECK(should_retry(Outcome::kServerError, true));
+  CHECK_FALSE(should_retry(Outcome::kTimedOut, false));
+  CHECK(should_retry(Outcome::kTimedOut, true));
+  CHECK_FALSE(should_retry(Outcome::kFatal, true));
+  CHECK_FALSE(should_retry(Outcome::kSuccess, true));
+}
+
+TEST_CASE("retry policy: Retry-After in seconds and as an HTTP-date", "[http]") {
+  using http_retry::parse_retry_after;
+  auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  CHECK(parse_retry_after("120", now) == Duration{120'000});
+  CHECK(parse_retry_after(" 0 ", now) == Duration{0});
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == Duration{30'000});
+  CHECK(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now) == Duration{60'000});
+  CHECK(parse_retry_after("Wed Oct 21 07:28:05 2015", now) == Duration{5'000});
+  CHECK(parse_retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now) == Duration{0});
+  CHECK_FALSE(parse_retry_after("", now));
+  CHECK_FALSE(parse_retry_after("soon", now));
+  CHECK_FALSE(parse_retry_after("-5", now));
+}
+
+TEST_CASE("retry policy: full-jitter exponential backoff stays under its ceiling", "[http]") {
+  using http_retry::backoff_delay;
+  CHECK(backoff_delay(0, Duration{500}, Duration{20'000}, 0.999) <= Duration{500});
+  CHECK(backoff_delay(3, Duration{500}, Duration{20'000}, 0.999) <= Duration{4'000});
+  CHECK(backoff_delay(3, Duration{500}, Duration{20'000}, 0.999) > Duration{3'000});
+  CHECK(backoff_delay(30, Duration{500}, Duration{20'000}, 0.999) <= Duration{20'000});
+  CHECK(backoff_delay(30, Duration{500}, Duration{20'000}, 0.0) == Duration{0});
+}
+
+TEST_CASE("cli flags become client options", "[http]") {
+  auto quiet = http_options_for_cli(0, std::nullopt);
+  CHECK(quiet.trace_level == 0);
+  auto traced = http_options_for_cli(2, Duration{5'000});
+  CHECK(traced.trace_level == 2);
+  CHECK(traced.total_timeout == Duration{5'000});
+  CHECK(traced.connect_timeout <= Duration{5'000});
+  CHECK(http_options_for_cli(-1, std::nullopt).trace_level == 0);
+}
