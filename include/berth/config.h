@@ -12,6 +12,7 @@
 #include "berth/diagnostics.h"
 #include "berth/environment.h"
 #include "berth/expected.h"
+#include "berth/provider.h"
 
 namespace berth {
 
@@ -40,15 +41,28 @@ struct Config {
   std::string runtime = "docker";                // docker | podman
   std::string source;                            // file path, or "(embedded default)"
   std::vector<std::string> secrets() const;      // every credential value, for redaction
+  /// Credentials other than api_key (values read by `*_file:` keys, or of
+  /// keys named like tokens and passwords); secrets() includes them.
+  std::vector<std::string> other_secrets;
 };
 
 /// --config FILE, else $BERTH_CONFIG, else $XDG_CONFIG_HOME/berth/config.yaml
 /// (~/.config/berth/config.yaml), else the embedded default: `local` plus each
 /// cloud whose API-key variable is set.
+/// `types` is the registry of provider types, a parameter so tests can hand
+/// in their own. Every error of the file is reported, each at file:line:col.
 Expected<Config, Diagnostics> load_config(const std::optional<std::filesystem::path>& explicit_path,
-                                          const Environment& env);
+                                          const Environment& env,
+                                          const std::vector<ProviderType>& types = provider_types());
+/// `name` is the path used in diagnostics; relative `*_file:` paths are
+/// resolved against its directory.
 Expected<Config, Diagnostics> parse_config(const std::string& text, const std::string& name,
-                                           const Environment& env);
+                                           const Environment& env,
+                                           const std::vector<ProviderType>& types = provider_types());
+/// The configuration used when no file exists: `local` (when registered)
+/// plus every type whose api_key_env variable is set, named after its type.
+Config default_config(const Environment& env,
+                      const std::vector<ProviderType>& types = provider_types());
 
 /// berth's own state directory for caches (generated key, known_hosts):
 /// $XDG_STATE_HOME/berth or ~/.local/state/berth.
