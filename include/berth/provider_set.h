@@ -20,6 +20,7 @@ struct ProviderReport {
   std::size_t count = 0;  // offers or instances returned
   Duration latency{0};
   std::optional<ProviderError> error;
+  bool ok() const { return !error.has_value(); }
 };
 
 struct OfferListing {
@@ -36,7 +37,10 @@ class ProviderSet {
  public:
   /// Builds every provider of `config`. Fails with a message naming the
   /// provider when one cannot be created (unknown type, bad settings).
-  static Expected<ProviderSet, std::string> create(const Config& config, HttpOptions http_options);
+  /// Every credential of the config is added to the client's redaction list.
+  static Expected<ProviderSet, std::string> create(
+      const Config& config, HttpOptions http_options,
+      const std::vector<ProviderType>& types = provider_types());
 
   std::vector<Provider*> all() const;
   Provider* find(const std::string& name) const;
@@ -46,6 +50,11 @@ class ProviderSet {
   OfferListing list_offers(const OfferQuery& query,
                            const std::vector<std::string>& only = {}) const;
   InstanceListing list_instances(const std::vector<std::string>& only = {}) const;
+  /// Provider::check_credentials of every provider at once; `count` is unused.
+  std::vector<ProviderReport> check_credentials(const std::vector<std::string>& only = {}) const;
+
+  /// Whether `name` matches one of `globs` (fnmatch); an empty list matches all.
+  static bool selected(const std::string& name, const std::vector<std::string>& globs);
 
  private:
   std::unique_ptr<HttpClient> http_;

@@ -1,0 +1,158 @@
+// The fan-out: one thread per provider, all sharing one HTTP client whose
+// event loop multiplexes their transfers. A provider that fails, throws or
+// answers nonsense becomes a report, never a failure of the others.
+#include "berth/provider_set.h"
+
+#include <fnmatch.h>
+
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include "berth/process.h"
+
+namespace berth {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `call` for each provider in its own thread; results land in the slot
+// of their provider so the output order is the config order, whatever the
+// order of answers.
+template <class Result, class Call>
+std::vector<std::pair<ProviderReport, Result>> fan_out(const std::vector<Provider*>& providers,
+                                                       Call call) {
+  std::vector<std::pair<ProviderReport, Result>> slots(providers.size());
+  std::vector<std::thread> threads;
+  threads.reserve(providers.size());
+  for (std::size_t i = 0; i < providers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Provider* p = providers[i];
+      auto& [report, result] = slots[i];
+      report.provider = p->name();
+      auto started = Clock::now();
+      try {
+        call(*p, report, result);
+      } catch (const std::exception& e) {
+        // An adapter must not throw; if it does, the command still answers.
+        report.error = ProviderError{ProviderError::Kind::kBadResponse,
+                                     std::string("internal error in the adapter: ") + e.what()};
+      } catch (...) {
+        report.error = ProviderError{ProviderError::Kind::kBadResponse,
+                                     "internal error in the adapter"};
+      }
+      report.latency = std::chrono::duration_cast<Duration>(Clock::now() - started);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return slots;
+}
+
+}  // namespace
+
+bool ProviderSet::selected(const std::string& name, const std::vector<std::string>& globs) {
+  if (globs.empty()) return true;
+  for (const auto& g : globs)
+    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
+                                                       HttpOptions http_options,
+                                                       const std::vector<ProviderType>& types) {
+  ProviderSet set;
+  auto secrets = config.secrets();
+  http_options.secrets.insert(http_options.secrets.end(), secrets.begin(), secrets.end());
+  set.http_ = make_curl_http_client(std::move(http_options));
+  set.context_ = std::make_unique<ProviderContext>();
+  set.context_->http = set.http_.get();
+  set.context_->processes = &system_process_runner();
+  set.context_->runtime = config.runtime;
+  for (const auto& pc : config.providers) {
+    const ProviderType* type = nullptr;
+    for (const auto& t : types)
+      if (t.type == pc.type) type = &t;
+    if (!type || !type->create)
+      return unexpected("provider '" + pc.name + "': unknown type '" + pc.type + "'");
+    auto provider = type->create(pc, *set.context_);
+    if (!provider) return unexpected("provider '" + pc.name + "': " + provider.error());
+    set.providers_.push_back(std::move(*provider));
+  }
+  return set;
+}
+
+std::vector<Provider*> ProviderSet::all() const {
+  std::vector<Provider*> out;
+  for (const auto& p : providers_) out.push_back(p.get());
+  return out;
+}
+
+Provider* ProviderSet::find(const std::string& name) const {
+  for (const auto& p : providers_)
+    if (p->name() == name) return p.get();
+  return nullptr;
+}
+
+namespace {
+std::vector<Provider*> pick(const std::vector<Provider*>& all, const std::vector<std::string>& only) {
+  std::vector<Provider*> out;
+  for (auto* p : all)
+    if (ProviderSet::selected(p->name(), only)) out.push_back(p);
+  return out;
+}
+}  // namespace
+
+OfferListing ProviderSet::list_offers(const OfferQuery& query,
+                                      const std::vector<std::string>& only) const {
+  auto slots = fan_out<std::vector<Offer>>(
+      pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Offer>& offers) {
+        auto r = p.list_offers(query);
+        if (!r) {
+          report.error = r.error();
+          return;
+        }
+        offers = std::move(*r);
+        // The provider field is the config name, whatever the adapter wrote.
+        for (auto& o : offers) o.provider = p.name();
+        report.count = offers.size();
+      });
+  OfferListing listing;
+  for (auto& [report, offers] : slots) {
+    listing.reports.push_back(std::move(report));
+    for (auto& o : offers) listing.offers.push_back(std::move(o));
+  }
+  return listing;
+}
+
+InstanceListing ProviderSet::list_instances(const std::vector<std::string>& only) const {
+  auto slots = fan_out<std::vector<Instance>>(
+      pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Instance>& instances) {
+        auto r = p.list();
+        if (!r) {
+          report.error = r.error();
+          return;
+        }
+        instances = std::move(*r);
+        for (auto& i : instances) i.provider = p.name();
+        report.count = instances.size();
+      });
+  InstanceListing listing;
+  for (auto& [report, instances] : slots) {
+    listing.reports.push_back(std::move(report));
+    for (auto& i : instances) listing.instances.push_back(std::move(i));
+  }
+  return listing;
+}
+
+std::vector<ProviderReport> ProviderSet::check_credentials(const std::vector<std::string>& only) const {
+  struct Nothing {};
+  auto slots = fan_out<Nothing>(pick(all(), only), [](Provider& p, ProviderReport& report, Nothing&) {
+    if (auto r = p.check_credentials(); !r) report.error = r.error();
+  });
+  std::vector<ProviderReport> reports;
+  for (auto& [report, nothing] : slots) reports.push_back(std::move(report));
+  return reports;
+}
+
+}  // namespace berth
