@@ -114,8 +114,8 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
                             "'berth down " + run.workload.name + "'");
     return std::nullopt;
   }
-  if (created.host && (created.container_started || !created.work_dir.empty()))
-    remove_container(ctx, *created.host, instance_name(run.workload.name, replica, run.workload.hash),
+  if (created.host && created.instance && (created.container_started || !created.work_dir.empty()))
+    remove_container(runtime_for(*created.instance, ctx), *created.host, instance_name(run.workload.name, replica, run.workload.hash),
                      created.work_dir);
   if (!created.instance) return std::nullopt;
   const Instance inst = *created.instance;
@@ -131,6 +131,12 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
 }
 
 }  // namespace deploy_detail
+
+const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx) {
+  Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
+  if (p && p->type() == "local" && ctx.local_runtime) return *ctx.local_runtime;
+  return ctx.runtime;
+}
 
 HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
   Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
@@ -253,7 +259,7 @@ TeardownResult teardown(const Deployment& deployment, DeployContext& ctx) {
           out.errors.push_back("cannot reach " + inst.host + " to remove the container " +
                                inst.name + ": " + host.error().message);
         } else {
-          run_best_effort(**host, HostCommand{.argv = remove_argv(ctx.runtime, {inst.name}),
+          run_best_effort(**host, HostCommand{.argv = remove_argv(runtime_for(inst, ctx), {inst.name}),
                                    .timeout = Duration{120'000},
                                    .cancellable = false});
           run_best_effort(**host, HostCommand{.argv = {"sh", "-c", "rm -rf \"$HOME/.berth/$1\"", "sh", inst.name},

@@ -39,8 +39,8 @@ struct ContainerCheck {
   std::string detail;
 };
 
-ContainerCheck inspect(const DeployContext& ctx, Host& host, const std::string& name) {
-  auto r = host.run(HostCommand{.argv = inspect_argv(ctx.runtime, name), .timeout = Duration{30'000}});
+ContainerCheck inspect(const ContainerRuntime& rt, Host& host, const std::string& name) {
+  auto r = host.run(HostCommand{.argv = inspect_argv(rt, name), .timeout = Duration{30'000}});
   if (!r || !r->ok()) return {};
   auto state = parse_inspect(r->out);
   if (!state) return {};
@@ -50,8 +50,8 @@ ContainerCheck inspect(const DeployContext& ctx, Host& host, const std::string& 
                                                      state->exit_code)};
 }
 
-std::string logs_tail(const DeployContext& ctx, Host& host, const std::string& name) {
-  auto r = host.run(HostCommand{.argv = logs_argv(ctx.runtime, name, false, 20),
+std::string logs_tail(const ContainerRuntime& rt, Host& host, const std::string& name) {
+  auto r = host.run(HostCommand{.argv = logs_argv(rt, name, false, 20),
                                 .timeout = Duration{30'000},
                                 .cancellable = false});
   if (!r) return {};
@@ -77,6 +77,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   const auto& w = run.workload;
   const auto& check = w.health;
   const std::string name = instance_name(w.name, replica, w.hash);
+  const ContainerRuntime& rt = runtime_for(instance, run.ctx);
   Provider* provider = run.ctx.provider(instance.provider);
   bool native = provider && provider->capabilities().container_native;
   std::string address = !instance.host.empty() ? instance.host : host ? host->address() : "";
@@ -84,7 +85,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   auto workload_failure = [&](std::string message) {
     std::string hint = "see 'berth logs " + w.name + "'";
     if (host) {
-      std::string tail = logs_tail(run.ctx, *host, name);
+      std::string tail = logs_tail(rt, *host, name);
       if (!tail.empty()) message += "\n" + tail;
     }
     return unexpected(Failure{ExitCode::kWorkloadFailed, std::move(message), std::move(hint)});
@@ -94,7 +95,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
     if (!host) return std::string("running");  // the provider's running is all there is
     run.phase(replica, "checking that the container keeps running");
     if (!run.sleep(run.ctx.options.running_check)) return unexpected(interrupted_failure());
-    auto c = inspect(run.ctx, *host, name);
+    auto c = inspect(rt, *host, name);
     if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
     return std::string("running");
   }
@@ -121,7 +122,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
         result = probe_tcp(address, probe_port(w, instance, check.port, native), check.timeout);
         break;
       case HealthCheck::Kind::kExec: {
-        auto r = host->run(HostCommand{.argv = exec_argv(run.ctx.runtime, name, check.exec, false, false),
+        auto r = host->run(HostCommand{.argv = exec_argv(rt, name, check.exec, false, false),
                                        .timeout = check.timeout});
         if (!r) result = unexpected(r.error());
         else if (!r->ok())
@@ -145,7 +146,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
     }
     // A crashed container will not become healthy: say so now, not after grace.
     if (host && ++probes % 4 == 0) {
-      auto c = inspect(run.ctx, *host, name);
+      auto c = inspect(rt, *host, name);
       if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
     }
     if (!run.sleep(std::min(kEagerInterval, check.interval))) return unexpected(interrupted_failure());

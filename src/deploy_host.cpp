@@ -142,7 +142,7 @@ Expected<std::string, std::string> host_work_dir(Host& host, const std::string& 
 Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& instance, Host& host,
                                       Created& created, const Offer& offer) {
   const auto& w = run.workload;
-  const auto& rt = run.ctx.runtime;
+  const auto& rt = runtime_for(instance, run.ctx);
   auto identity = identity_for(w, replica);
   auto host_failure = [&](std::string message) {
     return unexpected(Failure{ExitCode::kProviderFailed, message + " on " + host.address(), ""});
@@ -204,6 +204,11 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
   auto spec = container_spec(w, identity, gpu_access(offer), bind_sources);
   if (!spec) return workload_failure(spec.error());
   spec->labels["berth.health"] = health_label(w.health);
+  std::string ports;
+  for (const auto& p : w.ports)
+    ports += (ports.empty() ? "" : ",") + std::to_string(p.host.value_or(p.container)) + ":" +
+             std::to_string(p.container);
+  spec->labels["berth.ports"] = ports;
   if (!files->env_file_names.empty()) {
     spec->env_file_path = *dir + "/env";
     if (auto f = write_private_file(host, spec->env_file_path, files->env_file); !f)
@@ -231,9 +236,9 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
   return {};
 }
 
-void remove_container(const DeployContext& ctx, Host& host, const std::string& container,
+void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container,
                       const std::string& work_dir) {
-  run_best_effort(host, HostCommand{.argv = remove_argv(ctx.runtime, {container}),
+  run_best_effort(host, HostCommand{.argv = remove_argv(rt, {container}),
                        .timeout = Duration{120'000},
                        .cancellable = false});
   if (!work_dir.empty())

@@ -58,7 +58,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
 
 /// Removes the replica's container and private files from a host that
 /// outlives it; best effort.
-void remove_container(const DeployContext& ctx, Host& host, const std::string& container,
+void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container,
                       const std::string& work_dir);
 
 /// Undoes what `created` records: container, files, instance (confirmed).

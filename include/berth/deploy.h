@@ -139,7 +139,8 @@ struct DeployContext {
   std::function<Provider*(const std::string&)> provider;  // by config name
   HostConnector* hosts = nullptr;                         // SSH hosts
   HostConnector* local = nullptr;                         // this machine (`local` provider)
-  ContainerRuntime runtime;
+  ContainerRuntime runtime;                   // on hosts berth reaches over SSH
+  std::optional<ContainerRuntime> local_runtime;  // on this machine, when it differs
   std::string ssh_public_key;
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(const DeployEvent&)> events;
@@ -170,6 +171,9 @@ std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const In
 /// Which connector reaches an instance's containers (local or SSH), or
 /// nullptr for container-native providers, whose instance is the container.
 HostConnector* connector_for(const Instance& instance, DeployContext& ctx);
+
+/// The runtime that runs an instance's container: this machine's for `local`.
+const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx);
 
 /// SPEC §9 `up -o json`.
 nlohmann::json to_json(const DeployResult& result);
