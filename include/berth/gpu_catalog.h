@@ -26,6 +26,11 @@ const std::vector<GpuModel>& gpu_catalog();
 /// after case/space folding. nullptr when unknown.
 const GpuModel* find_gpu_model(std::string_view name);
 
+/// Every model a template's `models:` entry names: one for a canonical name or
+/// a variant's alias ("A100-80GB"), all variants for a family name ("A100",
+/// "V100"). Empty when unknown.
+std::vector<const GpuModel*> find_gpu_models(std::string_view name);
+
 /// Maps a raw provider name ("NVIDIA H100 80GB HBM3", "gpu_8x_h100_sxm5",
 /// "A100 SXM4", "A100_80Gx8") to a catalog model. `reported_vram_gb`, when the
 /// provider gives it, picks between variants (A100 40/80GB) after snapping to
