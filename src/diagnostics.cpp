@@ -17,9 +17,15 @@ std::string format_diagnostic(const Diagnostic& d) {
     std::string src = d.source_line;
     if (src.size() > 160) src = src.substr(0, 157) + "...";
     out += "  " + src + "\n  ";
+    // Columns count code points, so the caret lands right after non-ASCII text.
     int col = std::max(1, d.column);
-    for (int i = 0; i + 1 < col && i < static_cast<int>(src.size()); ++i)
-      out += src[static_cast<std::size_t>(i)] == '\t' ? '\t' : ' ';
+    int seen = 0;
+    for (std::size_t i = 0; i < src.size() && seen + 1 < col; ++i) {
+      const unsigned char c = static_cast<unsigned char>(src[i]);
+      if ((c & 0xC0) == 0x80) continue;  // continuation byte
+      out += c == '\t' ? '\t' : ' ';
+      ++seen;
+    }
     out += "^\n";
   }
   if (!d.hint.empty()) out += "  hint: " + d.hint + "\n";

@@ -1,0 +1,101 @@
+#include "berth/launch_template.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "template_parser.h"
+#include "template_source.h"
+#include "template_yaml.h"
+
+namespace berth {
+
+namespace {
+
+Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
+                                                   const std::filesystem::path& base_dir,
+                                                   const Environment& env) {
+  DiagnosticSink sink(source);
+  if (source.text().size() > kMaxTemplateBytes) {
+    sink.file_error("file is " + format_size(source.text().size()) +
+                        "; a launch template may be at most 1 MiB",
+                    "is this the right file?");
+    return unexpected(sink.take());
+  }
+  if (!check_text_encoding(source, sink)) return unexpected(sink.take());
+  auto root = load_yaml_document(source, sink);
+  if (!root) return unexpected(sink.take());
+  LaunchTemplate t;
+  TemplateLocations where;
+  read_template(*root, base_dir, env, sink, t, where);
+  validate_template(t, where, sink);
+  if (!sink.empty()) return unexpected(sink.take());
+  t.hash = template_hash(t);
+  return t;
+}
+
+}  // namespace
+
+Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path& file,
+                                                     const Environment& env) {
+  const std::string name = file.string();
+  auto whole_file_error = [&](std::string message, std::string hint) {
+    Diagnostic d;
+    d.file = name;
+    d.message = std::move(message);
+    d.hint = std::move(hint);
+    return unexpected(Diagnostics{d});
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    return whole_file_error("is a directory, not a template file", "");
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return whole_file_error("cannot read the template: " + ec.message(), "");
+  // Refused before reading: a template is never this big.
+  if (size > kMaxTemplateBytes)
+    return whole_file_error("file is " + format_size(size) +
+                                "; a launch template may be at most 1 MiB",
+                            "is this the right file?");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return whole_file_error("cannot open the template for reading", "");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto t = parse_source(SourceText(name, text.str()), file.parent_path(), env);
+  if (t) t->source = file;
+  return t;
+}
+
+Expected<LaunchTemplate, Diagnostics> parse_template(const std::string& text,
+                                                      const std::string& name,
+                                                      const Environment& env) {
+  auto t = parse_source(SourceText(name, text), std::filesystem::path(name).parent_path(), env);
+  if (t) t->source = name;
+  return t;
+}
+
+std::string to_string(FailureClass c) {
+  switch (c) {
+    case FailureClass::kInstanceLost:
+      return "instance-lost";
+    case FailureClass::kPreempted:
+      return "preempted";
+    case FailureClass::kContainerExit:
+      return "container-exit";
+    case FailureClass::kUnhealthy:
+      return "unhealthy";
+    case FailureClass::kUnreachable:
+      return "unreachable";
+  }
+  return "unknown";
+}
+
+std::optional<FailureClass> failure_class_from_string(std::string_view s) {
+  for (auto c : {FailureClass::kInstanceLost, FailureClass::kPreempted,
+                 FailureClass::kContainerExit, FailureClass::kUnhealthy,
+                 FailureClass::kUnreachable})
+    if (to_string(c) == s) return c;
+  return std::nullopt;
+}
+
+}  // namespace berth

@@ -1,0 +1,68 @@
+#include "template_interpolate.h"
+
+#include <cctype>
+
+namespace berth {
+
+namespace {
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
+    return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
+                                                       const Environment& env) {
+  Interpolated out;
+  out.value.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '$' || i + 1 >= text.size()) {
+      out.value += c;
+      continue;
+    }
+    if (text[i + 1] == '$') {
+      out.value += '$';
+      ++i;
+      continue;
+    }
+    if (text[i + 1] != '{') {
+      out.value += c;
+      continue;
+    }
+    const std::size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos)
+      return unexpected(InterpolationError{i, "unterminated '${' (no closing '}')",
+                                           "write ${NAME}, or $$ for a literal '$'"});
+    std::string_view inner = text.substr(i + 2, close - i - 2);
+    std::string_view name = inner;
+    std::optional<std::string_view> fallback;
+    if (auto sep = inner.find(":-"); sep != std::string_view::npos) {
+      name = inner.substr(0, sep);
+      fallback = inner.substr(sep + 2);
+    }
+    if (!valid_name(name))
+      return unexpected(InterpolationError{
+          i, "invalid variable reference '${" + std::string(inner) + "}'",
+          "variable names are letters, digits and '_'; defaults are written ${NAME:-default}"});
+    auto value = env.get(name);
+    // Like the shell's ${VAR:-default}: an empty variable takes the default too.
+    if (fallback && (!value || value->empty())) value = std::string(*fallback);
+    if (!value)
+      return unexpected(InterpolationError{
+          i, "environment variable " + std::string(name) + " is not set",
+          "export " + std::string(name) + " before running berth, or write ${" +
+              std::string(name) + ":-default}"});
+    out.value += *value;
+    out.expanded = true;
+    i = close;
+  }
+  return out;
+}
+
+}  // namespace berth

@@ -1,0 +1,839 @@
+// Reading a template's YAML tree into typed values. Every problem is recorded
+// and reading goes on, so one run reports all of a file's errors.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <regex>
+
+#include "berth/gpu_catalog.h"
+#include "template_interpolate.h"
+#include "template_parser.h"
+
+namespace berth {
+
+void TemplateLocations::set(const std::string& path, const YAML::Mark& mark) {
+  if (mark.line >= 0) marks_[path] = {mark.line, mark.column};
+}
+
+std::pair<int, int> TemplateLocations::at(const std::string& path) const {
+  std::string p = path;
+  while (true) {
+    auto it = marks_.find(p);
+    if (it != marks_.end()) return it->second;
+    const auto cut = p.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    p = p.substr(0, cut);
+  }
+  auto it = marks_.find("");
+  return it != marks_.end() ? it->second : std::pair<int, int>{0, 0};
+}
+
+const std::map<std::string, std::vector<std::string>>& template_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      {"",
+       {"name", "image", "command", "entrypoint", "env", "registry_auth", "resources", "ports",
+        "volumes", "health", "placement", "replicas", "spread", "restart"}},
+      {"registry_auth", {"username", "password"}},
+      {"resources", {"gpu", "cuda", "cpus", "memory", "disk"}},
+      {"resources.gpu",
+       {"count", "vram", "total_vram", "compute_capability", "models", "exclude_models",
+        "vendor"}},
+      {"ports[]", {"container", "host", "protocol"}},
+      {"volumes[]", {"name", "source", "path", "readonly"}},
+      {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
+      {"health.http", {"port", "path"}},
+      {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot"}},
+      {"restart", {"max_restarts", "window", "backoff", "on"}},
+  };
+  return keys;
+}
+
+namespace {
+
+std::string join_path(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string describe(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  std::string s = n.Scalar();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return "'" + s + "'";
+}
+
+bool is_plain(const YAML::Node& n) { return n.Tag() == "?"; }
+
+std::string quoted_list(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i) out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+// Positions of YAML nodes, falling back to the key when yaml-cpp gives a null
+// value (`key:` with nothing after it) no position.
+YAML::Mark mark_of(const YAML::Node& n, const YAML::Mark& fallback) {
+  YAML::Mark m = n.Mark();
+  // An empty value's position is wherever the next token starts, often the next line.
+  return m.line < 0 || n.IsNull() ? fallback : m;
+}
+
+const std::regex& integer_pattern() {
+  static const std::regex re("[-+]?[0-9]+");
+  return re;
+}
+const std::regex& number_pattern() {
+  static const std::regex re("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+  return re;
+}
+
+// A whole number written in a range or a count: "8", never "8.5" or "-1".
+Expected<long long, std::string> parse_count(std::string_view text) {
+  const std::string s(text);
+  if (std::regex_match(s, integer_pattern())) {
+    long long v = 0;
+    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
+    auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range)
+      return unexpected("integer " + s + " is out of range");
+    if (ec != std::errc() || ptr != s.data() + s.size())
+      return unexpected("'" + s + "' is not a whole number");
+    if (v < 0) return unexpected("'" + s + "' is negative; counts start at 0");
+    return v;
+  }
+  if (std::regex_match(s, number_pattern()))
+    return unexpected("expected a whole number, got " + s);
+  return unexpected("expected a whole number, got '" + s + "'");
+}
+
+// CUDA compute capability and driver versions: "8.0", "12.1", "9".
+Expected<double, std::string> parse_version(std::string_view text) {
+  static const std::regex re("[0-9]{1,3}(\\.[0-9]{1,3})?");
+  const std::string s(text);
+  if (!std::regex_match(s, re))
+    return unexpected("expected a version such as 8.0 or 12.1, got '" + s + "'");
+  return std::strtod(s.c_str(), nullptr);
+}
+
+class Reader {
+ public:
+  Reader(DiagnosticSink& sink, TemplateLocations& where, const Environment& env)
+      : sink_(sink), where_(where), env_(env) {}
+
+  void error(const YAML::Mark& m, std::string message, std::string hint = "") {
+    sink_.error(m.line, m.column, std::move(message), std::move(hint));
+  }
+
+  TemplateLocations& where() { return where_; }
+
+  struct Field {
+    std::string key;
+    YAML::Node key_node;
+    YAML::Node value;
+    std::string path;
+    YAML::Mark mark;  // of the value, or of the key when the value has none
+  };
+
+  // The known keys of a mapping in file order; unknown and duplicate keys are
+  // reported with a suggestion. nullopt when `node` is not a mapping.
+  std::optional<std::vector<Field>> fields(const YAML::Node& node, const YAML::Mark& at,
+                                           const std::string& path, const std::string& section) {
+    if (!node.IsMap()) {
+      error(mark_of(node, at), label(path) + "expected a mapping, got " + describe(node));
+      return std::nullopt;
+    }
+    const auto& known = template_keys().at(section);
+    std::vector<Field> out;
+    std::vector<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node& k = it->first;
+      if (!k.IsScalar()) {
+        error(k.Mark(), label(path) + "keys must be plain words, got " + describe(k));
+        continue;
+      }
+      const std::string key = k.Scalar();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        // yaml-cpp keeps both entries silently; a second value would shadow the first.
+        error(k.Mark(), "duplicate key '" + key + "'" + (path.empty() ? "" : " in " + path),
+              "each key may appear once per mapping; remove one of them");
+        continue;
+      }
+      seen.push_back(key);
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string suggestion = did_you_mean(key, known);
+        error(k.Mark(),
+              "unknown key '" + key + "'" + (path.empty() ? "" : " in " + path),
+              suggestion.empty() ? "expected one of: " + quoted_list(known)
+                                 : "did you mean '" + suggestion + "'?");
+        continue;
+      }
+      Field f{key, k, it->second, join_path(path, key), mark_of(it->second, k.Mark())};
+      where_.set(f.path, f.mark);
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  std::optional<std::string> string(const Field& f) { return string(f.value, f.mark, f.path); }
+  std::optional<std::string> string(const YAML::Node& n, const YAML::Mark& at,
+                                    const std::string& path) {
+    if (!n.IsScalar()) {
+      error(mark_of(n, at), label(path) + "expected a string, got " + describe(n));
+      where_.fail(path);
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  // A string that may hold ${VAR}: expanded now, marked secret when it did.
+  std::optional<TemplateString> expanded(const YAML::Node& n, const YAML::Mark& at,
+                                         const std::string& path) {
+    auto s = string(n, at, path);
+    if (!s) return std::nullopt;
+    auto r = interpolate(*s, env_);
+    if (!r) {
+      YAML::Mark m = mark_of(n, at);
+      // Point at the "${" itself when the value sits on one line as written.
+      if (s->find('\n') == std::string::npos || s->find('\n') > r.error().offset) {
+        const int quote = is_plain(n) ? 0 : 1;
+        m.column += quote + static_cast<int>(r.error().offset);
+      }
+      error(m, label(path) + r.error().message, r.error().hint);
+      where_.fail(path);
+      return std::nullopt;
+    }
+    return TemplateString{std::move(r->value), r->expanded};
+  }
+
+  std::optional<long long> integer(const Field& f, long long lo, long long hi) {
+    return integer(f.value, f.mark, f.path, lo, hi);
+  }
+  std::optional<long long> integer(const YAML::Node& n, const YAML::Mark& at,
+                                   const std::string& path, long long lo, long long hi) {
+    auto v = read_integer(n, at, path, lo, hi);
+    if (!v) where_.fail(path);
+    return v;
+  }
+
+  std::optional<double> number(const Field& f) {
+    auto v = read_number(f);
+    if (!v) where_.fail(f.path);
+    return v;
+  }
+
+  std::optional<bool> boolean(const Field& f) {
+    auto v = read_boolean(f);
+    if (!v) where_.fail(f.path);
+    return v;
+  }
+
+  std::optional<std::string> choice(const Field& f, const std::vector<std::string>& words) {
+    auto v = read_choice(f, words);
+    if (!v) where_.fail(f.path);
+    return v;
+  }
+
+  std::optional<std::vector<std::string>> string_list(const Field& f) {
+    auto v = read_string_list(f);
+    if (!v) where_.fail(f.path);
+    return v;
+  }
+
+  template <class T, class Parse>
+  std::optional<Range<T>> range(const Field& f, Parse parse_one, bool single_exact,
+                                const char* example) {
+    auto v = read_range<T>(f, parse_one, single_exact, example);
+    if (!v) where_.fail(f.path);
+    return v;
+  }
+
+ private:
+  std::optional<long long> read_integer(const YAML::Node& n, const YAML::Mark& at,
+                                        const std::string& path, long long lo, long long hi) {
+    if (!n.IsScalar()) {
+      error(mark_of(n, at), label(path) + "expected a whole number, got " + describe(n));
+      return std::nullopt;
+    }
+    if (!is_plain(n)) {
+      error(n.Mark(), label(path) + "expected a whole number, got the string '" + n.Scalar() + "'",
+            "remove the quotes");
+      return std::nullopt;
+    }
+    const std::string& s = n.Scalar();
+    if (!std::regex_match(s, integer_pattern())) {
+      if (std::regex_match(s, number_pattern()))
+        error(n.Mark(), label(path) + "expected a whole number, got " + s);
+      else
+        error(n.Mark(), label(path) + "expected a whole number, got '" + s + "'");
+      return std::nullopt;
+    }
+    long long v = 0;
+    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
+    auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range || ec != std::errc() ||
+        ptr != s.data() + s.size()) {
+      error(n.Mark(), label(path) + "integer " + s + " is out of range",
+            "expected a value from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      error(n.Mark(), label(path) + std::to_string(v) + " is out of range",
+            "expected a value from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<double> read_number(const Field& f) {
+    const YAML::Node& n = f.value;
+    if (!n.IsScalar() || !is_plain(n) || !std::regex_match(n.Scalar(), number_pattern())) {
+      error(f.mark, label(f.path) + "expected a number, got " + describe(n),
+            n.IsScalar() && !is_plain(n) ? "remove the quotes" : "");
+      return std::nullopt;
+    }
+    const double v = std::strtod(n.Scalar().c_str(), nullptr);
+    if (!std::isfinite(v)) {
+      error(f.mark, label(f.path) + "number " + n.Scalar() + " is out of range");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<bool> read_boolean(const Field& f) {
+    const YAML::Node& n = f.value;
+    if (n.IsScalar() && is_plain(n)) {
+      std::string s = n.Scalar();
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (s == "true") return true;
+      if (s == "false") return false;
+    }
+    error(f.mark, label(f.path) + "expected true or false, got " + describe(n));
+    return std::nullopt;
+  }
+
+  // One of `words`, with "did you mean" for near misses.
+  std::optional<std::string> read_choice(const Field& f, const std::vector<std::string>& words) {
+    auto s = string(f);
+    if (!s) return std::nullopt;
+    if (std::find(words.begin(), words.end(), *s) != words.end()) return s;
+    std::string suggestion = did_you_mean(*s, words);
+    error(f.mark, label(f.path) + "'" + *s + "' is not one of " + quoted_list(words),
+          suggestion.empty() ? "" : "did you mean '" + suggestion + "'?");
+    return std::nullopt;
+  }
+
+  // A list of strings; a lone string is not a list (that is almost always a
+  // misunderstanding worth reporting).
+  std::optional<std::vector<std::string>> read_string_list(const Field& f) {
+    if (!f.value.IsSequence()) {
+      error(f.mark, label(f.path) + "expected a list, got " + describe(f.value),
+            f.value.IsScalar() ? "write [" + f.value.Scalar() + "]" : "");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool ok = true;
+    for (std::size_t i = 0; i < f.value.size(); ++i) {
+      const std::string p = f.path + "[" + std::to_string(i) + "]";
+      where_.set(p, f.value[i].Mark());
+      auto s = string(f.value[i], f.mark, p);
+      if (s)
+        out.push_back(*s);
+      else
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  // A range written "A..B", "A..", "..B" or as one value; `single_exact`
+  // says whether one value means exactly it (counts) or at least it (sizes).
+  template <class T, class Parse>
+  std::optional<Range<T>> read_range(const Field& f, Parse parse_one, bool single_exact,
+                                     const char* example) {
+    const YAML::Node& n = f.value;
+    if (!n.IsScalar()) {
+      error(f.mark, label(f.path) + "expected a value or a range such as " + example + ", got " +
+                        describe(n));
+      return std::nullopt;
+    }
+    const std::string text = n.Scalar();
+    Range<T> r;
+    auto one = [&](std::string_view part, std::optional<T>& slot) {
+      auto v = parse_one(part);
+      if (!v) {
+        error(n.Mark(), label(f.path) + v.error(),
+              std::string("ranges are written like ") + example);
+        return false;
+      }
+      slot = static_cast<T>(*v);
+      return true;
+    };
+    if (auto dots = text.find(".."); dots != std::string::npos) {
+      std::string_view lo = std::string_view(text).substr(0, dots);
+      std::string_view hi = std::string_view(text).substr(dots + 2);
+      if (lo.empty() && hi.empty()) {
+        error(n.Mark(), label(f.path) + "empty range '..'",
+              std::string("give at least one end, e.g. ") + example);
+        return std::nullopt;
+      }
+      bool ok = true;
+      if (!lo.empty()) ok = one(lo, r.min) && ok;
+      if (!hi.empty()) ok = one(hi, r.max) && ok;
+      if (!ok) return std::nullopt;
+      return r;
+    }
+    if (!one(text, r.min)) return std::nullopt;
+    if (single_exact) r.max = r.min;
+    return r;
+  }
+
+  static std::string label(const std::string& path) { return path.empty() ? "" : path + ": "; }
+
+  DiagnosticSink& sink_;
+  TemplateLocations& where_;
+  const Environment& env_;
+};
+
+auto count_parser() {
+  return [](std::string_view s) -> Expected<long long, std::string> { return parse_count(s); };
+}
+auto size_parser() {
+  return [](std::string_view s) -> Expected<std::uint64_t, std::string> { return parse_size(s); };
+}
+auto version_parser() {
+  return [](std::string_view s) -> Expected<double, std::string> { return parse_version(s); };
+}
+auto duration_parser() {
+  return [](std::string_view s) -> Expected<Duration, std::string> { return parse_duration(s); };
+}
+
+void read_models(Reader& r, const Reader::Field& f, std::vector<std::string>& out) {
+  auto names = r.string_list(f);
+  if (!names) return;
+  for (std::size_t i = 0; i < names->size(); ++i) {
+    const auto& name = (*names)[i];
+    auto models = find_gpu_models(name);
+    if (models.empty()) {
+      auto close = suggest_gpu_models(name);
+      r.error(f.value[i].Mark(), f.path + ": unknown GPU model '" + name + "'",
+              close.empty() ? "run 'berth gpus' for the models berth knows"
+                            : "did you mean " + quoted_list(close) + "? ('berth gpus' lists all)");
+      continue;
+    }
+    for (const auto* m : models)
+      if (std::find(out.begin(), out.end(), m->name) == out.end()) out.push_back(m->name);
+  }
+}
+
+void read_gpu(Reader& r, const Reader::Field& section, GpuRequirement& gpu) {
+  gpu.count = Range<int>{1, 1};  // a gpu section without a count asks for one GPU
+  auto fields = r.fields(section.value, section.mark, section.path, "resources.gpu");
+  if (!fields) return;
+  bool vendor_given = false;
+  for (const auto& f : *fields) {
+    if (f.key == "count") {
+      if (auto v = r.range<int>(f, count_parser(), true, "1, 2..8 or 4..")) gpu.count = *v;
+    } else if (f.key == "vram") {
+      if (auto v = r.range<std::uint64_t>(f, size_parser(), false, "24GB.. or 24GB..80GB"))
+        gpu.vram = *v;
+    } else if (f.key == "total_vram") {
+      if (auto v = r.range<std::uint64_t>(f, size_parser(), false, "80GB.. or 160GB..640GB"))
+        gpu.total_vram = *v;
+    } else if (f.key == "compute_capability") {
+      if (auto v = r.range<double>(f, version_parser(), false, "8.0.. or 8.0..9.0"))
+        gpu.compute_capability = *v;
+    } else if (f.key == "models") {
+      read_models(r, f, gpu.models);
+    } else if (f.key == "exclude_models") {
+      read_models(r, f, gpu.exclude_models);
+    } else if (f.key == "vendor") {
+      if (auto v = r.choice(f, {"nvidia", "amd"})) {
+        gpu.vendor = *v == "amd" ? GpuVendor::kAmd : GpuVendor::kNvidia;
+        vendor_given = true;
+      }
+    }
+  }
+  // `models: [MI300X]` says AMD without saying `vendor: amd`.
+  if (!vendor_given && !gpu.models.empty() &&
+      std::all_of(gpu.models.begin(), gpu.models.end(), [](const std::string& n) {
+        const auto* m = find_gpu_model(n);
+        return m && m->vendor == GpuVendor::kAmd;
+      }))
+    gpu.vendor = GpuVendor::kAmd;
+}
+
+void read_resources(Reader& r, const Reader::Field& section, Resources& res) {
+  auto fields = r.fields(section.value, section.mark, section.path, "resources");
+  if (!fields) return;
+  for (const auto& f : *fields) {
+    if (f.key == "gpu") {
+      read_gpu(r, f, res.gpu);
+    } else if (f.key == "cuda") {
+      if (auto v = r.range<double>(f, version_parser(), false, "12.1.. or 12.1..12.8"))
+        res.cuda = *v;
+    } else if (f.key == "cpus") {
+      if (auto v = r.range<int>(f, count_parser(), true, "8.. or 4..16")) res.cpus = *v;
+    } else if (f.key == "memory") {
+      if (auto v = r.range<std::uint64_t>(f, size_parser(), false, "32GB.. or 16GiB..64GiB"))
+        res.memory = *v;
+    } else if (f.key == "disk") {
+      if (auto v = r.range<std::uint64_t>(f, size_parser(), false, "100GB.. or 50GB..1TB"))
+        res.disk = *v;
+    }
+  }
+}
+
+void read_ports(Reader& r, const Reader::Field& section, std::vector<PortMapping>& out) {
+  if (!section.value.IsSequence()) {
+    r.error(section.mark, "ports: expected a list, got " + describe(section.value),
+            "write ports: [8000] or ports: [{container: 8888, host: 18888}]");
+    return;
+  }
+  for (std::size_t i = 0; i < section.value.size(); ++i) {
+    const YAML::Node& item = section.value[i];
+    const std::string path = "ports[" + std::to_string(i) + "]";
+    r.where().set(path, item.Mark());
+    PortMapping port;
+    if (item.IsScalar()) {
+      if (auto v = r.integer(item, section.mark, path, 1, 65535)) {
+        port.container = static_cast<int>(*v);
+        out.push_back(port);
+      }
+      continue;
+    }
+    auto fields = r.fields(item, section.mark, path, "ports[]");
+    if (!fields) continue;
+    bool ok = true, has_container = false;
+    for (const auto& f : *fields) {
+      if (f.key == "container") {
+        auto v = r.integer(f, 1, 65535);
+        ok = ok && v;
+        if (v) port.container = static_cast<int>(*v), has_container = true;
+      } else if (f.key == "host") {
+        auto v = r.integer(f, 1, 65535);
+        ok = ok && v;
+        if (v) port.host = static_cast<int>(*v);
+      } else if (f.key == "protocol") {
+        auto v = r.choice(f, {"tcp", "udp"});
+        ok = ok && v;
+        if (v) port.protocol = *v;
+      }
+    }
+    if (!has_container && ok) {
+      r.error(item.Mark(), path + ": missing required key 'container'",
+              "write {container: 8888} or {container: 8888, host: 18888}");
+      continue;
+    }
+    if (ok) out.push_back(port);
+  }
+}
+
+void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem::path& base_dir,
+                  std::vector<Volume>& out) {
+  if (!section.value.IsSequence()) {
+    r.error(section.mark, "volumes: expected a list, got " + describe(section.value),
+            "write volumes: [{name: cache, path: /cache}]");
+    return;
+  }
+  for (std::size_t i = 0; i < section.value.size(); ++i) {
+    const YAML::Node& item = section.value[i];
+    const std::string path = "volumes[" + std::to_string(i) + "]";
+    r.where().set(path, item.Mark());
+    auto fields = r.fields(item, section.mark, path, "volumes[]");
+    if (!fields) continue;
+    Volume v;
+    bool ok = true, has_name = false, has_source = false, has_path = false;
+    for (const auto& f : *fields) {
+      auto s = f.key == "readonly" ? std::optional<std::string>("") : r.string(f);
+      if (!s) {
+        ok = false;
+        continue;
+      }
+      if (f.key == "name") {
+        v.name = *s, has_name = true;
+      } else if (f.key == "source") {
+        has_source = true;
+        std::filesystem::path src(*s);
+        v.source = (src.is_absolute() ? src : base_dir / src).lexically_normal().string();
+        if (s->empty()) {
+          r.error(f.mark, f.path + ": empty source path");
+          ok = false;
+        }
+      } else if (f.key == "path") {
+        v.path = *s, has_path = true;
+      } else if (f.key == "readonly") {
+        auto b = r.boolean(f);
+        ok = ok && b;
+        if (b) v.readonly = *b;
+      }
+    }
+    if (!ok) continue;
+    if (has_name && has_source) {
+      r.error(item.Mark(), path + ": a volume has either 'name' (persistent) or 'source' "
+                                  "(local directory), not both");
+      continue;
+    }
+    if (!has_name && !has_source) {
+      r.error(item.Mark(), path + ": a volume needs 'name' (persistent) or 'source' (local "
+                                  "directory)",
+              "e.g. {name: hf-cache, path: /root/.cache/huggingface}");
+      continue;
+    }
+    if (!has_path) {
+      r.error(item.Mark(), path + ": missing required key 'path'",
+              "the absolute path in the container, e.g. path: /data");
+      continue;
+    }
+    v.kind = has_name ? Volume::Kind::kNamed : Volume::Kind::kBind;
+    out.push_back(std::move(v));
+  }
+}
+
+void read_health(Reader& r, const Reader::Field& section, HealthCheck& h) {
+  auto fields = r.fields(section.value, section.mark, section.path, "health");
+  if (!fields) return;
+  int kinds = 0;
+  for (const auto& f : *fields) {
+    if (f.key == "http") {
+      ++kinds;
+      h.kind = HealthCheck::Kind::kHttp;
+      auto sub = r.fields(f.value, f.mark, f.path, "health.http");
+      if (!sub) continue;
+      bool has_port = false;
+      for (const auto& g : *sub) {
+        if (g.key == "port") {
+          if (auto v = r.integer(g, 1, 65535)) h.port = static_cast<int>(*v);
+          has_port = true;
+        } else if (g.key == "path") {
+          if (auto v = r.string(g)) h.path = *v;
+        }
+      }
+      if (!has_port)
+        r.error(f.mark, "health.http: missing required key 'port'",
+                "write http: {port: 8000, path: /health}");
+    } else if (f.key == "tcp") {
+      ++kinds;
+      h.kind = HealthCheck::Kind::kTcp;
+      if (auto v = r.integer(f, 1, 65535)) h.port = static_cast<int>(*v);
+    } else if (f.key == "exec") {
+      ++kinds;
+      h.kind = HealthCheck::Kind::kExec;
+      if (auto v = r.string_list(f)) h.exec = *v;
+    } else if (f.key == "interval" || f.key == "timeout" || f.key == "grace") {
+      auto s = r.string(f);
+      if (!s) continue;
+      auto d = parse_duration(*s);
+      if (!d) {
+        r.error(f.mark, f.path + ": " + d.error());
+        continue;
+      }
+      (f.key == "interval" ? h.interval : f.key == "timeout" ? h.timeout : h.grace) = *d;
+    } else if (f.key == "failures") {
+      if (auto v = r.integer(f, 1, 1000)) h.failures = static_cast<int>(*v);
+    }
+  }
+  if (kinds == 0)
+    r.error(section.mark, "health: needs one check: http, tcp or exec",
+            "e.g. http: {port: 8000, path: /health}");
+  else if (kinds > 1)
+    r.error(section.mark, "health: give exactly one of http, tcp or exec");
+}
+
+void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p) {
+  auto fields = r.fields(section.value, section.mark, section.path, "placement");
+  if (!fields) return;
+  for (const auto& f : *fields) {
+    if (f.key == "providers") {
+      if (auto v = r.string_list(f)) p.providers = *v;
+    } else if (f.key == "exclude_providers") {
+      if (auto v = r.string_list(f)) p.exclude_providers = *v;
+    } else if (f.key == "regions") {
+      if (auto v = r.string_list(f)) p.regions = *v;
+    } else if (f.key == "max_price") {
+      if (auto v = r.number(f)) p.max_price = *v;
+    } else if (f.key == "spot") {
+      if (auto v = r.choice(f, {"never", "allow", "only"}))
+        p.spot = *v == "only" ? SpotPolicy::kOnly
+                 : *v == "allow" ? SpotPolicy::kAllow
+                                 : SpotPolicy::kNever;
+    }
+  }
+}
+
+void read_restart(Reader& r, const Reader::Field& section, RestartPolicy& p) {
+  auto fields = r.fields(section.value, section.mark, section.path, "restart");
+  if (!fields) return;
+  for (const auto& f : *fields) {
+    if (f.key == "max_restarts") {
+      if (auto v = r.integer(f, 0, 1'000'000)) p.max_restarts = static_cast<int>(*v);
+    } else if (f.key == "window") {
+      auto s = r.string(f);
+      if (!s) continue;
+      if (auto d = parse_duration(*s))
+        p.window = *d;
+      else
+        r.error(f.mark, f.path + ": " + d.error());
+    } else if (f.key == "backoff") {
+      if (auto v = r.range<Duration>(f, duration_parser(), true, "10s..10m")) p.backoff = *v;
+    } else if (f.key == "on") {
+      auto words = r.string_list(f);
+      if (!words) continue;
+      p.on.clear();
+      for (std::size_t i = 0; i < words->size(); ++i) {
+        if (auto c = failure_class_from_string((*words)[i])) {
+          p.on.insert(*c);
+          continue;
+        }
+        const std::vector<std::string> all = {"instance-lost", "preempted", "container-exit",
+                                              "unhealthy", "unreachable"};
+        std::string suggestion = did_you_mean((*words)[i], all);
+        r.error(f.value[i].Mark(), f.path + ": unknown failure '" + (*words)[i] + "'",
+                suggestion.empty() ? "expected " + quoted_list(all)
+                                   : "did you mean '" + suggestion + "'?");
+      }
+    }
+  }
+}
+
+std::optional<std::vector<TemplateString>> expanded_list(Reader& r, const Reader::Field& f) {
+  std::vector<TemplateString> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const std::string p = f.path + "[" + std::to_string(i) + "]";
+    r.where().set(p, f.value[i].Mark());
+    if (auto s = r.expanded(f.value[i], f.mark, p))
+      out.push_back(std::move(*s));
+    else
+      ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+void read_template(const YAML::Node& root, const std::filesystem::path& base_dir,
+                   const Environment& env, DiagnosticSink& sink, LaunchTemplate& t,
+                   TemplateLocations& where) {
+  Reader r(sink, where, env);
+  t.resources.gpu.count = Range<int>{0, 0};  // no gpu section: a CPU-only workload
+  YAML::Mark start;
+  start.line = 0, start.column = 0;
+  where.set("", start);
+  if (!root.IsMap()) {
+    r.error(mark_of(root, start), "a template is a mapping of keys (name:, image:, ...), got " +
+                                      describe(root),
+            "'berth init' writes a starter template");
+    return;
+  }
+  auto fields = r.fields(root, start, "", "");
+  if (!fields) return;
+  bool has_name = false, has_image = false;
+  for (const auto& f : *fields) {
+    if (f.key == "name") {
+      has_name = true;
+      if (auto v = r.string(f)) t.name = *v;
+    } else if (f.key == "image") {
+      has_image = true;
+      if (auto v = r.expanded(f.value, f.mark, f.path)) t.image = *v;
+    } else if (f.key == "command") {
+      if (f.value.IsSequence()) {
+        if (auto v = expanded_list(r, f)) t.command = ContainerCommand{false, std::move(*v)};
+      } else if (f.value.IsScalar()) {
+        if (auto v = r.expanded(f.value, f.mark, f.path)) t.command = ContainerCommand{true, {*v}};
+      } else {
+        r.error(f.mark, "command: expected a list (exec form) or a string (run with sh -c), got " +
+                            describe(f.value));
+      }
+    } else if (f.key == "entrypoint") {
+      if (f.value.IsSequence()) {
+        if (auto v = expanded_list(r, f)) t.entrypoint = std::move(*v);
+      } else if (f.value.IsScalar()) {
+        if (auto v = r.expanded(f.value, f.mark, f.path)) t.entrypoint = {{*v}};
+      } else {
+        r.error(f.mark, "entrypoint: expected a list or a string, got " + describe(f.value));
+      }
+    } else if (f.key == "env") {
+      if (!f.value.IsMap()) {
+        r.error(f.mark, "env: expected a mapping of NAME: value, got " + describe(f.value));
+        continue;
+      }
+      std::vector<std::string> seen;
+      for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+        const std::string path = "env." + key;
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+          r.error(it->first.Mark(), "duplicate key '" + key + "' in env",
+                  "each variable may be set once; remove one of them");
+          continue;
+        }
+        seen.push_back(key);
+        where.set(path, it->first.Mark());
+        if (!it->second.IsScalar()) {
+          r.error(it->second.IsNull() ? it->first.Mark() : mark_of(it->second, it->first.Mark()),
+                  path + ": expected a string value, got " + describe(it->second),
+                  it->second.IsNull() ? "write " + key + ": \"\" for an empty value" : "");
+          continue;
+        }
+        if (auto v = r.expanded(it->second, it->first.Mark(), path))
+          t.env.emplace_back(key, std::move(*v));
+      }
+    } else if (f.key == "registry_auth") {
+      auto sub = r.fields(f.value, f.mark, f.path, "registry_auth");
+      if (!sub) continue;
+      RegistryAuth auth;
+      int given = 0;
+      for (const auto& g : *sub) {
+        auto v = r.expanded(g.value, g.mark, g.path);
+        if (!v) continue;
+        ++given;
+        (g.key == "username" ? auth.username : auth.password) = std::move(*v);
+      }
+      if (sub->size() < 2)
+        r.error(f.mark, "registry_auth: needs both 'username' and 'password'",
+                "e.g. password: ${REGISTRY_PASSWORD}");
+      else if (given == 2)
+        t.registry_auth = std::move(auth);
+    } else if (f.key == "resources") {
+      read_resources(r, f, t.resources);
+    } else if (f.key == "ports") {
+      read_ports(r, f, t.ports);
+    } else if (f.key == "volumes") {
+      read_volumes(r, f, base_dir, t.volumes);
+    } else if (f.key == "health") {
+      read_health(r, f, t.health);
+    } else if (f.key == "placement") {
+      read_placement(r, f, t.placement);
+    } else if (f.key == "replicas") {
+      if (auto v = r.integer(f, -1000, 1000))
+        t.replicas = static_cast<int>(*v);
+    } else if (f.key == "spread") {
+      if (auto v = r.choice(f, {"none", "provider", "region"}))
+        t.spread = *v == "provider" ? Spread::kProvider
+                   : *v == "region" ? Spread::kRegion
+                                    : Spread::kNone;
+    } else if (f.key == "restart") {
+      read_restart(r, f, t.restart);
+    }
+  }
+  if (!has_name)
+    r.error(start, "missing required key 'name'", "e.g. name: llama-chat (the deployment's name)");
+  if (!has_image)
+    r.error(start, "missing required key 'image'", "e.g. image: vllm/vllm-openai:v0.6.3");
+}
+
+}  // namespace berth
