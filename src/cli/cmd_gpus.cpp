@@ -1,11 +1,66 @@
-// PLACEHOLDER: replaced by the real command.
+// berth gpus: the built-in GPU catalog.
+#include <cstdio>
+
+#include "berth/gpu_catalog.h"
+#include "berth/offer.h"
 #include "cli/app.h"
 
 namespace berth::cli {
 
-void setup_gpus(CLI::App& app, GlobalOptions&, RunState& s) {
-  auto* sub = app.add_subcommand("gpus", "(not yet available)");
-  sub->callback([&s] { s.exit_code = report(Failure{ExitCode::kInternal, "'gpus' is not available yet", ""}); });
+namespace {
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string cc_text(const GpuModel& m) {
+  if (!m.compute_capability) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f", *m.compute_capability);
+  return buf;
+}
+
+int run_gpus(const GlobalOptions& g) {
+  const auto& catalog = gpu_catalog();
+  if (g.output == "json") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : catalog) {
+      nlohmann::json cc = nullptr;
+      if (m.compute_capability) cc = *m.compute_capability;
+      list.push_back({{"name", m.name},
+                      {"vendor", to_string(m.vendor)},
+                      {"vram_gb", m.vram_gb},
+                      {"compute_capability", cc},
+                      {"architecture", m.architecture},
+                      {"aliases", m.aliases}});
+    }
+    print_json({{"gpus", list}});
+    return 0;
+  }
+  Table table({"MODEL", "VENDOR", "VRAM", "CC", "ARCH", "ALIASES"},
+              {false, false, true, true, false, false});
+  for (const auto& m : catalog) {
+    std::string aliases;
+    for (const auto& a : m.aliases) aliases += (aliases.empty() ? "" : ", ") + a;
+    table.add_row({m.name, to_string(m.vendor), number(m.vram_gb) + "GB", cc_text(m),
+                   m.architecture, aliases});
+  }
+  std::string out = g.output == "csv" ? table.render_csv() : table.render();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void setup_gpus(CLI::App& app, GlobalOptions& g, RunState& s) {
+  auto* sub = app.add_subcommand("gpus", "List the GPU models berth knows");
+  sub->footer(
+      "VRAM is the nominal per-GPU memory that templates' vram: compares with.\n"
+      "-o json prints {\"gpus\": [{\"name\", \"vendor\", \"vram_gb\", \"compute_capability\",\n"
+      "\"architecture\", \"aliases\"}]}.");
+  sub->callback([&g, &s] { s.exit_code = run_gpus(g); });
 }
 
 }  // namespace berth::cli
