@@ -1,0 +1,242 @@
+// Watch mode (SPEC §7): keep a deployment alive. Every poll asks each provider
+// once for its instances, then each replica's host for its container and its
+// health; a failed replica is terminated (confirmed) and redeployed alone,
+// bounded by restart.backoff and restart.max_restarts within restart.window.
+//
+// The world is reached only through the seams below (clock, provider probe,
+// host probe, replica deployer), so the loop's decisions are tested with fakes
+// and a fake clock, instantly and deterministically.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "berth/expected.h"
+#include "berth/failure.h"
+#include "berth/instance.h"
+#include "berth/launch_template.h"
+#include "berth/provider.h"
+#include "berth/units.h"
+#include "berth/watch_event.h"
+
+namespace berth {
+
+/// Time as a seam. `now` orders and schedules (monotonic); `wall` stamps events.
+class Clock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+  virtual std::chrono::system_clock::time_point wall() const = 0;
+  /// Waits until `t`. False when cancelled first (SIGINT/SIGTERM).
+  virtual bool sleep_until(TimePoint t) = 0;
+  virtual bool cancelled() const = 0;
+};
+
+/// The real clocks. `cancel`, when given, is polled while sleeping (every
+/// 50 ms), so a signal stops watch promptly.
+std::unique_ptr<Clock> make_system_clock(const std::atomic<bool>* cancel);
+
+/// The provider side of a poll: one cheap list call per provider.
+class InstanceProbe {
+ public:
+  virtual ~InstanceProbe() = default;
+  /// berth's instances at `provider` (the configured name).
+  virtual Expected<std::vector<Instance>, ProviderError> list(const std::string& provider) = 0;
+  /// Terminates `instance` and confirms by a later read that it is gone.
+  virtual Expected<void, ProviderError> terminate(const Instance& instance) = 0;
+};
+
+struct ContainerStatus {
+  bool running = false;
+  std::optional<int> exit_code;  // when it exited and the runtime said with what
+  std::string log_tail;          // its last log lines, when it exited
+};
+
+struct HealthResult {
+  bool ok = false;
+  std::string detail;  // "HTTP 500", "connection refused", ...
+};
+
+/// The host side of a poll: container state over the host's SSH master (or
+/// the provider, for container-native ones) and the template's health check.
+class HostProbe {
+ public:
+  virtual ~HostProbe() = default;
+  /// The workload container's state. An error means the host could not be
+  /// reached at all (SSH failed): the text says why.
+  virtual Expected<ContainerStatus, std::string> container(const Instance& instance) = 0;
+  /// Only called when the template has a health check and the container runs.
+  virtual HealthResult health(const Instance& instance) = 0;
+};
+
+/// One offer tried while (re)deploying a replica, as `up` prints it.
+struct DeployAttempt {
+  int replica = 0;
+  std::string provider;
+  std::string offer_id;
+  double price_per_hour = 0;
+  std::string result;   // "launched", "no-capacity", "transient", ...
+  std::string message;
+};
+using DeployAttemptSink = std::function<void(const DeployAttempt&)>;
+
+struct DeployedReplica {
+  int replica = 0;
+  Instance instance;
+  bool adopted = false;  // found running at the providers, not deployed by this run
+  bool healthy = false;  // the deployer already saw it pass its health check
+};
+
+struct RedeployRequest {
+  int replica = 0;
+  /// Placement keys to avoid ("provider/offer-id", "provider/region/host").
+  std::set<std::string> excluded;
+  /// The other replicas' current instances: they count against `available`
+  /// and `spread`.
+  std::vector<Instance> others;
+};
+
+/// The deploy engine as watch uses it.
+class ReplicaDeployer {
+ public:
+  virtual ~ReplicaDeployer() = default;
+  /// Adopts the running deployment (found statelessly at the providers) and
+  /// deploys whichever replicas are missing; one entry per replica.
+  virtual Expected<std::vector<DeployedReplica>, Failure> ensure(const DeployAttemptSink& attempts) = 0;
+  /// Deploys one replica to the best offer outside `excluded`, walking the
+  /// fallbacks on capacity errors exactly as `up` does, and cleaning up what
+  /// it created when it fails.
+  virtual Expected<DeployedReplica, Failure> redeploy(const RedeployRequest& request,
+                                                     const DeployAttemptSink& attempts) = 0;
+  /// Terminates every instance of the deployment and confirms they are gone.
+  virtual Expected<void, Failure> tear_down() = 0;
+};
+
+struct WatchServices {
+  Clock* clock = nullptr;
+  InstanceProbe* instances = nullptr;
+  HostProbe* hosts = nullptr;
+  ReplicaDeployer* deployer = nullptr;
+  WatchEventSink events;
+};
+
+struct WatchOptions {
+  Duration interval{10'000};  // poll period
+  /// How long SSH may fail while the provider says "running" before the
+  /// replica counts as unreachable.
+  Duration unreachable_grace{60'000};
+  /// How long a failed host stays out of placement for this deployment.
+  Duration exclusion_cooldown{1'800'000};
+  /// Ceiling of the polling backoff for a provider whose API is down.
+  Duration provider_backoff_max{300'000};
+  bool down_on_exit = false;
+  /// Stop watching (exit 0, deployment left running) after this long.
+  std::optional<Duration> time_limit;
+};
+
+/// What the loop knows about one replica. Bounded: restarts holds at most
+/// max_restarts entries, nothing else grows.
+struct ReplicaWatch {
+  enum class Phase {
+    kStarting,     // deployed; health failures before the first success count only after grace
+    kHealthy,
+    kFailedIdle,   // failed with a class outside restart.on: reported, left alone, still probed
+    kTerminating,  // failed; its instance is not confirmed gone yet
+    kWaiting,      // instance gone; redeploy when backoff allows
+    kGaveUp,       // max_restarts within window exhausted
+  };
+  int replica = 0;
+  Phase phase = Phase::kStarting;
+  std::optional<Instance> instance;
+  Clock::TimePoint started{};            // when the current instance was deployed
+  bool seen_healthy = false;             // the current instance passed a check once
+  int health_failures = 0;               // consecutive
+  std::optional<Clock::TimePoint> unreachable_since;
+  std::optional<FailureClass> last_failure;
+  std::string last_failure_detail;
+  std::optional<Clock::TimePoint> failed_at;  // first failure not yet healed, for latency
+  std::deque<Clock::TimePoint> restarts;  // redeploy starts within restart.window
+  Clock::TimePoint next_attempt{};
+  int total_restarts = 0;
+};
+
+/// The poll loop. run() is start(), then poll() every interval until a stop
+/// condition; the steps are public so tests and benchmarks can drive them.
+class Watcher {
+ public:
+  Watcher(const LaunchTemplate& workload, WatchOptions options, WatchServices services);
+
+  /// Runs until cancelled (exit 130), the time limit (0), or every replica is
+  /// beyond help with none healthy (7). The deployment is left running unless
+  /// `down_on_exit`. A failed initial deploy returns the deployer's Failure.
+  Failure run();
+
+  /// Adopts or deploys; false (with the failure in `failure()`) when it failed.
+  bool start();
+  /// One poll cycle: provider lists, host probes, reactions.
+  void poll();
+  /// When the loop should poll next.
+  Clock::TimePoint next_wake() const;
+  /// Set once no replica is healthy or recovering after one gave up.
+  bool exhausted() const { return exhausted_; }
+  const std::vector<ReplicaWatch>& replicas() const { return replicas_; }
+  const Failure& failure() const { return failure_; }
+  /// One line per replica: state, restarts, last failure.
+  std::string summary() const;
+  /// Placement keys currently excluded, with their expiry.
+  const std::map<std::string, Clock::TimePoint>& exclusions() const { return excluded_; }
+
+ private:
+  struct ProviderWatch {
+    bool available = true;
+    Clock::TimePoint next_poll{};
+    Clock::TimePoint down_since{};
+    int failures = 0;  // consecutive failed polls
+  };
+  struct Listing {
+    bool fresh = false;  // polled successfully this cycle
+    std::vector<Instance> instances;
+  };
+
+  void emit(WatchEventType type, const ReplicaWatch* r, std::string reason, std::string detail,
+            const Instance* instance = nullptr, const std::string& provider = "");
+  std::map<std::string, Listing> poll_providers(Clock::TimePoint now);
+  void check_replica(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
+  void check_host(ReplicaWatch& r, Clock::TimePoint now);
+  void mark_healthy(ReplicaWatch& r, Clock::TimePoint now);
+  void provider_failed(const std::string& provider, const ProviderError& error,
+                       Clock::TimePoint now);
+  void provider_answered(const std::string& provider, Clock::TimePoint now);
+  std::vector<Instance> others(const ReplicaWatch& r) const;
+  void fail(ReplicaWatch& r, FailureClass c, std::string detail, Clock::TimePoint now);
+  void try_terminate(ReplicaWatch& r, Clock::TimePoint now);
+  void schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now);
+  void redeploy(ReplicaWatch& r, Clock::TimePoint now);
+  void give_up(ReplicaWatch& r);
+  void update_exhausted();
+  Duration backoff_for(std::size_t restarts) const;
+  Failure stop(ExitCode code, const std::string& reason, const std::string& why);
+
+  const LaunchTemplate& workload_;
+  WatchOptions options_;
+  WatchServices services_;
+  std::vector<ReplicaWatch> replicas_;
+  std::map<std::string, ProviderWatch> providers_;
+  std::map<std::string, Clock::TimePoint> excluded_;  // placement key -> expiry
+  Clock::TimePoint last_poll_{};
+  bool exhausted_ = false;
+  Failure failure_;
+};
+
+/// Placement keys that exclude the host `instance` ran on.
+std::set<std::string> exclusion_keys(const Instance& instance);
+
+}  // namespace berth

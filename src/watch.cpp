@@ -1,0 +1,502 @@
+#include "berth/watch.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace berth {
+
+namespace {
+
+using Phase = ReplicaWatch::Phase;
+
+// Short and exact for event details: "850ms", "12.5s", "3m20s".
+std::string span(Duration d) {
+  auto ms = d.count();
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  auto s = ms / 1000;
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+}
+
+Duration since(Clock::TimePoint from, Clock::TimePoint to) {
+  return std::chrono::duration_cast<Duration>(to - from);
+}
+
+// d * 2^exponent, saturating at `cap`.
+Duration doubled(Duration d, std::size_t exponent, Duration cap) {
+  if (d <= Duration::zero()) return std::min(Duration::zero(), cap);
+  for (std::size_t i = 0; i < exponent && d < cap; ++i) d *= 2;
+  return std::min(d, cap);
+}
+
+std::string where(const Instance& i) {
+  std::string host = i.host.empty() ? std::string("(no host yet)") : i.host;
+  std::string region = i.region.empty() ? "" : ", " + i.region;
+  return fmt::format("{}{} at {:.2f} USD/h", host, region, i.price_per_hour);
+}
+
+bool restartable(Phase p) {
+  return p == Phase::kStarting || p == Phase::kHealthy || p == Phase::kTerminating ||
+         p == Phase::kWaiting;
+}
+
+}  // namespace
+
+std::set<std::string> exclusion_keys(const Instance& instance) {
+  std::set<std::string> keys;
+  if (!instance.offer_id.empty()) keys.insert(instance.provider + "/" + instance.offer_id);
+  if (!instance.host.empty())
+    keys.insert(instance.provider + "/" + instance.region + "/" + instance.host);
+  return keys;
+}
+
+Watcher::Watcher(const LaunchTemplate& workload, WatchOptions options, WatchServices services)
+    : workload_(workload), options_(options), services_(std::move(services)) {
+  if (options_.interval <= Duration::zero()) options_.interval = Duration{1};
+}
+
+void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reason,
+                   std::string detail, const Instance* instance, const std::string& provider) {
+  if (!services_.events) return;
+  WatchEvent e;
+  e.time = services_.clock->wall();
+  e.type = type;
+  if (r) e.replica = r->replica;
+  if (!instance && r && r->instance) instance = &*r->instance;
+  if (instance) {
+    e.provider = instance->provider;
+    e.instance_id = instance->id;
+  }
+  if (!provider.empty()) e.provider = provider;
+  e.reason = std::move(reason);
+  e.detail = std::move(detail);
+  services_.events(e);
+}
+
+bool Watcher::start() {
+  auto attempts = [this](const DeployAttempt& a) {
+    ReplicaWatch r;
+    r.replica = a.replica;
+    emit(WatchEventType::kAttempt, &r, a.result,
+         fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
+                     a.message.empty() ? "" : ": " + a.message),
+         nullptr, a.provider);
+  };
+  auto deployed = services_.deployer->ensure(attempts);
+  if (!deployed) {
+    failure_ = deployed.error();
+    return false;
+  }
+  auto now = services_.clock->now();
+  replicas_.clear();
+  for (auto& d : *deployed) {
+    ReplicaWatch r;
+    r.replica = d.replica;
+    r.instance = d.instance;
+    r.started = now;
+    replicas_.push_back(std::move(r));
+  }
+  std::sort(replicas_.begin(), replicas_.end(),
+            [](const ReplicaWatch& a, const ReplicaWatch& b) { return a.replica < b.replica; });
+  for (std::size_t i = 0; i < replicas_.size(); ++i) {
+    auto& r = replicas_[i];
+    bool adopted = false;
+    bool healthy = false;
+    for (const auto& d : *deployed)
+      if (d.replica == r.replica) {
+        adopted = d.adopted;
+        healthy = d.healthy;
+      }
+    emit(WatchEventType::kDeployed, &r, adopted ? "adopted" : "new",
+         (adopted ? "already running on " : "running on ") + where(*r.instance));
+    if (healthy) mark_healthy(r, now);
+  }
+  last_poll_ = now;
+  return true;
+}
+
+void Watcher::provider_failed(const std::string& provider, const ProviderError& error,
+                              Clock::TimePoint now) {
+  auto& pw = providers_[provider];
+  ++pw.failures;
+  Duration wait = doubled(options_.interval, static_cast<std::size_t>(pw.failures - 1),
+                          std::max(options_.interval, options_.provider_backoff_max));
+  if (error.retry_after) wait = std::max(wait, Duration{*error.retry_after});
+  pw.next_poll = now + wait;
+  if (!pw.available) return;  // said once; not on every poll
+  pw.available = false;
+  pw.down_since = now;
+  emit(WatchEventType::kProviderUnavailable, nullptr, to_string(error.kind),
+       fmt::format("{}; not a workload failure: the deployment is left as it is and this "
+                   "provider is polled less often (up to every {}) until it answers",
+                   error.message, span(std::max(options_.interval, options_.provider_backoff_max))),
+       nullptr, provider);
+}
+
+void Watcher::provider_answered(const std::string& provider, Clock::TimePoint now) {
+  auto& pw = providers_[provider];
+  if (!pw.available)
+    emit(WatchEventType::kProviderAvailable, nullptr, "",
+         fmt::format("answering again after {}", span(since(pw.down_since, now))), nullptr,
+         provider);
+  pw = ProviderWatch{};
+}
+
+std::map<std::string, Watcher::Listing> Watcher::poll_providers(Clock::TimePoint now) {
+  std::set<std::string> wanted;
+  for (const auto& r : replicas_)
+    if (r.instance && (r.phase == Phase::kStarting || r.phase == Phase::kHealthy ||
+                       r.phase == Phase::kFailedIdle))
+      wanted.insert(r.instance->provider);
+  std::map<std::string, Listing> listings;
+  for (const auto& provider : wanted) {
+    auto& listing = listings[provider];
+    if (now < providers_[provider].next_poll) continue;  // backing off an outage
+    auto listed = services_.instances->list(provider);
+    if (!listed) {
+      provider_failed(provider, listed.error(), now);
+      continue;
+    }
+    provider_answered(provider, now);
+    listing.fresh = true;
+    listing.instances = std::move(*listed);
+  }
+  return listings;
+}
+
+void Watcher::check_replica(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now) {
+  // Nothing is decided on stale provider data: an API outage is not a
+  // workload failure, so the replica waits for the provider to answer.
+  if (!listing.fresh) return;
+  const Instance* seen = nullptr;
+  for (const auto& i : listing.instances)
+    if (i.id == r.instance->id) seen = &i;
+  if (!seen) {
+    fail(r, FailureClass::kInstanceLost, "the provider no longer lists the instance", now);
+    return;
+  }
+  // Keep what the listing may leave out (some list calls omit addresses).
+  Instance updated = *seen;
+  if (updated.host.empty()) {
+    updated.host = r.instance->host;
+    updated.ssh_port = r.instance->ssh_port;
+    updated.ssh_user = r.instance->ssh_user;
+  }
+  if (updated.offer_id.empty()) updated.offer_id = r.instance->offer_id;
+  if (updated.public_ports.empty()) updated.public_ports = r.instance->public_ports;
+  r.instance = std::move(updated);
+  const std::string raw = r.instance->raw_state.empty() ? to_string(r.instance->state)
+                                                         : r.instance->raw_state;
+  switch (r.instance->state) {
+    case InstanceState::kPreempted:
+      fail(r, FailureClass::kPreempted, "the provider reports a spot interruption (" + raw + ")",
+           now);
+      return;
+    case InstanceState::kTerminated:
+    case InstanceState::kStopping:
+    case InstanceState::kFailed:
+      fail(r, FailureClass::kInstanceLost, "the provider reports the instance " + raw, now);
+      return;
+    case InstanceState::kProvisioning:
+    case InstanceState::kBooting:
+      return;  // restarting at the provider: not failed, and SSH cannot answer yet
+    case InstanceState::kRunning:
+    case InstanceState::kUnknown:
+      check_host(r, now);
+      return;
+  }
+}
+
+void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
+  auto status = services_.hosts->container(*r.instance);
+  if (!status) {
+    if (!r.unreachable_since) r.unreachable_since = now;
+    Duration down = since(*r.unreachable_since, now);
+    if (down >= options_.unreachable_grace)
+      fail(r, FailureClass::kUnreachable,
+           fmt::format("SSH has failed for {} while the provider says running: {}", span(down),
+                       status.error()),
+           now);
+    return;
+  }
+  r.unreachable_since.reset();
+  if (!status->running) {
+    std::string detail = status->exit_code
+                             ? fmt::format("the container exited with code {}", *status->exit_code)
+                             : std::string("the container is not running");
+    if (!status->log_tail.empty()) detail += "; last log lines:\n" + status->log_tail;
+    fail(r, FailureClass::kContainerExit, detail, now);
+    return;
+  }
+  if (workload_.health.kind == HealthCheck::Kind::kNone) {
+    mark_healthy(r, now);
+    return;
+  }
+  auto health = services_.hosts->health(*r.instance);
+  if (health.ok) {
+    mark_healthy(r, now);
+    return;
+  }
+  // The start period: failures before the first success do not count.
+  if (!r.seen_healthy && now < r.started + workload_.health.grace) return;
+  ++r.health_failures;
+  if (r.health_failures >= std::max(1, workload_.health.failures))
+    fail(r, FailureClass::kUnhealthy,
+         fmt::format("the health check failed {} times in a row: {}", r.health_failures,
+                     health.detail),
+         now);
+}
+
+void Watcher::mark_healthy(ReplicaWatch& r, Clock::TimePoint now) {
+  r.seen_healthy = true;
+  r.health_failures = 0;
+  if (r.phase == Phase::kHealthy) return;
+  r.phase = Phase::kHealthy;
+  std::string detail = workload_.health.kind == HealthCheck::Kind::kNone
+                           ? "the container runs (the template has no health check)"
+                           : "the health check passed";
+  if (r.failed_at) detail += fmt::format("; {} after the failure", span(since(*r.failed_at, now)));
+  r.failed_at.reset();
+  emit(WatchEventType::kHealthy, &r, "", detail);
+}
+
+void Watcher::fail(ReplicaWatch& r, FailureClass c, std::string detail, Clock::TimePoint now) {
+  if (r.phase == Phase::kFailedIdle && r.last_failure == c) return;  // reported already
+  r.last_failure = c;
+  r.last_failure_detail = detail;
+  r.health_failures = 0;
+  r.unreachable_since.reset();
+  if (!workload_.restart.on.count(c)) {
+    r.phase = Phase::kFailedIdle;
+    emit(WatchEventType::kFailure, &r, to_string(c),
+         detail + "\n(restart.on does not include " + to_string(c) + ": left as it is)");
+    return;
+  }
+  if (!r.failed_at) r.failed_at = now;
+  emit(WatchEventType::kFailure, &r, to_string(c), detail);
+  auto expiry = now + options_.exclusion_cooldown;
+  for (const auto& key : exclusion_keys(*r.instance)) excluded_[key] = expiry;
+  r.phase = Phase::kTerminating;
+  try_terminate(r, now);
+}
+
+void Watcher::try_terminate(ReplicaWatch& r, Clock::TimePoint now) {
+  const std::string provider = r.instance->provider;
+  auto done = services_.instances->terminate(*r.instance);
+  if (!done) {
+    // The instance may still bill: keep it and try again on a later poll.
+    provider_failed(provider, done.error(), now);
+    return;
+  }
+  provider_answered(provider, now);
+  emit(WatchEventType::kTerminated, &r, r.last_failure ? to_string(*r.last_failure) : "",
+       "confirmed gone at the provider");
+  r.instance.reset();
+  schedule_redeploy(r, now);
+}
+
+Duration Watcher::backoff_for(std::size_t restarts) const {
+  Duration low = workload_.restart.backoff.min.value_or(Duration{10'000});
+  Duration high = workload_.restart.backoff.max.value_or(std::max(low, Duration{600'000}));
+  return doubled(low, restarts == 0 ? 0 : restarts - 1, std::max(low, high));
+}
+
+void Watcher::schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now) {
+  while (!r.restarts.empty() && since(r.restarts.front(), now) >= workload_.restart.window)
+    r.restarts.pop_front();
+  if (static_cast<int>(r.restarts.size()) >= workload_.restart.max_restarts) {
+    give_up(r);
+    return;
+  }
+  r.phase = Phase::kWaiting;
+  // The first redeploy in a window goes at once; backoff spaces the next ones.
+  r.next_attempt = r.restarts.empty()
+                       ? now
+                       : std::max(now, r.restarts.back() + backoff_for(r.restarts.size()));
+}
+
+std::vector<Instance> Watcher::others(const ReplicaWatch& r) const {
+  std::vector<Instance> out;
+  for (const auto& o : replicas_)
+    if (o.replica != r.replica && o.instance) out.push_back(*o.instance);
+  return out;
+}
+
+void Watcher::redeploy(ReplicaWatch& r, Clock::TimePoint now) {
+  r.restarts.push_back(now);
+  ++r.total_restarts;
+  RedeployRequest request;
+  request.replica = r.replica;
+  for (const auto& [key, expiry] : excluded_) request.excluded.insert(key);
+  request.others = others(r);
+  auto attempts = [this](const DeployAttempt& a) {
+    ReplicaWatch tag;
+    tag.replica = a.replica;
+    emit(WatchEventType::kAttempt, &tag, a.result,
+         fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
+                     a.message.empty() ? "" : ": " + a.message),
+         nullptr, a.provider);
+  };
+  auto result = services_.deployer->redeploy(request, attempts);
+  bool on_excluded = false;
+  if (!result && result.error().code == ExitCode::kNoPlacement && !request.excluded.empty() &&
+      !services_.clock->cancelled()) {
+    // Only an excluded host fits (a single local machine, say): a replica on
+    // the host that failed beats no replica at all.
+    request.excluded.clear();
+    on_excluded = true;
+    result = services_.deployer->redeploy(request, attempts);
+  }
+  auto after = services_.clock->now();
+  if (!result) {
+    if (services_.clock->cancelled()) return;  // run() stops next
+    emit(WatchEventType::kFailure, &r, "redeploy-failed",
+         result.error().message +
+             (result.error().hint.empty() ? "" : " (" + result.error().hint + ")"));
+    schedule_redeploy(r, after);
+    return;
+  }
+  r.instance = result->instance;
+  r.phase = Phase::kStarting;
+  r.started = after;
+  r.seen_healthy = false;
+  r.health_failures = 0;
+  r.unreachable_since.reset();
+  emit(WatchEventType::kRedeployed, &r, r.last_failure ? to_string(*r.last_failure) : "",
+       fmt::format("running on {}{}; restart {} of at most {} within {}", where(*r.instance),
+                   on_excluded ? " (no other host fits, so the excluded one is used again)" : "",
+                   r.restarts.size(), workload_.restart.max_restarts,
+                   span(workload_.restart.window)));
+  if (result->healthy) mark_healthy(r, after);
+}
+
+void Watcher::give_up(ReplicaWatch& r) {
+  r.phase = Phase::kGaveUp;
+  emit(WatchEventType::kGivingUp, &r, r.last_failure ? to_string(*r.last_failure) : "",
+       fmt::format("{} restarts within {} reached restart.max_restarts; last failure: {}",
+                   r.restarts.size(), span(workload_.restart.window), r.last_failure_detail));
+  update_exhausted();
+}
+
+void Watcher::update_exhausted() {
+  bool gave_up = false;
+  bool alive = false;
+  for (const auto& r : replicas_) {
+    gave_up = gave_up || r.phase == Phase::kGaveUp;
+    alive = alive || restartable(r.phase);
+  }
+  exhausted_ = gave_up && !alive;
+}
+
+void Watcher::poll() {
+  auto now = services_.clock->now();
+  last_poll_ = now;
+  for (auto it = excluded_.begin(); it != excluded_.end();)
+    it = it->second <= now ? excluded_.erase(it) : std::next(it);
+
+  auto listings = poll_providers(now);
+  for (auto& r : replicas_) {
+    switch (r.phase) {
+      case Phase::kStarting:
+      case Phase::kHealthy:
+      case Phase::kFailedIdle:
+        if (r.instance) check_replica(r, listings[r.instance->provider], now);
+        break;
+      case Phase::kTerminating:
+        if (now >= providers_[r.instance->provider].next_poll) try_terminate(r, now);
+        break;
+      case Phase::kWaiting:
+      case Phase::kGaveUp:
+        break;
+    }
+  }
+  for (auto& r : replicas_) {
+    if (services_.clock->cancelled()) break;
+    if (r.phase == Phase::kWaiting && r.next_attempt <= services_.clock->now())
+      redeploy(r, services_.clock->now());
+  }
+  update_exhausted();
+}
+
+Clock::TimePoint Watcher::next_wake() const {
+  auto t = last_poll_ + options_.interval;
+  for (const auto& r : replicas_)
+    if (r.phase == Phase::kWaiting) t = std::min(t, r.next_attempt);
+  return t;
+}
+
+std::string Watcher::summary() const {
+  std::string out;
+  for (const auto& r : replicas_) {
+    std::string state;
+    switch (r.phase) {
+      case Phase::kStarting: state = "starting"; break;
+      case Phase::kHealthy: state = "healthy"; break;
+      case Phase::kFailedIdle: state = "failed, left as it is"; break;
+      case Phase::kTerminating: state = "terminating"; break;
+      case Phase::kWaiting: state = "waiting to redeploy"; break;
+      case Phase::kGaveUp: state = "given up"; break;
+    }
+    out += fmt::format("replica {}: {}, {} restart{}", r.replica, state, r.total_restarts,
+                       r.total_restarts == 1 ? "" : "s");
+    if (r.last_failure) {
+      std::string detail = r.last_failure_detail.substr(0, r.last_failure_detail.find('\n'));
+      out += fmt::format("; last failure {}: {}", to_string(*r.last_failure), detail);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+Failure Watcher::stop(ExitCode code, const std::string& reason, const std::string& why) {
+  std::string detail = why;
+  if (options_.down_on_exit) {
+    auto down = services_.deployer->tear_down();
+    if (down) {
+      detail += "; the deployment was torn down (--down-on-exit)";
+    } else {
+      detail += "; tearing the deployment down failed: " + down.error().message;
+      if (code == ExitCode::kOk || code == ExitCode::kInterrupted) code = down.error().code;
+    }
+  } else {
+    detail += "; the deployment is left running ('berth down " + workload_.name +
+              "' removes it)";
+  }
+  emit(WatchEventType::kStopped, nullptr, reason, detail);
+  Failure f;
+  f.code = code;
+  if (code == ExitCode::kWorkloadFailed) {
+    f.message = "no replica of '" + workload_.name + "' is healthy and watch gave up";
+    f.hint = summary();
+    while (!f.hint.empty() && f.hint.back() == '\n') f.hint.pop_back();
+  } else if (code != ExitCode::kOk && code != ExitCode::kInterrupted) {
+    f.message = detail;
+  }
+  return f;
+}
+
+Failure Watcher::run() {
+  if (!start()) return failure_;
+  const auto deadline = options_.time_limit
+                            ? std::optional<Clock::TimePoint>(services_.clock->now() +
+                                                              *options_.time_limit)
+                            : std::nullopt;
+  for (;;) {
+    if (services_.clock->cancelled())
+      return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+    if (exhausted_)
+      return stop(ExitCode::kWorkloadFailed, "gave-up",
+                  "stopped watching: every replica gave up or failed and none is healthy");
+    auto wake = next_wake();
+    if (deadline) wake = std::min(wake, *deadline);
+    if (!services_.clock->sleep_until(wake))
+      return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+    if (deadline && services_.clock->now() >= *deadline)
+      return stop(ExitCode::kOk, "time-limit", "stopped watching: the time limit was reached");
+    poll();
+  }
+}
+
+}  // namespace berth

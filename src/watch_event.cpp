@@ -1,0 +1,103 @@
+#include "berth/watch_event.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace berth {
+
+std::string to_string(WatchEventType type) {
+  switch (type) {
+    case WatchEventType::kDeployed: return "deployed";
+    case WatchEventType::kHealthy: return "healthy";
+    case WatchEventType::kFailure: return "failure";
+    case WatchEventType::kTerminated: return "terminated";
+    case WatchEventType::kAttempt: return "attempt";
+    case WatchEventType::kRedeployed: return "redeployed";
+    case WatchEventType::kProviderUnavailable: return "provider-unavailable";
+    case WatchEventType::kProviderAvailable: return "provider-available";
+    case WatchEventType::kGivingUp: return "giving-up";
+    case WatchEventType::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  long frac = static_cast<long>(ms % 1000);
+  if (frac < 0) {  // before 1970: keep the fraction positive
+    frac += 1000;
+    secs -= 1;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+nlohmann::json to_json(const WatchEvent& event) {
+  auto text_or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
+  nlohmann::json j = nlohmann::json::object();
+  j["time"] = format_rfc3339(event.time);
+  j["event"] = to_string(event.type);
+  j["replica"] = event.replica ? nlohmann::json(*event.replica) : nlohmann::json(nullptr);
+  j["provider"] = text_or_null(event.provider);
+  j["instance_id"] = text_or_null(event.instance_id);
+  j["reason"] = text_or_null(event.reason);
+  j["detail"] = text_or_null(event.detail);
+  return j;
+}
+
+namespace {
+
+// Container logs and provider messages are remote, untrusted text: an escape
+// sequence in them must not drive the reader's terminal, and a newline must
+// not split one event into two lines for a line-based consumer.
+std::string one_line(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      if (i + 1 < text.size()) out += " | ";
+    } else if (c == '\r') {
+      continue;
+    } else if (c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_event_line(const WatchEvent& event) {
+  std::string line = format_rfc3339(event.time) + " " + to_string(event.type);
+  if (event.replica) line += fmt::format(" replica={}", *event.replica);
+  if (!event.provider.empty()) line += " provider=" + one_line(event.provider);
+  if (!event.instance_id.empty()) line += " instance=" + one_line(event.instance_id);
+  if (!event.reason.empty()) line += " reason=" + one_line(event.reason);
+  if (!event.detail.empty()) line += ": " + one_line(event.detail);
+  return line;
+}
+
+WatchEventSink stream_event_sink(std::FILE* stream, bool json) {
+  return [stream, json](const WatchEvent& event) {
+    std::string line = json ? to_json(event).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace)
+                            : format_event_line(event);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stream);
+    std::fflush(stream);
+  };
+}
+
+}  // namespace berth
