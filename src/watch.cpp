@@ -222,10 +222,11 @@ void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
     return;
   }
   r.unreachable_since.reset();
-  if (!status->running) {
+  if (!status->running || status->restarted) {
     std::string detail = status->exit_code
                              ? fmt::format("the container exited with code {}", *status->exit_code)
                              : std::string("the container is not running");
+    if (status->restarted) detail += " (the runtime restarted it)";
     if (!status->log_tail.empty()) detail += "; last log lines:\n" + status->log_tail;
     fail(r, FailureClass::kContainerExit, detail, now);
     return;

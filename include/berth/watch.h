@@ -58,6 +58,9 @@ struct ContainerStatus {
   bool running = false;
   std::optional<int> exit_code;  // when it exited and the runtime said with what
   std::string log_tail;          // its last log lines, when it exited
+  /// It exited and the runtime's restart policy started it again since the
+  /// last poll: still a container exit, even though it runs now.
+  bool restarted = false;
 };
 
 struct HealthResult {
@@ -88,7 +91,7 @@ struct DeployAttempt {
 };
 using DeployAttemptSink = std::function<void(const DeployAttempt&)>;
 
-struct DeployedReplica {
+struct LiveReplica {
   int replica = 0;
   Instance instance;
   bool adopted = false;  // found running at the providers, not deployed by this run
@@ -110,11 +113,11 @@ class ReplicaDeployer {
   virtual ~ReplicaDeployer() = default;
   /// Adopts the running deployment (found statelessly at the providers) and
   /// deploys whichever replicas are missing; one entry per replica.
-  virtual Expected<std::vector<DeployedReplica>, Failure> ensure(const DeployAttemptSink& attempts) = 0;
+  virtual Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) = 0;
   /// Deploys one replica to the best offer outside `excluded`, walking the
   /// fallbacks on capacity errors exactly as `up` does, and cleaning up what
   /// it created when it fails.
-  virtual Expected<DeployedReplica, Failure> redeploy(const RedeployRequest& request,
+  virtual Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
                                                      const DeployAttemptSink& attempts) = 0;
   /// Terminates every instance of the deployment and confirms they are gone.
   virtual Expected<void, Failure> tear_down() = 0;

@@ -141,12 +141,12 @@ class FakeDeployer : public ReplicaDeployer {
   int tear_downs = 0;
   bool fail_when_excluded_nonempty = false;
 
-  Expected<std::vector<DeployedReplica>, Failure> ensure(const DeployAttemptSink&) override {
-    std::vector<DeployedReplica> out;
-    for (int r = 0; r < replicas; ++r) out.push_back(DeployedReplica{r, launch(r), false, false});
+  Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
+    std::vector<LiveReplica> out;
+    for (int r = 0; r < replicas; ++r) out.push_back(LiveReplica{r, launch(r), false, false});
     return out;
   }
-  Expected<DeployedReplica, Failure> redeploy(const RedeployRequest& request,
+  Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
                                               const DeployAttemptSink& attempts) override {
     requests.push_back(request);
     if (fail_when_excluded_nonempty && !request.excluded.empty())
@@ -160,7 +160,7 @@ class FakeDeployer : public ReplicaDeployer {
     attempts(DeployAttempt{request.replica, provider, "offer-y", 1.5, "launched", ""});
     auto i = launch(request.replica);
     if (on_redeployed) on_redeployed(i);
-    return DeployedReplica{request.replica, i, false, false};
+    return LiveReplica{request.replica, i, false, false};
   }
   Expected<void, Failure> tear_down() override {
     ++tear_downs;
@@ -597,7 +597,7 @@ TEST_CASE("watch: the time limit stops watching with exit 0", "[watch]") {
 TEST_CASE("watch: a failed initial deploy is returned as it is", "[watch]") {
   struct NoDeploy : FakeDeployer {
     using FakeDeployer::FakeDeployer;
-    Expected<std::vector<DeployedReplica>, Failure> ensure(const DeployAttemptSink&) override {
+    Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
       return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template", ""});
     }
   };
@@ -692,4 +692,18 @@ TEST_CASE("watch: every event type has its documented name", "[watch]") {
   CHECK(to_string(T::kProviderAvailable) == "provider-available");
   CHECK(to_string(T::kGivingUp) == "giving-up");
   CHECK(to_string(T::kStopped) == "stopped");
+}
+
+TEST_CASE("watch: a container the runtime restarted counts as an exit", "[watch]") {
+  Rig rig;
+  auto w = rig.make();
+  REQUIRE(w.start());
+  rig.tick(w);
+  rig.hosts.containers["i-1"] = ContainerStatus{true, 137, "killed", true};
+  rig.tick(w);
+  auto failures = rig.of(WatchEventType::kFailure);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].reason == "container-exit");
+  CHECK(failures[0].detail ==
+        "the container exited with code 137 (the runtime restarted it); last log lines:\nkilled");
 }
