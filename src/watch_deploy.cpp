@@ -1,0 +1,365 @@
+#include "berth/watch_deploy.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "berth/container_runtime.h"
+#include "berth/deployments.h"
+#include "berth/health.h"
+
+namespace berth {
+
+namespace {
+
+std::string first_line(const std::string& s) {
+  auto start = s.find_first_not_of(" \n\r\t");
+  if (start == std::string::npos) return {};
+  auto end = s.find('\n', start);
+  return s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string last_lines(const std::string& text, std::size_t n) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (char c : text) {
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) lines.push_back(cur);
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += lines[i] + (i + 1 < lines.size() ? "\n" : "");
+  return out;
+}
+
+// The container of a replica has the instance's berth name (see deploy).
+std::string container_name(const LaunchTemplate& workload, const Instance& instance) {
+  if (auto r = deployed_replica(instance))
+    return instance_name(workload.name, r->replica, r->hash);
+  return instance.name;
+}
+
+std::vector<DeployAttempt> to_attempts(const std::vector<Attempt>& attempts) {
+  std::vector<DeployAttempt> out;
+  for (const auto& a : attempts)
+    out.push_back(DeployAttempt{a.replica, a.provider, a.offer_id, a.price_per_hour, a.result,
+                                a.message});
+  return out;
+}
+
+Failure with_leaks(const DeployFailure& f) {
+  Failure out = f.failure;
+  if (!f.leaked.empty()) {
+    std::string ids;
+    for (const auto& i : f.leaked) ids += (ids.empty() ? "" : ", ") + i.provider + "/" + i.id;
+    out.message += " (not confirmed gone: " + ids + ")";
+  }
+  return out;
+}
+
+class ProviderInstanceProbe final : public InstanceProbe {
+ public:
+  ProviderInstanceProbe(const LaunchTemplate& workload, DeployContext& ctx)
+      : workload_(workload), ctx_(ctx) {}
+
+  Expected<std::vector<Instance>, ProviderError> list(const std::string& provider) override {
+    Provider* p = ctx_.provider ? ctx_.provider(provider) : nullptr;
+    if (!p)
+      return unexpected(ProviderError{ProviderError::Kind::kInvalidRequest,
+                                      "provider '" + provider + "' is not configured", {}});
+    return p->list();
+  }
+
+  Expected<void, ProviderError> terminate(const Instance& instance) override {
+    Deployment one;
+    one.name = workload_.name;
+    auto replica = deployed_replica(instance);
+    one.replicas.push_back(replica ? *replica : DeployedReplica{0, workload_.hash, instance});
+    auto done = teardown(one, ctx_);
+    if (done.leaked.empty()) return {};
+    std::string why;
+    for (const auto& e : done.errors) why += (why.empty() ? "" : "; ") + e;
+    return unexpected(ProviderError{ProviderError::Kind::kTransient,
+                                    "terminating " + instance.id + " is not confirmed: " + why,
+                                    {}});
+  }
+
+ private:
+  const LaunchTemplate& workload_;
+  DeployContext& ctx_;
+};
+
+class RuntimeHostProbe final : public HostProbe {
+ public:
+  RuntimeHostProbe(const LaunchTemplate& workload, DeployContext& ctx, Duration timeout)
+      : workload_(workload), ctx_(ctx), timeout_(timeout) {}
+
+  Expected<ContainerStatus, std::string> container(const Instance& instance) override {
+    HostConnector* connector = connector_for(instance, ctx_);
+    // Container-native providers: the instance is the container, and the
+    // provider's "running" (already checked) is all there is to know.
+    if (!connector) return ContainerStatus{true, std::nullopt, "", false};
+    auto host = connector->connect(instance, workload_.name);
+    if (!host) return unexpected(host.error().message);
+    const std::string name = container_name(workload_, instance);
+    auto r = (*host)->run(HostCommand{.argv = inspect_argv(ctx_.runtime, name),
+                                      .timeout = timeout_});
+    if (!r) return unexpected(r.error());
+    if (r->cancelled) return unexpected(std::string("interrupted"));
+    if (r->timed_out)
+      return unexpected(fmt::format("no answer within {} ms", timeout_.count()));
+    // ssh exits 255 when the connection itself failed; the runtime never does.
+    if (r->exit_code == 255 && connector != ctx_.local)
+      return unexpected(first_line(r->err).empty() ? std::string("ssh failed")
+                                                   : first_line(r->err));
+    if (!r->ok()) {
+      restarts_.erase(instance.id);
+      return ContainerStatus{false, std::nullopt,
+                             "the runtime does not know the container: " + first_line(r->err),
+                             false};
+    }
+    auto state = parse_inspect(r->out);
+    if (!state) return ContainerStatus{true, std::nullopt, "", false};  // cannot tell: not a failure
+    auto& seen = restarts_[instance.id];
+    bool restarted = seen.has_value() && state->restart_count > *seen;
+    seen = state->restart_count;
+    if (state->running && !restarted) return ContainerStatus{true, std::nullopt, "", false};
+    ContainerStatus status{state->running, state->exit_code, "", restarted};
+    auto logs = (*host)->run(HostCommand{.argv = logs_argv(ctx_.runtime, name, false, 20),
+                                         .timeout = timeout_});
+    if (logs && (logs->exit_code == 0)) status.log_tail = last_lines(logs->out + logs->err, 20);
+    return status;
+  }
+
+  HealthResult health(const Instance& instance) override {
+    const auto& check = workload_.health;
+    std::string address = instance.host.empty() ? std::string("127.0.0.1") : instance.host;
+    int port = check.port;
+    for (const auto& e : replica_endpoints(workload_, instance))
+      if (e.container_port == check.port) {
+        port = e.port;
+        if (!e.host.empty()) address = e.host;
+      }
+    Expected<void, std::string> result;
+    switch (check.kind) {
+      case HealthCheck::Kind::kNone:
+        return HealthResult{true, "no health check"};
+      case HealthCheck::Kind::kHttp:
+        result = probe_http(address, port, check.path, check.timeout);
+        break;
+      case HealthCheck::Kind::kTcp:
+        result = probe_tcp(address, port, check.timeout);
+        break;
+      case HealthCheck::Kind::kExec: {
+        HostConnector* connector = connector_for(instance, ctx_);
+        if (!connector) return HealthResult{true, "exec checks need the runtime; not checked"};
+        auto host = connector->connect(instance, workload_.name);
+        if (!host) return HealthResult{false, host.error().message};
+        auto r = (*host)->run(HostCommand{
+            .argv = exec_argv(ctx_.runtime, container_name(workload_, instance), check.exec,
+                              false, false),
+            .timeout = check.timeout});
+        if (!r) return HealthResult{false, r.error()};
+        if (r->timed_out) return HealthResult{false, "timed out"};
+        if (!r->ok()) return HealthResult{false, fmt::format("exit code {}", r->exit_code)};
+        return HealthResult{true, "exit code 0"};
+      }
+    }
+    if (!result) return HealthResult{false, result.error()};
+    return HealthResult{true, "ok"};
+  }
+
+ private:
+  const LaunchTemplate& workload_;
+  DeployContext& ctx_;
+  Duration timeout_;
+  // The runtime's restart count per instance; an entry per live replica only.
+  std::map<std::string, std::optional<int>> restarts_;
+};
+
+class EngineReplicaDeployer final : public ReplicaDeployer {
+ public:
+  EngineReplicaDeployer(const LaunchTemplate& workload, ProviderSet& providers,
+                        DeployContext& ctx, WatchPlanner planner)
+      : workload_(workload), providers_(providers), ctx_(ctx), planner_(std::move(planner)) {}
+
+  Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) override {
+    auto found = find(/*strict=*/true);
+    if (!found) return unexpected(found.error());
+    std::optional<Deployment> existing = *found;
+    std::vector<Instance> running;
+    if (existing)
+      for (const auto& r : existing->replicas) running.push_back(r.instance);
+    PlanFunction plan = [&](const std::vector<int>& needed) {
+      return planner_(WatchPlanRequest{needed, {}, running});
+    };
+    auto result = deploy(workload_, existing, plan, ctx_);
+    report(result ? result->attempts : result.error().attempts, attempts);
+    if (!result) return unexpected(with_leaks(result.error()));
+    std::vector<LiveReplica> out;
+    for (const auto& r : result->replicas)
+      out.push_back(LiveReplica{r.replica, r.instance, r.state == "unchanged",
+                                r.state == "healthy" || r.state == "running"});
+    return out;
+  }
+
+  Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
+                                          const DeployAttemptSink& attempts) override {
+    Deployment existing;
+    existing.name = workload_.name;
+    existing.template_hash = workload_.hash;
+    for (const auto& other : request.others)
+      if (auto r = deployed_replica(other)) existing.replicas.push_back(*r);
+    // deploy() places every replica the existing set lacks; the plan
+    // answers for this one only, so others waiting for their backoff stay
+    // as they are.
+    PlanFunction plan = [&](const std::vector<int>&) {
+      return planner_(WatchPlanRequest{{request.replica}, request.excluded, request.others});
+    };
+    auto result = deploy(workload_, existing, plan, ctx_);
+    report(result ? result->attempts : result.error().attempts, attempts);
+    if (!result) return unexpected(with_leaks(result.error()));
+    for (const auto& r : result->replicas)
+      if (r.replica == request.replica && r.state != "unchanged")
+        return LiveReplica{r.replica, r.instance, false,
+                           r.state == "healthy" || r.state == "running"};
+    return unexpected(Failure{ExitCode::kInternal,
+                              fmt::format("the deploy engine did not place replica {}",
+                                          request.replica),
+                              "this is a bug in berth; please report it"});
+  }
+
+  Expected<void, Failure> tear_down() override {
+    auto found = find(/*strict=*/false);
+    if (!found) return unexpected(found.error());
+    if (!*found) return {};
+    auto done = teardown(**found, ctx_);
+    if (done.leaked.empty()) return {};
+    std::string ids;
+    for (const auto& i : done.leaked) ids += (ids.empty() ? "" : ", ") + i.provider + "/" + i.id;
+    return unexpected(Failure{ExitCode::kProviderFailed,
+                              "could not confirm these instances gone: " + ids,
+                              "run 'berth down " + workload_.name + "'"});
+  }
+
+ private:
+  // The deployment as the providers see it now. Strict: a provider that did
+  // not answer may hold replicas, and deploying again would duplicate them.
+  Expected<std::optional<Deployment>, Failure> find(bool strict) {
+    auto listing = find_deployments(providers_.list_instances(), workload_.name);
+    std::string failed;
+    for (const auto& r : listing.reports)
+      if (r.error) failed += (failed.empty() ? "" : "; ") + r.provider + ": " + r.error->message;
+    if (!failed.empty() && (strict || listing.deployments.empty()))
+      return unexpected(Failure{ExitCode::kProviderFailed,
+                                "cannot tell which instances of '" + workload_.name +
+                                    "' exist: " + failed,
+                                "retry when the provider answers"});
+    if (listing.deployments.empty()) return std::optional<Deployment>();
+    return std::optional<Deployment>(listing.deployments.front());
+  }
+
+  static void report(const std::vector<Attempt>& attempts, const DeployAttemptSink& sink) {
+    if (!sink) return;
+    for (const auto& a : to_attempts(attempts)) sink(a);
+  }
+
+  const LaunchTemplate& workload_;
+  ProviderSet& providers_;
+  DeployContext& ctx_;
+  WatchPlanner planner_;
+};
+
+}  // namespace
+
+OfferQuery offer_query(const LaunchTemplate& workload) {
+  OfferQuery q;
+  const auto& gpu = workload.resources.gpu;
+  q.gpu_count = gpu.count;
+  if (gpu.vram.min) q.min_vram_gb = bytes_to_gb(*gpu.vram.min);
+  q.models = gpu.models;
+  q.max_price = workload.placement.max_price;
+  q.spot = workload.placement.spot;
+  q.vendor = gpu.vendor;
+  q.min_cuda = workload.resources.cuda.min;
+  return q;
+}
+
+WatchPlanner make_watch_planner(const LaunchTemplate& workload, ProviderSet& providers) {
+  return [&workload, &providers](const WatchPlanRequest& request) -> Expected<Plan, Failure> {
+    auto listing = providers.list_offers(offer_query(workload));
+    bool answered = false, auth = false;
+    std::string failed;
+    for (const auto& r : listing.reports) {
+      if (!r.error) {
+        answered = true;
+        continue;
+      }
+      auth = auth || r.error->kind == ProviderError::Kind::kAuth;
+      failed += (failed.empty() ? "" : "; ") + r.provider + ": " + r.error->message;
+    }
+    if (!answered && !listing.reports.empty())
+      return unexpected(Failure{auth ? ExitCode::kAuth : ExitCode::kProviderFailed,
+                                "no provider listed offers: " + failed,
+                                auth ? "check the credentials with 'berth providers --check'"
+                                     : "retry when the providers answer"});
+    PlacementOptions options;
+    options.replicas = request.replicas;
+    options.excluded = request.excluded;
+    for (const auto& inst : request.occupied)
+      for (const auto& o : listing.offers)
+        if (o.provider == inst.provider && o.id == inst.offer_id) {
+          options.occupied.push_back(o);
+          break;
+        }
+    return solve_placement(workload, listing.offers, options);
+  };
+}
+
+std::unique_ptr<InstanceProbe> make_instance_probe(const LaunchTemplate& workload,
+                                                   DeployContext& context) {
+  return std::make_unique<ProviderInstanceProbe>(workload, context);
+}
+
+std::unique_ptr<HostProbe> make_host_probe(const LaunchTemplate& workload, DeployContext& context,
+                                           Duration command_timeout) {
+  return std::make_unique<RuntimeHostProbe>(workload, context, command_timeout);
+}
+
+std::unique_ptr<ReplicaDeployer> make_replica_deployer(const LaunchTemplate& workload,
+                                                       ProviderSet& providers,
+                                                       DeployContext& context,
+                                                       WatchPlanner planner) {
+  return std::make_unique<EngineReplicaDeployer>(workload, providers, context,
+                                                 std::move(planner));
+}
+
+WatchOptions default_watch_options(const LaunchTemplate& workload) {
+  WatchOptions options;
+  if (workload.health.kind != HealthCheck::Kind::kNone) options.interval = workload.health.interval;
+  return options;
+}
+
+Failure watch_deployment(const LaunchTemplate& workload, ProviderSet& providers,
+                         DeployContext& context, const WatchOptions& options,
+                         const WatchEventSink& events) {
+  auto clock = make_system_clock(context.cancel);
+  // A probe command may take as long as a poll, but never so long that a
+  // hung host stalls watching for minutes.
+  Duration command_timeout = std::clamp(options.interval, Duration{5'000}, Duration{30'000});
+  auto instances = make_instance_probe(workload, context);
+  auto hosts = make_host_probe(workload, context, command_timeout);
+  auto deployer =
+      make_replica_deployer(workload, providers, context, make_watch_planner(workload, providers));
+  WatchServices services{clock.get(), instances.get(), hosts.get(), deployer.get(), events};
+  Watcher watcher(workload, options, services);
+  return watcher.run();
+}
+
+}  // namespace berth
