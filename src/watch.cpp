@@ -240,19 +240,21 @@ void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
     mark_healthy(r, now);
     return;
   }
-  // The start period: failures before the first success do not count.
-  if (!r.seen_healthy && now < r.started + workload_.health.grace) return;
-  ++r.health_failures;
-  if (r.health_failures >= std::max(1, workload_.health.failures))
+  // Failures before the first success count only after health.grace.
+  if (tracker(r).record(false, now, health.detail) == HealthState::kUnhealthy)
     fail(r, FailureClass::kUnhealthy,
-         fmt::format("the health check failed {} times in a row: {}", r.health_failures,
-                     health.detail),
+         fmt::format("the health check failed {} times in a row: {}",
+                     r.health->consecutive_failures(), health.detail),
          now);
 }
 
+HealthTracker& Watcher::tracker(ReplicaWatch& r) {
+  if (!r.health) r.health.emplace(workload_.health, r.started);
+  return *r.health;
+}
+
 void Watcher::mark_healthy(ReplicaWatch& r, Clock::TimePoint now) {
-  r.seen_healthy = true;
-  r.health_failures = 0;
+  tracker(r).record(true, now);
   if (r.phase == Phase::kHealthy) return;
   r.phase = Phase::kHealthy;
   std::string detail = workload_.health.kind == HealthCheck::Kind::kNone
@@ -267,7 +269,6 @@ void Watcher::fail(ReplicaWatch& r, FailureClass c, std::string detail, Clock::T
   if (r.phase == Phase::kFailedIdle && r.last_failure == c) return;  // reported already
   r.last_failure = c;
   r.last_failure_detail = detail;
-  r.health_failures = 0;
   r.unreachable_since.reset();
   if (!workload_.restart.on.count(c)) {
     r.phase = Phase::kFailedIdle;
@@ -362,8 +363,7 @@ void Watcher::redeploy(ReplicaWatch& r, Clock::TimePoint now) {
   r.instance = result->instance;
   r.phase = Phase::kStarting;
   r.started = after;
-  r.seen_healthy = false;
-  r.health_failures = 0;
+  r.health.reset();
   r.unreachable_since.reset();
   emit(WatchEventType::kRedeployed, &r, r.last_failure ? to_string(*r.last_failure) : "",
        fmt::format("running on {}{}; restart {} of at most {} within {}", where(*r.instance),

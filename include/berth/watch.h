@@ -20,6 +20,7 @@
 
 #include "berth/expected.h"
 #include "berth/failure.h"
+#include "berth/health.h"
 #include "berth/instance.h"
 #include "berth/launch_template.h"
 #include "berth/provider.h"
@@ -160,8 +161,8 @@ struct ReplicaWatch {
   Phase phase = Phase::kStarting;
   std::optional<Instance> instance;
   Clock::TimePoint started{};            // when the current instance was deployed
-  bool seen_healthy = false;             // the current instance passed a check once
-  int health_failures = 0;               // consecutive
+  /// The current instance's health series (the same rule `up` applies).
+  std::optional<HealthTracker> health;
   std::optional<Clock::TimePoint> unreachable_since;
   std::optional<FailureClass> last_failure;
   std::string last_failure_detail;
@@ -215,6 +216,7 @@ class Watcher {
   void check_replica(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
   void check_host(ReplicaWatch& r, Clock::TimePoint now);
   void mark_healthy(ReplicaWatch& r, Clock::TimePoint now);
+  HealthTracker& tracker(ReplicaWatch& r);
   void provider_failed(const std::string& provider, const ProviderError& error,
                        Clock::TimePoint now);
   void provider_answered(const std::string& provider, Clock::TimePoint now);
