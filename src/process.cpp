@@ -42,6 +42,14 @@ std::string fmt_error(const std::string& program, int err) {
 
 void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+// Whether the child has exited, leaving it to be reaped later (waitpid
+// rejects WNOWAIT; waitid takes it).
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
 Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& spec) {
   if (spec.argv.empty()) return unexpected(std::string("empty command"));
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
@@ -128,7 +136,7 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
     kill(spec.inherit_stdio ? pid : -pid, SIGTERM);
     // Give it a moment to exit cleanly, then make sure.
     for (int i = 0; i < 20; ++i) {
-      if (waitpid(pid, nullptr, WNOHANG | WNOWAIT) != 0) break;
+      if (has_exited(pid)) break;
       usleep(50'000);
     }
     kill(spec.inherit_stdio ? pid : -pid, SIGKILL);
@@ -178,6 +186,15 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
     }
     if (spec.cancel && spec.cancel->load()) kill_child(true);
     if (spec.timeout && std::chrono::steady_clock::now() - start > *spec.timeout) kill_child(false);
+    // Once the child we killed is gone, stop waiting for end-of-file: a
+    // process outside its group may still hold the pipes (an SSH master
+    // keeps a multiplexed client's stdio until the remote command ends).
+    if (killed && capture && has_exited(pid)) {
+      if (out_fd >= 0) close(out_fd);
+      if (err_fd >= 0) close(err_fd);
+      out_fd = err_fd = -1;
+      break;
+    }
   }
   if (in_fd >= 0) close(in_fd);
   int status = 0;
