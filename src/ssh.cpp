@@ -1,0 +1,361 @@
+#include "berth/ssh.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "berth/shell_quote.h"
+
+namespace berth {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A Unix socket path holds 107 bytes, and ssh first binds a temporary name
+// 17 bytes longer than ControlPath.
+constexpr std::size_t kMaxControlPath = 107 - 18;
+
+std::string fnv1a_hex(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+long seconds(Duration d) { return std::max<long>(1, static_cast<long>((d.count() + 999) / 1000)); }
+
+std::string tail_lines(const std::string& text, int lines = 5) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  std::size_t pos = t.size();
+  for (int i = 0; i < lines && pos != std::string::npos && pos > 0; ++i)
+    pos = t.rfind('\n', pos - 1);
+  return pos == std::string::npos || pos == 0 ? t : t.substr(pos + 1);
+}
+
+std::string last_line(const std::string& text) { return tail_lines(text, 1); }
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Expected<void, std::string> make_private_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return unexpected("cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return {};
+}
+
+fs::path expand_home(const fs::path& p) {
+  std::string s = p.string();
+  if (s == "~" || s.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (home && *home) return fs::path(home) / s.substr(s.size() > 1 ? 2 : 1);
+  }
+  return p;
+}
+
+Expected<std::string, std::string> read_first_line(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return unexpected("cannot read " + file.string());
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) return unexpected(file.string() + " is empty");
+  return line;
+}
+
+}  // namespace
+
+std::string SshTarget::to_string() const {
+  return user + "@" + host + (port == 22 ? "" : ":" + std::to_string(port));
+}
+
+std::string to_string(SshError::Kind kind) {
+  switch (kind) {
+    case SshError::Kind::kUnreachable:
+      return "unreachable";
+    case SshError::Kind::kAuth:
+      return "auth";
+    case SshError::Kind::kHostKeyChanged:
+      return "host-key-changed";
+    case SshError::Kind::kCommandFailed:
+      return "command-failed";
+    case SshError::Kind::kTimeout:
+      return "timeout";
+    case SshError::Kind::kCancelled:
+      return "cancelled";
+    case SshError::Kind::kLocal:
+      return "local";
+  }
+  return "unknown";
+}
+
+SshSession::SshSession(SshTarget target, SshOptions options, ProcessRunner& runner)
+    : target_(std::move(target)), options_(std::move(options)), runner_(runner) {
+  // One master per host *and* deployment: each deployment pins its own host
+  // keys, which a master shared across deployments would bypass.
+  std::string name = "cm-" + fnv1a_hex(target_.user + "@" + target_.host + ":" +
+                                       std::to_string(target_.port) + "/" + options_.deployment);
+  control_path_ = options_.state_dir / "ssh" / name;
+  if (control_path_.string().size() > kMaxControlPath)
+    control_path_ = fs::path("/tmp") / ("berth-" + std::to_string(::getuid())) / name;
+}
+
+SshSession::~SshSession() { close(); }
+
+fs::path SshSession::known_hosts() const {
+  return options_.state_dir / "known_hosts" /
+         (options_.deployment.empty() ? std::string("default") : options_.deployment);
+}
+
+std::vector<std::string> SshSession::ssh_argv(const std::vector<std::string>& extra_options,
+                                              const std::string& command) const {
+  std::vector<std::string> argv = {options_.program};
+  if (options_.config_file) argv.insert(argv.end(), {"-F", *options_.config_file});
+  auto opt = [&](const std::string& o) { argv.insert(argv.end(), {"-o", o}); };
+  opt("BatchMode=yes");
+  opt("StrictHostKeyChecking=accept-new");
+  opt("UserKnownHostsFile=" + known_hosts().string());
+  opt("GlobalKnownHostsFile=/dev/null");
+  opt("UpdateHostKeys=no");
+  opt("HashKnownHosts=no");
+  opt("ConnectTimeout=" + std::to_string(seconds(options_.connect_timeout)));
+  opt("ServerAliveInterval=" + std::to_string(seconds(options_.server_alive)));
+  opt("ServerAliveCountMax=3");
+  opt("ControlPath=" + control_path_.string());
+  opt("ControlPersist=" + std::to_string(seconds(options_.persist)));
+  opt("LogLevel=ERROR");
+  if (!options_.identity.empty()) {
+    opt("IdentitiesOnly=yes");
+    argv.insert(argv.end(), {"-i", options_.identity.string()});
+  }
+  argv.insert(argv.end(), extra_options.begin(), extra_options.end());
+  argv.insert(argv.end(),
+              {"-p", std::to_string(target_.port), "-l", target_.user, "--", target_.host});
+  if (!command.empty()) argv.push_back(command);
+  return argv;
+}
+
+SshError SshSession::classify(const ProcessResult& r, const std::string& what) const {
+  const std::string& err = r.err;
+  const std::string host = target_.host;
+  SshError e;
+  e.exit_code = r.exit_code;
+  e.stderr_tail = tail_lines(err);
+  if (r.cancelled) {
+    e.kind = SshError::Kind::kCancelled;
+    e.message = what + " on " + host + " was interrupted";
+  } else if (r.timed_out) {
+    e.kind = SshError::Kind::kTimeout;
+    e.message = what + " on " + host + " did not finish in time";
+  } else if (contains(err, "REMOTE HOST IDENTIFICATION HAS CHANGED") ||
+             contains(err, "Host key verification failed")) {
+    e.kind = SshError::Kind::kHostKeyChanged;
+    e.message = "host key for " + host + " changed";
+  } else if (contains(err, "Permission denied") || contains(err, "Too many authentication")) {
+    e.kind = SshError::Kind::kAuth;
+    e.message = "the host " + target_.to_string() + " rejected berth's key";
+  } else {
+    e.kind = SshError::Kind::kUnreachable;
+    std::string why = last_line(err);
+    e.message = "cannot reach " + target_.to_string() + (why.empty() ? "" : ": " + why);
+  }
+  return e;
+}
+
+// ssh exits 255 for its own failures; a remote command may exit 255 as well,
+// which stderr tells apart.
+static bool ssh_failed(const ProcessResult& r) {
+  if (r.cancelled || r.timed_out) return true;
+  if (r.exit_code != 255) return false;
+  for (std::string_view marker :
+       {"ssh: ", "Host key verification failed", "REMOTE HOST IDENTIFICATION", "Permission denied",
+        "Connection closed by", "Connection reset", "kex_exchange_identification", "Control socket",
+        "mux_client", "ControlPath", "Too many authentication", "banner exchange",
+        "Connection timed out"})
+    if (contains(r.err, marker)) return true;
+  return false;
+}
+
+Expected<ProcessResult, SshError> SshSession::invoke(ProcessSpec spec, const std::string& what) {
+  auto r = runner_.run(spec);
+  if (!r)
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+  if (ssh_failed(*r)) return unexpected(classify(*r, what));
+  return *r;
+}
+
+Expected<void, SshError> SshSession::open() {
+  if (auto d = make_private_dir(control_path_.parent_path()); !d)
+    return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
+  if (auto d = make_private_dir(known_hosts().parent_path()); !d)
+    return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
+  // A master from an earlier berth command (within ControlPersist) serves.
+  auto check = runner_.run({.argv = ssh_argv({"-O", "check"}, ""), .timeout = Duration{10'000}});
+  if (check && check->exit_code == 0) return {};
+  // -N -f: authenticate, then the master goes to the background with its
+  // stdio on /dev/null (so our pipes close) and serves every later command.
+  ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=yes", "-N", "-f"}, ""),
+                   .timeout = options_.connect_timeout + Duration{10'000},
+                   .cancel = options_.cancel};
+  auto r = runner_.run(spec);
+  if (!r)
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+  if (!r->ok()) return unexpected(classify(*r, "connecting"));
+  opened_ = true;
+  ++handshakes_;
+  return {};
+}
+
+Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>& argv,
+                                                  std::optional<std::string> stdin_data,
+                                                  std::optional<Duration> timeout,
+                                                  bool cancellable) {
+  auto command = shell_command(argv);
+  if (!command) return unexpected(SshError{SshError::Kind::kLocal, command.error(), -1, ""});
+  // ControlMaster=auto: should the master have gone (idle past
+  // ControlPersist), this command becomes the new one.
+  ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=auto", "-T"}, *command),
+                   .stdin_data = std::move(stdin_data),
+                   .timeout = timeout,
+                   .cancel = cancellable ? options_.cancel : nullptr};
+  return invoke(std::move(spec), "'" + argv.front() + "'");
+}
+
+Expected<std::string, SshError> SshSession::run_ok(const std::vector<std::string>& argv,
+                                                   std::optional<std::string> stdin_data,
+                                                   std::optional<Duration> timeout) {
+  auto r = run(argv, std::move(stdin_data), timeout);
+  if (!r) return unexpected(r.error());
+  if (!r->ok()) {
+    std::string why = last_line(r->err.empty() ? r->out : r->err);
+    return unexpected(
+        SshError{SshError::Kind::kCommandFailed,
+                 fmt::format("'{}' failed on {} (exit code {}){}", argv.front(), target_.host,
+                             r->exit_code, why.empty() ? "" : ": " + why),
+                 r->exit_code, tail_lines(r->err)});
+  }
+  return std::move(r->out);
+}
+
+Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& argv, bool tty) {
+  std::string command;
+  if (!argv.empty()) {
+    auto c = shell_command(argv);
+    if (!c) return unexpected(SshError{SshError::Kind::kLocal, c.error(), -1, ""});
+    command = *c;
+  }
+  ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=auto", tty ? "-t" : "-T"}, command),
+                   .inherit_stdio = true};
+  auto r = runner_.run(spec);
+  if (!r)
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+  if (r->signal) return 128 + r->signal;
+  return r->exit_code;
+}
+
+Expected<void, SshError> SshSession::copy_dir(const fs::path& local, const std::string& remote) {
+  std::error_code ec;
+  if (!fs::is_directory(local, ec))
+    return unexpected(
+        SshError{SshError::Kind::kLocal, local.string() + " is not a directory", -1, ""});
+  // The remote directory is emptied first; refuse what would empty a home
+  // or the root.
+  if (remote.empty() || remote == "/" || remote == "." || remote == ".." || remote == "~" ||
+      remote.find('\0') != std::string::npos)
+    return unexpected(SshError{SshError::Kind::kLocal,
+                               "refusing to replace the remote directory '" + remote + "'", -1,
+                               ""});
+  auto packed = runner_.run(
+      {.argv = {"tar", "-C", local.string(), "-cf", "-", "."}, .cancel = options_.cancel});
+  if (!packed)
+    return unexpected(
+        SshError{SshError::Kind::kLocal, "cannot run tar: " + packed.error(), -1, ""});
+  if (!packed->ok())
+    return unexpected(SshError{SshError::Kind::kLocal,
+                               "cannot read " + local.string() + ": " + last_line(packed->err),
+                               packed->exit_code, tail_lines(packed->err)});
+  auto unpacked = run_ok(
+      {"sh", "-c", "rm -rf -- \"$1\" && mkdir -p -- \"$1\" && tar -C \"$1\" -xf -", "sh", remote},
+      std::move(packed->out));
+  if (!unpacked) return unexpected(unpacked.error());
+  return {};
+}
+
+void SshSession::close() {
+  if (!opened_) return;
+  opened_ = false;
+  // Not cancellable: this is cleanup and runs after ^C too.
+  auto r = runner_.run({.argv = ssh_argv({"-O", "exit"}, ""), .timeout = Duration{10'000}});
+  (void)r;
+}
+
+Expected<SshKey, std::string> ensure_ssh_key(const fs::path& state_dir,
+                                             const std::optional<fs::path>& configured,
+                                             ProcessRunner& runner) {
+  if (configured) {
+    fs::path key = expand_home(*configured);
+    std::error_code ec;
+    if (!fs::exists(key, ec)) return unexpected("ssh.key " + key.string() + " does not exist");
+    fs::path pub = key;
+    pub += ".pub";
+    if (fs::exists(pub, ec)) {
+      auto line = read_first_line(pub);
+      if (!line) return unexpected(line.error());
+      return SshKey{key, *line};
+    }
+    auto derived =
+        runner.run({.argv = {"ssh-keygen", "-y", "-f", key.string()}, .timeout = Duration{10'000}});
+    if (!derived) return unexpected("cannot run ssh-keygen: " + derived.error());
+    if (!derived->ok() || derived->out.empty())
+      return unexpected("cannot read the public half of " + key.string() +
+                        " (a passphrase-protected key needs its .pub file next to it)");
+    return SshKey{key, last_line(derived->out)};
+  }
+
+  if (auto d = make_private_dir(state_dir); !d) return unexpected(d.error());
+  fs::path key = state_dir / "id_ed25519";
+  fs::path pub = state_dir / "id_ed25519.pub";
+  // Two berth commands starting at once must end up with one key.
+  fs::path lock_path = state_dir / ".id_ed25519.lock";
+  int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return unexpected("cannot lock " + lock_path.string());
+  ::flock(lock, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock};
+
+  std::error_code ec;
+  if (!fs::exists(key, ec) || !fs::exists(pub, ec)) {
+    fs::path tmp = state_dir / (".id_ed25519.new-" + std::to_string(::getpid()));
+    fs::path tmp_pub = tmp;
+    tmp_pub += ".pub";
+    fs::remove(tmp, ec);
+    fs::remove(tmp_pub, ec);
+    auto r = runner.run(
+        {.argv = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "berth", "-f", tmp.string()},
+         .timeout = Duration{30'000}});
+    if (!r) return unexpected("cannot run ssh-keygen: " + r.error());
+    if (!r->ok()) return unexpected("ssh-keygen failed: " + last_line(r->err));
+    ::chmod(tmp.c_str(), 0600);
+    fs::rename(tmp_pub, pub, ec);
+    if (!ec) fs::rename(tmp, key, ec);
+    if (ec) return unexpected("cannot store the generated key in " + state_dir.string());
+  }
+  auto line = read_first_line(pub);
+  if (!line) return unexpected(line.error());
+  return SshKey{key, *line};
+}
+
+}  // namespace berth
