@@ -1,0 +1,139 @@
+#include "berth/ssh_host.h"
+
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "berth/cancel.h"
+#include "berth/ssh.h"
+
+namespace berth {
+namespace {
+
+std::string describe(const SshError& e) {
+  return e.stderr_tail.empty() || e.kind != SshError::Kind::kCommandFailed
+             ? e.message
+             : e.message + "\n" + e.stderr_tail;
+}
+
+class SshHost : public Host {
+ public:
+  explicit SshHost(std::unique_ptr<SshSession> session) : session_(std::move(session)) {}
+
+  std::string address() const override { return session_->target().host; }
+
+  Expected<ProcessResult, std::string> run(const HostCommand& c) override {
+    if (c.interactive) {
+      auto code = session_->interactive(c.argv, c.tty);
+      if (!code) return unexpected(describe(code.error()));
+      ProcessResult r;
+      r.exit_code = *code;
+      return r;
+    }
+    auto r = session_->run(c.argv, c.stdin_data, c.timeout, c.cancellable);
+    if (r) return std::move(*r);
+    // The engine reads cancelled/timed_out from the result, like a local run.
+    const auto& e = r.error();
+    if (e.kind == SshError::Kind::kCancelled || e.kind == SshError::Kind::kTimeout) {
+      ProcessResult p;
+      p.cancelled = e.kind == SshError::Kind::kCancelled;
+      p.timed_out = e.kind == SshError::Kind::kTimeout;
+      p.err = e.message;
+      return p;
+    }
+    return unexpected(describe(e));
+  }
+
+  Expected<int, std::string> login_shell() override {
+    auto code = session_->interactive({}, ::isatty(0) && ::isatty(1));
+    if (!code) return unexpected(describe(code.error()));
+    return *code;
+  }
+
+  SshSession& session() { return *session_; }
+
+ private:
+  std::unique_ptr<SshSession> session_;
+};
+
+class SshHostConnector : public HostConnector {
+ public:
+  SshHostConnector(SshHostOptions options, ProcessRunner& runner)
+      : options_(std::move(options)), runner_(runner) {}
+  ~SshHostConnector() override { close_all(); }
+
+  Expected<std::shared_ptr<Host>, HostError> connect(const Instance& instance,
+                                                     const std::string& deployment) override {
+    if (instance.host.empty())
+      return unexpected(HostError{HostError::Kind::kUnreachable,
+                                  "instance " + instance.id + " has no SSH address yet", ""});
+    auto key = std::make_tuple(instance.ssh_user, instance.host, instance.ssh_port, deployment);
+    std::lock_guard lock(mutex_);
+    if (auto it = hosts_.find(key); it != hosts_.end()) return std::shared_ptr<Host>(it->second);
+
+    SshOptions o;
+    o.state_dir = options_.state_dir;
+    o.deployment = deployment;
+    o.identity = options_.identity;
+    o.connect_timeout = options_.connect_timeout;
+    o.config_file = options_.config_file;
+    o.program = options_.program;
+    o.cancel = &cancel_flag();
+    auto session = std::make_unique<SshSession>(
+        SshTarget{instance.host, instance.ssh_port, instance.ssh_user}, std::move(o), runner_);
+    if (auto opened = session->open(); !opened) {
+      const auto& e = opened.error();
+      HostError he;
+      he.message = e.message;
+      switch (e.kind) {
+        case SshError::Kind::kHostKeyChanged:
+          he.kind = HostError::Kind::kHostKeyChanged;
+          he.hint = "if the host was really replaced, remove " + session->known_hosts().string() +
+                    "; otherwise someone may be intercepting";
+          break;
+        case SshError::Kind::kAuth:
+          he.kind = HostError::Kind::kAuth;
+          he.hint = "the host must accept berth's key (ssh.key in the config, or " +
+                    (options_.state_dir / "id_ed25519.pub").string() + ")";
+          break;
+        case SshError::Kind::kUnreachable:
+        case SshError::Kind::kTimeout:
+          he.kind = HostError::Kind::kUnreachable;
+          break;
+        default:
+          he.kind = HostError::Kind::kOther;
+      }
+      return unexpected(he);
+    }
+    handshakes_ += session->handshakes();
+    auto host = std::make_shared<SshHost>(std::move(session));
+    hosts_[key] = host;
+    return std::shared_ptr<Host>(host);
+  }
+
+  int handshakes() const override { return handshakes_; }
+
+  void close_all() override {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, host] : hosts_) host->session().close();
+    hosts_.clear();
+  }
+
+ private:
+  SshHostOptions options_;
+  ProcessRunner& runner_;
+  std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int, std::string>, std::shared_ptr<SshHost>> hosts_;
+  int handshakes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<HostConnector> make_ssh_host_connector(SshHostOptions options,
+                                                       ProcessRunner& runner) {
+  return std::make_unique<SshHostConnector>(std::move(options), runner);
+}
+
+}  // namespace berth
