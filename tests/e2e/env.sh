@@ -1,0 +1,414 @@
+#!/usr/bin/env bash
+# The end-to-end environment: real sshd hosts on loopback addresses, each with
+# its own podman (storage, network, published-port address), a real registry
+# with htpasswd auth, and berth's demo image, everything under
+# $BERTH_E2E_ROOT and only on 127.0.0.0/8. See
+# ../shared reference test-environment.md for why each piece is as it is.
+#
+#   env.sh start         start (idempotent: a healthy environment is kept)
+#   env.sh stop          stop what start started, remove its containers
+#   env.sh status        exit 0 when everything is up
+#   env.sh rekey HOST    give HOST a new host key and restart its sshd
+#   env.sh restart HOST  restart HOST's sshd (same key)
+#
+# $BERTH_E2E_ROOT/env.json describes it all for the tests
+# (tests/support/e2e_env.h reads it).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${BERTH_E2E_ROOT:?set BERTH_E2E_ROOT to the directory for the environment}"
+mkdir -p "$BERTH_E2E_ROOT"
+root=$(cd "$BERTH_E2E_ROOT" && pwd)
+hosts=(h1 h2 h3 h4)
+declare -A address=([h1]=127.0.0.21 [h2]=127.0.0.22 [h3]=127.0.0.23 [h4]=127.0.0.24
+  [local]=127.0.0.1)
+registry_user=berth
+
+log() { echo "e2e-env: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# A zombie counts as gone: daemons here may be reparented to an init that
+# does not reap them.
+proc_alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z* ]]
+}
+pid_alive() { [[ -f "$1" ]] && proc_alive "$(<"$1")"; }
+
+# Bounded wait for a TCP listener.
+wait_port() {
+  local addr=$1 port=$2 i
+  for ((i = 0; i < 100; i++)); do
+    if (exec 3<>"/dev/tcp/$addr/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+port_free() {
+  python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1])
+PY
+}
+
+# The preferred port when every address can bind it, else any free one.
+pick_port() {
+  local preferred=$1
+  shift
+  local a
+  for a in "$@"; do
+    port_free "$a" "$preferred" || {
+      free_port "$1"
+      return
+    }
+  done
+  echo "$preferred"
+}
+
+# A short, stable number for this root, so two environments on one machine
+# get different bridge names and subnets.
+root_index() { echo $(($(printf '%s' "$root" | cksum | cut -d' ' -f1) % 200)); }
+
+podman_as() {  # podman_as HOST ARGS...: the runtime as HOST sees it
+  BERTH_E2E_HOST=$1 "$root/bin/podman" "${@:2}"
+}
+
+write_runtime() {
+  mkdir -p "$root/bin"
+  install -m 0755 "$here/host/runtime-wrapper.sh" "$root/bin/podman"
+  install -m 0755 "$here/host/runtime-wrapper.sh" "$root/bin/docker"
+  cat >"$root/registries.conf" <<EOF
+unqualified-search-registries = []
+
+[[registry]]
+location = "127.0.0.1:$registry_port"
+insecure = true
+EOF
+}
+
+# One host's container store: podman state, network and locks of its own.
+write_store() {
+  local h=$1 n=$2 idx
+  local dir=$root/hosts/$h
+  idx=$(root_index)
+  mkdir -p "$dir"/{storage,run,tmp,networks}
+  echo "${address[$h]}" >"$dir/address"
+  local net=berth-e2e-$h bridge=brt${idx}x$n subnet=10.$((40 + idx)).$n
+  cat >"$dir/containers.conf" <<EOF
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+lock_type = "file"
+tmp_dir = "$dir/tmp"
+stop_timeout = 2
+
+[network]
+network_config_dir = "$dir/networks"
+default_network = "$net"
+EOF
+  cat >"$dir/networks/$net.json" <<EOF
+{
+  "name": "$net",
+  "id": "$(printf '%s' "$root/$net" | sha256sum | cut -c1-64)",
+  "driver": "bridge",
+  "network_interface": "$bridge",
+  "created": "2026-01-01T00:00:00Z",
+  "subnets": [{"subnet": "$subnet.0/24", "gateway": "$subnet.1"}],
+  "ipv6_enabled": false,
+  "internal": false,
+  "dns_enabled": false,
+  "ipam_options": {"driver": "host-local"}
+}
+EOF
+}
+
+write_sshd() {
+  local h=$1
+  local dir=$root/hosts/$h
+  [[ -f "$dir/ssh_host_ed25519_key" ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "berth-e2e-$h" -f "$dir/ssh_host_ed25519_key"
+  cat >"$dir/sshd_config" <<EOF
+ListenAddress ${address[$h]}:$ssh_port
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $root/keys/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+MaxSessions 100
+MaxStartups 100:30:200
+LogLevel INFO
+PrintMotd no
+X11Forwarding no
+SetEnv PATH=$root/bin:/usr/sbin:/usr/bin:/sbin:/bin BERTH_E2E_HOST=$h BERTH_E2E_ROOT=$root
+EOF
+}
+
+start_sshd() {
+  local h=$1
+  local dir=$root/hosts/$h
+  pid_alive "$dir/sshd.pid" && return 0
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd for $h did not start"
+  wait_port "${address[$h]}" "$ssh_port" || die "sshd for $h is not listening (see $dir/sshd.log)"
+}
+
+stop_sshd() {
+  local h=$1 i
+  local pidfile=$root/hosts/$h/sshd.pid
+  if pid_alive "$pidfile"; then
+    local pid
+    pid=$(<"$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      proc_alive "$pid" || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+start_registry() {
+  local dir=$root/registry
+  mkdir -p "$dir/data"
+  pid_alive "$dir/registry.pid" && return 0
+  if [[ ! -f "$dir/htpasswd" ]]; then
+    head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$dir/password"
+    chmod 0600 "$dir/password"
+    htpasswd -iBc "$dir/htpasswd" "$registry_user" <"$dir/password" 2>/dev/null
+  fi
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$registry_port
+auth:
+  htpasswd:
+    realm: berth-e2e
+    path: $dir/htpasswd
+EOF
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$dir/registry.pid"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$registry_port/v2/")" == 401 ]] &&
+      return 0
+    pid_alive "$dir/registry.pid" || break
+    sleep 0.1
+  done
+  die "the registry did not come up (see $dir/registry.log)"
+}
+
+stop_registry() {
+  local pidfile=$root/registry/registry.pid i
+  if pid_alive "$pidfile"; then
+    local pid
+    pid=$(<"$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      proc_alive "$pid" || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# The demo image in every store, and privately in the registry.
+images() {
+  local h
+  for h in local "${hosts[@]}"; do
+    "$here/host/demo-image.sh" env BERTH_E2E_HOST="$h" "$root/bin/podman" ||
+      die "could not build the demo image for $h"
+  done
+  local auth=$root/registry/auth.json
+  (
+    umask 077
+    printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$registry_port" \
+      "$(printf '%s:%s' "$registry_user" "$(<"$root/registry/password")" | base64 -w0)" >"$auth"
+  )
+  podman_as local push --quiet --authfile "$auth" localhost/berth-demo:1 \
+    "127.0.0.1:$registry_port/berth/demo:1" >/dev/null 2>"$root/registry/push.log" ||
+    die "could not push the demo image (see $root/registry/push.log)"
+}
+
+write_json() {
+  python3 - "$root" "$ssh_port" "$registry_port" "$registry_user" "$here/env.sh" "${hosts[@]}" <<'PY'
+import json, os, sys
+root, ssh_port, reg_port, reg_user, script = sys.argv[1:6]
+names = sys.argv[6:]
+addresses = {"h1": "127.0.0.21", "h2": "127.0.0.22", "h3": "127.0.0.23", "h4": "127.0.0.24"}
+def host(n):
+    d = os.path.join(root, "hosts", n)
+    return {"name": n, "address": addresses[n], "port": int(ssh_port), "user": "root",
+            "dir": d, "sshd_config": os.path.join(d, "sshd_config"),
+            "sshd_log": os.path.join(d, "sshd.log"), "pid_file": os.path.join(d, "sshd.pid"),
+            "host_key": os.path.join(d, "ssh_host_ed25519_key.pub"),
+            "runtime_log": os.path.join(d, "runtime.log"), "gpu_log": os.path.join(d, "gpu.log")}
+local_dir = os.path.join(root, "hosts", "local")
+env = {
+    "root": root,
+    "script": script,
+    "bin_dir": os.path.join(root, "bin"),
+    "runtime": "podman",
+    "authorized_keys": os.path.join(root, "keys", "authorized_keys"),
+    "hosts": [host(n) for n in names],
+    "local": {"name": "local", "address": "127.0.0.1", "dir": local_dir,
+              "runtime_log": os.path.join(local_dir, "runtime.log")},
+    "registry": {"address": "127.0.0.1:" + reg_port, "username": reg_user,
+                 "password": open(os.path.join(root, "registry", "password")).read().strip(),
+                 "image": "127.0.0.1:%s/berth/demo:1" % reg_port},
+    "demo_image": "localhost/berth-demo:1",
+}
+tmp = os.path.join(root, "env.json.tmp")
+with open(tmp, "w") as f:
+    json.dump(env, f, indent=2)
+os.chmod(tmp, 0o600)
+os.replace(tmp, os.path.join(root, "env.json"))
+PY
+}
+
+read_ports() {
+  ssh_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hosts"][0]["port"])' \
+    "$root/env.json")
+  registry_port=$(python3 -c \
+    'import json,sys; print(json.load(open(sys.argv[1]))["registry"]["address"].split(":")[1])' \
+    "$root/env.json")
+}
+
+healthy() {
+  [[ -f "$root/env.json" ]] || return 1
+  read_ports
+  local h
+  pid_alive "$root/registry/registry.pid" || return 1
+  for h in "${hosts[@]}"; do
+    pid_alive "$root/hosts/$h/sshd.pid" || return 1
+  done
+}
+
+cmd_start() {
+  if healthy; then
+    log "already running under $root"
+    return 0
+  fi
+  [[ -f "$root/env.json" ]] && cmd_stop
+  mkdir -p /run/sshd "$root/keys"
+  chmod 0755 /run/sshd
+  touch "$root/keys/authorized_keys"
+  local all_addresses=()
+  local h
+  for h in "${hosts[@]}"; do all_addresses+=("${address[$h]}"); done
+  ssh_port=$(pick_port 2222 "${all_addresses[@]}")
+  registry_port=$(pick_port 5000 127.0.0.1)
+  write_runtime
+  local n=1
+  for h in local "${hosts[@]}"; do
+    write_store "$h" "$n"
+    n=$((n + 1))
+  done
+  for h in "${hosts[@]}"; do
+    write_sshd "$h"
+    start_sshd "$h"
+  done
+  start_registry
+  images
+  write_json
+  log "running under $root: hosts ${all_addresses[*]} port $ssh_port," \
+    "registry 127.0.0.1:$registry_port"
+}
+
+remove_containers() {
+  local h
+  for h in local "${hosts[@]}"; do
+    [[ -f "$root/hosts/$h/address" ]] || continue
+    local ids
+    ids=$(podman_as "$h" ps -aq 2>/dev/null || true)
+    if [[ -n "$ids" ]]; then
+      # shellcheck disable=SC2086
+      podman_as "$h" rm -f --time 0 $ids >/dev/null 2>&1 || log "could not remove containers on $h"
+    fi
+    podman_as "$h" volume prune -f >/dev/null 2>&1 || true
+  done
+}
+
+cmd_stop() {
+  local h
+  for h in "${hosts[@]}"; do stop_sshd "$h"; done
+  stop_registry
+  remove_containers
+  log "stopped"
+}
+
+cmd_status() {
+  if healthy; then
+    echo "running: $root/env.json"
+  else
+    echo "not running"
+    return 1
+  fi
+}
+
+known_host() {
+  local h=${1:-}
+  [[ -n "$h" && -n "${address[$h]:-}" && "$h" != local ]] || die "unknown host '$h' (h1..h4)"
+  healthy || die "the environment is not running"
+}
+
+cmd_rekey() {
+  known_host "${1:-}"
+  local dir=$root/hosts/$1
+  stop_sshd "$1"
+  rm -f "$dir/ssh_host_ed25519_key" "$dir/ssh_host_ed25519_key.pub"
+  ssh-keygen -q -t ed25519 -N '' -C "berth-e2e-$1" -f "$dir/ssh_host_ed25519_key"
+  start_sshd "$1"
+}
+
+cmd_restart() {
+  known_host "${1:-}"
+  stop_sshd "$1"
+  start_sshd "$1"
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  rekey) cmd_rekey "${2:-}" ;;
+  restart) cmd_restart "${2:-}" ;;
+  *)
+    echo "usage: env.sh start|stop|status|rekey HOST|restart HOST" >&2
+    exit 2
+    ;;
+esac
