@@ -106,6 +106,41 @@ std::string base64(std::string_view in) {
   return out;
 }
 
+// Splits a stream of concatenated JSON values: docker prints one object per
+// line, podman's {{json .}} pretty-prints each over many lines. A malformed
+// stream yields a piece that fails to parse later.
+std::vector<std::string_view> split_json_values(std::string_view text) {
+  std::vector<std::string_view> values;
+  std::size_t i = 0;
+  while (true) {
+    i = text.find_first_not_of(" \t\r\n", i);
+    if (i == std::string_view::npos) break;
+    std::size_t start = i;
+    int depth = 0;
+    bool in_string = false;
+    for (; i < text.size(); ++i) {
+      char c = text[i];
+      if (in_string) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
+        continue;
+      }
+      if (c == '"')
+        in_string = true;
+      else if (c == '{' || c == '[')
+        ++depth;
+      else if (c == '}' || c == ']')
+        --depth;
+      if (depth <= 0 && (c == '}' || c == ']' || c == '\n')) break;
+    }
+    values.push_back(text.substr(start, std::min(i + 1, text.size()) - start));
+    ++i;
+  }
+  return values;
+}
+
 std::map<std::string, std::string> labels_from_json(const nlohmann::json& j) {
   std::map<std::string, std::string> labels;
   if (j.is_object()) {
@@ -405,6 +440,8 @@ std::vector<std::string> exec_argv(const ContainerRuntime& rt, const std::string
 std::vector<std::string> remove_argv(const ContainerRuntime& rt,
                                      const std::vector<std::string>& containers) {
   Argv argv = {rt.program, "rm", "-f"};
+  // docker rm -f kills at once; podman would wait 10 s for a graceful stop.
+  if (!is_docker(rt)) argv.insert(argv.end(), {"--time", "0"});
   argv.insert(argv.end(), containers.begin(), containers.end());
   return argv;
 }
@@ -416,17 +453,13 @@ std::vector<std::string> inspect_argv(const ContainerRuntime& rt, const std::str
 Expected<std::vector<ContainerSummary>, std::string> parse_ps(std::string_view output) {
   std::vector<nlohmann::json> items;
   try {
-    auto first = output.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return std::vector<ContainerSummary>{};
-    if (output[first] == '[') {
-      auto arr = nlohmann::json::parse(output);
-      for (auto& e : arr) items.push_back(e);
-    } else {
-      std::stringstream ss{std::string(output)};
-      std::string line;
-      while (std::getline(ss, line))
-        if (line.find_first_not_of(" \t\r") != std::string::npos)
-          items.push_back(nlohmann::json::parse(line));
+    for (auto text : split_json_values(output)) {
+      auto value = nlohmann::json::parse(text);
+      if (value.is_array()) {
+        for (auto& e : value) items.push_back(e);
+      } else {
+        items.push_back(std::move(value));
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     return unexpected(std::string("unexpected container list from the runtime: ") + e.what());

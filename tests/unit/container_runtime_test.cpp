@@ -286,7 +286,8 @@ TEST_CASE("other runtime commands", "[container_runtime]") {
   CHECK(logs_argv(podman(), "c", false, std::nullopt) == Argv{"podman", "logs", "c"});
   CHECK(exec_argv(docker(), "c", {"sh", "-c", "a;b"}, true, false) ==
         Argv{"docker", "exec", "-i", "c", "sh", "-c", "a;b"});
-  CHECK(remove_argv(podman(), {"a", "b"}) == Argv{"podman", "rm", "-f", "a", "b"});
+  CHECK(remove_argv(podman(), {"a", "b"}) == Argv{"podman", "rm", "-f", "--time", "0", "a", "b"});
+  CHECK(remove_argv(docker(), {"a"}) == Argv{"docker", "rm", "-f", "a"});
   CHECK(inspect_argv(docker(), "c") == Argv{"docker", "inspect", "--type", "container", "c"});
   CHECK(remove_files_argv({"x"}) == Argv{"rm", "-f", "--", "x"});
 }
@@ -312,6 +313,18 @@ TEST_CASE("ps output of either runtime", "[container_runtime]") {
   REQUIRE(p->size() == 1);
   CHECK((*p)[0].name == "berth-hello-0-x");
   CHECK((*p)[0].labels.at("berth.deployment") == "hello");
+
+  // podman's {{json .}}: one pretty-printed object after another.
+  std::string podman_lines =
+      "{\n  \"Id\": \"a1\",\n  \"Names\": [\"x\"],\n  \"Labels\": null,\n"
+      "  \"Command\": [\"sh\", \"}{\\\"\"]\n}\n{\n  \"Id\": \"b2\",\n"
+      "  \"Names\": [\"y\"]\n}\n";
+  auto pl = parse_ps(podman_lines);
+  REQUIRE(pl);
+  REQUIRE(pl->size() == 2);
+  CHECK((*pl)[0].name == "x");
+  CHECK((*pl)[0].labels.empty());
+  CHECK((*pl)[1].id == "b2");
 
   CHECK(parse_ps("")->empty());
   CHECK(parse_ps("[]")->empty());
