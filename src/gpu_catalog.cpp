@@ -5,7 +5,6 @@
 #include <cmath>
 #include <map>
 
-#include "berth/diagnostics.h"
 
 namespace berth {
 
@@ -286,6 +285,18 @@ const Index& index() {
   return idx;
 }
 
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
 // A reported size (81559 MiB read as 85.5 GB, or 79.6 GiB) matches a model's
 // nominal size when within about 7%.
 bool near(double reported, double nominal) {
@@ -346,21 +357,31 @@ const GpuModel* normalize_gpu_name(std::string_view raw, std::optional<double> r
 }
 
 std::vector<std::string> suggest_gpu_models(std::string_view name) {
-  std::vector<std::string> names;
-  for (const auto& m : gpu_catalog()) names.push_back(m.name);
-  std::vector<std::string> out;
+  // Every spelling the catalog accepts is a candidate, so "A10O" can lead to
+  // the family name "A100" as well as to "A10"; all equally close ones are shown.
   const std::string folded = simple_fold(name);
-  // First the edit-distance neighbour, then models whose name shares the word's prefix.
-  std::vector<std::string> folded_names;
-  for (const auto& n : names) folded_names.push_back(simple_fold(n));
-  std::string best = did_you_mean(folded, folded_names);
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (!best.empty() && folded_names[i] == best) out.push_back(names[i]);
-  for (std::size_t i = 0; i < names.size() && out.size() < 4; ++i) {
-    if (folded.size() >= 2 && folded_names[i].compare(0, folded.size(), folded) == 0 &&
-        std::find(out.begin(), out.end(), names[i]) == out.end())
-      out.push_back(names[i]);
+  const std::size_t limit = std::max<std::size_t>(1, (folded.size() + 2) / 3);
+  std::vector<std::pair<std::string, std::size_t>> scored;  // spelling, distance
+  std::vector<std::string> seen;
+  for (const auto& m : gpu_catalog()) {
+    std::vector<std::string> spellings{m.name};
+    spellings.insert(spellings.end(), m.aliases.begin(), m.aliases.end());
+    for (const auto& sp : spellings) {
+      const std::string f = simple_fold(sp);
+      if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
+      seen.push_back(f);
+      scored.emplace_back(sp, edit_distance(folded, f));
+    }
   }
+  std::size_t best = limit + 1;
+  for (const auto& [sp, d] : scored) best = std::min(best, d);
+  std::vector<std::string> out;
+  for (const auto& [sp, d] : scored)
+    if (d == best && out.size() < 4) out.push_back(sp);
+  if (out.empty() && folded.size() >= 2)
+    for (const auto& m : gpu_catalog())
+      if (simple_fold(m.name).compare(0, folded.size(), folded) == 0 && out.size() < 4)
+        out.push_back(m.name);
   return out;
 }
 

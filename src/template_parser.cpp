@@ -139,6 +139,10 @@ class Reader {
   }
 
   TemplateLocations& where() { return where_; }
+  /// Keys some misspelled key was taken for: not reported missing as well.
+  bool suggested(const std::string& path) const {
+    return std::find(suggested_.begin(), suggested_.end(), path) != suggested_.end();
+  }
 
   struct Field {
     std::string key;
@@ -175,6 +179,7 @@ class Reader {
       seen.push_back(key);
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         std::string suggestion = did_you_mean(key, known);
+        if (!suggestion.empty()) suggested_.push_back(join_path(path, suggestion));
         error(k.Mark(),
               "unknown key '" + key + "'" + (path.empty() ? "" : " in " + path),
               suggestion.empty() ? "expected one of: " + quoted_list(known)
@@ -406,6 +411,7 @@ class Reader {
   DiagnosticSink& sink_;
   TemplateLocations& where_;
   const Environment& env_;
+  std::vector<std::string> suggested_;
 };
 
 auto count_parser() {
@@ -830,9 +836,9 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
       read_restart(r, f, t.restart);
     }
   }
-  if (!has_name)
+  if (!has_name && !r.suggested("name"))
     r.error(start, "missing required key 'name'", "e.g. name: llama-chat (the deployment's name)");
-  if (!has_image)
+  if (!has_image && !r.suggested("image"))
     r.error(start, "missing required key 'image'", "e.g. image: vllm/vllm-openai:v0.6.3");
 }
 

@@ -19,10 +19,12 @@ class Rules {
   Rules(const TemplateLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
 
   void error(const std::string& path, std::string message, std::string hint = "") {
+    ++errors_;
     auto [line, col] = where_.at(path);
     sink_.error(line, col, path.empty() ? message : path + ": " + message, std::move(hint));
   }
   bool given(const std::string& path) const { return where_.has(path); }
+  int errors() const { return errors_; }
 
   template <class T, class Show>
   void range(const std::string& path, const Range<T>& r, Show show, bool positive) {
@@ -37,6 +39,7 @@ class Rules {
  private:
   const TemplateLocations& where_;
   DiagnosticSink& sink_;
+  int errors_ = 0;
 };
 
 std::string show_size(std::uint64_t b) { return format_size(b); }
@@ -67,6 +70,7 @@ bool satisfies(const GpuModel& m, const GpuRequirement& gpu) {
 }
 
 void check_gpu(Rules& rules, const GpuRequirement& gpu) {
+  const int errors_before = rules.errors();
   rules.range("resources.gpu.count", gpu.count, show_int, false);
   if (gpu.count.max && *gpu.count.max > 64)
     rules.error("resources.gpu.count", "no instance has more than 64 GPUs");
@@ -108,7 +112,8 @@ void check_gpu(Rules& rules, const GpuRequirement& gpu) {
       rules.error("resources.gpu.models", "mixes NVIDIA and AMD models",
                   "one workload image runs on one vendor; set vendor: and keep its models");
   }
-  if (contradictory) return;
+  // After an error here the catalog check would only repeat it in other words.
+  if (contradictory || rules.errors() > errors_before) return;
   // Constraints no GPU in the catalog meets would reject every known offer.
   const auto& catalog = gpu_catalog();
   const bool any = std::any_of(catalog.begin(), catalog.end(),

@@ -81,7 +81,11 @@ class StructureGuard : public YAML::EventHandler {
 
 // yaml-cpp's messages are terse and lower-case; they are kept (users search
 // for them) with a hint where the usual cause is known.
-std::string hint_for(const std::string& msg) {
+std::string hint_for(const std::string& msg, const std::string& line) {
+  // YAML forbids tabs in indentation; yaml-cpp's complaint never says so.
+  if (line.find_first_not_of(" \t") != std::string::npos &&
+      line.substr(0, line.find_first_not_of(" \t")).find('\t') != std::string::npos)
+    return "indent with spaces: YAML does not allow tabs in indentation";
   if (msg.find("end of map not found") != std::string::npos ||
       msg.find("end of sequence not found") != std::string::npos)
     return "check the indentation of this block and the lines around it";
@@ -91,7 +95,6 @@ std::string hint_for(const std::string& msg) {
     return "a value containing ': ' must be quoted";
   if (msg.find("unknown escape") != std::string::npos)
     return "inside double quotes, write a literal backslash as \\\\ or use single quotes";
-  if (msg.find("tab") != std::string::npos) return "indent with spaces, not tabs";
   return "";
 }
 
@@ -145,13 +148,15 @@ std::optional<YAML::Node> load_yaml_document(const SourceText& source, Diagnosti
                "a launch template needs only a few levels of nesting");
     return std::nullopt;
   } catch (const YAML::Exception& e) {
-    sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg, hint_for(e.msg));
+    sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg,
+               hint_for(e.msg, source.line(e.mark.line)));
     return std::nullopt;
   }
   try {
     return YAML::Load(source.text());
   } catch (const YAML::Exception& e) {
-    sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg, hint_for(e.msg));
+    sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg,
+               hint_for(e.msg, source.line(e.mark.line)));
     return std::nullopt;
   }
 }
