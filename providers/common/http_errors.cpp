@@ -1,0 +1,81 @@
+#include "providers/common/http_errors.h"
+
+#include <cctype>
+#include <ctime>
+
+namespace berth::http_errors {
+
+ProviderError from_failure(const HttpFailure& failure) {
+  ProviderError e;
+  e.message = failure.message.empty() ? "request failed" : failure.message;
+  switch (failure.kind) {
+    case HttpFailure::Kind::kTooLarge: e.kind = ProviderError::Kind::kBadResponse; break;
+    default: e.kind = ProviderError::Kind::kTransient; break;
+  }
+  return e;
+}
+
+std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
+  std::string v = response.header("retry-after");
+  std::size_t b = 0, e = v.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(v[e - 1]))) --e;
+  v = v.substr(b, e - b);
+  if (v.empty()) return std::nullopt;
+  bool digits = true;
+  for (char c : v) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  if (digits) {
+    if (v.size() > 7) return std::nullopt;
+    return std::chrono::milliseconds(std::stol(v) * 1000);
+  }
+  // An HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT".
+  std::tm tm{};
+  if (!strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
+  std::time_t when = timegm(&tm);
+  std::time_t now = std::time(nullptr);
+  return std::chrono::milliseconds(when > now ? (when - now) * 1000 : 0);
+}
+
+ProviderError from_status(const HttpResponse& response, std::string message) {
+  ProviderError e;
+  long s = response.status;
+  if (message.empty()) message = "HTTP " + std::to_string(s);
+  else message += " (HTTP " + std::to_string(s) + ")";
+  e.message = std::move(message);
+  if (s == 401 || s == 403) e.kind = ProviderError::Kind::kAuth;
+  else if (s == 404 || s == 410) e.kind = ProviderError::Kind::kNotFound;
+  else if (s == 429) {
+    e.kind = ProviderError::Kind::kRateLimited;
+    e.retry_after = retry_after(response);
+  } else if (s >= 500 && s <= 599) e.kind = ProviderError::Kind::kTransient;
+  else if (s >= 400 && s <= 499) e.kind = ProviderError::Kind::kInvalidRequest;
+  else e.kind = ProviderError::Kind::kBadResponse;
+  return e;
+}
+
+std::string excerpt(const std::string& body, std::size_t limit) {
+  std::string out;
+  for (char c : body) {
+    if (out.size() >= limit) {
+      out += "...";
+      break;
+    }
+    unsigned char u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+  }
+  return out;
+}
+
+ProviderError bad_response(std::string what, const HttpResponse& response) {
+  ProviderError e;
+  e.kind = ProviderError::Kind::kBadResponse;
+  e.message = "unexpected response (HTTP " + std::to_string(response.status) + "): " + what;
+  if (!response.body.empty()) e.message += ": " + excerpt(response.body);
+  return e;
+}
+
+bool is_success(const HttpResponse& response) {
+  return response.status >= 200 && response.status <= 299;
+}
+
+}  // namespace berth::http_errors

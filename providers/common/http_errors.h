@@ -1,0 +1,36 @@
+// What an HTTP exchange means when a provider's own dialect says nothing more:
+// transport failures, status classes, Retry-After. Adapters check their API's
+// error codes first and fall back to these.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "berth/http.h"
+#include "berth/provider.h"
+
+namespace berth::http_errors {
+
+/// Connection refused, timeouts, TLS: the request may never have reached the
+/// provider, so the core may try again (transient); an oversized answer is a
+/// response we cannot use (bad-response).
+ProviderError from_failure(const HttpFailure& failure);
+
+/// Seconds ("120") or an HTTP date; nullopt when absent or unreadable.
+std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response);
+
+/// By status alone: 401/403 auth, 404/410 not-found, 429 rate-limited (with
+/// Retry-After), 5xx transient, other 4xx invalid-request, anything else
+/// bad-response. `message` is what the provider said, if anything.
+ProviderError from_status(const HttpResponse& response, std::string message);
+
+/// The start of a body on one line, for messages about answers we could not
+/// read (never the whole body: it may be megabytes).
+std::string excerpt(const std::string& body, std::size_t limit = 160);
+
+ProviderError bad_response(std::string what, const HttpResponse& response);
+
+bool is_success(const HttpResponse& response);
+
+}  // namespace berth::http_errors

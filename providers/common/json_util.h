@@ -1,0 +1,53 @@
+// Typed reads of provider JSON. Provider APIs send numbers as strings, omit
+// fields and change shapes without notice; adapters read through these so an
+// unexpected shape becomes a ShapeError (caught at the adapter's edge and
+// reported as bad-response), never a default that looks like real data.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::json_util {
+
+using nlohmann::json;
+
+struct ShapeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// nullopt when the text is not one complete JSON value (malformed, truncated).
+std::optional<json> parse(std::string_view text);
+
+/// The member `key` of `obj`; throws unless `obj` is an object holding it.
+const json& member(const json& obj, std::string_view key);
+/// nullptr when absent or null; throws when `obj` is not an object.
+const json* find(const json& obj, std::string_view key);
+
+const json& object_at(const json& obj, std::string_view key);
+const json& array_at(const json& obj, std::string_view key);
+
+/// A number, or a string holding one ("1.50", " 24 "); nullopt otherwise.
+std::optional<double> as_number(const json& value);
+
+/// Required number (or numeric string).
+double number_at(const json& obj, std::string_view key);
+/// Absent or null gives nullopt; anything but a number or numeric string throws.
+std::optional<double> opt_number(const json& obj, std::string_view key);
+
+/// Required string.
+std::string string_at(const json& obj, std::string_view key);
+/// Absent or null gives nullopt; non-strings throw.
+std::optional<std::string> opt_string(const json& obj, std::string_view key);
+
+/// Ids arrive as strings or integers depending on the API; both become text.
+std::string id_at(const json& obj, std::string_view key);
+std::string id_text(const json& value);
+
+/// true/false, or "true"/"false"/"yes"/"no"/"1"/"0" (settings from YAML).
+std::optional<bool> as_bool(const json& value);
+
+}  // namespace berth::json_util
