@@ -1,0 +1,399 @@
+#include "providers/lambda/lambda_provider.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <regex>
+
+#include "berth/gpu_catalog.h"
+#include "berth/http.h"
+#include "providers/common/http_errors.h"
+#include "providers/common/json_util.h"
+#include "providers/common/url.h"
+
+namespace berth::lambda {
+
+namespace {
+
+using nlohmann::json;
+namespace ju = json_util;
+using Kind = ProviderError::Kind;
+
+constexpr double kGibInGb = 1.073741824;
+
+// The error codes Lambda documents (OpenAPI 1.8.3 ErrorCode); clients must
+// branch on the code, never on the message.
+Kind kind_for_code(const std::string& code, long status) {
+  if (code == "global/invalid-api-key" || code == "global/account-inactive" ||
+      code == "global/invalid-address")
+    return Kind::kAuth;
+  if (code == "instance-operations/launch/insufficient-capacity") return Kind::kNoCapacity;
+  if (code == "global/quota-exceeded") return Kind::kQuota;
+  if (code == "global/object-does-not-exist") return Kind::kNotFound;
+  if (code == "global/invalid-parameters" || code == "global/duplicate" ||
+      code == "instance-operations/launch/file-system-in-wrong-region" ||
+      code == "filesystems/filesystem-in-use" ||
+      code == "firewall-rulesets/firewall-ruleset-in-use")
+    return Kind::kInvalidRequest;
+  if (code == "global/internal-error" || code.rfind("provider/", 0) == 0) return Kind::kTransient;
+  // An unknown code: the status class decides.
+  if (status >= 500) return Kind::kTransient;
+  if (status == 401 || status == 403) return Kind::kAuth;
+  return Kind::kInvalidRequest;
+}
+
+// Maps a non-2xx answer. 429 and 5xx are decided by status (their bodies are
+// not specified and often not JSON); otherwise the {"error":{code,message}}
+// envelope decides.
+ProviderError error_from(const HttpResponse& r) {
+  if (r.status == 429) return http_errors::from_status(r, "rate limited");
+  std::string code, message;
+  if (auto body = ju::parse(r.body); body && body->is_object()) {
+    auto it = body->find("error");
+    if (it != body->end() && it->is_object()) {
+      code = it->value("code", "");
+      message = it->value("message", "");
+      std::string suggestion = it->value("suggestion", "");
+      if (!suggestion.empty()) message += " " + suggestion;
+    }
+  }
+  if (code.empty()) {
+    if (r.status >= 500) return http_errors::from_status(r, http_errors::excerpt(r.body));
+    if (r.status >= 400 && r.status < 500 && r.status != 404)
+      return http_errors::from_status(r, http_errors::excerpt(r.body));
+    if (r.status == 404) return http_errors::from_status(r, "not found");
+    return http_errors::bad_response("no error envelope", r);
+  }
+  ProviderError e;
+  e.kind = kind_for_code(code, r.status);
+  e.message = (message.empty() ? code : message) + " (" + code + ")";
+  return e;
+}
+
+// "H100 (80 GB SXM5)" -> model "H100", form "SXM5", 80 GB. "Tesla V100 (16 GB)".
+struct GpuDescription {
+  std::string model;
+  std::string form;
+  std::optional<double> vram_gb;
+};
+
+GpuDescription parse_gpu_description(const std::string& text) {
+  static const std::regex re(R"(^\s*(?:\d+x\s+)?(?:Tesla\s+)?(.+?)\s*\((\d+(?:\.\d+)?)\s*GB\s*([^)]*)\))");
+  GpuDescription d;
+  std::smatch m;
+  if (std::regex_search(text, m, re)) {
+    d.model = m[1].str();
+    d.vram_gb = std::stod(m[2].str());
+    d.form = m[3].str();
+  } else {
+    d.model = text;
+  }
+  return d;
+}
+
+class LambdaProvider final : public Provider {
+ public:
+  LambdaProvider(const ProviderConfig& config, ProviderContext& context)
+      : name_(config.name),
+        api_key_(config.api_key),
+        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
+        http_(context.http) {}
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return "lambda"; }
+  Capabilities capabilities() const override {
+    return {.container_native = false, .spot = false, .labels = true, .volumes = false};
+  }
+
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<Instance, ProviderError> get(const std::string& instance_id) override;
+  Expected<std::vector<Instance>, ProviderError> list() override;
+  Expected<void, ProviderError> terminate(const std::string& instance_id) override;
+  Expected<void, ProviderError> check_credentials() override;
+
+ private:
+  // One call: success gives the parsed "data" member.
+  Expected<json, ProviderError> call(const std::string& method, const std::string& path,
+                                     const json* body, bool idempotent);
+  Expected<std::string, ProviderError> ensure_ssh_key(const std::string& public_key);
+  Instance to_instance(const json& data) const;
+
+  std::string name_;
+  std::string api_key_;
+  std::string base_;
+  HttpClient* http_;
+};
+
+Expected<json, ProviderError> LambdaProvider::call(const std::string& method,
+                                                  const std::string& path, const json* body,
+                                                  bool idempotent) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url::join(base_, path);
+  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  req.idempotent = idempotent;
+  req.secrets = {api_key_};
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  const HttpResponse& r = *resp;
+  if (!http_errors::is_success(r)) return unexpected(error_from(r));
+  auto parsed = ju::parse(r.body);
+  if (!parsed) return unexpected(http_errors::bad_response("malformed JSON", r));
+  if (!parsed->is_object() || !parsed->contains("data"))
+    return unexpected(http_errors::bad_response("no \"data\" envelope", r));
+  return std::move((*parsed)["data"]);
+}
+
+Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const OfferQuery& query) {
+  if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};  // no spot market
+  auto data = call("GET", "/instance-types", nullptr, true);
+  if (!data) return unexpected(data.error());
+  std::vector<Offer> offers;
+  try {
+    // A map keyed by instance-type name, not a list.
+    if (!data->is_object()) throw ju::ShapeError("\"data\" should be an object keyed by type");
+    for (const auto& [key, entry] : data->items()) {
+      const json& type = ju::object_at(entry, "instance_type");
+      const json& specs = ju::object_at(type, "specs");
+      std::string type_name = ju::opt_string(type, "name").value_or(key);
+      double cents = ju::number_at(type, "price_cents_per_hour");
+      int gpus = static_cast<int>(ju::opt_number(specs, "gpus").value_or(0));
+      std::string desc = ju::opt_string(type, "gpu_description").value_or("");
+      if (desc.empty()) desc = ju::opt_string(type, "description").value_or("");
+
+      OfferGpu gpu;
+      gpu.count = gpus;
+      if (gpus > 0) {
+        GpuDescription d = parse_gpu_description(desc);
+        const GpuModel* model = nullptr;
+        for (const std::string& raw :
+             {d.form.empty() ? d.model : d.model + " " + d.form, d.model, desc, type_name}) {
+          if (raw.empty()) continue;
+          if ((model = normalize_gpu_name(raw, d.vram_gb))) break;
+        }
+        if (model) {
+          gpu.model = model->name;
+          gpu.vendor = model->vendor;
+          gpu.vram_gb = model->vram_gb;
+          gpu.compute_capability = model->compute_capability;
+        } else {
+          gpu.model = "unknown:" + (desc.empty() ? type_name : desc);
+          gpu.vram_gb = d.vram_gb;
+        }
+      }
+
+      const json& regions = ju::array_at(entry, "regions_with_capacity_available");
+      for (const json& region : regions) {
+        Offer o;
+        o.provider = name_;
+        o.region = ju::string_at(region, "name");
+        o.id = type_name + "@" + o.region;
+        o.gpu = gpu;
+        if (auto v = ju::opt_number(specs, "vcpus")) o.vcpus = static_cast<int>(*v);
+        if (auto v = ju::opt_number(specs, "memory_gib")) o.memory_gb = *v * kGibInGb;
+        if (auto v = ju::opt_number(specs, "storage_gib")) o.disk_gb = *v * kGibInGb;
+        o.price_per_hour = cents / 100.0;
+        o.launch_data = {{"instance_type", type_name}, {"region", o.region}};
+        offers.push_back(std::move(o));
+      }
+    }
+  } catch (const std::exception& e) {
+    return unexpected(ProviderError{Kind::kBadResponse,
+                                    std::string("unexpected instance-types shape: ") + e.what()});
+  }
+  return offers;
+}
+
+// Lambda refers to SSH keys by name. The name is derived from the key itself
+// (FNV-1a over the key type and blob), so every berth run with the same key
+// finds the same registration and two different keys never collide by name.
+std::string key_name_for(const std::string& public_key) {
+  std::string blob;
+  {
+    auto first = public_key.find(' ');
+    auto second = first == std::string::npos ? std::string::npos : public_key.find(' ', first + 1);
+    blob = public_key.substr(0, second);
+  }
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : blob) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("berth-") + buf;
+}
+
+std::string key_material(const std::string& public_key) {
+  auto first = public_key.find(' ');
+  if (first == std::string::npos) return public_key;
+  auto second = public_key.find(' ', first + 1);
+  return public_key.substr(0, second);
+}
+
+Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::string& public_key) {
+  std::string wanted = key_name_for(public_key);
+  auto keys = call("GET", "/ssh-keys", nullptr, true);
+  if (!keys) return unexpected(keys.error());
+  try {
+    if (!keys->is_array()) throw ju::ShapeError("\"data\" should be a list of keys");
+    for (const json& k : *keys) {
+      auto pk = ju::opt_string(k, "public_key");
+      if (pk && key_material(*pk) == key_material(public_key)) return ju::string_at(k, "name");
+    }
+    for (const json& k : *keys)
+      if (ju::opt_string(k, "name") == wanted) return wanted;
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected ssh-keys shape: ") + e.what()});
+  }
+  json body = {{"name", wanted}, {"public_key", public_key}};
+  auto added = call("POST", "/ssh-keys", &body, false);
+  if (!added) {
+    // Another berth registered the same key in between: that is what we wanted.
+    if (added.error().message.find("global/duplicate") != std::string::npos) return wanted;
+    return unexpected(added.error());
+  }
+  return wanted;
+}
+
+Expected<Instance, ProviderError> LambdaProvider::launch(const LaunchRequest& request) {
+  const json& ld = request.offer.launch_data;
+  if (!ld.is_object() || !ld.contains("instance_type") || !ld.contains("region"))
+    return unexpected(
+        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
+  if (request.ssh_public_key.empty())
+    return unexpected(ProviderError{Kind::kInvalidRequest, "no SSH public key to install"});
+  auto key = ensure_ssh_key(request.ssh_public_key);
+  if (!key) return unexpected(key.error());
+
+  json tags = json::array();
+  for (const auto& [k, v] : request.labels) tags.push_back({{"key", k}, {"value", v}});
+  json body = {{"region_name", ld["region"]},
+               {"instance_type_name", ld["instance_type"]},
+               {"ssh_key_names", {*key}},
+               {"name", request.name}};
+  if (!tags.empty()) body["tags"] = tags;
+  // Not idempotent: a launch whose answer was lost may have created an
+  // instance; the core finds it by name rather than launching twice.
+  auto data = call("POST", "/instance-operations/launch", &body, false);
+  if (!data) return unexpected(data.error());
+  Instance inst;
+  try {
+    const json& ids = ju::array_at(*data, "instance_ids");
+    if (ids.empty()) throw ju::ShapeError("instance_ids is empty");
+    inst.id = ju::id_text(ids.at(0));
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected launch answer: ") + e.what()});
+  }
+  inst.provider = name_;
+  inst.name = request.name;
+  inst.region = ld["region"].get<std::string>();
+  inst.state = InstanceState::kProvisioning;
+  inst.raw_state = "launching";
+  inst.ssh_user = "ubuntu";
+  inst.ssh_port = 22;
+  inst.price_per_hour = request.offer.price_per_hour;
+  inst.offer_id = request.offer.id;
+  inst.labels = request.labels;
+  return inst;
+}
+
+Instance LambdaProvider::to_instance(const json& d) const {
+  Instance inst;
+  inst.provider = name_;
+  inst.id = ju::id_at(d, "id");
+  inst.name = ju::opt_string(d, "name").value_or("");
+  inst.raw_state = ju::string_at(d, "status");
+  std::string ip = ju::opt_string(d, "ip").value_or("");
+  const std::string& s = inst.raw_state;
+  if (s == "active") inst.state = ip.empty() ? InstanceState::kBooting : InstanceState::kRunning;
+  else if (s == "booting") inst.state = InstanceState::kBooting;
+  else if (s == "unhealthy") inst.state = InstanceState::kFailed;
+  else if (s == "terminating") inst.state = InstanceState::kStopping;
+  else if (s == "terminated") inst.state = InstanceState::kTerminated;
+  else if (s == "preempted") inst.state = InstanceState::kPreempted;
+  else inst.state = InstanceState::kUnknown;
+  inst.host = ip;
+  inst.ssh_user = "ubuntu";
+  inst.ssh_port = 22;
+  if (const json* region = ju::find(d, "region"); region && region->is_object())
+    inst.region = ju::opt_string(*region, "name").value_or("");
+  if (const json* type = ju::find(d, "instance_type"); type && type->is_object()) {
+    if (auto cents = ju::opt_number(*type, "price_cents_per_hour"))
+      inst.price_per_hour = *cents / 100.0;
+    if (auto tn = ju::opt_string(*type, "name"); tn && !inst.region.empty())
+      inst.offer_id = *tn + "@" + inst.region;
+  }
+  if (const json* tags = ju::find(d, "tags"); tags && tags->is_array())
+    for (const json& t : *tags)
+      if (t.is_object()) inst.labels[ju::string_at(t, "key")] = ju::opt_string(t, "value").value_or("");
+  return inst;
+}
+
+Expected<Instance, ProviderError> LambdaProvider::get(const std::string& instance_id) {
+  auto data = call("GET", "/instances/" + url::segment(instance_id), nullptr, true);
+  if (!data) return unexpected(data.error());
+  try {
+    return to_instance(*data);
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected instance shape: ") + e.what()});
+  }
+}
+
+Expected<std::vector<Instance>, ProviderError> LambdaProvider::list() {
+  auto data = call("GET", "/instances", nullptr, true);
+  if (!data) return unexpected(data.error());
+  std::vector<Instance> out;
+  try {
+    // A shape we do not understand is an error, never "no instances": a
+    // paid instance must not disappear from berth's view.
+    if (!data->is_array()) throw ju::ShapeError("\"data\" should be a list of instances");
+    for (const json& d : *data) {
+      auto name = ju::opt_string(d, "name");
+      if (!name || name->rfind("berth-", 0) != 0) continue;
+      out.push_back(to_instance(d));
+    }
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected instances shape: ") + e.what()});
+  }
+  return out;
+}
+
+Expected<void, ProviderError> LambdaProvider::terminate(const std::string& instance_id) {
+  json body = {{"instance_ids", {instance_id}}};
+  auto data = call("POST", "/instance-operations/terminate", &body, true);
+  if (!data) {
+    if (data.error().kind == Kind::kNotFound) return {};  // already gone
+    return unexpected(data.error());
+  }
+  if (!data->is_object() || !data->contains("terminated_instances"))
+    return unexpected(ProviderError{Kind::kBadResponse,
+                                    "terminate answer has no terminated_instances"});
+  return {};
+}
+
+Expected<void, ProviderError> LambdaProvider::check_credentials() {
+  auto data = call("GET", "/ssh-keys", nullptr, true);
+  if (!data) return unexpected(data.error());
+  return {};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
+                                                        ProviderContext& context) {
+  if (!context.http) return unexpected(std::string("no HTTP client"));
+  if (config.api_key.empty())
+    return unexpected("provider '" + config.name + "' (lambda) needs api_key");
+  return std::unique_ptr<Provider>(std::make_unique<LambdaProvider>(config, context));
+}
+
+}  // namespace berth::lambda
