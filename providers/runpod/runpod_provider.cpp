@@ -1,0 +1,419 @@
+#include "providers/runpod/runpod_provider.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "berth/gpu_catalog.h"
+#include "berth/http.h"
+#include "providers/common/http_errors.h"
+#include "providers/common/json_util.h"
+#include "providers/common/url.h"
+
+namespace berth::runpod {
+
+namespace {
+
+using nlohmann::json;
+namespace ju = json_util;
+using Kind = ProviderError::Kind;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// RunPod's capacity failure has no machine-readable code: a 400 whose
+// `detail` says the GPU could not be placed (v2 spec) or the wording seen in
+// the wild.
+bool is_capacity_detail(const std::string& detail) {
+  std::string d = lower(detail);
+  return d.find("no longer any instances available") != std::string::npos ||
+         d.find("no instances currently available") != std::string::npos ||
+         d.find("could not be placed") != std::string::npos ||
+         d.find("does not have the resources to deploy") != std::string::npos;
+}
+
+// RFC 9457 problem+json: {"title","status","detail","errors"?}.
+ProviderError error_from(const HttpResponse& r) {
+  std::string detail;
+  if (auto body = ju::parse(r.body); body && body->is_object()) {
+    if (auto it = body->find("detail"); it != body->end() && it->is_string()) detail = *it;
+    if (detail.empty())
+      if (auto it = body->find("title"); it != body->end() && it->is_string()) detail = *it;
+    if (auto it = body->find("errors"); it != body->end() && it->is_array()) {
+      for (const json& e : *it)
+        if (e.is_string()) detail += (detail.empty() ? "" : "; ") + e.get<std::string>();
+    }
+  } else if (r.status < 500 && r.status != 429 && !r.body.empty()) {
+    detail = http_errors::excerpt(r.body);
+  }
+  if (r.status == 400 && is_capacity_detail(detail))
+    return {Kind::kNoCapacity, detail + " (HTTP 400)", std::nullopt};
+  if (r.status == 402) return {Kind::kQuota, (detail.empty() ? "insufficient balance" : detail) +
+                                                 " (HTTP 402)", std::nullopt};
+  if (r.status == 409) return {Kind::kInvalidRequest, detail + " (HTTP 409)", std::nullopt};
+  if (r.status == 400 || r.status == 422)
+    return {Kind::kInvalidRequest, detail + " (HTTP " + std::to_string(r.status) + ")",
+            std::nullopt};
+  return http_errors::from_status(r, detail);
+}
+
+// A count hint from the catalog's availability words; nullopt = unknown.
+std::optional<int> availability_hint(const std::string& word) {
+  if (word == "LOW") return 1;
+  if (word == "MEDIUM") return 3;
+  if (word == "HIGH") return 10;
+  return std::nullopt;
+}
+
+enum class CloudChoice { kAll, kSecure, kCommunity };
+
+class RunpodProvider final : public Provider {
+ public:
+  RunpodProvider(const ProviderConfig& config, ProviderContext& context, CloudChoice cloud)
+      : name_(config.name),
+        api_key_(config.api_key),
+        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
+        http_(context.http),
+        cloud_(cloud) {}
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return "runpod"; }
+  Capabilities capabilities() const override {
+    return {.container_native = true, .spot = false, .labels = false, .volumes = false};
+  }
+
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<Instance, ProviderError> get(const std::string& instance_id) override;
+  Expected<std::vector<Instance>, ProviderError> list() override;
+  Expected<void, ProviderError> terminate(const std::string& instance_id) override;
+  Expected<void, ProviderError> check_credentials() override;
+
+ private:
+  Expected<HttpResponse, ProviderError> call(const std::string& method, const std::string& path,
+                                             const json* body, bool idempotent,
+                                             std::vector<std::string> secrets = {});
+  Expected<json, ProviderError> call_json(const std::string& method, const std::string& path,
+                                          const json* body, bool idempotent,
+                                          std::vector<std::string> secrets = {});
+  Instance to_instance(const json& pod) const;
+
+  std::string name_;
+  std::string api_key_;
+  std::string base_;
+  HttpClient* http_;
+  CloudChoice cloud_;
+};
+
+Expected<HttpResponse, ProviderError> RunpodProvider::call(const std::string& method,
+                                                         const std::string& path,
+                                                         const json* body, bool idempotent,
+                                                         std::vector<std::string> secrets) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url::join(base_, path);
+  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  req.idempotent = idempotent;
+  req.secrets = std::move(secrets);
+  req.secrets.push_back(api_key_);
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  if (!http_errors::is_success(*resp)) return unexpected(error_from(*resp));
+  return std::move(*resp);
+}
+
+Expected<json, ProviderError> RunpodProvider::call_json(const std::string& method,
+                                                       const std::string& path, const json* body,
+                                                       bool idempotent,
+                                                       std::vector<std::string> secrets) {
+  auto r = call(method, path, body, idempotent, std::move(secrets));
+  if (!r) return unexpected(r.error());
+  auto parsed = ju::parse(r->body);
+  if (!parsed || !parsed->is_object())
+    return unexpected(http_errors::bad_response("not a JSON object", *r));
+  return std::move(*parsed);
+}
+
+Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const OfferQuery& query) {
+  if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
+  auto root = call_json("GET", "/v2/catalog/gpus?include=AVAILABILITY&product=POD", nullptr, true);
+  if (!root) return unexpected(root.error());
+  std::vector<Offer> offers;
+  try {
+    for (const json& g : ju::array_at(*root, "gpus")) {
+      std::string id = ju::string_at(g, "id");
+      std::string display = ju::opt_string(g, "name").value_or("");
+      std::optional<double> memory = ju::opt_number(g, "memory");
+      const GpuModel* model = normalize_gpu_name(id, memory);
+      if (!model && !display.empty()) model = normalize_gpu_name(display, memory);
+      OfferGpu gpu;
+      if (model) {
+        gpu.model = model->name;
+        gpu.vendor = model->vendor;
+        gpu.vram_gb = model->vram_gb;
+        gpu.compute_capability = model->compute_capability;
+      } else {
+        gpu.model = "unknown:" + id;
+        gpu.vram_gb = memory;
+        std::string maker = lower(ju::opt_string(g, "manufacturer").value_or(""));
+        if (maker.find("amd") != std::string::npos) gpu.vendor = GpuVendor::kAmd;
+      }
+      std::optional<double> cuda;
+      if (const json* cv = ju::find(g, "cudaVersions"); cv && cv->is_array())
+        for (const json& v : *cv)
+          if (v.is_object() && v.value("available", true))
+            if (auto n = ju::opt_number(v, "version")) cuda = std::max(cuda.value_or(0), *n);
+
+      const json* price = ju::find(g, "price");
+      const json* max_count = ju::find(g, "maxCount");
+      const json* dcs = ju::find(g, "dataCenters");
+      if (!price || !dcs) continue;  // listed without price or data centers: not rentable
+      if (!dcs->is_array()) throw ju::ShapeError("dataCenters should be an array");
+
+      for (const char* cloud : {"secure", "community"}) {
+        if (cloud_ == CloudChoice::kSecure && std::string(cloud) != "secure") continue;
+        if (cloud_ == CloudChoice::kCommunity && std::string(cloud) != "community") continue;
+        if (auto flag = ju::find(g, cloud); flag && flag->is_boolean() && !flag->get<bool>())
+          continue;
+        auto per_gpu = ju::opt_number(*price, cloud);
+        if (!per_gpu || *per_gpu <= 0) continue;
+        int max = 1;
+        if (max_count && max_count->is_object())
+          max = static_cast<int>(ju::opt_number(*max_count, cloud).value_or(1));
+        std::vector<int> counts;
+        for (int c : {1, 2, 4, 8})
+          if (c <= max) counts.push_back(c);
+        if (query.gpu_count.min && *query.gpu_count.min >= 1 && *query.gpu_count.min <= max &&
+            std::find(counts.begin(), counts.end(), *query.gpu_count.min) == counts.end())
+          counts.push_back(*query.gpu_count.min);
+        for (const json& dc : *dcs) {
+          std::string dc_id = ju::string_at(dc, "id");
+          std::string avail = ju::opt_string(dc, "availability").value_or("");
+          if (avail == "NONE") continue;
+          for (int count : counts) {
+            if (!query.gpu_count.contains(count)) continue;
+            Offer o;
+            o.provider = name_;
+            o.region = dc_id;
+            o.id = id + "/" + cloud + "/" + dc_id + "/x" + std::to_string(count);
+            o.gpu = gpu;
+            o.gpu.count = count;
+            o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
+            o.available = availability_hint(avail);
+            o.cuda = cuda;
+            o.launch_data = {{"gpu_id", id},
+                             {"count", count},
+                             {"cloud", std::string(cloud) == "secure" ? "SECURE" : "COMMUNITY"},
+                             {"data_center", dc_id}};
+            offers.push_back(std::move(o));
+          }
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected catalog shape: ") + e.what()});
+  }
+  return offers;
+}
+
+std::string port_spec(const PortMapping& p) {
+  return std::to_string(p.container) + "/" + (p.protocol == "udp" ? "udp" : "tcp");
+}
+
+Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& request) {
+  const json& ld = request.offer.launch_data;
+  if (!ld.is_object() || !ld.contains("gpu_id") || !ld.contains("count") ||
+      !ld.contains("cloud") || !ld.contains("data_center"))
+    return unexpected(
+        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
+  if (!request.workload)
+    return unexpected(ProviderError{Kind::kInvalidRequest, "no workload to start"});
+  const LaunchTemplate& w = *request.workload;
+  std::vector<std::string> secrets;
+
+  json env = json::object();
+  for (const auto& [k, v] : w.env) {
+    env[k] = v.value;
+    if (v.secret) secrets.push_back(v.value);
+  }
+  // RunPod images append PUBLIC_KEY to root's authorized_keys.
+  if (!request.ssh_public_key.empty()) env["PUBLIC_KEY"] = request.ssh_public_key;
+
+  json ports = json::array();
+  bool has_ssh = false;
+  for (const auto& p : w.ports) {
+    ports.push_back(port_spec(p));
+    has_ssh = has_ssh || (p.container == 22 && p.protocol != "udp");
+  }
+  if (!has_ssh) ports.push_back("22/tcp");
+
+  json body = {{"name", request.name},
+               {"image", w.image.value},
+               {"gpu", {{"id", ld["gpu_id"]}, {"count", ld["count"]}}},
+               {"cloud", ld["cloud"]},
+               {"dataCenterIds", {ld["data_center"]}},
+               {"ports", ports},
+               {"env", env}};
+  if (w.image.secret) secrets.push_back(w.image.value);
+  if (w.resources.disk.min)
+    body["disk"] = static_cast<long long>((*w.resources.disk.min + 999'999'999) / 1'000'000'000);
+  if (w.command) {
+    json args = json::array();
+    if (w.command->shell) {
+      args = {"sh", "-c"};
+    }
+    for (const auto& a : w.command->argv) {
+      args.push_back(a.value);
+      if (a.secret) secrets.push_back(a.value);
+    }
+    body["args"] = args;
+  }
+  if (w.entrypoint) {
+    json ep = json::array();
+    for (const auto& a : *w.entrypoint) {
+      ep.push_back(a.value);
+      if (a.secret) secrets.push_back(a.value);
+    }
+    body["entrypoint"] = ep;
+  }
+  if (w.registry_auth) {
+    body["registry"] = {{"username", w.registry_auth->username.value},
+                        {"password", w.registry_auth->password.value}};
+    secrets.push_back(w.registry_auth->password.value);
+    if (w.registry_auth->username.secret) secrets.push_back(w.registry_auth->username.value);
+  }
+
+  // Not idempotent: a create whose answer was lost may have made a pod; the
+  // core finds it by name instead of creating a second one.
+  auto pod = call_json("POST", "/v2/pods", &body, false, secrets);
+  if (!pod) return unexpected(pod.error());
+  try {
+    Instance inst = to_instance(*pod);
+    if (inst.name.empty()) inst.name = request.name;
+    inst.offer_id = request.offer.id;
+    if (inst.price_per_hour == 0) inst.price_per_hour = request.offer.price_per_hour;
+    return inst;
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected pod shape: ") + e.what()});
+  }
+}
+
+Instance RunpodProvider::to_instance(const json& pod) const {
+  Instance inst;
+  inst.provider = name_;
+  inst.id = ju::id_at(pod, "id");
+  inst.name = ju::opt_string(pod, "name").value_or("");
+  inst.raw_state = ju::string_at(pod, "status");
+  inst.region = ju::opt_string(pod, "dataCenterId").value_or("");
+  inst.price_per_hour = ju::opt_number(pod, "cost").value_or(0);
+  inst.ssh_user = "root";
+
+  // ssh.direct is null until 22/tcp is published and the pod runs.
+  bool direct = false;
+  if (const json* ssh = ju::find(pod, "ssh"); ssh && ssh->is_object())
+    if (const json* d = ju::find(*ssh, "direct"); d && d->is_object()) {
+      inst.host = ju::string_at(*d, "host");
+      inst.ssh_port = static_cast<int>(ju::number_at(*d, "port"));
+      inst.ssh_user = ju::opt_string(*d, "username").value_or("root");
+      direct = !inst.host.empty();
+    }
+  if (const json* rt = ju::find(pod, "runtime"); rt && rt->is_object())
+    if (const json* ports = ju::find(*rt, "ports"); ports && ports->is_array())
+      for (const json& p : *ports) {
+        auto priv = ju::opt_number(p, "private");
+        auto pub = ju::opt_number(p, "public");
+        if (priv && pub) inst.public_ports[static_cast<int>(*priv)] = static_cast<int>(*pub);
+        if (!direct && priv && *priv == 22) {
+          // SSH from the runtime port table when ssh.direct is missing.
+          if (auto ip = ju::opt_string(p, "ip"); ip && !ip->empty() && pub) {
+            inst.host = *ip;
+            inst.ssh_port = static_cast<int>(*pub);
+            direct = true;
+          }
+        }
+      }
+
+  const std::string& s = inst.raw_state;
+  if (s == "PROVISIONING") inst.state = InstanceState::kProvisioning;
+  else if (s == "STARTING") inst.state = InstanceState::kBooting;
+  else if (s == "RUNNING") inst.state = direct ? InstanceState::kRunning : InstanceState::kBooting;
+  else if (s == "EXITED" || s == "ERROR") inst.state = InstanceState::kFailed;
+  else if (s == "TERMINATED") inst.state = InstanceState::kTerminated;
+  else inst.state = InstanceState::kUnknown;
+  return inst;
+}
+
+Expected<Instance, ProviderError> RunpodProvider::get(const std::string& instance_id) {
+  auto pod = call_json("GET", "/v2/pods/" + url::segment(instance_id), nullptr, true);
+  if (!pod) return unexpected(pod.error());
+  try {
+    return to_instance(*pod);
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected pod shape: ") + e.what()});
+  }
+}
+
+Expected<std::vector<Instance>, ProviderError> RunpodProvider::list() {
+  auto root = call_json("GET", "/v2/pods", nullptr, true);
+  if (!root) return unexpected(root.error());
+  std::vector<Instance> out;
+  try {
+    // An unexpected shape is an error, never "no pods".
+    for (const json& pod : ju::array_at(*root, "pods")) {
+      auto name = ju::opt_string(pod, "name");
+      if (!name || name->rfind("berth-", 0) != 0) continue;
+      out.push_back(to_instance(pod));
+    }
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected pods shape: ") + e.what()});
+  }
+  return out;
+}
+
+Expected<void, ProviderError> RunpodProvider::terminate(const std::string& instance_id) {
+  // 204 with an empty body; 404 means it is already gone.
+  auto r = call("DELETE", "/v2/pods/" + url::segment(instance_id), nullptr, true);
+  if (!r) {
+    if (r.error().kind == Kind::kNotFound) return {};
+    return unexpected(r.error());
+  }
+  return {};
+}
+
+Expected<void, ProviderError> RunpodProvider::check_credentials() {
+  auto root = call_json("GET", "/v2/pods", nullptr, true);
+  if (!root) return unexpected(root.error());
+  return {};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
+                                                        ProviderContext& context) {
+  if (!context.http) return unexpected(std::string("no HTTP client"));
+  if (config.api_key.empty())
+    return unexpected("provider '" + config.name + "' (runpod) needs api_key");
+  CloudChoice cloud = CloudChoice::kAll;
+  if (config.settings.is_object())
+    if (auto it = config.settings.find("cloud"); it != config.settings.end() && !it->is_null()) {
+      std::string v = it->is_string() ? lower(it->get<std::string>()) : "";
+      if (v == "secure") cloud = CloudChoice::kSecure;
+      else if (v == "community") cloud = CloudChoice::kCommunity;
+      else if (v == "all") cloud = CloudChoice::kAll;
+      else
+        return unexpected("provider '" + config.name +
+                          "' (runpod): cloud must be secure, community or all");
+    }
+  return std::unique_ptr<Provider>(std::make_unique<RunpodProvider>(config, context, cloud));
+}
+
+}  // namespace berth::runpod
