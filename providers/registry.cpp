@@ -1,11 +1,17 @@
 // Every provider type berth knows. Adding a provider is a folder under
 // providers/ plus one line here (see providers/README.md).
 #include "berth/provider.h"
+#include "providers/lambda/lambda_provider.h"
+#include "providers/runpod/runpod_provider.h"
+#include "providers/vastai/vastai_provider.h"
 
 namespace berth {
 
 const std::vector<ProviderType>& provider_types() {
   static const std::vector<ProviderType> types = {
+      {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create},
+      {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create},
+      {"vastai", {"api_key", "base_url", "verified_only", "limit"}, "VAST_API_KEY", vastai::create},
   };
   return types;
 }

@@ -1,0 +1,388 @@
+#include "providers/vastai/vastai_offers.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <unordered_map>
+
+#include "berth/gpu_catalog.h"
+
+namespace berth::vastai {
+
+namespace {
+
+using nlohmann::json;
+
+// How Vast spells the models it rents (its `gpu_name` values). The catalog
+// maps each spelling to a canonical model, so a template's `models: [H100]`
+// becomes {"in": ["H100 SXM", "H100 PCIE"]} without a second table of names.
+const std::vector<std::string>& vast_gpu_names() {
+  static const std::vector<std::string> names = {
+      "H100 SXM", "H100 PCIE", "H100 NVL", "H200", "H200 NVL", "GH200 SXM", "B200",
+      "A100 SXM4", "A100 PCIE", "A100X", "A800 PCIE", "A40", "A30", "A10", "A10g", "A16", "A2",
+      "L40S", "L40", "L4", "RTX 6000Ada", "RTX 5000Ada", "RTX 4000Ada", "RTX 2000Ada",
+      "RTX A6000", "RTX A5000", "RTX A4500", "RTX A4000", "RTX A2000", "RTX PRO 6000 WS",
+      "RTX 5090", "RTX 5080", "RTX 5070 Ti", "RTX 5070", "RTX 5060 Ti", "RTX 4090", "RTX 4080S",
+      "RTX 4080", "RTX 4070S Ti", "RTX 4070 Ti", "RTX 4070S", "RTX 4070", "RTX 4060 Ti",
+      "RTX 4060", "RTX 3090 Ti", "RTX 3090", "RTX 3080 Ti", "RTX 3080", "RTX 3070 Ti", "RTX 3070",
+      "RTX 3060 Ti", "RTX 3060", "RTX 2080 Ti", "RTX 2080S", "RTX 2080", "RTX 2070S", "Q RTX 6000",
+      "Q RTX 8000", "Tesla V100", "Tesla T4", "Tesla P100", "Tesla P40", "Tesla P4", "MI300X",
+      "InstinctMI250X", "InstinctMI210", "InstinctMI100"};
+  return names;
+}
+
+json op(const char* name, json value) { return json{{name, std::move(value)}}; }
+
+}  // namespace
+
+json offer_query(const OfferQuery& query, const SearchOptions& options) {
+  json q = json::object();
+  q["rentable"] = op("eq", true);
+  q["rented"] = op("eq", false);
+  if (options.verified_only) q["verified"] = op("eq", true);
+  // berth reaches the container over a direct SSH port.
+  q["direct_port_count"] = op("gte", 1);
+  json gpus = json::object();
+  gpus["gte"] = std::max(1, query.gpu_count.min.value_or(1));
+  if (query.gpu_count.max) gpus["lte"] = *query.gpu_count.max;
+  q["num_gpus"] = gpus;
+  if (query.min_vram_gb) {
+    // gpu_ram is in MB as the card reports it (81559 for an 80GB H100); the
+    // catalog snaps reported sizes within ~7% of nominal, so the server-side
+    // filter allows the same slack and the core filters exactly afterwards.
+    q["gpu_ram"] = op("gte", std::floor(*query.min_vram_gb * 1000 * 0.93));
+  }
+  if (!query.models.empty()) {
+    json names = json::array();
+    bool every_model_spelled = true;
+    for (const std::string& model : query.models) {
+      bool found = false;
+      for (const std::string& raw : vast_gpu_names()) {
+        const GpuModel* m = normalize_gpu_name(raw);
+        if (m && m->name == model) {
+          names.push_back(raw);
+          found = true;
+        }
+      }
+      every_model_spelled = every_model_spelled && found;
+    }
+    // A model we cannot spell the Vast way must not be filtered out on the
+    // server: leave the name filter off and let the core filter.
+    if (every_model_spelled && !names.empty()) q["gpu_name"] = op("in", names);
+  }
+  if (query.max_price) q["dph_total"] = op("lte", *query.max_price);
+  if (query.min_cuda) q["cuda_max_good"] = op("gte", *query.min_cuda);
+  q["type"] = "on-demand";
+  q["order"] = json::array({json::array({"dph_total", "asc"})});
+  q["limit"] = options.limit;
+  return q;
+}
+
+std::string region_from_geolocation(std::string_view geo) {
+  auto slug = [](std::string_view s) {
+    std::string out;
+    bool dash = false;
+    for (char c : s) {
+      unsigned char u = static_cast<unsigned char>(c);
+      if (std::isalnum(u)) {
+        if (dash && !out.empty()) out += '-';
+        out += static_cast<char>(std::tolower(u));
+        dash = false;
+      } else {
+        dash = true;
+      }
+    }
+    return out;
+  };
+  auto comma = geo.rfind(',');
+  if (comma != std::string_view::npos) {
+    std::string_view place = geo.substr(0, comma);
+    std::string cc = slug(geo.substr(comma + 1));
+    std::string rest = slug(place);
+    if (cc.size() == 2) return rest.empty() ? cc : cc + "-" + rest;
+  }
+  std::string s = slug(geo);
+  return s.empty() ? "unknown" : s;
+}
+
+namespace {
+
+// The fields berth reads from one offer; everything else is skipped.
+enum Field {
+  kNone, kId, kGpuName, kNumGpus, kGpuRam, kCpuCores, kCpuCoresEffective, kCpuRam, kDiskSpace,
+  kDphTotal, kComputeCap, kCudaMaxGood, kGeolocation, kFieldCount
+};
+
+Field field_for(std::string_view key) {
+  static const std::unordered_map<std::string_view, Field> fields = {
+      {"id", kId},
+      {"gpu_name", kGpuName},
+      {"num_gpus", kNumGpus},
+      {"gpu_ram", kGpuRam},
+      {"cpu_cores", kCpuCores},
+      {"cpu_cores_effective", kCpuCoresEffective},
+      {"cpu_ram", kCpuRam},
+      {"disk_space", kDiskSpace},
+      {"dph_total", kDphTotal},
+      {"compute_cap", kComputeCap},
+      {"cuda_max_good", kCudaMaxGood},
+      {"geolocation", kGeolocation}};
+  auto it = fields.find(key);
+  return it == fields.end() ? kNone : it->second;
+}
+
+const char* field_name(Field f) {
+  static const char* names[] = {"",        "id",        "gpu_name",   "num_gpus",
+                                "gpu_ram", "cpu_cores", "cpu_cores_effective",
+                                "cpu_ram", "disk_space", "dph_total", "compute_cap",
+                                "cuda_max_good", "geolocation"};
+  return names[f];
+}
+
+struct RawOffer {
+  std::optional<double> num[kFieldCount];
+  std::string id;
+  std::string gpu_name;
+  std::string geolocation;
+  bool has_id = false;
+  bool has_gpu_name = false;
+};
+
+std::optional<double> numeric_text(const std::string& s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data() + b, s.data() + e, v);
+  if (b == e || ec != std::errc() || p != s.data() + e || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+class OfferReader : public nlohmann::json_sax<json> {
+ public:
+  explicit OfferReader(const std::string& provider) : provider_(provider) {}
+
+  bool null() override { return scalar_null(); }
+  bool boolean(bool) override { return scalar_other("a boolean"); }
+  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return number(v); }
+  bool binary(binary_t&) override { return scalar_other("binary"); }
+  bool string(string_t& v) override {
+    if (depth_ == 3 && field_ != kNone) {
+      if (field_ == kId) {
+        cur_.id = v;
+        cur_.has_id = true;
+      } else if (field_ == kGpuName) {
+        cur_.gpu_name = v;
+        cur_.has_gpu_name = true;
+      } else if (field_ == kGeolocation) {
+        cur_.geolocation = v;
+      } else if (auto n = numeric_text(v)) {
+        cur_.num[field_] = n;  // numbers sent as strings
+      } else if (!v.empty()) {
+        return fail(std::string("field '") + field_name(field_) + "' should be a number");
+      }
+      field_ = kNone;
+      return true;
+    }
+    return scalar_other("a string");
+  }
+
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if (depth_ == 1) return true;
+    if (depth_ == 3 && in_offers_) {
+      cur_ = RawOffer{};
+      field_ = kNone;
+      return true;
+    }
+    if (depth_ == 2) return after_root_key_value("an object");
+    if (depth_ == 3) return fail("offers should be a list of objects");
+    return true;  // nested inside an offer: skipped
+  }
+  bool end_object() override {
+    if (depth_ == 3 && in_offers_) {
+      if (!finish_offer()) return false;
+    }
+    --depth_;
+    field_ = kNone;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    if (depth_ == 1) return fail("expected an object with \"offers\", got a list");
+    if (depth_ == 2) {
+      if (root_key_ == "offers") {
+        in_offers_ = true;
+        saw_offers_ = true;
+      }
+      return true;
+    }
+    if (depth_ == 3 && in_offers_) return fail("offers should be a list of objects");
+    return true;
+  }
+  bool end_array() override {
+    if (depth_ == 2) in_offers_ = false;
+    --depth_;
+    field_ = kNone;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) root_key_ = k;
+    else if (depth_ == 3 && in_offers_) field_ = field_for(k);
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    if (error_.empty()) error_ = "malformed JSON at byte " + std::to_string(position);
+    return false;
+  }
+
+  Expected<std::vector<Offer>, std::string> result() {
+    if (!error_.empty()) return unexpected(error_);
+    if (!saw_offers_) return unexpected(std::string("no \"offers\" list in the answer"));
+    return std::move(offers_);
+  }
+
+ private:
+  bool number(double v) {
+    if (depth_ == 3 && in_offers_ && field_ != kNone) {
+      if (field_ == kId) {
+        cur_.id = std::to_string(static_cast<long long>(v));
+        cur_.has_id = true;
+      } else if (field_ == kGpuName || field_ == kGeolocation) {
+        return fail(std::string("field '") + field_name(field_) + "' should be a string");
+      } else {
+        cur_.num[field_] = v;
+      }
+      field_ = kNone;
+      return true;
+    }
+    if (depth_ == 0) return fail("expected an object with \"offers\", got a number");
+    if (depth_ == 1 && root_key_ == "offers")
+      return fail("\"offers\" should be a list, got a number");
+    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
+    return true;
+  }
+  bool scalar_null() {
+    if (depth_ == 3 && in_offers_) {
+      field_ = kNone;
+      return true;
+    }
+    if (depth_ == 1 && root_key_ == "offers") return fail("\"offers\" is null");
+    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
+    if (depth_ == 0) return fail("expected an object with \"offers\", got null");
+    return true;
+  }
+  bool scalar_other(const char* what) {
+    if (depth_ == 0) return fail(std::string("expected an object with \"offers\", got ") + what);
+    if (depth_ == 1 && root_key_ == "offers")
+      return fail(std::string("\"offers\" should be a list, got ") + what);
+    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
+    if (depth_ == 3 && in_offers_ && field_ != kNone) {
+      if (field_ == kGpuName || field_ == kId)
+        return fail(std::string("field '") + field_name(field_) + "' has the wrong type");
+      field_ = kNone;
+    }
+    return true;
+  }
+  bool after_root_key_value(const char* what) {
+    if (root_key_ == "offers") return fail(std::string("\"offers\" should be a list, got ") + what);
+    return true;
+  }
+  bool fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+
+  bool finish_offer() {
+    RawOffer& r = cur_;
+    if (!r.has_id) return fail("an offer has no id");
+    if (!r.has_gpu_name) return fail("offer " + r.id + " has no gpu_name");
+    if (!r.num[kNumGpus]) return fail("offer " + r.id + " has no num_gpus");
+    if (!r.num[kDphTotal]) return fail("offer " + r.id + " has no dph_total");
+
+    Offer o;
+    o.provider = provider_;
+    o.id = r.id;
+    o.gpu.count = static_cast<int>(*r.num[kNumGpus]);
+    // gpu_ram is MB per GPU; the catalog picks the model and its nominal size.
+    std::optional<double> reported_gb;
+    if (r.num[kGpuRam]) reported_gb = *r.num[kGpuRam] / 1000.0;
+    const GpuModel* model = normalized(r.gpu_name, reported_gb);
+    if (model) {
+      o.gpu.model = model->name;
+      o.gpu.vendor = model->vendor;
+      o.gpu.vram_gb = model->vram_gb;
+      o.gpu.compute_capability = model->compute_capability;
+    } else {
+      o.gpu.model = "unknown:" + r.gpu_name;
+      if (reported_gb) o.gpu.vram_gb = std::round(*reported_gb * 10) / 10;
+    }
+    if (!o.gpu.compute_capability && r.num[kComputeCap])
+      o.gpu.compute_capability = *r.num[kComputeCap] / 100.0;  // 890 = 8.9
+    if (r.num[kCpuCoresEffective]) o.vcpus = static_cast<int>(*r.num[kCpuCoresEffective]);
+    else if (r.num[kCpuCores]) o.vcpus = static_cast<int>(*r.num[kCpuCores]);
+    if (r.num[kCpuRam]) {
+      // cpu_ram is the whole machine's, in MB; a rental gets its share of
+      // the cores and the same share of memory.
+      double share = 1.0;
+      if (r.num[kCpuCores] && r.num[kCpuCoresEffective] && *r.num[kCpuCores] > 0)
+        share = std::min(1.0, *r.num[kCpuCoresEffective] / *r.num[kCpuCores]);
+      o.memory_gb = *r.num[kCpuRam] * share / 1000.0;
+    }
+    if (r.num[kDiskSpace]) o.disk_gb = *r.num[kDiskSpace];
+    o.price_per_hour = *r.num[kDphTotal];
+    o.cuda = r.num[kCudaMaxGood];
+    o.region = region(r.geolocation);
+    o.available = 1;  // one machine behind each ask
+    o.launch_data = json{{"ask_id", r.id}};
+    offers_.push_back(std::move(o));
+    return true;
+  }
+
+  // Marketplace answers repeat a handful of GPU names and places thousands of
+  // times: normalize each distinct one once.
+  const GpuModel* normalized(const std::string& name, std::optional<double> reported_gb) {
+    std::string key = name;
+    key += '|';
+    key += reported_gb ? std::to_string(static_cast<long>(std::lround(*reported_gb))) : "-";
+    auto it = models_.find(key);
+    if (it != models_.end()) return it->second;
+    const GpuModel* m = normalize_gpu_name(name, reported_gb);
+    models_.emplace(std::move(key), m);
+    return m;
+  }
+  const std::string& region(const std::string& geo) {
+    auto it = regions_.find(geo);
+    if (it != regions_.end()) return it->second;
+    return regions_.emplace(geo, region_from_geolocation(geo)).first->second;
+  }
+
+  const std::string& provider_;
+  int depth_ = 0;
+  std::string root_key_;
+  bool in_offers_ = false;
+  bool saw_offers_ = false;
+  Field field_ = kNone;
+  RawOffer cur_;
+  std::vector<Offer> offers_;
+  std::string error_;
+  std::unordered_map<std::string, const GpuModel*> models_;
+  std::unordered_map<std::string, std::string> regions_;
+};
+
+}  // namespace
+
+Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
+                                                       const std::string& provider) {
+  OfferReader reader(provider);
+  json::sax_parse(body.begin(), body.end(), &reader, nlohmann::detail::input_format_t::json,
+                  /*strict=*/true);
+  return reader.result();
+}
+
+}  // namespace berth::vastai

@@ -1,0 +1,35 @@
+// Vast.ai's offer search: the operator-object query built from what the
+// template asks, and a streaming reader for the answer. A marketplace answer
+// can hold tens of thousands of offers; reading it event by event keeps memory
+// to the offers berth keeps, not a DOM of every field Vast sends.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/expected.h"
+#include "berth/offer.h"
+#include "berth/provider.h"
+
+namespace berth::vastai {
+
+struct SearchOptions {
+  bool verified_only = true;
+  int limit = 1000;
+};
+
+/// The POST /api/v0/bundles/ body.
+nlohmann::json offer_query(const OfferQuery& query, const SearchOptions& options);
+
+/// Reads {"offers": [...]} into berth offers (units converted, GPU names
+/// normalized). Any other shape is an error naming what was wrong.
+Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
+                                                       const std::string& provider);
+
+/// "Texas, US" -> "us-texas"; "Sweden" -> "sweden"; empty -> "unknown".
+std::string region_from_geolocation(std::string_view geolocation);
+
+}  // namespace berth::vastai

@@ -1,0 +1,429 @@
+#include "providers/vastai/vastai_provider.h"
+
+#include <cctype>
+
+#include "berth/http.h"
+#include "berth/shell_quote.h"
+#include "providers/common/http_errors.h"
+#include "providers/common/json_util.h"
+#include "providers/common/url.h"
+#include "providers/vastai/vastai_offers.h"
+
+namespace berth::vastai {
+
+namespace {
+
+using nlohmann::json;
+namespace ju = json_util;
+using Kind = ProviderError::Kind;
+
+bool contains(const std::string& haystack, const char* needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Vast's envelope is usually {"success": false, "error": code, "msg": text},
+// but some endpoints send only "msg", "message" or "detail", and 429s are
+// often plain text.
+ProviderError error_from(const HttpResponse& r) {
+  std::string code, msg;
+  if (auto body = ju::parse(r.body); body && body->is_object()) {
+    for (const char* k : {"error", "error_code"})
+      if (auto it = body->find(k); it != body->end() && it->is_string()) {
+        code = *it;
+        break;
+      }
+    for (const char* k : {"msg", "message", "detail"})
+      if (auto it = body->find(k); it != body->end() && it->is_string()) {
+        msg = *it;
+        break;
+      }
+  } else {
+    msg = http_errors::excerpt(r.body);
+  }
+  std::string text = msg.empty() ? code : (code.empty() ? msg : msg + " (" + code + ")");
+  if (r.status == 429) return http_errors::from_status(r, text.empty() ? "rate limited" : text);
+  // The ask was rented by someone else, or cannot start (404 invalid_args
+  // with no_such_ask in the message, or 410 no_such_ask).
+  if ((r.status == 404 || r.status == 410) &&
+      (code == "no_such_ask" || contains(msg, "no_such_ask")))
+    return {Kind::kNoCapacity, text + " (HTTP " + std::to_string(r.status) + ")", std::nullopt};
+  if (r.status == 404 && (code == "not_found" || code == "no_such_instance"))
+    return {Kind::kNotFound, text + " (HTTP 404)", std::nullopt};
+  if (r.status == 402 || code == "insufficient_credit" || code == "insufficient_funds")
+    return {Kind::kQuota, text + " (HTTP " + std::to_string(r.status) + ")", std::nullopt};
+  return http_errors::from_status(r, text);
+}
+
+// "registry.example.com:5000/team/app:1" -> "registry.example.com:5000";
+// Docker Hub references have no registry part.
+std::string registry_of(const std::string& image) {
+  auto slash = image.find('/');
+  if (slash == std::string::npos) return "";
+  std::string first = image.substr(0, slash);
+  if (first.find('.') != std::string::npos || first.find(':') != std::string::npos ||
+      first == "localhost")
+    return first;
+  return "";
+}
+
+bool has_space(const std::string& s) {
+  for (char c : s)
+    if (std::isspace(static_cast<unsigned char>(c))) return true;
+  return false;
+}
+
+class VastProvider final : public Provider {
+ public:
+  VastProvider(const ProviderConfig& config, ProviderContext& context, SearchOptions options)
+      : name_(config.name),
+        api_key_(config.api_key),
+        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
+        http_(context.http),
+        options_(options) {}
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return "vastai"; }
+  Capabilities capabilities() const override {
+    return {.container_native = true, .spot = false, .labels = false, .volumes = false};
+  }
+
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<Instance, ProviderError> get(const std::string& instance_id) override;
+  Expected<std::vector<Instance>, ProviderError> list() override;
+  Expected<void, ProviderError> terminate(const std::string& instance_id) override;
+  Expected<void, ProviderError> check_credentials() override;
+
+ private:
+  Expected<HttpResponse, ProviderError> call(const std::string& method, const std::string& path,
+                                             const json* body, bool idempotent,
+                                             std::vector<std::string> secrets = {});
+  Expected<json, ProviderError> call_json(const std::string& method, const std::string& path,
+                                          const json* body, bool idempotent,
+                                          std::vector<std::string> secrets = {});
+  Expected<void, ProviderError> ensure_ssh_key(const std::string& public_key);
+  Instance to_instance(const json& d) const;
+
+  std::string name_;
+  std::string api_key_;
+  std::string base_;
+  HttpClient* http_;
+  SearchOptions options_;
+};
+
+Expected<HttpResponse, ProviderError> VastProvider::call(const std::string& method,
+                                                       const std::string& path, const json* body,
+                                                       bool idempotent,
+                                                       std::vector<std::string> secrets) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url::join(base_, path);
+  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  req.idempotent = idempotent;
+  req.secrets = std::move(secrets);
+  req.secrets.push_back(api_key_);
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  if (!http_errors::is_success(*resp)) return unexpected(error_from(*resp));
+  return std::move(*resp);
+}
+
+Expected<json, ProviderError> VastProvider::call_json(const std::string& method,
+                                                     const std::string& path, const json* body,
+                                                     bool idempotent,
+                                                     std::vector<std::string> secrets) {
+  auto r = call(method, path, body, idempotent, std::move(secrets));
+  if (!r) return unexpected(r.error());
+  auto parsed = ju::parse(r->body);
+  if (!parsed || !parsed->is_object())
+    return unexpected(http_errors::bad_response("not a JSON object", *r));
+  // Some failures arrive as 200 with {"success": false}.
+  if (auto it = parsed->find("success"); it != parsed->end() && it->is_boolean() && !*it) {
+    HttpResponse as_error = *r;
+    as_error.status = 400;
+    return unexpected(error_from(as_error));
+  }
+  return std::move(*parsed);
+}
+
+Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const OfferQuery& query) {
+  if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
+  json body = offer_query(query, options_);
+  // A search changes nothing: safe to repeat.
+  auto r = call("POST", "/api/v0/bundles/", &body, true);
+  if (!r) return unexpected(r.error());
+  auto offers = parse_offers(r->body, name_);
+  if (!offers) return unexpected(http_errors::bad_response(offers.error(), *r));
+  return std::move(*offers);
+}
+
+Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& public_key) {
+  // Keys are account-wide and reach every new instance. A key that is
+  // already registered is what we wanted.
+  json body = {{"ssh_key", public_key}};
+  auto r = call_json("POST", "/api/v0/ssh/", &body, true);
+  if (!r) {
+    const std::string& m = r.error().message;
+    if (r.error().kind == Kind::kInvalidRequest &&
+        (contains(m, "already") || contains(m, "duplicate") || contains(m, "exists")))
+      return {};
+    return unexpected(r.error());
+  }
+  return {};
+}
+
+Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& request) {
+  const json& ld = request.offer.launch_data;
+  if (!ld.is_object() || !ld.contains("ask_id"))
+    return unexpected(
+        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
+  if (!request.workload)
+    return unexpected(ProviderError{Kind::kInvalidRequest, "no workload to start"});
+  if (request.ssh_public_key.empty())
+    return unexpected(ProviderError{Kind::kInvalidRequest, "no SSH public key to install"});
+  const LaunchTemplate& w = *request.workload;
+  std::string ask_id = ju::id_text(ld["ask_id"]);
+  std::vector<std::string> secrets;
+
+  // env goes as an object, the form Vast's own CLI sends after parsing its
+  // docker-flag string: {"KEY": "value", "-p 8000:8000": "1"}. Values then
+  // never pass through a flag string where spaces, quotes or '=' would be
+  // reinterpreted.
+  json env = json::object();
+  for (const auto& [k, v] : w.env) {
+    env[k] = v.value;
+    if (v.secret) secrets.push_back(v.value);
+  }
+  for (const auto& p : w.ports) {
+    std::string spec = std::to_string(p.container) + ":" + std::to_string(p.container);
+    if (p.protocol == "udp") spec += "/udp";
+    env["-p " + spec] = "1";
+  }
+
+  json body = {{"client_id", "me"},
+               {"image", w.image.value},
+               {"label", request.name},
+               {"runtype", "ssh_direct"},
+               {"env", env},
+               {"cancel_unavail", true}};
+  if (w.image.secret) secrets.push_back(w.image.value);
+  long long disk_gb = 50;
+  if (w.resources.disk.min)
+    disk_gb = static_cast<long long>((*w.resources.disk.min + 999'999'999) / 1'000'000'000);
+  body["disk"] = disk_gb;
+
+  // With an SSH runtype Vast starts its own init instead of the image's
+  // entrypoint; the workload starts from onstart, which Vast runs with sh.
+  std::vector<std::string> argv;
+  bool shell_form = false;
+  if (w.entrypoint)
+    for (const auto& a : *w.entrypoint) argv.push_back(a.value);
+  if (w.command) {
+    shell_form = w.command->shell;
+    for (const auto& a : w.command->argv) argv.push_back(a.value);
+  }
+  for (const auto& a : w.command ? w.command->argv : std::vector<TemplateString>{})
+    if (a.secret) secrets.push_back(a.value);
+  if (!argv.empty()) {
+    // Every argument quoted, so template values stay literal on the host.
+    body["onstart"] = (shell_form && !w.entrypoint) ? "sh -c " + shell_quote(argv.front())
+                                                    : shell_join(argv);
+  }
+
+  if (w.registry_auth) {
+    const auto& user = w.registry_auth->username.value;
+    const auto& pass = w.registry_auth->password.value;
+    // image_login is a docker-login argument string that Vast splits on
+    // spaces; a credential with whitespace cannot be expressed in it.
+    if (has_space(user) || has_space(pass))
+      return unexpected(ProviderError{Kind::kInvalidRequest,
+                                      "registry credentials with whitespace cannot be passed to "
+                                      "Vast.ai's image_login"});
+    std::string login = "-u " + user + " -p " + pass;
+    std::string reg = registry_of(w.image.value);
+    if (!reg.empty()) login += " " + reg;
+    body["image_login"] = login;
+    secrets.push_back(pass);
+    secrets.push_back(login);
+  }
+
+  if (auto key = ensure_ssh_key(request.ssh_public_key); !key) return unexpected(key.error());
+
+  // Not idempotent: a rental whose answer was lost may exist; the core finds
+  // it by label instead of renting twice.
+  auto r = call_json("PUT", "/api/v0/asks/" + url::segment(ask_id) + "/", &body, false, secrets);
+  if (!r) return unexpected(r.error());
+  Instance inst;
+  try {
+    inst.id = ju::id_at(*r, "new_contract");  // the new instance's id
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected rental answer: ") + e.what()});
+  }
+  inst.provider = name_;
+  inst.name = request.name;
+  inst.region = request.offer.region;
+  inst.state = InstanceState::kProvisioning;
+  inst.raw_state = "created";
+  inst.ssh_user = "root";
+  inst.price_per_hour = request.offer.price_per_hour;
+  inst.offer_id = request.offer.id;
+  return inst;
+}
+
+int port_number(const json& v) {
+  auto n = ju::as_number(v);  // HostPort is a string: "41234"
+  if (!n) throw ju::ShapeError("HostPort should be a port number");
+  return static_cast<int>(*n);
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  return s.substr(b);
+}
+
+Instance VastProvider::to_instance(const json& d) const {
+  Instance inst;
+  inst.provider = name_;
+  inst.id = ju::id_at(d, "id");
+  inst.name = ju::opt_string(d, "label").value_or("");
+  inst.ssh_user = "root";
+  inst.price_per_hour = ju::opt_number(d, "dph_total").value_or(0);
+  if (auto geo = ju::opt_string(d, "geolocation")) inst.region = region_from_geolocation(*geo);
+  inst.progress = ju::opt_string(d, "status_msg").value_or("");
+  std::string host = trim(ju::opt_string(d, "public_ipaddr").value_or(""));
+
+  // Docker-style {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": "41234"}]},
+  // only populated once the container runs.
+  std::optional<int> ssh_port;
+  if (const json* ports = ju::find(d, "ports"); ports && ports->is_object()) {
+    for (const auto& [spec, bindings] : ports->items()) {
+      if (!bindings.is_array() || bindings.empty() || !bindings[0].is_object()) continue;
+      const json* hp = ju::find(bindings[0], "HostPort");
+      if (!hp) continue;
+      int container = std::atoi(spec.c_str());
+      int pub = port_number(*hp);
+      if (spec == "22/tcp") ssh_port = pub;
+      if (container > 0 && spec.find("/udp") == std::string::npos)
+        inst.public_ports[container] = pub;
+    }
+  }
+
+  const json* actual = ju::find(d, "actual_status");
+  std::string status = actual && actual->is_string() ? actual->get<std::string>() : "";
+  std::string intended = ju::opt_string(d, "intended_status").value_or("");
+  inst.raw_state = status.empty() ? "provisioning" : status;
+  if (status.empty() || status == "created") inst.state = InstanceState::kProvisioning;
+  else if (status == "loading") inst.state = InstanceState::kBooting;
+  else if (status == "running")
+    inst.state = (ssh_port && !host.empty()) ? InstanceState::kRunning : InstanceState::kBooting;
+  else if (status == "exited" || status == "stopped")
+    inst.state = intended == "stopped" ? InstanceState::kStopping : InstanceState::kFailed;
+  else if (status == "offline") inst.state = InstanceState::kFailed;
+  else inst.state = InstanceState::kUnknown;
+  if (inst.state == InstanceState::kRunning) {
+    inst.host = host;
+    inst.ssh_port = *ssh_port;
+  } else if (!host.empty() && ssh_port) {
+    inst.host = host;
+    inst.ssh_port = *ssh_port;
+  }
+  return inst;
+}
+
+Expected<Instance, ProviderError> VastProvider::get(const std::string& instance_id) {
+  auto r = call_json("GET", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr, true);
+  if (!r) return unexpected(r.error());
+  try {
+    // A single object under a plural key; null when there is no such instance.
+    const json& one = ju::member(*r, "instances");
+    if (one.is_null())
+      return unexpected(ProviderError{Kind::kNotFound, "instance " + instance_id + " not found"});
+    if (!one.is_object()) throw ju::ShapeError("\"instances\" should be one object");
+    return to_instance(one);
+  } catch (const std::exception& e) {
+    return unexpected(
+        ProviderError{Kind::kBadResponse, std::string("unexpected instance shape: ") + e.what()});
+  }
+}
+
+Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
+  std::vector<Instance> out;
+  std::string token;
+  // Keyset pagination, 25 per page; bounded so a looping token cannot hang us.
+  for (int page = 0; page < 2000; ++page) {
+    std::string path = "/api/v1/instances/?limit=25";
+    if (!token.empty()) path += "&after_token=" + url::segment(token);
+    auto r = call_json("GET", path, nullptr, true);
+    if (!r) return unexpected(r.error());
+    try {
+      // An unexpected shape is an error, never "no instances" (a Vast API
+      // change once hid running, billing instances from other tools).
+      for (const json& d : ju::array_at(*r, "instances")) {
+        auto label = ju::opt_string(d, "label");
+        if (!label || label->rfind("berth-", 0) != 0) continue;
+        out.push_back(to_instance(d));
+      }
+      const json* next = ju::find(*r, "next_token");
+      if (!next) return out;
+      std::string t = ju::id_text(*next);
+      if (t.empty() || t == token) return out;
+      token = t;
+    } catch (const std::exception& e) {
+      return unexpected(ProviderError{Kind::kBadResponse,
+                                      std::string("unexpected instances shape: ") + e.what()});
+    }
+  }
+  return unexpected(ProviderError{Kind::kBadResponse, "instance listing did not end"});
+}
+
+Expected<void, ProviderError> VastProvider::terminate(const std::string& instance_id) {
+  auto r = call_json("DELETE", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr,
+                     true);
+  if (!r) {
+    if (r.error().kind == Kind::kNotFound) return {};  // already gone
+    return unexpected(r.error());
+  }
+  return {};
+}
+
+Expected<void, ProviderError> VastProvider::check_credentials() {
+  auto r = call_json("GET", "/api/v0/users/current/", nullptr, true);
+  if (!r) return unexpected(r.error());
+  return {};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
+                                                        ProviderContext& context) {
+  if (!context.http) return unexpected(std::string("no HTTP client"));
+  if (config.api_key.empty())
+    return unexpected("provider '" + config.name + "' (vastai) needs api_key");
+  SearchOptions options;
+  if (config.settings.is_object()) {
+    if (auto it = config.settings.find("verified_only");
+        it != config.settings.end() && !it->is_null()) {
+      auto b = ju::as_bool(*it);
+      if (!b)
+        return unexpected("provider '" + config.name + "' (vastai): verified_only must be true or false");
+      options.verified_only = *b;
+    }
+    if (auto it = config.settings.find("limit"); it != config.settings.end() && !it->is_null()) {
+      auto n = ju::as_number(*it);
+      if (!n || *n < 1 || *n > 100000 || *n != static_cast<int>(*n))
+        return unexpected("provider '" + config.name + "' (vastai): limit must be a whole number "
+                          "from 1 to 100000");
+      options.limit = static_cast<int>(*n);
+    }
+  }
+  return std::unique_ptr<Provider>(std::make_unique<VastProvider>(config, context, options));
+}
+
+}  // namespace berth::vastai
