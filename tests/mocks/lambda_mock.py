@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Lambda Cloud API v1 mock (wire format of Lambda's OpenAPI 1.8.x).
+
+Paths live under /api/v1 (point berth's base_url at http://127.0.0.1:PORT/api/v1).
+Reproduced: Bearer or Basic auth; every answer wrapped in {"data": ...} and
+every error in {"error": {"code", "message", "suggestion"?}}; /instance-types
+`data` is a MAP keyed by type name; prices in integer cents per hour for the
+whole instance; specs in GiB; VRAM only inside gpu_description; launch needs a
+registered SSH key name; capacity errors are 400 with code
+instance-operations/launch/insufficient-capacity; unknown instances are 404
+global/object-does-not-exist; instances go booting -> active, and `ip` is
+absent until active.
+
+Lambda's API has no SSH port field: the user is ubuntu and the port is 22, so
+--ssh-host entries given to this mock should listen on port 22 (only the host
+part is reported, as `ip`).
+
+Fault ops: offers, launch, get, list, terminate, ssh-keys.
+Statuses for /_mock/instances/<id>/state: booting, active, unhealthy,
+terminating, terminated, preempted.
+"""
+
+import base64
+import re
+import uuid
+
+import mock_base
+from mock_base import Reply
+
+
+def err(status, code, message, suggestion=None):
+    e = {"code": code, "message": message}
+    if suggestion:
+        e["suggestion"] = suggestion
+    return Reply(status, {"error": e})
+
+
+def itype(name, desc, gpu_desc, cents, vcpus, mem, disk, gpus):
+    return {"name": name, "description": desc, "gpu_description": gpu_desc,
+            "price_cents_per_hour": cents,
+            "specs": {"vcpus": vcpus, "memory_gib": mem, "storage_gib": disk, "gpus": gpus}}
+
+
+def region(name, desc):
+    return {"name": name, "description": desc}
+
+
+class LambdaMock(mock_base.MockApi):
+    """Lambda Cloud API v1 mock."""
+
+    provider = "lambda"
+
+    def default_catalog(self):
+        return {"data": {
+            "gpu_1x_a10": {
+                "instance_type": itype("gpu_1x_a10", "1x A10 (24 GB PCIe)", "A10 (24 GB PCIe)",
+                                       75, 30, 200, 1400, 1),
+                "regions_with_capacity_available": [region("us-east-1", "Virginia, USA"),
+                                                    region("us-west-1", "California, USA")]},
+            "gpu_8x_h100_sxm5": {
+                "instance_type": itype("gpu_8x_h100_sxm5", "8x H100 (80 GB SXM5)",
+                                       "H100 (80 GB SXM5)", 2392, 208, 1800, 24780, 8),
+                "regions_with_capacity_available": [region("us-south-1", "Texas, USA")]},
+            "gpu_1x_gh200": {
+                "instance_type": itype("gpu_1x_gh200", "1x GH200 (96 GB)", "GH200 (96 GB)",
+                                       149, 64, 432, 4096, 1),
+                "regions_with_capacity_available": [region("us-east-3", "Washington DC, USA")]},
+            "gpu_1x_a100_sxm4": {
+                "instance_type": itype("gpu_1x_a100_sxm4", "1x A100 (40 GB SXM4)",
+                                       "A100 (40 GB SXM4)", 129, 30, 200, 512, 1),
+                "regions_with_capacity_available": []},  # out of stock everywhere
+            "gpu_1x_zz9000": {
+                "instance_type": itype("gpu_1x_zz9000", "1x ZZ9000 (48 GB)", "ZZ9000 (48 GB)",
+                                       "250", 16, 64, 512, 1),  # a string-typed price
+                "regions_with_capacity_available": [region("europe-central-1", "Germany")]},
+        }}
+
+    def extra_reset(self):
+        self.ssh_keys = []
+
+    def authorized(self, handler):
+        auth = handler.headers.get("Authorization", "")
+        key = self.args.api_key
+        if auth == "Bearer " + key or auth == "Basic " + key:
+            return True
+        if auth.startswith("Basic "):
+            try:
+                return base64.b64decode(auth[6:]).decode() in (key + ":", key)
+            except ValueError:
+                return False
+        return False
+
+    def unauthorized(self):
+        return err(401, "global/invalid-api-key", "API key was invalid, expired, or deleted.",
+                   "Check your API key or create a new one, then try again.")
+
+    def not_found(self, method, path):
+        return err(404, "global/object-does-not-exist", "Not found: %s %s" % (method, path))
+
+    def route(self, method, path, query, body):
+        p = path.rstrip("/")
+        if not p.startswith("/api/v1"):
+            return None
+        p = p[len("/api/v1"):]
+        if method == "GET" and p == "/instance-types":
+            return "offers", lambda: Reply(200, self.catalog)
+        if method == "GET" and p == "/ssh-keys":
+            return "ssh-keys", lambda: Reply(200, {"data": list(self.ssh_keys)})
+        if method == "POST" and p == "/ssh-keys":
+            return "ssh-keys", lambda: self.add_key(body)
+        if method == "POST" and p == "/instance-operations/launch":
+            return "launch", lambda: self.launch(body)
+        if method == "GET" and p == "/instances":
+            return "list", self.list_instances
+        m = re.fullmatch(r"/instances/([^/]+)", p)
+        if method == "GET" and m:
+            return "get", lambda: self.get(m.group(1))
+        if method == "POST" and p == "/instance-operations/terminate":
+            return "terminate", lambda: self.terminate(body)
+        return None
+
+    def add_key(self, body):
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            return err(400, "global/invalid-parameters", "name is required")
+        with self.lock:
+            if any(k["name"] == body["name"] for k in self.ssh_keys):
+                return err(400, "global/duplicate", "An SSH key with this name already exists.")
+            key = {"id": uuid.uuid4().hex, "name": body["name"],
+                   "public_key": body.get("public_key") or "ssh-ed25519 AAAAgenerated lambda"}
+            self.ssh_keys.append(key)
+        return Reply(200, {"data": key})
+
+    def find_offer(self, type_name):
+        data = (self.catalog or {}).get("data") or {}
+        return data.get(type_name)
+
+    def launch(self, body):
+        if not isinstance(body, dict):
+            return err(400, "global/invalid-parameters", "Request body must be a JSON object.")
+        for field in ("region_name", "instance_type_name", "ssh_key_names"):
+            if field not in body:
+                return err(400, "global/invalid-parameters", "Missing field: %s" % field)
+        names = body["ssh_key_names"]
+        if not isinstance(names, list) or len(names) != 1:
+            return err(400, "global/invalid-parameters", "Exactly one SSH key name is required.")
+        if not any(k["name"] == names[0] for k in self.ssh_keys):
+            return err(404, "global/object-does-not-exist",
+                       "SSH key %r does not exist." % names[0])
+        name = body.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > 64):
+            return err(400, "global/invalid-parameters", "name must be at most 64 characters.")
+        for tag in body.get("tags") or []:
+            if not re.fullmatch(r"[a-z][a-z0-9-:]+", str(tag.get("key", ""))):
+                return err(400, "global/invalid-parameters", "Invalid tag key %r" % tag)
+        offer = self.find_offer(body["instance_type_name"])
+        if offer is None:
+            return err(400, "global/invalid-parameters",
+                       "Unknown instance type %r" % body["instance_type_name"])
+        regions = [r["name"] for r in offer.get("regions_with_capacity_available", [])]
+        if body["region_name"] not in regions:
+            return err(400, "instance-operations/launch/insufficient-capacity",
+                       "Not enough capacity to fulfill launch request.",
+                       "Choose an instance type with more availability, or try again later.")
+        iid = uuid.uuid4().hex
+        self.add_instance(iid, name, body, {"type": offer["instance_type"],
+                                            "region": body["region_name"]})
+        return Reply(200, {"data": {"instance_ids": [iid]}})
+
+    def status_snapshot(self, inst):
+        if inst.pinned:
+            return inst.pinned
+        phase = inst.phase()
+        if phase == "terminated":
+            return "terminated"
+        return "active" if phase == "running" else "booting"
+
+    def render(self, inst):
+        status = self.status_snapshot(inst)
+        req = inst.request
+        d = {"id": inst.id, "status": status,
+             "ssh_key_names": req.get("ssh_key_names", []), "file_system_names": [],
+             "region": {"name": inst.extra["region"], "description": "mock region"},
+             "instance_type": inst.extra["type"], "actions": {},
+             "hostname": "ip-" + inst.ssh_host.replace(".", "-"), "is_reserved": False}
+        if inst.name is not None:
+            d["name"] = inst.name
+        if req.get("tags"):
+            d["tags"] = req["tags"]
+        if status == "active":
+            d["ip"] = inst.ssh_host
+            d["private_ip"] = "10.0.0.%d" % (len(self.instances) % 250 + 1)
+        return d
+
+    def get(self, iid):
+        inst = self.instances.get(iid)
+        if inst is None:  # terminated instances stay readable, as "terminated"
+            return err(404, "global/object-does-not-exist", "Instance %s not found." % iid)
+        return Reply(200, {"data": self.render(inst)})
+
+    def list_instances(self):
+        with self.lock:
+            live = [i for i in self.instances.values() if i.terminated_at is None]
+            return Reply(200, {"data": [self.render(i) for i in live]})
+
+    def terminate(self, body):
+        ids = (body or {}).get("instance_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            return err(400, "global/invalid-parameters", "instance_ids is required")
+        with self.lock:
+            found = [self.live(i) for i in ids]
+            if any(f is None for f in found):
+                return err(404, "global/object-does-not-exist", "Instance not found.")
+            out = []
+            for inst in found:
+                self.terminate_instance(inst)
+                d = self.render(inst)
+                d["status"] = "terminating"
+                out.append(d)
+        return Reply(200, {"data": {"terminated_instances": out}})
+
+
+if __name__ == "__main__":
+    mock_base.serve(LambdaMock)

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Vast.ai API mock (wire format of vast-ai/docs api-reference/openapi.yaml and
+what Vast's CLI and peers observe in the wild).
+
+Point berth's base_url at http://127.0.0.1:PORT (paths /api/v0/..., /api/v1/...).
+Reproduced: Bearer auth (legacy ?api_key= also honoured); trailing slashes
+accepted with or without; POST /api/v0/bundles/ takes operator-object filters
+(eq, neq, gt, gte, lt, lte, in, notin) and filters, orders and limits
+server-side; `type` accepts "on-demand", "ondemand" and "bid"; offer units:
+gpu_ram MB per GPU, cpu_ram MB for the whole machine, disk_space GB, dph_total
+USD/h, compute_cap = CC x 100; some numbers arrive as strings. Renting
+(PUT /api/v0/asks/<id>/) answers {"success": true, "new_contract": <id>};
+an ask that is gone answers 404 invalid_args/"no_such_ask" (ask never
+existed) or 410 no_such_ask (rented meanwhile). GET /api/v0/instances/<id>/
+answers {"instances": {...}} (ONE object under a plural key; null when
+unknown); actual_status goes null -> "loading" -> "running"; `ports` is a
+docker-style dict with STRING HostPort values, only once running;
+public_ipaddr carries a trailing newline, as Vast's does. Listing:
+GET /api/v1/instances/ (keyset pages of at most 25, next_token/after_token)
+and the legacy GET /api/v0/instances/. DELETE answers {"success": true}, or
+404 {"success": false, "error": "not_found"} for unknown ids. Errors use
+{"success": false, "error": code, "msg": text}; 401 for a bad key.
+
+Instances are containers. This mock does not run them: an instance is the
+rent request (image, env, onstart, label) plus the next --ssh-host endpoint,
+reported as public_ipaddr and ports["22/tcp"][0].HostPort. Every "-p C:C" in
+env is reported as HostPort C on the same host. Tests that need the container
+to exist pass --on-launch-cmd (the JSON on stdin carries the full rent
+request) and --on-terminate-cmd.
+
+The `env` of a rent request is accepted in both of Vast's forms: an object
+({"KEY": "value", "-p 8000:8000": "1"}, what Vast's CLI sends after parsing)
+or a docker-flag string ("-e KEY=value -p 8000:8000", split on spaces the way
+Vast's CLI does). /_mock/instances shows the env as parsed.
+
+Fault ops: offers, launch, get, list, terminate, ssh-keys, user.
+Statuses for /_mock/instances/<id>/state: loading, running, exited, offline,
+unknown (the value of actual_status).
+"""
+
+import re
+
+import mock_base
+from mock_base import Reply
+
+
+def err(status, code, msg, **extra):
+    body = {"success": False, "error": code, "msg": msg}
+    body.update(extra)
+    return Reply(status, body)
+
+
+def offer(oid, gpu_name, num, gpu_ram, cc, cores, eff, cpu_ram, disk, dph, geo, cuda,
+          verified=True, rented=False, direct_ports=100):
+    return {"id": oid, "ask_contract_id": oid, "machine_id": oid // 10, "host_id": 4000 + oid % 97,
+            "bundle_id": oid * 3, "gpu_name": gpu_name, "num_gpus": num, "gpu_ram": gpu_ram,
+            "gpu_total_ram": int(gpu_ram) * num, "gpu_frac": 1.0, "gpu_arch": "nvidia",
+            "compute_cap": cc, "cpu_name": "AMD EPYC 7763 64-Core Processor",
+            "cpu_cores": cores, "cpu_cores_effective": eff, "cpu_ram": cpu_ram,
+            "cpu_arch": "amd64", "disk_space": disk, "disk_bw": 3200.5, "disk_name": "nvme",
+            "dph_base": round(float(dph) * 0.93, 4), "dph_total": dph,
+            "min_bid": round(float(dph) * 0.5, 4),
+            "storage_cost": 0.1, "inet_up": 800.2, "inet_down": 900.7,
+            "inet_up_cost": 0.0, "inet_down_cost": 0.0, "reliability": 0.993,
+            "reliability2": 0.993, "geolocation": geo, "geolocode": 1,
+            "verification": "verified" if verified else "unverified", "verified": verified,
+            "rentable": True, "rented": rented, "direct_port_count": direct_ports,
+            "cuda_max_good": cuda, "driver_version": "550.54.14",
+            "public_ipaddr": "203.0.113.%d" % (oid % 250), "hosting_type": 0,
+            "datacenter": None, "static_ip": True, "external": False, "is_bid": False,
+            "pci_gen": 4.0, "pcie_bw": 25.1, "total_flops": 82.6, "dlperf": 48.3,
+            "dlperf_per_dphtotal": 120.1, "duration": 2592000.0, "end_date": None,
+            "start_date": 1764460800.0, "os_version": "22.04", "mobo_name": "ROME2D16",
+            "has_avx": 1, "score": 180.4, "time_remaining": "", "time_remaining_isbid": "",
+            "webpage": None, "logo": "/static/logos/vastai_small2.png", "vms_enabled": False,
+            "search": {"gpuCostPerHour": float(dph), "diskHour": 0.01, "totalHour": float(dph),
+                       "discountTotalHour": 0, "discountedTotalPerHour": float(dph)}}
+
+
+OPS = {"eq": lambda a, b: a == b, "neq": lambda a, b: a != b,
+       "gt": lambda a, b: a is not None and a > b, "gte": lambda a, b: a is not None and a >= b,
+       "lt": lambda a, b: a is not None and a < b, "lte": lambda a, b: a is not None and a <= b,
+       "in": lambda a, b: a in b, "notin": lambda a, b: a not in b}
+
+
+def number(v):
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+def parse_env_string(text):
+    """Vast CLI's rules: split on spaces, '-e K=V' and '-p PORTS' pairs."""
+    result = {}
+    words = text.split(" ")
+    prev = None
+    for w in words:
+        if prev is None:
+            if w in ("-e", "-p", "-h"):
+                prev = w
+            elif w:
+                break
+        else:
+            if prev == "-p":
+                result["-p " + w] = "1"
+            elif prev == "-e":
+                k, _, v = w.partition("=")
+                result[k] = v.strip("'\"")
+            else:
+                result[prev] = w
+            prev = None
+    return result
+
+
+class VastMock(mock_base.MockApi):
+    """Vast.ai API mock."""
+
+    provider = "vastai"
+
+    def default_catalog(self):
+        return {"offers": [
+            offer(1001, "RTX 4090", 1, 24564, 890, 32, 8.0, 128000, 150.5, 0.35, "Texas, US",
+                  12.4),
+            offer(1002, "RTX 4090", 2, 24564, "890", 64, "32.0", 257000, 400.0, "0.71",
+                  "Quebec, CA", "12.8"),  # string-typed numbers
+            offer(1003, "H100 SXM", 8, 81559, 900, 224, 224.0, 2063000, 2000.0, 19.2,
+                  "Oregon, US", 12.8),
+            offer(1004, "A100 PCIE", 1, 81920, 800, 48, 12.0, 193000, 200.0, 1.05, "Sweden",
+                  12.2),
+            offer(1005, "RTX 3090", 1, 24576, 860, 16, 16.0, 64000, 80.0, 0.18, "Poland, PL",
+                  12.2, verified=False),
+            offer(1006, "ZZ 9000", 1, 49140, 950, 16, 16.0, 64000, 80.0, 0.55, "Texas, US", 12.8),
+            offer(1007, "RTX 4090", 1, 24564, 890, 32, 8.0, 128000, 150.5, 0.30, "Texas, US",
+                  12.4, rented=True),
+        ]}
+
+    def extra_reset(self):
+        self.ssh_keys = []
+        self.next_contract = 9000001
+
+    def authorized(self, handler):
+        if handler.headers.get("Authorization", "") == "Bearer " + self.args.api_key:
+            return True
+        q = handler.path.partition("?")[2]
+        return ("api_key=" + self.args.api_key) in q.split("&")
+
+    def unauthorized(self):
+        return err(401, "auth_error", "Invalid user key")
+
+    def not_found(self, method, path):
+        return err(404, "not_found", "%s %s not found" % (method, path))
+
+    def route(self, method, path, query, body):
+        p = path.rstrip("/")
+        if method == "POST" and p == "/api/v0/bundles":
+            return "offers", lambda: self.search(body)
+        if method == "GET" and p == "/api/v0/bundles":
+            import json
+            q = query.get("q", ["{}"])[0]
+            return "offers", lambda: self.search(json.loads(q))
+        if method == "GET" and p == "/api/v0/users/current":
+            return "user", lambda: Reply(200, {"id": 77, "username": "berth-test",
+                                                "credit": 25.0, "balance": 0.0})
+        if method == "POST" and p == "/api/v0/ssh":
+            return "ssh-keys", lambda: self.add_key(body)
+        if method == "GET" and p == "/api/v0/ssh":
+            return "ssh-keys", lambda: Reply(200, list(self.ssh_keys))
+        m = re.fullmatch(r"/api/v0/asks/([^/]+)", p)
+        if method == "PUT" and m:
+            return "launch", lambda: self.rent(m.group(1), body)
+        if method == "GET" and p == "/api/v1/instances":
+            return "list", lambda: self.list_v1(query)
+        if method == "GET" and p == "/api/v0/instances":
+            return "list", self.list_v0
+        m = re.fullmatch(r"/api/v0/instances/([^/]+)", p)
+        if m and method == "GET":
+            return "get", lambda: self.get(m.group(1))
+        if m and method == "DELETE":
+            return "terminate", lambda: self.destroy(m.group(1))
+        return None
+
+    # --- offers --------------------------------------------------------------
+    def search(self, q):
+        if not isinstance(q, dict):
+            return err(400, "invalid_args", "query must be a JSON object")
+        kind = q.get("type", "on-demand")
+        if kind not in ("on-demand", "ondemand", "bid", "reserved"):
+            return err(400, "invalid_args", "unknown offer type %r" % kind)
+        filters = []
+        for field, cond in q.items():
+            if field in ("type", "order", "limit", "allocated_storage", "sort_option"):
+                continue
+            if not isinstance(cond, dict) or not cond:
+                return err(400, "invalid_args",
+                           "filter %r must be an operator object like {\"eq\": ...}" % field)
+            for op, value in cond.items():
+                if op not in OPS:
+                    return err(400, "invalid_args", "unknown operator %r for %r" % (op, field))
+                filters.append((field, op, value))
+        out = []
+        for o in (self.catalog or {}).get("offers", []):
+            ok = True
+            for field, op, value in filters:
+                have = number(o.get(field))
+                want = [number(x) for x in value] if isinstance(value, list) else number(value)
+                try:
+                    if not OPS[op](have, want):
+                        ok = False
+                        break
+                except TypeError:
+                    ok = False
+                    break
+            if ok:
+                out.append(o)
+        for field, direction in reversed(q.get("order") or []):
+            out.sort(key=lambda o: number(o.get(field)) or 0, reverse=(direction == "desc"))
+        limit = q.get("limit")
+        if isinstance(limit, int):
+            out = out[:limit]
+        return Reply(200, {"offers": out})
+
+    # --- keys ----------------------------------------------------------------
+    def add_key(self, body):
+        key = (body or {}).get("ssh_key") if isinstance(body, dict) else None
+        if not isinstance(key, str) or not key.startswith("ssh-"):
+            return err(400, "invalid_args", "ssh_key must be an OpenSSH public key")
+        with self.lock:
+            for k in self.ssh_keys:
+                if k["public_key"] == key:
+                    return err(400, "invalid_args", "SSH key already exists for this user")
+            k = {"id": len(self.ssh_keys) + 1, "user_id": 77, "public_key": key,
+                 "created_at": "2026-11-30T00:00:00Z"}
+            self.ssh_keys.append(k)
+        return Reply(200, {"success": True, "key": k})
+
+    # --- instances -----------------------------------------------------------
+    def find_offer(self, oid):
+        for o in (self.catalog or {}).get("offers", []):
+            if str(o.get("id")) == str(oid):
+                return o
+        return None
+
+    def rent(self, ask_id, body):
+        if not isinstance(body, dict) or not isinstance(body.get("image"), str):
+            return err(400, "invalid_args", "image is required")
+        o = self.find_offer(ask_id)
+        if o is None:
+            return err(404, "invalid_args",
+                       "error 404/3603: no_such_ask Instance type by id %s is not available."
+                       % ask_id, ask_id=int(ask_id) if ask_id.isdigit() else ask_id)
+        if o.get("rented"):
+            return err(410, "no_such_ask",
+                       "error 410/3907: no_such_ask Instance type %s is no longer available."
+                       % ask_id, ask_id=o["id"])
+        runtype = body.get("runtype", "ssh")
+        if runtype not in ("ssh", "ssh_direct", "ssh_proxy", "jupyter", "jupyter_direct",
+                           "jupyter_proxy", "args"):
+            return err(400, "invalid_args", "unknown runtype %r" % runtype)
+        if runtype.startswith("ssh") and not self.ssh_keys:
+            return err(400, "no_ssh_key_for_vm", "No SSH key found for this account.")
+        env = body.get("env")
+        if isinstance(env, str):
+            env = parse_env_string(env)
+        elif env is None:
+            env = {}
+        elif not isinstance(env, dict):
+            return err(400, "invalid_args", "env must be a string or an object")
+        request = dict(body)
+        request["env"] = env
+        with self.lock:
+            cid = self.next_contract
+            self.next_contract += 1
+            o["rented"] = True  # the ask is taken now
+        self.add_instance(str(cid), body.get("label"), request, {"offer": o})
+        return Reply(200, {"success": True, "new_contract": cid,
+                           "instance_api_key": "instkey-%d" % cid})
+
+    def status_snapshot(self, inst):
+        if inst.pinned:
+            return inst.pinned
+        return {"provisioning": None, "booting": "loading", "running": "running",
+                "terminated": "exited"}[inst.phase()]
+
+    def render(self, inst):
+        status = self.status_snapshot(inst)
+        o = inst.extra["offer"]
+        d = {"id": int(inst.id), "label": inst.name, "actual_status": status,
+             "intended_status": "running", "cur_state": "running" if status else "loading",
+             "next_state": "running",
+             "status_msg": {None: "Pulling image", "loading": "Loading image",
+                            "running": "success, running %s" % inst.request.get("image")}.get(
+                                 status, status),
+             "image_uuid": inst.request.get("image"), "image_args": [],
+             "onstart": inst.request.get("onstart"),
+             "machine_id": o.get("machine_id"), "host_id": o.get("host_id"),
+             "gpu_name": o.get("gpu_name"), "num_gpus": o.get("num_gpus"),
+             "gpu_ram": o.get("gpu_ram"), "cpu_ram": o.get("cpu_ram"),
+             "disk_space": inst.request.get("disk", 10), "dph_total": o.get("dph_total"),
+             "geolocation": o.get("geolocation"),
+             "ssh_host": "ssh5.vast.ai", "ssh_port": 20000 + int(inst.id) % 10000,
+             "public_ipaddr": inst.ssh_host + "\n", "ports": {}, "extra_env": [],
+             "direct_port_start": 40000, "direct_port_end": 40100,
+             "start_date": inst.created_wall}
+        if status == "running":
+            ports = {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(inst.ssh_port)},
+                                {"HostIp": "::", "HostPort": str(inst.ssh_port)}]}
+            for k in inst.request.get("env", {}):
+                if k.startswith("-p "):
+                    spec = k[3:]
+                    cport, _, rest = spec.partition(":")
+                    proto = "udp" if rest.endswith("/udp") else "tcp"
+                    ports["%s/%s" % (cport, proto)] = [{"HostIp": "0.0.0.0", "HostPort": cport}]
+            d["ports"] = ports
+        return d
+
+    def get(self, iid):
+        with self.lock:
+            inst = self.live(iid)
+            return Reply(200, {"instances": self.render(inst) if inst else None})
+
+    def live_sorted(self):
+        return sorted((i for i in self.instances.values() if i.terminated_at is None),
+                      key=lambda i: int(i.id))
+
+    def list_v0(self):
+        with self.lock:
+            live = [self.render(i) for i in self.live_sorted()]
+        return Reply(200, {"instances_found": len(live), "instances": live})
+
+    def list_v1(self, query):
+        try:
+            limit = min(int(query.get("limit", ["25"])[0]), 25)
+        except ValueError:
+            return err(400, "invalid_args", "limit must be an integer")
+        after = query.get("after_token", [None])[0]
+        with self.lock:
+            live = self.live_sorted()
+            if after:
+                live = [i for i in live if int(i.id) > int(after)]
+            page = live[:limit]
+            more = len(live) > limit
+            body = {"success": True, "instances_found": len(page),
+                    "total_instances": len(self.live_sorted()),
+                    "label_counts": {},
+                    "next_token": page[-1].id if more and page else None,
+                    "instances": [self.render(i) for i in page]}
+        return Reply(200, body)
+
+    def destroy(self, iid):
+        with self.lock:
+            inst = self.live(iid)
+            if inst is None:
+                return err(404, "not_found", "Instance not found")
+            self.terminate_instance(inst)
+        return Reply(200, {"success": True})
+
+
+if __name__ == "__main__":
+    mock_base.serve(VastMock)
