@@ -1,0 +1,273 @@
+// The RunPod (REST v2) adapter against the RunPod mock over real HTTP.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "berth/config.h"
+#include "berth/provider.h"
+#include "support/mock_server.h"
+
+using namespace berth;
+using berth::testing::MockServer;
+using Kind = ProviderError::Kind;
+using nlohmann::json;
+
+namespace {
+
+const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id) {
+  for (const auto& o : offers)
+    if (o.id == id) return &o;
+  return nullptr;
+}
+
+LaunchTemplate workload() {
+  LaunchTemplate t;
+  t.name = "chat";
+  t.image = {"vllm/vllm-openai:v0.6.3", false};
+  t.command = ContainerCommand{false, {{"--model", false}, {"Qwen/Qwen2.5-7B", false}}};
+  t.env = {{"MODEL", {"Qwen/Qwen2.5-7B", false}},
+           {"HF_TOKEN", {"hf_secret value with $(reboot) and \"quotes\"", true}}};
+  t.ports = {PortMapping{8000, std::nullopt, "tcp"}};
+  t.resources.disk.min = 100'000'000'000ull;
+  return t;
+}
+
+LaunchRequest request_for(const Offer& offer, const LaunchTemplate& w, const std::string& name) {
+  LaunchRequest r;
+  r.name = name;
+  r.offer = offer;
+  r.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test";
+  r.workload = &w;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("runpod: catalog offers per GPU count, cloud and data center", "[runpod][adapter]") {
+  MockServer mock("runpod");
+  auto http = berth::testing::test_http_client();
+  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+
+  auto offers = runpod->list_offers({});
+  REQUIRE(offers);
+  // Per-GPU price times the count.
+  const Offer* one = find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x1");
+  const Offer* four = find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x4");
+  REQUIRE(one);
+  REQUIRE(four);
+  CHECK(one->price_per_hour == Approx(0.69));
+  CHECK(four->price_per_hour == Approx(2.76));
+  CHECK(four->gpu.count == 4);
+  CHECK(one->gpu.model == "RTX4090");
+  CHECK(one->gpu.vram_gb == Approx(24));
+  CHECK(one->region == "US-KS-2");
+  CHECK(one->available == 10);  // HIGH
+  CHECK(one->cuda == Approx(12.8));
+  CHECK(one->launch_data["cloud"] == "SECURE");
+  CHECK(one->launch_data["gpu_id"] == "NVIDIA GeForce RTX 4090");
+
+  // Community max is 4: no x8 there; LOW availability is a small hint.
+  CHECK(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/US-KS-2/x4"));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/US-KS-2/x8"));
+  CHECK(find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/EU-RO-1/x1")->available == 1);
+
+  // Data centers and types with availability NONE are not offered; no
+  // community price means no community offers.
+  CHECK_FALSE(find_offer(*offers, "NVIDIA H100 80GB HBM3/secure/CA-MTL-1/x1"));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA H100 80GB HBM3/community/US-TX-3/x1"));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA L4/secure/US-KS-2/x1"));
+  const Offer* h100 = find_offer(*offers, "NVIDIA H100 80GB HBM3/secure/US-TX-3/x8");
+  REQUIRE(h100);
+  CHECK(h100->gpu.model == "H100");
+  CHECK(h100->price_per_hour == Approx(23.92));
+
+  // String-typed numbers.
+  const Offer* a100 = find_offer(*offers, "NVIDIA A100 80GB PCIe/secure/US-KS-2/x2");
+  REQUIRE(a100);
+  CHECK(a100->gpu.model == "A100-80GB");
+  CHECK(a100->price_per_hour == Approx(3.28));
+
+  // AMD and unknown models.
+  const Offer* mi = find_offer(*offers, "AMD Instinct MI300X OAM/secure/EU-RO-1/x1");
+  REQUIRE(mi);
+  CHECK(mi->gpu.vendor == GpuVendor::kAmd);
+  const Offer* zz = find_offer(*offers, "NVIDIA ZZ9000/secure/US-KS-2/x1");
+  REQUIRE(zz);
+  CHECK(zz->gpu.model == "unknown:NVIDIA ZZ9000");
+  CHECK(zz->gpu.vram_gb == Approx(48));
+
+  // The catalog call asks for availability, as the API requires product with it.
+  json req = mock.requests().back();
+  CHECK(req["path"] == "/v2/catalog/gpus");
+  CHECK(req["query"]["include"] == "AVAILABILITY");
+  CHECK(req["query"]["product"] == "POD");
+}
+
+TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runpod][adapter]") {
+  MockServer mock("runpod");
+  auto http = berth::testing::test_http_client();
+  auto community = berth::testing::make_adapter("runpod", mock, *http, "", {{"cloud", "community"}});
+  OfferQuery q;
+  q.gpu_count = Range<int>{2, 2};
+  auto offers = community->list_offers(q);
+  REQUIRE(offers);
+  REQUIRE_FALSE(offers->empty());
+  for (const auto& o : *offers) {
+    CHECK(o.launch_data["cloud"] == "COMMUNITY");
+    CHECK(o.gpu.count == 2);
+  }
+
+  ProviderConfig bad;
+  bad.name = "rp";
+  bad.type = "runpod";
+  bad.api_key = "k";
+  bad.settings = {{"cloud", "moon"}};
+  ProviderContext ctx;
+  ctx.http = http.get();
+  auto made = find_provider_type("runpod")->create(bad, ctx);
+  REQUIRE_FALSE(made);
+  CHECK(made.error().find("secure, community or all") != std::string::npos);
+}
+
+TEST_CASE("runpod: create carries image, env, key and ports; pods run then terminate",
+          "[runpod][adapter]") {
+  MockServer mock("runpod", {"--provision-seconds", "0.2", "--boot-seconds", "0.2",
+                             "--ssh-host", "127.0.0.31:2201"});
+  auto http = berth::testing::test_http_client();
+  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+  auto offers = runpod->list_offers({});
+  REQUIRE(offers);
+  const Offer* offer = find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x2");
+  REQUIRE(offer);
+  LaunchTemplate w = workload();
+
+  auto pod = runpod->launch(request_for(*offer, w, "berth-chat-0-abc123"));
+  REQUIRE(pod);
+  CHECK(pod->state == InstanceState::kProvisioning);
+  CHECK(pod->host.empty());  // ssh.direct is null until running
+
+  json body = mock.instances()[0]["request"];
+  CHECK(body["name"] == "berth-chat-0-abc123");
+  CHECK(body["image"] == "vllm/vllm-openai:v0.6.3");
+  CHECK(body["gpu"] == json({{"id", "NVIDIA GeForce RTX 4090"}, {"count", 2}}));
+  CHECK(body["cloud"] == "SECURE");
+  CHECK(body["dataCenterIds"] == json::array({"US-KS-2"}));
+  CHECK(body["ports"] == json::array({"8000/tcp", "22/tcp"}));
+  CHECK(body["disk"] == 100);
+  CHECK(body["args"] == json::array({"--model", "Qwen/Qwen2.5-7B"}));
+  // Values travel as JSON strings, byte for byte.
+  CHECK(body["env"]["HF_TOKEN"] == "hf_secret value with $(reboot) and \"quotes\"");
+  CHECK(body["env"]["PUBLIC_KEY"] == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test");
+
+  mock.set_state(pod->id, "RUNNING");
+  auto running = runpod->get(pod->id);
+  REQUIRE(running);
+  CHECK(running->state == InstanceState::kRunning);
+  CHECK(running->host == "127.0.0.31");
+  CHECK(running->ssh_port == 2201);
+  CHECK(running->ssh_user == "root");
+  CHECK(running->public_ports.at(8000) == 8000);
+  CHECK(running->public_ports.at(22) == 2201);
+  CHECK(running->region == "US-KS-2");
+  CHECK(running->price_per_hour == Approx(1.38));
+
+  const std::pair<const char*, InstanceState> cases[] = {
+      {"PROVISIONING", InstanceState::kProvisioning}, {"STARTING", InstanceState::kBooting},
+      {"EXITED", InstanceState::kFailed},             {"ERROR", InstanceState::kFailed},
+      {"TERMINATED", InstanceState::kTerminated},
+  };
+  for (const auto& [word, state] : cases) {
+    mock.set_state(pod->id, word);
+    auto got = runpod->get(pod->id);
+    REQUIRE(got);
+    CHECK(got->state == state);
+    CHECK(got->raw_state == word);
+  }
+  mock.set_state(pod->id, nullptr);
+
+  auto listed = runpod->list();
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK((*listed)[0].id == pod->id);
+
+  REQUIRE(runpod->terminate(pod->id));  // 204, empty body
+  REQUIRE(runpod->terminate(pod->id));  // 404: already gone
+  CHECK(runpod->get(pod->id).error().kind == Kind::kNotFound);
+  auto all = mock.instances();
+  CHECK(all[0]["terminated"] == true);
+}
+
+TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]") {
+  MockServer mock("runpod");
+  auto http = berth::testing::test_http_client(1, 1500);
+  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+  auto offers = runpod->list_offers({});
+  REQUIRE(offers);
+  LaunchTemplate w = workload();
+
+  // Capacity: a 400 whose only signal is the detail text, produced by the
+  // mock itself for a data center with availability NONE.
+  Offer gone = *find_offer(*offers, "NVIDIA H100 80GB HBM3/secure/US-TX-3/x1");
+  gone.launch_data["data_center"] = "CA-MTL-1";
+  auto capacity = runpod->launch(request_for(gone, w, "berth-chat-0-abc123"));
+  REQUIRE_FALSE(capacity);
+  CHECK(capacity.error().kind == Kind::kNoCapacity);
+
+  Offer ok = *find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x1");
+  auto launch_error = [&](json fault) {
+    fault["op"] = "launch";
+    mock.fault(fault);
+    auto r = runpod->launch(request_for(ok, w, "berth-chat-0-abc123"));
+    REQUIRE_FALSE(r);
+    return r.error();
+  };
+  auto problem = [](int status, const char* detail) {
+    return json{{"title", "x"}, {"status", status}, {"detail", detail}};
+  };
+  CHECK(launch_error({{"status", 400},
+                      {"body", problem(400, "this GPU and data center combination could not be "
+                                            "placed")}})
+            .kind == Kind::kNoCapacity);
+  CHECK(launch_error({{"status", 400}, {"body", problem(400, "name must be unique")}}).kind ==
+        Kind::kInvalidRequest);
+  CHECK(launch_error({{"status", 402}, {"body", problem(402, "insufficient balance")}}).kind ==
+        Kind::kQuota);
+  auto invalid = launch_error({{"status", 422},
+                               {"body", {{"title", "Unprocessable"}, {"status", 422},
+                                         {"detail", "violates"}, {"errors", {"ports: bad"}}}}});
+  CHECK(invalid.kind == Kind::kInvalidRequest);
+  CHECK(invalid.message.find("ports: bad") != std::string::npos);
+  auto limited = launch_error({{"status", 429},
+                               {"body", problem(429, "rate limit exceeded for the minute window")},
+                               {"headers", {{"Retry-After", "7"}}}});
+  CHECK(limited.kind == Kind::kRateLimited);
+  REQUIRE(limited.retry_after);
+  CHECK(limited.retry_after->count() == 7000);
+  CHECK(launch_error({{"status", 502}, {"body", "upstream"}, {"content_type", "text/plain"}})
+            .kind == Kind::kTransient);
+
+  // The real 422 from the mock's own validation.
+  LaunchTemplate bad = w;
+  bad.image.value = "";
+  auto rejected = runpod->launch(request_for(ok, bad, "berth-chat-0-abc123"));
+  REQUIRE_FALSE(rejected);
+  CHECK(rejected.error().kind == Kind::kInvalidRequest);
+
+  // Auth, shapes, hangs.
+  auto wrong = berth::testing::make_adapter("runpod", mock, *http, "", json::object(), "nope");
+  CHECK(wrong->list().error().kind == Kind::kAuth);
+  CHECK(wrong->check_credentials().error().kind == Kind::kAuth);
+  CHECK(runpod->check_credentials());
+  mock.fault({{"op", "list"}, {"status", 200}, {"body", json::array()}});
+  CHECK(runpod->list().error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "list"}, {"status", 200}, {"body", {{"pods", nullptr}}}});
+  CHECK(runpod->list().error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"truncate", true}});
+  CHECK(runpod->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", {{"gpus", {{{"name", "x"}}}}}}});
+  CHECK(runpod->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "get"}, {"hang", true}, {"hang_seconds", 4}});
+  CHECK(runpod->get("abc").error().kind == Kind::kTransient);
+  mock.fault({{"op", "terminate"}, {"status", 409}, {"body", problem(409, "pod is in a cluster")}});
+  CHECK(runpod->terminate("abc").error().kind == Kind::kInvalidRequest);
+}

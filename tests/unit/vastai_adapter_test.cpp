@@ -1,0 +1,308 @@
+// The Vast.ai adapter against the Vast mock over real HTTP.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "berth/provider.h"
+#include "support/mock_server.h"
+
+using namespace berth;
+using berth::testing::MockServer;
+using Kind = ProviderError::Kind;
+using nlohmann::json;
+
+namespace {
+
+const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id) {
+  for (const auto& o : offers)
+    if (o.id == id) return &o;
+  return nullptr;
+}
+
+LaunchTemplate workload() {
+  LaunchTemplate t;
+  t.name = "chat";
+  t.image = {"registry.example.com:5000/team/app:1", false};
+  t.command = ContainerCommand{false, {{"serve", false}, {"--name=$(reboot); rm -rf /", false}}};
+  t.env = {{"MODEL", {"Qwen/Qwen2.5 7B", false}},
+           {"TOKEN", {"a=b -e EVIL=1 'q' \"dq\" $(reboot)", true}}};
+  t.ports = {PortMapping{8000, std::nullopt, "tcp"}};
+  t.resources.disk.min = 64'000'000'000ull;
+  return t;
+}
+
+LaunchRequest request_for(const Offer& offer, const LaunchTemplate& w, const std::string& name) {
+  LaunchRequest r;
+  r.name = name;
+  r.offer = offer;
+  r.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test";
+  r.workload = &w;
+  return r;
+}
+
+json last_request(MockServer& mock, const std::string& path) {
+  json found;
+  for (const auto& r : mock.requests())
+    if (r["path"] == path) found = r;
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("vastai: offers with unit conversion and a server-side query", "[vastai][adapter]") {
+  MockServer mock("vastai");
+  auto http = berth::testing::test_http_client();
+  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  // Verified, rentable, not rented: 1005 is unverified and 1007 is rented.
+  CHECK(offers->size() == 5);
+  CHECK_FALSE(find_offer(*offers, "1005"));
+  CHECK_FALSE(find_offer(*offers, "1007"));
+  // Ordered by dph_total, server-side.
+  CHECK((*offers)[0].id == "1001");
+
+  const Offer* o = find_offer(*offers, "1001");
+  REQUIRE(o);
+  CHECK(o->gpu.model == "RTX4090");
+  CHECK(o->gpu.count == 1);
+  CHECK(o->gpu.vram_gb == Approx(24));
+  CHECK(*o->gpu.compute_capability == Approx(8.9));
+  CHECK(o->vcpus == 8);
+  CHECK(*o->memory_gb == Approx(128.0 * 8 / 32));  // machine RAM, our share of the cores
+  CHECK(*o->disk_gb == Approx(150.5));
+  CHECK(o->price_per_hour == Approx(0.35));
+  CHECK(*o->cuda == Approx(12.4));
+  CHECK(o->region == "us-texas");
+  CHECK(o->available == 1);
+  CHECK(o->launch_data["ask_id"] == "1001");
+
+  // Numbers sent as strings.
+  const Offer* s = find_offer(*offers, "1002");
+  REQUIRE(s);
+  CHECK(s->price_per_hour == Approx(0.71));
+  CHECK(s->vcpus == 32);
+  CHECK(s->region == "ca-quebec");
+
+  const Offer* h100 = find_offer(*offers, "1003");
+  REQUIRE(h100);
+  CHECK(h100->gpu.model == "H100");
+  CHECK(h100->gpu.vram_gb == Approx(80));  // 81559 MB reported, nominal 80
+  CHECK(h100->gpu.count == 8);
+  CHECK(find_offer(*offers, "1004")->region == "sweden");
+  CHECK(find_offer(*offers, "1004")->gpu.model == "A100-80GB");
+
+  const Offer* zz = find_offer(*offers, "1006");
+  REQUIRE(zz);
+  CHECK(zz->gpu.model == "unknown:ZZ 9000");
+  CHECK(zz->gpu.vram_gb == Approx(49.1));
+  CHECK(*zz->gpu.compute_capability == Approx(9.5));
+
+  json q = last_request(mock, "/api/v0/bundles/")["body"];
+  CHECK(q["verified"] == json({{"eq", true}}));
+  CHECK(q["rentable"] == json({{"eq", true}}));
+  CHECK(q["rented"] == json({{"eq", false}}));
+  CHECK(q["type"] == "on-demand");
+  CHECK(q["order"] == json::array({json::array({"dph_total", "asc"})}));
+  CHECK(q["limit"] == 1000);
+}
+
+TEST_CASE("vastai: the template's constraints become operator objects", "[vastai][adapter]") {
+  MockServer mock("vastai");
+  auto http = berth::testing::test_http_client();
+  auto vast = berth::testing::make_adapter("vastai", mock, *http, "",
+                                           {{"verified_only", false}, {"limit", 50}});
+  OfferQuery query;
+  query.gpu_count = Range<int>{1, 2};
+  query.min_vram_gb = 24;
+  query.models = {"RTX4090", "RTX3090"};
+  query.max_price = 0.5;
+  query.min_cuda = 12.2;
+  auto offers = vast->list_offers(query);
+  REQUIRE(offers);
+  json q = last_request(mock, "/api/v0/bundles/")["body"];
+  CHECK(q["num_gpus"] == json({{"gte", 1}, {"lte", 2}}));
+  CHECK(q["gpu_ram"]["gte"].get<double>() == Approx(22320));
+  CHECK(q["dph_total"] == json({{"lte", 0.5}}));
+  CHECK(q["cuda_max_good"] == json({{"gte", 12.2}}));
+  CHECK(q["limit"] == 50);
+  CHECK_FALSE(q.contains("verified"));
+  auto names = q["gpu_name"]["in"];
+  CHECK(std::find(names.begin(), names.end(), "RTX 4090") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "RTX 3090") != names.end());
+  // Filtered on the server: the unverified 3090 (0.18) and the 4090 (0.35).
+  REQUIRE(offers->size() == 2);
+  CHECK((*offers)[0].id == "1005");
+  CHECK((*offers)[1].id == "1001");
+
+  // A model the adapter cannot spell the Vast way is left to the core.
+  query.models = {"RTX4090", "NoSuchGpu"};
+  REQUIRE(vast->list_offers(query));
+  CHECK_FALSE(last_request(mock, "/api/v0/bundles/")["body"].contains("gpu_name"));
+}
+
+TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
+  MockServer mock("vastai", {"--provision-seconds", "0.2", "--boot-seconds", "0.2", "--ssh-host",
+                             "127.0.0.41:2241", "--ssh-host", "127.0.0.42:2242"});
+  auto http = berth::testing::test_http_client();
+  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  LaunchTemplate w = workload();
+  w.registry_auth = RegistryAuth{{"robot", false}, {"s3cret-pass", true}};
+
+  auto inst = vast->launch(request_for(*find_offer(*offers, "1001"), w, "berth-chat-0-abc123"));
+  REQUIRE(inst);
+  CHECK(inst->id == "9000001");
+  CHECK(inst->state == InstanceState::kProvisioning);
+
+  json key = last_request(mock, "/api/v0/ssh/")["body"];
+  CHECK(key["ssh_key"] == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test");
+  json rent = last_request(mock, "/api/v0/asks/1001/")["body"];
+  CHECK(rent["image"] == "registry.example.com:5000/team/app:1");
+  CHECK(rent["label"] == "berth-chat-0-abc123");
+  CHECK(rent["runtype"] == "ssh_direct");
+  CHECK(rent["disk"] == 64);
+  CHECK(rent["image_login"] == "-u robot -p s3cret-pass registry.example.com:5000");
+  // env as Vast's object form: values exactly as written, never re-split.
+  CHECK(rent["env"]["TOKEN"] == "a=b -e EVIL=1 'q' \"dq\" $(reboot)");
+  CHECK(rent["env"]["MODEL"] == "Qwen/Qwen2.5 7B");
+  CHECK(rent["env"]["-p 8000:8000"] == "1");
+  CHECK_FALSE(rent["env"].contains("EVIL"));
+  // onstart is run by sh on the host: every argument is quoted.
+  CHECK(rent["onstart"] == "'serve' '--name=$(reboot); rm -rf /'");
+
+  // A second launch reuses the registered key (the duplicate is fine).
+  auto second = vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-1-abc123"));
+  REQUIRE(second);
+
+  mock.set_state(inst->id, "running");
+  auto running = vast->get(inst->id);
+  REQUIRE(running);
+  CHECK(running->state == InstanceState::kRunning);
+  CHECK(running->host == "127.0.0.41");  // trailing newline trimmed
+  CHECK(running->ssh_port == 2241);      // from the string HostPort
+  CHECK(running->ssh_user == "root");
+  CHECK(running->public_ports.at(8000) == 8000);
+  CHECK(running->name == "berth-chat-0-abc123");
+
+  const std::pair<const char*, InstanceState> cases[] = {
+      {"loading", InstanceState::kBooting},
+      {"exited", InstanceState::kFailed},
+      {"offline", InstanceState::kFailed},
+  };
+  for (const auto& [word, state] : cases) {
+    mock.set_state(inst->id, word);
+    auto got = vast->get(inst->id);
+    REQUIRE(got);
+    CHECK(got->state == state);
+  }
+  mock.set_state(inst->id, nullptr);
+
+  auto listed = vast->list();
+  REQUIRE(listed);
+  CHECK(listed->size() == 2);
+
+  REQUIRE(vast->terminate(inst->id));
+  REQUIRE(vast->terminate(inst->id));  // 404 not_found: already gone
+  CHECK(vast->get(inst->id).error().kind == Kind::kNotFound);
+  REQUIRE(vast->terminate(second->id));
+  auto all = mock.instances();
+  for (const auto& i : all) CHECK(i["terminated"] == true);
+}
+
+TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vastai][adapter]") {
+  MockServer mock("vastai");
+  auto http = berth::testing::test_http_client();
+  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+  // 60 offers to rent, so the listing spans three pages of 25.
+  json catalog = {{"offers", json::array()}};
+  for (int i = 0; i < 60; ++i)
+    catalog["offers"].push_back({{"id", 5000 + i}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1},
+                                 {"gpu_ram", 24564}, {"dph_total", 0.4}, {"rentable", true},
+                                 {"rented", false}, {"verified", true},
+                                 {"direct_port_count", 10}, {"geolocation", "Texas, US"}});
+  mock.set_catalog(catalog);
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  REQUIRE(offers->size() == 60);
+  LaunchTemplate w = workload();
+  for (int i = 0; i < 60; ++i) {
+    std::string name = i % 3 == 0 ? "other-" + std::to_string(i)
+                                   : "berth-chat-" + std::to_string(i) + "-abc123";
+    REQUIRE(vast->launch(request_for((*offers)[i], w, name)));
+  }
+  auto listed = vast->list();
+  REQUIRE(listed);
+  CHECK(listed->size() == 40);
+  int pages = 0;
+  for (const auto& r : mock.requests())
+    if (r["path"] == "/api/v1/instances/") ++pages;
+  CHECK(pages == 3);
+}
+
+TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
+          "[vastai][adapter]") {
+  MockServer mock("vastai");
+  auto http = berth::testing::test_http_client(1, 1500);
+  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  LaunchTemplate w = workload();
+
+  // The mock's own answers: an ask that never existed (404 invalid_args with
+  // no_such_ask in msg) and one rented meanwhile (410 no_such_ask).
+  Offer missing = *find_offer(*offers, "1001");
+  missing.launch_data["ask_id"] = "424242";
+  CHECK(vast->launch(request_for(missing, w, "berth-chat-0-abc123")).error().kind ==
+        Kind::kNoCapacity);
+  REQUIRE(vast->launch(request_for(*find_offer(*offers, "1001"), w, "berth-chat-0-abc123")));
+  auto taken = vast->launch(request_for(*find_offer(*offers, "1001"), w, "berth-chat-1-abc123"));
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().kind == Kind::kNoCapacity);
+
+  // 429 as plain text without Retry-After.
+  mock.fault({{"op", "offers"}, {"status", 429}, {"body", "API requests too frequent endpoint threshold=4.5"},
+              {"content_type", "text/plain"}});
+  auto limited = vast->list_offers({});
+  REQUIRE_FALSE(limited);
+  CHECK(limited.error().kind == Kind::kRateLimited);
+  CHECK_FALSE(limited.error().retry_after);
+  CHECK(limited.error().message.find("too frequent") != std::string::npos);
+
+  mock.fault({{"op", "offers"}, {"status", 500}, {"body", ""}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kTransient);
+  mock.fault({{"op", "offers"}, {"truncate", true}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", {{"bundles", json::array()}}}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", {{"offers", {{{"id", 1}}}}}}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"hang", true}, {"hang_seconds", 4}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kTransient);
+
+  // An API change that hides instances is an error, not an empty list.
+  mock.fault({{"op", "list"}, {"status", 200}, {"body", {{"success", true}, {"results", json::array()}}}});
+  CHECK(vast->list().error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "get"}, {"status", 200}, {"body", {{"instances", json::array()}}}});
+  CHECK(vast->get("9000001").error().kind == Kind::kBadResponse);
+
+  mock.fault({{"op", "launch"}, {"status", 400},
+              {"body", {{"success", false}, {"error", "invalid_price"}, {"msg", "bad price"}}}});
+  CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-2-abc123"))
+            .error().kind == Kind::kInvalidRequest);
+  mock.fault({{"op", "terminate"}, {"status", 404},
+              {"body", {{"success", false}, {"error", "no_such_instance"}, {"msg", "gone"}}}});
+  CHECK(vast->terminate("9000001"));
+
+  auto wrong = berth::testing::make_adapter("vastai", mock, *http, "", json::object(), "nope");
+  CHECK(wrong->list_offers({}).error().kind == Kind::kAuth);
+  CHECK(wrong->check_credentials().error().kind == Kind::kAuth);
+  CHECK(vast->check_credentials());
+
+  // Registry credentials with whitespace cannot be expressed in image_login.
+  w.registry_auth = RegistryAuth{{"robot", false}, {"two words", true}};
+  CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-3-abc123"))
+            .error().kind == Kind::kInvalidRequest);
+}
