@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "berth/gpu_catalog.h"
+#include "providers/common/json_scan.h"
 
 namespace berth::vastai {
 
@@ -115,22 +116,20 @@ enum Field {
   kDphTotal, kComputeCap, kCudaMaxGood, kGeolocation, kFieldCount
 };
 
-Field field_for(std::string_view key) {
-  static const std::unordered_map<std::string_view, Field> fields = {
-      {"id", kId},
-      {"gpu_name", kGpuName},
-      {"num_gpus", kNumGpus},
-      {"gpu_ram", kGpuRam},
-      {"cpu_cores", kCpuCores},
-      {"cpu_cores_effective", kCpuCoresEffective},
-      {"cpu_ram", kCpuRam},
-      {"disk_space", kDiskSpace},
-      {"dph_total", kDphTotal},
-      {"compute_cap", kComputeCap},
-      {"cuda_max_good", kCudaMaxGood},
-      {"geolocation", kGeolocation}};
-  auto it = fields.find(key);
-  return it == fields.end() ? kNone : it->second;
+// Called for every key of every offer (~70 per offer): a switch on the length
+// first keeps it to one or two short comparisons.
+Field field_for(std::string_view k) {
+  switch (k.size()) {
+    case 2: return k == "id" ? kId : kNone;
+    case 7: return k == "gpu_ram" ? kGpuRam : k == "cpu_ram" ? kCpuRam : kNone;
+    case 8: return k == "gpu_name" ? kGpuName : k == "num_gpus" ? kNumGpus : kNone;
+    case 9: return k == "cpu_cores" ? kCpuCores : k == "dph_total" ? kDphTotal : kNone;
+    case 10: return k == "disk_space" ? kDiskSpace : kNone;
+    case 11: return k == "compute_cap" ? kComputeCap : k == "geolocation" ? kGeolocation : kNone;
+    case 13: return k == "cuda_max_good" ? kCudaMaxGood : kNone;
+    case 19: return k == "cpu_cores_effective" ? kCpuCoresEffective : kNone;
+    default: return kNone;
+  }
 }
 
 const char* field_name(Field f) {
@@ -160,150 +159,121 @@ std::optional<double> numeric_text(const std::string& s) {
   return v;
 }
 
-class OfferReader : public nlohmann::json_sax<json> {
+class OfferReader {
  public:
-  explicit OfferReader(const std::string& provider) : provider_(provider) {}
-
-  bool null() override { return scalar_null(); }
-  bool boolean(bool) override { return scalar_other("a boolean"); }
-  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
-  bool number_float(number_float_t v, const string_t&) override { return number(v); }
-  bool binary(binary_t&) override { return scalar_other("binary"); }
-  bool string(string_t& v) override {
-    if (depth_ == 3 && field_ != kNone) {
-      if (field_ == kId) {
-        cur_.id = v;
-        cur_.has_id = true;
-      } else if (field_ == kGpuName) {
-        cur_.gpu_name = v;
-        cur_.has_gpu_name = true;
-      } else if (field_ == kGeolocation) {
-        cur_.geolocation = v;
-      } else if (auto n = numeric_text(v)) {
-        cur_.num[field_] = n;  // numbers sent as strings
-      } else if (!v.empty()) {
-        return fail(std::string("field '") + field_name(field_) + "' should be a number");
-      }
-      field_ = kNone;
-      return true;
-    }
-    return scalar_other("a string");
+  OfferReader(std::string_view body, const std::string& provider)
+      : scan_(body), provider_(provider) {
+    // One reallocation-free pass: count the offers roughly first (each has
+    // exactly one gpu_name), which is cheap next to parsing them.
+    std::size_t hint = 0;
+    const std::string_view needle = "\"gpu_name\"";
+    for (auto at = body.find(needle); at != std::string_view::npos;
+         at = body.find(needle, at + needle.size()))
+      ++hint;
+    offers_.reserve(hint);
   }
 
-  bool start_object(std::size_t) override {
-    ++depth_;
-    if (depth_ == 1) return true;
-    if (depth_ == 3 && in_offers_) {
-      cur_ = RawOffer{};
-      field_ = kNone;
-      return true;
+  Expected<std::vector<Offer>, std::string> read() {
+    bool saw_offers = false;
+    if (scan_.peek() != '{') return error("expected an object with \"offers\"");
+    scan_.consume('{');
+    if (scan_.peek() == '}') {
+      scan_.consume('}');
+    } else {
+      do {
+        if (!scan_.string(&key_) || !scan_.consume(':')) return error();
+        if (key_ == "offers") {
+          saw_offers = true;
+          if (!read_offers()) return error();
+        } else if (!scan_.skip_value()) {
+          return error();
+        }
+      } while (scan_.more('}'));
+      if (scan_.failed()) return error();
     }
-    if (depth_ == 2) return after_root_key_value("an object");
-    if (depth_ == 3) return fail("offers should be a list of objects");
-    return true;  // nested inside an offer: skipped
-  }
-  bool end_object() override {
-    if (depth_ == 3 && in_offers_) {
-      if (!finish_offer()) return false;
-    }
-    --depth_;
-    field_ = kNone;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    ++depth_;
-    if (depth_ == 1) return fail("expected an object with \"offers\", got a list");
-    if (depth_ == 2) {
-      if (root_key_ == "offers") {
-        in_offers_ = true;
-        saw_offers_ = true;
-      }
-      return true;
-    }
-    if (depth_ == 3 && in_offers_) return fail("offers should be a list of objects");
-    return true;
-  }
-  bool end_array() override {
-    if (depth_ == 2) in_offers_ = false;
-    --depth_;
-    field_ = kNone;
-    return true;
-  }
-  bool key(string_t& k) override {
-    if (depth_ == 1) root_key_ = k;
-    else if (depth_ == 3 && in_offers_) field_ = field_for(k);
-    return true;
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception&) override {
-    if (error_.empty()) error_ = "malformed JSON at byte " + std::to_string(position);
-    return false;
-  }
-
-  Expected<std::vector<Offer>, std::string> result() {
-    if (!error_.empty()) return unexpected(error_);
-    if (!saw_offers_) return unexpected(std::string("no \"offers\" list in the answer"));
+    if (!scan_.at_end()) return error();
+    if (!saw_offers) return unexpected(std::string("no \"offers\" list in the answer"));
     return std::move(offers_);
   }
 
  private:
-  bool number(double v) {
-    if (depth_ == 3 && in_offers_ && field_ != kNone) {
-      if (field_ == kId) {
-        cur_.id = std::to_string(static_cast<long long>(v));
-        cur_.has_id = true;
-      } else if (field_ == kGpuName || field_ == kGeolocation) {
-        return fail(std::string("field '") + field_name(field_) + "' should be a string");
-      } else {
-        cur_.num[field_] = v;
+  Expected<std::vector<Offer>, std::string> error(const std::string& what = "") {
+    if (!what.empty()) scan_.fail(what);
+    return unexpected(scan_.error());
+  }
+
+  bool read_offers() {
+    if (scan_.peek() != '[') return scan_.fail("\"offers\" should be a list");
+    scan_.consume('[');
+    if (scan_.peek() == ']') return scan_.consume(']');
+    do {
+      if (scan_.peek() != '{') return scan_.fail("offers should be a list of objects");
+      if (!read_offer()) return false;
+    } while (scan_.more(']'));
+    return !scan_.failed();
+  }
+
+  bool read_offer() {
+    scan_.consume('{');
+    cur_ = RawOffer{};
+    if (scan_.peek() == '}') {
+      scan_.consume('}');
+      return finish_offer();
+    }
+    do {
+      std::string_view key;
+      if (!scan_.string_view(&key, &key_) || !scan_.consume(':')) return false;
+      Field f = field_for(key);
+      if (f == kNone) {
+        if (!scan_.skip_value()) return false;
+        continue;
       }
-      field_ = kNone;
-      return true;
-    }
-    if (depth_ == 0) return fail("expected an object with \"offers\", got a number");
-    if (depth_ == 1 && root_key_ == "offers")
-      return fail("\"offers\" should be a list, got a number");
-    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
-    return true;
-  }
-  bool scalar_null() {
-    if (depth_ == 3 && in_offers_) {
-      field_ = kNone;
-      return true;
-    }
-    if (depth_ == 1 && root_key_ == "offers") return fail("\"offers\" is null");
-    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
-    if (depth_ == 0) return fail("expected an object with \"offers\", got null");
-    return true;
-  }
-  bool scalar_other(const char* what) {
-    if (depth_ == 0) return fail(std::string("expected an object with \"offers\", got ") + what);
-    if (depth_ == 1 && root_key_ == "offers")
-      return fail(std::string("\"offers\" should be a list, got ") + what);
-    if (depth_ == 2 && in_offers_) return fail("offers should be a list of objects");
-    if (depth_ == 3 && in_offers_ && field_ != kNone) {
-      if (field_ == kGpuName || field_ == kId)
-        return fail(std::string("field '") + field_name(field_) + "' has the wrong type");
-      field_ = kNone;
-    }
-    return true;
-  }
-  bool after_root_key_value(const char* what) {
-    if (root_key_ == "offers") return fail(std::string("\"offers\" should be a list, got ") + what);
-    return true;
-  }
-  bool fail(std::string message) {
-    if (error_.empty()) error_ = std::move(message);
-    return false;
+      char c = scan_.peek();
+      if (c == '"') {
+        if (!scan_.string(&text_)) return false;
+        if (f == kId) {
+          cur_.id = text_;
+          cur_.has_id = true;
+        } else if (f == kGpuName) {
+          cur_.gpu_name = text_;
+          cur_.has_gpu_name = true;
+        } else if (f == kGeolocation) {
+          cur_.geolocation = text_;
+        } else if (auto n = numeric_text(text_)) {
+          cur_.num[f] = n;  // numbers sent as strings
+        } else if (!text_.empty()) {
+          return scan_.fail(std::string("field '") + field_name(f) + "' should be a number");
+        }
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+        double v = 0;
+        if (!scan_.number(&v)) return false;
+        if (f == kId) {
+          if (v != std::floor(v)) return scan_.fail("field 'id' should be an integer");
+          cur_.id = std::to_string(static_cast<long long>(v));
+          cur_.has_id = true;
+        } else if (f == kGpuName || f == kGeolocation) {
+          return scan_.fail(std::string("field '") + field_name(f) + "' should be a string");
+        } else {
+          cur_.num[f] = v;
+        }
+      } else if (c == '{' || c == '[') {
+        if (f == kId || f == kGpuName)
+          return scan_.fail(std::string("field '") + field_name(f) + "' has the wrong type");
+        if (!scan_.skip_value()) return false;
+      } else {
+        if (!scan_.literal()) return false;  // null, true, false: nothing to keep
+      }
+    } while (scan_.more('}'));
+    if (scan_.failed()) return false;
+    return finish_offer();
   }
 
   bool finish_offer() {
     RawOffer& r = cur_;
-    if (!r.has_id) return fail("an offer has no id");
-    if (!r.has_gpu_name) return fail("offer " + r.id + " has no gpu_name");
-    if (!r.num[kNumGpus]) return fail("offer " + r.id + " has no num_gpus");
-    if (!r.num[kDphTotal]) return fail("offer " + r.id + " has no dph_total");
+    if (!r.has_id) return scan_.fail("an offer has no id");
+    if (!r.has_gpu_name) return scan_.fail("offer " + r.id + " has no gpu_name");
+    if (!r.num[kNumGpus]) return scan_.fail("offer " + r.id + " has no num_gpus");
+    if (!r.num[kDphTotal]) return scan_.fail("offer " + r.id + " has no dph_total");
 
     Offer o;
     o.provider = provider_;
@@ -362,15 +332,12 @@ class OfferReader : public nlohmann::json_sax<json> {
     return regions_.emplace(geo, region_from_geolocation(geo)).first->second;
   }
 
+  json_scan::Scanner scan_;
   const std::string& provider_;
-  int depth_ = 0;
-  std::string root_key_;
-  bool in_offers_ = false;
-  bool saw_offers_ = false;
-  Field field_ = kNone;
+  std::string key_;
+  std::string text_;
   RawOffer cur_;
   std::vector<Offer> offers_;
-  std::string error_;
   std::unordered_map<std::string, const GpuModel*> models_;
   std::unordered_map<std::string, std::string> regions_;
 };
@@ -379,10 +346,7 @@ class OfferReader : public nlohmann::json_sax<json> {
 
 Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
                                                        const std::string& provider) {
-  OfferReader reader(provider);
-  json::sax_parse(body.begin(), body.end(), &reader, nlohmann::detail::input_format_t::json,
-                  /*strict=*/true);
-  return reader.result();
+  return OfferReader(body, provider).read();
 }
 
 }  // namespace berth::vastai

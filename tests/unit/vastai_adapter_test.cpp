@@ -106,6 +106,19 @@ TEST_CASE("vastai: offers with unit conversion and a server-side query", "[vasta
   CHECK(q["type"] == "on-demand");
   CHECK(q["order"] == json::array({json::array({"dph_total", "asc"})}));
   CHECK(q["limit"] == 1000);
+
+  // Escaped strings decode; nested values and unknown fields are skipped.
+  mock.set_catalog({{"offers",
+                     {{{"id", "77"}, {"gpu_name", "ZZ \"9000\" \u00e9"}, {"num_gpus", 1},
+                       {"dph_total", 0.5}, {"search", {{"nested", {1, 2, {{"x", nullptr}}}}}},
+                       {"geolocation", nullptr}, {"verified", true}, {"rentable", true},
+                       {"rented", false}, {"direct_port_count", 4}}}}});
+  auto escaped = vast->list_offers({});
+  REQUIRE(escaped);
+  REQUIRE(escaped->size() == 1);
+  CHECK((*escaped)[0].gpu.model == "unknown:ZZ \"9000\" \u00e9");
+  CHECK((*escaped)[0].region == "unknown");
+
 }
 
 TEST_CASE("vastai: the template's constraints become operator objects", "[vastai][adapter]") {
@@ -216,9 +229,9 @@ TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vasta
   MockServer mock("vastai");
   auto http = berth::testing::test_http_client();
   auto vast = berth::testing::make_adapter("vastai", mock, *http);
-  // 60 offers to rent, so the listing spans three pages of 25.
+  // 51 offers to rent, so the listing spans three pages of 25.
   json catalog = {{"offers", json::array()}};
-  for (int i = 0; i < 60; ++i)
+  for (int i = 0; i < 51; ++i)
     catalog["offers"].push_back({{"id", 5000 + i}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1},
                                  {"gpu_ram", 24564}, {"dph_total", 0.4}, {"rentable", true},
                                  {"rented", false}, {"verified", true},
@@ -226,16 +239,16 @@ TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vasta
   mock.set_catalog(catalog);
   auto offers = vast->list_offers({});
   REQUIRE(offers);
-  REQUIRE(offers->size() == 60);
+  REQUIRE(offers->size() == 51);
   LaunchTemplate w = workload();
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 51; ++i) {
     std::string name = i % 3 == 0 ? "other-" + std::to_string(i)
                                    : "berth-chat-" + std::to_string(i) + "-abc123";
     REQUIRE(vast->launch(request_for((*offers)[i], w, name)));
   }
   auto listed = vast->list();
   REQUIRE(listed);
-  CHECK(listed->size() == 40);
+  CHECK(listed->size() == 34);
   int pages = 0;
   for (const auto& r : mock.requests())
     if (r["path"] == "/api/v1/instances/") ++pages;
@@ -281,6 +294,16 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
   CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
   mock.fault({{"op", "offers"}, {"hang", true}, {"hang_seconds", 4}});
   CHECK(vast->list_offers({}).error().kind == Kind::kTransient);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", "{\"offers\": [{\"id\": 1,}]}"}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", "{\"offers\": []} trailing"}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200}, {"body", {{"offers", nullptr}}}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
+  mock.fault({{"op", "offers"}, {"status", 200},
+              {"body", {{"offers", {{{"id", 7}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1},
+                                     {"dph_total", "cheap"}}}}}}});
+  CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
 
   // An API change that hides instances is an error, not an empty list.
   mock.fault({{"op", "list"}, {"status", 200}, {"body", {{"success", true}, {"results", json::array()}}}});

@@ -1,0 +1,236 @@
+#include "providers/common/json_scan.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace berth::json_scan {
+
+namespace {
+
+constexpr int kMaxDepth = 128;
+
+// Characters that need no attention inside a string: not a quote, not a
+// backslash, not a control character.
+struct PlainTable {
+  bool t[256];
+  constexpr PlainTable() : t() {
+    for (int i = 0; i < 256; ++i) t[i] = i >= 0x20 && i != '"' && i != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return t[c]; }
+};
+constexpr PlainTable kPlain;
+
+bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+bool Scanner::fail(const std::string& what) {
+  if (error_.empty()) error_ = what;
+  return false;
+}
+
+char Scanner::peek() {
+  while (p_ < end_ && is_ws(*p_)) ++p_;
+  return p_ < end_ ? *p_ : '\0';
+}
+
+bool Scanner::consume(char c) {
+  if (peek() != c) {
+    if (p_ >= end_) return fail(std::string("truncated: expected '") + c + "'");
+    return fail(std::string("expected '") + c + "'");
+  }
+  ++p_;
+  return true;
+}
+
+bool Scanner::more(char close) {
+  char c = peek();
+  if (c == ',') {
+    ++p_;
+    return true;
+  }
+  if (c == close) {
+    ++p_;
+    return false;
+  }
+  fail(p_ >= end_ ? "truncated" : std::string("expected ',' or '") + close + "'");
+  return false;
+}
+
+bool Scanner::string(std::string* out) {
+  if (!consume('"')) return false;
+  if (out) out->clear();
+  while (true) {
+    // Copy the run up to the next quote or backslash at once.
+    const char* run = p_;
+    while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+    if (p_ < end_ && static_cast<unsigned char>(*p_) < 0x20)
+      return fail("control character in a string");
+    if (out) out->append(run, p_);
+    if (p_ >= end_) return fail("truncated string");
+    if (*p_ == '"') {
+      ++p_;
+      return true;
+    }
+    ++p_;  // backslash
+    if (p_ >= end_) return fail("truncated string");
+    char e = *p_++;
+    switch (e) {
+      case '"': if (out) *out += '"'; break;
+      case '\\': if (out) *out += '\\'; break;
+      case '/': if (out) *out += '/'; break;
+      case 'b': if (out) *out += '\b'; break;
+      case 'f': if (out) *out += '\f'; break;
+      case 'n': if (out) *out += '\n'; break;
+      case 'r': if (out) *out += '\r'; break;
+      case 't': if (out) *out += '\t'; break;
+      case 'u': {
+        auto read4 = [&](unsigned& v) {
+          if (end_ - p_ < 4) return false;
+          v = 0;
+          for (int i = 0; i < 4; ++i) {
+            int h = hex_value(p_[i]);
+            if (h < 0) return false;
+            v = v * 16 + static_cast<unsigned>(h);
+          }
+          p_ += 4;
+          return true;
+        };
+        unsigned cp = 0;
+        if (!read4(cp)) return fail("bad \\u escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          unsigned lo = 0;
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return fail("lone surrogate");
+          p_ += 2;
+          if (!read4(lo) || lo < 0xDC00 || lo > 0xDFFF) return fail("bad surrogate pair");
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return fail("lone surrogate");
+        }
+        if (out) append_utf8(*out, cp);
+        break;
+      }
+      default: return fail("bad escape in a string");
+    }
+  }
+}
+
+bool Scanner::string_view(std::string_view* out, std::string* scratch) {
+  if (peek() != '"') return fail(p_ >= end_ ? "truncated" : "expected a string");
+  const char* start = p_ + 1;
+  const char* q = start;
+  while (q < end_ && kPlain[static_cast<unsigned char>(*q)]) ++q;
+  if (q < end_ && *q == '"') {
+    *out = std::string_view(start, static_cast<std::size_t>(q - start));
+    p_ = q + 1;
+    return true;
+  }
+  if (!string(scratch)) return false;
+  *out = *scratch;
+  return true;
+}
+
+bool Scanner::number(double* out) {
+  peek();
+  const char* start = p_;
+  if (p_ < end_ && *p_ == '-') ++p_;
+  if (p_ >= end_) return fail("truncated number");
+  if (*p_ == '0') {
+    ++p_;
+  } else if (*p_ >= '1' && *p_ <= '9') {
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  } else {
+    return fail("expected a value");
+  }
+  if (p_ < end_ && *p_ == '.') {
+    ++p_;
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return fail("bad number");
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  }
+  if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+    ++p_;
+    if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return fail("bad number");
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  }
+  if (out) {
+    auto [ptr, ec] = std::from_chars(start, p_, *out);
+    if (ec != std::errc() || ptr != p_ || !std::isfinite(*out)) return fail("number out of range");
+  }
+  return true;
+}
+
+bool Scanner::literal() {
+  peek();
+  for (const char* lit : {"true", "false", "null"}) {
+    std::size_t n = std::strlen(lit);
+    if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, lit, n) == 0) {
+      p_ += n;
+      return true;
+    }
+  }
+  return fail(p_ >= end_ ? "truncated" : "expected a value");
+}
+
+bool Scanner::skip_value(int depth) {
+  if (depth > kMaxDepth) return fail("nesting too deep");
+  char c = peek();
+  if (c == '"') return string(nullptr);
+  if (c == '{') {
+    ++p_;
+    if (peek() == '}') {
+      ++p_;
+      return true;
+    }
+    do {
+      if (!string(nullptr) || !consume(':') || !skip_value(depth + 1)) return false;
+    } while (more('}'));
+    return !failed();
+  }
+  if (c == '[') {
+    ++p_;
+    if (peek() == ']') {
+      ++p_;
+      return true;
+    }
+    do {
+      if (!skip_value(depth + 1)) return false;
+    } while (more(']'));
+    return !failed();
+  }
+  if (c == 't' || c == 'f' || c == 'n') return literal();
+  return number(nullptr);
+}
+
+bool Scanner::at_end() {
+  if (peek() != '\0' || p_ < end_) return fail("text after the JSON value");
+  return true;
+}
+
+}  // namespace berth::json_scan
