@@ -15,6 +15,10 @@ Lambda's API has no SSH port field: the user is ubuntu and the port is 22, so
 --ssh-host entries given to this mock should listen on port 22 (only the host
 part is reported, as `ip`).
 
+Rate limits: Lambda allows about one launch per 12 s besides its general
+1 request/s; run with --min-interval launch=12 to get its 429s (the body is
+not specified by Lambda; this mock sends plain text, no Retry-After).
+
 Fault ops: offers, launch, get, list, terminate, ssh-keys.
 Statuses for /_mock/instances/<id>/state: booting, active, unhealthy,
 terminating, terminated, preempted.

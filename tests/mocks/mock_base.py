@@ -21,6 +21,9 @@ Command line (every mock):
                         "name", "ssh_host", "ssh_port"} on stdin
   Both commands are split with shlex and run without a shell; their exit
   status is logged, never turned into an API error.
+  --min-interval OP=S   answer the provider's own 429 when two requests for
+                        operation OP arrive less than S seconds apart
+                        (repeatable; e.g. Lambda's launch limit: launch=12)
 
 Control API (no auth; loopback only):
   POST /_mock/fault     {"op": "<operation>"|"any", "status": 400,
@@ -124,6 +127,7 @@ class MockApi:
             self.requests = []
             self.catalog = self.default_catalog()
             self.id_counter = itertools.count(1)
+            self.last_call = {}
             self.extra_reset()
 
     def extra_reset(self):
@@ -172,6 +176,20 @@ class MockApi:
             sys.stderr.write("%s mock: hook %r failed: %s\n" % (self.provider, command, e))
 
     # --- faults --------------------------------------------------------------
+    def too_soon(self, op):
+        """True when `op` came faster than its --min-interval allows."""
+        interval = self.args.min_interval.get(op)
+        if not interval:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            last = self.last_call.get(op)
+            self.last_call[op] = now
+        return last is not None and now - last < interval
+
+    def rate_limited(self, op):
+        return Reply(429, "Too Many Requests", content_type="text/plain")
+
     def take_fault(self, op):
         with self.lock:
             for f in self.faults:
@@ -270,6 +288,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_reply(reply, fault)
         if not mock.authorized(self):
             return self.send_reply(mock.unauthorized())
+        if mock.too_soon(op):
+            return self.send_reply(mock.rate_limited(op))
         try:
             reply = action()
         except Exception as e:  # a bug in the mock: say so loudly
@@ -357,7 +377,18 @@ def parse_args(argv, description):
     p.add_argument("--boot-seconds", type=float, default=0.0)
     p.add_argument("--on-launch-cmd")
     p.add_argument("--on-terminate-cmd")
+    p.add_argument("--min-interval", action="append", default=[])
     args = p.parse_args(argv)
+    limits = {}
+    for item in args.min_interval:
+        op, sep, seconds = item.partition("=")
+        try:
+            limits[op] = float(seconds)
+        except ValueError:
+            p.error("--min-interval wants OP=SECONDS, got %r" % item)
+        if not sep or not op:
+            p.error("--min-interval wants OP=SECONDS, got %r" % item)
+    args.min_interval = limits
     if not args.ssh_host:
         args.ssh_host = ["127.0.0.1:22"]
     for h in args.ssh_host:

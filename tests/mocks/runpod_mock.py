@@ -80,6 +80,11 @@ class RunpodMock(mock_base.MockApi):
                 "RateLimit-Policy": '"minute";q=60;w=60, "hour";q=3000;w=3600, '
                                     '"day";q=50000;w=86400'}
 
+    def rate_limited(self, op):
+        r = problem(429, "Too Many Requests", "rate limit exceeded for the minute window")
+        r.headers["Retry-After"] = "2"
+        return r
+
     def unauthorized(self):
         return problem(401, "Unauthorized", "missing or invalid API key")
 

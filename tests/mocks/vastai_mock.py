@@ -147,6 +147,11 @@ class VastMock(mock_base.MockApi):
         q = handler.path.partition("?")[2]
         return ("api_key=" + self.args.api_key) in q.split("&")
 
+    def rate_limited(self, op):
+        # Plain text and no Retry-After, as Vast answers.
+        return Reply(429, "API requests too frequent endpoint threshold=4.5",
+                     content_type="text/plain")
+
     def unauthorized(self):
         return err(401, "auth_error", "Invalid user key")
 

@@ -272,3 +272,18 @@ TEST_CASE("lambda: the core's retries absorb one 500 and a slow answer", "[lambd
   REQUIRE(offers);
   CHECK(offers->size() == 5);
 }
+
+TEST_CASE("lambda: the launch rate limit is its own 429", "[lambda][adapter]") {
+  MockServer mock("lambda", {"--min-interval", "launch=60"});
+  auto http = berth::testing::test_http_client();
+  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+  auto offers = lambda->list_offers({});
+  REQUIRE(offers);
+  const Offer* a10 = find_offer(*offers, "gpu_1x_a10@us-east-1");
+  REQUIRE(a10);
+  REQUIRE(lambda->launch(request_for(*a10, "berth-chat-0-abc123")));
+  auto second = lambda->launch(request_for(*a10, "berth-chat-1-abc123"));
+  REQUIRE_FALSE(second);
+  CHECK(second.error().kind == Kind::kRateLimited);
+  CHECK(lambda->list());  // other calls are not limited by it
+}

@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <stdlib.h>
 
 #include "berth/config.h"
 #include "berth/provider.h"
@@ -270,4 +274,37 @@ TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]"
   CHECK(runpod->get("abc").error().kind == Kind::kTransient);
   mock.fault({{"op", "terminate"}, {"status", 409}, {"body", problem(409, "pod is in a cluster")}});
   CHECK(runpod->terminate("abc").error().kind == Kind::kInvalidRequest);
+}
+
+TEST_CASE("runpod: launch and terminate hooks get the pod as JSON", "[runpod][adapter]") {
+  char tmpl[] = "/tmp/berth-hook-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  std::string launched = dir + "/launched.json", terminated = dir + "/terminated.json";
+  {
+    // tee writes its stdin to the file: the hook runs without a shell.
+    MockServer mock("runpod", {"--ssh-host", "127.0.0.31:2201", "--on-launch-cmd",
+                               "tee " + launched, "--on-terminate-cmd", "tee " + terminated});
+    auto http = berth::testing::test_http_client();
+    auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+    auto offers = runpod->list_offers({});
+    REQUIRE(offers);
+    LaunchTemplate w = workload();
+    auto pod = runpod->launch(
+        request_for(*find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x1"), w,
+                    "berth-chat-0-abc123"));
+    REQUIRE(pod);
+    REQUIRE(runpod->terminate(pod->id));
+
+    std::ifstream l(launched), t(terminated);
+    json on_launch = json::parse(l), on_terminate = json::parse(t);
+    CHECK(on_launch["id"] == pod->id);
+    CHECK(on_launch["ssh_host"] == "127.0.0.31");
+    CHECK(on_launch["ssh_port"] == 2201);
+    CHECK(on_launch["request"]["image"] == "vllm/vllm-openai:v0.6.3");
+    CHECK(on_launch["request"]["env"]["PUBLIC_KEY"].get<std::string>().rfind("ssh-ed25519", 0) == 0);
+    CHECK(on_terminate["id"] == pod->id);
+    CHECK(on_terminate["name"] == "berth-chat-0-abc123");
+  }
+  std::filesystem::remove_all(dir);
 }

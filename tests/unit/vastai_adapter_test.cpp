@@ -329,3 +329,15 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
   CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-3-abc123"))
             .error().kind == Kind::kInvalidRequest);
 }
+
+TEST_CASE("vastai: a per-endpoint minimum interval answers plain-text 429s",
+          "[vastai][adapter]") {
+  MockServer mock("vastai", {"--min-interval", "offers=60"});
+  auto http = berth::testing::test_http_client();
+  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+  REQUIRE(vast->list_offers({}));
+  auto again = vast->list_offers({});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind == Kind::kRateLimited);
+  CHECK_FALSE(again.error().retry_after);
+}
