@@ -108,7 +108,7 @@ class RuntimeHostProbe final : public HostProbe {
     auto host = connector->connect(instance, workload_.name);
     if (!host) return unexpected(host.error().message);
     const std::string name = container_name(workload_, instance);
-    auto r = (*host)->run(HostCommand{.argv = inspect_argv(ctx_.runtime, name),
+    auto r = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(instance, ctx_), name),
                                       .timeout = timeout_});
     if (!r) return unexpected(r.error());
     if (r->cancelled) return unexpected(std::string("interrupted"));
@@ -131,7 +131,7 @@ class RuntimeHostProbe final : public HostProbe {
     seen = state->restart_count;
     if (state->running && !restarted) return ContainerStatus{true, std::nullopt, "", false};
     ContainerStatus status{state->running, state->exit_code, "", restarted};
-    auto logs = (*host)->run(HostCommand{.argv = logs_argv(ctx_.runtime, name, false, 20),
+    auto logs = (*host)->run(HostCommand{.argv = logs_argv(runtime_for(instance, ctx_), name, false, 20),
                                          .timeout = timeout_});
     if (logs && (logs->exit_code == 0)) status.log_tail = last_lines(logs->out + logs->err, 20);
     return status;
@@ -162,7 +162,7 @@ class RuntimeHostProbe final : public HostProbe {
         auto host = connector->connect(instance, workload_.name);
         if (!host) return HealthResult{false, host.error().message};
         auto r = (*host)->run(HostCommand{
-            .argv = exec_argv(ctx_.runtime, container_name(workload_, instance), check.exec,
+            .argv = exec_argv(runtime_for(instance, ctx_), container_name(workload_, instance), check.exec,
                               false, false),
             .timeout = check.timeout});
         if (!r) return HealthResult{false, r.error()};
