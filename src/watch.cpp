@@ -1,8 +1,8 @@
 #include "berth/watch.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace berth {
 
@@ -187,8 +187,8 @@ void Watcher::check_replica(ReplicaWatch& r, const Listing& listing, Clock::Time
   if (updated.offer_id.empty()) updated.offer_id = r.instance->offer_id;
   if (updated.public_ports.empty()) updated.public_ports = r.instance->public_ports;
   r.instance = std::move(updated);
-  const std::string raw = r.instance->raw_state.empty() ? to_string(r.instance->state)
-                                                         : r.instance->raw_state;
+  const std::string raw =
+      r.instance->raw_state.empty() ? to_string(r.instance->state) : r.instance->raw_state;
   switch (r.instance->state) {
     case InstanceState::kPreempted:
       fail(r, FailureClass::kPreempted, "the provider reports a spot interruption (" + raw + ")",
@@ -314,9 +314,8 @@ void Watcher::schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now) {
   }
   r.phase = Phase::kWaiting;
   // The first redeploy in a window goes at once; backoff spaces the next ones.
-  r.next_attempt = r.restarts.empty()
-                       ? now
-                       : std::max(now, r.restarts.back() + backoff_for(r.restarts.size()));
+  r.next_attempt =
+      r.restarts.empty() ? now : std::max(now, r.restarts.back() + backoff_for(r.restarts.size()));
 }
 
 std::vector<Instance> Watcher::others(const ReplicaWatch& r) const {
@@ -433,12 +432,24 @@ std::string Watcher::summary() const {
   for (const auto& r : replicas_) {
     std::string state;
     switch (r.phase) {
-      case Phase::kStarting: state = "starting"; break;
-      case Phase::kHealthy: state = "healthy"; break;
-      case Phase::kFailedIdle: state = "failed, left as it is"; break;
-      case Phase::kTerminating: state = "terminating"; break;
-      case Phase::kWaiting: state = "waiting to redeploy"; break;
-      case Phase::kGaveUp: state = "given up"; break;
+      case Phase::kStarting:
+        state = "starting";
+        break;
+      case Phase::kHealthy:
+        state = "healthy";
+        break;
+      case Phase::kFailedIdle:
+        state = "failed, left as it is";
+        break;
+      case Phase::kTerminating:
+        state = "terminating";
+        break;
+      case Phase::kWaiting:
+        state = "waiting to redeploy";
+        break;
+      case Phase::kGaveUp:
+        state = "given up";
+        break;
     }
     out += fmt::format("replica {}: {}, {} restart{}", r.replica, state, r.total_restarts,
                        r.total_restarts == 1 ? "" : "s");
@@ -462,8 +473,7 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
       if (code == ExitCode::kOk || code == ExitCode::kInterrupted) code = down.error().code;
     }
   } else {
-    detail += "; the deployment is left running ('berth down " + workload_.name +
-              "' removes it)";
+    detail += "; the deployment is left running ('berth down " + workload_.name + "' removes it)";
   }
   emit(WatchEventType::kStopped, nullptr, reason, detail);
   Failure f;
@@ -480,10 +490,10 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
 
 Failure Watcher::run() {
   if (!start()) return failure_;
-  const auto deadline = options_.time_limit
-                            ? std::optional<Clock::TimePoint>(services_.clock->now() +
-                                                              *options_.time_limit)
-                            : std::nullopt;
+  const auto deadline =
+      options_.time_limit
+          ? std::optional<Clock::TimePoint>(services_.clock->now() + *options_.time_limit)
+          : std::nullopt;
   for (;;) {
     if (services_.clock->cancelled())
       return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");

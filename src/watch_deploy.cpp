@@ -1,9 +1,9 @@
 #include "berth/watch_deploy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "berth/container_runtime.h"
 #include "berth/deployments.h"
@@ -40,16 +40,15 @@ std::string last_lines(const std::string& text, std::size_t n) {
 
 // The container of a replica has the instance's berth name (see deploy).
 std::string container_name(const LaunchTemplate& workload, const Instance& instance) {
-  if (auto r = deployed_replica(instance))
-    return instance_name(workload.name, r->replica, r->hash);
+  if (auto r = deployed_replica(instance)) return instance_name(workload.name, r->replica, r->hash);
   return instance.name;
 }
 
 std::vector<DeployAttempt> to_attempts(const std::vector<Attempt>& attempts) {
   std::vector<DeployAttempt> out;
   for (const auto& a : attempts)
-    out.push_back(DeployAttempt{a.replica, a.provider, a.offer_id, a.price_per_hour, a.result,
-                                a.message});
+    out.push_back(
+        DeployAttempt{a.replica, a.provider, a.offer_id, a.price_per_hour, a.result, a.message});
   return out;
 }
 
@@ -72,7 +71,8 @@ class ProviderInstanceProbe final : public InstanceProbe {
     Provider* p = ctx_.provider ? ctx_.provider(provider) : nullptr;
     if (!p)
       return unexpected(ProviderError{ProviderError::Kind::kInvalidRequest,
-                                      "provider '" + provider + "' is not configured", {}});
+                                      "provider '" + provider + "' is not configured",
+                                      {}});
     return p->list();
   }
 
@@ -108,12 +108,11 @@ class RuntimeHostProbe final : public HostProbe {
     auto host = connector->connect(instance, workload_.name);
     if (!host) return unexpected(host.error().message);
     const std::string name = container_name(workload_, instance);
-    auto r = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(instance, ctx_), name),
-                                      .timeout = timeout_});
+    auto r = (*host)->run(
+        HostCommand{.argv = inspect_argv(runtime_for(instance, ctx_), name), .timeout = timeout_});
     if (!r) return unexpected(r.error());
     if (r->cancelled) return unexpected(std::string("interrupted"));
-    if (r->timed_out)
-      return unexpected(fmt::format("no answer within {} ms", timeout_.count()));
+    if (r->timed_out) return unexpected(fmt::format("no answer within {} ms", timeout_.count()));
     // ssh exits 255 when the connection itself failed; the runtime never does.
     if (r->exit_code == 255 && connector != ctx_.local)
       return unexpected(first_line(r->err).empty() ? std::string("ssh failed")
@@ -125,14 +124,15 @@ class RuntimeHostProbe final : public HostProbe {
                              false};
     }
     auto state = parse_inspect(r->out);
-    if (!state) return ContainerStatus{true, std::nullopt, "", false};  // cannot tell: not a failure
+    if (!state)
+      return ContainerStatus{true, std::nullopt, "", false};  // cannot tell: not a failure
     auto& seen = restarts_[instance.id];
     bool restarted = seen.has_value() && state->restart_count > *seen;
     seen = state->restart_count;
     if (state->running && !restarted) return ContainerStatus{true, std::nullopt, "", false};
     ContainerStatus status{state->running, state->exit_code, "", restarted};
-    auto logs = (*host)->run(HostCommand{.argv = logs_argv(runtime_for(instance, ctx_), name, false, 20),
-                                         .timeout = timeout_});
+    auto logs = (*host)->run(HostCommand{
+        .argv = logs_argv(runtime_for(instance, ctx_), name, false, 20), .timeout = timeout_});
     if (logs && (logs->exit_code == 0)) status.log_tail = last_lines(logs->out + logs->err, 20);
     return status;
   }
@@ -162,8 +162,8 @@ class RuntimeHostProbe final : public HostProbe {
         auto host = connector->connect(instance, workload_.name);
         if (!host) return HealthResult{false, host.error().message};
         auto r = (*host)->run(HostCommand{
-            .argv = exec_argv(runtime_for(instance, ctx_), container_name(workload_, instance), check.exec,
-                              false, false),
+            .argv = exec_argv(runtime_for(instance, ctx_), container_name(workload_, instance),
+                              check.exec, false, false),
             .timeout = check.timeout});
         if (!r) return HealthResult{false, r.error()};
         if (r->timed_out) return HealthResult{false, "timed out"};
@@ -185,8 +185,8 @@ class RuntimeHostProbe final : public HostProbe {
 
 class EngineReplicaDeployer final : public ReplicaDeployer {
  public:
-  EngineReplicaDeployer(const LaunchTemplate& workload, ProviderSet& providers,
-                        DeployContext& ctx, WatchPlanner planner)
+  EngineReplicaDeployer(const LaunchTemplate& workload, ProviderSet& providers, DeployContext& ctx,
+                        WatchPlanner planner)
       : workload_(workload), providers_(providers), ctx_(ctx), planner_(std::move(planner)) {}
 
   Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) override {
@@ -229,10 +229,10 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
       if (r.replica == request.replica && r.state != "unchanged")
         return LiveReplica{r.replica, r.instance, false,
                            r.state == "healthy" || r.state == "running"};
-    return unexpected(Failure{ExitCode::kInternal,
-                              fmt::format("the deploy engine did not place replica {}",
-                                          request.replica),
-                              "this is a bug in berth; please report it"});
+    return unexpected(
+        Failure{ExitCode::kInternal,
+                fmt::format("the deploy engine did not place replica {}", request.replica),
+                "this is a bug in berth; please report it"});
   }
 
   Expected<void, Failure> tear_down() override {
@@ -257,10 +257,10 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
     for (const auto& r : listing.reports)
       if (r.error) failed += (failed.empty() ? "" : "; ") + r.provider + ": " + r.error->message;
     if (!failed.empty() && (strict || listing.deployments.empty()))
-      return unexpected(Failure{ExitCode::kProviderFailed,
-                                "cannot tell which instances of '" + workload_.name +
-                                    "' exist: " + failed,
-                                "retry when the provider answers"});
+      return unexpected(
+          Failure{ExitCode::kProviderFailed,
+                  "cannot tell which instances of '" + workload_.name + "' exist: " + failed,
+                  "retry when the provider answers"});
     if (listing.deployments.empty()) return std::optional<Deployment>();
     return std::optional<Deployment>(listing.deployments.front());
   }
@@ -336,8 +336,7 @@ std::unique_ptr<ReplicaDeployer> make_replica_deployer(const LaunchTemplate& wor
                                                        ProviderSet& providers,
                                                        DeployContext& context,
                                                        WatchPlanner planner) {
-  return std::make_unique<EngineReplicaDeployer>(workload, providers, context,
-                                                 std::move(planner));
+  return std::make_unique<EngineReplicaDeployer>(workload, providers, context, std::move(planner));
 }
 
 WatchOptions default_watch_options(const LaunchTemplate& workload) {

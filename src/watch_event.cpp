@@ -1,23 +1,33 @@
 #include "berth/watch_event.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace berth {
 
 std::string to_string(WatchEventType type) {
   switch (type) {
-    case WatchEventType::kDeployed: return "deployed";
-    case WatchEventType::kHealthy: return "healthy";
-    case WatchEventType::kFailure: return "failure";
-    case WatchEventType::kTerminated: return "terminated";
-    case WatchEventType::kAttempt: return "attempt";
-    case WatchEventType::kRedeployed: return "redeployed";
-    case WatchEventType::kProviderUnavailable: return "provider-unavailable";
-    case WatchEventType::kProviderAvailable: return "provider-available";
-    case WatchEventType::kGivingUp: return "giving-up";
-    case WatchEventType::kStopped: return "stopped";
+    case WatchEventType::kDeployed:
+      return "deployed";
+    case WatchEventType::kHealthy:
+      return "healthy";
+    case WatchEventType::kFailure:
+      return "failure";
+    case WatchEventType::kTerminated:
+      return "terminated";
+    case WatchEventType::kAttempt:
+      return "attempt";
+    case WatchEventType::kRedeployed:
+      return "redeployed";
+    case WatchEventType::kProviderUnavailable:
+      return "provider-unavailable";
+    case WatchEventType::kProviderAvailable:
+      return "provider-available";
+    case WatchEventType::kGivingUp:
+      return "giving-up";
+    case WatchEventType::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -33,8 +43,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   }
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 nlohmann::json to_json(const WatchEvent& event) {
@@ -91,9 +101,9 @@ std::string format_event_line(const WatchEvent& event) {
 
 WatchEventSink stream_event_sink(std::FILE* stream, bool json) {
   return [stream, json](const WatchEvent& event) {
-    std::string line = json ? to_json(event).dump(-1, ' ', false,
-                                                  nlohmann::json::error_handler_t::replace)
-                            : format_event_line(event);
+    std::string line =
+        json ? to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             : format_event_line(event);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stream);
     std::fflush(stream);

@@ -87,7 +87,7 @@ struct DeployAttempt {
   std::string provider;
   std::string offer_id;
   double price_per_hour = 0;
-  std::string result;   // "launched", "no-capacity", "transient", ...
+  std::string result;  // "launched", "no-capacity", "transient", ...
   std::string message;
 };
 using DeployAttemptSink = std::function<void(const DeployAttempt&)>;
@@ -119,7 +119,7 @@ class ReplicaDeployer {
   /// fallbacks on capacity errors exactly as `up` does, and cleaning up what
   /// it created when it fails.
   virtual Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                                     const DeployAttemptSink& attempts) = 0;
+                                                  const DeployAttemptSink& attempts) = 0;
   /// Terminates every instance of the deployment and confirms they are gone.
   virtual Expected<void, Failure> tear_down() = 0;
 };
@@ -150,7 +150,7 @@ struct WatchOptions {
 /// max_restarts entries, nothing else grows.
 struct ReplicaWatch {
   enum class Phase {
-    kStarting,     // deployed; health failures before the first success count only after grace
+    kStarting,  // deployed; health failures before the first success count only after grace
     kHealthy,
     kFailedIdle,   // failed with a class outside restart.on: reported, left alone, still probed
     kTerminating,  // failed; its instance is not confirmed gone yet
@@ -160,14 +160,14 @@ struct ReplicaWatch {
   int replica = 0;
   Phase phase = Phase::kStarting;
   std::optional<Instance> instance;
-  Clock::TimePoint started{};            // when the current instance was deployed
+  Clock::TimePoint started{};  // when the current instance was deployed
   /// The current instance's health series (the same rule `up` applies).
   std::optional<HealthTracker> health;
   std::optional<Clock::TimePoint> unreachable_since;
   std::optional<FailureClass> last_failure;
   std::string last_failure_detail;
   std::optional<Clock::TimePoint> failed_at;  // first failure not yet healed, for latency
-  std::deque<Clock::TimePoint> restarts;  // redeploy starts within restart.window
+  std::deque<Clock::TimePoint> restarts;      // redeploy starts within restart.window
   Clock::TimePoint next_attempt{};
   int total_restarts = 0;
 };

@@ -18,9 +18,9 @@
 namespace berth {
 
 struct WatchPlanRequest {
-  std::vector<int> replicas;        // the replicas to place
-  std::set<std::string> excluded;   // placement keys in cooldown
-  std::vector<Instance> occupied;   // the other replicas' instances
+  std::vector<int> replicas;       // the replicas to place
+  std::set<std::string> excluded;  // placement keys in cooldown
+  std::vector<Instance> occupied;  // the other replicas' instances
 };
 
 /// Plans replicas from live offers. Fails (exit 4/6) only when no provider

@@ -1,15 +1,14 @@
 // The watch loop against fakes and a fake clock: every decision (classify,
 // terminate, redeploy, back off, give up, stop) without a network or a wait.
-#include <catch2/catch.hpp>
+#include "berth/watch.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include "berth/watch.h"
 
 using namespace berth;
 using namespace std::chrono_literals;
@@ -83,9 +82,9 @@ class FakeProviders : public InstanceProbe {
     if (terminate_fails)
       return unexpected(ProviderError{ProviderError::Kind::kTransient, "timeout", {}});
     auto& v = instances[instance.provider];
-    v.erase(std::remove_if(v.begin(), v.end(),
-                           [&](const Instance& i) { return i.id == instance.id; }),
-            v.end());
+    v.erase(
+        std::remove_if(v.begin(), v.end(), [&](const Instance& i) { return i.id == instance.id; }),
+        v.end());
     terminated.push_back(instance.id);
     return {};
   }
@@ -147,7 +146,7 @@ class FakeDeployer : public ReplicaDeployer {
     return out;
   }
   Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                              const DeployAttemptSink& attempts) override {
+                                          const DeployAttemptSink& attempts) override {
     requests.push_back(request);
     if (fail_when_excluded_nonempty && !request.excluded.empty())
       return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template", ""});
@@ -173,8 +172,8 @@ class FakeDeployer : public ReplicaDeployer {
  private:
   Instance launch(int replica) {
     ++launched;
-    auto i = make_instance(provider, "i-" + std::to_string(launched),
-                           "h-" + std::to_string(launched));
+    auto i =
+        make_instance(provider, "i-" + std::to_string(launched), "h-" + std::to_string(launched));
     i.name = "berth-app-" + std::to_string(replica) + "-abc";
     providers_.instances[provider].push_back(i);
     (void)hosts_;
@@ -266,10 +265,11 @@ TEST_CASE("watch: a container exit is terminated, the host excluded, the replica
   auto w = rig.make();
   REQUIRE(w.start());
   rig.tick(w);
-  rig.hosts.containers["i-1"] = ContainerStatus{false, 3, "loading model\nCUDA error: out of memory\n"};
+  rig.hosts.containers["i-1"] =
+      ContainerStatus{false, 3, "loading model\nCUDA error: out of memory\n"};
   rig.tick(w);
-  CHECK(rig.names() == Names{"deployed", "healthy", "failure", "terminated", "attempt",
-                             "redeployed"});
+  CHECK(rig.names() ==
+        Names{"deployed", "healthy", "failure", "terminated", "attempt", "redeployed"});
   auto failure = rig.of(WatchEventType::kFailure).at(0);
   CHECK(failure.reason == "container-exit");
   CHECK(failure.instance_id == "i-1");
@@ -277,8 +277,7 @@ TEST_CASE("watch: a container exit is terminated, the host excluded, the replica
   CHECK(failure.detail.find("CUDA error: out of memory") != std::string::npos);
   CHECK(rig.providers.terminated == std::vector<std::string>{"i-1"});
   REQUIRE(rig.deployer.requests.size() == 1);
-  CHECK(rig.deployer.requests[0].excluded ==
-        std::set<std::string>{"lab/offer-h-1", "lab/r1/h-1"});
+  CHECK(rig.deployer.requests[0].excluded == std::set<std::string>{"lab/offer-h-1", "lab/r1/h-1"});
   CHECK(rig.of(WatchEventType::kRedeployed).at(0).instance_id == "i-2");
   rig.tick(w);
   CHECK(rig.names().back() == "healthy");
@@ -648,10 +647,9 @@ TEST_CASE("watch events: JSON lines carry every documented field", "[watch]") {
   e.reason = "container-exit";
   e.detail = "exited with code 1";
   auto j = to_json(e);
-  CHECK(j.dump() ==
-        R"({"detail":"exited with code 1","event":"failure","instance_id":"i-1",)"
-        R"("provider":"lambda","reason":"container-exit","replica":0,)"
-        R"("time":"2026-11-30T00:53:20.123Z"})");
+  CHECK(j.dump() == R"({"detail":"exited with code 1","event":"failure","instance_id":"i-1",)"
+                    R"("provider":"lambda","reason":"container-exit","replica":0,)"
+                    R"("time":"2026-11-30T00:53:20.123Z"})");
   WatchEvent p;
   p.time = e.time;
   p.type = WatchEventType::kProviderUnavailable;
