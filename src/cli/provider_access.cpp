@@ -1,0 +1,31 @@
+#include "cli/provider_access.h"
+
+#include "berth/cancel.h"
+#include "berth/units.h"
+
+namespace berth::cli {
+
+Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOptions& g) {
+  std::optional<Duration> timeout;
+  if (g.timeout) {
+    auto d = parse_duration(*g.timeout);
+    if (!d) return unexpected(report(Failure{ExitCode::kUsage, "--timeout: " + d.error(), ""}));
+    timeout = *d;
+  }
+  install_cancel_handlers();
+  HttpOptions options = http_options_for_cli(g.quiet ? 0 : g.verbose, timeout);
+  options.cancel = &cancel_flag();
+  auto set = ProviderSet::create(config, std::move(options));
+  if (!set)
+    return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(),
+                                     "check the provider in " + config.source}));
+  return std::move(*set);
+}
+
+std::string provider_names(const ProviderSet& providers) {
+  std::string names;
+  for (const auto* p : providers.all()) names += (names.empty() ? "" : ", ") + p->name();
+  return names.empty() ? "(none)" : names;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,19 @@
+// What `offers` and `providers` share: the provider set built from the config
+// with the client options the global flags ask for (-vv tracing, --timeout,
+// ^C cancelling every wait).
+#pragma once
+
+#include <string>
+
+#include "berth/provider_set.h"
+#include "cli/app.h"
+
+namespace berth::cli {
+
+/// Reports (and returns the exit code of) a bad --timeout or a provider that
+/// cannot be built.
+Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOptions& g);
+
+std::string provider_names(const ProviderSet& providers);
+
+}  // namespace berth::cli
