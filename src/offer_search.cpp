@@ -130,6 +130,9 @@ Expected<OfferFilter, std::string> OfferFilter::create(const OfferFlags& flags,
     if (!r) return unexpected(r.error());
     gpu.compute_capability = *r;
   }
+  // Asking for a GPU model, memory or capability means asking for GPUs: a
+  // CPU-only offer has no GPU to fail those constraints, so say it here.
+  if (!flags.count && (!flags.gpus.empty() || flags.vram || flags.cc)) gpu.count.min = 1;
   if (flags.max_price && (*flags.max_price < 0 || !std::isfinite(*flags.max_price)))
     return unexpected(std::string("--max-price: expected USD per hour, such as 2.50"));
   t.placement.max_price = flags.max_price;

@@ -1,0 +1,196 @@
+// `berth offers` and `berth providers`: the offer search in process, then the
+// real binary against the provider mocks on loopback.
+#include <catch2/catch.hpp>
+
+#include "berth/offer_search.h"
+#include "support/fake_provider.h"
+
+using namespace berth;
+using namespace berth::testing;
+
+namespace {
+
+std::vector<Offer> sample_offers() {
+  auto amd = make_offer("c", "mi300x", "MI300X", 8, 192, 30.0, "eu-west-1");
+  amd.gpu.vendor = GpuVendor::kAmd;
+  auto spot = make_offer("b", "h100-spot", "H100", 1, 80, 1.2);
+  spot.spot = true;
+  spot.gpu.compute_capability = 9.0;
+  auto h100 = make_offer("a", "h100", "H100", 1, 80, 2.5);
+  h100.gpu.compute_capability = 9.0;
+  auto a10 = make_offer("a", "a10", "A10", 1, 24, 0.75, "us-west-1");
+  a10.gpu.compute_capability = 8.6;
+  auto cpu = make_offer("b", "cpu", "", 0, 0, 0.05);
+  cpu.gpu.vram_gb.reset();
+  auto sold_out = make_offer("b", "gone", "H100", 8, 80, 20.0);
+  sold_out.available = 0;
+  return {amd, spot, h100, a10, cpu, sold_out};
+}
+
+std::vector<std::string> matching_ids(const OfferFlags& flags,
+                                      std::optional<LaunchTemplate> workload = {}) {
+  auto filter = OfferFilter::create(flags, std::move(workload));
+  REQUIRE(filter);
+  auto offers = sample_offers();
+  std::vector<Offer> kept;
+  for (auto& o : offers)
+    if (!filter->unmet(o)) kept.push_back(o);
+  sort_offers(kept, OfferSort::kPrice, std::nullopt);
+  std::vector<std::string> ids;
+  for (const auto& o : kept) ids.push_back(o.id);
+  return ids;
+}
+
+using Ids = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("offers: without filters every vendor's on-demand offers that are available", "[offers]") {
+  CHECK(matching_ids({}) == Ids{"cpu", "a10", "h100", "mi300x"});
+}
+
+TEST_CASE("offers: each filter flag narrows through the placement filter", "[offers]") {
+  OfferFlags f;
+  f.gpus = {"h100"};
+  CHECK(matching_ids(f) == Ids{"h100"});
+  f = {};
+  f.vram = "48GB..";
+  CHECK(matching_ids(f) == Ids{"h100", "mi300x"});
+  f = {};
+  f.count = "8";
+  CHECK(matching_ids(f) == Ids{"mi300x"});
+  f = {};
+  f.count = "1..4";
+  CHECK(matching_ids(f) == Ids{"a10", "h100"});
+  f = {};
+  f.cc = "9.0";
+  CHECK(matching_ids(f) == Ids{"h100"});
+  f = {};
+  f.max_price = 1.0;
+  CHECK(matching_ids(f) == Ids{"cpu", "a10"});
+  f = {};
+  f.regions = {"us-*"};
+  CHECK(matching_ids(f) == Ids{"cpu", "a10", "h100"});
+  f = {};
+  f.providers = {"a"};
+  CHECK(matching_ids(f) == Ids{"a10", "h100"});
+  f = {};
+  f.spot = true;
+  CHECK(matching_ids(f) == Ids{"cpu", "a10", "h100-spot", "h100", "mi300x"});
+}
+
+TEST_CASE("offers: a template's resources and placement filter, together with the flags",
+          "[offers]") {
+  auto t = parse_template(R"(name: demo
+image: busybox
+resources:
+  gpu: {count: 1, vram: 24GB..}
+placement: {max_price: 2.0}
+)",
+                          "demo.yaml", Environment::from_map({}));
+  REQUIRE(t);
+  CHECK(matching_ids({}, *t) == Ids{"a10"});
+  OfferFlags f;
+  f.gpus = {"H100"};
+  CHECK(matching_ids(f, *t).empty());
+}
+
+TEST_CASE("offers: bad filter flags are usage errors that say what was expected", "[offers]") {
+  auto error = [](OfferFlags f) {
+    auto r = OfferFilter::create(f);
+    REQUIRE_FALSE(r);
+    return r.error();
+  };
+  OfferFlags f;
+  f.gpus = {"H1000"};
+  CHECK(error(f).find("--gpu: unknown GPU model 'H1000'") == 0);
+  f = {};
+  f.vram = "80";
+  CHECK(error(f).find("--vram: ") == 0);
+  f = {};
+  f.count = "4..2";
+  CHECK(error(f) == "--gpus: the range '4..2' is empty (its minimum exceeds its maximum)");
+  f = {};
+  f.cc = "..";
+  CHECK(error(f).find("--cc: '..' needs a bound") == 0);
+  f = {};
+  f.count = "two";
+  CHECK(error(f) == "--gpus: expected a whole number of GPUs, not 'two'");
+}
+
+TEST_CASE("offers: the query narrows what providers are asked for", "[offers]") {
+  OfferFlags f;
+  f.gpus = {"H100"};
+  f.vram = "80GB..";
+  f.count = "2..";
+  f.max_price = 9.5;
+  auto filter = OfferFilter::create(f);
+  REQUIRE(filter);
+  auto q = filter->query();
+  CHECK(q.models == std::vector<std::string>{"H100"});
+  CHECK_FALSE(q.raw_models.empty());
+  CHECK(q.min_vram_gb == Approx(80));
+  CHECK(q.gpu_count.min == 2);
+  CHECK(q.max_price == 9.5);
+  CHECK(q.spot == SpotPolicy::kNever);
+  CHECK(filter->asks("anything"));
+  f.providers = {"lam*"};
+  auto only = OfferFilter::create(f);
+  REQUIRE(only);
+  CHECK(only->asks("lambda"));
+  CHECK_FALSE(only->asks("runpod"));
+}
+
+TEST_CASE("offers: sorting by price, vram or compute capability, then a limit", "[offers]") {
+  auto offers = sample_offers();
+  sort_offers(offers, OfferSort::kVram, 2);
+  REQUIRE(offers.size() == 2);
+  CHECK(offers[0].id == "mi300x");
+  CHECK(offers[1].id == "h100-spot");  // 80GB ties break by price
+  offers = sample_offers();
+  sort_offers(offers, OfferSort::kComputeCapability, 1);
+  CHECK(offers[0].id == "h100-spot");
+}
+
+TEST_CASE("offers: table, CSV and the SPEC §9 JSON", "[offers]") {
+  auto offers = sample_offers();
+  sort_offers(offers, OfferSort::kPrice, 2);
+  CHECK(offers_table(offers) ==
+        "PROVIDER  REGION     GPU  COUNT  VRAM   CC  VCPUS   MEM   DISK    $/H  SPOT  AVAIL\n"
+        "b         us-east-1  -        0     -    -      0   0GB  500GB  0.050  no        -\n"
+        "a         us-west-1  A10      1  24GB  8.6      8  64GB  500GB   0.75  no        -\n");
+  CHECK(offers_csv({offers[1]}) ==
+        "provider,id,region,gpu_model,gpu_vendor,gpu_count,vram_gb,compute_capability,vcpus,"
+        "memory_gb,disk_gb,price_per_hour,spot,available\n"
+        "a,a10,us-west-1,A10,nvidia,1,24,8.6,8,64,500,0.75,false,\n");
+
+  OfferSearch search;
+  search.offers = {offers[1]};
+  ProviderReport ok{"a", 1, Duration{12}, std::nullopt};
+  ProviderReport bad{"b", 0, Duration{30},
+                     ProviderError{ProviderError::Kind::kAuth, "key sk-123456 rejected"}};
+  search.reports = {ok, bad};
+  auto j = offers_to_json(search, {"sk-123456"});
+  REQUIRE(j["offers"].size() == 1);
+  const auto& o = j["offers"][0];
+  for (const char* key : {"provider", "id", "region", "gpu", "vcpus", "memory_gb", "disk_gb",
+                          "price_per_hour", "spot", "available"})
+    CHECK(o.contains(key));
+  for (const char* key : {"model", "vendor", "count", "vram_gb", "compute_capability"})
+    CHECK(o["gpu"].contains(key));
+  CHECK(j["errors"] == nlohmann::json::parse(
+                           R"([{"provider":"b","kind":"auth","message":"key [REDACTED] rejected"}])"));
+  CHECK(describe_report(ok, {}) == "a: 1 offer in 12 ms");
+  CHECK(describe_report(bad, {"sk-123456"}) == "b: failed (auth) after 30 ms: key [REDACTED] rejected");
+}
+
+TEST_CASE("offers: the exit code when no provider answered", "[offers]") {
+  ProviderReport ok{"a", 3, Duration{1}, std::nullopt};
+  ProviderReport auth{"b", 0, Duration{1}, ProviderError{ProviderError::Kind::kAuth, "no"}};
+  ProviderReport down{"c", 0, Duration{1}, ProviderError{ProviderError::Kind::kTransient, "503"}};
+  CHECK_FALSE(listing_failure({ok, auth, down}));
+  REQUIRE(listing_failure({auth, auth}));
+  CHECK(listing_failure({auth, auth})->code == ExitCode::kAuth);
+  CHECK(listing_failure({auth, down})->code == ExitCode::kProviderFailed);
+}
+
