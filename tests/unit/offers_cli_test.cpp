@@ -3,7 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include "berth/offer_search.h"
+#include "berth/process.h"
 #include "support/fake_provider.h"
+#include "support/loopback_server.h"
+#include "support/mock_server.h"
+#include "support/temp_dir.h"
 
 using namespace berth;
 using namespace berth::testing;
@@ -194,3 +198,151 @@ TEST_CASE("offers: the exit code when no provider answered", "[offers]") {
   CHECK(listing_failure({auth, down})->code == ExitCode::kProviderFailed);
 }
 
+
+// ---------------------------------------------------------------------------
+// The real binary against the mocks.
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+Run run_berth(const std::vector<std::string>& args, std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> argv = {BERTH_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  env.emplace("HOME", "/nonexistent");
+  env.emplace("NO_COLOR", "1");
+  auto r = system_process_runner().run(
+      {.argv = argv, .extra_env = env, .timeout = Duration{60'000}});
+  REQUIRE(r);
+  return {r->exit_code, r->out, r->err};
+}
+
+constexpr const char* kLambdaKey = "sk-berth-lambda-7f3a9c01";
+constexpr const char* kRunpodKey = "rp-berth-runpod-55e1d2aa";
+constexpr const char* kVastKey = "vast-berth-key-0c9b8e77d";
+
+}  // namespace
+
+TEST_CASE("berth offers lists the mocks' offers and reports a failing provider", "[e2e][offers]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
+                          "  wrong: {type: lambda, api_key: ${WK}, base_url: " + lambda.url() + "/api/v1}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"WK", "not-the-key"}};
+
+  auto table = run_berth({"--config", config.string(), "offers", "--gpu", "H100"}, env);
+  INFO(table.err);
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.rfind("PROVIDER  REGION", 0) == 0);
+  CHECK(table.out.find("H100") != std::string::npos);
+  CHECK(table.out.find("A10 ") == std::string::npos);
+  CHECK(table.err.find("berth: lam: ") != std::string::npos);
+  CHECK(table.err.find("berth: warning: wrong: failed (auth)") != std::string::npos);
+
+  auto json = run_berth({"--config", config.string(), "offers", "-o", "json"}, env);
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out);
+  CHECK_FALSE(j["offers"].empty());
+  REQUIRE(j["errors"].size() == 1);
+  CHECK(j["errors"][0]["provider"] == "wrong");
+  CHECK(j["errors"][0]["kind"] == "auth");
+  auto prices = std::vector<double>();
+  for (const auto& o : j["offers"]) prices.push_back(o["price_per_hour"]);
+  CHECK(std::is_sorted(prices.begin(), prices.end()));
+
+  auto csv = run_berth({"--config", config.string(), "offers", "-o", "csv", "--provider", "lam",
+                    "--limit", "1"},
+                   env);
+  CHECK(csv.exit_code == 0);
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 2);
+  CHECK(csv.err.find("wrong") == std::string::npos);  // not asked at all
+}
+
+TEST_CASE("berth offers exits 4 when every provider rejects its key, 6 when none answers",
+          "[e2e][offers]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto auth = dir.write("auth.yaml", "providers:\n  a: {type: lambda, api_key: ${K}, base_url: " +
+                                         lambda.url() + "/api/v1}\n");
+  auto r = run_berth({"--config", auth.string(), "offers", "-o", "json"}, {{"K", "bad-key"}});
+  CHECK(r.exit_code == 4);
+  CHECK(nlohmann::json::parse(r.out)["errors"][0]["kind"] == "auth");
+  CHECK(r.err.find("berth: error: every provider rejected the credentials") != std::string::npos);
+
+  int closed_port;
+  {
+    LoopbackServer gone([](const ReceivedRequest&) { return ScriptedReply{}; });
+    closed_port = gone.port();
+  }
+  auto down = dir.write(
+      "down.yaml", "providers:\n  a: {type: lambda, api_key: ${K}, base_url: " + lambda.url() +
+                       "/api/v1}\n  b: {type: lambda, api_key: ${K}, base_url: http://127.0.0.1:" +
+                       std::to_string(closed_port) + "/api/v1}\n");
+  auto d = run_berth({"--config", down.string(), "--timeout", "5s", "offers"}, {{"K", "bad-key"}});
+  CHECK(d.exit_code == 6);
+  CHECK(d.err.find("berth: error: no provider answered") != std::string::npos);
+
+  auto none = run_berth({"--config", auth.string(), "offers", "--provider", "zzz"}, {{"K", "k"}});
+  CHECK(none.exit_code == 2);
+  auto usage = run_berth({"--config", auth.string(), "offers", "--vram", "80"}, {{"K", "k"}});
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.find("--vram") != std::string::npos);
+}
+
+TEST_CASE("berth providers lists and checks credentials concurrently", "[e2e][offers]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
+                          "  wrong: {type: lambda, api_key: ${WK}, base_url: " + lambda.url() + "/api/v1}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"WK", "not-the-key"}};
+  auto list = run_berth({"--config", config.string(), "providers"}, env);
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.find("NAME   TYPE    BASE URL") == 0);
+  CHECK(list.out.find("lam    lambda  " + lambda.url() + "/api/v1") != std::string::npos);
+
+  auto check = run_berth({"--config", config.string(), "providers", "--check", "-o", "json"}, env);
+  CHECK(check.exit_code == 4);
+  auto j = nlohmann::json::parse(check.out);
+  REQUIRE(j["providers"].size() == 2);
+  CHECK(j["providers"][0]["check"]["ok"] == true);
+  CHECK(j["providers"][1]["check"]["kind"] == "auth");
+}
+
+TEST_CASE("no API key ever appears in stdout, stderr or the -vv trace", "[e2e][redaction]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  MockServer runpod("runpod", {"--api-key", kRunpodKey});
+  MockServer vast("vastai", {"--api-key", kVastKey});
+  // A 429 first, so the retry path is traced too.
+  lambda.fault({{"op", "offers"}, {"status", 429}, {"body", "Too Many Requests"},
+                {"headers", {{"Retry-After", "0"}}}, {"content_type", "text/plain"}});
+  TempDir dir;
+  dir.write("vast.key", std::string(kVastKey) + "\n");
+  auto config = dir.write(
+      "config.yaml",
+      "providers:\n"
+      "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
+      "  rp: {type: runpod, api_key: ${RK}, base_url: " + runpod.url() + "}\n"
+      "  vast: {type: vastai, api_key_file: vast.key, base_url: " + vast.url() + "}\n"
+      "  wrong: {type: lambda, api_key: ${RK}, base_url: " + lambda.url() + "/api/v1}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"RK", kRunpodKey}};
+  for (auto args : {std::vector<std::string>{"offers", "-vvv"},
+                    std::vector<std::string>{"offers", "-vvv", "-o", "json"},
+                    std::vector<std::string>{"providers", "--check", "-vvv"}}) {
+    args.insert(args.begin(), {"--config", config.string()});
+    auto r = run_berth(args, env);
+    INFO(r.err);
+    CHECK(r.err.find("http: GET ") != std::string::npos);  // the trace is there
+    for (const char* key : {kLambdaKey, kRunpodKey, kVastKey}) {
+      CHECK(r.out.find(key) == std::string::npos);
+      CHECK(r.err.find(key) == std::string::npos);
+    }
+  }
+}
