@@ -5,10 +5,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 
 #include "berth/gpu_catalog.h"
 #include "template_interpolate.h"
+#include "template_lexical.h"
 #include "template_parser.h"
 
 namespace berth {
@@ -92,19 +92,10 @@ YAML::Mark mark_of(const YAML::Node& n, const YAML::Mark& fallback) {
   return m.line < 0 || n.IsNull() ? fallback : m;
 }
 
-const std::regex& integer_pattern() {
-  static const std::regex re("[-+]?[0-9]+");
-  return re;
-}
-const std::regex& number_pattern() {
-  static const std::regex re("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
-  return re;
-}
-
 // A whole number written in a range or a count: "8", never "8.5" or "-1".
 Expected<long long, std::string> parse_count(std::string_view text) {
   const std::string s(text);
-  if (std::regex_match(s, integer_pattern())) {
+  if (lexical::is_integer(s)) {
     long long v = 0;
     const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
     auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
@@ -115,16 +106,15 @@ Expected<long long, std::string> parse_count(std::string_view text) {
     if (v < 0) return unexpected("'" + s + "' is negative; counts start at 0");
     return v;
   }
-  if (std::regex_match(s, number_pattern()))
+  if (lexical::is_number(s))
     return unexpected("expected a whole number, got " + s);
   return unexpected("expected a whole number, got '" + s + "'");
 }
 
 // CUDA compute capability and driver versions: "8.0", "12.1", "9".
 Expected<double, std::string> parse_version(std::string_view text) {
-  static const std::regex re("[0-9]{1,3}(\\.[0-9]{1,3})?");
   const std::string s(text);
-  if (!std::regex_match(s, re))
+  if (!lexical::is_version(s))
     return unexpected("expected a version such as 8.0 or 12.1, got '" + s + "'");
   return std::strtod(s.c_str(), nullptr);
 }
@@ -279,8 +269,8 @@ class Reader {
       return std::nullopt;
     }
     const std::string& s = n.Scalar();
-    if (!std::regex_match(s, integer_pattern())) {
-      if (std::regex_match(s, number_pattern()))
+    if (!lexical::is_integer(s)) {
+      if (lexical::is_number(s))
         error(n.Mark(), label(path) + "expected a whole number, got " + s);
       else
         error(n.Mark(), label(path) + "expected a whole number, got '" + s + "'");
@@ -305,7 +295,7 @@ class Reader {
 
   std::optional<double> read_number(const Field& f) {
     const YAML::Node& n = f.value;
-    if (!n.IsScalar() || !is_plain(n) || !std::regex_match(n.Scalar(), number_pattern())) {
+    if (!n.IsScalar() || !is_plain(n) || !lexical::is_number(n.Scalar())) {
       error(f.mark, label(f.path) + "expected a number, got " + describe(n),
             n.IsScalar() && !is_plain(n) ? "remove the quotes" : "");
       return std::nullopt;

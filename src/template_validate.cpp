@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <regex>
 
 #include "berth/gpu_catalog.h"
 #include "berth/offer.h"
+#include "template_lexical.h"
 #include "template_parser.h"
 
 namespace berth {
@@ -149,7 +149,6 @@ void check_ports(Rules& rules, const LaunchTemplate& t) {
 }
 
 void check_volumes(Rules& rules, const LaunchTemplate& t) {
-  static const std::regex volume_name("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   std::map<std::string, std::size_t> paths;
   for (std::size_t i = 0; i < t.volumes.size(); ++i) {
     const auto& v = t.volumes[i];
@@ -160,7 +159,7 @@ void check_volumes(Rules& rules, const LaunchTemplate& t) {
     else if (auto [it, fresh] = paths.emplace(v.path, i); !fresh)
       rules.error(path + ".path", "'" + v.path + "' is already mounted by volumes[" +
                                       std::to_string(it->second) + "]");
-    if (v.kind == Volume::Kind::kNamed && !std::regex_match(v.name, volume_name))
+    if (v.kind == Volume::Kind::kNamed && !lexical::is_volume_name(v.name))
       rules.error(path + ".name", "volume name '" + v.name + "' is not valid",
                   "use letters, digits, '-', '_' and '.', starting with a letter or digit");
   }
@@ -193,8 +192,7 @@ void check_health(Rules& rules, const LaunchTemplate& t) {
 void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
                        DiagnosticSink& sink) {
   Rules rules(where, sink);
-  static const std::regex name_pattern("[a-z][a-z0-9-]{0,38}");
-  if (where.has("name") && !std::regex_match(t.name, name_pattern))
+  if (where.has("name") && !lexical::is_deployment_name(t.name))
     rules.error("name", "'" + t.name + "' is not a valid deployment name",
                 "use 1 to 39 lower-case letters, digits and '-', starting with a letter "
                 "(^[a-z][a-z0-9-]{0,38}$)");
@@ -205,9 +203,8 @@ void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
     rules.error("image", "an image reference has no spaces");
   if (t.command && !t.command->shell && t.command->argv.empty() && where.has("command"))
     rules.error("command", "empty command", "leave 'command' out to use the image's default");
-  static const std::regex env_name("[A-Za-z_][A-Za-z0-9_]*");
   for (const auto& [key, value] : t.env)
-    if (!std::regex_match(key, env_name))
+    if (!lexical::is_env_name(key))
       rules.error("env." + key, "'" + key + "' is not a valid environment variable name",
                   "use letters, digits and '_', not starting with a digit");
 

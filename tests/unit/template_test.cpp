@@ -395,3 +395,28 @@ TEST_CASE("failure classes round-trip", "[template]") {
     CHECK(failure_class_from_string(to_string(c)) == c);
   CHECK_FALSE(failure_class_from_string("bogus"));
 }
+
+#include "template_lexical.h"
+
+TEST_CASE("lexical shapes of template values", "[template][lexical]") {
+  using namespace berth::lexical;
+  for (const char* s : {"0", "42", "-1", "+7", "99999999999999999999999"}) CHECK(is_integer(s));
+  for (const char* s : {"", "-", "1.0", "1e3", "0x10", " 1"}) CHECK_FALSE(is_integer(s));
+  for (const char* s : {"1", "3.50", "-2.5", ".5", "5.", "1e3", "2.5E-2"}) CHECK(is_number(s));
+  for (const char* s : {"", ".", "e3", "1e", "1.2.3", "cheap", "1 "}) CHECK_FALSE(is_number(s));
+  for (const char* s : {"8", "8.0", "12.1", "100.999"}) CHECK(is_version(s));
+  for (const char* s : {"", "8.", ".8", "1234", "8.0.1", "v8", "8.1234"})
+    CHECK_FALSE(is_version(s));
+  CHECK(is_deployment_name("a"));
+  CHECK(is_deployment_name("llama-chat-2"));
+  CHECK(is_deployment_name(std::string(39, 'a')));
+  CHECK_FALSE(is_deployment_name(std::string(40, 'a')));
+  for (const char* s : {"", "1app", "-app", "App", "my_app", "a.b"})
+    CHECK_FALSE(is_deployment_name(s));
+  CHECK(is_env_name("_A1"));
+  CHECK_FALSE(is_env_name("1A"));
+  CHECK_FALSE(is_env_name("A-B"));
+  CHECK(is_volume_name("hf-cache.v2_x"));
+  CHECK_FALSE(is_volume_name("-x"));
+  CHECK_FALSE(is_volume_name("a/b"));
+}
