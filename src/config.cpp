@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "berth/gpu_catalog.h"
+
 namespace berth {
 
 std::vector<std::string> Config::secrets() const {
@@ -581,7 +583,20 @@ class ConfigParser {
     }
     for (const auto& [k, value] : unique_entries(node, kHostGpuKeys, " under gpus")) {
       if (k.Scalar() == "model") {
-        if (auto v = scalar(value, "gpus.model")) host.gpu_model = *v;
+        auto v = scalar(value, "gpus.model");
+        if (!v) continue;
+        // A declared host is the user's own: a typo here should stop berth,
+        // not turn into an "unknown:" model no template ever matches.
+        const GpuModel* model = find_gpu_model(*v);
+        if (!model) model = normalize_gpu_name(*v);
+        if (!model) {
+          auto suggestions = suggest_gpu_models(*v);
+          error(value.Mark(), "unknown GPU model '" + *v + "'",
+                suggestions.empty() ? "run 'berth gpus' for the catalog"
+                                    : "did you mean '" + suggestions.front() + "'?");
+          continue;
+        }
+        host.gpu_model = model->name;
       } else if (auto v = integer(value, "gpus.count", 0, 64)) {
         host.gpu_count = static_cast<int>(*v);
       }

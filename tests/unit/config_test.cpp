@@ -47,7 +47,7 @@ TEST_CASE("config: providers with expanded keys, base_url, ssh hosts, ssh key an
   lab:
     type: ssh
     hosts:
-      - {address: 10.0.0.5, user: ubuntu, port: 2222, gpus: {model: RTX4090, count: 2}, price_per_hour: 0.5}
+      - {address: 10.0.0.5, user: ubuntu, port: 2222, gpus: {model: rtx 4090, count: 2}, price_per_hour: 0.5}
       - address: lab2.example
   here: {type: local}
 ssh:
@@ -106,7 +106,7 @@ providers:
   d: {type: fakecloud, api_key_file: /nonexistent/berth/key}
   e: {api_key: ${X}}
   f: {type: fakecloud, project: "${BROKEN"}
-  g: {type: ssh, hosts: [{user: x, port: 70000}]}
+  g: {type: ssh, hosts: [{user: x, port: 70000, gpus: {model: RTX4900}}]}
 runtime: dokcer
 ssh: {key: a, extra: b}
 )";
@@ -130,7 +130,8 @@ ssh: {key: a, extra: b}
   CHECK(all.find("error: unknown runtime 'dokcer'") != std::string::npos);
   CHECK(all.find("did you mean 'docker'?") != std::string::npos);
   CHECK(all.find("unknown key 'extra' under ssh") != std::string::npos);
-  CHECK(c.error().size() == 11);
+  CHECK(all.find("error: unknown GPU model 'RTX4900'") != std::string::npos);
+  CHECK(c.error().size() == 12);
 }
 
 TEST_CASE("config: expansion with defaults and a literal dollar", "[config]") {

@@ -2,6 +2,14 @@
 // real binary against the provider mocks on loopback.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include "berth/offer_search.h"
 #include "berth/process.h"
 #include "support/fake_provider.h"
@@ -345,4 +353,49 @@ TEST_CASE("no API key ever appears in stdout, stderr or the -vv trace", "[e2e][r
       CHECK(r.err.find(key) == std::string::npos);
     }
   }
+}
+
+TEST_CASE("berth offers gives up on a hung provider at --timeout, and ^C ends it at once",
+          "[e2e][offers]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  lambda.fault({{"op", "offers"}, {"hang", true}, {"hang_seconds", 20}, {"times", 10}});
+  TempDir dir;
+  auto config = dir.write("config.yaml", "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                                             lambda.url() + "/api/v1}\n");
+  auto timed_out =
+      run_berth({"--config", config.string(), "--timeout", "1s", "offers"}, {{"LK", kLambdaKey}});
+  CHECK(timed_out.exit_code == 6);
+  CHECK(timed_out.err.find("lam: failed (transient)") != std::string::npos);
+
+  // ^C while the provider hangs: the cancel flag ends the transfer, exit 130.
+  auto offers_requests = [&] {
+    std::size_t n = 0;
+    for (const auto& r : lambda.requests())
+      if (r.value("path", "").find("instance-types") != std::string::npos) ++n;
+    return n;
+  };
+  std::size_t before = offers_requests();
+  std::vector<std::string> args = {BERTH_BINARY, "--config", config.string(), "offers"};
+  std::vector<std::string> env_strings = {"LK=" + std::string(kLambdaKey), "HOME=/nonexistent"};
+  for (char** e = environ; *e; ++e) env_strings.push_back(*e);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  REQUIRE(posix_spawn(&pid, BERTH_BINARY, &actions, nullptr, argv.data(), envp.data()) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  for (int i = 0; i < 400 && offers_requests() == before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  CHECK(offers_requests() > before);
+  kill(pid, SIGINT);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
 }
