@@ -169,7 +169,9 @@ class CurlHttpClient final : public HttpClient {
 
       Duration wait = http_retry::backoff_delay(attempt, options_.backoff_base,
                                                 options_.backoff_cap, random_unit());
-      if (outcome == http_retry::Outcome::kRateLimited) {
+      // 429 always carries the server's wish; a 503 may (RFC 9110 §10.2.3).
+      if (outcome == http_retry::Outcome::kRateLimited ||
+          outcome == http_retry::Outcome::kServerError) {
         auto after = http_retry::parse_retry_after(result->header("retry-after"),
                                                    std::chrono::system_clock::now());
         if (after) wait = std::max(wait, *after);

@@ -68,7 +68,10 @@ int run_providers(bool check, const GlobalOptions& g) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& name = all[i]->name();
       std::string url = base_url(name);
-      std::vector<std::string> row = {name, type(name), url.empty() ? "(default)" : url};
+      // Providers without an HTTP API (local, ssh) have no URL to show.
+      const ProviderType* t = find_provider_type(type(name));
+      bool http = t && !t->api_key_env.empty();
+      std::vector<std::string> row = {name, type(name), !http ? "-" : url.empty() ? "(default)" : url};
       if (check) {
         const auto& r = reports[i];
         row.push_back(r.ok() ? fmt::format("ok ({} ms)", r.latency.count())

@@ -341,3 +341,13 @@ TEST_CASE("cli flags become client options", "[http]") {
   CHECK(traced.connect_timeout <= Duration{5'000});
   CHECK(http_options_for_cli(-1, std::nullopt).trace_level == 0);
 }
+
+TEST_CASE("http client returns a 503 whose Retry-After outlasts its budget", "[http]") {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return ScriptedReply{503, {{"Retry-After", "600"}}, "down"}; });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(server.request_count() == 1);  // no point asking again before the server said
+}
