@@ -39,8 +39,8 @@ Sample run_once(const std::vector<std::string>& args) {
   Sample s;
   struct rusage usage {};
   wait4(pid, &s.status, 0, &usage);
-  s.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
+  s.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   s.max_rss_kb = usage.ru_maxrss;
   auto ms = [](const timeval& tv) { return tv.tv_sec * 1e3 + tv.tv_usec / 1e3; };
   s.cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
   const int runs = argc > 3 ? std::max(1, std::atoi(argv[3])) : 300;
   std::printf("| %-26s | %5s | %9s | %6s | %6s | %13s | %12s |\n", "command", "runs", "median ms",
               "p90 ms", "min ms", "median CPU ms", "peak RSS MiB");
-  std::printf("|----------------------------|-------|-----------|--------|--------|---------------|"
-              "--------------|\n");
+  std::printf(
+      "|----------------------------|-------|-----------|--------|--------|---------------|"
+      "--------------|\n");
   // The floor: what fork + exec + exit of a trivial program costs on this machine.
   measure("/bin/true (baseline)", {"/bin/true"}, runs);
   measure("berth --version", {berth, "--version"}, runs);

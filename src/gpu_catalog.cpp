@@ -5,21 +5,20 @@
 #include <cmath>
 #include <map>
 
-
 namespace berth {
 
 namespace {
 
 GpuModel nvidia(std::string name, double vram, double cc, std::string arch,
                 std::vector<std::string> aliases = {}) {
-  return GpuModel{std::move(name), GpuVendor::kNvidia, vram, cc, std::move(arch),
-                  std::move(aliases)};
+  return GpuModel{std::move(name), GpuVendor::kNvidia, vram, cc,
+                  std::move(arch), std::move(aliases)};
 }
 
 GpuModel amd(std::string name, double vram, std::string arch,
              std::vector<std::string> aliases = {}) {
-  return GpuModel{std::move(name), GpuVendor::kAmd, vram, std::nullopt, std::move(arch),
-                  std::move(aliases)};
+  return GpuModel{std::move(name), GpuVendor::kAmd, vram,
+                  std::nullopt,    std::move(arch), std::move(aliases)};
 }
 
 // Facts: shared/reference/gpu-facts.md (NVIDIA's CUDA GPU table wins over
@@ -55,8 +54,8 @@ std::vector<GpuModel> build_catalog() {
       nvidia("GH200", 96, 9.0, "Hopper", {"GH200 480GB", "Grace Hopper"}),
       nvidia("H100-NVL", 94, 9.0, "Hopper", {"H100 NVL", "H100NVL"}),
       nvidia("H100", 80, 9.0, "Hopper",
-             {"H100 SXM", "H100 SXM5", "H100 PCIe", "H100 80GB HBM3", "H100 PCIe 80GB",
-              "H100 80GB", "HGX H100"}),
+             {"H100 SXM", "H100 SXM5", "H100 PCIe", "H100 80GB HBM3", "H100 PCIe 80GB", "H100 80GB",
+              "HGX H100"}),
       nvidia("H800", 80, 9.0, "Hopper", {"H800 SXM", "H800 PCIe"}),
       nvidia("H20", 96, 9.0, "Hopper", {"H20 96GB"}),
       // Ada Lovelace
@@ -150,8 +149,9 @@ std::string lower(std::string_view s) {
 }
 
 bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(),
-                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 bool has_digit(std::string_view s) {
@@ -183,13 +183,13 @@ struct Folded {
 
 Folded fold_name(std::string_view raw) {
   static const std::vector<std::string> kNoise = {
-      "nvidia", "amd",   "geforce", "tesla",  "instinct",   "radeon",  "quadro", "gpu",
-      "pcie",   "pci",   "e",       "sxm",    "sxm2",       "sxm3",    "sxm4",   "sxm5",
-      "sxm6",   "oam",   "hbm",     "hbm2",   "hbm2e",      "hbm3",    "hbm3e",  "gddr6",
-      "gddr6x", "gddr7", "gb",      "gib",    "g",          "generation", "edition", "server",
-      "workstation", "blackwell", "vcg", "x", "nvlink", "max",     "q",      "wk"};
-  static const std::vector<std::string> kGluedPrefixes = {"nvidia", "geforce", "tesla", "amd",
-                                                          "instinct", "quadro"};
+      "nvidia",      "amd",       "geforce", "tesla", "instinct", "radeon",     "quadro",  "gpu",
+      "pcie",        "pci",       "e",       "sxm",   "sxm2",     "sxm3",       "sxm4",    "sxm5",
+      "sxm6",        "oam",       "hbm",     "hbm2",  "hbm2e",    "hbm3",       "hbm3e",   "gddr6",
+      "gddr6x",      "gddr7",     "gb",      "gib",   "g",        "generation", "edition", "server",
+      "workstation", "blackwell", "vcg",     "x",     "nvlink",   "max",        "q",       "wk"};
+  static const std::vector<std::string> kGluedPrefixes = {"nvidia", "geforce",  "tesla",
+                                                          "amd",    "instinct", "quadro"};
   Folded out;
   std::vector<std::string> tokens;
   std::string cur;
@@ -291,7 +291,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -347,9 +348,11 @@ std::vector<const GpuModel*> find_gpu_models(std::string_view name) {
 const GpuModel* normalize_gpu_name(std::string_view raw, std::optional<double> reported_vram_gb) {
   const auto& idx = index();
   Folded f = fold_name(raw);
-  if (reported_vram_gb && *reported_vram_gb > 0) f.memory_hints.insert(f.memory_hints.begin(), *reported_vram_gb);
+  if (reported_vram_gb && *reported_vram_gb > 0)
+    f.memory_hints.insert(f.memory_hints.begin(), *reported_vram_gb);
   auto fam = idx.by_family.find(f.key);
-  if (!f.key.empty() && fam != idx.by_family.end()) return pick_variant(fam->second, f.memory_hints);
+  if (!f.key.empty() && fam != idx.by_family.end())
+    return pick_variant(fam->second, f.memory_hints);
   // A spelling that is itself an alias ("A100X") even though folding changed it.
   auto it = idx.by_exact.find(simple_fold(raw));
   if (it != idx.by_exact.end()) return pick_variant(it->second, f.memory_hints);

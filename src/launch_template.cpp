@@ -18,9 +18,9 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
                                                    const Environment& env) {
   DiagnosticSink sink(source);
   if (source.text().size() > kMaxTemplateBytes) {
-    sink.file_error("file is " + format_size(source.text().size()) +
-                        "; a launch template may be at most 1 MiB",
-                    "is this the right file?");
+    sink.file_error(
+        "file is " + format_size(source.text().size()) + "; a launch template may be at most 1 MiB",
+        "is this the right file?");
     return unexpected(sink.take());
   }
   if (!check_text_encoding(source, sink)) return unexpected(sink.take());
@@ -38,7 +38,7 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
 }  // namespace
 
 Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path& file,
-                                                     const Environment& env) {
+                                                    const Environment& env) {
   const std::string name = file.string();
   auto whole_file_error = [&](std::string message, std::string hint) {
     Diagnostic d;
@@ -54,9 +54,9 @@ Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path&
   if (ec) return whole_file_error("cannot read the template: " + ec.message(), "");
   // Refused before reading: a template is never this big.
   if (size > kMaxTemplateBytes)
-    return whole_file_error("file is " + format_size(size) +
-                                "; a launch template may be at most 1 MiB",
-                            "is this the right file?");
+    return whole_file_error(
+        "file is " + format_size(size) + "; a launch template may be at most 1 MiB",
+        "is this the right file?");
   std::ifstream in(file, std::ios::binary);
   if (!in) return whole_file_error("cannot open the template for reading", "");
   std::ostringstream text;
@@ -67,8 +67,8 @@ Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path&
 }
 
 Expected<LaunchTemplate, Diagnostics> parse_template(const std::string& text,
-                                                      const std::string& name,
-                                                      const Environment& env) {
+                                                     const std::string& name,
+                                                     const Environment& env) {
   auto t = parse_source(SourceText(name, text), std::filesystem::path(name).parent_path(), env);
   if (t) t->source = name;
   return t;
@@ -91,9 +91,9 @@ std::string to_string(FailureClass c) {
 }
 
 std::optional<FailureClass> failure_class_from_string(std::string_view s) {
-  for (auto c : {FailureClass::kInstanceLost, FailureClass::kPreempted,
-                 FailureClass::kContainerExit, FailureClass::kUnhealthy,
-                 FailureClass::kUnreachable})
+  for (auto c :
+       {FailureClass::kInstanceLost, FailureClass::kPreempted, FailureClass::kContainerExit,
+        FailureClass::kUnhealthy, FailureClass::kUnreachable})
     if (to_string(c) == s) return c;
   return std::nullopt;
 }

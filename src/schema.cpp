@@ -20,8 +20,8 @@ std::string range_of(const std::string& v) {
 }
 
 json object(json properties, json required = json::array()) {
-  json o = {{"type", "object"}, {"properties", std::move(properties)},
-            {"additionalProperties", false}};
+  json o = {
+      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
   if (!required.empty()) o["required"] = std::move(required);
   return o;
 }
@@ -37,21 +37,19 @@ json string_list() { return {{"type", "array"}, {"items", {{"type", "string"}}}}
 
 json defs() {
   json d;
-  d["sizeRange"] = {
-      {"type", "string"},
-      {"pattern", range_of(kSize)},
-      {"description", "A size (MB GB TB decimal, MiB GiB TiB binary) or range: 24GB.., "
-                      "24GB..80GB, ..48GB. One value means at least that."}};
+  d["sizeRange"] = {{"type", "string"},
+                    {"pattern", range_of(kSize)},
+                    {"description",
+                     "A size (MB GB TB decimal, MiB GiB TiB binary) or range: 24GB.., "
+                     "24GB..80GB, ..48GB. One value means at least that."}};
   d["countRange"] = {
       {"description", "A count or range: 2, 1..8, 4.., ..2. One value means exactly that."},
-      {"anyOf",
-       json::array({{{"type", "integer"}, {"minimum", 0}},
-                    {{"type", "string"}, {"pattern", range_of(kCount)}}})}};
+      {"anyOf", json::array({{{"type", "integer"}, {"minimum", 0}},
+                             {{"type", "string"}, {"pattern", range_of(kCount)}}})}};
   d["versionRange"] = {
       {"description", "A version or range: 8.0.., 8.0..9.0, 12.1. One value means at least that."},
-      {"anyOf",
-       json::array({{{"type", "number"}, {"minimum", 0}},
-                    {{"type", "string"}, {"pattern", range_of(kVersion)}}})}};
+      {"anyOf", json::array({{{"type", "number"}, {"minimum", 0}},
+                             {{"type", "string"}, {"pattern", range_of(kVersion)}}})}};
   d["duration"] = {{"type", "string"},
                    {"pattern", "^" + kDuration + "$"},
                    {"description", "A duration: 250ms, 90s, 10m, 1h30m."}};
@@ -60,20 +58,22 @@ json defs() {
                         {"description", "A duration or range: 10s..10m."}};
   d["port"] = {{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}};
   d["scalar"] = {{"type", json::array({"string", "number", "boolean"})}};
-  d["stringOrList"] = {
-      {"anyOf", json::array({{{"type", "string"}}, {{"type", "array"}, {"items", ref("scalar")}}})}};
+  d["stringOrList"] = {{"anyOf", json::array({{{"type", "string"}},
+                                              {{"type", "array"}, {"items", ref("scalar")}}})}};
   return d;
 }
 
 json resources() {
   json gpu = object({
       {"count", described(ref("countRange"), "GPUs per instance; 0 = CPU-only. Default 1.")},
-      {"vram", described(ref("sizeRange"), "Memory per GPU, compared with the catalog's "
-                                           "nominal size.")},
+      {"vram", described(ref("sizeRange"),
+                         "Memory per GPU, compared with the catalog's "
+                         "nominal size.")},
       {"total_vram", described(ref("sizeRange"), "Memory across all GPUs of the instance.")},
       {"compute_capability", described(ref("versionRange"), "CUDA compute capability (NVIDIA).")},
-      {"models", described(string_list(), "Allowed models: catalog names or aliases "
-                                          "('berth gpus').")},
+      {"models", described(string_list(),
+                           "Allowed models: catalog names or aliases "
+                           "('berth gpus').")},
       {"exclude_models", described(string_list(), "Models never to use.")},
       {"vendor", {{"enum", json::array({"nvidia", "amd"})}, {"default", "nvidia"}}},
   });
@@ -105,8 +105,9 @@ json volumes() {
                   {"path"});
   v["oneOf"] = json::array({{{"required", {"name"}}}, {{"required", {"source"}}}});
   return {{"type", "array"},
-          {"description", "Named volumes persist on the host; source directories are copied "
-                          "from beside the template."},
+          {"description",
+           "Named volumes persist on the host; source directories are copied "
+           "from beside the template."},
           {"items", v}};
 }
 
@@ -121,8 +122,8 @@ json health() {
       {"failures", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
       {"grace", ref("duration")},
   });
-  h["oneOf"] = json::array(
-      {{{"required", {"http"}}}, {{"required", {"tcp"}}}, {{"required", {"exec"}}}});
+  h["oneOf"] =
+      json::array({{{"required", {"http"}}}, {{"required", {"tcp"}}}, {{"required", {"exec"}}}});
   return h;
 }
 
@@ -143,16 +144,19 @@ json restart() {
 
 nlohmann::json launch_template_schema() {
   json properties = {
-      {"name", {{"type", "string"},
-                {"pattern", "^[a-z][a-z0-9-]{0,38}$"},
-                {"description", "Deployment name."}}},
+      {"name",
+       {{"type", "string"},
+        {"pattern", "^[a-z][a-z0-9-]{0,38}$"},
+        {"description", "Deployment name."}}},
       {"image", {{"type", "string"}, {"minLength", 1}, {"description", "OCI image reference."}}},
       {"command", described(ref("stringOrList"), "A list runs as is; a string runs with sh -c.")},
       {"entrypoint", ref("stringOrList")},
-      {"env", {{"type", "object"},
-               {"additionalProperties", ref("scalar")},
-               {"description", "Environment; ${VAR} and ${VAR:-default} expand from the "
-                               "launching environment and are kept secret."}}},
+      {"env",
+       {{"type", "object"},
+        {"additionalProperties", ref("scalar")},
+        {"description",
+         "Environment; ${VAR} and ${VAR:-default} expand from the "
+         "launching environment and are kept secret."}}},
       {"registry_auth",
        object({{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}},
               {"username", "password"})},
@@ -160,14 +164,14 @@ nlohmann::json launch_template_schema() {
       {"ports", ports()},
       {"volumes", volumes()},
       {"health", health()},
-      {"placement",
-       object({{"providers", string_list()},
-               {"exclude_providers", string_list()},
-               {"regions", string_list()},
-               {"max_price", {{"type", "number"},
+      {"placement", object({{"providers", string_list()},
+                            {"exclude_providers", string_list()},
+                            {"regions", string_list()},
+                            {"max_price",
+                             {{"type", "number"},
                               {"exclusiveMinimum", 0},
                               {"description", "USD per hour per replica."}}},
-               {"spot", {{"enum", json::array({"never", "allow", "only"})}}}})},
+                            {"spot", {{"enum", json::array({"never", "allow", "only"})}}}})},
       {"replicas", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
       {"spread", {{"enum", json::array({"none", "provider", "region"})}}},
       {"restart", restart()},

@@ -86,8 +86,7 @@ std::string template_hash(const LaunchTemplate& t) {
   c << static_cast<int>(h.kind) << h.port << h.path << h.exec << h.interval << h.timeout
     << h.failures << h.grace;
   const auto& p = t.placement;
-  c << p.providers << p.exclude_providers << p.regions << p.max_price
-    << static_cast<int>(p.spot);
+  c << p.providers << p.exclude_providers << p.regions << p.max_price << static_cast<int>(p.spot);
   c << t.replicas << static_cast<int>(t.spread);
   c << t.restart.max_restarts << t.restart.window << t.restart.backoff;
   c << static_cast<long long>(t.restart.on.size());

@@ -54,10 +54,10 @@ Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
     // Like the shell's ${VAR:-default}: an empty variable takes the default too.
     if (fallback && (!value || value->empty())) value = std::string(*fallback);
     if (!value)
-      return unexpected(InterpolationError{
-          i, "environment variable " + std::string(name) + " is not set",
-          "export " + std::string(name) + " before running berth, or write ${" +
-              std::string(name) + ":-default}"});
+      return unexpected(
+          InterpolationError{i, "environment variable " + std::string(name) + " is not set",
+                             "export " + std::string(name) + " before running berth, or write ${" +
+                                 std::string(name) + ":-default}"});
     out.value += *value;
     out.expanded = true;
     i = close;

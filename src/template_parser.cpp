@@ -1,5 +1,7 @@
 // Reading a template's YAML tree into typed values. Every problem is recorded
 // and reading goes on, so one run reports all of a file's errors.
+#include "template_parser.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,7 +11,6 @@
 #include "berth/gpu_catalog.h"
 #include "template_interpolate.h"
 #include "template_lexical.h"
-#include "template_parser.h"
 
 namespace berth {
 
@@ -38,8 +39,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"registry_auth", {"username", "password"}},
       {"resources", {"gpu", "cuda", "cpus", "memory", "disk"}},
       {"resources.gpu",
-       {"count", "vram", "total_vram", "compute_capability", "models", "exclude_models",
-        "vendor"}},
+       {"count", "vram", "total_vram", "compute_capability", "models", "exclude_models", "vendor"}},
       {"ports[]", {"container", "host", "protocol"}},
       {"volumes[]", {"name", "source", "path", "readonly"}},
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
@@ -106,8 +106,7 @@ Expected<long long, std::string> parse_count(std::string_view text) {
     if (v < 0) return unexpected("'" + s + "' is negative; counts start at 0");
     return v;
   }
-  if (lexical::is_number(s))
-    return unexpected("expected a whole number, got " + s);
+  if (lexical::is_number(s)) return unexpected("expected a whole number, got " + s);
   return unexpected("expected a whole number, got '" + s + "'");
 }
 
@@ -170,8 +169,7 @@ class Reader {
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         std::string suggestion = did_you_mean(key, known);
         if (!suggestion.empty()) suggested_.push_back(join_path(path, suggestion));
-        error(k.Mark(),
-              "unknown key '" + key + "'" + (path.empty() ? "" : " in " + path),
+        error(k.Mark(), "unknown key '" + key + "'" + (path.empty() ? "" : " in " + path),
               suggestion.empty() ? "expected one of: " + quoted_list(known)
                                  : "did you mean '" + suggestion + "'?");
         continue;
@@ -279,8 +277,7 @@ class Reader {
     long long v = 0;
     const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
     auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range || ec != std::errc() ||
-        ptr != s.data() + s.size()) {
+    if (ec == std::errc::result_out_of_range || ec != std::errc() || ptr != s.data() + s.size()) {
       error(n.Mark(), label(path) + "integer " + s + " is out of range",
             "expected a value from " + std::to_string(lo) + " to " + std::to_string(hi));
       return std::nullopt;
@@ -579,13 +576,16 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
     }
     if (!ok) continue;
     if (has_name && has_source) {
-      r.error(item.Mark(), path + ": a volume has either 'name' (persistent) or 'source' "
-                                  "(local directory), not both");
+      r.error(item.Mark(), path +
+                               ": a volume has either 'name' (persistent) or 'source' "
+                               "(local directory), not both");
       continue;
     }
     if (!has_name && !has_source) {
-      r.error(item.Mark(), path + ": a volume needs 'name' (persistent) or 'source' (local "
-                                  "directory)",
+      r.error(item.Mark(),
+              path +
+                  ": a volume needs 'name' (persistent) or 'source' (local "
+                  "directory)",
               "e.g. {name: hf-cache, path: /root/.cache/huggingface}");
       continue;
     }
@@ -663,7 +663,7 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
       if (auto v = r.number(f)) p.max_price = *v;
     } else if (f.key == "spot") {
       if (auto v = r.choice(f, {"never", "allow", "only"}))
-        p.spot = *v == "only" ? SpotPolicy::kOnly
+        p.spot = *v == "only"    ? SpotPolicy::kOnly
                  : *v == "allow" ? SpotPolicy::kAllow
                                  : SpotPolicy::kNever;
     }
@@ -731,8 +731,8 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
   start.line = 0, start.column = 0;
   where.set("", start);
   if (!root.IsMap()) {
-    r.error(mark_of(root, start), "a template is a mapping of keys (name:, image:, ...), got " +
-                                      describe(root),
+    r.error(mark_of(root, start),
+            "a template is a mapping of keys (name:, image:, ...), got " + describe(root),
             "'berth init' writes a starter template");
     return;
   }
@@ -815,8 +815,7 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
     } else if (f.key == "placement") {
       read_placement(r, f, t.placement);
     } else if (f.key == "replicas") {
-      if (auto v = r.integer(f, -1000, 1000))
-        t.replicas = static_cast<int>(*v);
+      if (auto v = r.integer(f, -1000, 1000)) t.replicas = static_cast<int>(*v);
     } else if (f.key == "spread") {
       if (auto v = r.choice(f, {"none", "provider", "region"}))
         t.spread = *v == "provider" ? Spread::kProvider

@@ -3,6 +3,8 @@
 // together (ranges, ports, health, placement). launch_template.cpp ties them.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -10,8 +12,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "berth/environment.h"
 #include "berth/launch_template.h"

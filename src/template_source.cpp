@@ -110,7 +110,6 @@ Diagnostics DiagnosticSink::take() {
   return std::move(diagnostics_);
 }
 
-
 bool check_text_encoding(const SourceText& source, DiagnosticSink& sink) {
   const std::string& s = source.text();
   int line0 = 0;
@@ -133,8 +132,7 @@ bool check_text_encoding(const SourceText& source, DiagnosticSink& sink) {
       char byte[8];
       std::snprintf(byte, sizeof byte, "0x%02X", c);
       sink.error(line0, static_cast<int>(i - line_start),
-                 std::string("invalid UTF-8 (byte ") + byte + ")",
-                 "save the file as UTF-8");
+                 std::string("invalid UTF-8 (byte ") + byte + ")", "save the file as UTF-8");
       return false;
     }
     i += n;

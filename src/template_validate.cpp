@@ -107,7 +107,8 @@ void check_gpu(Rules& rules, const GpuRequirement& gpu) {
   if (!gpu.models.empty() && rules.given("resources.gpu.vendor") == false) {
     bool amd = false, nvidia = false;
     for (const auto& name : gpu.models)
-      if (const auto* m = find_gpu_model(name)) (m->vendor == GpuVendor::kAmd ? amd : nvidia) = true;
+      if (const auto* m = find_gpu_model(name))
+        (m->vendor == GpuVendor::kAmd ? amd : nvidia) = true;
     if (amd && nvidia)
       rules.error("resources.gpu.models", "mixes NVIDIA and AMD models",
                   "one workload image runs on one vendor; set vendor: and keep its models");
@@ -124,10 +125,10 @@ void check_gpu(Rules& rules, const GpuRequirement& gpu) {
                 "check vram, compute_capability, models and vendor against 'berth gpus'");
   if (gpu.total_vram.max && gpu.count.min && gpu.vram.min &&
       *gpu.total_vram.max < *gpu.vram.min * static_cast<std::uint64_t>(*gpu.count.min))
-    rules.error("resources.gpu.total_vram",
-                "at most " + format_size(*gpu.total_vram.max) + " in total cannot hold " +
-                    std::to_string(*gpu.count.min) + " GPUs of at least " +
-                    format_size(*gpu.vram.min));
+    rules.error("resources.gpu.total_vram", "at most " + format_size(*gpu.total_vram.max) +
+                                                " in total cannot hold " +
+                                                std::to_string(*gpu.count.min) +
+                                                " GPUs of at least " + format_size(*gpu.vram.min));
 }
 
 void check_ports(Rules& rules, const LaunchTemplate& t) {
@@ -142,8 +143,9 @@ void check_ports(Rules& rules, const LaunchTemplate& t) {
     const int hp = p.host.value_or(p.container);
     auto [hit, hfresh] = host.emplace(std::make_pair(hp, p.protocol), i);
     if (!hfresh && fresh)
-      rules.error(path, "host port " + std::to_string(hp) + "/" + p.protocol +
-                            " is already used by ports[" + std::to_string(hit->second) + "]",
+      rules.error(path,
+                  "host port " + std::to_string(hp) + "/" + p.protocol +
+                      " is already used by ports[" + std::to_string(hit->second) + "]",
                   "give one of them another host: port");
   }
 }

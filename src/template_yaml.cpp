@@ -1,12 +1,12 @@
 #include "template_yaml.h"
 
-#include <map>
-#include <sstream>
-#include <vector>
-
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
+
+#include <map>
+#include <sstream>
+#include <vector>
 
 namespace berth {
 
@@ -104,7 +104,8 @@ bool is_blank_document(const std::string& text) {
   while (std::getline(in, line)) {
     std::size_t i = line.find_first_not_of(" \t\r");
     if (i == std::string::npos || line[i] == '#') continue;
-    if (line.compare(i, 3, "---") == 0 && line.find_first_not_of(" \t\r", i + 3) == std::string::npos)
+    if (line.compare(i, 3, "---") == 0 &&
+        line.find_first_not_of(" \t\r", i + 3) == std::string::npos)
       continue;
     return false;
   }

@@ -2,9 +2,9 @@
 // bounded nesting, bounded alias expansion, parse errors as diagnostics.
 #pragma once
 
-#include <optional>
-
 #include <yaml-cpp/yaml.h>
+
+#include <optional>
 
 #include "template_source.h"
 

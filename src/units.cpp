@@ -63,8 +63,8 @@ Expected<std::uint64_t, std::string> parse_size(std::string_view text) {
   if (rest.front() == '-') return unexpected(std::string("size cannot be negative"));
   auto number = take_decimal(rest);
   if (!number)
-    return unexpected("'" + std::string(text) + "' is not a size; expected a number and a unit: " +
-                      kSizeUnits);
+    return unexpected("'" + std::string(text) +
+                      "' is not a size; expected a number and a unit: " + kSizeUnits);
   if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (rest.empty())
     return unexpected("size '" + std::string(trim(text)) + "' has no unit; write e.g. " +
@@ -87,7 +87,8 @@ Expected<std::uint64_t, std::string> parse_size(std::string_view text) {
     if (!iequals(rest, u.name)) continue;
     // "Gb" and "gb" read naturally as gigabytes; only the i of the binary units is significant.
     unsigned __int128 bytes = number->digits * u.bytes / number->scale;
-    if (bytes > UINT64_MAX) return unexpected("size '" + std::string(trim(text)) + "' is too large");
+    if (bytes > UINT64_MAX)
+      return unexpected("size '" + std::string(trim(text)) + "' is too large");
     return static_cast<std::uint64_t>(bytes);
   }
   return unexpected("unknown size unit '" + std::string(rest) + "'; expected " + kSizeUnits);
@@ -129,7 +130,8 @@ Expected<Duration, std::string> parse_duration(std::string_view text) {
     }
     // "1h30m" reads largest first; "30m1h" is almost certainly a typo.
     if (rank >= previous_rank)
-      return unexpected("duration '" + shown + "' must list units from largest to smallest, e.g. 1h30m");
+      return unexpected("duration '" + shown +
+                        "' must list units from largest to smallest, e.g. 1h30m");
     previous_rank = rank;
     total_ms += number->digits * ms_per_unit / number->scale;
     if (total_ms > static_cast<unsigned __int128>(INT64_MAX))

@@ -13,8 +13,11 @@ struct ValidateOptions {
 };
 
 nlohmann::json diagnostic_json(const Diagnostic& d) {
-  return {{"file", d.file},       {"line", d.line}, {"column", d.column},
-          {"message", d.message}, {"hint", d.hint}};
+  return {{"file", d.file},
+          {"line", d.line},
+          {"column", d.column},
+          {"message", d.message},
+          {"hint", d.hint}};
 }
 
 int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
@@ -63,7 +66,8 @@ void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s) {
       "as FILE:LINE:COL: error: MESSAGE with the source line, on stderr. Exit 3 when any\n"
       "template is invalid.\n"
       "-o json prints {\"templates\": [{\"file\", \"valid\", \"name\", \"hash\", \"errors\":\n"
-      "[{\"file\", \"line\", \"column\", \"message\", \"hint\"}]}]} (name and hash only when valid).");
+      "[{\"file\", \"line\", \"column\", \"message\", \"hint\"}]}]} (name and hash only when "
+      "valid).");
   sub->callback([o, &g, &s] { s.exit_code = run_validate(*o, g); });
 }
 

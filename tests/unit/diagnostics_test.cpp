@@ -1,6 +1,7 @@
+#include "berth/diagnostics.h"
+
 #include <catch2/catch.hpp>
 
-#include "berth/diagnostics.h"
 #include "template_source.h"
 
 using namespace berth;

@@ -2,16 +2,16 @@
 // it, it rejects malformed templates that a schema can judge, and its keys are
 // the parser's keys. The validator below covers exactly the JSON Schema
 // keywords the schema uses (and fails on any other keyword it meets).
-#include <catch2/catch.hpp>
+#include "berth/schema.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
-
-#include "berth/schema.h"
 #include "template_parser.h"
 
 using nlohmann::json;
@@ -80,16 +80,22 @@ class Validator {
     if (t == "null") return v.is_null();
     if (t == "number") return v.is_number();
     if (t == "integer")
-      return v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
+      return v.is_number_integer() ||
+             (v.is_number_float() &&
+              v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
     FAIL("unknown type " << t);
     return false;
   }
 
   bool check(const json& schema, const json& v, const std::string& at) {
-    static const std::set<std::string> known = {
-        "$schema", "$id", "$defs", "$ref", "title", "description", "default", "examples",
-        "type", "enum", "pattern", "minLength", "minimum", "maximum", "exclusiveMinimum",
-        "properties", "required", "additionalProperties", "items", "minItems", "oneOf", "anyOf"};
+    static const std::set<std::string> known = {"$schema",    "$id",      "$defs",
+                                                "$ref",       "title",    "description",
+                                                "default",    "examples", "type",
+                                                "enum",       "pattern",  "minLength",
+                                                "minimum",    "maximum",  "exclusiveMinimum",
+                                                "properties", "required", "additionalProperties",
+                                                "items",      "minItems", "oneOf",
+                                                "anyOf"};
     for (const auto& [k, _] : schema.items()) {
       INFO(at << " uses keyword " << k);
       REQUIRE(known.count(k) == 1);
@@ -223,21 +229,41 @@ restart: {max_restarts: 10, window: 1h, backoff: 10s..10m, on: [instance-lost, p
   INFO(v.why());
   CHECK(ok);
   Validator gpu(berth::launch_template_schema());
-  CHECK(gpu.valid(to_json(YAML::Load("name: a\nimage: b\nresources: {gpu: {count: 2, "
-                                     "compute_capability: 9.0}, cpus: 4..16}\n"))));
+  CHECK(
+      gpu.valid(to_json(YAML::Load("name: a\nimage: b\nresources: {gpu: {count: 2, "
+                                   "compute_capability: 9.0}, cpus: 4..16}\n"))));
 }
 
 TEST_CASE("the schema rejects a sample of the bad corpus", "[schema]") {
-  for (const char* name :
-       {"06-name-is-a-list", "07-resources-is-a-string", "08-ports-is-a-mapping",
-        "09-unknown-top-level-key", "10-misspelled-memory", "11-misspelled-gpu-key",
-        "12-size-without-unit", "13-unknown-size-unit", "16-empty-range", "18-negative-count",
-        "19-float-count", "21-port-out-of-range", "23-relative-volume-path",
-        "24-volume-name-and-source", "25-zero-replicas", "28-zero-max-price",
-        "29-negative-max-price", "31-bad-name", "32-missing-image", "37-duration-without-unit",
-        "38-unknown-restart-reason", "39-bad-spot-policy", "42-top-level-list",
-        "47-env-without-value", "48-two-health-checks", "49-registry-auth-without-password",
-        "50-cpus-not-a-number", "51-quoted-port", "54-unknown-vendor"}) {
+  for (const char* name : {"06-name-is-a-list",
+                           "07-resources-is-a-string",
+                           "08-ports-is-a-mapping",
+                           "09-unknown-top-level-key",
+                           "10-misspelled-memory",
+                           "11-misspelled-gpu-key",
+                           "12-size-without-unit",
+                           "13-unknown-size-unit",
+                           "16-empty-range",
+                           "18-negative-count",
+                           "19-float-count",
+                           "21-port-out-of-range",
+                           "23-relative-volume-path",
+                           "24-volume-name-and-source",
+                           "25-zero-replicas",
+                           "28-zero-max-price",
+                           "29-negative-max-price",
+                           "31-bad-name",
+                           "32-missing-image",
+                           "37-duration-without-unit",
+                           "38-unknown-restart-reason",
+                           "39-bad-spot-policy",
+                           "42-top-level-list",
+                           "47-env-without-value",
+                           "48-two-health-checks",
+                           "49-registry-auth-without-password",
+                           "50-cpus-not-a-number",
+                           "51-quoted-port",
+                           "54-unknown-vendor"}) {
     INFO(name);
     Validator v(berth::launch_template_schema());
     CHECK_FALSE(v.valid(yaml_file(kTests / "corpus" / "bad" / (std::string(name) + ".yaml"))));

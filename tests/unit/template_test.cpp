@@ -7,10 +7,8 @@ using namespace berth;
 
 namespace {
 
-const Environment kEnv = Environment::from_map({{"HF_TOKEN", "hf_secret"},
-                                                {"REGISTRY_USER", "bob"},
-                                                {"EMPTY", ""},
-                                                {"TAG", "v2"}});
+const Environment kEnv = Environment::from_map(
+    {{"HF_TOKEN", "hf_secret"}, {"REGISTRY_USER", "bob"}, {"EMPTY", ""}, {"TAG", "v2"}});
 
 LaunchTemplate parse_ok(const std::string& text, const Environment& env = kEnv) {
   auto t = parse_template(text, "dir/t.yaml", env);
@@ -31,8 +29,7 @@ std::string one_error(const std::string& text) {
   auto all = parse_bad(text);
   for (const auto& d : all) INFO(format_diagnostic(d));
   REQUIRE(all.size() == 1);
-  return std::to_string(all[0].line) + ":" + std::to_string(all[0].column) + ": " +
-         all[0].message;
+  return std::to_string(all[0].line) + ":" + std::to_string(all[0].column) + ": " + all[0].message;
 }
 
 const std::string kMinimal = "name: app\nimage: busybox\n";
@@ -153,13 +150,14 @@ restart:
   CHECK(t.replicas == 2);
   CHECK(t.spread == Spread::kProvider);
   CHECK(t.restart.backoff == Range<Duration>{Duration{10'000}, Duration{600'000}});
-  CHECK(t.restart.on == std::set<FailureClass>{FailureClass::kInstanceLost,
-                                               FailureClass::kPreempted});
+  CHECK(t.restart.on ==
+        std::set<FailureClass>{FailureClass::kInstanceLost, FailureClass::kPreempted});
 }
 
 TEST_CASE("single values: counts mean exactly, sizes and versions at least", "[template]") {
-  auto t = parse_ok(kMinimal + "resources:\n  gpu: {count: 2, vram: 40GB, compute_capability: 8.0}\n"
-                               "  cpus: 4\n  memory: 16GB\n");
+  auto t = parse_ok(kMinimal +
+                    "resources:\n  gpu: {count: 2, vram: 40GB, compute_capability: 8.0}\n"
+                    "  cpus: 4\n  memory: 16GB\n");
   CHECK(t.resources.gpu.count == Range<int>{2, 2});
   CHECK(t.resources.gpu.vram == Range<std::uint64_t>{40'000'000'000ull, std::nullopt});
   CHECK_FALSE(t.resources.gpu.compute_capability.max);
@@ -195,7 +193,7 @@ TEST_CASE("interpolation expands, defaults and escapes", "[template][interpolate
   CHECK(x("${HF_TOKEN:-}")->value == "hf_secret");
   CHECK(x("${MISSING:-}")->value == "");
   CHECK(x("${MISSING:-}")->expanded);
-  CHECK(x("$$") ->value == "$");
+  CHECK(x("$$")->value == "$");
   CHECK(x("$${TAG}")->value == "${TAG}");
   CHECK_FALSE(x("$${TAG}")->expanded);
   CHECK(x("cost: $5")->value == "cost: $5");
@@ -221,8 +219,9 @@ TEST_CASE("the hash is stable and follows every deployed value", "[template]") {
   const auto h = parse_ok(base).hash;
   CHECK(parse_ok(base).hash == h);
   CHECK(parse_ok("# a comment\n" + base).hash == h);  // formatting is not content
-  CHECK(parse_ok("image: busybox\nname: app\nenv: {TOKEN: \"${HF_TOKEN}\"}\nports: [8000]\n")
-            .hash == h);
+  CHECK(
+      parse_ok("image: busybox\nname: app\nenv: {TOKEN: \"${HF_TOKEN}\"}\nports: [8000]\n").hash ==
+      h);
   auto other_env = Environment::from_map({{"HF_TOKEN", "rotated"}});
   CHECK(parse_ok(base, other_env).hash != h);  // a rotated secret redeploys
   CHECK(parse_ok(base + "replicas: 2\nspread: region\n").hash != h);
@@ -299,7 +298,8 @@ TEST_CASE("validation rules", "[template]") {
         "3:15: ports[1]: host port 8000/tcp is already used by ports[0]");
   CHECK(one_error(m + "ports: [\"8000\"]\n") ==
         "3:9: ports[0]: expected a whole number, got the string '8000'");
-  CHECK(one_error(m + "ports: [{host: 80}]\n") == "3:9: ports[0]: missing required key 'container'");
+  CHECK(one_error(m + "ports: [{host: 80}]\n") ==
+        "3:9: ports[0]: missing required key 'container'");
   CHECK(one_error(m + "volumes: [{name: v, path: data}]\n") ==
         "3:27: volumes[0].path: container path 'data' is not absolute");
   CHECK(one_error(m + "volumes: [{name: v, source: ./d, path: /d}]\n").find("not both") !=
@@ -389,9 +389,9 @@ TEST_CASE("load_template reads files and resolves sources beside them", "[templa
 }
 
 TEST_CASE("failure classes round-trip", "[template]") {
-  for (auto c : {FailureClass::kInstanceLost, FailureClass::kPreempted,
-                 FailureClass::kContainerExit, FailureClass::kUnhealthy,
-                 FailureClass::kUnreachable})
+  for (auto c :
+       {FailureClass::kInstanceLost, FailureClass::kPreempted, FailureClass::kContainerExit,
+        FailureClass::kUnhealthy, FailureClass::kUnreachable})
     CHECK(failure_class_from_string(to_string(c)) == c);
   CHECK_FALSE(failure_class_from_string("bogus"));
 }

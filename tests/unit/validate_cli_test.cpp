@@ -1,13 +1,11 @@
 // The real berth binary on the bad corpus, the golden error texts, the
 // examples, and the validate/gpus/schema/init commands' contracts.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "berth/process.h"
 
@@ -23,8 +21,9 @@ const fs::path kTemplates = fs::path(BERTH_TEST_DIR) / ".." / "templates";
 // runaway allocation fails the test instead of the machine). The shell only
 // applies the limits: every value travels as a positional argument.
 ProcessResult run_berth(std::vector<std::string> args, const fs::path& cwd = kCorpus) {
-  std::vector<std::string> argv = {"sh", "-c", "ulimit -v 1048576 && cd \"$1\" && shift && exec \"$@\"",
-                                   "sh", cwd.string(), BERTH_BINARY};
+  std::vector<std::string> argv = {
+      "sh", "-c",         "ulimit -v 1048576 && cd \"$1\" && shift && exec \"$@\"",
+      "sh", cwd.string(), BERTH_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = system_process_runner().run({.argv = argv, .timeout = Duration{30'000}});
   REQUIRE(r);
@@ -70,9 +69,9 @@ void expect_rejected(const ProcessResult& r, const std::string& file, int line, 
   INFO(file << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.out.empty());
-  const std::string where = line == 0 ? file + ": error: "
-                                      : file + ":" + std::to_string(line) + ":" +
-                                            std::to_string(column) + ": error: ";
+  const std::string where =
+      line == 0 ? file + ": error: "
+                : file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: ";
   CHECK_THAT(r.err, Catch::Contains(where));
   CHECK_THAT(r.err, Catch::Contains(fragment));
   CHECK_THAT(r.err, Catch::Contains("berth: error: " + file));
@@ -148,7 +147,8 @@ TEST_CASE("huge, binary, non-UTF-8 and bottomless input is refused quickly", "[c
   CHECK(nested.exit_code == 3);
   CHECK_THAT(nested.err, Catch::Contains("nesting deeper than 64 levels"));
   std::string blocks = "name: app\nimage: busybox\nenv:\n";
-  for (int i = 0; i < 200; ++i) blocks += std::string(2 * i + 2, ' ') + "k" + std::to_string(i) + ":\n";
+  for (int i = 0; i < 200; ++i)
+    blocks += std::string(2 * i + 2, ' ') + "k" + std::to_string(i) + ":\n";
   std::ofstream(dir.path / "blocks.yaml") << blocks;
   auto deep_blocks = run_berth({"validate", "blocks.yaml"}, dir.path);
   CHECK(deep_blocks.exit_code == 3);
@@ -218,8 +218,8 @@ TEST_CASE("validate -o json, and a mix of good and bad files", "[cli]") {
 
   auto table = run_berth({"validate", good, "bad/25-zero-replicas.yaml"});
   CHECK(table.exit_code == 3);
-  CHECK(table.out == good + ": ok (hello, hash " + j["templates"][0]["hash"].get<std::string>() +
-                         ")\n");
+  CHECK(table.out ==
+        good + ": ok (hello, hash " + j["templates"][0]["hash"].get<std::string>() + ")\n");
   auto usage = run_berth({"validate"});
   CHECK(usage.exit_code == 2);
 }
@@ -228,10 +228,10 @@ TEST_CASE("expanded secrets never reach the output", "[cli]") {
   TempDir dir;
   std::ofstream(dir.path / "t.yaml") << "name: app\nimage: busybox\nenv:\n  TOKEN: ${TOKEN}\n"
                                         "  BAD: [list]\n";
-  auto r = system_process_runner().run({.argv = {BERTH_BINARY, "validate", "-o", "json",
-                                                 (dir.path / "t.yaml").string()},
-                                        .extra_env = {{"TOKEN", "s3cr3t-value"}},
-                                        .timeout = Duration{30'000}});
+  auto r = system_process_runner().run(
+      {.argv = {BERTH_BINARY, "validate", "-o", "json", (dir.path / "t.yaml").string()},
+       .extra_env = {{"TOKEN", "s3cr3t-value"}},
+       .timeout = Duration{30'000}});
   REQUIRE(r);
   CHECK(r->exit_code == 3);
   CHECK(r->out.find("s3cr3t-value") == std::string::npos);
@@ -300,8 +300,8 @@ TEST_CASE("init writes a starter template and never overwrites by surprise", "[c
 
   auto unknown = run_berth({"init", "vlm"}, dir.path);
   CHECK(unknown.exit_code == 2);
-  CHECK_THAT(unknown.err, Catch::Contains("no example named 'vlm'") &&
-                              Catch::Contains("did you mean 'vllm'?"));
+  CHECK_THAT(unknown.err,
+             Catch::Contains("no example named 'vlm'") && Catch::Contains("did you mean 'vllm'?"));
   auto list = run_berth({"init", "--list"}, dir.path);
   CHECK(list.exit_code == 0);
   for (const char* name : {"hello", "vllm", "sglang", "comfyui", "jupyter", "finetune"})
