@@ -308,7 +308,7 @@ TEST_CASE("init writes a starter template and never overwrites by surprise", "[c
     CHECK_THAT(list.out, Catch::Contains(name));
 }
 
-TEST_CASE("--version and --help for each of these commands", "[cli]") {
+TEST_CASE("version and help for each of these commands", "[cli]") {
   auto v = run_berth({"--version"});
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Catch::StartsWith("berth "));
