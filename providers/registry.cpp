@@ -2,13 +2,17 @@
 // providers/ plus one line here (see providers/README.md).
 #include "berth/provider.h"
 #include "providers/lambda/lambda_provider.h"
+#include "providers/local/local_provider.h"
 #include "providers/runpod/runpod_provider.h"
+#include "providers/ssh/ssh_provider.h"
 #include "providers/vastai/vastai_provider.h"
 
 namespace berth {
 
 const std::vector<ProviderType>& provider_types() {
   static const std::vector<ProviderType> types = {
+      local_provider_type(),
+      ssh_provider_type(),
       {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create},
       {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create},
       {"vastai", {"api_key", "base_url", "verified_only", "limit"}, "VAST_API_KEY", vastai::create},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -98,6 +99,12 @@ struct ProviderContext {
   HttpClient* http = nullptr;
   ProcessRunner* processes = nullptr;
   std::string runtime = "docker";  // container runtime on hosts berth manages
+  /// berth's state directory (known_hosts for adapters that reach hosts over
+  /// SSH, the disk the local provider reports); empty = not known.
+  std::filesystem::path state_dir;
+  /// The private key adapters that SSH into hosts (type ssh) use: the
+  /// config's ssh.key, or berth's own key. Empty = ssh's defaults.
+  std::filesystem::path ssh_key;
 };
 
 using ProviderFactory = std::function<Expected<std::unique_ptr<Provider>, std::string>(

@@ -1,0 +1,36 @@
+// Hosts without a provider-side lifecycle (this machine, SSH hosts) have no
+// instance API: berth's "instances" there are the containers it started,
+// found by their labels. Shared by the local and ssh providers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "berth/container_runtime.h"
+#include "berth/instance.h"
+
+namespace berth {
+
+struct HostIdentity {
+  std::string provider;  // config name
+  std::string region;
+  std::string host;      // what deploy connects to
+  int ssh_port = 0;      // 0: no SSH, deploy runs the runtime directly
+  std::string ssh_user;
+  double price_per_hour = 0;
+  std::string offer_id;
+  std::string id_prefix;  // instance id = id_prefix + instance name
+};
+
+/// One Instance per distinct berth.instance label (containers without it
+/// are named after the container), sorted by name. The machine runs, so the
+/// state is running; raw_state lists the containers' own states.
+std::vector<Instance> instances_from_containers(const std::vector<ContainerSummary>& containers,
+                                                const HostIdentity& host);
+
+/// The `ps` filter for every berth container on a host.
+std::map<std::string, std::string> berth_container_filter();
+/// The `ps` filter for one instance's containers.
+std::map<std::string, std::string> instance_container_filter(const std::string& instance_name);
+
+}  // namespace berth

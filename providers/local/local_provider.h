@@ -1,0 +1,62 @@
+// The `local` provider: this machine, its container runtime called directly.
+// No provider-side lifecycle exists here, so berth's instances on it are the
+// containers it labelled (see container_instances.h); `launch` only hands
+// deploy the machine.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "berth/config.h"
+#include "berth/container_runtime.h"
+#include "berth/process.h"
+#include "berth/provider.h"
+#include "providers/local/container_instances.h"
+
+namespace berth {
+
+/// Where the local offer's numbers come from: seams for tests.
+struct LocalMachine {
+  std::filesystem::path meminfo = "/proc/meminfo";
+  std::filesystem::path disk;       // statvfs of this path's filesystem (free space)
+  std::optional<int> cpus;          // nullopt = sched_getaffinity
+};
+
+/// The runtime berth uses on this machine: the configured one, except that a
+/// configured runtime missing from PATH gives way to podman when podman is
+/// there (a Debian box with only podman and the default `runtime: docker`).
+std::string local_runtime(const std::string& configured);
+
+class LocalProvider final : public Provider {
+ public:
+  LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,
+                LocalMachine machine);
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return "local"; }
+  Capabilities capabilities() const override;
+
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<Instance, ProviderError> get(const std::string& instance_id) override;
+  Expected<std::vector<Instance>, ProviderError> list() override;
+  Expected<void, ProviderError> terminate(const std::string& instance_id) override;
+  Expected<void, ProviderError> check_credentials() override;
+
+ private:
+  Expected<ProcessResult, ProviderError> run_runtime(const std::vector<std::string>& argv);
+  Expected<std::vector<ContainerSummary>, ProviderError> containers(
+      const std::map<std::string, std::string>& filter);
+  HostIdentity identity() const;
+
+  std::string name_;
+  ContainerRuntime runtime_;
+  ProcessRunner& processes_;
+  LocalMachine machine_;
+};
+
+ProviderType local_provider_type();
+
+}  // namespace berth

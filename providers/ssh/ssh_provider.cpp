@@ -1,0 +1,426 @@
+#include "providers/ssh/ssh_provider.h"
+
+#include <future>
+#include <map>
+#include <sstream>
+
+#include "berth/gpu_catalog.h"
+#include "berth/shell_quote.h"
+#include "providers/local/nvidia_smi.h"
+
+namespace berth {
+namespace {
+
+constexpr Duration kSshTimeout{60'000};
+constexpr int kSshFailed = 255;      // ssh's own failures (connect, auth, host key)
+constexpr int kCommandMissing = 127;  // the remote shell found no such program
+
+ProviderError error(ProviderError::Kind kind, std::string message) {
+  return ProviderError{kind, std::move(message), std::nullopt};
+}
+
+std::string last_line(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  auto nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+/// Runs `fn` for every host at once: one unreachable host must not make the
+/// others wait for its connect timeout in turn.
+template <class T, class Fn>
+std::vector<Expected<T, ProviderError>> for_each_host(const std::vector<SshHostConfig>& hosts,
+                                                      Fn fn) {
+  std::vector<std::future<Expected<T, ProviderError>>> futures;
+  for (const auto& h : hosts) futures.push_back(std::async(std::launch::async, fn, std::cref(h)));
+  std::vector<Expected<T, ProviderError>> out;
+  for (auto& f : futures) out.push_back(f.get());
+  return out;
+}
+
+/// One error for the provider naming every failing host; auth when any host
+/// refused the key (the user must act), transient otherwise.
+ProviderError combine(const std::vector<std::pair<std::string, ProviderError>>& failures) {
+  ProviderError e;
+  e.kind = ProviderError::Kind::kTransient;
+  for (const auto& [host, f] : failures) {
+    if (f.kind == ProviderError::Kind::kAuth) e.kind = f.kind;
+    if (!e.message.empty()) e.message += "; ";
+    e.message += f.message;
+  }
+  return e;
+}
+
+/// The probe's output is sections introduced by "@@ name" lines.
+std::map<std::string, std::string> sections(const std::string& out) {
+  std::map<std::string, std::string> s;
+  std::string current;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("@@ ", 0) == 0) {
+      current = line.substr(3);
+      auto space = current.find(' ');
+      if (space != std::string::npos) {  // "@@ ps-exit 0": a value on the marker line
+        s[current.substr(0, space)] = current.substr(space + 1);
+        current.clear();
+      } else {
+        s[current];
+      }
+      continue;
+    }
+    if (!current.empty()) s[current] += line + "\n";
+  }
+  return s;
+}
+
+std::optional<double> first_number(const std::string& text, int field) {
+  std::istringstream in(text);
+  std::string token;
+  for (int i = 0; i <= field; ++i)
+    if (!(in >> token)) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    double v = std::stod(token, &used);
+    if (used != token.size()) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int exit_code(const std::map<std::string, std::string>& s, const std::string& key) {
+  auto it = s.find(key);
+  if (it == s.end()) return -1;
+  auto v = first_number(it->second, 0);
+  return v ? static_cast<int>(*v) : -1;
+}
+
+OfferGpu configured_gpu(const SshHostConfig& h) {
+  OfferGpu g;
+  g.count = h.gpu_count.value_or(1);
+  const GpuModel* m = find_gpu_model(*h.gpu_model);
+  if (!m) m = normalize_gpu_name(*h.gpu_model);
+  if (m) {
+    g.model = m->name;
+    g.vendor = m->vendor;
+    g.vram_gb = m->vram_gb;
+    g.compute_capability = m->compute_capability;
+  } else {
+    g.model = "unknown:" + *h.gpu_model;
+  }
+  return g;
+}
+
+}  // namespace
+
+std::string host_key(const SshHostConfig& host) {
+  return host.user + "@" + host.address + ":" + std::to_string(host.port);
+}
+
+std::vector<std::string> ssh_argv(const SshHostConfig& host, const SshOptions& options,
+                                  const std::string& remote) {
+  std::vector<std::string> argv = {"ssh", "-T",
+                                   "-o", "BatchMode=yes",
+                                   "-o", "ConnectTimeout=10",
+                                   "-o", "StrictHostKeyChecking=accept-new",
+                                   "-o", "LogLevel=ERROR"};
+  if (!options.known_hosts.empty()) {
+    argv.push_back("-o");
+    argv.push_back("UserKnownHostsFile=" + options.known_hosts.string());
+  }
+  if (!options.identity.empty()) {
+    argv.insert(argv.end(), {"-i", options.identity.string(), "-o", "IdentitiesOnly=yes"});
+  }
+  argv.insert(argv.end(), {"-p", std::to_string(host.port), "-l", host.user, "--", host.address,
+                           remote});
+  return argv;
+}
+
+SshProvider::SshProvider(std::string name, std::vector<SshHostConfig> hosts,
+                         ContainerRuntime runtime, ProcessRunner& processes, SshOptions options)
+    : name_(std::move(name)),
+      hosts_(std::move(hosts)),
+      runtime_(std::move(runtime)),
+      processes_(processes),
+      options_(std::move(options)) {}
+
+Capabilities SshProvider::capabilities() const {
+  Capabilities c;
+  c.labels = true;
+  return c;
+}
+
+HostIdentity SshProvider::identity(const SshHostConfig& host) const {
+  HostIdentity h;
+  h.provider = name_;
+  h.region = host.region;
+  h.host = host.address;
+  h.ssh_port = host.port;
+  h.ssh_user = host.user;
+  h.price_per_hour = host.price_per_hour;
+  h.offer_id = host_key(host);
+  h.id_prefix = host_key(host) + "/";
+  return h;
+}
+
+const SshHostConfig* SshProvider::find_host(const std::string& key) const {
+  for (const auto& h : hosts_)
+    if (host_key(h) == key) return &h;
+  return nullptr;
+}
+
+Expected<ProcessResult, ProviderError> SshProvider::run_script(const SshHostConfig& host,
+                                                               const std::string& script) {
+  if (!options_.known_hosts.empty()) {
+    std::error_code ec;  // ssh creates the file, not its directory
+    std::filesystem::create_directories(options_.known_hosts.parent_path(), ec);
+  }
+  auto r = processes_.run({.argv = ssh_argv(host, options_, script), .timeout = kSshTimeout});
+  const std::string where = host_key(host);
+  if (!r) return unexpected(error(ProviderError::Kind::kInvalidRequest,
+                                  "cannot run ssh for " + where + ": " + r.error()));
+  if (r->timed_out)
+    return unexpected(error(ProviderError::Kind::kTransient, "ssh to " + where + " timed out"));
+  if (r->exit_code == kSshFailed) {
+    std::string why = last_line(r->err);
+    bool refused = why.find("Permission denied") != std::string::npos ||
+                   why.find("Host key verification failed") != std::string::npos;
+    return unexpected(error(refused ? ProviderError::Kind::kAuth : ProviderError::Kind::kTransient,
+                            "ssh to " + where + " failed: " +
+                                (why.empty() ? std::string("exit 255") : why)));
+  }
+  return std::move(*r);
+}
+
+Expected<ProcessResult, ProviderError> SshProvider::run_remote(
+    const SshHostConfig& host, const std::vector<std::string>& argv) {
+  auto command = shell_command(argv);
+  if (!command) return unexpected(error(ProviderError::Kind::kInvalidRequest, command.error()));
+  auto r = run_script(host, *command);
+  if (!r) return r;
+  if (!r->ok())
+    return unexpected(error(ProviderError::Kind::kTransient,
+                            "'" + argv.at(0) + " " + argv.at(1) + "' on " + host_key(host) +
+                                " failed (exit " + std::to_string(r->exit_code) +
+                                "): " + last_line(r->err)));
+  return r;
+}
+
+Expected<std::vector<ContainerSummary>, ProviderError> SshProvider::containers(
+    const SshHostConfig& host, const std::map<std::string, std::string>& filter) {
+  auto r = run_remote(host, ps_argv(runtime_, filter));
+  if (!r) return unexpected(r.error());
+  auto parsed = parse_ps(r->out);
+  if (!parsed)
+    return unexpected(error(ProviderError::Kind::kBadResponse,
+                            "unreadable '" + runtime_.program + " ps' output from " +
+                                host_key(host) + ": " + parsed.error()));
+  return std::move(*parsed);
+}
+
+// One round trip per host: CPUs, RAM, free disk, berth's containers (for
+// `available`) and, unless the config names the GPUs, what nvidia-smi sees.
+// Every token that is not a constant of this file is quoted.
+Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
+  auto ps = shell_command(ps_argv(runtime_, berth_container_filter()));
+  auto smi = shell_command(nvidia_smi_query_argv());
+  if (!ps || !smi) return unexpected(error(ProviderError::Kind::kInvalidRequest, "bad argv"));
+  std::string script =
+      "echo '@@ nproc'; nproc; echo '@@ meminfo'; grep MemTotal /proc/meminfo; "
+      "echo '@@ df'; df -Pk / | tail -n 1; echo '@@ ps'; " + *ps +
+      "; rc=$?; echo; echo \"@@ ps-exit $rc\"; ";
+  const bool discover = !host.gpu_model && host.gpu_count.value_or(1) != 0;
+  if (discover) script += "echo '@@ gpu'; " + *smi + " 2>&1; rc=$?; echo; echo \"@@ gpu-exit $rc\"; ";
+  script += "echo '@@ cuda'; nvidia-smi 2>/dev/null | grep 'CUDA Version'; true";
+
+  auto r = run_script(host, script);
+  if (!r) return unexpected(r.error());
+  const std::string where = host_key(host);
+  auto s = sections(r->out);
+
+  Offer o;
+  o.provider = name_;
+  o.id = where;
+  o.region = host.region;
+  o.price_per_hour = host.price_per_hour;
+  o.launch_data = {{"host", host.address}, {"port", host.port}, {"user", host.user}};
+  if (auto n = first_number(s["nproc"], 0)) o.vcpus = static_cast<int>(*n);
+  if (auto kib = first_number(s["meminfo"], 1)) o.memory_gb = *kib * 1024 / 1e9;
+  if (auto kib = first_number(s["df"], 3)) o.disk_gb = *kib * 1024 / 1e9;
+  o.cuda = parse_nvidia_smi_cuda(s["cuda"]);
+
+  int ps_exit = exit_code(s, "ps-exit");
+  if (ps_exit != 0)
+    return unexpected(error(ProviderError::Kind::kTransient,
+                            "'" + runtime_.program + " ps' on " + where + " failed (exit " +
+                                std::to_string(ps_exit) + "): " + last_line(r->err)));
+  auto containers = parse_ps(s["ps"]);
+  if (!containers)
+    return unexpected(error(ProviderError::Kind::kBadResponse, "unreadable '" + runtime_.program +
+                                                                   " ps' output from " + where +
+                                                                   ": " + containers.error()));
+  o.available = instances_from_containers(*containers, identity(host)).empty() ? 1 : 0;
+
+  if (!discover) {
+    if (host.gpu_model) o.gpu = configured_gpu(host);
+    return o;
+  }
+  int gpu_exit = exit_code(s, "gpu-exit");
+  if (gpu_exit == kCommandMissing) return o;  // no nvidia-smi: no NVIDIA GPU, a CPU host
+  if (gpu_exit != 0)
+    return unexpected(error(ProviderError::Kind::kTransient,
+                            "nvidia-smi on " + where + " failed (exit " +
+                                std::to_string(gpu_exit) + "): " + last_line(s["gpu"]) +
+                                "; declare the GPUs in the config (gpus: {model, count})"));
+  auto gpu = parse_nvidia_smi_gpus(s["gpu"]);
+  if (!gpu)
+    return unexpected(error(ProviderError::Kind::kBadResponse, where + ": " + gpu.error()));
+  o.gpu = *gpu;
+  return o;
+}
+
+Expected<std::vector<Offer>, ProviderError> SshProvider::list_offers(const OfferQuery&) {
+  auto results = for_each_host<Offer>(hosts_, [this](const SshHostConfig& h) { return probe(h); });
+  std::vector<Offer> offers;
+  std::vector<std::pair<std::string, ProviderError>> failures;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) offers.push_back(std::move(*results[i]));
+    else failures.emplace_back(host_key(hosts_[i]), results[i].error());
+  }
+  if (!failures.empty()) return unexpected(combine(failures));
+  return offers;
+}
+
+Expected<std::vector<Instance>, ProviderError> SshProvider::host_instances(
+    const SshHostConfig& host) {
+  auto found = containers(host, berth_container_filter());
+  if (!found) return unexpected(found.error());
+  return instances_from_containers(*found, identity(host));
+}
+
+Expected<std::vector<Instance>, ProviderError> SshProvider::list() {
+  auto results = for_each_host<std::vector<Instance>>(
+      hosts_, [this](const SshHostConfig& h) { return host_instances(h); });
+  std::vector<Instance> all;
+  std::vector<std::pair<std::string, ProviderError>> failures;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i]) {
+      failures.emplace_back(host_key(hosts_[i]), results[i].error());
+      continue;
+    }
+    for (auto& inst : *results[i]) all.push_back(std::move(inst));
+  }
+  // A host that did not answer may hold instances: never report "none".
+  if (!failures.empty()) return unexpected(combine(failures));
+  return all;
+}
+
+Expected<Instance, ProviderError> SshProvider::launch(const LaunchRequest& request) {
+  const SshHostConfig* host = find_host(request.offer.id);
+  if (!host)
+    return unexpected(error(ProviderError::Kind::kInvalidRequest,
+                            "no host " + request.offer.id + " in provider " + name_));
+  auto running = host_instances(*host);
+  if (!running) return unexpected(running.error());
+  for (const auto& i : *running)
+    if (i.name != request.name)
+      return unexpected(error(ProviderError::Kind::kNoCapacity,
+                              host_key(*host) + " already runs " + i.name));
+  Instance i;
+  i.provider = name_;
+  i.id = host_key(*host) + "/" + request.name;
+  i.name = request.name;
+  i.region = host->region;
+  i.state = InstanceState::kRunning;
+  i.raw_state = "reserved";
+  i.host = host->address;
+  i.ssh_port = host->port;
+  i.ssh_user = host->user;
+  i.price_per_hour = host->price_per_hour;
+  i.offer_id = host_key(*host);
+  i.labels = request.labels;
+  return i;
+}
+
+namespace {
+struct InstanceRef {
+  std::string host;
+  std::string name;
+};
+std::optional<InstanceRef> split_instance_id(const std::string& id) {
+  auto slash = id.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == id.size()) return std::nullopt;
+  return InstanceRef{id.substr(0, slash), id.substr(slash + 1)};
+}
+}  // namespace
+
+Expected<Instance, ProviderError> SshProvider::get(const std::string& instance_id) {
+  auto ref = split_instance_id(instance_id);
+  const SshHostConfig* host = ref ? find_host(ref->host) : nullptr;
+  if (!host)
+    return unexpected(error(ProviderError::Kind::kNotFound,
+                            "no instance " + instance_id + " in provider " + name_));
+  auto found = containers(*host, instance_container_filter(ref->name));
+  if (!found) return unexpected(found.error());
+  for (auto& i : instances_from_containers(*found, identity(*host)))
+    if (i.id == instance_id) return std::move(i);
+  return unexpected(error(ProviderError::Kind::kNotFound,
+                          "no container of " + ref->name + " on " + ref->host));
+}
+
+Expected<void, ProviderError> SshProvider::terminate(const std::string& instance_id) {
+  auto ref = split_instance_id(instance_id);
+  const SshHostConfig* host = ref ? find_host(ref->host) : nullptr;
+  if (!host)
+    return unexpected(error(ProviderError::Kind::kInvalidRequest,
+                            "instance " + instance_id + " is on no host of provider " + name_ +
+                                "; was the host removed from the config?"));
+  auto found = containers(*host, instance_container_filter(ref->name));
+  if (!found) return unexpected(found.error());
+  std::vector<std::string> ids;
+  for (const auto& c : *found) ids.push_back(c.id.empty() ? c.name : c.id);
+  if (ids.empty()) return {};  // already gone
+  auto r = run_remote(*host, remove_argv(runtime_, ids));
+  if (!r) return unexpected(r.error());
+  return {};
+}
+
+Expected<void, ProviderError> SshProvider::check_credentials() {
+  auto results = for_each_host<bool>(hosts_, [this](const SshHostConfig& h)
+                                                  -> Expected<bool, ProviderError> {
+    auto r = run_remote(h, {"true"});
+    if (!r) return unexpected(r.error());
+    return true;
+  });
+  std::vector<std::pair<std::string, ProviderError>> failures;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (!results[i]) failures.emplace_back(host_key(hosts_[i]), results[i].error());
+  if (!failures.empty()) return unexpected(combine(failures));
+  return {};
+}
+
+ProviderType ssh_provider_type() {
+  return ProviderType{
+      "ssh", {"hosts"}, "",
+      [](const ProviderConfig& config,
+         ProviderContext& context) -> Expected<std::unique_ptr<Provider>, std::string> {
+        if (config.hosts.empty())
+          return unexpected("provider '" + config.name + "' (type ssh) declares no hosts");
+        for (const auto& h : config.hosts)
+          if (h.address.empty() || h.address[0] == '-' || h.user.empty() || h.user[0] == '-')
+            return unexpected("provider '" + config.name + "': host '" + h.address +
+                              "' needs an address and a user that do not start with '-'");
+        auto runtime = container_runtime(context.runtime);
+        if (!runtime) return unexpected(runtime.error());
+        SshOptions options;
+        if (!context.state_dir.empty()) options.known_hosts = context.state_dir / "known_hosts";
+        options.identity = context.ssh_key;
+        ProcessRunner& processes =
+            context.processes ? *context.processes : system_process_runner();
+        return std::unique_ptr<Provider>(
+            new SshProvider(config.name, config.hosts, *runtime, processes, std::move(options)));
+      }};
+}
+
+}  // namespace berth

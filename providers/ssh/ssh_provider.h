@@ -1,0 +1,70 @@
+// The `ssh` provider: machines the user already has, declared in the config.
+// Each host is one offer; berth's instances on a host are the containers it
+// labelled there, listed over SSH (see providers/local/container_instances.h).
+// `launch` reserves a host that runs no other berth instance.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "berth/config.h"
+#include "berth/container_runtime.h"
+#include "berth/process.h"
+#include "berth/provider.h"
+#include "providers/local/container_instances.h"
+
+namespace berth {
+
+struct SshOptions {
+  std::filesystem::path known_hosts;  // empty = ssh's default
+  std::filesystem::path identity;     // empty = ssh's default keys
+};
+
+/// The OpenSSH argv that runs `remote` (already one quoted shell string) on
+/// the host: BatchMode (never a prompt), ConnectTimeout, accept-new host keys
+/// pinned in berth's own known_hosts, and the key berth uses.
+std::vector<std::string> ssh_argv(const SshHostConfig& host, const SshOptions& options,
+                                  const std::string& remote);
+
+/// "user@address:port": the offer id, and the prefix of instance ids.
+std::string host_key(const SshHostConfig& host);
+
+class SshProvider final : public Provider {
+ public:
+  SshProvider(std::string name, std::vector<SshHostConfig> hosts, ContainerRuntime runtime,
+              ProcessRunner& processes, SshOptions options);
+
+  const std::string& name() const override { return name_; }
+  std::string type() const override { return "ssh"; }
+  Capabilities capabilities() const override;
+
+  Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<Instance, ProviderError> get(const std::string& instance_id) override;
+  Expected<std::vector<Instance>, ProviderError> list() override;
+  Expected<void, ProviderError> terminate(const std::string& instance_id) override;
+  Expected<void, ProviderError> check_credentials() override;
+
+ private:
+  Expected<ProcessResult, ProviderError> run_remote(const SshHostConfig& host,
+                                                    const std::vector<std::string>& argv);
+  Expected<ProcessResult, ProviderError> run_script(const SshHostConfig& host,
+                                                    const std::string& script);
+  Expected<Offer, ProviderError> probe(const SshHostConfig& host);
+  Expected<std::vector<ContainerSummary>, ProviderError> containers(
+      const SshHostConfig& host, const std::map<std::string, std::string>& filter);
+  Expected<std::vector<Instance>, ProviderError> host_instances(const SshHostConfig& host);
+  const SshHostConfig* find_host(const std::string& key) const;
+  HostIdentity identity(const SshHostConfig& host) const;
+
+  std::string name_;
+  std::vector<SshHostConfig> hosts_;
+  ContainerRuntime runtime_;
+  ProcessRunner& processes_;
+  SshOptions options_;
+};
+
+ProviderType ssh_provider_type();
+
+}  // namespace berth
