@@ -13,7 +13,7 @@
 #include "berth/container_runtime.h"
 #include "berth/process.h"
 #include "berth/provider.h"
-#include "providers/local/container_instances.h"
+#include "container_instances.h"
 
 namespace berth {
 
