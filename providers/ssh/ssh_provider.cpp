@@ -12,7 +12,6 @@ namespace berth {
 namespace {
 
 constexpr Duration kSshTimeout{60'000};
-constexpr int kSshFailed = 255;      // ssh's own failures (connect, auth, host key)
 constexpr int kCommandMissing = 127;  // the remote shell found no such program
 
 ProviderError error(ProviderError::Kind kind, std::string message) {
@@ -118,32 +117,13 @@ std::string host_key(const SshHostConfig& host) {
   return host.user + "@" + host.address + ":" + std::to_string(host.port);
 }
 
-std::vector<std::string> ssh_argv(const SshHostConfig& host, const SshOptions& options,
-                                  const std::string& remote) {
-  std::vector<std::string> argv = {"ssh", "-T",
-                                   "-o", "BatchMode=yes",
-                                   "-o", "ConnectTimeout=10",
-                                   "-o", "StrictHostKeyChecking=accept-new",
-                                   "-o", "LogLevel=ERROR"};
-  if (!options.known_hosts.empty()) {
-    argv.push_back("-o");
-    argv.push_back("UserKnownHostsFile=" + options.known_hosts.string());
-  }
-  if (!options.identity.empty()) {
-    argv.insert(argv.end(), {"-i", options.identity.string(), "-o", "IdentitiesOnly=yes"});
-  }
-  argv.insert(argv.end(), {"-p", std::to_string(host.port), "-l", host.user, "--", host.address,
-                           remote});
-  return argv;
-}
-
 SshProvider::SshProvider(std::string name, std::vector<SshHostConfig> hosts,
-                         ContainerRuntime runtime, ProcessRunner& processes, SshOptions options)
+                         ContainerRuntime runtime, ProcessRunner& processes, SshOptions ssh)
     : name_(std::move(name)),
       hosts_(std::move(hosts)),
       runtime_(std::move(runtime)),
       processes_(processes),
-      options_(std::move(options)) {}
+      ssh_(std::move(ssh)) {}
 
 Capabilities SshProvider::capabilities() const {
   Capabilities c;
@@ -170,41 +150,43 @@ const SshHostConfig* SshProvider::find_host(const std::string& key) const {
   return nullptr;
 }
 
-Expected<ProcessResult, ProviderError> SshProvider::run_script(const SshHostConfig& host,
-                                                               const std::string& script) {
-  if (!options_.known_hosts.empty()) {
-    std::error_code ec;  // ssh creates the file, not its directory
-    std::filesystem::create_directories(options_.known_hosts.parent_path(), ec);
+// berth's own key is created on first use, not when the provider is built:
+// `berth providers` must not write keys.
+Expected<SshOptions, ProviderError> SshProvider::session_options() {
+  std::lock_guard<std::mutex> lock(key_mutex_);
+  if (ssh_.identity.empty() && !key_error_) {
+    auto key = ensure_ssh_key(ssh_.state_dir, std::nullopt, processes_);
+    if (key) ssh_.identity = key->private_key;
+    else key_error_ = key.error();
   }
-  auto r = processes_.run({.argv = ssh_argv(host, options_, script), .timeout = kSshTimeout});
-  const std::string where = host_key(host);
-  if (!r) return unexpected(error(ProviderError::Kind::kInvalidRequest,
-                                  "cannot run ssh for " + where + ": " + r.error()));
-  if (r->timed_out)
-    return unexpected(error(ProviderError::Kind::kTransient, "ssh to " + where + " timed out"));
-  if (r->exit_code == kSshFailed) {
-    std::string why = last_line(r->err);
-    bool refused = why.find("Permission denied") != std::string::npos ||
-                   why.find("Host key verification failed") != std::string::npos;
-    return unexpected(error(refused ? ProviderError::Kind::kAuth : ProviderError::Kind::kTransient,
-                            "ssh to " + where + " failed: " +
-                                (why.empty() ? std::string("exit 255") : why)));
-  }
-  return std::move(*r);
+  if (key_error_)
+    return unexpected(error(ProviderError::Kind::kInvalidRequest,
+                            "no SSH key for provider " + name_ + ": " + *key_error_));
+  return ssh_;
 }
 
 Expected<ProcessResult, ProviderError> SshProvider::run_remote(
-    const SshHostConfig& host, const std::vector<std::string>& argv) {
-  auto command = shell_command(argv);
-  if (!command) return unexpected(error(ProviderError::Kind::kInvalidRequest, command.error()));
-  auto r = run_script(host, *command);
-  if (!r) return r;
-  if (!r->ok())
+    const SshHostConfig& host, const std::vector<std::string>& argv, bool must_succeed) {
+  auto options = session_options();
+  if (!options) return unexpected(options.error());
+  SshSession session(SshTarget{host.address, host.port, host.user}, *options, processes_);
+  auto r = session.run(argv, std::nullopt, kSshTimeout);
+  const std::string where = host_key(host);
+  if (!r) {
+    const SshError& e = r.error();
+    auto kind = ProviderError::Kind::kTransient;
+    if (e.kind == SshError::Kind::kAuth || e.kind == SshError::Kind::kHostKeyChanged)
+      kind = ProviderError::Kind::kAuth;
+    else if (e.kind == SshError::Kind::kLocal)
+      kind = ProviderError::Kind::kInvalidRequest;
+    return unexpected(error(kind, e.message));  // it names the host
+  }
+  if (must_succeed && !r->ok())
     return unexpected(error(ProviderError::Kind::kTransient,
-                            "'" + argv.at(0) + " " + argv.at(1) + "' on " + host_key(host) +
-                                " failed (exit " + std::to_string(r->exit_code) +
+                            "'" + argv.at(0) + (argv.size() > 1 ? " " + argv[1] : "") + "' on " +
+                                where + " failed (exit " + std::to_string(r->exit_code) +
                                 "): " + last_line(r->err)));
-  return r;
+  return std::move(*r);
 }
 
 Expected<std::vector<ContainerSummary>, ProviderError> SshProvider::containers(
@@ -234,7 +216,7 @@ Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
   if (discover) script += "echo '@@ gpu'; " + *smi + " 2>&1; rc=$?; echo; echo \"@@ gpu-exit $rc\"; ";
   script += "echo '@@ cuda'; nvidia-smi 2>/dev/null | grep 'CUDA Version'; true";
 
-  auto r = run_script(host, script);
+  auto r = run_remote(host, {"sh", "-c", script}, false);
   if (!r) return unexpected(r.error());
   const std::string where = host_key(host);
   auto s = sections(r->out);
@@ -414,8 +396,10 @@ ProviderType ssh_provider_type() {
         auto runtime = container_runtime(context.runtime);
         if (!runtime) return unexpected(runtime.error());
         SshOptions options;
-        if (!context.state_dir.empty()) options.known_hosts = context.state_dir / "known_hosts";
+        options.state_dir =
+            context.state_dir.empty() ? state_dir(Environment::process()) : context.state_dir;
         options.identity = context.ssh_key;
+        options.connect_timeout = Duration{10'000};
         ProcessRunner& processes =
             context.processes ? *context.processes : system_process_runner();
         return std::unique_ptr<Provider>(

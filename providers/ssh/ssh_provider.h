@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,28 +13,21 @@
 #include "berth/container_runtime.h"
 #include "berth/process.h"
 #include "berth/provider.h"
+#include "berth/ssh.h"
 #include "../local/container_instances.h"
 
 namespace berth {
 
-struct SshOptions {
-  std::filesystem::path known_hosts;  // empty = ssh's default
-  std::filesystem::path identity;     // empty = ssh's default keys
-};
-
-/// The OpenSSH argv that runs `remote` (already one quoted shell string) on
-/// the host: BatchMode (never a prompt), ConnectTimeout, accept-new host keys
-/// pinned in berth's own known_hosts, and the key berth uses.
-std::vector<std::string> ssh_argv(const SshHostConfig& host, const SshOptions& options,
-                                  const std::string& remote);
-
 /// "user@address:port": the offer id, and the prefix of instance ids.
 std::string host_key(const SshHostConfig& host);
 
+/// SSH goes through the core's SshSession (BatchMode, ConnectTimeout=10,
+/// accept-new host keys in berth's own known_hosts). `ssh.identity` empty =
+/// berth's own key, created on first use (ensure_ssh_key), the one deploy uses.
 class SshProvider final : public Provider {
  public:
   SshProvider(std::string name, std::vector<SshHostConfig> hosts, ContainerRuntime runtime,
-              ProcessRunner& processes, SshOptions options);
+              ProcessRunner& processes, SshOptions ssh);
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return "ssh"; }
@@ -47,10 +41,10 @@ class SshProvider final : public Provider {
   Expected<void, ProviderError> check_credentials() override;
 
  private:
+  Expected<SshOptions, ProviderError> session_options();
   Expected<ProcessResult, ProviderError> run_remote(const SshHostConfig& host,
-                                                    const std::vector<std::string>& argv);
-  Expected<ProcessResult, ProviderError> run_script(const SshHostConfig& host,
-                                                    const std::string& script);
+                                                    const std::vector<std::string>& argv,
+                                                    bool must_succeed = true);
   Expected<Offer, ProviderError> probe(const SshHostConfig& host);
   Expected<std::vector<ContainerSummary>, ProviderError> containers(
       const SshHostConfig& host, const std::map<std::string, std::string>& filter);
@@ -62,7 +56,9 @@ class SshProvider final : public Provider {
   std::vector<SshHostConfig> hosts_;
   ContainerRuntime runtime_;
   ProcessRunner& processes_;
-  SshOptions options_;
+  SshOptions ssh_;
+  std::mutex key_mutex_;
+  std::optional<std::string> key_error_;
 };
 
 ProviderType ssh_provider_type();

@@ -214,7 +214,8 @@ TEST_CASE("local terminate removes the instance's containers and is idempotent",
   };
   auto p = make(runner);
   REQUIRE(p.terminate("berth-chat-0-abc123"));
-  CHECK(runner.calls.back() == std::vector<std::string>{"podman", "rm", "-f", "c1"});
+  CHECK(runner.calls.back() ==
+        remove_argv(ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, {"c1"}));
   answer = "[]";
   runner.calls.clear();
   REQUIRE(p.terminate("berth-chat-0-abc123"));

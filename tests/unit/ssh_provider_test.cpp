@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 
@@ -76,28 +77,34 @@ std::vector<SshHostConfig> hosts() {
 
 SshProvider make(FakeSsh& ssh) {
   SshOptions options;
-  options.known_hosts = "/tmp/berth-test-state/known_hosts";
+  options.state_dir = "/tmp/berth-test-state";
   options.identity = "/tmp/berth-test-state/id_ed25519";
+  options.connect_timeout = Duration{10'000};
   return SshProvider("lab", hosts(), ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"},
                      ssh, options);
 }
 
 }  // namespace
 
-TEST_CASE("ssh argv: batch mode, timeouts, pinned host keys, berth's key", "[ssh]") {
+TEST_CASE("ssh runs through berth's SSH transport: batch mode, pinned keys, its key", "[ssh]") {
+  FakeSsh ssh;
+  ssh.handler = [](const std::string&, const std::string&) { return result(0, ""); };
+  auto p = make(ssh);
+  REQUIRE(p.check_credentials());
+  const auto& argv = ssh.calls.at(0);
+  auto has_arg = [&](const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
+  };
+  CHECK(has_arg("BatchMode=yes"));
+  CHECK(has_arg("ConnectTimeout=10"));
+  CHECK(has_arg("StrictHostKeyChecking=accept-new"));
+  CHECK(has_arg("UserKnownHostsFile=/tmp/berth-test-state/known_hosts/default"));
+  CHECK(has_arg("/tmp/berth-test-state/id_ed25519"));
+  CHECK_FALSE(has_arg("StrictHostKeyChecking=no"));
   SshHostConfig h;
   h.address = "10.0.0.5";
   h.user = "ubuntu";
   h.port = 2222;
-  SshOptions o;
-  o.known_hosts = "/state/known_hosts";
-  o.identity = "/keys/id";
-  CHECK(ssh_argv(h, o, "'true'") ==
-        std::vector<std::string>{"ssh", "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                                 "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR",
-                                 "-o", "UserKnownHostsFile=/state/known_hosts", "-i", "/keys/id",
-                                 "-o", "IdentitiesOnly=yes", "-p", "2222", "-l", "ubuntu", "--",
-                                 "10.0.0.5", "'true'"});
   CHECK(host_key(h) == "ubuntu@10.0.0.5:2222");
 }
 
@@ -109,7 +116,7 @@ TEST_CASE("ssh offers: one per host, configured or discovered GPUs", "[ssh]") {
       CHECK_FALSE(has(remote, "@@ gpu"));  // declared in the config: no discovery
       return result(0, probe_output("[]", "", -1));
     }
-    CHECK(has(remote, "'nvidia-smi' '--query-gpu=name,memory.total,compute_cap,driver_version'"));
+    CHECK(has(remote, "--query-gpu=name,memory.total,compute_cap,driver_version"));
     return result(0, probe_output(kBusyPs, "NVIDIA H100 80GB HBM3, 81559, 9.0, 550.54", 0));
   };
   auto p = make(ssh);
@@ -162,7 +169,7 @@ TEST_CASE("ssh discovery failures name the host", "[ssh]") {
     REQUIRE_FALSE(offers);
     CHECK(offers.error().kind == ProviderError::Kind::kTransient);
     CHECK(offers.error().message ==
-          "ssh to root@10.0.0.6:2222 failed: ssh: connect to host 10.0.0.6 port 2222: "
+          "cannot reach root@10.0.0.6:2222: ssh: connect to host 10.0.0.6 port 2222: "
           "Connection refused");
   }
   SECTION("key refused") {
@@ -172,7 +179,7 @@ TEST_CASE("ssh discovery failures name the host", "[ssh]") {
     auto offers = make(ssh).list_offers({});
     REQUIRE_FALSE(offers);
     CHECK(offers.error().kind == ProviderError::Kind::kAuth);
-    CHECK(has(offers.error().message, "ubuntu@10.0.0.5:22"));
+    CHECK(has(offers.error().message, "ubuntu@10.0.0.5 rejected"));
     CHECK(has(offers.error().message, "root@10.0.0.6:2222"));
   }
   SECTION("nvidia-smi broken") {
@@ -284,7 +291,8 @@ TEST_CASE("ssh get and terminate address one host; terminate is idempotent", "[s
   CHECK(got->id == id);
   REQUIRE(p.terminate(id));
   REQUIRE(removed.size() == 1);
-  CHECK(removed[0] == "'podman' 'rm' '-f' 'c9'");
+  CHECK(removed[0] ==
+        shell_join(remove_argv(ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, {"c9"})));
   ps = "[]";
   REQUIRE(p.terminate(id));
   CHECK(removed.size() == 1);
