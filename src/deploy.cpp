@@ -38,19 +38,28 @@ std::optional<Failure> secrets_on_command_line(const LaunchTemplate& w) {
 Expected<std::shared_ptr<Host>, Failure> connect_with_patience(Run& run, int replica,
                                                                HostConnector& connector,
                                                                const Instance& instance) {
-  const auto deadline = Clock::now() + run.ctx.options.connect_timeout;
+  const auto start = Clock::now();
+  // A fresh instance refuses connections, and sometimes keys, until sshd and
+  // cloud-init are up: both are waited out, a refused key only briefly.
+  const auto auth_limit = std::min<Duration>(run.ctx.options.connect_timeout, Duration{60'000});
   Duration delay = run.ctx.options.poll_initial;
+  std::string last;
   run.phase(replica, "connecting to " + instance.host);
   while (true) {
     if (run.cancelled()) return unexpected(interrupted_failure());
     auto host = connector.connect(instance, run.workload.name);
     if (host) return *host;
     const auto& err = host.error();
+    auto waited = Clock::now() - start;
+    bool retry = (err.kind == HostError::Kind::kUnreachable &&
+                  waited < run.ctx.options.connect_timeout) ||
+                 (err.kind == HostError::Kind::kAuth && waited < auth_limit);
     // A host key that changed is never waited out: it is refused.
-    if (err.kind == HostError::Kind::kHostKeyChanged || Clock::now() > deadline)
+    if (!retry)
       return unexpected(Failure{ExitCode::kProviderFailed,
                                 "cannot reach " + instance.host + ": " + err.message, err.hint});
-    // Fresh instances refuse connections (or keys) until sshd and cloud-init are up.
+    if (err.message != last) run.phase(replica, "still connecting: " + err.message);
+    last = err.message;
     if (!run.sleep(delay)) return unexpected(interrupted_failure());
     delay = std::min<Duration>(Duration(delay.count() * 3 / 2), run.ctx.options.poll_max);
   }

@@ -44,10 +44,13 @@ ContainerCheck inspect(const ContainerRuntime& rt, Host& host, const std::string
   if (!r || !r->ok()) return {};
   auto state = parse_inspect(r->out);
   if (!state) return {};
-  return ContainerCheck{true, state->running,
-                        state->running ? "running"
-                                       : fmt::format("{} (exit code {})", state->status,
-                                                     state->exit_code)};
+  // Under a restart policy a crashing container is "running" between
+  // crashes; a restart during the deploy is the crash that counts.
+  bool steady = state->running && state->restart_count == 0;
+  return ContainerCheck{true, steady,
+                        steady ? "running"
+                               : fmt::format("{} (exit code {}{})", state->status, state->exit_code,
+                                             state->restart_count > 0 ? ", restarted" : "")};
 }
 
 std::string logs_tail(const ContainerRuntime& rt, Host& host, const std::string& name) {

@@ -193,8 +193,8 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
                               w.registry_auth ? "check registry_auth and the image name"
                                               : "check the image name; private images need "
                                                 "registry_auth");
-    run.note(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
-                          host.address());
+    run.phase(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
+                           host.address());
   }
 
   std::vector<std::pair<std::string, std::string>> env;

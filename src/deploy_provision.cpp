@@ -230,7 +230,8 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
       continue;
     }
     created.instance = *launched;
-    run.phase(replica, "waiting for " + launched->id + " at " + offer.provider);
+    run.phase(replica, "instance " + launched->id + " at " + offer.provider + " " +
+                           to_string(launched->state));
     auto running = wait_running(run, replica, *provider, *launched, created);
     if (running) {
       attempt.result = "launched";

@@ -1,11 +1,555 @@
-// PLACEHOLDER: replaced by the real command.
+// `up`, `status`, `logs`, `exec`, `ssh`, `down`: the deploy lifecycle and the
+// commands that find a deployment by asking the providers (berth keeps no
+// state). The engine lives in the core (deploy.h); this file parses flags,
+// wires the real providers, hosts and planner, and prints.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "berth/cancel.h"
+#include "berth/deploy.h"
+#include "berth/deployments.h"
+#include "berth/health.h"
+#include "berth/placement.h"
+#include "berth/provider_set.h"
+#include "berth/ssh.h"
+#include "berth/ssh_host.h"
 #include "cli/app.h"
 
 namespace berth::cli {
+namespace {
 
-void setup_deploy_commands(CLI::App& app, GlobalOptions&, RunState& s) {
-  auto* sub = app.add_subcommand("up", "(not yet available)");
-  sub->callback([&s] { s.exit_code = report(Failure{ExitCode::kInternal, "'up' is not available yet", ""}); });
+using SteadyClock = std::chrono::steady_clock;
+
+// Everything a command needs to reach providers and hosts.
+struct Session {
+  Config config;
+  std::unique_ptr<ProviderSet> providers;
+  std::unique_ptr<HostConnector> ssh;
+  std::unique_ptr<HostConnector> local;
+  DeployContext ctx;
+  ~Session() {
+    if (ssh) ssh->close_all();
+  }
+};
+
+Expected<std::unique_ptr<Session>, int> open_session(const GlobalOptions& g) {
+  auto config = load_config_or_report(g);
+  if (!config) return unexpected(config.error());
+  auto s = std::make_unique<Session>();
+  s->config = std::move(*config);
+  HttpOptions http;
+  http.trace_level = g.verbose;
+  auto set = ProviderSet::create(s->config, http);
+  if (!set) return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(), ""}));
+  s->providers = std::make_unique<ProviderSet>(std::move(*set));
+  auto runtime = container_runtime(s->config.runtime);
+  if (!runtime) return unexpected(report(Failure{ExitCode::kInvalidInput, runtime.error(), ""}));
+  auto state = state_dir(Environment::process());
+  auto key = ensure_ssh_key(state, s->config.ssh_key);
+  if (!key)
+    return unexpected(report(Failure{ExitCode::kInternal, "no SSH key: " + key.error(),
+                                     "set ssh.key in the config to a key you own"}));
+  SshHostOptions ssh_options;
+  ssh_options.state_dir = state;
+  ssh_options.identity = key->private_key;
+  s->ssh = make_ssh_host_connector(ssh_options);
+  s->local = make_local_host_connector(system_process_runner());
+  ProviderSet* providers = s->providers.get();
+  s->ctx.provider = [providers](const std::string& name) { return providers->find(name); };
+  s->ctx.hosts = s->ssh.get();
+  s->ctx.local = s->local.get();
+  s->ctx.runtime = *runtime;
+  // The `local` provider's rule: podman when the configured runtime is absent here.
+  if (!find_program(s->config.runtime) && s->config.runtime != "podman" && find_program("podman"))
+    s->ctx.local_runtime = *container_runtime("podman");
+  s->ctx.ssh_public_key = key->public_key;
+  s->ctx.cancel = &cancel_flag();
+  return s;
+}
+
+void warn_failed_providers(const std::vector<ProviderReport>& reports) {
+  for (const auto& r : reports)
+    if (r.error)
+      print_warning(fmt::format("{}: {}: {} (its instances, if any, are not shown)", r.provider,
+                                to_string(r.error->kind), r.error->message));
+}
+
+// Progress on a TTY; attempts and warnings always (unless -q), so a fallback
+// to another offer is never silent.
+std::function<void(const DeployEvent&)> event_printer(const Terminal& term) {
+  auto start = SteadyClock::now();
+  return [term, start](const DeployEvent& e) {
+    if (term.verbosity < 0 && e.kind != DeployEvent::Kind::kWarning) return;
+    std::string who = e.replica >= 0 ? fmt::format("replica {}: ", e.replica) : "";
+    switch (e.kind) {
+      case DeployEvent::Kind::kPhase:
+        if (!term.stderr_tty && term.verbosity < 1) return;
+        fmt::print(stderr, "[{:>4.0f}s] {}{}\n",
+                   std::chrono::duration<double>(SteadyClock::now() - start).count(), who, e.text);
+        break;
+      case DeployEvent::Kind::kAttempt:
+        fmt::print(stderr, "berth: {}attempt: {}\n", who, e.text);
+        break;
+      case DeployEvent::Kind::kNote:
+        fmt::print(stderr, "berth: {}{}\n", who, e.text);
+        break;
+      case DeployEvent::Kind::kWarning:
+        print_warning(who + e.text);
+        break;
+    }
+    std::fflush(stderr);
+  };
+}
+
+OfferQuery query_for(const LaunchTemplate& w) {
+  OfferQuery q;
+  q.gpu_count = w.resources.gpu.count;
+  if (w.resources.gpu.vram.min) q.min_vram_gb = bytes_to_gb(*w.resources.gpu.vram.min);
+  q.models = w.resources.gpu.models;
+  q.max_price = w.placement.max_price;
+  q.spot = w.placement.spot;
+  q.vendor = w.resources.gpu.vendor;
+  q.min_cuda = w.resources.cuda.min;
+  return q;
+}
+
+PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
+  return [&w, &providers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
+    auto listing = providers.list_offers(query_for(w));
+    bool answered = false, auth = false;
+    for (const auto& r : listing.reports) {
+      if (!r.error) answered = true;
+      else if (r.error->kind == ProviderError::Kind::kAuth) auth = true;
+    }
+    warn_failed_providers(listing.reports);
+    if (!answered)
+      return unexpected(Failure{auth ? ExitCode::kAuth : ExitCode::kProviderFailed,
+                                "no provider answered with offers",
+                                "check 'berth providers --check'"});
+    PlacementOptions options;
+    options.replicas = replicas;
+    auto plan = solve_placement(w, listing.offers, options);
+    if (plan.placement.empty()) {
+      for (const auto& r : plan.rejections)
+        fmt::print(stderr, "  {}: {} offer{} rejected{}{}\n", r.constraint, r.count,
+                   r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
+      return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
+                                "relax the constraint that rejected the most offers, or run "
+                                "'berth plan' for details"});
+    }
+    return plan;
+  };
+}
+
+std::string endpoint_text(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
+
+// ---- up ----
+
+struct UpOptions {
+  std::string template_path;
+  bool keep_on_failure = false;
+};
+
+int run_up(const GlobalOptions& g, const UpOptions& o) {
+  auto workload = load_template(o.template_path, Environment::process());
+  if (!workload) return report(workload.error());
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  install_cancel_handlers();
+  Terminal term = g.terminal();
+  s.ctx.events = event_printer(term);
+  s.ctx.options.keep_on_failure = o.keep_on_failure;
+
+  auto listing = s.providers->list_instances();
+  warn_failed_providers(listing.reports);
+  auto found = find_deployments(listing, workload->name);
+  std::optional<Deployment> existing;
+  if (!found.deployments.empty()) existing = found.deployments.front();
+
+  auto result = deploy(*workload, existing, planner(*workload, *s.providers), s.ctx);
+  if (!result) {
+    auto& f = result.error();
+    if (g.output == "json") {
+      DeployResult partial;
+      partial.deployment = workload->name;
+      partial.template_hash = workload->hash;
+      partial.attempts = f.attempts;
+      auto j = to_json(partial);
+      j["error"] = {{"exit_code", static_cast<int>(f.failure.code)},
+                    {"message", f.failure.message}};
+      print_json(j);
+    }
+    for (const auto& l : f.leaked)
+      print_error("instance " + l.id + " at " + l.provider + " may still be running",
+                  "remove it with 'berth down " + workload->name + "'");
+    if (f.failure.code == ExitCode::kInterrupted && f.leaked.empty())
+      fmt::print(stderr, "berth: interrupted; everything this run created was removed\n");
+    else if (f.failure.code == ExitCode::kInterrupted)
+      print_error("interrupted", f.failure.hint);
+    else
+      report(f.failure);
+    return static_cast<int>(f.failure.code);
+  }
+  const auto& r = *result;
+  if (g.output == "json") {
+    print_json(to_json(r));
+    return 0;
+  }
+  if (term.verbosity >= 0) {
+    if (r.unchanged)
+      fmt::print(stderr, "berth: {} already runs template {}; nothing to do\n", r.deployment,
+                 r.template_hash);
+    for (const auto& rep : r.replicas)
+      fmt::print(stderr, "berth: {} replica {}: {} {} in {} at ${:.2f}/h, {}\n", r.deployment,
+                 rep.replica, rep.instance.provider, rep.instance.id, rep.instance.region,
+                 rep.instance.price_per_hour, rep.state);
+    for (const auto& old : r.replaced)
+      fmt::print(stderr, "berth: replaced {} at {}\n", old.id, old.provider);
+  }
+  for (const auto& rep : r.replicas)
+    for (const auto& e : rep.endpoints) fmt::print("{}\n", endpoint_text(e));
+  return 0;
+}
+
+// ---- finding one deployment ----
+
+Expected<Deployment, int> find_one(Session& s, const std::string& name) {
+  auto listing = s.providers->list_instances();
+  warn_failed_providers(listing.reports);
+  auto found = find_deployments(listing, name);
+  if (found.deployments.empty())
+    return unexpected(report(Failure{ExitCode::kInternal, "no deployment named '" + name + "'",
+                                     "'berth status' lists the deployments the providers report"}));
+  return found.deployments.front();
+}
+
+Expected<DeployedReplica, int> pick_replica(const Deployment& d, std::optional<int> replica) {
+  for (const auto& r : d.replicas)
+    if (r.hash == d.template_hash && (!replica || r.replica == *replica) &&
+        r.instance.state != InstanceState::kStopping)
+      return r;
+  for (const auto& r : d.replicas)
+    if (!replica || r.replica == *replica) return r;
+  return unexpected(report(Failure{ExitCode::kUsage,
+                                   fmt::format("deployment '{}' has no replica {}", d.name,
+                                               replica.value_or(0)),
+                                   "'berth status " + d.name + "' lists its replicas"}));
+}
+
+Expected<std::shared_ptr<Host>, int> host_of(Session& s, const Deployment& d,
+                                             const DeployedReplica& r) {
+  HostConnector* c = connector_for(r.instance, s.ctx);
+  if (!c) c = s.ctx.hosts;  // container-native: the instance's own SSH
+  if (r.instance.host.empty() && c != s.ctx.local)
+    return unexpected(report(Failure{ExitCode::kProviderFailed,
+                                     "replica " + std::to_string(r.replica) + " (" +
+                                         r.instance.id + ") has no SSH endpoint yet",
+                                     ""}));
+  auto h = c->connect(r.instance, d.name);
+  if (!h) return unexpected(report(Failure{ExitCode::kProviderFailed, h.error().message, h.error().hint}));
+  return *h;
+}
+
+bool container_native(Session& s, const Instance& i) {
+  Provider* p = s.providers->find(i.provider);
+  return p && p->type() != "local" && p->capabilities().container_native;
+}
+
+// ---- status ----
+
+struct LiveState {
+  std::string health = "unknown";
+  std::string since;
+  std::vector<Endpoint> endpoints;
+};
+
+// berth.ports on the container: "HOST:CONTAINER,..." as the deploy published them.
+std::vector<std::pair<int, int>> published_ports(const std::map<std::string, std::string>& labels) {
+  std::vector<std::pair<int, int>> out;
+  auto it = labels.find("berth.ports");
+  if (it == labels.end()) return out;
+  const std::string& text = it->second;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto comma = text.find(',', i);
+    std::string item = text.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    auto colon = item.find(':');
+    if (colon != std::string::npos)
+      out.emplace_back(std::atoi(item.substr(0, colon).c_str()),
+                       std::atoi(item.substr(colon + 1).c_str()));
+    if (comma == std::string::npos) break;
+    i = comma + 1;
+  }
+  return out;
+}
+
+LiveState live_state(Session& s, const Deployment& d, const DeployedReplica& r) {
+  LiveState out;
+  if (r.instance.state != InstanceState::kRunning) {
+    out.health = to_string(r.instance.state);
+    return out;
+  }
+  if (container_native(s, r.instance)) {
+    out.health = "running";
+    return out;
+  }
+  HostConnector* c = connector_for(r.instance, s.ctx);
+  if (!c) return out;
+  auto host = c->connect(r.instance, d.name);
+  if (!host) {
+    out.health = "unreachable";
+    return out;
+  }
+  auto inspected = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(r.instance, s.ctx), r.instance.name),
+                                            .timeout = Duration{30'000}});
+  if (!inspected || !inspected->ok()) {
+    out.health = "no-container";
+    return out;
+  }
+  auto st = parse_inspect(inspected->out);
+  if (!st) return out;
+  out.since = st->started_at;
+  if (!st->running) {
+    out.health = "exited (" + std::to_string(st->exit_code) + ")";
+    return out;
+  }
+  // The check the deploy ran, recorded on the container: http:PORT:PATH or tcp:PORT.
+  std::string check = st->labels.count("berth.health") ? st->labels.at("berth.health") : "none";
+  std::string address = r.instance.host.empty() ? (*host)->address() : r.instance.host;
+  auto ports = published_ports(st->labels);
+  for (const auto& [host_port, container_port] : ports)
+    out.endpoints.push_back({container_port, address, host_port});
+  auto published = [&](int container_port) {
+    for (const auto& [host_port, cp] : ports)
+      if (cp == container_port) return host_port;
+    return container_port;
+  };
+  Expected<void, std::string> probe;
+  if (check.rfind("http:", 0) == 0) {
+    auto colon = check.find(':', 5);
+    int port = std::atoi(check.substr(5, colon - 5).c_str());
+    std::string path = colon == std::string::npos ? "/" : check.substr(colon + 1);
+    probe = probe_http(address, published(port), path, Duration{5'000});
+  } else if (check.rfind("tcp:", 0) == 0) {
+    probe = probe_tcp(address, published(std::atoi(check.substr(4).c_str())), Duration{5'000});
+  } else {
+    out.health = "running";
+    return out;
+  }
+  out.health = probe ? "healthy" : "unhealthy";
+  return out;
+}
+
+int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  auto listing = s.providers->list_instances();
+  warn_failed_providers(listing.reports);
+  auto found = find_deployments(listing, name);
+  nlohmann::json deployments = nlohmann::json::array();
+  Table table({"DEPLOYMENT", "REPLICA", "PROVIDER", "REGION", "INSTANCE", "OFFER", "$/H", "STATE",
+               "HEALTH", "SINCE", "ENDPOINTS"},
+              {false, true, false, false, false, false, true});
+  for (const auto& d : found.deployments) {
+    nlohmann::json replicas = nlohmann::json::array();
+    for (const auto& r : d.replicas) {
+      auto live = live_state(s, d, r);
+      std::vector<Endpoint> endpoints = live.endpoints;
+      for (const auto& [container, pub] : r.instance.public_ports)
+        endpoints.push_back({container, r.instance.host, pub});
+      std::string ep;
+      for (const auto& e : endpoints) ep += (ep.empty() ? "" : ",") + endpoint_text(e);
+      nlohmann::json eps = nlohmann::json::array();
+      for (const auto& e : endpoints) eps.push_back(to_json(e));
+      replicas.push_back({{"replica", r.replica},
+                          {"provider", r.instance.provider},
+                          {"instance_id", r.instance.id},
+                          {"region", r.instance.region},
+                          {"host", r.instance.host},
+                          {"ssh_port", r.instance.ssh_port},
+                          {"price_per_hour", r.instance.price_per_hour},
+                          {"state", to_string(r.instance.state)},
+                          {"template_hash", r.hash},
+                          {"endpoints", eps},
+                          {"health", live.health},
+                          {"since", live.since.empty() ? nlohmann::json() : nlohmann::json(live.since)}});
+      table.add_row({d.name, std::to_string(r.replica), r.instance.provider, r.instance.region,
+                     r.instance.id, r.instance.offer_id,
+                     fmt::format("{:.2f}", r.instance.price_per_hour), to_string(r.instance.state),
+                     live.health, live.since, ep});
+    }
+    deployments.push_back(
+        {{"deployment", d.name}, {"template_hash", d.template_hash}, {"replicas", replicas}});
+  }
+  if (g.output == "json") {
+    print_json({{"deployments", deployments}});
+  } else if (found.deployments.empty()) {
+    fmt::print(stderr, "berth: {}\n",
+               name ? "no deployment named '" + *name + "'" : std::string("no deployments"));
+  } else {
+    std::fputs(table.render().c_str(), stdout);
+  }
+  return 0;
+}
+
+// ---- logs, exec, ssh ----
+
+struct ReplicaOptions {
+  std::string name;
+  std::optional<int> replica;
+};
+
+int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow, std::optional<int> tail) {
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  auto d = find_one(s, o.name);
+  if (!d) return d.error();
+  auto r = pick_replica(*d, o.replica);
+  if (!r) return r.error();
+  auto host = host_of(s, *d, *r);
+  if (!host) return host.error();
+  auto result = (*host)->run(HostCommand{.argv = logs_argv(runtime_for(r->instance, s.ctx), r->instance.name, follow, tail),
+                                         .interactive = true});
+  if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
+  return result->exit_code < 0 ? 130 : result->exit_code;
+}
+
+int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::string> cmd) {
+  if (!cmd.empty() && cmd.front() == "--") cmd.erase(cmd.begin());
+  if (cmd.empty())
+    return report(Failure{ExitCode::kUsage, "no command to run", "berth exec NAME -- CMD [ARG...]"});
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  auto d = find_one(s, o.name);
+  if (!d) return d.error();
+  auto r = pick_replica(*d, o.replica);
+  if (!r) return r.error();
+  auto host = host_of(s, *d, *r);
+  if (!host) return host.error();
+  bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  // A container-native instance is the container: its SSH lands inside it.
+  std::vector<std::string> argv = container_native(s, r->instance)
+                                      ? cmd
+                                      : exec_argv(runtime_for(r->instance, s.ctx), r->instance.name, cmd, tty, tty);
+  auto result = (*host)->run(HostCommand{.argv = argv, .interactive = true, .tty = tty});
+  if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
+  return result->exit_code < 0 ? 130 : result->exit_code;
+}
+
+int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  auto d = find_one(s, o.name);
+  if (!d) return d.error();
+  auto r = pick_replica(*d, o.replica);
+  if (!r) return r.error();
+  auto host = host_of(s, *d, *r);
+  if (!host) return host.error();
+  auto code = (*host)->login_shell();
+  if (!code) return report(Failure{ExitCode::kProviderFailed, code.error(), ""});
+  return *code;
+}
+
+// ---- down ----
+
+int run_down(const GlobalOptions& g, const std::string& name) {
+  auto session = open_session(g);
+  if (!session) return session.error();
+  auto& s = **session;
+  install_cancel_handlers();  // down finishes what it started; ^C only stops the next one
+  auto listing = s.providers->list_instances();
+  warn_failed_providers(listing.reports);
+  auto found = find_deployments(listing, name);
+  bool incomplete = std::any_of(listing.reports.begin(), listing.reports.end(),
+                                [](const ProviderReport& r) { return r.error.has_value(); });
+  nlohmann::json terminated = nlohmann::json::array(), leaked = nlohmann::json::array();
+  if (found.deployments.empty()) {
+    if (g.output == "json")
+      print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
+    else
+      fmt::print(stderr, "berth: no deployment named '{}'; nothing to do\n", name);
+    return incomplete ? static_cast<int>(ExitCode::kProviderFailed) : 0;
+  }
+  s.ctx.events = event_printer(g.terminal());
+  auto t = teardown(found.deployments.front(), s.ctx);
+  for (const auto& e : t.errors) print_warning(e);
+  for (const auto& i : t.terminated) {
+    terminated.push_back({{"provider", i.provider}, {"instance_id", i.id}});
+    if (g.output != "json") fmt::print(stderr, "berth: terminated {} at {} (confirmed gone)\n", i.id, i.provider);
+  }
+  for (const auto& i : t.leaked) leaked.push_back({{"provider", i.provider}, {"instance_id", i.id}});
+  if (g.output == "json")
+    print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
+  if (!t.leaked.empty())
+    return report(Failure{ExitCode::kProviderFailed,
+                          fmt::format("{} instance(s) could not be confirmed gone", t.leaked.size()),
+                          "run 'berth down " + name + "' again, or check the provider's console"});
+  if (incomplete)
+    return report(Failure{ExitCode::kProviderFailed,
+                          "some providers did not answer; instances there may remain",
+                          "run 'berth down " + name + "' again when they answer"});
+  return 0;
+}
+
+}  // namespace
+
+void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
+  auto up_opts = std::make_shared<UpOptions>();
+  auto* up = app.add_subcommand("up", "Deploy a template; print its endpoints (host:port)");
+  up->add_option("template", up_opts->template_path, "Launch template (YAML)")->required();
+  up->add_flag("--keep-on-failure", up_opts->keep_on_failure,
+               "Keep what was created when the deploy fails (for debugging; it keeps billing)");
+  up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
+
+  auto status_name = std::make_shared<std::optional<std::string>>();
+  auto* status = app.add_subcommand("status", "Deployments found at the providers, with live health");
+  status->add_option("name", *status_name, "Only this deployment");
+  status->callback([&g, &s, status_name] { s.exit_code = run_status(g, *status_name); });
+
+  auto logs_opts = std::make_shared<ReplicaOptions>();
+  auto follow = std::make_shared<bool>(false);
+  auto tail = std::make_shared<std::optional<int>>();
+  auto* logs = app.add_subcommand("logs", "Container logs of a deployment's replica");
+  logs->add_option("name", logs_opts->name, "Deployment")->required();
+  logs->add_flag("-f,--follow", *follow, "Keep streaming new output");
+  logs->add_option("--tail", *tail, "Only the last N lines")->option_text("N");
+  logs->add_option("--replica", logs_opts->replica, "Replica index (default: 0)")->option_text("N");
+  logs->callback([&g, &s, logs_opts, follow, tail] {
+    s.exit_code = run_logs(g, *logs_opts, *follow, *tail);
+  });
+
+  auto exec_opts = std::make_shared<ReplicaOptions>();
+  auto command = std::make_shared<std::vector<std::string>>();
+  auto* exec = app.add_subcommand("exec", "Run a command in a replica's container");
+  exec->add_option("name", exec_opts->name, "Deployment")->required();
+  exec->add_option("--replica", exec_opts->replica, "Replica index (default: 0)")->option_text("N");
+  exec->add_option("command", *command, "Command and arguments, after --");
+  exec->positionals_at_end();
+  exec->callback([&g, &s, exec_opts, command] { s.exit_code = run_exec(g, *exec_opts, *command); });
+
+  auto ssh_opts = std::make_shared<ReplicaOptions>();
+  auto* ssh = app.add_subcommand("ssh", "Open a shell on a replica's host");
+  ssh->add_option("name", ssh_opts->name, "Deployment")->required();
+  ssh->add_option("--replica", ssh_opts->replica, "Replica index (default: 0)")->option_text("N");
+  ssh->callback([&g, &s, ssh_opts] { s.exit_code = run_ssh(g, *ssh_opts); });
+
+  auto down_name = std::make_shared<std::string>();
+  auto* down = app.add_subcommand(
+      "down", "Terminate every instance of a deployment and confirm they are gone "
+              "(nothing found: exit 0)");
+  down->add_option("name", *down_name, "Deployment")->required();
+  down->callback([&g, &s, down_name] { s.exit_code = run_down(g, *down_name); });
 }
 
 }  // namespace berth::cli
