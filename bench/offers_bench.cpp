@@ -4,6 +4,7 @@
 // slowed with their fault API; the binary is the real one.
 //
 //   offers_bench [RUNS] [PATH_TO_BERTH]     (default: 10 runs, ./berth beside this program)
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,8 +21,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <curl/curl.h>
 
 extern char** environ;
 
@@ -44,7 +43,9 @@ pid_t spawn(const std::vector<std::string>& args, const char* out_path = nullptr
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  if (out_path) posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (out_path)
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path,
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = -1;
   if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&actions);
@@ -57,7 +58,8 @@ bool post(const std::string& url, const std::string& body) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
+  curl_easy_setopt(
+      c, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t n, void*) { return s * n; });
   long status = 0;
   bool ok = curl_easy_perform(c) == CURLE_OK &&
             curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status < 300;
@@ -70,14 +72,17 @@ bool post(const std::string& url, const std::string& body) {
 
 int main(int argc, char** argv) {
   int runs = argc > 1 ? std::atoi(argv[1]) : 10;
-  fs::path berth = argc > 2 ? fs::path(argv[2]) : fs::read_symlink("/proc/self/exe").parent_path() / "berth";
+  fs::path berth =
+      argc > 2 ? fs::path(argv[2]) : fs::read_symlink("/proc/self/exe").parent_path() / "berth";
   fs::path mocks = fs::path(BERTH_SOURCE_DIR) / "tests" / "mocks";
   fs::path dir = fs::temp_directory_path() / ("berth-offers-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  std::vector<Mock> providers = {{"lambda", "bench-key-1"}, {"lambda", "bench-key-2"},
-                                 {"runpod", "bench-key-3"}, {"runpod", "bench-key-4"},
+  std::vector<Mock> providers = {{"lambda", "bench-key-1"},
+                                 {"lambda", "bench-key-2"},
+                                 {"runpod", "bench-key-3"},
+                                 {"runpod", "bench-key-4"},
                                  {"vastai", "bench-key-5"}};
   std::string config = "providers:\n";
   int failures = 0;
@@ -111,8 +116,9 @@ int main(int argc, char** argv) {
   std::vector<double> walls;
   for (int r = 0; r < runs + 1 && failures == 0; ++r) {
     auto start = Clock::now();
-    pid_t pid = spawn({berth.string(), "--config", config_file.string(), "-q", "offers", "-o", "json"},
-                      (dir / "out.json").c_str());
+    pid_t pid =
+        spawn({berth.string(), "--config", config_file.string(), "-q", "offers", "-o", "json"},
+              (dir / "out.json").c_str());
     int status = 0;
     waitpid(pid, &status, 0);
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -129,7 +135,8 @@ int main(int argc, char** argv) {
     std::stringstream s;
     s << in.rdbuf();
     std::string text = s.str();
-    for (std::size_t p = 0; (p = text.find("\"price_per_hour\"", p)) != std::string::npos; ++p) ++offers;
+    for (std::size_t p = 0; (p = text.find("\"price_per_hour\"", p)) != std::string::npos; ++p)
+      ++offers;
   }
   for (auto& m : providers)
     if (m.pid > 0) {

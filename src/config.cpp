@@ -32,12 +32,13 @@ const std::vector<std::string> kTopLevelKeys = {"providers", "ssh", "runtime"};
 const std::vector<std::string> kSshKeys = {"key"};
 const std::vector<std::string> kRuntimes = {"docker", "podman"};
 const std::vector<std::string> kHttpKeys = {"api_key", "api_key_file", "base_url"};
-const std::vector<std::string> kHostKeys = {"address", "user", "port", "gpus", "price_per_hour",
-                                            "region"};
+const std::vector<std::string> kHostKeys = {"address", "user",           "port",
+                                            "gpus",    "price_per_hour", "region"};
 const std::vector<std::string> kHostGpuKeys = {"model", "count"};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Keys whose values are credentials: they must come from ${VAR} or a file,
@@ -62,10 +63,10 @@ std::optional<std::string> home_dir(const Environment& env) {
 
 fs::path expand_home(const std::string& path, const Environment& env) {
   if (path == "~" || path.rfind("~/", 0) == 0)
-    if (auto home = home_dir(env)) return fs::path(*home) / path.substr(std::min<std::size_t>(2, path.size()));
+    if (auto home = home_dir(env))
+      return fs::path(*home) / path.substr(std::min<std::size_t>(2, path.size()));
   return fs::path(path);
 }
-
 
 // SPEC §3 writes `{type: runpod, api_key: ${RUNPOD_API_KEY}}`, but in a YAML
 // flow collection the '{' of "${" opens a mapping, so that line is not YAML.
@@ -98,8 +99,10 @@ QuotedText quote_flow_variables(const std::string& original) {
       char c = line[i];
       if (quote) {
         result += c;
-        if (quote == '"' && c == '\\' && i + 1 < line.size()) result += line[++i];
-        else if (c == quote) quote = 0;
+        if (quote == '"' && c == '\\' && i + 1 < line.size())
+          result += line[++i];
+        else if (c == quote)
+          quote = 0;
         continue;
       }
       bool at_token_start = i == token_start;
@@ -144,8 +147,10 @@ QuotedText quote_flow_variables(const std::string& original) {
         continue;
       }
       result += c;
-      if (c == '{' || c == '[') ++depth;
-      else if ((c == '}' || c == ']') && depth > 0) --depth;
+      if (c == '{' || c == '[')
+        ++depth;
+      else if ((c == '}' || c == ']') && depth > 0)
+        --depth;
       if (c == ' ' || c == '\t' || c == ',' || c == '{' || c == '[' || c == ':')
         token_start = i + 1;
     }
@@ -186,9 +191,12 @@ class ConfigParser {
     }
     for (const auto& [key_node, value] : unique_entries(root, kTopLevelKeys)) {
       std::string key = key_node.Scalar();
-      if (key == "providers") parse_providers(value);
-      else if (key == "ssh") parse_ssh(value);
-      else if (key == "runtime") parse_runtime(value);
+      if (key == "providers")
+        parse_providers(value);
+      else if (key == "ssh")
+        parse_ssh(value);
+      else if (key == "runtime")
+        parse_runtime(value);
     }
     if (!diagnostics_.empty()) return unexpected(diagnostics_);
     return config_;
@@ -223,7 +231,8 @@ class ConfigParser {
   // The entries of a mapping whose keys are allowed, each once; unknown and
   // repeated keys are reported (yaml-cpp silently keeps duplicates).
   std::vector<std::pair<YAML::Node, YAML::Node>> unique_entries(
-      const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& where = "") {
+      const YAML::Node& map, const std::vector<std::string>& allowed,
+      const std::string& where = "") {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
@@ -265,7 +274,8 @@ class ConfigParser {
       }
       auto close = raw.find('}', i + 2);
       if (close == std::string::npos) {
-        error(node.Mark(), "unterminated '${' in '" + raw + "'", "write ${NAME} or ${NAME:-default}");
+        error(node.Mark(), "unterminated '${' in '" + raw + "'",
+              "write ${NAME} or ${NAME:-default}");
         return std::nullopt;
       }
       std::string inner = raw.substr(i + 2, close - i - 2);
@@ -282,8 +292,10 @@ class ConfigParser {
       }
       if (used_variable) *used_variable = true;
       auto value = env_.get(inner);
-      if (value && !value->empty()) out += *value;
-      else if (fallback) out += *fallback;
+      if (value && !value->empty())
+        out += *value;
+      else if (fallback)
+        out += *fallback;
       else {
         error(node.Mark(), "environment variable " + inner + " is not set",
               "export " + inner + " or write ${" + inner + ":-default}");
@@ -317,7 +329,8 @@ class ConfigParser {
     std::stringstream buffer;
     buffer << in.rdbuf();
     std::string value = buffer.str();
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+      value.pop_back();
     if (value.empty()) {
       error(node.Mark(), key + " '" + p.string() + "' is empty");
       return std::nullopt;
@@ -426,13 +439,15 @@ class ConfigParser {
     provider.type = *type;
 
     std::vector<std::string> allowed = {"type"};
-    if (!type_info->api_key_env.empty()) allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
+    if (!type_info->api_key_env.empty())
+      allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
     for (const auto& k : type_info->keys) {
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
       allowed.push_back(k);
       if (!ends_with(k, "_file") && k != "hosts" && k != "base_url") allowed.push_back(k + "_file");
     }
-    if (provider.type == "ssh" && std::find(allowed.begin(), allowed.end(), "hosts") == allowed.end())
+    if (provider.type == "ssh" &&
+        std::find(allowed.begin(), allowed.end(), "hosts") == allowed.end())
       allowed.push_back("hosts");
 
     bool has_key = false;
@@ -481,7 +496,8 @@ class ConfigParser {
   std::optional<nlohmann::json> to_json(const YAML::Node& node) {
     switch (node.Type()) {
       case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined: return nlohmann::json(nullptr);
+      case YAML::NodeType::Undefined:
+        return nlohmann::json(nullptr);
       case YAML::NodeType::Scalar: {
         auto s = expand(node);
         if (!s) return std::nullopt;
@@ -503,8 +519,10 @@ class ConfigParser {
         bool ok = true;
         for (const auto& item : node) {
           auto j = to_json(item);
-          if (j) array.push_back(*j);
-          else ok = false;
+          if (j)
+            array.push_back(*j);
+          else
+            ok = false;
         }
         if (!ok) return std::nullopt;
         return array;
@@ -514,8 +532,10 @@ class ConfigParser {
         bool ok = true;
         for (const auto& [k, v] : unique_entries(node, {})) {
           auto j = to_json(v);
-          if (j) object[k.Scalar()] = *j;
-          else ok = false;
+          if (j)
+            object[k.Scalar()] = *j;
+          else
+            ok = false;
         }
         if (!ok) return std::nullopt;
         return object;
@@ -565,8 +585,10 @@ class ConfigParser {
         } else if (key == "price_per_hour") {
           auto v = scalar(value, "price_per_hour");
           static const std::regex kPrice("[0-9]+(\\.[0-9]+)?");
-          if (v && std::regex_match(*v, kPrice)) host.price_per_hour = std::stod(*v);
-          else if (v) error(value.Mark(), "price_per_hour must be a number of USD, not '" + *v + "'");
+          if (v && std::regex_match(*v, kPrice))
+            host.price_per_hour = std::stod(*v);
+          else if (v)
+            error(value.Mark(), "price_per_hour must be a number of USD, not '" + *v + "'");
         } else if (key == "gpus") {
           parse_host_gpus(value, host);
         }
@@ -613,7 +635,8 @@ class ConfigParser {
   Diagnostics diagnostics_;
 };
 
-Diagnostic file_error(const std::string& file, const std::string& message, const std::string& hint) {
+Diagnostic file_error(const std::string& file, const std::string& message,
+                      const std::string& hint) {
   Diagnostic d;
   d.file = file;
   d.message = message;
@@ -675,7 +698,8 @@ Expected<Config, Diagnostics> load_config(const std::optional<fs::path>& explici
   std::vector<fs::path> candidates;
   if (auto xdg = env.get("XDG_CONFIG_HOME"); xdg && !xdg->empty())
     candidates.push_back(fs::path(*xdg) / "berth" / "config.yaml");
-  if (auto home = home_dir(env)) candidates.push_back(fs::path(*home) / ".config" / "berth" / "config.yaml");
+  if (auto home = home_dir(env))
+    candidates.push_back(fs::path(*home) / ".config" / "berth" / "config.yaml");
   for (const auto& c : candidates) {
     std::error_code ec;
     if (fs::exists(c, ec)) return load_file(c, env, types, "the default location");

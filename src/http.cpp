@@ -5,6 +5,7 @@
 #include "berth/http.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -14,8 +15,6 @@
 #include <random>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "http_retry.h"
 
@@ -160,8 +159,9 @@ class CurlHttpClient final : public HttpClient {
       if (cancelled()) return unexpected(HttpFailure{HttpFailure::Kind::kCancelled, "interrupted"});
       auto remaining = std::chrono::duration_cast<Duration>(deadline - Clock::now());
       if (remaining <= Duration{0})
-        return unexpected(HttpFailure{HttpFailure::Kind::kTimeout,
-                                      fmt::format("no answer within {} ms", options_.total_timeout.count())});
+        return unexpected(
+            HttpFailure{HttpFailure::Kind::kTimeout,
+                        fmt::format("no answer within {} ms", options_.total_timeout.count())});
       auto result = perform(request, remaining, secrets);
       auto outcome = classify(result);
       bool last = attempt + 1 >= options_.max_attempts;
@@ -179,9 +179,9 @@ class CurlHttpClient final : public HttpClient {
       // A wait that outlasts the budget cannot end in an answer: hand the
       // caller what we have (a 429 keeps its Retry-After for the adapter).
       if (Clock::now() + wait >= deadline) return result;
-      trace(2, fmt::format("http: retrying {} {} in {} ms ({})", request.method,
-                           request.url, wait.count(),
-                           describe(result)),
+      trace(2,
+            fmt::format("http: retrying {} {} in {} ms ({})", request.method, request.url,
+                        wait.count(), describe(result)),
             secrets);
       if (!sleep_unless_cancelled(wait))
         return unexpected(HttpFailure{HttpFailure::Kind::kCancelled, "interrupted"});
@@ -201,9 +201,12 @@ class CurlHttpClient final : public HttpClient {
       return Outcome::kSuccess;
     }
     switch (r.error().kind) {
-      case HttpFailure::Kind::kConnect: return Outcome::kNotConnected;
-      case HttpFailure::Kind::kTimeout: return Outcome::kTimedOut;
-      default: return Outcome::kFatal;
+      case HttpFailure::Kind::kConnect:
+        return Outcome::kNotConnected;
+      case HttpFailure::Kind::kTimeout:
+        return Outcome::kTimedOut;
+      default:
+        return Outcome::kFatal;
     }
   }
 
@@ -242,7 +245,8 @@ class CurlHttpClient final : public HttpClient {
     auto t = std::make_shared<Transfer>();
     t->max_bytes = options_.max_response_bytes;
     t->easy = curl_easy_init();
-    if (!t->easy) return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
+    if (!t->easy)
+      return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
     configure(*t, request, budget);
 
     trace(3, fmt::format("http: > {} {}", request.method, request.url), secrets);
@@ -262,8 +266,9 @@ class CurlHttpClient final : public HttpClient {
     t->response.elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
 
     auto result = finish(*t);
-    trace(2, fmt::format("http: {} {} -> {} ({} ms)", request.method, request.url,
-                         describe(result), t->response.elapsed.count()),
+    trace(2,
+          fmt::format("http: {} {} -> {} ({} ms)", request.method, request.url, describe(result),
+                      t->response.elapsed.count()),
           secrets);
     if (result)
       for (const auto& [name, value] : result->headers)
@@ -283,7 +288,8 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min(options_.connect_timeout, budget).count()));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<Duration::rep>(1, budget.count())));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(std::max<Duration::rep>(1, budget.count())));
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                      static_cast<curl_off_t>(options_.max_response_bytes));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -319,8 +325,8 @@ class CurlHttpClient final : public HttpClient {
     if (t.cancelled) return unexpected(HttpFailure{Kind::kCancelled, "interrupted"});
     if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
       return unexpected(HttpFailure{
-          Kind::kTooLarge, fmt::format("response larger than the {} byte limit",
-                                       options_.max_response_bytes)});
+          Kind::kTooLarge,
+          fmt::format("response larger than the {} byte limit", options_.max_response_bytes)});
     if (t.result == CURLE_OK) {
       curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       return std::move(t.response);
@@ -336,8 +342,7 @@ class CurlHttpClient final : public HttpClient {
         // a launch may be sent again.
         curl_off_t connected = 0;
         curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connected);
-        if (connected == 0)
-          return unexpected(HttpFailure{Kind::kConnect, "connection timed out"});
+        if (connected == 0) return unexpected(HttpFailure{Kind::kConnect, "connection timed out"});
         return unexpected(HttpFailure{Kind::kTimeout, "no complete answer in time"});
       }
       case CURLE_SSL_CONNECT_ERROR:
@@ -353,7 +358,8 @@ class CurlHttpClient final : public HttpClient {
       case CURLE_GOT_NOTHING:
         // The connection broke mid-answer: as uncertain as a timeout.
         return unexpected(HttpFailure{Kind::kTimeout, "connection broke: " + what});
-      default: return unexpected(HttpFailure{Kind::kOther, what});
+      default:
+        return unexpected(HttpFailure{Kind::kOther, what});
     }
   }
 

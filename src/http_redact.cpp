@@ -31,7 +31,8 @@ std::string base64(const std::string& in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
   }
   if (i + 1 == in.size()) {
@@ -40,7 +41,8 @@ std::string base64(const std::string& in) {
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -65,11 +67,13 @@ std::string percent_encode(const std::string& in) {
 }
 
 // Names that carry credentials: header names, query parameters, JSON fields.
-#define BERTH_CREDENTIAL_NAME "[A-Za-z0-9_.-]*(?:auth|token|secret|key|cookie|password|signature)[A-Za-z0-9_.-]*"
+#define BERTH_CREDENTIAL_NAME \
+  "[A-Za-z0-9_.-]*(?:auth|token|secret|key|cookie|password|signature)[A-Za-z0-9_.-]*"
 
 const std::regex& header_line() {
   // "Authorization: Bearer x", "X-Api-Key: x", wherever a line mentions one.
-  static const std::regex re("(^|[^A-Za-z0-9_.-])(" BERTH_CREDENTIAL_NAME ")([ \\t]*:[ \\t]*)[^\\r\\n]+",
+  static const std::regex re("(^|[^A-Za-z0-9_.-])(" BERTH_CREDENTIAL_NAME
+                             ")([ \\t]*:[ \\t]*)[^\\r\\n]+",
                              std::regex::icase);
   return re;
 }
@@ -86,8 +90,8 @@ const std::regex& query_parameter() {
 }
 
 const std::regex& json_field() {
-  static const std::regex re("(\"" BERTH_CREDENTIAL_NAME "\"[ \\t]*:[ \\t]*\")(?:[^\"\\\\]|\\\\.)*\"",
-                             std::regex::icase);
+  static const std::regex re(
+      "(\"" BERTH_CREDENTIAL_NAME "\"[ \\t]*:[ \\t]*\")(?:[^\"\\\\]|\\\\.)*\"", std::regex::icase);
   return re;
 }
 

@@ -11,11 +11,14 @@ namespace berth::http_retry {
 bool should_retry(Outcome outcome, bool idempotent) {
   switch (outcome) {
     case Outcome::kRateLimited:
-    case Outcome::kNotConnected: return true;
+    case Outcome::kNotConnected:
+      return true;
     case Outcome::kServerError:
-    case Outcome::kTimedOut: return idempotent;
+    case Outcome::kTimedOut:
+      return idempotent;
     case Outcome::kSuccess:
-    case Outcome::kFatal: return false;
+    case Outcome::kFatal:
+      return false;
   }
   return false;
 }

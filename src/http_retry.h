@@ -13,12 +13,12 @@ namespace berth::http_retry {
 
 /// What one attempt ended with, as far as retrying is concerned.
 enum class Outcome {
-  kSuccess,        // any final answer: 2xx, 3xx, 4xx other than 429
-  kRateLimited,    // 429: always safe to send again, the server did nothing
-  kServerError,    // 5xx: the request may have had an effect
-  kNotConnected,   // never reached the server (refused, DNS, connect timeout)
-  kTimedOut,       // sent, then no complete answer in time
-  kFatal,          // TLS, size cap, cancel, malformed URL: sending again cannot help
+  kSuccess,       // any final answer: 2xx, 3xx, 4xx other than 429
+  kRateLimited,   // 429: always safe to send again, the server did nothing
+  kServerError,   // 5xx: the request may have had an effect
+  kNotConnected,  // never reached the server (refused, DNS, connect timeout)
+  kTimedOut,      // sent, then no complete answer in time
+  kFatal,         // TLS, size cap, cancel, malformed URL: sending again cannot help
 };
 
 /// Connection failures and 429 are retried for every request; timeouts and

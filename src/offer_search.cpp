@@ -1,11 +1,11 @@
 #include "berth/offer_search.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
@@ -49,7 +49,8 @@ Expected<Range<T>, std::string> parse_range(const std::string& flag, const std::
     range.max = *v;
   }
   if (range.min && range.max && *range.max < *range.min)
-    return unexpected(flag + ": the range '" + text + "' is empty (its minimum exceeds its maximum)");
+    return unexpected(flag + ": the range '" + text +
+                      "' is empty (its minimum exceeds its maximum)");
   return range;
 }
 
@@ -162,9 +163,11 @@ OfferQuery OfferFilter::query() const {
   OfferQuery q;
   const auto& g = base.resources.gpu;
   q.gpu_count = g.count;
-  if (flags.resources.gpu.count.min && (!q.gpu_count.min || *q.gpu_count.min < *flags.resources.gpu.count.min))
+  if (flags.resources.gpu.count.min &&
+      (!q.gpu_count.min || *q.gpu_count.min < *flags.resources.gpu.count.min))
     q.gpu_count.min = flags.resources.gpu.count.min;
-  if (flags.resources.gpu.count.max && (!q.gpu_count.max || *q.gpu_count.max > *flags.resources.gpu.count.max))
+  if (flags.resources.gpu.count.max &&
+      (!q.gpu_count.max || *q.gpu_count.max > *flags.resources.gpu.count.max))
     q.gpu_count.max = flags.resources.gpu.count.max;
   for (const auto* t : {&base, &flags})
     if (auto v = t->resources.gpu.vram.min) {
@@ -196,9 +199,12 @@ bool OfferFilter::asks(const std::string& provider) const {
 void sort_offers(std::vector<Offer>& offers, OfferSort sort, std::optional<std::size_t> limit) {
   auto key = [sort](const Offer& o) -> double {
     switch (sort) {
-      case OfferSort::kPrice: return 0;
-      case OfferSort::kVram: return -o.gpu.vram_gb.value_or(-1);  // most memory first
-      case OfferSort::kComputeCapability: return -o.gpu.compute_capability.value_or(-1);
+      case OfferSort::kPrice:
+        return 0;
+      case OfferSort::kVram:
+        return -o.gpu.vram_gb.value_or(-1);  // most memory first
+      case OfferSort::kComputeCapability:
+        return -o.gpu.compute_capability.value_or(-1);
     }
     return 0;
   };

@@ -39,8 +39,8 @@ std::vector<std::pair<ProviderReport, Result>> fan_out(const std::vector<Provide
         report.error = ProviderError{ProviderError::Kind::kBadResponse,
                                      std::string("internal error in the adapter: ") + e.what()};
       } catch (...) {
-        report.error = ProviderError{ProviderError::Kind::kBadResponse,
-                                     "internal error in the adapter"};
+        report.error =
+            ProviderError{ProviderError::Kind::kBadResponse, "internal error in the adapter"};
       }
       report.latency = std::chrono::duration_cast<Duration>(Clock::now() - started);
     });
@@ -95,7 +95,8 @@ Provider* ProviderSet::find(const std::string& name) const {
 }
 
 namespace {
-std::vector<Provider*> pick(const std::vector<Provider*>& all, const std::vector<std::string>& only) {
+std::vector<Provider*> pick(const std::vector<Provider*>& all,
+                            const std::vector<std::string>& only) {
   std::vector<Provider*> out;
   for (auto* p : all)
     if (ProviderSet::selected(p->name(), only)) out.push_back(p);
@@ -127,7 +128,8 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
 
 InstanceListing ProviderSet::list_instances(const std::vector<std::string>& only) const {
   auto slots = fan_out<std::vector<Instance>>(
-      pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Instance>& instances) {
+      pick(all(), only),
+      [&](Provider& p, ProviderReport& report, std::vector<Instance>& instances) {
         auto r = p.list();
         if (!r) {
           report.error = r.error();
@@ -145,11 +147,13 @@ InstanceListing ProviderSet::list_instances(const std::vector<std::string>& only
   return listing;
 }
 
-std::vector<ProviderReport> ProviderSet::check_credentials(const std::vector<std::string>& only) const {
+std::vector<ProviderReport> ProviderSet::check_credentials(
+    const std::vector<std::string>& only) const {
   struct Nothing {};
-  auto slots = fan_out<Nothing>(pick(all(), only), [](Provider& p, ProviderReport& report, Nothing&) {
-    if (auto r = p.check_credentials(); !r) report.error = r.error();
-  });
+  auto slots =
+      fan_out<Nothing>(pick(all(), only), [](Provider& p, ProviderReport& report, Nothing&) {
+        if (auto r = p.check_credentials(); !r) report.error = r.error();
+      });
   std::vector<ProviderReport> reports;
   for (auto& [report, nothing] : slots) reports.push_back(std::move(report));
   return reports;

@@ -4,11 +4,10 @@
 // and the three output forms (table, SPEC §9 JSON, CSV).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "berth/expected.h"
 #include "berth/failure.h"
@@ -63,7 +62,7 @@ void sort_offers(std::vector<Offer>& offers, OfferSort sort, std::optional<std::
 struct OfferSearch {
   std::vector<Offer> offers;  // matching, sorted
   std::vector<ProviderReport> reports;
-  std::size_t received = 0;   // before filtering
+  std::size_t received = 0;  // before filtering
 };
 
 /// Asks every selected provider at once, then filters and sorts.

@@ -28,7 +28,8 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
     workload = std::move(*t);
   }
   auto filter = OfferFilter::create(o.flags, std::move(workload));
-  if (!filter) return report(Failure{ExitCode::kUsage, filter.error(), "see 'berth offers --help'"});
+  if (!filter)
+    return report(Failure{ExitCode::kUsage, filter.error(), "see 'berth offers --help'"});
 
   auto config = load_config_or_report(g);
   if (!config) return config.error();
@@ -50,8 +51,10 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   auto term = g.terminal();
   auto secrets = config->secrets();
   for (const auto& r : search.reports) {
-    if (r.error) print_warning(describe_report(r, secrets));
-    else print_note(term, describe_report(r, secrets));
+    if (r.error)
+      print_warning(describe_report(r, secrets));
+    else
+      print_note(term, describe_report(r, secrets));
   }
   if (g.output == "json") {
     print_json(offers_to_json(search, secrets));
@@ -83,7 +86,8 @@ void setup_offers(CLI::App& app, GlobalOptions& g, RunState& s) {
       ->option_text("RANGE");
   sub->add_option("--max-price", o->flags.max_price, "Highest USD per instance-hour")
       ->option_text("USD");
-  sub->add_option("--provider", o->flags.providers, "Provider name from the config (glob); repeatable")
+  sub->add_option("--provider", o->flags.providers,
+                  "Provider name from the config (glob); repeatable")
       ->option_text("NAME");
   sub->add_option("--region", o->flags.regions, "Region (glob, e.g. 'us-*'); repeatable")
       ->option_text("GLOB");

@@ -1,8 +1,8 @@
 // berth providers [--check]: what the config sets up, and whether each
 // provider accepts its credentials.
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "berth/cancel.h"
 #include "berth/http.h"
@@ -47,16 +47,18 @@ int run_providers(bool check, const GlobalOptions& g) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& name = all[i]->name();
       std::string url = base_url(name);
-      nlohmann::json j = {{"name", name},
-                          {"type", type(name)},
-                          {"base_url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)}};
+      nlohmann::json j = {
+          {"name", name},
+          {"type", type(name)},
+          {"base_url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)}};
       if (check) {
         const auto& r = reports[i];
-        j["check"] = {{"ok", r.ok()},
-                      {"latency_ms", r.latency.count()},
-                      {"kind", r.error ? nlohmann::json(to_string(r.error->kind)) : nlohmann::json(nullptr)},
-                      {"message", r.error ? nlohmann::json(redact(r.error->message, secrets))
-                                          : nlohmann::json(nullptr)}};
+        j["check"] = {
+            {"ok", r.ok()},
+            {"latency_ms", r.latency.count()},
+            {"kind", r.error ? nlohmann::json(to_string(r.error->kind)) : nlohmann::json(nullptr)},
+            {"message", r.error ? nlohmann::json(redact(r.error->message, secrets))
+                                : nlohmann::json(nullptr)}};
       }
       list.push_back(std::move(j));
     }
@@ -71,7 +73,10 @@ int run_providers(bool check, const GlobalOptions& g) {
       // Providers without an HTTP API (local, ssh) have no URL to show.
       const ProviderType* t = find_provider_type(type(name));
       bool http = t && !t->api_key_env.empty();
-      std::vector<std::string> row = {name, type(name), !http ? "-" : url.empty() ? "(default)" : url};
+      std::vector<std::string> row = {name, type(name),
+                                      !http         ? "-"
+                                      : url.empty() ? "(default)"
+                                                    : url};
       if (check) {
         const auto& r = reports[i];
         row.push_back(r.ok() ? fmt::format("ok ({} ms)", r.latency.count())

@@ -17,8 +17,8 @@ Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOpti
   options.cancel = &cancel_flag();
   auto set = ProviderSet::create(config, std::move(options));
   if (!set)
-    return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(),
-                                     "check the provider in " + config.source}));
+    return unexpected(report(
+        Failure{ExitCode::kInvalidInput, set.error(), "check the provider in " + config.source}));
   return std::move(*set);
 }
 

@@ -31,8 +31,12 @@ Expected<std::vector<Offer>, ProviderError> offers_from_json(const nlohmann::jso
 class FakeProvider : public Provider {
  public:
   FakeProvider(const ProviderConfig& config, HttpClient* http)
-      : name_(config.name), type_(config.type), settings_(config.settings),
-        base_url_(config.base_url), api_key_(config.api_key), http_(http) {}
+      : name_(config.name),
+        type_(config.type),
+        settings_(config.settings),
+        base_url_(config.base_url),
+        api_key_(config.api_key),
+        http_(http) {}
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return type_; }
@@ -50,8 +54,8 @@ class FakeProvider : public Provider {
       if (r->status == 401)
         return unexpected(ProviderError{ProviderError::Kind::kAuth, "invalid API key"});
       if (r->status != 200)
-        return unexpected(ProviderError{ProviderError::Kind::kTransient,
-                                        "HTTP " + std::to_string(r->status)});
+        return unexpected(
+            ProviderError{ProviderError::Kind::kTransient, "HTTP " + std::to_string(r->status)});
       try {
         return offers_from_json(nlohmann::json::parse(r->body));
       } catch (const nlohmann::json::exception& e) {

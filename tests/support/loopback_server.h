@@ -17,7 +17,7 @@ namespace berth::testing {
 
 struct ReceivedRequest {
   std::string method;
-  std::string target;  // path and query
+  std::string target;                          // path and query
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
@@ -27,8 +27,8 @@ struct ScriptedReply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds delay{0};  // before the status line
-  bool hang = false;          // never answer (until the server stops)
-  bool truncate = false;      // announce the full length, send half, close
+  bool hang = false;                   // never answer (until the server stops)
+  bool truncate = false;               // announce the full length, send half, close
   bool close_without_answer = false;
 };
 

@@ -1,6 +1,7 @@
+#include "berth/config.h"
+
 #include <catch2/catch.hpp>
 
-#include "berth/config.h"
 #include "support/temp_dir.h"
 
 using namespace berth;
@@ -136,7 +137,8 @@ ssh: {key: a, extra: b}
 
 TEST_CASE("config: expansion with defaults and a literal dollar", "[config]") {
   auto c = parse(
-      "providers:\n  c: {type: fakecloud, api_key: \"${K:-fallback-key}\", project: \"p$$1-${P}\"}\n",
+      "providers:\n  c: {type: fakecloud, api_key: \"${K:-fallback-key}\", project: "
+      "\"p$$1-${P}\"}\n",
       {{"P", "x"}});
   INFO((c ? "" : all_errors(c.error())));
   REQUIRE(c);
@@ -209,16 +211,16 @@ TEST_CASE("config: resolution order and the embedded default", "[config]") {
   CHECK(c->providers[1].name == "fakecloud");
   CHECK(c->providers[1].api_key == "k1");
 
-  auto none = load_config(std::nullopt, Environment::from_map({{"HOME", "/nonexistent"}}),
-                          fake_types());
+  auto none =
+      load_config(std::nullopt, Environment::from_map({{"HOME", "/nonexistent"}}), fake_types());
   REQUIRE(none);
   REQUIRE(none->providers.size() == 1);
   CHECK(none->providers[0].type == "local");
 }
 
 TEST_CASE("config: a named file that is missing is an error", "[config]") {
-  auto c = load_config(std::filesystem::path("/nonexistent/berth.yaml"),
-                       Environment::from_map({}), fake_types());
+  auto c = load_config(std::filesystem::path("/nonexistent/berth.yaml"), Environment::from_map({}),
+                       fake_types());
   REQUIRE_FALSE(c);
   CHECK(format_diagnostic(c.error()[0]) ==
         "/nonexistent/berth.yaml: error: config file does not exist\n  hint: it was named by "

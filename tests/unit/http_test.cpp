@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
+#include "berth/http.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
-#include "berth/http.h"
 #include "http_retry.h"
 #include "support/loopback_server.h"
 
@@ -38,7 +38,8 @@ HttpRequest get(const std::string& url) {
 
 TEST_CASE("http client sends headers and body and reads status, headers and body", "[http]") {
   LoopbackServer server([](const ReceivedRequest& req) {
-    return ScriptedReply{201, {{"X-Reply", "yes"}, {"Content-Type", "application/json"}},
+    return ScriptedReply{201,
+                         {{"X-Reply", "yes"}, {"Content-Type", "application/json"}},
                          "{\"got\":\"" + req.body + "\"}"};
   });
   auto client = make_curl_http_client(quick_options());
@@ -103,8 +104,8 @@ TEST_CASE("http client retries 429 honouring Retry-After, plain-text bodies incl
   std::atomic<int> calls{0};
   LoopbackServer server([&](const ReceivedRequest&) {
     if (calls++ == 0)
-      return ScriptedReply{429, {{"Retry-After", "0"}, {"Content-Type", "text/plain"}},
-                           "Too Many Requests"};
+      return ScriptedReply{
+          429, {{"Retry-After", "0"}, {"Content-Type", "text/plain"}}, "Too Many Requests"};
     return ScriptedReply{200, {}, "[]"};
   });
   auto client = make_curl_http_client(quick_options());
@@ -130,8 +131,9 @@ TEST_CASE("http client retries 429 without Retry-After by backing off", "[http]"
 }
 
 TEST_CASE("http client returns the 429 when Retry-After outlasts its budget", "[http]") {
-  LoopbackServer server(
-      [](const ReceivedRequest&) { return ScriptedReply{429, {{"Retry-After", "3600"}}, "{}"}; });
+  LoopbackServer server([](const ReceivedRequest&) {
+    return ScriptedReply{429, {{"Retry-After", "3600"}}, "{}"};
+  });
   auto client = make_curl_http_client(quick_options());
   auto r = client->send(get(server.url("/")));
   REQUIRE(r);
@@ -141,8 +143,9 @@ TEST_CASE("http client returns the 429 when Retry-After outlasts its budget", "[
 }
 
 TEST_CASE("http client retries 5xx only for idempotent requests", "[http]") {
-  LoopbackServer server(
-      [](const ReceivedRequest&) { return ScriptedReply{503, {}, "unavailable"}; });
+  LoopbackServer server([](const ReceivedRequest&) {
+    return ScriptedReply{503, {}, "unavailable"};
+  });
   auto client = make_curl_http_client(quick_options());
   SECTION("idempotent: every attempt is used, the last answer returned") {
     auto r = client->send(get(server.url("/")));
@@ -204,8 +207,9 @@ TEST_CASE("http client answers slow responses within the budget", "[http]") {
 }
 
 TEST_CASE("http client caps the response size", "[http]") {
-  LoopbackServer server(
-      [](const ReceivedRequest&) { return ScriptedReply{200, {}, std::string(100'000, 'x')}; });
+  LoopbackServer server([](const ReceivedRequest&) {
+    return ScriptedReply{200, {}, std::string(100'000, 'x')};
+  });
   auto options = quick_options();
   options.max_response_bytes = 1'000;
   auto client = make_curl_http_client(options);
@@ -277,8 +281,7 @@ TEST_CASE("http trace names method, URL, status and time with credentials redact
   };
   auto client = make_curl_http_client(options);
   HttpRequest req = get(server.url("/offers?api_key=query-secret-456&limit=5"));
-  req.headers = {{"Authorization", "Bearer request-secret-789"},
-                 {"X-Echo", "config-secret-123"}};
+  req.headers = {{"Authorization", "Bearer request-secret-789"}, {"X-Echo", "config-secret-123"}};
   req.secrets = {"request-secret-789"};
   REQUIRE(client->send(req));
   std::string all;
@@ -343,8 +346,9 @@ TEST_CASE("cli flags become client options", "[http]") {
 }
 
 TEST_CASE("http client returns a 503 whose Retry-After outlasts its budget", "[http]") {
-  LoopbackServer server(
-      [](const ReceivedRequest&) { return ScriptedReply{503, {{"Retry-After", "600"}}, "down"}; });
+  LoopbackServer server([](const ReceivedRequest&) {
+    return ScriptedReply{503, {{"Retry-After", "600"}}, "down"};
+  });
   auto client = make_curl_http_client(quick_options());
   auto r = client->send(get(server.url("/")));
   REQUIRE(r);

@@ -1,13 +1,12 @@
 // `berth offers` and `berth providers`: the offer search in process, then the
 // real binary against the provider mocks on loopback.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "berth/offer_search.h"
@@ -57,7 +56,8 @@ using Ids = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("offers: without filters every vendor's on-demand offers that are available", "[offers]") {
+TEST_CASE("offers: without filters every vendor's on-demand offers that are available",
+          "[offers]") {
   CHECK(matching_ids({}) == Ids{"cpu", "a10", "h100", "mi300x"});
 }
 
@@ -190,10 +190,12 @@ TEST_CASE("offers: table, CSV and the SPEC §9 JSON", "[offers]") {
     CHECK(o.contains(key));
   for (const char* key : {"model", "vendor", "count", "vram_gb", "compute_capability"})
     CHECK(o["gpu"].contains(key));
-  CHECK(j["errors"] == nlohmann::json::parse(
-                           R"([{"provider":"b","kind":"auth","message":"key [REDACTED] rejected"}])"));
+  CHECK(j["errors"] ==
+        nlohmann::json::parse(
+            R"([{"provider":"b","kind":"auth","message":"key [REDACTED] rejected"}])"));
   CHECK(describe_report(ok, {}) == "a: 1 offer in 12 ms");
-  CHECK(describe_report(bad, {"sk-123456"}) == "b: failed (auth) after 30 ms: key [REDACTED] rejected");
+  CHECK(describe_report(bad, {"sk-123456"}) ==
+        "b: failed (auth) after 30 ms: key [REDACTED] rejected");
 }
 
 TEST_CASE("offers: the exit code when no provider answered", "[offers]") {
@@ -205,7 +207,6 @@ TEST_CASE("offers: the exit code when no provider answered", "[offers]") {
   CHECK(listing_failure({auth, auth})->code == ExitCode::kAuth);
   CHECK(listing_failure({auth, down})->code == ExitCode::kProviderFailed);
 }
-
 
 // ---------------------------------------------------------------------------
 // The real binary against the mocks.
@@ -223,8 +224,8 @@ Run run_berth(const std::vector<std::string>& args, std::map<std::string, std::s
   argv.insert(argv.end(), args.begin(), args.end());
   env.emplace("HOME", "/nonexistent");
   env.emplace("NO_COLOR", "1");
-  auto r = system_process_runner().run(
-      {.argv = argv, .extra_env = env, .timeout = Duration{60'000}});
+  auto r =
+      system_process_runner().run({.argv = argv, .extra_env = env, .timeout = Duration{60'000}});
   REQUIRE(r);
   return {r->exit_code, r->out, r->err};
 }
@@ -240,8 +241,11 @@ TEST_CASE("berth offers lists the mocks' offers and reports a failing provider",
   TempDir dir;
   auto config = dir.write("config.yaml",
                           "providers:\n"
-                          "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
-                          "  wrong: {type: lambda, api_key: ${WK}, base_url: " + lambda.url() + "/api/v1}\n");
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  wrong: {type: lambda, api_key: ${WK}, base_url: " +
+                              lambda.url() + "/api/v1}\n");
   std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"WK", "not-the-key"}};
 
   auto table = run_berth({"--config", config.string(), "offers", "--gpu", "H100"}, env);
@@ -264,9 +268,9 @@ TEST_CASE("berth offers lists the mocks' offers and reports a failing provider",
   for (const auto& o : j["offers"]) prices.push_back(o["price_per_hour"]);
   CHECK(std::is_sorted(prices.begin(), prices.end()));
 
-  auto csv = run_berth({"--config", config.string(), "offers", "-o", "csv", "--provider", "lam",
-                    "--limit", "1"},
-                   env);
+  auto csv = run_berth(
+      {"--config", config.string(), "offers", "-o", "csv", "--provider", "lam", "--limit", "1"},
+      env);
   CHECK(csv.exit_code == 0);
   CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 2);
   CHECK(csv.err.find("wrong") == std::string::npos);  // not asked at all
@@ -308,8 +312,11 @@ TEST_CASE("berth providers lists and checks credentials concurrently", "[e2e][of
   TempDir dir;
   auto config = dir.write("config.yaml",
                           "providers:\n"
-                          "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
-                          "  wrong: {type: lambda, api_key: ${WK}, base_url: " + lambda.url() + "/api/v1}\n");
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  wrong: {type: lambda, api_key: ${WK}, base_url: " +
+                              lambda.url() + "/api/v1}\n");
   std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"WK", "not-the-key"}};
   auto list = run_berth({"--config", config.string(), "providers"}, env);
   CHECK(list.exit_code == 0);
@@ -329,17 +336,26 @@ TEST_CASE("no API key ever appears in stdout, stderr or the -vv trace", "[e2e][r
   MockServer runpod("runpod", {"--api-key", kRunpodKey});
   MockServer vast("vastai", {"--api-key", kVastKey});
   // A 429 first, so the retry path is traced too.
-  lambda.fault({{"op", "offers"}, {"status", 429}, {"body", "Too Many Requests"},
-                {"headers", {{"Retry-After", "0"}}}, {"content_type", "text/plain"}});
+  lambda.fault({{"op", "offers"},
+                {"status", 429},
+                {"body", "Too Many Requests"},
+                {"headers", {{"Retry-After", "0"}}},
+                {"content_type", "text/plain"}});
   TempDir dir;
   dir.write("vast.key", std::string(kVastKey) + "\n");
-  auto config = dir.write(
-      "config.yaml",
-      "providers:\n"
-      "  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n"
-      "  rp: {type: runpod, api_key: ${RK}, base_url: " + runpod.url() + "}\n"
-      "  vast: {type: vastai, api_key_file: vast.key, base_url: " + vast.url() + "}\n"
-      "  wrong: {type: lambda, api_key: ${RK}, base_url: " + lambda.url() + "/api/v1}\n");
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  rp: {type: runpod, api_key: ${RK}, base_url: " +
+                              runpod.url() +
+                              "}\n"
+                              "  vast: {type: vastai, api_key_file: vast.key, base_url: " +
+                              vast.url() +
+                              "}\n"
+                              "  wrong: {type: lambda, api_key: ${RK}, base_url: " +
+                              lambda.url() + "/api/v1}\n");
   std::map<std::string, std::string> env = {{"LK", kLambdaKey}, {"RK", kRunpodKey}};
   for (auto args : {std::vector<std::string>{"offers", "-vvv"},
                     std::vector<std::string>{"offers", "-vvv", "-o", "json"},
@@ -360,8 +376,9 @@ TEST_CASE("berth offers gives up on a hung provider at --timeout, and ^C ends it
   MockServer lambda("lambda", {"--api-key", kLambdaKey});
   lambda.fault({{"op", "offers"}, {"hang", true}, {"hang_seconds", 20}, {"times", 10}});
   TempDir dir;
-  auto config = dir.write("config.yaml", "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " +
-                                             lambda.url() + "/api/v1}\n");
+  auto config = dir.write(
+      "config.yaml",
+      "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " + lambda.url() + "/api/v1}\n");
   auto timed_out =
       run_berth({"--config", config.string(), "--timeout", "1s", "offers"}, {{"LK", kLambdaKey}});
   CHECK(timed_out.exit_code == 6);

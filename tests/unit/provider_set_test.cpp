@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "berth/provider_set.h"
 
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 
-#include "berth/provider_set.h"
 #include "support/fake_provider.h"
 #include "support/loopback_server.h"
 
@@ -27,8 +27,8 @@ Config config_from(const std::string& yaml, std::map<std::string, std::string> v
 std::string offers_json(const std::string& provider, int n) {
   auto array = nlohmann::json::array();
   for (int i = 0; i < n; ++i)
-    array.push_back(to_json(make_offer(provider, provider + "-" + std::to_string(i), "H100", 1,
-                                       80, 2.0 + i)));
+    array.push_back(
+        to_json(make_offer(provider, provider + "-" + std::to_string(i), "H100", 1, 80, 2.0 + i)));
   return array.dump();
 }
 
@@ -55,7 +55,8 @@ TEST_CASE("provider set builds providers through the registry it is given", "[pr
   CHECK(refused.error() == "provider 'h': base_url is required");
 }
 
-TEST_CASE("provider set reports each provider: offers, latency or a typed error", "[provider_set]") {
+TEST_CASE("provider set reports each provider: offers, latency or a typed error",
+          "[provider_set]") {
   auto good = nlohmann::json::array({to_json(make_offer("ignored", "o1", "H100", 1, 80, 2.5))});
   Config config;
   config.providers = {
@@ -113,8 +114,8 @@ TEST_CASE("provider set asks every provider at once over one HTTP client", "[pro
   std::map<std::string, std::string> vars;
   for (int i = 0; i < kProviders; ++i) {
     std::string n = "p" + std::to_string(i);
-    yaml += "  " + n + ": {type: fakehttp, api_key: ${KEY_" + n + "}, base_url: " +
-            server.url("/" + n) + "}\n";
+    yaml += "  " + n + ": {type: fakehttp, api_key: ${KEY_" + n +
+            "}, base_url: " + server.url("/" + n) + "}\n";
     vars["KEY_" + n] = "key-" + n;
   }
   auto set = ProviderSet::create(config_from(yaml, vars), HttpOptions{}, fake_provider_types());
@@ -142,9 +143,9 @@ TEST_CASE("provider set redacts every configured credential in traces", "[provid
     std::lock_guard lock(m);
     lines.push_back(l);
   };
-  auto config = config_from("providers:\n  h: {type: fakehttp, api_key: ${K}, base_url: " +
-                                server.url("/h") + "}\n",
-                            {{"K", "very-secret-key-42"}});
+  auto config = config_from(
+      "providers:\n  h: {type: fakehttp, api_key: ${K}, base_url: " + server.url("/h") + "}\n",
+      {{"K", "very-secret-key-42"}});
   auto set = ProviderSet::create(config, options, fake_provider_types());
   REQUIRE(set);
   auto listing = set->list_offers({});

@@ -32,10 +32,12 @@ TEST_CASE("redact hides credential headers it was not told about", "[redaction]"
 TEST_CASE("redact hides credential query parameters and JSON fields", "[redaction]") {
   CHECK(redact("GET https://c.vast.ai/api/v0/bundles/?api_key=abc123&q=1", {}) ==
         "GET https://c.vast.ai/api/v0/bundles/?api_key=[REDACTED]&q=1");
-  CHECK(redact("https://h/x?a=1&access_token=zzz", {}) == "https://h/x?a=1&access_token=[REDACTED]");
+  CHECK(redact("https://h/x?a=1&access_token=zzz", {}) ==
+        "https://h/x?a=1&access_token=[REDACTED]");
   CHECK(redact("https://h/x?API_KEY=zzz#frag", {}) == "https://h/x?API_KEY=[REDACTED]#frag");
   CHECK(redact("https://h/x?region=us&limit=5", {}) == "https://h/x?region=us&limit=5");
-  CHECK(redact(R"({"api_key": "abc", "name": "n"})", {}) == R"({"api_key": "[REDACTED]", "name": "n"})");
+  CHECK(redact(R"({"api_key": "abc", "name": "n"})", {}) ==
+        R"({"api_key": "[REDACTED]", "name": "n"})");
   CHECK(redact(R"({"token":"a\"b"})", {}) == R"({"token":"[REDACTED]"})");
 }
 
