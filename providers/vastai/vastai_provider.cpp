@@ -161,9 +161,31 @@ Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const Offe
   return std::move(*offers);
 }
 
+// The key's type and base64 blob, without the comment.
+std::string key_material(const std::string& public_key) {
+  auto first = public_key.find(' ');
+  if (first == std::string::npos) return public_key;
+  return public_key.substr(0, public_key.find(' ', first + 1));
+}
+
 Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& public_key) {
-  // Keys are account-wide and reach every new instance. A key that is
-  // already registered is what we wanted.
+  // Keys are account-wide and reach every new instance. Look first, so a
+  // registered key is not added again; if the listing cannot be read, adding
+  // is still right, and an "already exists" answer is what we wanted.
+  if (auto listed = call("GET", "/api/v0/ssh/", nullptr, true); listed) {
+    json keys = ju::parse(listed->body).value_or(json());
+    const json* list = &keys;
+    if (keys.is_object())
+      for (const char* k : {"keys", "ssh_keys"})
+        if (auto it = keys.find(k); it != keys.end()) list = &*it;
+    if (list->is_array())
+      for (const json& k : *list)
+        if (k.is_object() && k.value("public_key", json()).is_string() &&
+            key_material(k["public_key"].get<std::string>()) == key_material(public_key))
+          return {};
+  } else if (listed.error().kind == Kind::kAuth) {
+    return unexpected(listed.error());
+  }
   json body = {{"ssh_key", public_key}};
   auto r = call_json("POST", "/api/v0/ssh/", &body, true);
   if (!r) {
@@ -358,7 +380,7 @@ Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
   std::string token;
   // Keyset pagination, 25 per page; bounded so a looping token cannot hang us.
   for (int page = 0; page < 2000; ++page) {
-    std::string path = "/api/v1/instances/?limit=25";
+    std::string path = "/api/v1/instances?limit=25";
     if (!token.empty()) path += "&after_token=" + url::segment(token);
     auto r = call_json("GET", path, nullptr, true);
     if (!r) return unexpected(r.error());

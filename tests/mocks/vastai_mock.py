@@ -20,6 +20,10 @@ GET /api/v1/instances/ (keyset pages of at most 25, next_token/after_token)
 and the legacy GET /api/v0/instances/. DELETE answers {"success": true}, or
 404 {"success": false, "error": "not_found"} for unknown ids. Errors use
 {"success": false, "error": code, "msg": text}; 401 for a bad key.
+SSH keys are account-wide: POST /api/v0/ssh/ {"ssh_key"} answers
+{"success": true, "key": {...}}; GET /api/v0/ssh/ lists them (a bare list
+here; the live shape is not documented, so clients should tolerate others);
+adding a key twice answers 400 invalid_args "already exists" (assumed).
 
 Instances are containers. This mock does not run them: an instance is the
 rent request (image, env, onstart, label) plus the next --ssh-host endpoint,

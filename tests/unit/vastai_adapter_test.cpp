@@ -186,9 +186,16 @@ TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
   // onstart is run by sh on the host: every argument is quoted.
   CHECK(rent["onstart"] == "'serve' '--name=$(reboot); rm -rf /'");
 
-  // A second launch reuses the registered key (the duplicate is fine).
+  // A second launch finds the registered key and does not add it again.
   auto second = vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-1-abc123"));
   REQUIRE(second);
+  int key_posts = 0;
+  for (const auto& r : mock.requests())
+    if (r["method"] == "POST" && r["path"] == "/api/v0/ssh/") ++key_posts;
+  CHECK(key_posts == 1);
+  // When the listing fails, adding is still tried, and "already exists" is fine.
+  mock.fault({{"op", "ssh-keys"}, {"status", 500}, {"body", ""}});
+  REQUIRE(vast->launch(request_for(*find_offer(*offers, "1003"), w, "berth-chat-2-abc123")));
 
   mock.set_state(inst->id, "running");
   auto running = vast->get(inst->id);
@@ -215,12 +222,13 @@ TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
 
   auto listed = vast->list();
   REQUIRE(listed);
-  CHECK(listed->size() == 2);
+  CHECK(listed->size() == 3);
 
   REQUIRE(vast->terminate(inst->id));
   REQUIRE(vast->terminate(inst->id));  // 404 not_found: already gone
   CHECK(vast->get(inst->id).error().kind == Kind::kNotFound);
   REQUIRE(vast->terminate(second->id));
+  for (const auto& i : vast->list().value()) REQUIRE(vast->terminate(i.id));
   auto all = mock.instances();
   for (const auto& i : all) CHECK(i["terminated"] == true);
 }
@@ -251,7 +259,7 @@ TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vasta
   CHECK(listed->size() == 34);
   int pages = 0;
   for (const auto& r : mock.requests())
-    if (r["path"] == "/api/v1/instances/") ++pages;
+    if (r["path"] == "/api/v1/instances") ++pages;
   CHECK(pages == 3);
 }
 
