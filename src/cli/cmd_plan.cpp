@@ -6,10 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "berth/cancel.h"
 #include "berth/launch_template.h"
+#include "berth/offer_search.h"
 #include "berth/placement.h"
 #include "berth/provider_set.h"
 #include "cli/app.h"
+#include "cli/provider_access.h"
 
 namespace berth::cli {
 namespace {
@@ -30,21 +33,7 @@ struct ProviderFailure {
 struct Gathered {
   std::vector<Offer> offers;
   std::vector<ProviderFailure> errors;
-  std::size_t answered = 0;  // providers (or the saved file) that delivered offers
-  std::size_t asked = 0;
 };
-
-OfferQuery query_for(const LaunchTemplate& w) {
-  OfferQuery q;
-  q.gpu_count = w.resources.gpu.count;
-  if (w.resources.gpu.vram.min) q.min_vram_gb = bytes_to_gb(*w.resources.gpu.vram.min);
-  q.models = w.resources.gpu.models;
-  q.max_price = w.placement.max_price;
-  q.spot = w.placement.spot;
-  q.vendor = w.resources.gpu.vendor;
-  q.min_cuda = w.resources.cuda.min;
-  return q;
-}
 
 // Both sources of offers report their own failures and return the exit code.
 
@@ -67,46 +56,64 @@ Expected<Gathered, int> read_offers_file(const std::string& path) {
   if (!doc.is_object() || !doc.contains("offers") || !doc["offers"].is_array())
     return invalid("expected an object with an \"offers\" array");
   Gathered g;
-  g.asked = g.answered = 1;
   const auto& list = doc["offers"];
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto offer = offer_from_json(list[i]);
     if (!offer) return invalid(fmt::format("offers[{}]: {}", i, offer.error()));
     g.offers.push_back(std::move(*offer));
   }
+  // The listing's own provider errors belong to the reproduced plan too.
   if (auto it = doc.find("errors"); it != doc.end() && it->is_array()) {
     for (const auto& e : *it) {
       if (!e.is_object()) continue;
       g.errors.push_back({e.value("provider", ""), e.value("kind", ""), e.value("message", "")});
+      print_warning(fmt::format("{}: failed ({}) when the offers were saved: {}",
+                                g.errors.back().provider, g.errors.back().kind,
+                                g.errors.back().message));
     }
   }
   return g;
 }
 
+// Live offers from the providers the template allows (as `offers` asks them:
+// the same query, selection, progress lines and exit codes).
 Expected<Gathered, int> query_providers(const GlobalOptions& g, const LaunchTemplate& w) {
   auto config = load_config_or_report(g);
   if (!config) return unexpected(config.error());
-  HttpOptions http;
-  http.trace_level = g.verbose;
-  if (g.timeout) {
-    auto d = parse_duration(*g.timeout);
-    if (!d) return unexpected(report(Failure{ExitCode::kUsage, "--timeout: " + d.error(), ""}));
-    http.total_timeout = *d;
-  }
-  auto set = ProviderSet::create(*config, std::move(http));
-  if (!set)
-    return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(),
-                                     "check the providers section of " + config->source}));
-  auto listing = set->list_offers(query_for(w));
+  auto providers = open_providers(*config, g);
+  if (!providers) return unexpected(providers.error());
+  if (providers->all().empty())
+    return unexpected(report(Failure{
+        ExitCode::kInvalidInput,
+        config->source.front() == '(' ? "no providers configured"
+                                      : "no providers in " + config->source,
+        "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable "
+        "(LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"}));
+  auto filter = OfferFilter::create({}, w);
+  if (!filter) return unexpected(report(Failure{ExitCode::kInternal, filter.error(), ""}));
+  std::vector<std::string> only;
+  for (const Provider* p : providers->all())
+    if (filter->asks(p->name())) only.push_back(p->name());
+  if (only.empty())
+    return unexpected(report(Failure{ExitCode::kNoPlacement,
+                                     "placement.providers excludes every configured provider",
+                                     "configured: " + provider_names(*providers)}));
+  auto listing = providers->list_offers(filter->query(), only);
+  if (cancel_requested()) return unexpected(static_cast<int>(ExitCode::kInterrupted));
+
+  const auto term = g.terminal();
+  const auto secrets = config->secrets();
   Gathered out;
   out.offers = std::move(listing.offers);
   for (const auto& r : listing.reports) {
-    ++out.asked;
-    if (r.error)
-      out.errors.push_back({r.provider, to_string(r.error->kind), r.error->message});
-    else
-      ++out.answered;
+    if (r.error) {
+      print_warning(describe_report(r, secrets));
+      out.errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
+    } else {
+      print_note(term, describe_report(r, secrets));
+    }
   }
+  if (auto failure = listing_failure(listing.reports)) return unexpected(report(*failure));
   return out;
 }
 
@@ -129,9 +136,10 @@ std::vector<std::string> offer_row(const std::string& first, const Offer& o) {
 
 std::string render(const Plan& plan) {
   std::string out;
-  out += fmt::format("Plan for {}: {} of {} offers match\n\n", plan.deployment,
+  out += fmt::format("Plan for {}: {} of {} offers match\n", plan.deployment,
                      plan.offers_matching, plan.offers_considered);
   if (!plan.placement.empty()) {
+    out += "\n";
     Table chosen({"REPLICA", "PROVIDER", "REGION", "GPU", "VRAM", "PRICE/H", "OFFER"},
                  {true, false, false, false, true, true, false});
     for (const auto& p : plan.placement) chosen.add_row(offer_row(std::to_string(p.replica), p.offer));
@@ -153,15 +161,23 @@ std::string render(const Plan& plan) {
   return out;
 }
 
-/// The rejection to relax first: the one whose nearest miss is cheapest
-/// (relaxing it alone would place the workload), else the most frequent.
+/// The rejection to relax first. Hardware needs (VRAM, GPU count, ...) are
+/// usually what the workload cannot do without, while price caps, regions,
+/// provider lists and the spot policy are choices: so the cheapest nearest
+/// miss of a choice wins, then the cheapest of any, then the most frequent.
 const Rejection* to_relax(const Plan& plan) {
+  auto is_choice = [](const Rejection& r) {
+    return r.constraint.rfind("placement.", 0) == 0 || r.constraint == "cooldown";
+  };
   const Rejection* best = nullptr;
+  auto better = [&](const Rejection& r) {
+    if (!best) return true;
+    if (is_choice(r) != is_choice(*best)) return is_choice(r);
+    return r.nearest->price_per_hour < best->nearest->price_per_hour;
+  };
   for (const auto& r : plan.rejections) {
     if (r.constraint == "spread" || r.constraint == "replicas") return &r;
-    if (r.nearest && (!best || !best->nearest ||
-                      r.nearest->price_per_hour < best->nearest->price_per_hour))
-      best = &r;
+    if (r.nearest && better(r)) best = &r;
   }
   if (!best && !plan.rejections.empty()) best = &plan.rejections.front();
   return best;
@@ -175,14 +191,6 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
       o.offers_file ? read_offers_file(*o.offers_file) : query_providers(g, *workload);
   if (!gathered) return gathered.error();
 
-  for (const auto& e : gathered->errors)
-    print_warning(fmt::format("provider {} failed ({}): {}", e.provider, e.kind, e.message));
-  if (gathered->asked > 0 && gathered->answered == 0) {
-    bool auth = std::any_of(gathered->errors.begin(), gathered->errors.end(),
-                            [](const ProviderFailure& e) { return e.kind == "auth"; });
-    return report(Failure{auth ? ExitCode::kAuth : ExitCode::kProviderFailed,
-                          "no provider answered", "check the providers with: berth providers --check"});
-  }
 
   Plan plan = solve_placement(*workload, gathered->offers);
 
@@ -202,9 +210,7 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
               fmt::format("no placement for {}: none of {} offers satisfies the template",
                           plan.deployment, plan.offers_considered),
               ""};
-    if (gathered->asked == 0)
-      f.hint = "no provider is configured; see berth(1), CONFIGURATION";
-    else if (const Rejection* r = to_relax(plan))
+    if (const Rejection* r = to_relax(plan))
       f.hint = fmt::format("relax {}: {}", r->constraint, r->detail);
     else
       f.hint = "no provider offered anything; try again later or configure more providers";
