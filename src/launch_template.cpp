@@ -18,9 +18,8 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
                                                    const Environment& env) {
   DiagnosticSink sink(source);
   if (source.text().size() > kMaxTemplateBytes) {
-    sink.file_error(
-        "file is " + format_size(source.text().size()) + "; a launch template may be at most 1 MiB",
-        "is this the right file?");
+    sink.file_error("larger than 1 MiB; a launch template is never that big",
+                    "is this the right file?");
     return unexpected(sink.take());
   }
   if (!check_text_encoding(source, sink)) return unexpected(sink.take());

@@ -1,7 +1,8 @@
 // The template hash names a deployment's instances and tells `up` whether a
 // running deployment is the same as the template now. It covers every value
 // of the loaded template, expanded secrets included (a rotated token must
-// redeploy), but not where the file lives.
+// redeploy). Formatting, comments and key order do not count; where the file
+// lives counts only through bind-volume sources, which resolve against it.
 #include <cstdio>
 
 #include "template_parser.h"

@@ -12,6 +12,17 @@ struct ValidateOptions {
   std::vector<std::string> files;
 };
 
+// At most one byte past the template size limit: enough for the parser to
+// refuse it, never a whole runaway stream in memory.
+std::string read_stdin() {
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while (text.size() <= (1u << 20) && (n = std::fread(buf, 1, sizeof buf, stdin)) > 0)
+    text.append(buf, n);
+  return text;
+}
+
 nlohmann::json diagnostic_json(const Diagnostic& d) {
   return {{"file", d.file},
           {"line", d.line},
@@ -25,8 +36,11 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
   const Environment env = Environment::process();
   nlohmann::json results = nlohmann::json::array();
   int invalid = 0;
-  for (const auto& file : o.files) {
-    auto t = load_template(file, env);
+  for (const auto& arg : o.files) {
+    const std::string file = arg == "-" ? "<stdin>" : arg;
+    // "-" reads the template from stdin (pipelines); its volume sources resolve
+    // against the current directory.
+    auto t = arg == "-" ? parse_template(read_stdin(), "<stdin>", env) : load_template(file, env);
     if (t) {
       if (json)
         results.push_back({{"file", file},
@@ -60,7 +74,7 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
 void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s) {
   auto o = std::make_shared<ValidateOptions>();
   auto* sub = app.add_subcommand("validate", "Parse and check launch templates (no network)");
-  sub->add_option("TEMPLATE", o->files, "Template files")->required();
+  sub->add_option("TEMPLATE", o->files, "Template files ('-' reads stdin)")->required();
   sub->footer(
       "Prints FILE: ok (NAME, hash HASH) per valid template; every error of an invalid one\n"
       "as FILE:LINE:COL: error: MESSAGE with the source line, on stderr. Exit 3 when any\n"

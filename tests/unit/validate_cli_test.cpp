@@ -224,6 +224,28 @@ TEST_CASE("validate -o json, and a mix of good and bad files", "[cli]") {
   CHECK(usage.exit_code == 2);
 }
 
+TEST_CASE("validate - reads the template from stdin", "[cli]") {
+  auto run = [](std::string input) {
+    auto r = system_process_runner().run({.argv = {BERTH_BINARY, "validate", "-"},
+                                          .stdin_data = std::move(input),
+                                          .timeout = Duration{30'000}});
+    REQUIRE(r);
+    REQUIRE_FALSE(r->timed_out);
+    return *r;
+  };
+  auto ok = run(read(kTemplates / "hello.yaml"));
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::StartsWith("<stdin>: ok (hello, hash "));
+  auto bad = run("name: app\nimage: x\nreplicas: 0\n");
+  CHECK(bad.exit_code == 3);
+  CHECK_THAT(bad.err, Catch::Contains("<stdin>:3:11: error: replicas: must be at least 1"));
+  // Just past the limit: berth stops reading there, and a writer with more to
+  // send would get SIGPIPE (the process runner does not ignore it).
+  auto endless = run(std::string((1 << 20) + 1000, '#'));
+  CHECK(endless.exit_code == 3);
+  CHECK_THAT(endless.err, Catch::Contains("<stdin>: error: larger than 1 MiB"));
+}
+
 TEST_CASE("expanded secrets never reach the output", "[cli]") {
   TempDir dir;
   std::ofstream(dir.path / "t.yaml") << "name: app\nimage: busybox\nenv:\n  TOKEN: ${TOKEN}\n"
