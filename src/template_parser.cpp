@@ -274,17 +274,19 @@ class Reader {
         error(n.Mark(), label(path) + "expected a whole number, got '" + s + "'");
       return std::nullopt;
     }
+    // Where validation judges the low end itself (replicas < 1), only the high one is shown.
+    const std::string expected = lo < 0 ? "expected at most " + std::to_string(hi)
+                                        : "expected a value from " + std::to_string(lo) + " to " +
+                                              std::to_string(hi);
     long long v = 0;
     const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
     auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
     if (ec == std::errc::result_out_of_range || ec != std::errc() || ptr != s.data() + s.size()) {
-      error(n.Mark(), label(path) + "integer " + s + " is out of range",
-            "expected a value from " + std::to_string(lo) + " to " + std::to_string(hi));
+      error(n.Mark(), label(path) + "integer " + s + " is out of range", expected);
       return std::nullopt;
     }
     if (v < lo || v > hi) {
-      error(n.Mark(), label(path) + std::to_string(v) + " is out of range",
-            "expected a value from " + std::to_string(lo) + " to " + std::to_string(hi));
+      error(n.Mark(), label(path) + std::to_string(v) + " is out of range", expected);
       return std::nullopt;
     }
     return v;

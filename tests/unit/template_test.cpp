@@ -331,6 +331,8 @@ TEST_CASE("validation rules", "[template]") {
         "4:14: placement.providers: expected a list, got 'lambda'");
   CHECK(one_error(m + "replicas: 0\n") == "3:11: replicas: must be at least 1, got 0");
   CHECK(one_error(m + "replicas: -3\n") == "3:11: replicas: must be at least 1, got -3");
+  CHECK(one_error(m + "replicas: 5000\n") == "3:11: replicas: 5000 is out of range");
+  CHECK(parse_bad(m + "replicas: 5000\n")[0].hint == "expected at most 1000");
   CHECK(one_error(m + "spread: region\n") == "3:9: spread: spreading needs more than one replica");
   CHECK(one_error(m + "restart:\n  backoff: 10m..10s\n") ==
         "4:12: restart.backoff: inverted range: 10m is more than 10s");
