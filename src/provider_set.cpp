@@ -69,6 +69,18 @@ Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
   set.context_->http = set.http_.get();
   set.context_->processes = &system_process_runner();
   set.context_->runtime = config.runtime;
+  // Adapters that reach hosts over SSH pin host keys under berth's state
+  // directory and use the key deploy uses: the configured one, else berth's
+  // own once it exists. Building a provider set never creates a key: listing
+  // offers must not leave files behind.
+  set.context_->state_dir = state_dir(Environment::process());
+  if (config.ssh_key) {
+    set.context_->ssh_key = *config.ssh_key;
+  } else {
+    std::error_code ec;
+    auto own = set.context_->state_dir / "id_ed25519";
+    if (std::filesystem::exists(own, ec)) set.context_->ssh_key = own;
+  }
   for (const auto& pc : config.providers) {
     const ProviderType* type = nullptr;
     for (const auto& t : types)

@@ -30,13 +30,16 @@ Expected<std::vector<Offer>, ProviderError> offers_from_json(const nlohmann::jso
 
 class FakeProvider : public Provider {
  public:
-  FakeProvider(const ProviderConfig& config, HttpClient* http)
+  FakeProvider(const ProviderConfig& config, const ProviderContext& context)
       : name_(config.name),
         type_(config.type),
         settings_(config.settings),
         base_url_(config.base_url),
         api_key_(config.api_key),
-        http_(http) {}
+        http_(context.http),
+        context_labels_{{"runtime", context.runtime},
+                        {"ssh_key", context.ssh_key.string()},
+                        {"state_dir", context.state_dir.string()}} {}
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return type_; }
@@ -71,6 +74,7 @@ class FakeProvider : public Provider {
     Instance i;
     i.id = name_ + "-1";
     i.name = "berth-demo-0-abc123";
+    i.labels = context_labels_;  // what the core handed this adapter
     return std::vector<Instance>{i};
   }
   Expected<void, ProviderError> terminate(const std::string&) override {
@@ -101,13 +105,14 @@ class FakeProvider : public Provider {
   nlohmann::json settings_;
   std::string base_url_, api_key_;
   HttpClient* http_;
+  std::map<std::string, std::string> context_labels_;
 };
 
 Expected<std::unique_ptr<Provider>, std::string> create_fake(const ProviderConfig& config,
                                                              ProviderContext& context) {
   if (config.type == "fakehttp" && config.base_url.empty())
     return unexpected(std::string("base_url is required"));
-  return std::unique_ptr<Provider>(std::make_unique<FakeProvider>(config, context.http));
+  return std::unique_ptr<Provider>(std::make_unique<FakeProvider>(config, context));
 }
 
 }  // namespace

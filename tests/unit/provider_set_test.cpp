@@ -153,3 +153,17 @@ TEST_CASE("provider set redacts every configured credential in traces", "[provid
   REQUIRE_FALSE(lines.empty());
   for (const auto& l : lines) CHECK(l.find("very-secret-key-42") == std::string::npos);
 }
+
+TEST_CASE("provider set hands adapters the runtime, state directory and SSH key",
+          "[provider_set]") {
+  auto config =
+      config_from("providers:\n  a: {type: fake}\nssh: {key: /keys/id_test}\nruntime: podman\n");
+  auto set = ProviderSet::create(config, HttpOptions{}, fake_provider_types());
+  REQUIRE(set);
+  auto listing = set->list_instances();
+  REQUIRE(listing.instances.size() == 1);
+  const auto& labels = listing.instances[0].labels;
+  CHECK(labels.at("runtime") == "podman");
+  CHECK(labels.at("ssh_key") == "/keys/id_test");
+  CHECK(labels.at("state_dir") == state_dir(Environment::process()).string());
+}
