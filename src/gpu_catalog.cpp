@@ -120,6 +120,9 @@ std::vector<GpuModel> build_catalog() {
       nvidia("RTX2070SUPER", 8, 7.5, "Turing", {"RTX 2070 SUPER"}),
       nvidia("RTX2070", 8, 7.5, "Turing", {"RTX 2070"}),
       nvidia("RTX2060SUPER", 8, 7.5, "Turing", {"RTX 2060 SUPER"}),
+      nvidia("RTX2060", 6, 7.5, "Turing", {"RTX 2060"}),
+      nvidia("TitanRTX", 24, 7.5, "Turing", {"Titan RTX"}),
+      nvidia("RTX8000", 48, 7.5, "Turing", {"Quadro RTX 8000", "RTX 8000"}),
       nvidia("RTX6000", 24, 7.5, "Turing", {"Quadro RTX 6000", "RTX 6000"}),
       nvidia("T4", 16, 7.5, "Turing", {"Tesla T4"}),
       // Volta and Pascal
@@ -128,6 +131,7 @@ std::vector<GpuModel> build_catalog() {
       nvidia("P100", 16, 6.0, "Pascal", {"Tesla P100"}),
       nvidia("P40", 24, 6.1, "Pascal", {"Tesla P40"}),
       nvidia("P4", 8, 6.1, "Pascal", {"Tesla P4"}),
+      nvidia("GTX1080Ti", 11, 6.1, "Pascal", {"GTX 1080 Ti", "GeForce GTX 1080 Ti"}),
       // AMD Instinct
       amd("MI355X", 288, "CDNA4", {"Instinct MI355X"}),
       amd("MI350X", 288, "CDNA4", {"Instinct MI350X"}),
@@ -183,11 +187,12 @@ struct Folded {
 
 Folded fold_name(std::string_view raw) {
   static const std::vector<std::string> kNoise = {
-      "nvidia",      "amd",       "geforce", "tesla", "instinct", "radeon",     "quadro",  "gpu",
-      "pcie",        "pci",       "e",       "sxm",   "sxm2",     "sxm3",       "sxm4",    "sxm5",
-      "sxm6",        "oam",       "hbm",     "hbm2",  "hbm2e",    "hbm3",       "hbm3e",   "gddr6",
-      "gddr6x",      "gddr7",     "gb",      "gib",   "g",        "generation", "edition", "server",
-      "workstation", "blackwell", "vcg",     "x",     "nvlink",   "max",        "q",       "wk"};
+      "nvidia", "amd",        "geforce", "tesla",  "instinct",    "radeon",    "quadro",
+      "gpu",    "pcie",       "pci",     "e",      "sxm",         "sxm2",      "sxm3",
+      "sxm4",   "sxm5",       "sxm6",    "oam",    "hbm",         "hbm2",      "hbm2e",
+      "hbm3",   "hbm3e",      "gddr6",   "gddr6x", "gddr7",       "gb",        "gib",
+      "g",      "generation", "edition", "server", "workstation", "blackwell", "vcg",
+      "x",      "nvlink",     "max",     "q",      "wk",          "n"};
   static const std::vector<std::string> kGluedPrefixes = {"nvidia", "geforce",  "tesla",
                                                           "amd",    "instinct", "quadro"};
   Folded out;

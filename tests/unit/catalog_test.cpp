@@ -106,6 +106,16 @@ TEST_CASE("provider spellings normalize to catalog models", "[catalog]") {
   CHECK(normalized("NVIDIA RTX 6000 Ada Generation") == "RTX6000-Ada");
   CHECK(normalized("NVIDIA H200") == "H200");
   CHECK(normalized("NVIDIA L40S") == "L40S");
+  CHECK(normalized("NVIDIA A100-SXM4-80GB") == "A100-80GB");
+  CHECK(normalized("NVIDIA H100 NVL") == "H100-NVL");
+  CHECK(normalized("NVIDIA GeForce RTX 3090 Ti") == "RTX3090Ti");
+  CHECK(normalized("NVIDIA RTX 4000 Ada Generation") == "RTX4000-Ada");
+  CHECK(normalized("NVIDIA RTX PRO 6000 Blackwell Server Edition") == "RTXPRO6000");
+  CHECK(normalized("Tesla V100-SXM2-32GB") == "V100-32GB");
+  // Vast.ai's older card names
+  CHECK(normalized("Q RTX 6000") == "RTX6000");
+  CHECK(normalized("Q RTX 8000") == "RTX8000");
+  CHECK(normalized("GTX 1080 Ti") == "GTX1080Ti");
   // Lambda instance types and descriptions
   CHECK(normalized("gpu_1x_a10") == "A10");
   CHECK(normalized("gpu_8x_h100_sxm5") == "H100");
@@ -121,6 +131,9 @@ TEST_CASE("provider spellings normalize to catalog models", "[catalog]") {
   CHECK(normalized("gpu_1x_rtx6000") == "RTX6000");
   CHECK(normalized("gpu_8x_v100") == "V100-16GB");
   CHECK(normalized("gpu_8x_b200_sxm6") == "B200");
+  CHECK(normalized("gpu_8x_v100_n") == "V100-16GB");
+  CHECK(normalized("gpu_4x_a6000") == "RTXA6000");
+  CHECK(normalized("gpu_1x_h100_pcie") == "H100");
   // Shadeform shade_instance_type and gpu_type
   CHECK(normalized("A100_80Gx8") == "A100-80GB");
   CHECK(normalized("A6000") == "RTXA6000");
