@@ -1,9 +1,13 @@
 #include "berth/container_runtime.h"
 
+#include <unistd.h>
+
 #include <array>
+#include <cstdlib>
 #include <cctype>
 #include <sstream>
 
+#include "berth/process.h"
 #include "berth/shell_quote.h"
 
 namespace berth {
@@ -519,6 +523,18 @@ Expected<ContainerState, std::string> parse_inspect(std::string_view output) {
   if (j.contains("Config") && j["Config"].is_object() && j["Config"].contains("Labels"))
     s.labels = labels_from_json(j["Config"]["Labels"]);
   return s;
+}
+
+std::string runtime_for_this_machine(const std::string& configured) {
+  auto usable = [](const std::string& program) {
+    if (!find_program(program)) return false;
+    if (program != "docker") return true;
+    const char* host = std::getenv("DOCKER_HOST");
+    return (host && *host) || access("/var/run/docker.sock", F_OK) == 0;
+  };
+  if (usable(configured)) return configured;
+  if (configured != "podman" && find_program("podman")) return "podman";
+  return configured;
 }
 
 }  // namespace berth

@@ -31,6 +31,12 @@ struct ContainerRuntime {
 /// "docker" or "podman" (the config's `runtime:`).
 Expected<ContainerRuntime, std::string> container_runtime(std::string_view name);
 
+/// The runtime to use on this machine for `configured`: itself when it can work
+/// here, else podman when that is installed. Docker "works" when its client is
+/// on PATH and a daemon is addressable (DOCKER_HOST or /var/run/docker.sock):
+/// a docker client without an engine is common and must not win over podman.
+std::string runtime_for_this_machine(const std::string& configured);
+
 // Labels on every container berth starts; `ps` finds deployments by them.
 inline constexpr const char* kLabelDeployment = "berth.deployment";
 inline constexpr const char* kLabelReplica = "berth.replica";

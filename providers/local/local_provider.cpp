@@ -64,12 +64,6 @@ std::string first_line(const std::string& text) {
 
 }  // namespace
 
-std::string local_runtime(const std::string& configured) {
-  if (!find_program(configured) && configured != "podman" && find_program("podman"))
-    return "podman";
-  return configured;
-}
-
 LocalProvider::LocalProvider(std::string name, ContainerRuntime runtime,
                              ProcessRunner& processes, LocalMachine machine)
     : name_(std::move(name)),
@@ -201,7 +195,7 @@ ProviderType local_provider_type() {
       "local", {}, "",
       [](const ProviderConfig& config,
          ProviderContext& context) -> Expected<std::unique_ptr<Provider>, std::string> {
-        auto runtime = container_runtime(local_runtime(context.runtime));
+        auto runtime = container_runtime(runtime_for_this_machine(context.runtime));
         if (!runtime) return unexpected(runtime.error());
         ProcessRunner& processes =
             context.processes ? *context.processes : system_process_runner();

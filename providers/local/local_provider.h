@@ -24,11 +24,6 @@ struct LocalMachine {
   std::optional<int> cpus;          // nullopt = sched_getaffinity
 };
 
-/// The runtime berth uses on this machine: the configured one, except that a
-/// configured runtime missing from PATH gives way to podman when podman is
-/// there (a Debian box with only podman and the default `runtime: docker`).
-std::string local_runtime(const std::string& configured);
-
 class LocalProvider final : public Provider {
  public:
   LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,

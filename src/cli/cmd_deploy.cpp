@@ -65,9 +65,9 @@ Expected<std::unique_ptr<Session>, int> open_session(const GlobalOptions& g) {
   s->ctx.hosts = s->ssh.get();
   s->ctx.local = s->local.get();
   s->ctx.runtime = *runtime;
-  // The `local` provider's rule: podman when the configured runtime is absent here.
-  if (!find_program(s->config.runtime) && s->config.runtime != "podman" && find_program("podman"))
-    s->ctx.local_runtime = *container_runtime("podman");
+  // The `local` provider's rule: podman when the configured runtime cannot work here.
+  if (auto local = runtime_for_this_machine(s->config.runtime); local != s->config.runtime)
+    s->ctx.local_runtime = *container_runtime(local);
   s->ctx.ssh_public_key = key->public_key;
   s->ctx.cancel = &cancel_flag();
   return s;

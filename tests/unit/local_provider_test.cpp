@@ -279,7 +279,11 @@ TEST_CASE("local is registered and picks an installed runtime", "[local]") {
   REQUIRE(p);
   CHECK((*p)->name() == "here");
   CHECK((*p)->type() == "local");
-  CHECK(local_runtime("podman") == "podman");
-  if (find_program("podman")) CHECK(local_runtime("berth-no-such-runtime") == "podman");
-  else CHECK(local_runtime("berth-no-such-runtime") == "berth-no-such-runtime");
+  CHECK(runtime_for_this_machine("podman") == "podman");
+  if (find_program("podman")) CHECK(runtime_for_this_machine("berth-no-such-runtime") == "podman");
+  else CHECK(runtime_for_this_machine("berth-no-such-runtime") == "berth-no-such-runtime");
+  // A docker client with no engine behind it must not win over podman.
+  if (find_program("docker") && find_program("podman") && !std::getenv("DOCKER_HOST") &&
+      !std::filesystem::exists("/var/run/docker.sock"))
+    CHECK(runtime_for_this_machine("docker") == "podman");
 }
