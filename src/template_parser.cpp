@@ -553,7 +553,13 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
     Volume v;
     bool ok = true, has_name = false, has_source = false, has_path = false;
     for (const auto& f : *fields) {
-      auto s = f.key == "readonly" ? std::optional<std::string>("") : r.string(f);
+      if (f.key == "readonly") {
+        auto b = r.boolean(f);
+        ok = ok && b;
+        if (b) v.readonly = *b;
+        continue;
+      }
+      auto s = r.string(f);
       if (!s) {
         ok = false;
         continue;
@@ -570,10 +576,6 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
         }
       } else if (f.key == "path") {
         v.path = *s, has_path = true;
-      } else if (f.key == "readonly") {
-        auto b = r.boolean(f);
-        ok = ok && b;
-        if (b) v.readonly = *b;
       }
     }
     if (!ok) continue;
