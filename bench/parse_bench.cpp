@@ -39,14 +39,14 @@ class CannedHttpClient : public HttpClient {
 
 const char* kGpus[][3] = {
     // name, MB per GPU, compute_cap
-    {"RTX 4090", "24564", "890"}, {"RTX 3090", "24576", "860"}, {"H100 SXM", "81559", "900"},
+    {"RTX 4090", "24564", "890"},  {"RTX 3090", "24576", "860"},  {"H100 SXM", "81559", "900"},
     {"A100 PCIE", "81920", "800"}, {"A100 SXM4", "40960", "800"}, {"RTX A6000", "49140", "860"},
     {"L40S", "46068", "890"},      {"RTX 5090", "32607", "1200"}, {"Tesla V100", "16384", "700"},
     {"RTX 3060", "12288", "860"},  {"H200", "143771", "900"},     {"Q RTX 8000", "49152", "750"},
 };
-const char* kPlaces[] = {"Texas, US", "Quebec, CA", "Oregon, US", "Sweden", "Poland, PL",
-                         "Bavaria, DE", "Hokkaido, JP", "Victoria, AU", "California, US",
-                         "North Holland, NL"};
+const char* kPlaces[] = {"Texas, US",      "Quebec, CA",       "Oregon, US",   "Sweden",
+                         "Poland, PL",     "Bavaria, DE",      "Hokkaido, JP", "Victoria, AU",
+                         "California, US", "North Holland, NL"};
 
 // The offer fields the reference documents (~40, about 1 KB of JSON each).
 // `wide` adds the ~35 further fields a live answer also carries (nested
@@ -84,8 +84,8 @@ std::string generate(int n, bool wide) {
         "\"is_bid\": false, \"total_flops\": 82.6, \"dlperf\": 48.3, "
         "\"dlperf_per_dphtotal\": 120.1",
         i ? ", " : "", 10'000'000 + i, 10'000'000 + i, 20'000'000 + i, 40'000 + i % 9000,
-        100'000 + i % 3000, g[0], num, g[1], std::atoi(g[1]) * num, g[2], cores, eff,
-        cores * 4000, 100.0 + rnd() % 2000, dph * 0.93, dph, dph * 0.5, place, i % 250);
+        100'000 + i % 3000, g[0], num, g[1], std::atoi(g[1]) * num, g[2], cores, eff, cores * 4000,
+        100.0 + rnd() % 2000, dph * 0.93, dph, dph * 0.5, place, i % 250);
     out.append(buf, static_cast<std::size_t>(len));
     if (wide) {
       len = std::snprintf(
@@ -167,8 +167,8 @@ int main(int argc, char** argv) {
   std::printf("vastai offers parsed and normalized: %zu\n", count);
   std::printf("answer size: %.1f MB (%.0f bytes per offer)\n", size / 1e6,
               static_cast<double>(size) / n);
-  std::printf("wall: best %.1f ms, median %.1f ms over %zu runs\n", ms.front(),
-              ms[ms.size() / 2], ms.size());
+  std::printf("wall: best %.1f ms, median %.1f ms over %zu runs\n", ms.front(), ms[ms.size() / 2],
+              ms.size());
   std::printf("cpu:  best %.1f ms, median %.1f ms\n", cpu.front(), cpu[cpu.size() / 2]);
   std::printf("peak RSS: %.1f MB (%.1f MB with only the answer in memory)\n",
               peak_rss_kb() / 1024.0, rss_before / 1024.0);

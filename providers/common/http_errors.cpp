@@ -9,8 +9,12 @@ ProviderError from_failure(const HttpFailure& failure) {
   ProviderError e;
   e.message = failure.message.empty() ? "request failed" : failure.message;
   switch (failure.kind) {
-    case HttpFailure::Kind::kTooLarge: e.kind = ProviderError::Kind::kBadResponse; break;
-    default: e.kind = ProviderError::Kind::kTransient; break;
+    case HttpFailure::Kind::kTooLarge:
+      e.kind = ProviderError::Kind::kBadResponse;
+      break;
+    default:
+      e.kind = ProviderError::Kind::kTransient;
+      break;
   }
   return e;
 }
@@ -39,17 +43,24 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& respons
 ProviderError from_status(const HttpResponse& response, std::string message) {
   ProviderError e;
   long s = response.status;
-  if (message.empty()) message = "HTTP " + std::to_string(s);
-  else message += " (HTTP " + std::to_string(s) + ")";
+  if (message.empty())
+    message = "HTTP " + std::to_string(s);
+  else
+    message += " (HTTP " + std::to_string(s) + ")";
   e.message = std::move(message);
-  if (s == 401 || s == 403) e.kind = ProviderError::Kind::kAuth;
-  else if (s == 404 || s == 410) e.kind = ProviderError::Kind::kNotFound;
+  if (s == 401 || s == 403)
+    e.kind = ProviderError::Kind::kAuth;
+  else if (s == 404 || s == 410)
+    e.kind = ProviderError::Kind::kNotFound;
   else if (s == 429) {
     e.kind = ProviderError::Kind::kRateLimited;
     e.retry_after = retry_after(response);
-  } else if (s >= 500 && s <= 599) e.kind = ProviderError::Kind::kTransient;
-  else if (s >= 400 && s <= 499) e.kind = ProviderError::Kind::kInvalidRequest;
-  else e.kind = ProviderError::Kind::kBadResponse;
+  } else if (s >= 500 && s <= 599)
+    e.kind = ProviderError::Kind::kTransient;
+  else if (s >= 400 && s <= 499)
+    e.kind = ProviderError::Kind::kInvalidRequest;
+  else
+    e.kind = ProviderError::Kind::kBadResponse;
   return e;
 }
 

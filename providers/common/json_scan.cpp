@@ -102,14 +102,30 @@ bool Scanner::string(std::string* out) {
     if (p_ >= end_) return fail("truncated string");
     char e = *p_++;
     switch (e) {
-      case '"': if (out) *out += '"'; break;
-      case '\\': if (out) *out += '\\'; break;
-      case '/': if (out) *out += '/'; break;
-      case 'b': if (out) *out += '\b'; break;
-      case 'f': if (out) *out += '\f'; break;
-      case 'n': if (out) *out += '\n'; break;
-      case 'r': if (out) *out += '\r'; break;
-      case 't': if (out) *out += '\t'; break;
+      case '"':
+        if (out) *out += '"';
+        break;
+      case '\\':
+        if (out) *out += '\\';
+        break;
+      case '/':
+        if (out) *out += '/';
+        break;
+      case 'b':
+        if (out) *out += '\b';
+        break;
+      case 'f':
+        if (out) *out += '\f';
+        break;
+      case 'n':
+        if (out) *out += '\n';
+        break;
+      case 'r':
+        if (out) *out += '\r';
+        break;
+      case 't':
+        if (out) *out += '\t';
+        break;
       case 'u': {
         auto read4 = [&](unsigned& v) {
           if (end_ - p_ < 4) return false;
@@ -136,7 +152,8 @@ bool Scanner::string(std::string* out) {
         if (out) append_utf8(*out, cp);
         break;
       }
-      default: return fail("bad escape in a string");
+      default:
+        return fail("bad escape in a string");
     }
   }
 }

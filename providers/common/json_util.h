@@ -4,12 +4,11 @@
 // reported as bad-response), never a default that looks like real data.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace berth::json_util {
 

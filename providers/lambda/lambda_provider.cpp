@@ -77,7 +77,8 @@ struct GpuDescription {
 };
 
 GpuDescription parse_gpu_description(const std::string& text) {
-  static const std::regex re(R"(^\s*(?:\d+x\s+)?(?:Tesla\s+)?(.+?)\s*\((\d+(?:\.\d+)?)\s*GB\s*([^)]*)\))");
+  static const std::regex re(
+      R"(^\s*(?:\d+x\s+)?(?:Tesla\s+)?(.+?)\s*\((\d+(?:\.\d+)?)\s*GB\s*([^)]*)\))");
   GpuDescription d;
   std::smatch m;
   if (std::regex_search(text, m, re)) {
@@ -125,8 +126,8 @@ class LambdaProvider final : public Provider {
 };
 
 Expected<json, ProviderError> LambdaProvider::call(const std::string& method,
-                                                  const std::string& path, const json* body,
-                                                  bool idempotent) {
+                                                   const std::string& path, const json* body,
+                                                   bool idempotent) {
   HttpRequest req;
   req.method = method;
   req.url = url::join(base_, path);
@@ -312,13 +313,20 @@ Instance LambdaProvider::to_instance(const json& d) const {
   inst.raw_state = ju::string_at(d, "status");
   std::string ip = ju::opt_string(d, "ip").value_or("");
   const std::string& s = inst.raw_state;
-  if (s == "active") inst.state = ip.empty() ? InstanceState::kBooting : InstanceState::kRunning;
-  else if (s == "booting") inst.state = InstanceState::kBooting;
-  else if (s == "unhealthy") inst.state = InstanceState::kFailed;
-  else if (s == "terminating") inst.state = InstanceState::kStopping;
-  else if (s == "terminated") inst.state = InstanceState::kTerminated;
-  else if (s == "preempted") inst.state = InstanceState::kPreempted;
-  else inst.state = InstanceState::kUnknown;
+  if (s == "active")
+    inst.state = ip.empty() ? InstanceState::kBooting : InstanceState::kRunning;
+  else if (s == "booting")
+    inst.state = InstanceState::kBooting;
+  else if (s == "unhealthy")
+    inst.state = InstanceState::kFailed;
+  else if (s == "terminating")
+    inst.state = InstanceState::kStopping;
+  else if (s == "terminated")
+    inst.state = InstanceState::kTerminated;
+  else if (s == "preempted")
+    inst.state = InstanceState::kPreempted;
+  else
+    inst.state = InstanceState::kUnknown;
   inst.host = ip;
   inst.ssh_user = "ubuntu";
   inst.ssh_port = 22;
@@ -332,7 +340,8 @@ Instance LambdaProvider::to_instance(const json& d) const {
   }
   if (const json* tags = ju::find(d, "tags"); tags && tags->is_array())
     for (const json& t : *tags)
-      if (t.is_object()) inst.labels[ju::string_at(t, "key")] = ju::opt_string(t, "value").value_or("");
+      if (t.is_object())
+        inst.labels[ju::string_at(t, "key")] = ju::opt_string(t, "value").value_or("");
   return inst;
 }
 
@@ -375,8 +384,8 @@ Expected<void, ProviderError> LambdaProvider::terminate(const std::string& insta
     return unexpected(data.error());
   }
   if (!data->is_object() || !data->contains("terminated_instances"))
-    return unexpected(ProviderError{Kind::kBadResponse,
-                                    "terminate answer has no terminated_instances"});
+    return unexpected(
+        ProviderError{Kind::kBadResponse, "terminate answer has no terminated_instances"});
   return {};
 }
 

@@ -1,6 +1,27 @@
-// Lambda Cloud (API v1): a VM provider. Offers from /instance-types (a map
-// keyed by type, prices in cents, sizes in GiB); instances launched with a
-// registered SSH key and reached as ubuntu@ip:22.
+// Lambda Cloud (API v1): a VM provider.
+//
+// Facts (Lambda's OpenAPI 1.8.3, as copied in alexandervaneck/
+// lambda-ai-cloud-api-client openapi-1.8.3.json; dstack and SkyPilot's
+// lambda_cloud code; shared/reference/provider-apis.md section 1):
+// - Base https://cloud.lambda.ai/api/v1, `Authorization: Bearer <key>`.
+// - Success is {"data": ...}, failure {"error": {code, message, suggestion?}};
+//   branch on `code` (global/invalid-api-key, .../insufficient-capacity, ...).
+// - GET /instance-types: `data` is a MAP keyed by type name; each value has
+//   instance_type {name, description, gpu_description, price_cents_per_hour
+//   (integer cents for the whole instance), specs {vcpus, memory_gib,
+//   storage_gib, gpus}} and regions_with_capacity_available [{name}]. VRAM is
+//   only in gpu_description ("H100 (80 GB SXM5)").
+// - POST /instance-operations/launch {region_name, instance_type_name,
+//   ssh_key_names: [one registered name], name, tags [{key, value}]} ->
+//   data.instance_ids. Keys: GET/POST /ssh-keys (duplicate name: global/duplicate).
+// - GET /instances/{id}, GET /instances (no name filter); status booting |
+//   active | unhealthy | terminating | terminated | preempted; running means
+//   active with `ip`. SSH ubuntu@ip:22.
+// - POST /instance-operations/terminate {instance_ids}; unknown id is 404
+//   global/object-does-not-exist.
+// - Capacity: 400 instance-operations/launch/insufficient-capacity, even for a
+//   region listed with capacity. Rate limits: ~1 request/s, launches ~1/12 s,
+//   429 with an unspecified body.
 #pragma once
 
 #include <memory>

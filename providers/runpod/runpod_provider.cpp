@@ -49,8 +49,9 @@ ProviderError error_from(const HttpResponse& r) {
   }
   if (r.status == 400 && is_capacity_detail(detail))
     return {Kind::kNoCapacity, detail + " (HTTP 400)", std::nullopt};
-  if (r.status == 402) return {Kind::kQuota, (detail.empty() ? "insufficient balance" : detail) +
-                                                 " (HTTP 402)", std::nullopt};
+  if (r.status == 402)
+    return {Kind::kQuota, (detail.empty() ? "insufficient balance" : detail) + " (HTTP 402)",
+            std::nullopt};
   if (r.status == 409) return {Kind::kInvalidRequest, detail + " (HTTP 409)", std::nullopt};
   if (r.status == 400 || r.status == 422)
     return {Kind::kInvalidRequest, detail + " (HTTP " + std::to_string(r.status) + ")",
@@ -107,9 +108,9 @@ class RunpodProvider final : public Provider {
 };
 
 Expected<HttpResponse, ProviderError> RunpodProvider::call(const std::string& method,
-                                                         const std::string& path,
-                                                         const json* body, bool idempotent,
-                                                         std::vector<std::string> secrets) {
+                                                           const std::string& path,
+                                                           const json* body, bool idempotent,
+                                                           std::vector<std::string> secrets) {
   HttpRequest req;
   req.method = method;
   req.url = url::join(base_, path);
@@ -128,9 +129,9 @@ Expected<HttpResponse, ProviderError> RunpodProvider::call(const std::string& me
 }
 
 Expected<json, ProviderError> RunpodProvider::call_json(const std::string& method,
-                                                       const std::string& path, const json* body,
-                                                       bool idempotent,
-                                                       std::vector<std::string> secrets) {
+                                                        const std::string& path, const json* body,
+                                                        bool idempotent,
+                                                        std::vector<std::string> secrets) {
   auto r = call(method, path, body, idempotent, std::move(secrets));
   if (!r) return unexpected(r.error());
   auto parsed = ju::parse(r->body);
@@ -228,8 +229,8 @@ std::string port_spec(const PortMapping& p) {
 
 Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& request) {
   const json& ld = request.offer.launch_data;
-  if (!ld.is_object() || !ld.contains("gpu_id") || !ld.contains("count") ||
-      !ld.contains("cloud") || !ld.contains("data_center"))
+  if (!ld.is_object() || !ld.contains("gpu_id") || !ld.contains("count") || !ld.contains("cloud") ||
+      !ld.contains("data_center"))
     return unexpected(
         ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
   if (!request.workload)
@@ -341,12 +342,18 @@ Instance RunpodProvider::to_instance(const json& pod) const {
       }
 
   const std::string& s = inst.raw_state;
-  if (s == "PROVISIONING") inst.state = InstanceState::kProvisioning;
-  else if (s == "STARTING") inst.state = InstanceState::kBooting;
-  else if (s == "RUNNING") inst.state = direct ? InstanceState::kRunning : InstanceState::kBooting;
-  else if (s == "EXITED" || s == "ERROR") inst.state = InstanceState::kFailed;
-  else if (s == "TERMINATED") inst.state = InstanceState::kTerminated;
-  else inst.state = InstanceState::kUnknown;
+  if (s == "PROVISIONING")
+    inst.state = InstanceState::kProvisioning;
+  else if (s == "STARTING")
+    inst.state = InstanceState::kBooting;
+  else if (s == "RUNNING")
+    inst.state = direct ? InstanceState::kRunning : InstanceState::kBooting;
+  else if (s == "EXITED" || s == "ERROR")
+    inst.state = InstanceState::kFailed;
+  else if (s == "TERMINATED")
+    inst.state = InstanceState::kTerminated;
+  else
+    inst.state = InstanceState::kUnknown;
   return inst;
 }
 
@@ -406,9 +413,12 @@ Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& co
   if (config.settings.is_object())
     if (auto it = config.settings.find("cloud"); it != config.settings.end() && !it->is_null()) {
       std::string v = it->is_string() ? lower(it->get<std::string>()) : "";
-      if (v == "secure") cloud = CloudChoice::kSecure;
-      else if (v == "community") cloud = CloudChoice::kCommunity;
-      else if (v == "all") cloud = CloudChoice::kAll;
+      if (v == "secure")
+        cloud = CloudChoice::kSecure;
+      else if (v == "community")
+        cloud = CloudChoice::kCommunity;
+      else if (v == "all")
+        cloud = CloudChoice::kAll;
       else
         return unexpected("provider '" + config.name +
                           "' (runpod): cloud must be secure, community or all");

@@ -21,16 +21,20 @@ using nlohmann::json;
 // becomes {"in": ["H100 SXM", "H100 PCIE"]} without a second table of names.
 const std::vector<std::string>& vast_gpu_names() {
   static const std::vector<std::string> names = {
-      "H100 SXM", "H100 PCIE", "H100 NVL", "H200", "H200 NVL", "GH200 SXM", "B200",
-      "A100 SXM4", "A100 PCIE", "A100X", "A800 PCIE", "A40", "A30", "A10", "A10g", "A16", "A2",
-      "L40S", "L40", "L4", "RTX 6000Ada", "RTX 5000Ada", "RTX 4000Ada", "RTX 2000Ada",
-      "RTX A6000", "RTX A5000", "RTX A4500", "RTX A4000", "RTX A2000", "RTX PRO 6000 WS",
-      "RTX 5090", "RTX 5080", "RTX 5070 Ti", "RTX 5070", "RTX 5060 Ti", "RTX 4090", "RTX 4080S",
-      "RTX 4080", "RTX 4070S Ti", "RTX 4070 Ti", "RTX 4070S", "RTX 4070", "RTX 4060 Ti",
-      "RTX 4060", "RTX 3090 Ti", "RTX 3090", "RTX 3080 Ti", "RTX 3080", "RTX 3070 Ti", "RTX 3070",
-      "RTX 3060 Ti", "RTX 3060", "RTX 2080 Ti", "RTX 2080S", "RTX 2080", "RTX 2070S", "Q RTX 6000",
-      "Q RTX 8000", "Tesla V100", "Tesla T4", "Tesla P100", "Tesla P40", "Tesla P4", "MI300X",
-      "InstinctMI250X", "InstinctMI210", "InstinctMI100"};
+      "H100 SXM",      "H100 PCIE",    "H100 NVL",    "H200",         "H200 NVL",
+      "GH200 SXM",     "B200",         "A100 SXM4",   "A100 PCIE",    "A100X",
+      "A800 PCIE",     "A40",          "A30",         "A10",          "A10g",
+      "A16",           "A2",           "L40S",        "L40",          "L4",
+      "RTX 6000Ada",   "RTX 5000Ada",  "RTX 4000Ada", "RTX 2000Ada",  "RTX A6000",
+      "RTX A5000",     "RTX A4500",    "RTX A4000",   "RTX A2000",    "RTX PRO 6000 WS",
+      "RTX 5090",      "RTX 5080",     "RTX 5070 Ti", "RTX 5070",     "RTX 5060 Ti",
+      "RTX 4090",      "RTX 4080S",    "RTX 4080",    "RTX 4070S Ti", "RTX 4070 Ti",
+      "RTX 4070S",     "RTX 4070",     "RTX 4060 Ti", "RTX 4060",     "RTX 3090 Ti",
+      "RTX 3090",      "RTX 3080 Ti",  "RTX 3080",    "RTX 3070 Ti",  "RTX 3070",
+      "RTX 3060 Ti",   "RTX 3060",     "RTX 2080 Ti", "RTX 2080S",    "RTX 2080",
+      "RTX 2070S",     "Q RTX 6000",   "Q RTX 8000",  "Tesla V100",   "Tesla T4",
+      "Tesla P100",    "Tesla P40",    "Tesla P4",    "MI300X",       "InstinctMI250X",
+      "InstinctMI210", "InstinctMI100"};
   return names;
 }
 
@@ -112,31 +116,61 @@ namespace {
 
 // The fields berth reads from one offer; everything else is skipped.
 enum Field {
-  kNone, kId, kGpuName, kNumGpus, kGpuRam, kCpuCores, kCpuCoresEffective, kCpuRam, kDiskSpace,
-  kDphTotal, kComputeCap, kCudaMaxGood, kGeolocation, kFieldCount
+  kNone,
+  kId,
+  kGpuName,
+  kNumGpus,
+  kGpuRam,
+  kCpuCores,
+  kCpuCoresEffective,
+  kCpuRam,
+  kDiskSpace,
+  kDphTotal,
+  kComputeCap,
+  kCudaMaxGood,
+  kGeolocation,
+  kFieldCount
 };
 
 // Called for every key of every offer (~70 per offer): a switch on the length
 // first keeps it to one or two short comparisons.
 Field field_for(std::string_view k) {
   switch (k.size()) {
-    case 2: return k == "id" ? kId : kNone;
-    case 7: return k == "gpu_ram" ? kGpuRam : k == "cpu_ram" ? kCpuRam : kNone;
-    case 8: return k == "gpu_name" ? kGpuName : k == "num_gpus" ? kNumGpus : kNone;
-    case 9: return k == "cpu_cores" ? kCpuCores : k == "dph_total" ? kDphTotal : kNone;
-    case 10: return k == "disk_space" ? kDiskSpace : kNone;
-    case 11: return k == "compute_cap" ? kComputeCap : k == "geolocation" ? kGeolocation : kNone;
-    case 13: return k == "cuda_max_good" ? kCudaMaxGood : kNone;
-    case 19: return k == "cpu_cores_effective" ? kCpuCoresEffective : kNone;
-    default: return kNone;
+    case 2:
+      return k == "id" ? kId : kNone;
+    case 7:
+      return k == "gpu_ram" ? kGpuRam : k == "cpu_ram" ? kCpuRam : kNone;
+    case 8:
+      return k == "gpu_name" ? kGpuName : k == "num_gpus" ? kNumGpus : kNone;
+    case 9:
+      return k == "cpu_cores" ? kCpuCores : k == "dph_total" ? kDphTotal : kNone;
+    case 10:
+      return k == "disk_space" ? kDiskSpace : kNone;
+    case 11:
+      return k == "compute_cap" ? kComputeCap : k == "geolocation" ? kGeolocation : kNone;
+    case 13:
+      return k == "cuda_max_good" ? kCudaMaxGood : kNone;
+    case 19:
+      return k == "cpu_cores_effective" ? kCpuCoresEffective : kNone;
+    default:
+      return kNone;
   }
 }
 
 const char* field_name(Field f) {
-  static const char* names[] = {"",        "id",        "gpu_name",   "num_gpus",
-                                "gpu_ram", "cpu_cores", "cpu_cores_effective",
-                                "cpu_ram", "disk_space", "dph_total", "compute_cap",
-                                "cuda_max_good", "geolocation"};
+  static const char* names[] = {"",
+                                "id",
+                                "gpu_name",
+                                "num_gpus",
+                                "gpu_ram",
+                                "cpu_cores",
+                                "cpu_cores_effective",
+                                "cpu_ram",
+                                "disk_space",
+                                "dph_total",
+                                "compute_cap",
+                                "cuda_max_good",
+                                "geolocation"};
   return names[f];
 }
 
@@ -294,8 +328,10 @@ class OfferReader {
     }
     if (!o.gpu.compute_capability && r.num[kComputeCap])
       o.gpu.compute_capability = *r.num[kComputeCap] / 100.0;  // 890 = 8.9
-    if (r.num[kCpuCoresEffective]) o.vcpus = static_cast<int>(*r.num[kCpuCoresEffective]);
-    else if (r.num[kCpuCores]) o.vcpus = static_cast<int>(*r.num[kCpuCores]);
+    if (r.num[kCpuCoresEffective])
+      o.vcpus = static_cast<int>(*r.num[kCpuCoresEffective]);
+    else if (r.num[kCpuCores])
+      o.vcpus = static_cast<int>(*r.num[kCpuCores]);
     if (r.num[kCpuRam]) {
       // cpu_ram is the whole machine's, in MB; a rental gets its share of
       // the cores and the same share of memory.

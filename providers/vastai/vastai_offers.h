@@ -4,11 +4,10 @@
 // to the offers berth keeps, not a DOM of every field Vast sends.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "berth/expected.h"
 #include "berth/offer.h"

@@ -112,9 +112,9 @@ class VastProvider final : public Provider {
 };
 
 Expected<HttpResponse, ProviderError> VastProvider::call(const std::string& method,
-                                                       const std::string& path, const json* body,
-                                                       bool idempotent,
-                                                       std::vector<std::string> secrets) {
+                                                         const std::string& path, const json* body,
+                                                         bool idempotent,
+                                                         std::vector<std::string> secrets) {
   HttpRequest req;
   req.method = method;
   req.url = url::join(base_, path);
@@ -133,9 +133,9 @@ Expected<HttpResponse, ProviderError> VastProvider::call(const std::string& meth
 }
 
 Expected<json, ProviderError> VastProvider::call_json(const std::string& method,
-                                                     const std::string& path, const json* body,
-                                                     bool idempotent,
-                                                     std::vector<std::string> secrets) {
+                                                      const std::string& path, const json* body,
+                                                      bool idempotent,
+                                                      std::vector<std::string> secrets) {
   auto r = call(method, path, body, idempotent, std::move(secrets));
   if (!r) return unexpected(r.error());
   auto parsed = ju::parse(r->body);
@@ -252,8 +252,8 @@ Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& requ
     if (a.secret) secrets.push_back(a.value);
   if (!argv.empty()) {
     // Every argument quoted, so template values stay literal on the host.
-    body["onstart"] = (shell_form && !w.entrypoint) ? "sh -c " + shell_quote(argv.front())
-                                                    : shell_join(argv);
+    body["onstart"] =
+        (shell_form && !w.entrypoint) ? "sh -c " + shell_quote(argv.front()) : shell_join(argv);
   }
 
   if (w.registry_auth) {
@@ -341,14 +341,18 @@ Instance VastProvider::to_instance(const json& d) const {
   std::string status = actual && actual->is_string() ? actual->get<std::string>() : "";
   std::string intended = ju::opt_string(d, "intended_status").value_or("");
   inst.raw_state = status.empty() ? "provisioning" : status;
-  if (status.empty() || status == "created") inst.state = InstanceState::kProvisioning;
-  else if (status == "loading") inst.state = InstanceState::kBooting;
+  if (status.empty() || status == "created")
+    inst.state = InstanceState::kProvisioning;
+  else if (status == "loading")
+    inst.state = InstanceState::kBooting;
   else if (status == "running")
     inst.state = (ssh_port && !host.empty()) ? InstanceState::kRunning : InstanceState::kBooting;
   else if (status == "exited" || status == "stopped")
     inst.state = intended == "stopped" ? InstanceState::kStopping : InstanceState::kFailed;
-  else if (status == "offline") inst.state = InstanceState::kFailed;
-  else inst.state = InstanceState::kUnknown;
+  else if (status == "offline")
+    inst.state = InstanceState::kFailed;
+  else
+    inst.state = InstanceState::kUnknown;
   if (inst.state == InstanceState::kRunning) {
     inst.host = host;
     inst.ssh_port = *ssh_port;
@@ -406,8 +410,8 @@ Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
 }
 
 Expected<void, ProviderError> VastProvider::terminate(const std::string& instance_id) {
-  auto r = call_json("DELETE", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr,
-                     true);
+  auto r =
+      call_json("DELETE", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr, true);
   if (!r) {
     if (r.error().kind == Kind::kNotFound) return {};  // already gone
     return unexpected(r.error());
@@ -434,13 +438,15 @@ Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& co
         it != config.settings.end() && !it->is_null()) {
       auto b = ju::as_bool(*it);
       if (!b)
-        return unexpected("provider '" + config.name + "' (vastai): verified_only must be true or false");
+        return unexpected("provider '" + config.name +
+                          "' (vastai): verified_only must be true or false");
       options.verified_only = *b;
     }
     if (auto it = config.settings.find("limit"); it != config.settings.end() && !it->is_null()) {
       auto n = ju::as_number(*it);
       if (!n || *n < 1 || *n > 100000 || *n != static_cast<int>(*n))
-        return unexpected("provider '" + config.name + "' (vastai): limit must be a whole number "
+        return unexpected("provider '" + config.name +
+                          "' (vastai): limit must be a whole number "
                           "from 1 to 100000");
       options.limit = static_cast<int>(*n);
     }

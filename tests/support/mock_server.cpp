@@ -33,8 +33,8 @@ MockServer::MockServer(const std::string& name, std::vector<std::string> extra_a
   dir_ = tmpl;
   std::string port_file = dir_ + "/port";
   std::string script = std::string(BERTH_TEST_DIR) + "/mocks/" + name + "_mock.py";
-  std::vector<std::string> args = {"python3", script, "--port", "0", "--port-file", port_file,
-                                   "--api-key", api_key_};
+  std::vector<std::string> args = {"python3",     script,    "--port",    "0",
+                                   "--port-file", port_file, "--api-key", api_key_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -1,7 +1,6 @@
 // The Lambda adapter against the Lambda mock over real HTTP.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "berth/provider.h"
 #include "support/mock_server.h"
@@ -71,8 +70,7 @@ TEST_CASE("lambda: offers from the instance-type map, in USD and GB", "[lambda][
   CHECK(reqs.back()["auth_scheme"] == "Bearer");
 }
 
-TEST_CASE("lambda: launch registers the key once, then get, list, terminate",
-          "[lambda][adapter]") {
+TEST_CASE("lambda: launch registers the key once, then get, list, terminate", "[lambda][adapter]") {
   MockServer mock("lambda", {"--boot-seconds", "0.3", "--ssh-host", "127.0.0.21:22"});
   auto http = berth::testing::test_http_client();
   auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
@@ -155,12 +153,12 @@ TEST_CASE("lambda: states, including preemption", "[lambda][adapter]") {
   auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
-  auto inst = lambda->launch(request_for(*find_offer(*offers, "gpu_1x_a10@us-east-1"),
-                                         "berth-chat-0-abc123"));
+  auto inst = lambda->launch(
+      request_for(*find_offer(*offers, "gpu_1x_a10@us-east-1"), "berth-chat-0-abc123"));
   REQUIRE(inst);
   const std::pair<const char*, InstanceState> cases[] = {
-      {"booting", InstanceState::kBooting},       {"unhealthy", InstanceState::kFailed},
-      {"terminating", InstanceState::kStopping},  {"terminated", InstanceState::kTerminated},
+      {"booting", InstanceState::kBooting},      {"unhealthy", InstanceState::kFailed},
+      {"terminating", InstanceState::kStopping}, {"terminated", InstanceState::kTerminated},
       {"preempted", InstanceState::kPreempted},
   };
   for (const auto& [word, state] : cases) {
@@ -172,9 +170,13 @@ TEST_CASE("lambda: states, including preemption", "[lambda][adapter]") {
   }
   // active without an ip yet is still booting.
   json no_ip = {{"data",
-                 {{"id", inst->id}, {"status", "active"}, {"name", "berth-chat-0-abc123"},
-                  {"region", {{"name", "us-east-1"}}}, {"ssh_key_names", json::array()},
-                  {"file_system_names", json::array()}, {"actions", json::object()},
+                 {{"id", inst->id},
+                  {"status", "active"},
+                  {"name", "berth-chat-0-abc123"},
+                  {"region", {{"name", "us-east-1"}}},
+                  {"ssh_key_names", json::array()},
+                  {"file_system_names", json::array()},
+                  {"actions", json::object()},
                   {"instance_type", {{"name", "gpu_1x_a10"}, {"price_cents_per_hour", 75}}}}}};
   mock.fault({{"op", "get"}, {"status", 200}, {"body", no_ip}});
   auto early = lambda->get(inst->id);
@@ -211,14 +213,16 @@ TEST_CASE("lambda: error codes map to typed errors", "[lambda][adapter]") {
         Kind::kAuth);
   CHECK(launch_error({{"status", 400}, {"body", envelope("global/invalid-parameters")}}).kind ==
         Kind::kInvalidRequest);
-  auto limited = launch_error({{"status", 429}, {"body", "Too Many Requests"},
-                               {"content_type", "text/plain"}, {"headers", {{"Retry-After", "12"}}}});
+  auto limited = launch_error({{"status", 429},
+                               {"body", "Too Many Requests"},
+                               {"content_type", "text/plain"},
+                               {"headers", {{"Retry-After", "12"}}}});
   CHECK(limited.kind == Kind::kRateLimited);
   REQUIRE(limited.retry_after);
   CHECK(limited.retry_after->count() == 12000);
   CHECK(launch_error({{"status", 429}, {"body", ""}}).kind == Kind::kRateLimited);
-  CHECK(launch_error({{"status", 503}, {"body", "<html>bad gateway</html>"},
-                      {"content_type", "text/html"}})
+  CHECK(launch_error(
+            {{"status", 503}, {"body", "<html>bad gateway</html>"}, {"content_type", "text/html"}})
             .kind == Kind::kTransient);
   CHECK(launch_error({{"status", 500}, {"body", envelope("global/internal-error")}}).kind ==
         Kind::kTransient);
@@ -229,8 +233,8 @@ TEST_CASE("lambda: bad keys, broken and hung answers", "[lambda][adapter]") {
   auto http = berth::testing::test_http_client(1, 1500);
   auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
 
-  auto wrong = berth::testing::make_adapter("lambda", mock, *http, "/api/v1",
-                                            json::object(), "not-the-key");
+  auto wrong =
+      berth::testing::make_adapter("lambda", mock, *http, "/api/v1", json::object(), "not-the-key");
   auto denied = wrong->list_offers({});
   REQUIRE_FALSE(denied);
   CHECK(denied.error().kind == Kind::kAuth);
@@ -266,7 +270,9 @@ TEST_CASE("lambda: the core's retries absorb one 500 and a slow answer", "[lambd
   MockServer mock("lambda");
   auto http = berth::testing::test_http_client(3, 5000);
   auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
-  mock.fault({{"op", "offers"}, {"status", 500}, {"body", {{"error", {{"code", "global/internal-error"}, {"message", "oops"}}}}}});
+  mock.fault({{"op", "offers"},
+              {"status", 500},
+              {"body", {{"error", {{"code", "global/internal-error"}, {"message", "oops"}}}}}});
   mock.fault({{"op", "offers"}, {"delay", 0.2}});
   auto offers = lambda->list_offers({});
   REQUIRE(offers);

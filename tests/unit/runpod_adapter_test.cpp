@@ -1,11 +1,10 @@
 // The RunPod (REST v2) adapter against the RunPod mock over real HTTP.
-#include <catch2/catch.hpp>
+#include <stdlib.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-
-#include <stdlib.h>
 
 #include "berth/config.h"
 #include "berth/provider.h"
@@ -110,7 +109,8 @@ TEST_CASE("runpod: catalog offers per GPU count, cloud and data center", "[runpo
 TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runpod][adapter]") {
   MockServer mock("runpod");
   auto http = berth::testing::test_http_client();
-  auto community = berth::testing::make_adapter("runpod", mock, *http, "", {{"cloud", "community"}});
+  auto community =
+      berth::testing::make_adapter("runpod", mock, *http, "", {{"cloud", "community"}});
   OfferQuery q;
   q.gpu_count = Range<int>{2, 2};
   auto offers = community->list_offers(q);
@@ -135,8 +135,8 @@ TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runp
 
 TEST_CASE("runpod: create carries image, env, key and ports; pods run then terminate",
           "[runpod][adapter]") {
-  MockServer mock("runpod", {"--provision-seconds", "0.2", "--boot-seconds", "0.2",
-                             "--ssh-host", "127.0.0.31:2201"});
+  MockServer mock("runpod", {"--provision-seconds", "0.2", "--boot-seconds", "0.2", "--ssh-host",
+                             "127.0.0.31:2201"});
   auto http = berth::testing::test_http_client();
   auto runpod = berth::testing::make_adapter("runpod", mock, *http);
   auto offers = runpod->list_offers({});
@@ -161,7 +161,8 @@ TEST_CASE("runpod: create carries image, env, key and ports; pods run then termi
   CHECK(body["args"] == json::array({"--model", "Qwen/Qwen2.5-7B"}));
   // Values travel as JSON strings, byte for byte.
   CHECK(body["env"]["HF_TOKEN"] == "hf_secret value with $(reboot) and \"quotes\"");
-  CHECK(body["env"]["PUBLIC_KEY"] == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test");
+  CHECK(body["env"]["PUBLIC_KEY"] ==
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test");
 
   mock.set_state(pod->id, "RUNNING");
   auto running = runpod->get(pod->id);
@@ -176,8 +177,10 @@ TEST_CASE("runpod: create carries image, env, key and ports; pods run then termi
   CHECK(running->price_per_hour == Approx(1.38));
 
   const std::pair<const char*, InstanceState> cases[] = {
-      {"PROVISIONING", InstanceState::kProvisioning}, {"STARTING", InstanceState::kBooting},
-      {"EXITED", InstanceState::kFailed},             {"ERROR", InstanceState::kFailed},
+      {"PROVISIONING", InstanceState::kProvisioning},
+      {"STARTING", InstanceState::kBooting},
+      {"EXITED", InstanceState::kFailed},
+      {"ERROR", InstanceState::kFailed},
       {"TERMINATED", InstanceState::kTerminated},
   };
   for (const auto& [word, state] : cases) {
@@ -229,16 +232,20 @@ TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]"
     return json{{"title", "x"}, {"status", status}, {"detail", detail}};
   };
   CHECK(launch_error({{"status", 400},
-                      {"body", problem(400, "this GPU and data center combination could not be "
-                                            "placed")}})
+                      {"body", problem(400,
+                                       "this GPU and data center combination could not be "
+                                       "placed")}})
             .kind == Kind::kNoCapacity);
   CHECK(launch_error({{"status", 400}, {"body", problem(400, "name must be unique")}}).kind ==
         Kind::kInvalidRequest);
   CHECK(launch_error({{"status", 402}, {"body", problem(402, "insufficient balance")}}).kind ==
         Kind::kQuota);
   auto invalid = launch_error({{"status", 422},
-                               {"body", {{"title", "Unprocessable"}, {"status", 422},
-                                         {"detail", "violates"}, {"errors", {"ports: bad"}}}}});
+                               {"body",
+                                {{"title", "Unprocessable"},
+                                 {"status", 422},
+                                 {"detail", "violates"},
+                                 {"errors", {"ports: bad"}}}}});
   CHECK(invalid.kind == Kind::kInvalidRequest);
   CHECK(invalid.message.find("ports: bad") != std::string::npos);
   auto limited = launch_error({{"status", 429},
@@ -247,8 +254,9 @@ TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]"
   CHECK(limited.kind == Kind::kRateLimited);
   REQUIRE(limited.retry_after);
   CHECK(limited.retry_after->count() == 7000);
-  CHECK(launch_error({{"status", 502}, {"body", "upstream"}, {"content_type", "text/plain"}})
-            .kind == Kind::kTransient);
+  CHECK(
+      launch_error({{"status", 502}, {"body", "upstream"}, {"content_type", "text/plain"}}).kind ==
+      Kind::kTransient);
 
   // The real 422 from the mock's own validation.
   LaunchTemplate bad = w;
@@ -302,7 +310,8 @@ TEST_CASE("runpod: launch and terminate hooks get the pod as JSON", "[runpod][ad
     CHECK(on_launch["ssh_host"] == "127.0.0.31");
     CHECK(on_launch["ssh_port"] == 2201);
     CHECK(on_launch["request"]["image"] == "vllm/vllm-openai:v0.6.3");
-    CHECK(on_launch["request"]["env"]["PUBLIC_KEY"].get<std::string>().rfind("ssh-ed25519", 0) == 0);
+    CHECK(on_launch["request"]["env"]["PUBLIC_KEY"].get<std::string>().rfind("ssh-ed25519", 0) ==
+          0);
     CHECK(on_terminate["id"] == pod->id);
     CHECK(on_terminate["name"] == "berth-chat-0-abc123");
   }

@@ -1,7 +1,6 @@
 // The Vast.ai adapter against the Vast mock over real HTTP.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "berth/provider.h"
 #include "support/mock_server.h"
@@ -109,16 +108,21 @@ TEST_CASE("vastai: offers with unit conversion and a server-side query", "[vasta
 
   // Escaped strings decode; nested values and unknown fields are skipped.
   mock.set_catalog({{"offers",
-                     {{{"id", "77"}, {"gpu_name", "ZZ \"9000\" \u00e9"}, {"num_gpus", 1},
-                       {"dph_total", 0.5}, {"search", {{"nested", {1, 2, {{"x", nullptr}}}}}},
-                       {"geolocation", nullptr}, {"verified", true}, {"rentable", true},
-                       {"rented", false}, {"direct_port_count", 4}}}}});
+                     {{{"id", "77"},
+                       {"gpu_name", "ZZ \"9000\" \u00e9"},
+                       {"num_gpus", 1},
+                       {"dph_total", 0.5},
+                       {"search", {{"nested", {1, 2, {{"x", nullptr}}}}}},
+                       {"geolocation", nullptr},
+                       {"verified", true},
+                       {"rentable", true},
+                       {"rented", false},
+                       {"direct_port_count", 4}}}}});
   auto escaped = vast->list_offers({});
   REQUIRE(escaped);
   REQUIRE(escaped->size() == 1);
   CHECK((*escaped)[0].gpu.model == "unknown:ZZ \"9000\" \u00e9");
   CHECK((*escaped)[0].region == "unknown");
-
 }
 
 TEST_CASE("vastai: the template's constraints become operator objects", "[vastai][adapter]") {
@@ -240,18 +244,24 @@ TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vasta
   // 51 offers to rent, so the listing spans three pages of 25.
   json catalog = {{"offers", json::array()}};
   for (int i = 0; i < 51; ++i)
-    catalog["offers"].push_back({{"id", 5000 + i}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1},
-                                 {"gpu_ram", 24564}, {"dph_total", 0.4}, {"rentable", true},
-                                 {"rented", false}, {"verified", true},
-                                 {"direct_port_count", 10}, {"geolocation", "Texas, US"}});
+    catalog["offers"].push_back({{"id", 5000 + i},
+                                 {"gpu_name", "RTX 4090"},
+                                 {"num_gpus", 1},
+                                 {"gpu_ram", 24564},
+                                 {"dph_total", 0.4},
+                                 {"rentable", true},
+                                 {"rented", false},
+                                 {"verified", true},
+                                 {"direct_port_count", 10},
+                                 {"geolocation", "Texas, US"}});
   mock.set_catalog(catalog);
   auto offers = vast->list_offers({});
   REQUIRE(offers);
   REQUIRE(offers->size() == 51);
   LaunchTemplate w = workload();
   for (int i = 0; i < 51; ++i) {
-    std::string name = i % 3 == 0 ? "other-" + std::to_string(i)
-                                   : "berth-chat-" + std::to_string(i) + "-abc123";
+    std::string name =
+        i % 3 == 0 ? "other-" + std::to_string(i) : "berth-chat-" + std::to_string(i) + "-abc123";
     REQUIRE(vast->launch(request_for((*offers)[i], w, name)));
   }
   auto listed = vast->list();
@@ -284,7 +294,9 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
   CHECK(taken.error().kind == Kind::kNoCapacity);
 
   // 429 as plain text without Retry-After.
-  mock.fault({{"op", "offers"}, {"status", 429}, {"body", "API requests too frequent endpoint threshold=4.5"},
+  mock.fault({{"op", "offers"},
+              {"status", 429},
+              {"body", "API requests too frequent endpoint threshold=4.5"},
               {"content_type", "text/plain"}});
   auto limited = vast->list_offers({});
   REQUIRE_FALSE(limited);
@@ -308,22 +320,29 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
   CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
   mock.fault({{"op", "offers"}, {"status", 200}, {"body", {{"offers", nullptr}}}});
   CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
-  mock.fault({{"op", "offers"}, {"status", 200},
-              {"body", {{"offers", {{{"id", 7}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1},
-                                     {"dph_total", "cheap"}}}}}}});
+  mock.fault(
+      {{"op", "offers"},
+       {"status", 200},
+       {"body",
+        {{"offers",
+          {{{"id", 7}, {"gpu_name", "RTX 4090"}, {"num_gpus", 1}, {"dph_total", "cheap"}}}}}}});
   CHECK(vast->list_offers({}).error().kind == Kind::kBadResponse);
 
   // An API change that hides instances is an error, not an empty list.
-  mock.fault({{"op", "list"}, {"status", 200}, {"body", {{"success", true}, {"results", json::array()}}}});
+  mock.fault(
+      {{"op", "list"}, {"status", 200}, {"body", {{"success", true}, {"results", json::array()}}}});
   CHECK(vast->list().error().kind == Kind::kBadResponse);
   mock.fault({{"op", "get"}, {"status", 200}, {"body", {{"instances", json::array()}}}});
   CHECK(vast->get("9000001").error().kind == Kind::kBadResponse);
 
-  mock.fault({{"op", "launch"}, {"status", 400},
+  mock.fault({{"op", "launch"},
+              {"status", 400},
               {"body", {{"success", false}, {"error", "invalid_price"}, {"msg", "bad price"}}}});
   CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-2-abc123"))
-            .error().kind == Kind::kInvalidRequest);
-  mock.fault({{"op", "terminate"}, {"status", 404},
+            .error()
+            .kind == Kind::kInvalidRequest);
+  mock.fault({{"op", "terminate"},
+              {"status", 404},
               {"body", {{"success", false}, {"error", "no_such_instance"}, {"msg", "gone"}}}});
   CHECK(vast->terminate("9000001"));
 
@@ -335,11 +354,11 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
   // Registry credentials with whitespace cannot be expressed in image_login.
   w.registry_auth = RegistryAuth{{"robot", false}, {"two words", true}};
   CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-3-abc123"))
-            .error().kind == Kind::kInvalidRequest);
+            .error()
+            .kind == Kind::kInvalidRequest);
 }
 
-TEST_CASE("vastai: a per-endpoint minimum interval answers plain-text 429s",
-          "[vastai][adapter]") {
+TEST_CASE("vastai: a per-endpoint minimum interval answers plain-text 429s", "[vastai][adapter]") {
   MockServer mock("vastai", {"--min-interval", "offers=60"});
   auto http = berth::testing::test_http_client();
   auto vast = berth::testing::make_adapter("vastai", mock, *http);
