@@ -135,7 +135,7 @@ TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runp
 
 TEST_CASE("runpod: create carries image, env, key and ports; pods run then terminate",
           "[runpod][adapter]") {
-  MockServer mock("runpod", {"--provision-seconds", "0.2", "--boot-seconds", "0.2", "--ssh-host",
+  MockServer mock("runpod", {"--provision-seconds", "60", "--boot-seconds", "60", "--ssh-host",
                              "127.0.0.31:2201"});
   auto http = berth::testing::test_http_client();
   auto runpod = berth::testing::make_adapter("runpod", mock, *http);
