@@ -340,7 +340,7 @@ TEST_CASE("a container that does not start rolls everything back: exit 7", "[dep
   CHECK(r.error().leaked.empty());
 }
 
-TEST_CASE("--keep-on-failure keeps the instance", "[deploy]") {
+TEST_CASE("keep-on-failure keeps the instance", "[deploy]") {
   Harness h;
   auto& a = h.add("lambda");
   h.host->start_fails = true;
