@@ -159,6 +159,9 @@ class MockApi:
     def terminate_instance(self, inst):
         if inst.terminated_at is None:
             inst.terminated_at = time.monotonic()
+            # A pinned status (preempted, unhealthy...) describes a live
+            # instance; once terminated, it reads as terminated like the real API.
+            inst.pinned = None
             self.run_hook(self.args.on_terminate_cmd, {
                 "provider": self.provider, "id": inst.id, "name": inst.name,
                 "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port})
