@@ -98,7 +98,8 @@ class AdapterDeployer : public ReplicaDeployer {
     LaunchRequest req;
     req.name = instance_name(workload_.name, replica, workload_.hash);
     req.offer = offer_;
-    req.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBench bench";
+    req.ssh_public_key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBench bench";
     req.workload = &workload_;
     auto i = provider_.launch(req);
     if (!i) return unexpected(Failure{ExitCode::kProviderFailed, i.error().message, ""});
@@ -147,18 +148,20 @@ bool start_mock(Mock& m, const std::filesystem::path& dir) {
 
 int main(int argc, char** argv) {
   const int cycles = argc > 1 ? std::atoi(argv[1]) : 10'000;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("berth-watch-soak-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("berth-watch-soak-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   Mock mock;
   if (!start_mock(mock, dir)) {
     std::fprintf(stderr, "watch_soak: the Lambda mock did not start\n");
     return 1;
   }
-  std::string config_text = "providers:\n  lambda:\n    type: lambda\n    api_key: ${LAMBDA_API_KEY}\n"
-                            "    base_url: http://127.0.0.1:" +
-                            std::to_string(mock.port) + "/api/v1\n";
-  auto config = parse_config(config_text, "soak-config.yaml", Environment::from_map({{"LAMBDA_API_KEY", "test-key"}}));
+  std::string config_text =
+      "providers:\n  lambda:\n    type: lambda\n    api_key: ${LAMBDA_API_KEY}\n"
+      "    base_url: http://127.0.0.1:" +
+      std::to_string(mock.port) + "/api/v1\n";
+  auto config = parse_config(config_text, "soak-config.yaml",
+                             Environment::from_map({{"LAMBDA_API_KEY", "test-key"}}));
   if (!config) {
     for (const auto& d : config.error()) std::fprintf(stderr, "%s", format_diagnostic(d).c_str());
     return 1;
@@ -230,7 +233,8 @@ int main(int argc, char** argv) {
     watcher.poll();
   }
   double cpu = cpu_seconds() - cpu_start;
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   long rss_end = rss_kib();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -238,8 +242,8 @@ int main(int argc, char** argv) {
   std::printf("watch soak: %d poll cycles, 2 replicas, Lambda mock over HTTP\n", cycles);
   std::printf("  preemptions injected/handled: %d / %zu failures, %zu events\n", cycles / 1000,
               failures, events);
-  std::printf("  RSS after warm-up: %ld KiB, at the end: %ld KiB (%+ld KiB)\n", rss_start,
-              rss_end, rss_end - rss_start);
+  std::printf("  RSS after warm-up: %ld KiB, at the end: %ld KiB (%+ld KiB)\n", rss_start, rss_end,
+              rss_end - rss_start);
   std::printf("  CPU per poll: %.1f us (user+sys, %.2f s total)\n", cpu / cycles * 1e6, cpu);
   std::printf("  wall per poll: %.2f ms (includes the mock's answer)\n", wall / cycles * 1e3);
   return failures == static_cast<std::size_t>(cycles / 1000) ? 0 : 1;

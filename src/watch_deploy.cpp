@@ -8,6 +8,7 @@
 #include "berth/container_runtime.h"
 #include "berth/deployments.h"
 #include "berth/health.h"
+#include "berth/offer_search.h"
 
 namespace berth {
 
@@ -278,47 +279,24 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
 
 }  // namespace
 
-OfferQuery offer_query(const LaunchTemplate& workload) {
-  OfferQuery q;
-  const auto& gpu = workload.resources.gpu;
-  q.gpu_count = gpu.count;
-  if (gpu.vram.min) q.min_vram_gb = bytes_to_gb(*gpu.vram.min);
-  q.models = gpu.models;
-  q.max_price = workload.placement.max_price;
-  q.spot = workload.placement.spot;
-  q.vendor = gpu.vendor;
-  q.min_cuda = workload.resources.cuda.min;
-  return q;
-}
-
 WatchPlanner make_watch_planner(const LaunchTemplate& workload, ProviderSet& providers) {
   return [&workload, &providers](const WatchPlanRequest& request) -> Expected<Plan, Failure> {
-    auto listing = providers.list_offers(offer_query(workload));
-    bool answered = false, auth = false;
-    std::string failed;
-    for (const auto& r : listing.reports) {
-      if (!r.error) {
-        answered = true;
-        continue;
-      }
-      auth = auth || r.error->kind == ProviderError::Kind::kAuth;
-      failed += (failed.empty() ? "" : "; ") + r.provider + ": " + r.error->message;
-    }
-    if (!answered && !listing.reports.empty())
-      return unexpected(Failure{auth ? ExitCode::kAuth : ExitCode::kProviderFailed,
-                                "no provider listed offers: " + failed,
-                                auth ? "check the credentials with 'berth providers --check'"
-                                     : "retry when the providers answer"});
+    // The offer search `plan` and `offers` use: the same providers asked,
+    // the same filter.
+    auto filter = OfferFilter::create(OfferFlags{}, workload);
+    if (!filter) return unexpected(Failure{ExitCode::kInvalidInput, filter.error(), ""});
+    auto search = search_offers(providers, *filter, OfferSort::kPrice, std::nullopt);
+    if (auto failed = listing_failure(search.reports)) return unexpected(*failed);
     PlacementOptions options;
     options.replicas = request.replicas;
     options.excluded = request.excluded;
     for (const auto& inst : request.occupied)
-      for (const auto& o : listing.offers)
+      for (const auto& o : search.offers)
         if (o.provider == inst.provider && o.id == inst.offer_id) {
           options.occupied.push_back(o);
           break;
         }
-    return solve_placement(workload, listing.offers, options);
+    return solve_placement(workload, search.offers, options);
   };
 }
 

@@ -27,11 +27,8 @@ struct WatchPlanRequest {
 /// answered; an empty placement means no placement (exit 5).
 using WatchPlanner = std::function<Expected<Plan, Failure>(const WatchPlanRequest&)>;
 
-/// What the template asks the providers for; they may ignore it, placement
-/// filters every offer again.
-OfferQuery offer_query(const LaunchTemplate& workload);
-
-/// Asks every configured provider for offers, then solves placement locally.
+/// Asks the template's providers for offers (the search `plan` uses), then
+/// solves placement locally.
 WatchPlanner make_watch_planner(const LaunchTemplate& workload, ProviderSet& providers);
 
 /// One `list` per provider; terminate removes the container where the host

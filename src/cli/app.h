@@ -13,6 +13,13 @@
 #include "berth/failure.h"
 #include "berth/output.h"
 
+namespace berth {
+class ProviderSet;
+struct DeployContext;
+struct LaunchTemplate;
+struct WatchOptions;
+}  // namespace berth
+
 namespace berth::cli {
 
 struct GlobalOptions {
@@ -49,5 +56,10 @@ void setup_plan(CLI::App& app, GlobalOptions& g, RunState& s);
 void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s);  // up status logs exec ssh down
 void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s);
 void setup_completion(CLI::App& app, GlobalOptions& g, RunState& s);
+
+/// The watch loop for `berth watch` and `berth up --watch` (after a
+/// successful up, which it then adopts): events on stderr, exit code back.
+int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload,
+                     ProviderSet& providers, DeployContext& context, const WatchOptions& options);
 
 }  // namespace berth::cli

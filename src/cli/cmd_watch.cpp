@@ -1,11 +1,162 @@
-// PLACEHOLDER: replaced by the real command.
+// berth watch TEMPLATE: deploy if needed, then keep the workload alive
+// (SPEC §7). Events go to stderr, one line each; stdout stays empty.
+#include <cstdio>
+
+#include "berth/cancel.h"
+#include "berth/config.h"
+#include "berth/container_runtime.h"
+#include "berth/provider_set.h"
+#include "berth/ssh.h"
+#include "berth/ssh_host.h"
+#include "berth/watch_deploy.h"
 #include "cli/app.h"
 
 namespace berth::cli {
 
-void setup_watch(CLI::App& app, GlobalOptions&, RunState& s) {
-  auto* sub = app.add_subcommand("watch", "(not yet available)");
-  sub->callback([&s] { s.exit_code = report(Failure{ExitCode::kInternal, "'watch' is not available yet", ""}); });
+namespace {
+
+struct WatchFlags {
+  std::string template_path;
+  bool down_on_exit = false;
+  std::optional<std::string> interval;
+  std::optional<std::string> unreachable_grace;
+};
+
+Expected<Duration, int> duration_flag(const std::string& flag, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || d->count() <= 0)
+    return unexpected(
+        report(Failure{ExitCode::kUsage, flag + ": '" + text + "' is not a positive duration",
+                       "use e.g. 500ms, 10s, 2m"}));
+  return *d;
+}
+
+// What watch talks through: the configured providers, and the deploy
+// engine's context (SSH to hosts with berth's key, this machine's runtime).
+class WatchSession {
+ public:
+  static Expected<std::unique_ptr<WatchSession>, int> open(const GlobalOptions& g) {
+    auto config = load_config_or_report(g);
+    if (!config) return unexpected(config.error());
+    auto session = std::unique_ptr<WatchSession>(new WatchSession());
+    session->config_ = std::move(*config);
+    HttpOptions http;
+    http.trace_level = g.verbose >= 2 ? 2 : 0;
+    auto providers = ProviderSet::create(session->config_, http);
+    if (!providers)
+      return unexpected(report(Failure{ExitCode::kInvalidInput, providers.error(), ""}));
+    session->providers_.emplace(std::move(*providers));
+    auto runtime = container_runtime(session->config_.runtime);
+    if (!runtime) return unexpected(report(Failure{ExitCode::kInvalidInput, runtime.error(), ""}));
+    auto state = state_dir(Environment::process());
+    auto key = ensure_ssh_key(state, session->config_.ssh_key);
+    if (!key)
+      return unexpected(report(Failure{ExitCode::kInternal, "no SSH key: " + key.error(),
+                                       "check that ssh-keygen is installed"}));
+    SshHostOptions ssh;
+    ssh.state_dir = state;
+    ssh.identity = key->private_key;
+    session->ssh_ = make_ssh_host_connector(ssh);
+    session->local_ = make_local_host_connector(system_process_runner());
+    auto& ctx = session->context_;
+    ProviderSet* set = &*session->providers_;
+    ctx.provider = [set](const std::string& name) { return set->find(name); };
+    ctx.hosts = session->ssh_.get();
+    ctx.local = session->local_.get();
+    ctx.runtime = *runtime;
+    ctx.ssh_public_key = key->public_key;
+    ctx.cancel = &cancel_flag();
+    // The event stream is the interface on stderr; with -o json nothing else
+    // may appear there, so the engine's own progress lines are dropped.
+    bool json = g.output == "json";
+    Terminal term = g.terminal();
+    ctx.events = [json, term](const DeployEvent& e) {
+      if (json) return;
+      std::string who = e.replica >= 0 ? "replica " + std::to_string(e.replica) + ": " : "";
+      if (e.kind == DeployEvent::Kind::kWarning)
+        print_warning(who + e.text);
+      else if (term.verbosity > 0)
+        print_note(term, who + e.text);
+    };
+    return session;
+  }
+
+  ProviderSet& providers() { return *providers_; }
+  DeployContext& context() { return context_; }
+  ~WatchSession() {
+    if (ssh_) ssh_->close_all();
+  }
+
+ private:
+  WatchSession() = default;
+  Config config_;
+  std::optional<ProviderSet> providers_;
+  std::unique_ptr<HostConnector> ssh_;
+  std::unique_ptr<HostConnector> local_;
+  DeployContext context_;
+};
+
+int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
+  auto workload = load_template(flags.template_path, Environment::process());
+  if (!workload) return report(workload.error());
+  WatchOptions options = default_watch_options(*workload);
+  options.down_on_exit = flags.down_on_exit;
+  if (flags.interval) {
+    auto d = duration_flag("--interval", *flags.interval);
+    if (!d) return d.error();
+    options.interval = *d;
+  }
+  if (flags.unreachable_grace) {
+    auto d = duration_flag("--unreachable-grace", *flags.unreachable_grace);
+    if (!d) return d.error();
+    options.unreachable_grace = *d;
+  }
+  if (g.timeout) {
+    auto d = duration_flag("--timeout", *g.timeout);
+    if (!d) return d.error();
+    options.time_limit = *d;
+  }
+  install_cancel_handlers();
+  auto session = WatchSession::open(g);
+  if (!session) return session.error();
+  return watch_and_report(g, *workload, (*session)->providers(), (*session)->context(), options);
+}
+
+}  // namespace
+
+int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, ProviderSet& providers,
+                     DeployContext& context, const WatchOptions& given) {
+  install_cancel_handlers();
+  WatchOptions options = given;
+  if (g.timeout && !options.time_limit) {
+    if (auto d = parse_duration(*g.timeout); d && d->count() > 0) options.time_limit = *d;
+  }
+  auto failure = watch_deployment(workload, providers, context, options,
+                                  stream_event_sink(stderr, g.output == "json"));
+  if (failure.code == ExitCode::kOk || failure.code == ExitCode::kInterrupted)
+    return static_cast<int>(failure.code);
+  return report(failure);
+}
+
+void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
+  auto flags = std::make_shared<WatchFlags>();
+  auto* sub = app.add_subcommand(
+      "watch", "Deploy if needed, then keep the workload alive: redeploy replicas that fail");
+  sub->add_option("TEMPLATE", flags->template_path, "Launch template (YAML)")->required();
+  sub->add_flag("--down-on-exit", flags->down_on_exit,
+                "Tear the deployment down when watching stops (default: leave it running)");
+  sub->add_option("--interval", flags->interval,
+                  "Poll period (default: the template's health.interval, else 10s)")
+      ->option_text("DURATION");
+  sub->add_option("--unreachable-grace", flags->unreachable_grace,
+                  "How long SSH may fail while the provider says running (default 60s)")
+      ->option_text("DURATION");
+  sub->footer(
+      "Events go to stderr, one line each (JSON lines with -o json); see\n"
+      "docs/watch-events.md. SIGINT/SIGTERM stop watching and leave the deployment\n"
+      "running (exit 130); --timeout stops after that long (exit 0); exit 7 when a\n"
+      "replica gave up after restart.max_restarts and none is healthy.");
+  sub->callback([&g, &s, flags] { s.exit_code = run_watch(g, *flags); });
 }
 
 }  // namespace berth::cli

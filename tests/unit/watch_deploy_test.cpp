@@ -222,18 +222,3 @@ TEST_CASE("watch probes: terminate confirms the instance gone", "[watch]") {
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().kind == ProviderError::Kind::kInvalidRequest);
 }
-
-TEST_CASE("watch: the offer query carries the template's hard constraints", "[watch]") {
-  LaunchTemplate w;
-  w.resources.gpu.count = Range<int>{1, 2};
-  w.resources.gpu.vram.min = 24'000'000'000ull;
-  w.resources.gpu.models = {"H100"};
-  w.placement.max_price = 3.5;
-  w.placement.spot = SpotPolicy::kAllow;
-  auto q = offer_query(w);
-  CHECK(q.gpu_count == Range<int>{1, 2});
-  CHECK(q.min_vram_gb == Approx(24.0));
-  CHECK(q.models == std::vector<std::string>{"H100"});
-  CHECK(q.max_price == Approx(3.5));
-  CHECK(q.spot == SpotPolicy::kAllow);
-}
