@@ -50,8 +50,22 @@ bool has_exited(pid_t pid) {
          info.si_pid == pid;
 }
 
+// A child that exits before reading all of its stdin must not kill berth with
+// SIGPIPE: the write fails with EPIPE instead and the result says what the
+// child did. Children get the default disposition back (POSIX_SPAWN_SETSIGDEF).
+void ignore_sigpipe_once() {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+      signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)done;
+}
+
 Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& spec) {
   if (spec.argv.empty()) return unexpected(std::string("empty command"));
+  ignore_sigpipe_once();
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -32,3 +32,11 @@ TEST_CASE("process runner reports a missing program", "[process]") {
   auto r = system_process_runner().run({.argv = {"/nonexistent/berth-program"}});
   CHECK_FALSE(r);
 }
+
+TEST_CASE("process runner survives a child that ignores its stdin", "[process]") {
+  // 8 MiB is far past any pipe buffer: the child exits first and the write hits EPIPE.
+  auto r = system_process_runner().run(
+      {.argv = {"true"}, .stdin_data = std::string(8u << 20, 'x')});
+  REQUIRE(r);
+  CHECK(r->exit_code == 0);
+}
