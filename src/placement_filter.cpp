@@ -45,16 +45,18 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
 
 std::string number(double v) { return fmt::format("{:g}", v); }
 
-std::string size_gb(double v) { return number(std::round(v * 100) / 100) + " GB"; }
+std::string size_gb(double v) { return fmt::format("{:g} GB", std::round(v * 100) / 100); }
 
+// fmt rather than operator+ on strings: GCC 12 warns falsely (-Wrestrict)
+// about "literal" + std::string at -O3.
 std::string bound_text(const std::optional<std::string>& lo, const std::optional<std::string>& hi,
                        bool single_means_exact) {
   if (lo && hi) {
-    if (*lo == *hi) return single_means_exact ? *lo : "≥" + *lo;
-    return *lo + ".." + *hi;
+    if (*lo == *hi) return single_means_exact ? *lo : fmt::format("≥{}", *lo);
+    return fmt::format("{}..{}", *lo, *hi);
   }
-  if (lo) return "≥" + *lo;
-  if (hi) return "≤" + *hi;
+  if (lo) return fmt::format("≥{}", *lo);
+  if (hi) return fmt::format("≤{}", *hi);
   return "any";
 }
 
@@ -83,7 +85,7 @@ std::string range_text(const Range<int>& r) {
 }
 
 std::string list_text(const std::vector<std::string>& items) {
-  return "[" + fmt::format("{}", fmt::join(items, ", ")) + "]";
+  return fmt::format("[{}]", fmt::join(items, ", "));
 }
 
 std::string spot_policy_text(SpotPolicy p) {
