@@ -41,7 +41,7 @@ class WatchSession {
     auto session = std::unique_ptr<WatchSession>(new WatchSession());
     session->config_ = std::move(*config);
     HttpOptions http;
-    http.trace_level = g.verbose >= 2 ? 2 : 0;
+    http.trace_level = g.verbose;
     auto providers = ProviderSet::create(session->config_, http);
     if (!providers)
       return unexpected(report(Failure{ExitCode::kInvalidInput, providers.error(), ""}));
@@ -64,6 +64,10 @@ class WatchSession {
     ctx.hosts = session->ssh_.get();
     ctx.local = session->local_.get();
     ctx.runtime = *runtime;
+    // The `local` provider's rule, as `up` applies it.
+    if (auto local = runtime_for_this_machine(session->config_.runtime);
+        local != session->config_.runtime)
+      ctx.local_runtime = *container_runtime(local);
     ctx.ssh_public_key = key->public_key;
     ctx.cancel = &cancel_flag();
     // The event stream is the interface on stderr; with -o json nothing else
