@@ -19,6 +19,7 @@
 #include "berth/provider_set.h"
 #include "berth/ssh.h"
 #include "berth/ssh_host.h"
+#include "berth/watch_deploy.h"
 #include "cli/app.h"
 
 namespace berth::cli {
@@ -154,6 +155,7 @@ std::string endpoint_text(const Endpoint& e) { return e.host + ":" + std::to_str
 struct UpOptions {
   std::string template_path;
   bool keep_on_failure = false;
+  bool watch = false;  // stay and heal, as `berth watch` (cmd_watch.cpp)
 };
 
 int run_up(const GlobalOptions& g, const UpOptions& o) {
@@ -198,9 +200,15 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
     return static_cast<int>(f.failure.code);
   }
   const auto& r = *result;
+  auto then_watch = [&] {
+    return o.watch ? watch_and_report(g, *workload, *s.providers, s.ctx,
+                                      default_watch_options(*workload))
+                   : 0;
+  };
   if (g.output == "json") {
     print_json(to_json(r));
-    return 0;
+    std::fflush(stdout);
+    return then_watch();
   }
   if (term.verbosity >= 0) {
     if (r.unchanged)
@@ -215,7 +223,8 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   }
   for (const auto& rep : r.replicas)
     for (const auto& e : rep.endpoints) fmt::print("{}\n", endpoint_text(e));
-  return 0;
+  std::fflush(stdout);
+  return then_watch();
 }
 
 // ---- finding one deployment ----
@@ -510,6 +519,8 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   up->add_option("template", up_opts->template_path, "Launch template (YAML)")->required();
   up->add_flag("--keep-on-failure", up_opts->keep_on_failure,
                "Keep what was created when the deploy fails (for debugging; it keeps billing)");
+  up->add_flag("--watch", up_opts->watch,
+               "Stay after the deploy and redeploy replicas that fail (as 'berth watch')");
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();
