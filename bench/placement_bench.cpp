@@ -4,6 +4,7 @@
 //
 //   placement_bench            the whole table (markdown on stdout)
 //   placement_bench N R SPREAD one case (SPREAD: none|provider|region), with peak RSS
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -14,8 +15,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "berth/placement.h"
 
@@ -30,11 +29,10 @@ struct Model {
   double price;  // per GPU-hour, roughly
 };
 
-const Model kModels[] = {{"H100", 80, 9.0, 2.5},   {"H200", 141, 9.0, 3.5},
-                         {"A100-80GB", 80, 8.0, 1.6}, {"A100-40GB", 40, 8.0, 1.1},
-                         {"L40S", 48, 8.9, 0.9},   {"RTX4090", 24, 8.9, 0.4},
-                         {"RTX3090", 24, 8.6, 0.25}, {"V100", 16, 7.0, 0.3},
-                         {"MI300X", 192, 0, 3.0}};
+const Model kModels[] = {
+    {"H100", 80, 9.0, 2.5},      {"H200", 141, 9.0, 3.5}, {"A100-80GB", 80, 8.0, 1.6},
+    {"A100-40GB", 40, 8.0, 1.1}, {"L40S", 48, 8.9, 0.9},  {"RTX4090", 24, 8.9, 0.4},
+    {"RTX3090", 24, 8.6, 0.25},  {"V100", 16, 7.0, 0.3},  {"MI300X", 192, 0, 3.0}};
 
 std::vector<Offer> make_offers(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -125,11 +123,11 @@ int one_case(std::size_t n, int replicas, Spread spread) {
   double before = peak_rss_mb();
   Plan plan;
   Timing t = time_solve(workload(replicas, spread), offers, 3, &plan);
-  std::printf("offers=%zu replicas=%d spread=%s wall=%.2f ms cpu=%.2f ms matching=%zu placed=%zu "
-              "total=%.2f/h peak_rss=%.0f MB (offers alone %.0f MB)\n",
-              n, replicas, spread_name(spread), t.wall_ms, t.cpu_ms, plan.offers_matching,
-              plan.placement.size(),
-              plan.total_price_per_hour, peak_rss_mb(), before);
+  std::printf(
+      "offers=%zu replicas=%d spread=%s wall=%.2f ms cpu=%.2f ms matching=%zu placed=%zu "
+      "total=%.2f/h peak_rss=%.0f MB (offers alone %.0f MB)\n",
+      n, replicas, spread_name(spread), t.wall_ms, t.cpu_ms, plan.offers_matching,
+      plan.placement.size(), plan.total_price_per_hour, peak_rss_mb(), before);
   return plan.placement.empty() ? 1 : 0;
 }
 
@@ -138,16 +136,19 @@ int one_case(std::size_t n, int replicas, Spread spread) {
 int main(int argc, char** argv) {
   if (argc == 4) {
     std::string s = argv[3];
-    Spread spread = s == "provider" ? Spread::kProvider : s == "region" ? Spread::kRegion
-                                                                        : Spread::kNone;
+    Spread spread = s == "provider" ? Spread::kProvider
+                    : s == "region" ? Spread::kRegion
+                                    : Spread::kNone;
     return one_case(std::strtoull(argv[1], nullptr, 10), std::atoi(argv[2]), spread);
   }
   struct Shape {
     int replicas;
     Spread spread;
   };
-  const Shape shapes[] = {{1, Spread::kNone},     {3, Spread::kNone},
-                          {3, Spread::kProvider}, {3, Spread::kRegion},
+  const Shape shapes[] = {{1, Spread::kNone},
+                          {3, Spread::kNone},
+                          {3, Spread::kProvider},
+                          {3, Spread::kRegion},
                           {10, Spread::kRegion}};
   std::printf("| offers |");
   for (const auto& s : shapes) std::printf(" %d × %s |", s.replicas, spread_name(s.spread));
@@ -161,8 +162,10 @@ int main(int argc, char** argv) {
     for (const auto& s : shapes) {
       Plan plan;
       Timing t = time_solve(workload(s.replicas, s.spread), offers, runs, &plan);
-      if (plan.placement.empty()) std::printf(" no placement |");
-      else std::printf(" %.2f / %.2f |", t.wall_ms, t.cpu_ms);
+      if (plan.placement.empty())
+        std::printf(" no placement |");
+      else
+        std::printf(" %.2f / %.2f |", t.wall_ms, t.cpu_ms);
       std::fflush(stdout);
     }
     std::printf("\n");

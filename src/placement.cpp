@@ -27,14 +27,14 @@
 // are never fully sorted.
 #include "berth/placement.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <climits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "placement_filter.h"
 
@@ -107,8 +107,8 @@ std::string offer_key(const std::string& provider, const std::string& id) {
 bool is_excluded(const Offer& o, const std::set<std::string>& excluded) {
   if (excluded.empty()) return false;
   if (excluded.count(o.provider + "/" + o.id)) return true;
-  if (auto h = o.launch_data.find("host"); o.launch_data.is_object() &&
-                                           h != o.launch_data.end() && h->is_string())
+  if (auto h = o.launch_data.find("host");
+      o.launch_data.is_object() && h != o.launch_data.end() && h->is_string())
     return excluded.count(o.provider + "/" + o.region + "/" + h->get<std::string>()) > 0;
   return false;
 }
@@ -217,9 +217,9 @@ std::vector<Rejection> rejections_from(const RejectionTally& t, const std::vecto
                              offer_summary(o), checker.explain(c, o));
     } else {
       const Offer& o = offers[*t.example[i]];
-      r.detail = fmt::format("{} offer{} rejected, none failing only this; cheapest: {}, {}",
-                             r.count, r.count == 1 ? "" : "s", offer_summary(o),
-                             checker.explain(c, o));
+      r.detail =
+          fmt::format("{} offer{} rejected, none failing only this; cheapest: {}, {}", r.count,
+                      r.count == 1 ? "" : "s", offer_summary(o), checker.explain(c, o));
     }
     out.push_back(std::move(r));
   }
@@ -387,8 +387,8 @@ nlohmann::json to_json(const Plan& plan) {
   for (const auto& p : plan.placement) {
     nlohmann::json fallbacks = nlohmann::json::array();
     for (const auto& f : p.fallbacks) fallbacks.push_back(to_json(f));
-    placement.push_back({{"replica", p.replica}, {"offer", to_json(p.offer)},
-                         {"fallbacks", std::move(fallbacks)}});
+    placement.push_back(
+        {{"replica", p.replica}, {"offer", to_json(p.offer)}, {"fallbacks", std::move(fallbacks)}});
   }
   nlohmann::json rejections = nlohmann::json::array();
   for (const auto& r : plan.rejections) {

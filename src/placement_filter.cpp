@@ -1,12 +1,11 @@
 #include "placement_filter.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "berth/placement.h"
 
@@ -90,9 +89,12 @@ std::string list_text(const std::vector<std::string>& items) {
 
 std::string spot_policy_text(SpotPolicy p) {
   switch (p) {
-    case SpotPolicy::kNever: return "never";
-    case SpotPolicy::kAllow: return "allow";
-    case SpotPolicy::kOnly: return "only";
+    case SpotPolicy::kNever:
+      return "never";
+    case SpotPolicy::kAllow:
+      return "allow";
+    case SpotPolicy::kOnly:
+      return "only";
   }
   return "never";
 }
@@ -101,25 +103,44 @@ std::string spot_policy_text(SpotPolicy p) {
 
 const char* constraint_name(Constraint c) {
   switch (c) {
-    case Constraint::kProviders: return "placement.providers";
-    case Constraint::kExcludeProviders: return "placement.exclude_providers";
-    case Constraint::kRegions: return "placement.regions";
-    case Constraint::kGpuCount: return "gpu.count";
-    case Constraint::kGpuVendor: return "gpu.vendor";
-    case Constraint::kGpuModels: return "gpu.models";
-    case Constraint::kGpuExcludeModels: return "gpu.exclude_models";
-    case Constraint::kGpuVram: return "gpu.vram";
-    case Constraint::kGpuTotalVram: return "gpu.total_vram";
-    case Constraint::kGpuComputeCapability: return "gpu.compute_capability";
-    case Constraint::kCuda: return "cuda";
-    case Constraint::kCpus: return "cpus";
-    case Constraint::kMemory: return "memory";
-    case Constraint::kDisk: return "disk";
-    case Constraint::kSpot: return "placement.spot";
-    case Constraint::kAvailable: return "available";
-    case Constraint::kMaxPrice: return "placement.max_price";
-    case Constraint::kCooldown: return "cooldown";
-    case Constraint::kCount_: break;
+    case Constraint::kProviders:
+      return "placement.providers";
+    case Constraint::kExcludeProviders:
+      return "placement.exclude_providers";
+    case Constraint::kRegions:
+      return "placement.regions";
+    case Constraint::kGpuCount:
+      return "gpu.count";
+    case Constraint::kGpuVendor:
+      return "gpu.vendor";
+    case Constraint::kGpuModels:
+      return "gpu.models";
+    case Constraint::kGpuExcludeModels:
+      return "gpu.exclude_models";
+    case Constraint::kGpuVram:
+      return "gpu.vram";
+    case Constraint::kGpuTotalVram:
+      return "gpu.total_vram";
+    case Constraint::kGpuComputeCapability:
+      return "gpu.compute_capability";
+    case Constraint::kCuda:
+      return "cuda";
+    case Constraint::kCpus:
+      return "cpus";
+    case Constraint::kMemory:
+      return "memory";
+    case Constraint::kDisk:
+      return "disk";
+    case Constraint::kSpot:
+      return "placement.spot";
+    case Constraint::kAvailable:
+      return "available";
+    case Constraint::kMaxPrice:
+      return "placement.max_price";
+    case Constraint::kCooldown:
+      return "cooldown";
+    case Constraint::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -150,7 +171,8 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
     auto& regions = it->second.regions;
     auto r = regions.find(o.region);
     if (r == regions.end())
-      r = regions.emplace(o.region, matches_any(p.regions, o.region) ? 0 : bit(Constraint::kRegions))
+      r = regions
+              .emplace(o.region, matches_any(p.regions, o.region) ? 0 : bit(Constraint::kRegions))
               .first;
     mask |= r->second;
   }
@@ -181,8 +203,10 @@ ConstraintMask ConstraintChecker::failures(const Offer& o) {
     else if (!o.gpu.vram_gb || !in_gb_range(*o.gpu.vram_gb * o.gpu.count, g.total_vram))
       mask |= bit(Constraint::kGpuTotalVram);
   }
-  if (!r.cuda.unbounded() && (!o.cuda || !in_range(*o.cuda, r.cuda))) mask |= bit(Constraint::kCuda);
-  if (!r.cpus.unbounded() && (!o.vcpus || !r.cpus.contains(*o.vcpus))) mask |= bit(Constraint::kCpus);
+  if (!r.cuda.unbounded() && (!o.cuda || !in_range(*o.cuda, r.cuda)))
+    mask |= bit(Constraint::kCuda);
+  if (!r.cpus.unbounded() && (!o.vcpus || !r.cpus.contains(*o.vcpus)))
+    mask |= bit(Constraint::kCpus);
   if (!r.memory.unbounded() && (!o.memory_gb || !in_gb_range(*o.memory_gb, r.memory)))
     mask |= bit(Constraint::kMemory);
   if (!r.disk.unbounded() && (!o.disk_gb || !in_gb_range(*o.disk_gb, r.disk)))
@@ -225,8 +249,7 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return fmt::format("{} is excluded by gpu.exclude_models", o.gpu.model);
     case Constraint::kGpuVram:
       if (!o.gpu.vram_gb) return unknown("VRAM");
-      return fmt::format("{} VRAM per GPU, needs {}", size_gb(*o.gpu.vram_gb),
-                         range_text(g.vram));
+      return fmt::format("{} VRAM per GPU, needs {}", size_gb(*o.gpu.vram_gb), range_text(g.vram));
     case Constraint::kGpuTotalVram:
       if (o.gpu.count > 0 && !o.gpu.vram_gb) return unknown("VRAM");
       return fmt::format("{} VRAM in total, needs {}",
@@ -257,7 +280,8 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return fmt::format("above max_price {:.2f}", p.max_price.value_or(0));
     case Constraint::kCooldown:
       return "excluded for a cooldown after a failure there";
-    case Constraint::kCount_: break;
+    case Constraint::kCount_:
+      break;
   }
   return "unknown constraint";
 }

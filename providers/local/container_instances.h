@@ -14,8 +14,8 @@ namespace berth {
 struct HostIdentity {
   std::string provider;  // config name
   std::string region;
-  std::string host;      // what deploy connects to
-  int ssh_port = 0;      // 0: no SSH, deploy runs the runtime directly
+  std::string host;  // what deploy connects to
+  int ssh_port = 0;  // 0: no SSH, deploy runs the runtime directly
   std::string ssh_user;
   double price_per_hour = 0;
   std::string offer_id;

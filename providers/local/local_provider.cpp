@@ -47,8 +47,7 @@ std::optional<double> mem_total_gb(const std::filesystem::path& meminfo) {
 std::optional<double> free_disk_gb(std::filesystem::path path) {
   if (path.empty()) path = "/";
   std::error_code ec;
-  while (!std::filesystem::exists(path, ec) && path.has_parent_path() &&
-         path != path.parent_path())
+  while (!std::filesystem::exists(path, ec) && path.has_parent_path() && path != path.parent_path())
     path = path.parent_path();
   struct statvfs st {};
   if (statvfs(path.c_str(), &st) != 0) return std::nullopt;
@@ -64,8 +63,8 @@ std::string first_line(const std::string& text) {
 
 }  // namespace
 
-LocalProvider::LocalProvider(std::string name, ContainerRuntime runtime,
-                             ProcessRunner& processes, LocalMachine machine)
+LocalProvider::LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,
+                             LocalMachine machine)
     : name_(std::move(name)),
       runtime_(std::move(runtime)),
       processes_(processes),
@@ -163,8 +162,8 @@ Expected<Instance, ProviderError> LocalProvider::get(const std::string& instance
   auto instances = instances_from_containers(*found, identity());
   for (auto& i : instances)
     if (i.id == instance_id) return std::move(i);
-  return unexpected(error(ProviderError::Kind::kNotFound,
-                          "no container of " + instance_id + " on this machine"));
+  return unexpected(
+      error(ProviderError::Kind::kNotFound, "no container of " + instance_id + " on this machine"));
 }
 
 Expected<std::vector<Instance>, ProviderError> LocalProvider::list() {
@@ -192,13 +191,14 @@ Expected<void, ProviderError> LocalProvider::check_credentials() {
 
 ProviderType local_provider_type() {
   return ProviderType{
-      "local", {}, "",
+      "local",
+      {},
+      "",
       [](const ProviderConfig& config,
          ProviderContext& context) -> Expected<std::unique_ptr<Provider>, std::string> {
         auto runtime = container_runtime(runtime_for_this_machine(context.runtime));
         if (!runtime) return unexpected(runtime.error());
-        ProcessRunner& processes =
-            context.processes ? *context.processes : system_process_runner();
+        ProcessRunner& processes = context.processes ? *context.processes : system_process_runner();
         LocalMachine machine;
         machine.disk = context.state_dir;
         return std::unique_ptr<Provider>(

@@ -20,8 +20,8 @@ namespace berth {
 /// Where the local offer's numbers come from: seams for tests.
 struct LocalMachine {
   std::filesystem::path meminfo = "/proc/meminfo";
-  std::filesystem::path disk;       // statvfs of this path's filesystem (free space)
-  std::optional<int> cpus;          // nullopt = sched_getaffinity
+  std::filesystem::path disk;  // statvfs of this path's filesystem (free space)
+  std::optional<int> cpus;     // nullopt = sched_getaffinity
 };
 
 class LocalProvider final : public Provider {

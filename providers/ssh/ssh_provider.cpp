@@ -156,8 +156,10 @@ Expected<SshOptions, ProviderError> SshProvider::session_options() {
   std::lock_guard<std::mutex> lock(key_mutex_);
   if (ssh_.identity.empty() && !key_error_) {
     auto key = ensure_ssh_key(ssh_.state_dir, std::nullopt, processes_);
-    if (key) ssh_.identity = key->private_key;
-    else key_error_ = key.error();
+    if (key)
+      ssh_.identity = key->private_key;
+    else
+      key_error_ = key.error();
   }
   if (key_error_)
     return unexpected(error(ProviderError::Kind::kInvalidRequest,
@@ -165,8 +167,9 @@ Expected<SshOptions, ProviderError> SshProvider::session_options() {
   return ssh_;
 }
 
-Expected<ProcessResult, ProviderError> SshProvider::run_remote(
-    const SshHostConfig& host, const std::vector<std::string>& argv, bool must_succeed) {
+Expected<ProcessResult, ProviderError> SshProvider::run_remote(const SshHostConfig& host,
+                                                               const std::vector<std::string>& argv,
+                                                               bool must_succeed) {
   auto options = session_options();
   if (!options) return unexpected(options.error());
   SshSession session(SshTarget{host.address, host.port, host.user}, *options, processes_);
@@ -210,10 +213,11 @@ Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
   if (!ps || !smi) return unexpected(error(ProviderError::Kind::kInvalidRequest, "bad argv"));
   std::string script =
       "echo '@@ nproc'; nproc; echo '@@ meminfo'; grep MemTotal /proc/meminfo; "
-      "echo '@@ df'; df -Pk / | tail -n 1; echo '@@ ps'; " + *ps +
-      "; rc=$?; echo; echo \"@@ ps-exit $rc\"; ";
+      "echo '@@ df'; df -Pk / | tail -n 1; echo '@@ ps'; " +
+      *ps + "; rc=$?; echo; echo \"@@ ps-exit $rc\"; ";
   const bool discover = !host.gpu_model && host.gpu_count.value_or(1) != 0;
-  if (discover) script += "echo '@@ gpu'; " + *smi + " 2>&1; rc=$?; echo; echo \"@@ gpu-exit $rc\"; ";
+  if (discover)
+    script += "echo '@@ gpu'; " + *smi + " 2>&1; rc=$?; echo; echo \"@@ gpu-exit $rc\"; ";
   script += "echo '@@ cuda'; nvidia-smi 2>/dev/null | grep 'CUDA Version'; true";
 
   auto r = run_remote(host, {"sh", "-c", script}, false);
@@ -252,12 +256,11 @@ Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
   if (gpu_exit == kCommandMissing) return o;  // no nvidia-smi: no NVIDIA GPU, a CPU host
   if (gpu_exit != 0)
     return unexpected(error(ProviderError::Kind::kTransient,
-                            "nvidia-smi on " + where + " failed (exit " +
-                                std::to_string(gpu_exit) + "): " + last_line(s["gpu"]) +
+                            "nvidia-smi on " + where + " failed (exit " + std::to_string(gpu_exit) +
+                                "): " + last_line(s["gpu"]) +
                                 "; declare the GPUs in the config (gpus: {model, count})"));
   auto gpu = parse_nvidia_smi_gpus(s["gpu"]);
-  if (!gpu)
-    return unexpected(error(ProviderError::Kind::kBadResponse, where + ": " + gpu.error()));
+  if (!gpu) return unexpected(error(ProviderError::Kind::kBadResponse, where + ": " + gpu.error()));
   o.gpu = *gpu;
   return o;
 }
@@ -267,8 +270,10 @@ Expected<std::vector<Offer>, ProviderError> SshProvider::list_offers(const Offer
   std::vector<Offer> offers;
   std::vector<std::pair<std::string, ProviderError>> failures;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) offers.push_back(std::move(*results[i]));
-    else failures.emplace_back(host_key(hosts_[i]), results[i].error());
+    if (results[i])
+      offers.push_back(std::move(*results[i]));
+    else
+      failures.emplace_back(host_key(hosts_[i]), results[i].error());
   }
   if (!failures.empty()) return unexpected(combine(failures));
   return offers;
@@ -307,8 +312,8 @@ Expected<Instance, ProviderError> SshProvider::launch(const LaunchRequest& reque
   if (!running) return unexpected(running.error());
   for (const auto& i : *running)
     if (i.name != request.name)
-      return unexpected(error(ProviderError::Kind::kNoCapacity,
-                              host_key(*host) + " already runs " + i.name));
+      return unexpected(
+          error(ProviderError::Kind::kNoCapacity, host_key(*host) + " already runs " + i.name));
   Instance i;
   i.provider = name_;
   i.id = host_key(*host) + "/" + request.name;
@@ -347,8 +352,8 @@ Expected<Instance, ProviderError> SshProvider::get(const std::string& instance_i
   if (!found) return unexpected(found.error());
   for (auto& i : instances_from_containers(*found, identity(*host)))
     if (i.id == instance_id) return std::move(i);
-  return unexpected(error(ProviderError::Kind::kNotFound,
-                          "no container of " + ref->name + " on " + ref->host));
+  return unexpected(
+      error(ProviderError::Kind::kNotFound, "no container of " + ref->name + " on " + ref->host));
 }
 
 Expected<void, ProviderError> SshProvider::terminate(const std::string& instance_id) {
@@ -369,12 +374,12 @@ Expected<void, ProviderError> SshProvider::terminate(const std::string& instance
 }
 
 Expected<void, ProviderError> SshProvider::check_credentials() {
-  auto results = for_each_host<bool>(hosts_, [this](const SshHostConfig& h)
-                                                  -> Expected<bool, ProviderError> {
-    auto r = run_remote(h, {"true"});
-    if (!r) return unexpected(r.error());
-    return true;
-  });
+  auto results =
+      for_each_host<bool>(hosts_, [this](const SshHostConfig& h) -> Expected<bool, ProviderError> {
+        auto r = run_remote(h, {"true"});
+        if (!r) return unexpected(r.error());
+        return true;
+      });
   std::vector<std::pair<std::string, ProviderError>> failures;
   for (std::size_t i = 0; i < results.size(); ++i)
     if (!results[i]) failures.emplace_back(host_key(hosts_[i]), results[i].error());
@@ -384,7 +389,9 @@ Expected<void, ProviderError> SshProvider::check_credentials() {
 
 ProviderType ssh_provider_type() {
   return ProviderType{
-      "ssh", {"hosts"}, "",
+      "ssh",
+      {"hosts"},
+      "",
       [](const ProviderConfig& config,
          ProviderContext& context) -> Expected<std::unique_ptr<Provider>, std::string> {
         if (config.hosts.empty())
@@ -400,8 +407,7 @@ ProviderType ssh_provider_type() {
             context.state_dir.empty() ? state_dir(Environment::process()) : context.state_dir;
         options.identity = context.ssh_key;
         options.connect_timeout = Duration{10'000};
-        ProcessRunner& processes =
-            context.processes ? *context.processes : system_process_runner();
+        ProcessRunner& processes = context.processes ? *context.processes : system_process_runner();
         return std::unique_ptr<Provider>(
             new SshProvider(config.name, config.hosts, *runtime, processes, std::move(options)));
       }};

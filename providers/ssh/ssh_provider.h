@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "../local/container_instances.h"
 #include "berth/config.h"
 #include "berth/container_runtime.h"
 #include "berth/process.h"
 #include "berth/provider.h"
 #include "berth/ssh.h"
-#include "../local/container_instances.h"
 
 namespace berth {
 

@@ -1,10 +1,10 @@
 // berth plan TEMPLATE [--offers FILE]: the placement berth would make, the
 // ranked alternatives, and why every other offer was rejected (SPEC §4, §5).
 // A dry run: nothing is launched.
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "berth/cancel.h"
 #include "berth/launch_template.h"
@@ -108,7 +108,8 @@ Expected<Gathered, int> query_providers(const GlobalOptions& g, const LaunchTemp
   for (const auto& r : listing.reports) {
     if (r.error) {
       print_warning(describe_report(r, secrets));
-      out.errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
+      out.errors.push_back(
+          {r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
     } else {
       print_note(term, describe_report(r, secrets));
     }
@@ -130,19 +131,21 @@ std::string vram_text(const Offer& o) {
 std::string price_text(double usd) { return fmt::format("{:.2f}", usd); }
 
 std::vector<std::string> offer_row(const std::string& first, const Offer& o) {
-  return {first,       o.provider,  o.region.empty() ? "-" : o.region, gpu_text(o),
-          vram_text(o), price_text(o.price_per_hour) + (o.spot ? " spot" : ""), o.id};
+  return {first,       o.provider,   o.region.empty() ? "-" : o.region,
+          gpu_text(o), vram_text(o), price_text(o.price_per_hour) + (o.spot ? " spot" : ""),
+          o.id};
 }
 
 std::string render(const Plan& plan) {
   std::string out;
-  out += fmt::format("Plan for {}: {} of {} offers match\n", plan.deployment,
-                     plan.offers_matching, plan.offers_considered);
+  out += fmt::format("Plan for {}: {} of {} offers match\n", plan.deployment, plan.offers_matching,
+                     plan.offers_considered);
   if (!plan.placement.empty()) {
     out += "\n";
     Table chosen({"REPLICA", "PROVIDER", "REGION", "GPU", "VRAM", "PRICE/H", "OFFER"},
                  {true, false, false, false, true, true, false});
-    for (const auto& p : plan.placement) chosen.add_row(offer_row(std::to_string(p.replica), p.offer));
+    for (const auto& p : plan.placement)
+      chosen.add_row(offer_row(std::to_string(p.replica), p.offer));
     out += chosen.render();
     out += fmt::format("\nTotal: {}/h\n", price_text(plan.total_price_per_hour));
 
@@ -155,7 +158,8 @@ std::string render(const Plan& plan) {
   }
   if (!plan.rejections.empty()) {
     Table rej({"CONSTRAINT", "REJECTED", "NEAREST MISS"}, {false, true, false});
-    for (const auto& r : plan.rejections) rej.add_row({r.constraint, std::to_string(r.count), r.detail});
+    for (const auto& r : plan.rejections)
+      rej.add_row({r.constraint, std::to_string(r.count), r.detail});
     out += "\nRejected:\n" + rej.render();
   }
   return out;
@@ -187,10 +191,8 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
 
-  auto gathered =
-      o.offers_file ? read_offers_file(*o.offers_file) : query_providers(g, *workload);
+  auto gathered = o.offers_file ? read_offers_file(*o.offers_file) : query_providers(g, *workload);
   if (!gathered) return gathered.error();
-
 
   Plan plan = solve_placement(*workload, gathered->offers);
 
@@ -224,8 +226,9 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
 void setup_plan(CLI::App& app, GlobalOptions& g, RunState& s) {
   auto opts = std::make_shared<PlanOptions>();
   auto* sub = app.add_subcommand(
-      "plan", "Show the placement berth would make, ranked alternatives, and why other offers "
-              "were rejected");
+      "plan",
+      "Show the placement berth would make, ranked alternatives, and why other offers "
+      "were rejected");
   sub->add_option("TEMPLATE", opts->template_path, "Launch template (YAML)")->required();
   sub->add_option("--offers", opts->offers_file,
                   "Plan from a saved 'berth offers -o json' result instead of asking the providers")

@@ -1,14 +1,14 @@
-#include <catch2/catch.hpp>
+#include "../providers/local/local_provider.h"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
 
+#include "../providers/local/nvidia_smi.h"
 #include "berth/config.h"
 #include "berth/container_runtime.h"
-#include "../providers/local/local_provider.h"
-#include "../providers/local/nvidia_smi.h"
 
 using namespace berth;
 
@@ -58,8 +58,8 @@ LocalProvider make(FakeRunner& runner) {
   m.meminfo = meminfo_fixture();
   m.disk = std::filesystem::temp_directory_path() / "berth-no-such-dir" / "state";
   m.cpus = 6;
-  return LocalProvider("here", ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"},
-                       runner, m);
+  return LocalProvider("here", ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, runner,
+                       m);
 }
 
 const char* kPodmanPs = R"json([
@@ -99,10 +99,12 @@ TEST_CASE("local offer without nvidia-smi is this machine, CPU-only", "[local]")
 
 TEST_CASE("local offer reads GPUs and CUDA from nvidia-smi", "[local]") {
   FakeRunner runner;
-  runner.handlers["nvidia-smi"] = [](const ProcessSpec& spec) -> Expected<ProcessResult, std::string> {
+  runner.handlers["nvidia-smi"] =
+      [](const ProcessSpec& spec) -> Expected<ProcessResult, std::string> {
     if (spec.argv.size() > 1)
-      return ok("NVIDIA H100 80GB HBM3, 81559, 9.0, 550.54.15\n"
-                "NVIDIA H100 80GB HBM3, 81559, 9.0, 550.54.15\n");
+      return ok(
+          "NVIDIA H100 80GB HBM3, 81559, 9.0, 550.54.15\n"
+          "NVIDIA H100 80GB HBM3, 81559, 9.0, 550.54.15\n");
     return ok("| NVIDIA-SMI 550.54.15   Driver Version: 550.54.15   CUDA Version: 12.4     |\n");
   };
   auto p = make(runner);
@@ -280,8 +282,10 @@ TEST_CASE("local is registered and picks an installed runtime", "[local]") {
   CHECK((*p)->name() == "here");
   CHECK((*p)->type() == "local");
   CHECK(runtime_for_this_machine("podman") == "podman");
-  if (find_program("podman")) CHECK(runtime_for_this_machine("berth-no-such-runtime") == "podman");
-  else CHECK(runtime_for_this_machine("berth-no-such-runtime") == "berth-no-such-runtime");
+  if (find_program("podman"))
+    CHECK(runtime_for_this_machine("berth-no-such-runtime") == "podman");
+  else
+    CHECK(runtime_for_this_machine("berth-no-such-runtime") == "berth-no-such-runtime");
   // A docker client with no engine behind it must not win over podman.
   if (find_program("docker") && find_program("podman") && !std::getenv("DOCKER_HOST") &&
       !std::filesystem::exists("/var/run/docker.sock"))

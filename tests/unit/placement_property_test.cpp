@@ -1,14 +1,13 @@
 // The solver against brute force: on thousands of small random instances
 // (seeded, so every run checks the same ones), enumerate every assignment of
 // replicas to offers and compare the optimum with what solve_placement found.
-#include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <random>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "berth/placement.h"
 
@@ -74,9 +73,12 @@ Instance random_instance(std::mt19937& rng) {
 
 std::string group(const Instance& in, const Offer& o) {
   switch (in.workload.spread) {
-    case Spread::kNone: return "";
-    case Spread::kProvider: return o.provider;
-    case Spread::kRegion: return o.provider + "/" + o.region;
+    case Spread::kNone:
+      return "";
+    case Spread::kProvider:
+      return o.provider;
+    case Spread::kRegion:
+      return o.provider + "/" + o.region;
   }
   return "";
 }

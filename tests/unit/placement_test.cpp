@@ -1,12 +1,11 @@
-#include <catch2/catch.hpp>
-
-#include <algorithm>
-#include <functional>
-#include <random>
+#include "berth/placement.h"
 
 #include <fmt/format.h>
 
-#include "berth/placement.h"
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <functional>
+#include <random>
 
 using namespace berth;
 
@@ -244,8 +243,10 @@ TEST_CASE("the plan does not depend on the order of the offers", "[placement]") 
   w.spread = Spread::kRegion;
   std::vector<Offer> offers;
   for (int i = 0; i < 40; ++i) {
-    auto o = offer(i % 3 == 0 ? "lambda" : i % 3 == 1 ? "runpod" : "vast", "o" + std::to_string(i),
-                   1.0 + (i % 5) * 0.5);
+    auto o = offer(i % 3 == 0   ? "lambda"
+                   : i % 3 == 1 ? "runpod"
+                                : "vast",
+                   "o" + std::to_string(i), 1.0 + (i % 5) * 0.5);
     o.region = "r" + std::to_string(i % 4);
     offers.push_back(o);
   }
@@ -369,8 +370,8 @@ TEST_CASE("options: excluded offers sit out a cooldown and are counted", "[place
   host.launch_data = {{"host", "10.0.0.5"}};
   PlacementOptions options;
   options.excluded = {"lambda/a", "lab/local/10.0.0.5"};
-  auto plan = solve_placement(w, {offer("lambda", "a", 1.0), host, offer("runpod", "b", 2.0)},
-                              options);
+  auto plan =
+      solve_placement(w, {offer("lambda", "a", 1.0), host, offer("runpod", "b", 2.0)}, options);
   CHECK(ids(plan) == std::vector<std::string>{"runpod/b"});
   auto* r = find_rejection(plan, "cooldown");
   REQUIRE(r);
@@ -396,10 +397,10 @@ TEST_CASE("rejections count first failures and name the nearest miss", "[placeme
   w.resources.gpu.vram = {80 * kGB, std::nullopt};
   w.placement.max_price = 3.50;
   std::vector<Offer> offers = {
-      offer("runpod", "h100", 4.10),                 // only max_price
-      offer("lambda", "h100", 4.50),                 // only max_price, pricier
-      offer("vast", "4090", 0.40, "RTX4090", 24),    // only vram
-      offer("vast", "4090x", 5.00, "RTX4090", 24),   // vram and max_price: charged to vram
+      offer("runpod", "h100", 4.10),                // only max_price
+      offer("lambda", "h100", 4.50),                // only max_price, pricier
+      offer("vast", "4090", 0.40, "RTX4090", 24),   // only vram
+      offer("vast", "4090x", 5.00, "RTX4090", 24),  // vram and max_price: charged to vram
   };
   auto plan = solve_placement(w, offers);
   CHECK(plan.placement.empty());
@@ -449,15 +450,24 @@ TEST_CASE("every rejection reason explains itself", "[placement]") {
        "provider lambda is excluded by placement.exclude_providers [lam*]"},
       {"placement.regions", [](auto& w, auto&) { w.placement.regions = {"eu-*"}; },
        "region us-east does not match placement.regions [eu-*]"},
-      {"gpu.count", [](auto& w, auto&) { w.resources.gpu.count = {2, 8}; },
+      {"gpu.count",
+       [](auto& w, auto&) {
+         w.resources.gpu.count = {2, 8};
+       },
        "1 GPU, needs 2..8"},
       {"gpu.vendor", [](auto& w, auto&) { w.resources.gpu.vendor = GpuVendor::kAmd; },
        "nvidia GPUs, needs amd"},
-      {"gpu.models", [](auto& w, auto&) { w.resources.gpu.models = {"A100-80GB", "H200"}; },
+      {"gpu.models",
+       [](auto& w, auto&) {
+         w.resources.gpu.models = {"A100-80GB", "H200"};
+       },
        "H100 is not in gpu.models [A100-80GB, H200]"},
       {"gpu.exclude_models", [](auto& w, auto&) { w.resources.gpu.exclude_models = {"H100"}; },
        "H100 is excluded by gpu.exclude_models"},
-      {"gpu.vram", [](auto& w, auto&) { w.resources.gpu.vram = {24 * kGB, 48 * kGB}; },
+      {"gpu.vram",
+       [](auto& w, auto&) {
+         w.resources.gpu.vram = {24 * kGB, 48 * kGB};
+       },
        "80 GB VRAM per GPU, needs 24 GB..48 GB"},
       {"gpu.vram",
        [](auto& w, auto& o) {
@@ -465,18 +475,41 @@ TEST_CASE("every rejection reason explains itself", "[placement]") {
          o.gpu.vram_gb.reset();
        },
        "VRAM not reported"},
-      {"gpu.total_vram", [](auto& w, auto&) { w.resources.gpu.total_vram = {160 * kGB, {}}; },
+      {"gpu.total_vram",
+       [](auto& w, auto&) {
+         w.resources.gpu.total_vram = {160 * kGB, {}};
+       },
        "80 GB VRAM in total, needs ≥160 GB"},
       {"gpu.compute_capability",
-       [](auto& w, auto&) { w.resources.gpu.compute_capability = {10.0, std::nullopt}; },
+       [](auto& w, auto&) {
+         w.resources.gpu.compute_capability = {10.0, std::nullopt};
+       },
        "compute capability 9, needs ≥10"},
-      {"cuda", [](auto& w, auto& o) { w.resources.cuda = {12.1, {}}; o.cuda.reset(); },
+      {"cuda",
+       [](auto& w, auto& o) {
+         w.resources.cuda = {12.1, {}};
+         o.cuda.reset();
+       },
        "host CUDA version not reported"},
-      {"cuda", [](auto& w, auto&) { w.resources.cuda = {12.6, {}}; }, "CUDA 12.4, needs ≥12.6"},
-      {"cpus", [](auto& w, auto&) { w.resources.cpus = {4, 8}; }, "16 vCPUs, needs 4..8"},
-      {"memory", [](auto& w, auto&) { w.resources.memory = {std::nullopt, 64 * kGB}; },
+      {"cuda",
+       [](auto& w, auto&) {
+         w.resources.cuda = {12.6, {}};
+       },
+       "CUDA 12.4, needs ≥12.6"},
+      {"cpus",
+       [](auto& w, auto&) {
+         w.resources.cpus = {4, 8};
+       },
+       "16 vCPUs, needs 4..8"},
+      {"memory",
+       [](auto& w, auto&) {
+         w.resources.memory = {std::nullopt, 64 * kGB};
+       },
        "128 GB RAM, needs ≤64 GB"},
-      {"disk", [](auto& w, auto&) { w.resources.disk = {1000 * kGB, std::nullopt}; },
+      {"disk",
+       [](auto& w, auto&) {
+         w.resources.disk = {1000 * kGB, std::nullopt};
+       },
        "500 GB disk, needs ≥1000 GB"},
       {"placement.spot", [](auto&, auto& o) { o.spot = true; },
        "a spot offer, placement.spot is never"},
@@ -498,8 +531,7 @@ TEST_CASE("every rejection reason explains itself", "[placement]") {
     REQUIRE(plan.rejections[0].nearest);
     auto tail = ", " + c.reason;
     CHECK(plan.rejections[0].detail.size() > tail.size());
-    CHECK(plan.rejections[0].detail.substr(plan.rejections[0].detail.size() - tail.size()) ==
-          tail);
+    CHECK(plan.rejections[0].detail.substr(plan.rejections[0].detail.size() - tail.size()) == tail);
   }
 }
 
@@ -531,8 +563,8 @@ TEST_CASE("headroom measures surplus over the minimums", "[placement]") {
 TEST_CASE("plan JSON has the documented shape", "[placement]") {
   auto w = gpu_workload();
   w.placement.max_price = 3.0;
-  auto plan = solve_placement(w, {offer("lambda", "a", 1.0), offer("runpod", "b", 2.0),
-                                  offer("vast", "c", 4.0)});
+  auto plan = solve_placement(
+      w, {offer("lambda", "a", 1.0), offer("runpod", "b", 2.0), offer("vast", "c", 4.0)});
   auto j = to_json(plan);
   CHECK(j["deployment"] == "chat");
   REQUIRE(j["placement"].size() == 1);

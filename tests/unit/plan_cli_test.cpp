@@ -1,7 +1,6 @@
 // `berth plan` through the real binary: from saved offers (--offers FILE) and
 // live against the provider mocks, agreeing with `berth offers`.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "berth/process.h"
@@ -19,8 +18,8 @@ ProcessResult berth_run(const std::vector<std::string>& args,
   std::vector<std::string> argv = {BERTH_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   env.emplace("NO_COLOR", "1");
-  auto r = system_process_runner().run(
-      {.argv = argv, .extra_env = env, .timeout = Duration{60'000}});
+  auto r =
+      system_process_runner().run({.argv = argv, .extra_env = env, .timeout = Duration{60'000}});
   REQUIRE(r);
   return *r;
 }
@@ -57,9 +56,9 @@ spread: provider
 
 nlohmann::json saved_offers() {
   return {{"offers",
-           {offer("runpod", "h100-a", 4.10, "H100", 80), offer("lambda", "h100-b", 2.49, "H100", 80),
-            offer("vast", "4090", 0.40, "RTX4090", 24), offer("vast", "h100-c", 2.20, "H100", 80),
-            offer("vast", "h100-d", 2.30, "H100", 80)}},
+           {offer("runpod", "h100-a", 4.10, "H100", 80),
+            offer("lambda", "h100-b", 2.49, "H100", 80), offer("vast", "4090", 0.40, "RTX4090", 24),
+            offer("vast", "h100-c", 2.20, "H100", 80), offer("vast", "h100-d", 2.30, "H100", 80)}},
           {"errors", {{{"provider", "shadeform"}, {"kind", "transient"}, {"message", "timeout"}}}}};
 }
 
@@ -134,12 +133,11 @@ resources:
 placement:
   max_price: 3.50
 )");
-  auto file = dir.write(
-      "offers.json",
-      nlohmann::json{{"offers",
-                      {offer("runpod", "h100", 4.10, "H100", 80),
-                       offer("vast", "4090", 0.40, "RTX4090", 24)}}}
-          .dump());
+  auto file =
+      dir.write("offers.json", nlohmann::json{{"offers",
+                                               {offer("runpod", "h100", 4.10, "H100", 80),
+                                                offer("vast", "4090", 0.40, "RTX4090", 24)}}}
+                                   .dump());
   auto r = berth_run({"plan", tmpl.string(), "--offers", file.string()});
   CHECK(r.exit_code == 5);
   CHECK(r.err ==
@@ -193,13 +191,16 @@ TEST_CASE("plan against the provider mocks agrees with offers and with a saved l
   MockServer runpod("runpod");
   MockServer vast("vastai");
   TempDir dir;
-  auto config = dir.write("config.yaml", "providers:\n"
-                                         "  lambda: {type: lambda, api_key: ${K}, base_url: " +
-                                             lambda.url() + "/api/v1}\n"
-                                             "  runpod: {type: runpod, api_key: ${K}, base_url: " +
-                                             runpod.url() + "}\n"
-                                             "  vast: {type: vastai, api_key: ${K}, base_url: " +
-                                             vast.url() + "}\n");
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lambda: {type: lambda, api_key: ${K}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  runpod: {type: runpod, api_key: ${K}, base_url: " +
+                              runpod.url() +
+                              "}\n"
+                              "  vast: {type: vastai, api_key: ${K}, base_url: " +
+                              vast.url() + "}\n");
   auto tmpl = dir.write("t.yaml", R"(name: plan-test
 image: busybox
 resources:
@@ -217,7 +218,8 @@ placement:
   REQUIRE(p["placement"].size() == 1);
 
   // One filter: plan's matching offers are exactly what `offers TEMPLATE` lists.
-  auto offers = berth_run({"--config", config.string(), "offers", tmpl.string(), "-o", "json"}, env);
+  auto offers =
+      berth_run({"--config", config.string(), "offers", tmpl.string(), "-o", "json"}, env);
   REQUIRE(offers.exit_code == 0);
   auto o = nlohmann::json::parse(offers.out);
   REQUIRE(!o["offers"].empty());
@@ -243,13 +245,16 @@ TEST_CASE("plan reports failed providers and exits 4 or 6 when none answered", "
   MockServer lambda("lambda");
   MockServer vast("vastai");
   TempDir dir;
-  auto tmpl = dir.write("t.yaml", "name: plan-test\nimage: busybox\n"
-                                  "resources:\n  gpu: {count: 1, vram: 24GB..}\n");
-  auto config = dir.write("config.yaml", "providers:\n"
-                                         "  lambda: {type: lambda, api_key: ${BAD}, base_url: " +
-                                             lambda.url() + "/api/v1}\n"
-                                             "  vast: {type: vastai, api_key: ${K}, base_url: " +
-                                             vast.url() + "}\n");
+  auto tmpl = dir.write("t.yaml",
+                        "name: plan-test\nimage: busybox\n"
+                        "resources:\n  gpu: {count: 1, vram: 24GB..}\n");
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lambda: {type: lambda, api_key: ${BAD}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  vast: {type: vastai, api_key: ${K}, base_url: " +
+                              vast.url() + "}\n");
   std::map<std::string, std::string> env = {{"K", vast.api_key()}, {"BAD", "wrong-key"}};
   auto r = berth_run({"--config", config.string(), "plan", tmpl.string(), "-o", "json"}, env);
   INFO(r.err);
@@ -266,9 +271,10 @@ TEST_CASE("plan reports failed providers and exits 4 or 6 when none answered", "
   auto auth = berth_run({"--config", config.string(), "plan", tmpl.string()}, env);
   CHECK(auth.exit_code == 4);
 
-  auto down = dir.write("down.yaml", "providers:\n"
-                                     "  lambda: {type: lambda, api_key: ${K}, base_url: "
-                                     "http://127.0.0.1:1/api/v1}\n");
+  auto down = dir.write("down.yaml",
+                        "providers:\n"
+                        "  lambda: {type: lambda, api_key: ${K}, base_url: "
+                        "http://127.0.0.1:1/api/v1}\n");
   auto failed = berth_run({"--config", down.string(), "--timeout", "5s", "plan", tmpl.string()},
                           {{"K", "k"}});
   CHECK(failed.exit_code == 6);

@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
+#include "../providers/ssh/ssh_provider.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <mutex>
 
 #include "berth/config.h"
 #include "berth/container_runtime.h"
 #include "berth/shell_quote.h"
-#include "../providers/ssh/ssh_provider.h"
 
 using namespace berth;
 
@@ -17,7 +17,8 @@ namespace {
 /// the host address; records every argv.
 class FakeSsh : public ProcessRunner {
  public:
-  using Handler = std::function<ProcessResult(const std::string& address, const std::string& remote)>;
+  using Handler =
+      std::function<ProcessResult(const std::string& address, const std::string& remote)>;
   Handler handler;
   std::vector<std::vector<std::string>> calls;
 
@@ -49,7 +50,8 @@ std::string probe_output(const std::string& ps, const std::string& gpu, int gpu_
   std::string out =
       "@@ nproc\n32\n@@ meminfo\nMemTotal:       131072000 kB\n"
       "@@ df\n/dev/sda1 1000000000 400000000 500000000 45% /\n"
-      "@@ ps\n" + ps + "\n@@ ps-exit 0\n";
+      "@@ ps\n" +
+      ps + "\n@@ ps-exit 0\n";
   if (gpu_exit >= 0) out += "@@ gpu\n" + gpu + "\n@@ gpu-exit " + std::to_string(gpu_exit) + "\n";
   out += "@@ cuda\n| NVIDIA-SMI 550.54   Driver Version: 550.54   CUDA Version: 12.4 |\n";
   return out;
@@ -185,8 +187,10 @@ TEST_CASE("ssh discovery failures name the host", "[ssh]") {
   SECTION("nvidia-smi broken") {
     ssh.handler = [](const std::string& address, const std::string&) {
       if (address == "10.0.0.5") return result(0, probe_output("[]", "", -1));
-      return result(0, probe_output("[]", "NVIDIA-SMI has failed because it couldn't "
-                                          "communicate with the NVIDIA driver.", 9));
+      return result(0, probe_output("[]",
+                                    "NVIDIA-SMI has failed because it couldn't "
+                                    "communicate with the NVIDIA driver.",
+                                    9));
     };
     auto offers = make(ssh).list_offers({});
     REQUIRE_FALSE(offers);
@@ -291,8 +295,8 @@ TEST_CASE("ssh get and terminate address one host; terminate is idempotent", "[s
   CHECK(got->id == id);
   REQUIRE(p.terminate(id));
   REQUIRE(removed.size() == 1);
-  CHECK(removed[0] ==
-        shell_join(remove_argv(ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, {"c9"})));
+  CHECK(removed[0] == shell_join(remove_argv(
+                          ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, {"c9"})));
   ps = "[]";
   REQUIRE(p.terminate(id));
   CHECK(removed.size() == 1);
@@ -315,8 +319,9 @@ TEST_CASE("ssh remote commands keep hostile instance names literal", "[ssh]") {
   const std::string hostile = "$(touch /tmp/berth-ssh-never)'`id`;reboot";
   REQUIRE(p.terminate("root@10.0.0.6:2222/" + hostile));
   // What a POSIX shell makes of the remote command: the same argv, unexpanded.
-  auto r = system_process_runner().run(
-      {.argv = {"sh", "-c", "for a in " + seen.substr(seen.find(' ') + 1) + "; do printf '[%s]' \"$a\"; done"}});
+  auto r = system_process_runner().run({.argv = {"sh", "-c",
+                                                 "for a in " + seen.substr(seen.find(' ') + 1) +
+                                                     "; do printf '[%s]' \"$a\"; done"}});
   REQUIRE(r);
   CHECK(has(r->out, "[label=berth.instance=" + hostile + "]"));
   CHECK_FALSE(std::filesystem::exists("/tmp/berth-ssh-never"));
