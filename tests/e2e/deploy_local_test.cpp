@@ -1,0 +1,139 @@
+// `local`: the whole lifecycle against this machine's real podman (through
+// the e2e environment's runtime wrapper), through the real binary.
+#include "e2e/deploy_fixture.h"
+
+using namespace berth::e2e;
+using nlohmann::json;
+
+namespace {
+
+const char* kLocalConfig = "providers:\n  here: {type: local}\nruntime: podman\n";
+
+std::string web_template(const std::string& name, int port, const std::string& extra = "") {
+  return "name: " + name +
+         "\n"
+         "image: localhost/berth-demo:1\n"
+         "ports: [{container: 8000, host: " +
+         std::to_string(port) +
+         "}]\n"
+         "env: {GREETING: \"hi there\"}\n"
+         "health: {http: {port: 8000, path: /health}, interval: 1s, timeout: 2s, failures: 3, "
+         "grace: 30s}\n"
+         "resources: {gpu: {count: 0}}\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST_CASE("local: up, status, logs, exec, up again, down", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
+  auto tmpl = scratch.write("web.yaml", web_template("e2e-local", 18611));
+  DeploymentGuard guard(*env, "e2e-local", e, {"local"});
+
+  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  CHECK(j["deployment"] == "e2e-local");
+  REQUIRE(j["replicas"].size() == 1);
+  CHECK(j["replicas"][0]["provider"] == "here");
+  CHECK(j["replicas"][0]["state"] == "healthy");
+  auto ep = j["replicas"][0]["endpoints"][0];
+  CHECK(ep["port"] == 18611);
+  CHECK(http_get(ep["host"], ep["port"]) == "hello from berth\n");
+  CHECK(env->berth_containers("local", "e2e-local").size() == 1);
+
+  auto status = run_berth({"status", "e2e-local", "-o", "json"}, e);
+  INFO(status.err);
+  REQUIRE(status.exit_code == 0);
+  auto s = parse_json(status.out);
+  REQUIRE(s["deployments"].size() == 1);
+  CHECK(s["deployments"][0]["template_hash"] == j["template_hash"]);
+  CHECK(s["deployments"][0]["replicas"][0]["health"] == "healthy");
+
+  auto table = run_berth({"status"}, e);
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("e2e-local") != std::string::npos);
+
+  auto logs = run_berth({"logs", "e2e-local", "--tail", "5"}, e);
+  CHECK(logs.exit_code == 0);
+
+  auto exec = run_berth({"exec", "e2e-local", "--", "sh", "-c", "echo \"$GREETING\""}, e);
+  INFO(exec.err);
+  CHECK(exec.exit_code == 0);
+  CHECK(exec.out == "hi there\n");
+  auto fails = run_berth({"exec", "e2e-local", "--", "sh", "-c", "exit 3"}, e);
+  CHECK(fails.exit_code == 3);
+
+  // Same template: nothing to do, same endpoint, exit 0.
+  auto again = run_berth({"up", tmpl.string()}, e);
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("already runs") != std::string::npos);
+  CHECK(again.out == "127.0.0.1:18611\n");
+  CHECK(env->berth_containers("local", "e2e-local").size() == 1);
+
+  auto down = run_berth({"down", "e2e-local"}, e);
+  INFO(down.err);
+  CHECK(down.exit_code == 0);
+  CHECK(env->berth_containers("local", "e2e-local").empty());
+  auto nothing = run_berth({"down", "e2e-local"}, e);
+  CHECK(nothing.exit_code == 0);
+  CHECK(nothing.err.find("nothing to do") != std::string::npos);
+  auto gone = run_berth({"logs", "e2e-local"}, e);
+  CHECK(gone.exit_code != 0);
+}
+
+TEST_CASE("local: a changed template replaces the replica after the new one is healthy",
+          "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
+  DeploymentGuard guard(*env, "e2e-replace", e, {"local"});
+  auto v1 = scratch.write("v1.yaml", web_template("e2e-replace", 18612));
+  auto first = run_berth({"up", v1.string(), "-o", "json"}, e);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  auto v2 = scratch.write("v2.yaml", web_template("e2e-replace", 18613));
+  auto second = run_berth({"up", v2.string(), "-o", "json"}, e);
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  auto a = parse_json(first.out), b = parse_json(second.out);
+  CHECK(a["template_hash"] != b["template_hash"]);
+  auto containers = env->berth_containers("local", "e2e-replace");
+  REQUIRE(containers.size() == 1);
+  CHECK(containers[0].find(b["template_hash"].get<std::string>()) != std::string::npos);
+  CHECK(http_get("127.0.0.1", 18613) == "hello from berth\n");
+}
+
+TEST_CASE("local: a container that never gets healthy is removed, exit 7", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
+  DeploymentGuard guard(*env, "e2e-sick", e, {"local"});
+  auto tmpl = scratch.write("sick.yaml", R"(name: e2e-sick
+image: localhost/berth-demo:1
+ports: [{container: 8000, host: 18614}]
+health: {http: {port: 8000, path: /missing}, interval: 500ms, timeout: 1s, failures: 2}
+resources: {gpu: {count: 0}}
+)");
+  auto up = run_berth({"up", tmpl.string()}, e);
+  INFO(up.err);
+  CHECK(up.exit_code == 7);
+  CHECK(up.err.find("health check failed") != std::string::npos);
+  CHECK(env->berth_containers("local", "e2e-sick").empty());
+
+  auto crash = scratch.write("crash.yaml", R"(name: e2e-sick
+image: localhost/berth-demo:1
+command: ["sh", "-c", "echo about to fail; exit 4"]
+resources: {gpu: {count: 0}}
+)");
+  auto up2 = run_berth({"up", crash.string()}, e);
+  INFO(up2.err);
+  CHECK(up2.exit_code == 7);
+  CHECK(env->berth_containers("local", "e2e-sick").empty());
+}

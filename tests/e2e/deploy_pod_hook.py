@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Launch/terminate hook for the container-native mocks (runpod, vastai):
+makes a launched pod real by starting its container with podman on the
+e2e test host its SSH endpoint points at, and removes it on terminate.
+
+Usage (as --on-launch-cmd / --on-terminate-cmd):
+  deploy_pod_hook.py launch|terminate ENV_JSON
+The mock's JSON document arrives on stdin. Environment values are handed to
+podman through its environment (-e NAME), never through its argv.
+"""
+import json
+import os
+import subprocess
+import sys
+
+
+def main():
+    action, env_json = sys.argv[1], sys.argv[2]
+    doc = json.load(sys.stdin)
+    env = json.load(open(env_json))
+    host = next((h for h in env["hosts"] if h["address"] == doc["ssh_host"]), None)
+    if host is None:
+        sys.exit("no e2e host at %s" % doc["ssh_host"])
+    podman = os.path.join(env["bin_dir"], "podman")
+    penv = dict(os.environ, BERTH_E2E_HOST=host["name"], BERTH_E2E_ROOT=env["root"])
+    name = doc["name"]
+    if action == "terminate":
+        subprocess.run([podman, "rm", "-f", "--time", "0", name], env=penv, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return
+    req = doc["request"]
+    argv = [podman, "run", "-d", "--name", name]
+    parts = name.split("-")
+    if len(parts) >= 4 and parts[0] == "berth":
+        argv += ["--label", "berth.deployment=" + "-".join(parts[1:-2]),
+                 "--label", "berth.replica=" + parts[-2], "--label", "berth.hash=" + parts[-1]]
+    for spec in req.get("ports") or []:
+        num = str(spec).split("/")[0]
+        if num != "22":
+            argv += ["-p", "%s:%s" % (num, num)]
+    for key, value in (req.get("env") or {}).items():
+        if key == "PUBLIC_KEY":
+            continue
+        penv[key] = str(value)
+        argv += ["-e", key]
+    argv.append(req.get("image") or req.get("imageName"))
+    subprocess.run(argv, env=penv, check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+// The container-native path: RunPod gets image, env and ports in the create
+// call; the mock's launch hook makes the pod a real container on a test host.
+#include "berth/ssh.h"
+#include "e2e/deploy_fixture.h"
+#include "support/mock_server.h"
+
+using namespace berth::e2e;
+using nlohmann::json;
+
+TEST_CASE("runpod: up, status, logs, exec, down without host setup", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  const auto& h4 = env->host("h4");
+  std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/deploy_pod_hook.py";
+  std::string env_json = (env->root / "env.json").string();
+  berth::testing::MockServer mock(
+      "runpod", {"--ssh-host", h4.address + ":" + std::to_string(h4.port), "--on-launch-cmd",
+                 hook + " launch " + env_json, "--on-terminate-cmd", hook + " terminate " + env_json});
+  Scratch scratch;
+  auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
+  REQUIRE(key);
+  env->authorize(key->public_key);
+  auto e = scratch.env({{"RUNPOD_KEY", mock.api_key()}, {"TOKEN", "pod-secret-value"}});
+  e["BERTH_CONFIG"] = scratch.write("config.yaml",
+                                    "providers:\n  runpod: {type: runpod, api_key: \"${RUNPOD_KEY}\", "
+                                    "base_url: \"" + mock.url() + "\"}\nruntime: docker\n").string();
+  auto tmpl = scratch.write("pod.yaml", R"(name: e2e-pod
+image: localhost/berth-demo:1
+ports: [18651]
+command: ["httpd", "-f", "-p", "18651", "-h", "/www"]
+env: {TOKEN: "${TOKEN}"}
+health: {http: {port: 18651, path: /health}, interval: 1s, timeout: 2s, grace: 30s}
+resources: {gpu: {count: 1}}
+placement: {providers: [runpod]}
+)");
+  DeploymentGuard guard(*env, "e2e-pod", e, {"h4"});
+  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  auto ep = j["replicas"][0]["endpoints"][0];
+  CHECK(ep["host"] == h4.address);
+  CHECK(ep["port"] == 18651);
+  CHECK(http_get(ep["host"], ep["port"]) == "hello from berth\n");
+  // The create call carried the container: image, env, ports.
+  auto launched = mock.instances();
+  REQUIRE(launched.size() == 1);
+  CHECK(launched[0]["request"]["image"] == "localhost/berth-demo:1");
+  CHECK(launched[0]["request"]["env"]["TOKEN"] == "pod-secret-value");
+  // And berth ran nothing on the host to start it.
+  CHECK(slurp(h4.runtime_log).find("pull") == std::string::npos);
+  CHECK(up.err.find("pod-secret-value") == std::string::npos);
+
+  auto status = run_berth({"status", "e2e-pod", "-o", "json"}, e);
+  INFO(status.err);
+  CHECK(status.exit_code == 0);
+  auto s = parse_json(status.out);
+  REQUIRE(s["deployments"].size() == 1);
+  CHECK(s["deployments"][0]["replicas"][0]["provider"] == "runpod");
+  CHECK(run_berth({"logs", "e2e-pod"}, e).exit_code == 0);
+  auto exec = run_berth({"exec", "e2e-pod", "--", "echo", "inside"}, e);
+  CHECK(exec.out == "inside\n");
+
+  auto down = run_berth({"down", "e2e-pod"}, e);
+  INFO(down.err);
+  CHECK(down.exit_code == 0);
+  for (const auto& i : mock.instances()) CHECK(i["terminated"] == true);
+  CHECK(eventually([&] { return env->berth_containers("h4", "e2e-pod").empty(); }));
+}
