@@ -25,25 +25,36 @@ TEST_CASE("runpod: up, status, logs, exec, down without host setup", "[e2e][depl
                                     "base_url: \"" + mock.url() + "\"}\nruntime: docker\n").string();
   auto tmpl = scratch.write("pod.yaml", R"(name: e2e-pod
 image: localhost/berth-demo:1
-ports: [18651]
-command: ["httpd", "-f", "-p", "18651", "-h", "/www"]
+ports: [8000]
 env: {TOKEN: "${TOKEN}"}
-health: {http: {port: 18651, path: /health}, interval: 1s, timeout: 2s, grace: 30s}
+health: {http: {port: 8000, path: /health}, interval: 1s, timeout: 2s, grace: 30s}
 resources: {gpu: {count: 1}}
 placement: {providers: [runpod]}
 )");
   DeploymentGuard guard(*env, "e2e-pod", e, {"h4"});
+  // The best offer has no capacity when launched: berth says so and moves on.
+  mock.fault({{"op", "launch"}, {"status", 400}, {"times", 1},
+              {"content_type", "application/problem+json"},
+              {"body", {{"title", "Bad Request"}, {"status", 400},
+                        {"detail", "There are no longer any instances available with the "
+                                   "requested specifications. Please refresh and try again."}}}});
   auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
+  REQUIRE(j["attempts"].size() == 2);
+  CHECK(j["attempts"][0]["result"] == "no-capacity");
+  CHECK(j["attempts"][1]["result"] == "launched");
+  CHECK(j["attempts"][0]["offer_id"] != j["attempts"][1]["offer_id"]);
+  CHECK(up.err.find("no-capacity") != std::string::npos);
+  CHECK(j["attempts"][1]["price_per_hour"].get<double>() >= j["attempts"][0]["price_per_hour"].get<double>());
   auto ep = j["replicas"][0]["endpoints"][0];
   CHECK(ep["host"] == h4.address);
-  CHECK(ep["port"] == 18651);
+  CHECK(ep["port"] == 8000);
   CHECK(http_get(ep["host"], ep["port"]) == "hello from berth\n");
   // The create call carried the container: image, env, ports.
   auto launched = mock.instances();
-  REQUIRE(launched.size() == 1);
+  REQUIRE(launched.size() == 1);  // the failed launch created nothing
   CHECK(launched[0]["request"]["image"] == "localhost/berth-demo:1");
   CHECK(launched[0]["request"]["env"]["TOKEN"] == "pod-secret-value");
   // And berth ran nothing on the host to start it.
@@ -65,4 +76,43 @@ placement: {providers: [runpod]}
   CHECK(down.exit_code == 0);
   for (const auto& i : mock.instances()) CHECK(i["terminated"] == true);
   CHECK(eventually([&] { return env->berth_containers("h4", "e2e-pod").empty(); }));
+}
+
+TEST_CASE("a host key that changed is refused", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  const auto& h3 = env->host("h3");
+  std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/deploy_pod_hook.py";
+  std::string env_json = (env->root / "env.json").string();
+  berth::testing::MockServer mock(
+      "runpod", {"--ssh-host", h3.address + ":" + std::to_string(h3.port), "--on-launch-cmd",
+                 hook + " launch " + env_json, "--on-terminate-cmd", hook + " terminate " + env_json});
+  Scratch scratch;
+  auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
+  REQUIRE(key);
+  env->authorize(key->public_key);
+  auto e = scratch.env({{"RUNPOD_KEY", mock.api_key()}});
+  e["BERTH_CONFIG"] = scratch.write("config.yaml",
+                                    "providers:\n  runpod: {type: runpod, api_key: \"${RUNPOD_KEY}\", "
+                                    "base_url: \"" + mock.url() + "\"}\nruntime: docker\n").string();
+  auto tmpl = scratch.write("pod.yaml", R"(name: e2e-rekey
+image: localhost/berth-demo:1
+resources: {gpu: {count: 1}}
+placement: {providers: [runpod]}
+)");
+  DeploymentGuard guard(*env, "e2e-rekey", e, {"h3"});
+  auto up = run_berth({"up", tmpl.string()}, e);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto first = run_berth({"exec", "e2e-rekey", "--", "true"}, e);  // pins the key
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  env->rekey("h3");
+  auto exec = run_berth({"exec", "e2e-rekey", "--", "true"}, e);
+  INFO(exec.err);
+  CHECK(exec.exit_code != 0);
+  CHECK(exec.err.find("host key") != std::string::npos);
+  // Taking it down needs only the provider's API.
+  auto down = run_berth({"down", "e2e-rekey"}, e);
+  CHECK(down.exit_code == 0);
+  for (const auto& i : mock.instances()) CHECK(i["terminated"] == true);
 }
