@@ -105,6 +105,15 @@ GpuAccess gpu_access(const Offer& offer) {
   return offer.gpu.vendor == GpuVendor::kAmd ? GpuAccess::kAmd : GpuAccess::kNvidia;
 }
 
+// A digest, or a tag other than "latest", names one image for good.
+bool image_is_pinned(const std::string& image) {
+  if (image.find('@') != std::string::npos) return true;
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return false;
+  return image.substr(colon + 1) != "latest";
+}
+
 // Where the deploy starts and how it probes health, so `status` (which has
 // no template) can check the same thing later.
 std::string health_label(const HealthCheck& h) {
@@ -171,30 +180,40 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
                                                             : dest + "/" + s.filename().string());
   }
 
-  std::optional<std::string> auth_file;
-  if (w.registry_auth) {
-    auth_file = *dir + "/auth.json";
-    auto content = registry_auth_file(image_registry(w.image.value), w.registry_auth->username.value,
-                                      w.registry_auth->password.value);
-    if (auto f = write_private_file(host, *auth_file, content); !f) return host_failure(f.error());
-  }
-  if (check_cancel()) return unexpected(interrupted_failure());
-  run.phase(replica, "pulling " + w.image.value);
-  auto pulled = host.run(HostCommand{.argv = pull_argv(rt, w.image.value, auth_file),
-                                     .timeout = run.ctx.options.pull_timeout});
-  if (auth_file) run_best_effort(host, HostCommand{.argv = remove_files_argv({*auth_file})});
-  if (run.cancelled()) return unexpected(interrupted_failure());
-  if (!succeeded(pulled)) {
-    // An image built on the host itself has no registry to come from.
-    auto present = host.run(HostCommand{.argv = {rt.program, "image", "inspect", w.image.value},
-                                        .timeout = Duration{60'000}});
-    if (!succeeded(present))
-      return workload_failure("cannot pull " + w.image.value + ": " + failure_text(pulled),
-                              w.registry_auth ? "check registry_auth and the image name"
-                                              : "check the image name; private images need "
-                                                "registry_auth");
-    run.phase(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
-                           host.address());
+  // Like Kubernetes' IfNotPresent: a pinned reference (a tag other than
+  // latest, or a digest) already on the host is not pulled again; a mutable
+  // one always is, so `latest` never runs stale.
+  const std::string& image = w.image.value;
+  auto inspect_image = [&] {
+    return succeeded(host.run(HostCommand{.argv = {rt.program, "image", "inspect", image},
+                                          .timeout = Duration{60'000}}));
+  };
+  if (image_is_pinned(image) && inspect_image()) {
+    run.phase(replica, image + " is already on " + host.address() + " (pinned tag: not pulled)");
+  } else {
+    std::optional<std::string> auth_file;
+    if (w.registry_auth) {
+      auth_file = *dir + "/auth.json";
+      auto content = registry_auth_file(image_registry(image), w.registry_auth->username.value,
+                                        w.registry_auth->password.value);
+      if (auto f = write_private_file(host, *auth_file, content); !f) return host_failure(f.error());
+    }
+    if (check_cancel()) return unexpected(interrupted_failure());
+    run.phase(replica, "pulling " + image);
+    auto pulled = host.run(HostCommand{.argv = pull_argv(rt, image, auth_file),
+                                       .timeout = run.ctx.options.pull_timeout});
+    if (auth_file) run_best_effort(host, HostCommand{.argv = remove_files_argv({*auth_file})});
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    if (!succeeded(pulled)) {
+      // An image built on the host itself has no registry to come from.
+      if (!inspect_image())
+        return workload_failure("cannot pull " + image + ": " + failure_text(pulled),
+                                w.registry_auth ? "check registry_auth and the image name"
+                                                : "check the image name; private images need "
+                                                  "registry_auth");
+      run.phase(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
+                             host.address());
+    }
   }
 
   std::vector<std::pair<std::string, std::string>> env;

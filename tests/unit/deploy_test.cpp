@@ -117,6 +117,7 @@ class RecordingHost : public Host {
   std::vector<HostCommand> commands;
   bool start_fails = false;
   bool container_running = true;
+  bool image_present = false;
   std::string addr = "10.0.0.9";
 
   std::string address() const override { return addr; }
@@ -127,6 +128,10 @@ class RecordingHost : public Host {
     const auto& a = c.argv;
     if (a.size() > 2 && a[0] == "sh" && a[2].find("pwd") != std::string::npos)
       r.out = "/home/u/.berth/" + a.back() + "\n";
+    if (a.size() > 2 && a[1] == "image" && a[2] == "inspect") {
+      r.exit_code = image_present ? 0 : 1;
+      return r;
+    }
     if (a.size() > 1 && a[1] == "inspect")
       r.out = std::string(R"([{"Id":"c1","Name":"x","State":{"Status":")") +
               (container_running ? "running\",\"Running\":true" : "exited\",\"Running\":false,\"ExitCode\":3") +
@@ -414,6 +419,23 @@ TEST_CASE("secrets reach the host only through stdin, never an argv", "[deploy]"
   CHECK(env_via_stdin);
   CHECK(auth_via_stdin);
   CHECK(h.host->ran("pull"));
+}
+
+TEST_CASE("a pinned image already on the host is not pulled again; latest always is", "[deploy]") {
+  Harness h;
+  h.add("lambda");
+  h.host->image_present = true;
+  auto w = workload();  // registry.example/demo:1
+  REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx));
+  CHECK_FALSE(h.host->ran("pull"));
+
+  Harness h2;
+  h2.add("lambda");
+  h2.host->image_present = true;
+  auto latest = workload();
+  latest.image = {"registry.example:5000/demo", false};
+  REQUIRE(deploy(latest, std::nullopt, h2.plan_of({offer("lambda", "a", 0.5)}), h2.ctx));
+  CHECK(h2.host->ran("pull"));
 }
 
 TEST_CASE("a secret in the command is refused before anything is created", "[deploy]") {
