@@ -108,7 +108,9 @@ void interrupt_local(const std::string& slow, const std::string& phase, const st
   e["PATH"] = (scratch.path() / "shim").string() + ":" + e["PATH"];
   e["BERTH_TEST_SLOW"] = slow;
   e["BERTH_CONFIG"] = scratch.write("config.yaml", "providers:\n  here: {type: local}\nruntime: podman\n").string();
-  auto tmpl = scratch.write("t.yaml", "name: " + name + "\nimage: localhost/berth-demo:1\n"
+  // Without a pinned tag berth always pulls, so the slow pull is reached.
+  std::string image = slow == "pull" ? "localhost/berth-demo" : "localhost/berth-demo:1";
+  auto tmpl = scratch.write("t.yaml", "name: " + name + "\nimage: " + image + "\n"
                                       "ports: [{container: 8000, host: 18631}]\n" + health +
                                       "resources: {gpu: {count: 0}}\n");
   DeploymentGuard guard(*env, name, e, {"local"});
