@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +21,9 @@ namespace fs = std::filesystem;
 // A Unix socket path holds 107 bytes, and ssh first binds a temporary name
 // 17 bytes longer than ControlPath.
 constexpr std::size_t kMaxControlPath = 107 - 18;
+
+// First line of a remote command's stderr: the remote process group.
+constexpr const char* kPidMarker = "berth-remote-pid:";
 
 std::string fnv1a_hex(std::string_view text) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -187,14 +191,6 @@ static bool ssh_failed(const ProcessResult& r) {
   return false;
 }
 
-Expected<ProcessResult, SshError> SshSession::invoke(ProcessSpec spec, const std::string& what) {
-  auto r = runner_.run(spec);
-  if (!r)
-    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
-  if (ssh_failed(*r)) return unexpected(classify(*r, what));
-  return *r;
-}
-
 Expected<void, SshError> SshSession::open() {
   if (auto d = make_private_dir(control_path_.parent_path()); !d)
     return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
@@ -223,13 +219,46 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
                                                   bool cancellable) {
   auto command = shell_command(argv);
   if (!command) return unexpected(SshError{SshError::Kind::kLocal, command.error(), -1, ""});
+  // Killing the local ssh does not stop the remote command: the master keeps
+  // its channel. sshd makes the remote shell a session (and process group)
+  // leader, and exec keeps its pid, so the command first reports that pid;
+  // a cancelled or timed-out command's whole group is then killed (dash's
+  // kill takes no "--", hence "-PID" right after the signal), before
+  // the caller goes on to clean up what the command might still create.
+  std::string remote = std::string("printf '") + kPidMarker + "%s\\n' \"$$\" >&2; exec " + *command;
   // ControlMaster=auto: should the master have gone (idle past
   // ControlPersist), this command becomes the new one.
-  ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=auto", "-T"}, *command),
+  ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=auto", "-T"}, remote),
                    .stdin_data = std::move(stdin_data),
                    .timeout = timeout,
                    .cancel = cancellable ? options_.cancel : nullptr};
-  return invoke(std::move(spec), "'" + argv.front() + "'");
+  auto r = runner_.run(spec);
+  if (!r)
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+  std::optional<long> remote_pid;
+  // ssh's own messages may come first.
+  std::size_t at =
+      r->err.rfind(kPidMarker, 0) == 0 ? 0 : r->err.find(std::string("\n") + kPidMarker);
+  if (at != std::string::npos) {
+    std::size_t begin = at == 0 ? 0 : at + 1;
+    auto eol = r->err.find('\n', begin);
+    try {
+      remote_pid = std::stol(r->err.substr(begin + std::strlen(kPidMarker)));
+    } catch (const std::exception&) {
+    }
+    r->err.erase(begin, eol == std::string::npos ? std::string::npos : eol + 1 - begin);
+  }
+  if ((r->cancelled || r->timed_out) && remote_pid && *remote_pid > 1) {
+    auto killed = runner_.run({.argv = ssh_argv({"-o", "ControlMaster=auto", "-T"},
+                                                shell_join({"sh", "-c",
+                                                            "kill -TERM \"-$1\" 2>/dev/null; "
+                                                            "kill -TERM \"$1\" 2>/dev/null; true",
+                                                            "sh", std::to_string(*remote_pid)})),
+                               .timeout = Duration{10'000}});
+    (void)killed;
+  }
+  if (ssh_failed(*r)) return unexpected(classify(*r, "'" + argv.front() + "'"));
+  return *r;
 }
 
 Expected<std::string, SshError> SshSession::run_ok(const std::vector<std::string>& argv,

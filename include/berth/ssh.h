@@ -101,7 +101,6 @@ class SshSession {
                                     const std::string& command) const;
 
  private:
-  Expected<ProcessResult, SshError> invoke(ProcessSpec spec, const std::string& what);
   SshError classify(const ProcessResult& r, const std::string& what) const;
 
   SshTarget target_;

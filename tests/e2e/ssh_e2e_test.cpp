@@ -2,6 +2,7 @@
 // sshd hosts on loopback addresses running podman, and a registry with auth
 // (tests/e2e/env.sh).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -197,9 +198,21 @@ TEST_CASE("ssh: unreachable hosts, rejected keys and failing commands are told a
   auto r255 = s->run({"sh", "-c", "exit 255"});
   REQUIRE(r255);
   CHECK(r255->exit_code == 255);
-  auto slow = s->run({"sleep", "30"}, std::nullopt, Duration{300});
+  // A timed-out command is stopped on the host too, not only here.
+  const std::string token = std::to_string(900000 + (::getpid() % 99999));
+  // The deadline leaves the command time to start and report its pid on a
+  // loaded machine; a command cancelled before it even started is not killed.
+  auto slow = s->run({"sh", "-c", "sleep " + token + "; :"}, std::nullopt, Duration{5'000});
   REQUIRE_FALSE(slow);
   CHECK(slow.error().kind == SshError::Kind::kTimeout);
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    auto p = system_process_runner().run({.argv = {"pgrep", "-f", "sleep " + token}});
+    REQUIRE(p);
+    gone = p->exit_code == 1;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(gone);
 }
 
 TEST_CASE("ssh: copy_dir replaces the remote directory with the local one", "[e2e][ssh]") {
