@@ -180,9 +180,13 @@ stop_sshd() {
   local h=$1 i
   local pidfile=$root/hosts/$h/sshd.pid
   if pid_alive "$pidfile"; then
-    local pid
+    local pid children
     pid=$(<"$pidfile")
-    kill "$pid" 2>/dev/null || true
+    # Its children serve the open connections (SSH masters among them): a
+    # stopped or re-keyed host drops them, as a replaced machine would.
+    children=$(ps -o pid= --ppid "$pid" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    kill "$pid" $children 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
       proc_alive "$pid" || break
       sleep 0.1
@@ -323,7 +327,7 @@ cmd_start() {
     log "already running under $root"
     return 0
   fi
-  [[ -f "$root/env.json" ]] && cmd_stop
+  cmd_stop_quietly
   mkdir -p /run/sshd "$root/keys"
   chmod 0755 /run/sshd
   touch "$root/keys/authorized_keys"
@@ -368,7 +372,16 @@ cmd_stop() {
   for h in "${hosts[@]}"; do stop_sshd "$h"; done
   stop_registry
   remove_containers
+  rm -f "$root/env.json"
   log "stopped"
+}
+
+# Leftovers of an environment that died half-way (pid files, containers).
+cmd_stop_quietly() {
+  local h
+  for h in "${hosts[@]}"; do stop_sshd "$h"; done
+  stop_registry
+  remove_containers
 }
 
 cmd_status() {

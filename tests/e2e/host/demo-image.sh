@@ -4,7 +4,7 @@
 # By default it serves /www over HTTP on port 8000 (busybox httpd), so a
 # template with just `image:` and `ports: [8000]` is a working web service.
 #
-# Usage: demo-image.sh [PODMAN_COMMAND...]   (default: podman)
+# Usage: demo-image.sh [RUNTIME_COMMAND...]   (default: podman; docker works too)
 # Idempotent: does nothing when this version of the image is in that store.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,7 +39,7 @@ printf 'ok\n' >"$rootfs/www/health"
 install -m 0755 "$here/printenv.sh" "$rootfs/bin/printenv"
 # Reproducible archive: same bytes, same image layer, on every machine.
 tar -C "$rootfs" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work/rootfs.tar" .
-"${podman_cmd[@]}" import --quiet \
+"${podman_cmd[@]}" import \
   --change 'ENV PATH=/bin' \
   --change 'WORKDIR /' \
   --change 'EXPOSE 8000' \
