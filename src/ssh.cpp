@@ -191,11 +191,18 @@ static bool ssh_failed(const ProcessResult& r) {
   return false;
 }
 
-Expected<void, SshError> SshSession::open() {
+// The control socket and known_hosts live in berth's private state folders;
+// every entry point makes sure they exist, since a command may come first.
+Expected<void, SshError> SshSession::prepare_dirs() const {
   if (auto d = make_private_dir(control_path_.parent_path()); !d)
     return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
   if (auto d = make_private_dir(known_hosts().parent_path()); !d)
     return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
+  return {};
+}
+
+Expected<void, SshError> SshSession::open() {
+  if (auto d = prepare_dirs(); !d) return unexpected(d.error());
   // A master from an earlier berth command (within ControlPersist) serves.
   auto check = runner_.run({.argv = ssh_argv({"-O", "check"}, ""), .timeout = Duration{10'000}});
   if (check && check->exit_code == 0) return {};
@@ -219,6 +226,7 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
                                                   bool cancellable) {
   auto command = shell_command(argv);
   if (!command) return unexpected(SshError{SshError::Kind::kLocal, command.error(), -1, ""});
+  if (auto d = prepare_dirs(); !d) return unexpected(d.error());
   // Killing the local ssh does not stop the remote command: the master keeps
   // its channel. sshd makes the remote shell a session (and process group)
   // leader, and exec keeps its pid, so the command first reports that pid;

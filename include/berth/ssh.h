@@ -101,6 +101,7 @@ class SshSession {
                                     const std::string& command) const;
 
  private:
+  Expected<void, SshError> prepare_dirs() const;
   SshError classify(const ProcessResult& r, const std::string& what) const;
 
   SshTarget target_;

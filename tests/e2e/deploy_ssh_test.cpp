@@ -1,11 +1,6 @@
 // `ssh`: declared hosts reached over real sshd, a private image from the real
 // registry with htpasswd auth, hostile environment values, and secrets that
 // must never reach a command line or berth's output.
-//
-// [!mayfail]: the ssh adapter runs commands through SshSession::run before
-// any open(), and run does not create the control-socket directory, so on a
-// fresh state directory the adapter's first `ps` fails ("unix_listener:
-// cannot bind to path .../ssh/cm-..."). Remove the tag once that is fixed.
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -58,7 +53,7 @@ std::string exec_value(const std::map<std::string, std::string>& e, const std::s
 
 }  // namespace
 
-TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy][!mayfail]") {
+TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy]") {
   BERTH_E2E_ENV(env);
   Scratch scratch;
   auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
@@ -146,7 +141,7 @@ resources: {gpu: {count: 0}}
   (void)home;
 }
 
-TEST_CASE("ssh: a wrong registry password fails the workload and leaves nothing", "[e2e][deploy][!mayfail]") {
+TEST_CASE("ssh: a wrong registry password fails the workload and leaves nothing", "[e2e][deploy]") {
   BERTH_E2E_ENV(env);
   Scratch scratch;
   auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
