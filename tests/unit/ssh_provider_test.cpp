@@ -27,7 +27,13 @@ class FakeSsh : public ProcessRunner {
     calls.push_back(spec.argv);
     REQUIRE(spec.argv.at(0) == "ssh");
     const auto& argv = spec.argv;
-    return handler(argv.at(argv.size() - 2), argv.back());
+    // SshSession prefixes each remote command with one that reports the
+    // remote pid (so a cancelled command can be killed); the handlers see
+    // the command itself.
+    std::string remote = argv.back();
+    if (auto exec_at = remote.find("; exec "); exec_at != std::string::npos)
+      remote = remote.substr(exec_at + 7);
+    return handler(argv.at(argv.size() - 2), remote);
   }
 
  private:
