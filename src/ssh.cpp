@@ -1,5 +1,8 @@
 #include "berth/ssh.h"
 
+#include <chrono>
+#include <thread>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
@@ -335,6 +338,10 @@ void SshSession::close() {
   // Not cancellable: this is cleanup and runs after ^C too.
   auto r = runner_.run({.argv = ssh_argv({"-O", "exit"}, ""), .timeout = Duration{10'000}});
   (void)r;
+  // `-O exit` answers before the master has removed its socket: wait, bounded,
+  // so a closed session is really closed when close() returns.
+  for (int i = 0; i < 100 && fs::exists(control_path_); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 Expected<SshKey, std::string> ensure_ssh_key(const fs::path& state_dir,
