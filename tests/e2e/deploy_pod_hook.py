@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Launch/terminate hook for the container-native mocks (runpod, vastai):
+"""Launch/terminate hook for the container-native mocks (runpod, vastai), used
+by the deploy and watch end-to-end tests:
 makes a launched pod real by starting its container with podman on the
 e2e test host its SSH endpoint points at, and removes it on terminate.
 

@@ -31,7 +31,7 @@ struct PodRig {
 
   PodRig(const Environment& e, const std::string& name, const std::string& extra_template)
       : env(e) {
-    std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/watch_pod_hook.py";
+    std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/deploy_pod_hook.py";
     std::string env_json = (env.root / "env.json").string();
     std::vector<std::string> args;
     for (const char* h : {"h2", "h3", "h4"}) {
