@@ -123,6 +123,8 @@ resources: {gpu: {count: 0}}
   CHECK_FALSE(std::filesystem::exists("/tmp/berth-e2e-pwned"));
   CHECK_FALSE(std::filesystem::exists("/tmp/berth-e2e-pwned2"));
   auto vol = run_berth({"exec", "e2e-ssh", "--", "cat", "/data/file.txt"}, e);
+  INFO(vol.err);
+  INFO(run_berth({"exec", "e2e-ssh", "--", "ls", "-la", "/data"}, e).out);
   CHECK(vol.out == "from the volume\n");
   // The private files that carried secrets are gone from the host.
   auto leftovers = run_berth({"exec", "e2e-ssh", "--", "sh", "-c", "env | grep -c S3cr3t || true"}, e);

@@ -93,6 +93,7 @@ placement: {providers: [runpod]}
           if (h.address == i["ssh_host"]) {
             auto r =
                 env.runtime(h.name, {"exec", i["name"].get<std::string>(), "rm", "/www/health"});
+            INFO(r.out << r.err);
             REQUIRE(r.exit_code == 0);
             return;
           }
