@@ -11,6 +11,8 @@
 #   env.sh rekey HOST    give HOST a new host key and restart its sshd
 #   env.sh restart HOST  restart HOST's sshd (same key)
 #
+# BERTH_E2E_NET=127.N.N puts the hosts on 127.N.N.21-24 instead of 127.0.0.x.
+#
 # $BERTH_E2E_ROOT/env.json describes it all for the tests
 # (tests/support/e2e_env.h reads it).
 set -euo pipefail
@@ -20,8 +22,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$BERTH_E2E_ROOT"
 root=$(cd "$BERTH_E2E_ROOT" && pwd)
 hosts=(h1 h2 h3 h4)
-declare -A address=([h1]=127.0.0.21 [h2]=127.0.0.22 [h3]=127.0.0.23 [h4]=127.0.0.24
-  [local]=127.0.0.1)
+# BERTH_E2E_NET (default 127.0.0) picks the hosts' /24 inside 127.0.0.0/8, so
+# two environments can run side by side on one machine.
+net=${BERTH_E2E_NET:-127.0.0}
+[[ "$net" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || {
+  echo "e2e-env: BERTH_E2E_NET must look like 127.N.N, not '$net'" >&2
+  exit 2
+}
+declare -A address=([h1]=$net.21 [h2]=$net.22 [h3]=$net.23 [h4]=$net.24 [local]=127.0.0.1)
 registry_user=berth
 
 log() { echo "e2e-env: $*" >&2; }
