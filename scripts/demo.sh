@@ -54,17 +54,11 @@ trap cleanup EXIT
 
 step "berth up templates/hello.yaml"
 deployed=1
-result=$("$berth" up -o json templates/hello.yaml)
-printf '%s\n' "$result"
-endpoint=$(printf '%s' "$result" | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-for replica in r.get("replicas", []):
-    for e in replica.get("endpoints", []):
-        print("%s:%s" % (e["host"], e["port"]))
-        sys.exit(0)
-sys.exit("berth up printed no endpoint")
-')
+# stdout carries one host:port per published port; progress goes to stderr.
+endpoints=$("$berth" up templates/hello.yaml)
+printf '%s\n' "$endpoints"
+endpoint=${endpoints%%$'\n'*}
+[[ -n "$endpoint" ]] || { echo "berth up printed no endpoint" >&2; exit 1; }
 step "endpoint: http://$endpoint/"
 curl -fsS --max-time 5 --retry 10 --retry-delay 1 --retry-connrefused "http://$endpoint/"
 

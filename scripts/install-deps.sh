@@ -5,12 +5,13 @@
 set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev
   nlohmann-json3-dev libfmt-dev catch2 ca-certificates openssh-client)
-# The demo runs the real deploy path on this machine: podman and a local image.
+# The demo runs the real deploy path on this machine: podman, a local image,
+# and curl to fetch what the deployment serves.
 # netavark (with iptables for its port forwarding) is named on purpose: left to
 # apt without recommends, podman's network stack resolves to the older CNI
 # plugins, whose bridge takes the same 10.88.0.0/16 as netavark's and breaks
 # published ports for both wherever the two have ever run on one kernel.
-run_pkgs=(podman runc netavark iptables busybox-static uidmap)
+run_pkgs=(podman runc netavark iptables busybox-static uidmap curl)
 test_pkgs=(openssh-server docker-registry apache2-utils python3 curl procps iproute2)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
