@@ -228,6 +228,7 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
     ports += (ports.empty() ? "" : ",") + std::to_string(p.host.value_or(p.container)) + ":" +
              std::to_string(p.container);
   spec->labels["berth.ports"] = ports;
+  if (std::string gpu = gpu_summary(offer.gpu); !gpu.empty()) spec->labels[kLabelGpu] = gpu;
   if (!files->env_file_names.empty()) {
     spec->env_file_path = *dir + "/env";
     if (auto f = write_private_file(host, spec->env_file_path, files->env_file); !f)

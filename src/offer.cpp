@@ -4,6 +4,11 @@ namespace berth {
 
 std::string to_string(GpuVendor v) { return v == GpuVendor::kAmd ? "amd" : "nvidia"; }
 
+std::string gpu_summary(const OfferGpu& g) {
+  if (g.count <= 0) return "";
+  return g.model + " ×" + std::to_string(g.count);
+}
+
 namespace {
 template <class T>
 nlohmann::json opt(const std::optional<T>& v) {

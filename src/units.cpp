@@ -167,6 +167,64 @@ std::string format_size(std::uint64_t bytes) {
   return buf;
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    if (at + n > text.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  auto is = [&](std::size_t at, char c) { return at < text.size() && text[at] == c; };
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || !is(4, '-') || !is(7, '-') ||
+      !(is(10, 'T') || is(10, 't') || is(10, ' ')) || !is(13, ':') || !is(16, ':'))
+    return std::nullopt;
+  if (*year < 1970 || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 ||
+      *minute > 59 || *second > 60)
+    return std::nullopt;
+  std::size_t at = 19;
+  long long nanos = 0;
+  if (is(at, '.')) {
+    ++at;
+    int n = 0;
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) {
+      if (n < 9) nanos = nanos * 10 + (text[at] - '0');
+      ++n;
+      ++at;
+    }
+    if (n == 0) return std::nullopt;
+    for (; n < 9; ++n) nanos *= 10;
+  }
+  long long offset_s = 0;
+  if (is(at, 'Z') || is(at, 'z')) {
+    ++at;
+  } else if (is(at, '+') || is(at, '-')) {
+    auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
+    if (!oh || !om || !is(at + 3, ':') || *oh > 23 || *om > 59) return std::nullopt;
+    offset_s = (*oh * 3600LL + *om * 60LL) * (text[at] == '-' ? -1 : 1);
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  // Days from the civil date (proleptic Gregorian), without the C library's
+  // time zone: the same answer on every machine.
+  int y = *year - (*month <= 2 ? 1 : 0);
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int mp = (*month + 9) % 12;
+  const int doy = (153 * mp + 2) / 5 + *day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = era * 146097LL + doe - 719468LL;
+  const long long secs = days * 86400 + *hour * 3600LL + *minute * 60LL + *second - offset_s;
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<
+      std::chrono::system_clock::duration>(std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
+}
+
 std::string format_duration(Duration d) {
   long long ms = d.count();
   if (ms == 0) return "0s";

@@ -42,6 +42,9 @@ inline constexpr const char* kLabelDeployment = "berth.deployment";
 inline constexpr const char* kLabelReplica = "berth.replica";
 inline constexpr const char* kLabelHash = "berth.hash";
 inline constexpr const char* kLabelInstance = "berth.instance";
+// What the placement gave the container ("H100 ×8"), for hosts whose only
+// record of an instance is its container (local, ssh).
+inline constexpr const char* kLabelGpu = "berth.gpu";
 
 struct ContainerIdentity {
   std::string deployment;

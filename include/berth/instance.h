@@ -32,6 +32,7 @@ struct Instance {
   std::string ssh_user = "root";
   double price_per_hour = 0;
   std::string offer_id;
+  std::string gpu;  // gpu_summary() of what the instance has ("H100 ×8"); empty: none or unknown
   std::map<std::string, std::string> labels;  // where the API has labels/tags
   std::map<int, int> public_ports;            // container port -> public port (container-native)
   std::string progress;  // anything that moves while booting (status message, percent)

@@ -42,4 +42,7 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j);
 
 std::string to_string(GpuVendor v);  // "nvidia" | "amd"
 
+/// "H100 ×8" for tables and instance listings; empty for a CPU-only offer.
+std::string gpu_summary(const OfferGpu& g);
+
 }  // namespace berth

@@ -23,6 +23,11 @@ Expected<Duration, std::string> parse_duration(std::string_view text);
 std::string format_size(std::uint64_t bytes);
 std::string format_duration(Duration d);
 
+/// A timestamp as container runtimes and APIs write it: RFC 3339
+/// ("2026-11-30T03:52:57.496251709Z", "...+01:00"; a space for the T is
+/// accepted). nullopt for anything else and for Go's zero time (year 1).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+
 constexpr double bytes_to_gb(std::uint64_t bytes) { return static_cast<double>(bytes) / 1e9; }
 
 /// A closed range with optional ends: "A..B", "A..", "..B". What a single

@@ -91,6 +91,36 @@ GpuDescription parse_gpu_description(const std::string& text) {
   return d;
 }
 
+// The GPUs of an instance type: "gpu_description" (else "description")
+// through the catalog, the count from specs.gpus.
+OfferGpu type_gpu(const json& type, const std::string& type_name) {
+  OfferGpu gpu;
+  const json* specs = ju::find(type, "specs");
+  gpu.count = specs && specs->is_object()
+                  ? static_cast<int>(ju::opt_number(*specs, "gpus").value_or(0))
+                  : 0;
+  if (gpu.count <= 0) return gpu;
+  std::string desc = ju::opt_string(type, "gpu_description").value_or("");
+  if (desc.empty()) desc = ju::opt_string(type, "description").value_or("");
+  GpuDescription d = parse_gpu_description(desc);
+  const GpuModel* model = nullptr;
+  for (const std::string& raw :
+       {d.form.empty() ? d.model : d.model + " " + d.form, d.model, desc, type_name}) {
+    if (raw.empty()) continue;
+    if ((model = normalize_gpu_name(raw, d.vram_gb))) break;
+  }
+  if (model) {
+    gpu.model = model->name;
+    gpu.vendor = model->vendor;
+    gpu.vram_gb = model->vram_gb;
+    gpu.compute_capability = model->compute_capability;
+  } else {
+    gpu.model = "unknown:" + (desc.empty() ? type_name : desc);
+    gpu.vram_gb = d.vram_gb;
+  }
+  return gpu;
+}
+
 class LambdaProvider final : public Provider {
  public:
   LambdaProvider(const ProviderConfig& config, ProviderContext& context)
@@ -162,30 +192,7 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
       const json& specs = ju::object_at(type, "specs");
       std::string type_name = ju::opt_string(type, "name").value_or(key);
       double cents = ju::number_at(type, "price_cents_per_hour");
-      int gpus = static_cast<int>(ju::opt_number(specs, "gpus").value_or(0));
-      std::string desc = ju::opt_string(type, "gpu_description").value_or("");
-      if (desc.empty()) desc = ju::opt_string(type, "description").value_or("");
-
-      OfferGpu gpu;
-      gpu.count = gpus;
-      if (gpus > 0) {
-        GpuDescription d = parse_gpu_description(desc);
-        const GpuModel* model = nullptr;
-        for (const std::string& raw :
-             {d.form.empty() ? d.model : d.model + " " + d.form, d.model, desc, type_name}) {
-          if (raw.empty()) continue;
-          if ((model = normalize_gpu_name(raw, d.vram_gb))) break;
-        }
-        if (model) {
-          gpu.model = model->name;
-          gpu.vendor = model->vendor;
-          gpu.vram_gb = model->vram_gb;
-          gpu.compute_capability = model->compute_capability;
-        } else {
-          gpu.model = "unknown:" + (desc.empty() ? type_name : desc);
-          gpu.vram_gb = d.vram_gb;
-        }
-      }
+      OfferGpu gpu = type_gpu(type, type_name);
 
       const json& regions = ju::array_at(entry, "regions_with_capacity_available");
       for (const json& region : regions) {
@@ -337,6 +344,7 @@ Instance LambdaProvider::to_instance(const json& d) const {
       inst.price_per_hour = *cents / 100.0;
     if (auto tn = ju::opt_string(*type, "name"); tn && !inst.region.empty())
       inst.offer_id = *tn + "@" + inst.region;
+    inst.gpu = gpu_summary(type_gpu(*type, ju::opt_string(*type, "name").value_or("")));
   }
   if (const json* tags = ju::find(d, "tags"); tags && tags->is_array())
     for (const json& t : *tags)

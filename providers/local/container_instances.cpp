@@ -26,6 +26,7 @@ std::vector<Instance> instances_from_containers(const std::vector<ContainerSumma
     }
     for (const auto& [k, v] : c.labels)
       if (k.rfind("berth.", 0) == 0) i.labels[k] = v;
+    if (auto g = c.labels.find(kLabelGpu); g != c.labels.end()) i.gpu = g->second;
     std::string state = c.name + " " + (c.state.empty() ? c.status : c.state);
     i.raw_state += (i.raw_state.empty() ? "" : ", ") + state;
   }

@@ -19,6 +19,7 @@
 #include "berth/provider_set.h"
 #include "berth/ssh.h"
 #include "berth/ssh_host.h"
+#include "berth/units.h"
 #include "berth/watch_deploy.h"
 #include "cli/app.h"
 
@@ -364,9 +365,10 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
   nlohmann::json deployments = nlohmann::json::array();
-  Table table({"DEPLOYMENT", "REPLICA", "PROVIDER", "REGION", "INSTANCE", "OFFER", "$/H", "STATE",
-               "HEALTH", "SINCE", "ENDPOINTS"},
-              {false, true, false, false, false, false, true});
+  Table table({"DEPLOYMENT", "REPLICA", "PROVIDER", "REGION", "INSTANCE", "GPU", "$/H", "STATE",
+               "HEALTH", "UPTIME", "ENDPOINTS"},
+              {false, true, false, false, false, false, true, false, false, true});
+  const auto now = std::chrono::system_clock::now();
   for (const auto& d : found.deployments) {
     nlohmann::json replicas = nlohmann::json::array();
     for (const auto& r : d.replicas) {
@@ -378,10 +380,16 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
       for (const auto& e : endpoints) ep += (ep.empty() ? "" : ",") + endpoint_text(e);
       nlohmann::json eps = nlohmann::json::array();
       for (const auto& e : endpoints) eps.push_back(to_json(e));
+      // Since the container started, where the host says so.
+      std::optional<long long> uptime;
+      if (auto started = parse_rfc3339(live.since); started && *started <= now)
+        uptime = std::chrono::duration_cast<std::chrono::seconds>(now - *started).count();
       replicas.push_back({{"replica", r.replica},
                           {"provider", r.instance.provider},
                           {"instance_id", r.instance.id},
                           {"region", r.instance.region},
+                          {"offer_id", r.instance.offer_id},
+                          {"gpu", r.instance.gpu.empty() ? nlohmann::json() : nlohmann::json(r.instance.gpu)},
                           {"host", r.instance.host},
                           {"ssh_port", r.instance.ssh_port},
                           {"price_per_hour", r.instance.price_per_hour},
@@ -389,11 +397,13 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
                           {"template_hash", r.hash},
                           {"endpoints", eps},
                           {"health", live.health},
-                          {"since", live.since.empty() ? nlohmann::json() : nlohmann::json(live.since)}});
+                          {"since", live.since.empty() ? nlohmann::json() : nlohmann::json(live.since)},
+                          {"uptime_seconds", uptime ? nlohmann::json(*uptime) : nlohmann::json()}});
       table.add_row({d.name, std::to_string(r.replica), r.instance.provider, r.instance.region,
-                     r.instance.id, r.instance.offer_id,
+                     r.instance.id, r.instance.gpu.empty() ? "-" : r.instance.gpu,
                      fmt::format("{:.2f}", r.instance.price_per_hour), to_string(r.instance.state),
-                     live.health, live.since, ep});
+                     live.health, uptime ? format_duration(std::chrono::seconds(*uptime)) : "-",
+                     ep});
     }
     deployments.push_back(
         {{"deployment", d.name}, {"template_hash", d.template_hash}, {"replicas", replicas}});

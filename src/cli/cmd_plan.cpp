@@ -119,8 +119,8 @@ Expected<Gathered, int> query_providers(const GlobalOptions& g, const LaunchTemp
 }
 
 std::string gpu_text(const Offer& o) {
-  if (o.gpu.count == 0) return "-";
-  return fmt::format("{} ×{}", o.gpu.model, o.gpu.count);
+  std::string s = gpu_summary(o.gpu);
+  return s.empty() ? "-" : s;
 }
 
 std::string vram_text(const Offer& o) {

@@ -53,10 +53,17 @@ TEST_CASE("local: up, status, logs, exec, up again, down", "[e2e][deploy]") {
   REQUIRE(s["deployments"].size() == 1);
   CHECK(s["deployments"][0]["template_hash"] == j["template_hash"]);
   CHECK(s["deployments"][0]["replicas"][0]["health"] == "healthy");
+  // Uptime counts from the container's start: a few seconds, never negative.
+  auto uptime = s["deployments"][0]["replicas"][0]["uptime_seconds"];
+  REQUIRE(uptime.is_number_integer());
+  CHECK(uptime.get<long long>() >= 0);
+  CHECK(uptime.get<long long>() < 600);
+  CHECK(s["deployments"][0]["replicas"][0]["gpu"].is_null());  // a CPU-only placement
 
   auto table = run_berth({"status"}, e);
   CHECK(table.exit_code == 0);
   CHECK(table.out.find("e2e-local") != std::string::npos);
+  CHECK(table.out.find("UPTIME") != std::string::npos);
 
   auto logs = run_berth({"logs", "e2e-local", "--tail", "5"}, e);
   CHECK(logs.exit_code == 0);

@@ -67,6 +67,9 @@ placement: {providers: [runpod]}
   auto s = parse_json(status.out);
   REQUIRE(s["deployments"].size() == 1);
   CHECK(s["deployments"][0]["replicas"][0]["provider"] == "runpod");
+  // The pod's GPU as the API reports it, through the catalog.
+  CHECK(s["deployments"][0]["replicas"][0]["gpu"].is_string());
+  CHECK(s["deployments"][0]["replicas"][0]["gpu"].get<std::string>().find(" ×1") != std::string::npos);
   CHECK(run_berth({"logs", "e2e-pod"}, e).exit_code == 0);
   auto exec = run_berth({"exec", "e2e-pod", "--", "echo", "inside"}, e);
   CHECK(exec.out == "inside\n");

@@ -85,3 +85,25 @@ TEST_CASE("ranges contain their ends and are open where unset", "[units]") {
   CHECK(none.unbounded());
   CHECK(none.contains(-5));
 }
+
+TEST_CASE("RFC 3339 timestamps as runtimes write them", "[units]") {
+  using namespace std::chrono;
+  auto secs = [](std::string_view t) {
+    auto p = parse_rfc3339(t);
+    REQUIRE(p);
+    return duration_cast<seconds>(p->time_since_epoch()).count();
+  };
+  CHECK(secs("1970-01-01T00:00:00Z") == 0);
+  CHECK(secs("2026-11-30T03:52:57.496251709Z") == 1796010777);
+  CHECK(secs("2026-11-30T04:52:57+01:00") == 1796010777);
+  CHECK(secs("2026-11-29T22:52:57.5-05:00") == 1796010777);
+  CHECK(secs("2024-02-29 12:00:00Z") == 1709208000);  // a leap day, space for T
+  auto frac = parse_rfc3339("1970-01-01T00:00:01.25Z");
+  REQUIRE(frac);
+  CHECK(duration_cast<milliseconds>(frac->time_since_epoch()).count() == 1250);
+  for (std::string_view bad :
+       {"", "0001-01-01T00:00:00Z", "2026-11-30", "2026-11-30T03:52:57", "2026-13-01T00:00:00Z",
+        "2026-11-30T03:52:57.Z", "2026-11-30T03:52:57Zjunk", "2026-11-30T03:52:57+0100",
+        "20261130T035257Z", "2026-11-30T03:5x:57Z"})
+    CHECK_FALSE(parse_rfc3339(bad));
+}
