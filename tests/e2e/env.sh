@@ -10,8 +10,21 @@
 #   env.sh status        exit 0 when everything is up
 #   env.sh rekey HOST    give HOST a new host key and restart its sshd
 #   env.sh restart HOST  restart HOST's sshd (same key)
+#   env.sh stophost HOST stop HOST's sshd (and its open connections): the
+#                        machine is gone or unreachable; `status` fails until
+#   env.sh starthost HOST starts it again (same key)
 #
 # BERTH_E2E_NET=127.N.N puts the hosts on 127.N.N.21-24 instead of 127.0.0.x.
+#
+# Each host's sshd listens on two ports: a free one (2222 when it can) for
+# the ssh provider and the container-native mocks, and 22, where VM providers
+# such as Lambda send berth (their APIs report only an IP; berth logs in as
+# ubuntu@IP:22). For those, `start` makes an `ubuntu` login if the system has
+# none: a uid-0 alias of root, so it runs the same per-host podman. `stop`
+# removes it again once no other environment on this machine uses it, and
+# only if it was made here. When port 22 is taken on the hosts' addresses
+# (a system sshd on 0.0.0.0:22), the hosts listen on their own port only,
+# env.json says so ("vm_port": null) and the VM tests fail saying why.
 #
 # $BERTH_E2E_ROOT/env.json describes it all for the tests
 # (tests/support/e2e_env.h reads it).
@@ -113,6 +126,65 @@ insecure = true
 EOF
 }
 
+# The `ubuntu` login of VM providers. Several environments may share this
+# machine (and its /etc/passwd), so each one that uses the login registers
+# under /run/berth-e2e/vm-user/; the login is removed when the last one stops,
+# and only when an environment made it (a system that had its own `ubuntu`
+# keeps it untouched). All of it under one lock.
+vm_user=ubuntu
+vm_user_dir=/run/berth-e2e/vm-user
+vm_user_entry() { echo "$vm_user_dir/users/$(printf '%s' "$root" | cksum | cut -d' ' -f1)"; }
+
+with_vm_user_lock() {
+  mkdir -p "$vm_user_dir/users"
+  (
+    flock -w 60 9 || die "cannot lock $vm_user_dir/lock"
+    "$@"
+  ) 9>"$vm_user_dir/lock"
+}
+
+acquire_vm_user_locked() {
+  if ! getent passwd "$vm_user" >/dev/null; then
+    # -p '*': no password, but not locked ('!'), which sshd without PAM
+    # would refuse even for a key. -r: no subordinate ids, no aging.
+    useradd -r -o -u 0 -g 0 -M -d /root -s /bin/bash -p '*' -c "berth e2e VM login" "$vm_user" ||
+      die "cannot create the $vm_user login"
+    touch "$vm_user_dir/created"
+    log "made the $vm_user login (uid 0) for the VM-provider hosts"
+  fi
+  [[ "$(getent passwd "$vm_user" | cut -d: -f3)" == 0 || -f "$vm_user_dir/created" ]] ||
+    log "this system's own $vm_user login is not root: VM-provider tests may not run containers"
+  echo "$root" >"$(vm_user_entry)"
+}
+
+release_vm_user_locked() {
+  rm -f "$(vm_user_entry)"
+  local e
+  for e in "$vm_user_dir"/users/*; do
+    [[ -e "$e" ]] || continue
+    # An environment whose root is gone will never stop: forget it.
+    [[ -d "$(<"$e")" ]] && return 0
+    rm -f "$e"
+  done
+  [[ -f "$vm_user_dir/created" ]] || return 0
+  # -f: userdel refuses a uid that has processes, and uid 0 always has. No -r:
+  # the home is root's.
+  if getent passwd "$vm_user" >/dev/null; then
+    userdel -f "$vm_user" 2>/dev/null || {
+      log "could not remove the $vm_user login"
+      return 0
+    }
+    log "removed the $vm_user login"
+  fi
+  rm -f "$vm_user_dir/created"
+}
+
+acquire_vm_user() { with_vm_user_lock acquire_vm_user_locked; }
+release_vm_user() {
+  [[ -d "$vm_user_dir/users" ]] || return 0
+  with_vm_user_lock release_vm_user_locked
+}
+
 # One host's container store: podman state, network and locks of its own.
 write_store() {
   local h=$1 n=$2 idx
@@ -156,8 +228,11 @@ write_sshd() {
   local dir=$root/hosts/$h
   [[ -f "$dir/ssh_host_ed25519_key" ]] ||
     ssh-keygen -q -t ed25519 -N '' -C "berth-e2e-$h" -f "$dir/ssh_host_ed25519_key"
+  local vm_listen=""
+  [[ -n "$vm_port" ]] && vm_listen="ListenAddress ${address[$h]}:$vm_port"
   cat >"$dir/sshd_config" <<EOF
 ListenAddress ${address[$h]}:$ssh_port
+$vm_listen
 HostKey $dir/ssh_host_ed25519_key
 PidFile $dir/sshd.pid
 AuthorizedKeysFile $root/keys/authorized_keys
@@ -181,7 +256,10 @@ start_sshd() {
   local dir=$root/hosts/$h
   pid_alive "$dir/sshd.pid" && return 0
   /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd for $h did not start"
-  wait_port "${address[$h]}" "$ssh_port" || die "sshd for $h is not listening (see $dir/sshd.log)"
+  local p
+  for p in $(sed -n 's/^ListenAddress .*:\([0-9]*\)$/\1/p' "$dir/sshd_config"); do
+    wait_port "${address[$h]}" "$p" || die "sshd for $h is not listening on $p (see $dir/sshd.log)"
+  done
 }
 
 stop_sshd() {
@@ -277,14 +355,18 @@ images() {
 }
 
 write_json() {
-  python3 - "$root" "$ssh_port" "$registry_port" "$registry_user" "$here/env.sh" "${hosts[@]}" <<'PY'
+  local h specs=()
+  for h in "${hosts[@]}"; do specs+=("$h=${address[$h]}"); done
+  python3 - "$root" "$ssh_port" "$registry_port" "$registry_user" "$here/env.sh" "$vm_port" \
+    "${specs[@]}" <<'PY'
 import json, os, sys
-root, ssh_port, reg_port, reg_user, script = sys.argv[1:6]
-names = sys.argv[6:]
-addresses = {"h1": "127.0.0.21", "h2": "127.0.0.22", "h3": "127.0.0.23", "h4": "127.0.0.24"}
+root, ssh_port, reg_port, reg_user, script, vm_port = sys.argv[1:7]
+addresses = dict(spec.split("=", 1) for spec in sys.argv[7:])
+names = list(addresses)
 def host(n):
     d = os.path.join(root, "hosts", n)
     return {"name": n, "address": addresses[n], "port": int(ssh_port), "user": "root",
+            "vm_port": int(vm_port) if vm_port else None, "vm_user": "ubuntu",
             "dir": d, "sshd_config": os.path.join(d, "sshd_config"),
             "sshd_log": os.path.join(d, "sshd.log"), "pid_file": os.path.join(d, "sshd.pid"),
             "host_key": os.path.join(d, "ssh_host_ed25519_key.pub"),
@@ -315,6 +397,9 @@ PY
 read_ports() {
   ssh_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hosts"][0]["port"])' \
     "$root/env.json")
+  vm_port=$(python3 -c \
+    'import json,sys; print(json.load(open(sys.argv[1]))["hosts"][0].get("vm_port") or "")' \
+    "$root/env.json")
   registry_port=$(python3 -c \
     'import json,sys; print(json.load(open(sys.argv[1]))["registry"]["address"].split(":")[1])' \
     "$root/env.json")
@@ -343,6 +428,15 @@ cmd_start() {
   local h
   for h in "${hosts[@]}"; do all_addresses+=("${address[$h]}"); done
   ssh_port=$(pick_port 2222 "${all_addresses[@]}")
+  vm_port=22
+  for h in "${hosts[@]}"; do
+    port_free "${address[$h]}" 22 && continue
+    log "port 22 is taken on ${address[$h]} (a system sshd on 0.0.0.0:22?):" \
+      "the VM-provider tests cannot reach these hosts"
+    vm_port=""
+    break
+  done
+  [[ -z "$vm_port" ]] || acquire_vm_user
   registry_port=$(pick_port 5000 127.0.0.1)
   write_runtime
   local n=1
@@ -357,7 +451,7 @@ cmd_start() {
   start_registry
   images
   write_json
-  log "running under $root: hosts ${all_addresses[*]} port $ssh_port," \
+  log "running under $root: hosts ${all_addresses[*]} ports $ssh_port${vm_port:+ and $vm_port}," \
     "registry 127.0.0.1:$registry_port"
 }
 
@@ -380,6 +474,7 @@ cmd_stop() {
   for h in "${hosts[@]}"; do stop_sshd "$h"; done
   stop_registry
   remove_containers
+  release_vm_user
   rm -f "$root/env.json"
   log "stopped"
 }
@@ -422,14 +517,29 @@ cmd_restart() {
   start_sshd "$1"
 }
 
+cmd_stophost() {
+  known_host "${1:-}"
+  stop_sshd "$1"
+}
+
+# The other hosts must be up; this one may be stopped (that is the point).
+cmd_starthost() {
+  local h=${1:-}
+  [[ -n "$h" && -n "${address[$h]:-}" && "$h" != local ]] || die "unknown host '$h' (h1..h4)"
+  [[ -f "$root/env.json" && -f "$root/hosts/$h/sshd_config" ]] || die "the environment is not running"
+  start_sshd "$h"
+}
+
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   rekey) cmd_rekey "${2:-}" ;;
   restart) cmd_restart "${2:-}" ;;
+  stophost) cmd_stophost "${2:-}" ;;
+  starthost) cmd_starthost "${2:-}" ;;
   *)
-    echo "usage: env.sh start|stop|status|rekey HOST|restart HOST" >&2
+    echo "usage: env.sh start|stop|status|rekey HOST|restart HOST|stophost HOST|starthost HOST" >&2
     exit 2
     ;;
 esac
