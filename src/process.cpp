@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 extern char** environ;
 
@@ -141,6 +142,7 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
   }
   int out_fd = capture ? out_pipe[0] : -1, err_fd = capture ? err_pipe[0] : -1;
   auto start = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> stop_due;
   bool killed = false;
   auto kill_child = [&](bool cancelled) {
     if (killed) return;
@@ -198,8 +200,15 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
         }
       }
     }
-    if (spec.cancel && spec.cancel->load()) kill_child(true);
-    if (spec.timeout && std::chrono::steady_clock::now() - start > *spec.timeout) kill_child(false);
+    if (!killed) {
+      auto now = std::chrono::steady_clock::now();
+      bool cancelled = spec.cancel && spec.cancel->load();
+      bool timed_out = spec.timeout && now - start > *spec.timeout;
+      if ((cancelled || timed_out) && !stop_due) stop_due = now;
+      if (stop_due && (!spec.ready_to_stop || spec.ready_to_stop(result.err) ||
+                       now - *stop_due >= spec.stop_wait))
+        kill_child(cancelled);
+    }
     // Once the child we killed is gone, stop waiting for end-of-file: a
     // process outside its group may still hold the pipes (an SSH master
     // keeps a multiplexed client's stdio until the remote command ends).

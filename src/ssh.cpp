@@ -243,6 +243,13 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
                    .stdin_data = std::move(stdin_data),
                    .timeout = timeout,
                    .cancel = cancellable ? options_.cancel : nullptr};
+  // Stopped before the pid arrives, the command would run on unseen (a pull
+  // to its end; a `run` that starts its container after the rollback removed
+  // it): the local ssh lives until the pid is in, bounded by stop_wait.
+  spec.ready_to_stop = [](const std::string& err) {
+    auto at = err.rfind(kPidMarker, 0) == 0 ? 0 : err.find(std::string("\n") + kPidMarker);
+    return at != std::string::npos && err.find('\n', at + 1) != std::string::npos;
+  };
   auto r = runner_.run(spec);
   if (!r)
     return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});

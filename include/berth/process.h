@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,11 @@ struct ProcessSpec {
   std::optional<Duration> timeout;        // killed (SIGTERM, then SIGKILL) after this
   bool inherit_stdio = false;             // interactive: ssh shells, logs -f
   const std::atomic<bool>* cancel = nullptr;  // polled; kills the child when set
+  /// With a cancel or timeout due, the child is killed only once its stderr
+  /// so far satisfies this, or `stop_wait` later: an SSH client must first
+  /// hear which remote process to stop, or that process outlives it.
+  std::function<bool(const std::string& err)> ready_to_stop;
+  Duration stop_wait{3'000};
 };
 
 struct ProcessResult {

@@ -1,3 +1,6 @@
+#include <atomic>
+#include <chrono>
+
 #include <catch2/catch.hpp>
 
 #include "berth/process.h"
@@ -26,6 +29,30 @@ TEST_CASE("process runner kills on timeout", "[process]") {
   REQUIRE(r);
   CHECK(r->timed_out);
   CHECK_FALSE(r->ok());
+}
+
+TEST_CASE("a cancel waits, bounded, until the child is ready to be stopped", "[process]") {
+  std::atomic<bool> cancel{true};
+  auto ready = [](const std::string& err) { return err.find("ready\n") != std::string::npos; };
+  auto start = std::chrono::steady_clock::now();
+  auto r = system_process_runner().run({.argv = {"sh", "-c", "sleep 0.3; echo ready >&2; sleep 10"},
+                                        .cancel = &cancel,
+                                        .ready_to_stop = ready});
+  REQUIRE(r);
+  CHECK(r->cancelled);
+  CHECK(r->err == "ready\n");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  // A child that never gets ready is stopped after stop_wait all the same.
+  start = std::chrono::steady_clock::now();
+  auto never = system_process_runner().run({.argv = {"sleep", "10"},
+                                            .timeout = Duration{100},
+                                            .ready_to_stop = ready,
+                                            .stop_wait = Duration{300}});
+  REQUIRE(never);
+  CHECK(never->timed_out);
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= std::chrono::milliseconds(400));
+  CHECK(took < std::chrono::seconds(5));
 }
 
 TEST_CASE("process runner reports a missing program", "[process]") {
