@@ -158,6 +158,48 @@ class DeploymentGuard {
   std::vector<std::string> hosts_;
 };
 
+/// Makes one runtime step on a test host slow (60 s) while it lives: "pull"
+/// or "start" (see host/runtime-wrapper.sh, which reads hosts/<name>/slow).
+/// Works the same for a remote host (over SSH) and for "local".
+class SlowRuntime {
+ public:
+  SlowRuntime(const Environment& env, const std::string& host, const std::string& step)
+      : file_(env.host(host).dir / "slow") {
+    if (step.empty()) return;
+    std::ofstream(file_) << step;
+    REQUIRE(std::filesystem::exists(file_));
+  }
+  ~SlowRuntime() {
+    std::error_code ec;
+    std::filesystem::remove(file_, ec);
+  }
+  SlowRuntime(const SlowRuntime&) = delete;
+  SlowRuntime& operator=(const SlowRuntime&) = delete;
+
+ private:
+  std::filesystem::path file_;
+};
+
+struct Interrupted {
+  int exit_code = -1;  // -1: berth did not end after the signal
+  std::string err;
+};
+
+/// Runs `up -v TEMPLATE` in the background, sends `sig` once its stderr shows
+/// `phase` (after `before_signal`, when given, has returned), and waits for
+/// it to end.
+inline Interrupted interrupt_up(const Scratch& scratch, const std::map<std::string, std::string>& env,
+                                const std::filesystem::path& tmpl, const std::string& phase,
+                                int sig = SIGINT, const std::function<void()>& before_signal = {}) {
+  BackgroundBerth up(scratch.path(), {"up", "-v", tmpl.string()}, env);
+  INFO("waiting for '" << phase << "'");
+  if (!up.wait_for_stderr(phase)) FAIL("never reached '" << phase << "':\n" << up.err());
+  if (before_signal) before_signal();
+  up.signal(sig);
+  int code = up.wait();
+  return {code, up.err()};
+}
+
 inline nlohmann::json parse_json(const std::string& text) {
   try {
     return nlohmann::json::parse(text);

@@ -3,6 +3,8 @@
 by the deploy and watch end-to-end tests:
 makes a launched pod real by starting its container with podman on the
 e2e test host its SSH endpoint points at, and removes it on terminate.
+The VM mock (lambda) uses terminate alone: the end of a VM takes the
+container berth started on it along (lambda_fixture.h).
 
 Usage (as --on-launch-cmd / --on-terminate-cmd):
   deploy_pod_hook.py launch|terminate ENV_JSON

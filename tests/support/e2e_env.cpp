@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -20,6 +21,8 @@ TestHost host_from_json(const nlohmann::json& j) {
   h.address = j.at("address").get<std::string>();
   h.port = j.value("port", 22);
   h.user = j.value("user", "root");
+  if (j.contains("vm_port") && j["vm_port"].is_number_integer()) h.vm_port = j["vm_port"].get<int>();
+  h.vm_user = j.value("vm_user", "ubuntu");
   h.dir = j.at("dir").get<std::string>();
   h.sshd_log = j.value("sshd_log", "");
   h.pid_file = j.value("pid_file", "");
@@ -88,13 +91,31 @@ void Environment::authorize(const std::string& public_key) const {
   REQUIRE(out.good());
 }
 
-void Environment::rekey(const std::string& host) const {
-  auto r = system_process_runner().run({.argv = {script.string(), "rekey", host},
-                                        .extra_env = {{"BERTH_E2E_ROOT", root.string()}},
+namespace {
+
+void run_script(const Environment& env, const std::string& command, const std::string& host) {
+  auto r = system_process_runner().run({.argv = {env.script.string(), command, host},
+                                        .extra_env = {{"BERTH_E2E_ROOT", env.root.string()}},
                                         .timeout = Duration{60'000}});
   REQUIRE(r);
-  INFO(r->err);
+  INFO("env.sh " << command << " " << host << ": " << r->err);
   REQUIRE(r->exit_code == 0);
+}
+
+}  // namespace
+
+void Environment::rekey(const std::string& host) const { run_script(*this, "rekey", host); }
+void Environment::stop_host(const std::string& host) const { run_script(*this, "stophost", host); }
+void Environment::start_host(const std::string& host) const {
+  run_script(*this, "starthost", host);
+}
+
+std::string Environment::vm_endpoint(const std::string& name) const {
+  const auto& h = host(name);
+  if (!h.vm_port)
+    FAIL("host " << name << " does not listen on port 22 (taken on this machine: see env.sh), "
+                 "so a VM provider cannot reach it");
+  return h.address + ":" + std::to_string(*h.vm_port);
 }
 
 int Environment::count_in_sshd_log(const std::string& name, const std::string& needle) const {
@@ -114,6 +135,33 @@ ProcessResult Environment::runtime(const std::string& name,
       {.argv = argv, .extra_env = {{"BERTH_E2E_HOST", name}}, .timeout = Duration{120'000}});
   REQUIRE(r);
   return *r;
+}
+
+std::vector<std::string> Environment::runtime_processes(const std::string& name) const {
+  std::vector<std::string> found;
+  const std::string marker = std::string("BERTH_E2E_HOST=") + name;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto read = [&](const char* what) {
+      std::ifstream in(entry.path() / what, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    std::string environ = read("environ");
+    std::string var;
+    bool ours = false;
+    for (std::istringstream vars(environ); std::getline(vars, var, '\0');)
+      ours = ours || var == marker;
+    if (!ours) continue;
+    std::string cmdline = read("cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(bin_dir.string() + "/") != std::string::npos || cmdline.rfind("sleep ", 0) == 0)
+      found.push_back(pid + ": " + cmdline);
+  }
+  return found;
 }
 
 std::vector<std::string> Environment::berth_containers(const std::string& name,

@@ -22,6 +22,10 @@ struct TestHost {
   std::string address;  // 127.0.0.21.., the address its ports are published on
   int port = 22;        // sshd
   std::string user = "root";
+  /// Where VM providers (Lambda: an IP only, ubuntu@IP:22) reach this host;
+  /// unset when port 22 was taken on this machine (see env.sh).
+  std::optional<int> vm_port;
+  std::string vm_user = "ubuntu";
   std::filesystem::path dir;
   std::filesystem::path sshd_log;
   std::filesystem::path pid_file;
@@ -58,10 +62,21 @@ class Environment {
   void authorize(const std::string& public_key) const;
   /// A new host key for the host, sshd restarted: what a MITM looks like.
   void rekey(const std::string& host) const;
+  /// Stops the host's sshd and drops its connections (a lost or unreachable
+  /// machine; its containers keep running), and starts it again.
+  void stop_host(const std::string& host) const;
+  void start_host(const std::string& host) const;
+  /// "ADDRESS:22" for a VM provider mock's --ssh-host; fails the test when
+  /// the environment could not listen on port 22.
+  std::string vm_endpoint(const std::string& host) const;
   /// Lines of the host's sshd log containing `needle` ("Accepted publickey").
   int count_in_sshd_log(const std::string& host, const std::string& needle) const;
   /// Runs the host's container runtime (podman) with argv, as the host would.
   ProcessResult runtime(const std::string& host, const std::vector<std::string>& args) const;
+  /// Runtime calls still running for the host (the wrapper, or a sleep of
+  /// its slow steps), as command lines: none once a command has ended or
+  /// been stopped.
+  std::vector<std::string> runtime_processes(const std::string& host) const;
   /// Containers on the host (any state) with the berth.deployment label.
   std::vector<std::string> berth_containers(const std::string& host,
                                             const std::string& deployment = "") const;

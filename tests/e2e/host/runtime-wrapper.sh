@@ -12,6 +12,9 @@
 # No GPU exists here: GPU flags are recorded in hosts/<name>/gpu.log and
 # dropped. Every call's argv is appended to hosts/<name>/runtime.log, so tests
 # can prove that no secret ever reached a command line.
+# For interrupt tests, hosts/<name>/slow makes one step slow (60 s): "pull"
+# sleeps before pulling; "start" starts the container, then sleeps before
+# answering (the container exists while berth still waits).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 host=${BERTH_E2E_HOST:-local}
@@ -124,6 +127,17 @@ case "$sub" in
     ;;
   *)
     args=("$@")
+    ;;
+esac
+slow=$(cat "$dir/slow" 2>/dev/null || true)
+case "$sub:$slow" in
+  pull:pull) sleep 60 ;;
+  run:start)
+    rc=0
+    /usr/bin/podman --root "$dir/storage" --runroot "$dir/run" "${globals[@]}" "$sub" "${args[@]}" ||
+      rc=$?
+    sleep 60
+    exit "$rc"
     ;;
 esac
 exec /usr/bin/podman --root "$dir/storage" --runroot "$dir/run" "${globals[@]}" "$sub" "${args[@]}"
