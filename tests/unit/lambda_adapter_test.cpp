@@ -167,6 +167,11 @@ TEST_CASE("lambda: states, including preemption", "[lambda][adapter]") {
     REQUIRE(got);
     CHECK(got->raw_state == word);
     CHECK(got->state == state);
+    // watch polls the list, which must say the same.
+    auto listed = lambda->list();
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 1);
+    CHECK((*listed)[0].state == state);
   }
   // active without an ip yet is still booting.
   json no_ip = {{"data",
