@@ -407,6 +407,8 @@ read_ports() {
 
 healthy() {
   [[ -f "$root/env.json" ]] || return 1
+  # Started by an env.sh without the VM port: start it again, the new way.
+  grep -q '"vm_port"' "$root/env.json" || return 1
   read_ports
   local h
   pid_alive "$root/registry/registry.pid" || return 1
