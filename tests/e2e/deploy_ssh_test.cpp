@@ -53,9 +53,7 @@ std::string exec_value(const std::map<std::string, std::string>& e, const std::s
 
 }  // namespace
 
-// [!mayfail]: on a fresh machine the volume copied to the ssh host reads empty
-// in the container (/data/file.txt); an open defect of the deploy issue.
-TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy][!mayfail]") {
+TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy]") {
   BERTH_E2E_ENV(env);
   Scratch scratch;
   auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);

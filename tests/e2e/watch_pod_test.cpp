@@ -106,9 +106,7 @@ const milliseconds kReact = seconds(60);
 
 }  // namespace
 
-// [!mayfail]: break_health's `rm /www/health` in the pod fails on a fresh
-// machine since the per-host podman stores landed; an open defect of the watch issue.
-TEST_CASE("watch e2e: an unhealthy replica is replaced, the other is never touched", "[e2e][watch][!mayfail]") {
+TEST_CASE("watch e2e: an unhealthy replica is replaced, the other is never touched", "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-two", "replicas: 2\nspread: region\n");
   auto w = rig.watch();
@@ -202,9 +200,7 @@ TEST_CASE("watch e2e: a provider API outage is said once and redeploys nothing",
   CHECK(rig.live().empty());
 }
 
-// [!mayfail]: break_health's `rm /www/health` in the pod fails on a fresh
-// machine since the per-host podman stores landed; an open defect of the watch issue.
-TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[e2e][watch][!mayfail]") {
+TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-giveup", "restart: {max_restarts: 0}\n");
   auto w = rig.watch();
