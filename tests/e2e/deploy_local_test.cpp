@@ -1,6 +1,8 @@
 // `local`: the whole lifecycle against this machine's real podman (through
 // the e2e environment's runtime wrapper), through the real binary.
 #include "e2e/deploy_fixture.h"
+#include "berth/process.h"
+#include "berth/shell_quote.h"
 
 using namespace berth::e2e;
 using nlohmann::json;
@@ -143,4 +145,36 @@ resources: {gpu: {count: 0}}
   INFO(up2.err);
   CHECK(up2.exit_code == 7);
   CHECK(env->berth_containers("local", "e2e-sick").empty());
+}
+
+TEST_CASE("local: progress on a terminal, none without one", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
+  auto tmpl = scratch.write("web.yaml", web_template("e2e-tty", 18615));
+  DeploymentGuard guard(*env, "e2e-tty", e, {"local"});
+
+  // stderr on a pseudo-terminal (script(1)), stdout to a file: phases with
+  // their elapsed time reach the terminal, endpoints stay data.
+  auto out_file = scratch.path() / "stdout.txt";
+  std::string command = berth::shell_join({BERTH_BINARY, "up", tmpl.string()}) + " 2>&1 >" +
+                        berth::shell_quote(out_file.string());
+  auto r = berth::system_process_runner().run(
+      {.argv = {"script", "-qec", command, "/dev/null"}, .extra_env = e, .timeout = berth::Duration{300'000}});
+  REQUIRE(r);
+  INFO(r->out);
+  REQUIRE(r->exit_code == 0);
+  CHECK(r->out.find("s] replica 0: ") != std::string::npos);
+  CHECK(r->out.find("health") != std::string::npos);
+  CHECK(slurp(out_file) == "127.0.0.1:18615\n");
+
+  // Unchanged, without a terminal: no phase lines, only the outcome.
+  auto again = run_berth({"up", tmpl.string()}, e);
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("s] ") == std::string::npos);
+  CHECK(again.out == "127.0.0.1:18615\n");
+
+  CHECK(run_berth({"down", "e2e-tty"}, e).exit_code == 0);
 }
