@@ -3,13 +3,15 @@
 # Debian's static busybox as the whole root filesystem, imported with podman.
 # By default it serves /www over HTTP on port 8000 (busybox httpd), so a
 # template with just `image:` and `ports: [8000]` is a working web service.
+# /health is a static "ok"; /cgi-bin/health answers 500 while /tmp/unhealthy
+# exists in the container.
 #
 # Usage: demo-image.sh [RUNTIME_COMMAND...]   (default: podman; docker works too)
 # Idempotent: does nothing when this version of the image is in that store.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 image=localhost/berth-demo:1
-version=2  # bump when the contents below change
+version=3  # bump when the contents below change
 podman_cmd=("$@")
 ((${#podman_cmd[@]})) || podman_cmd=(podman)
 
@@ -26,7 +28,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/berth-demo-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,etc,root,www,data} "$rootfs/tmp"
+mkdir -p "$rootfs"/{bin,etc,root,www/cgi-bin,data} "$rootfs/tmp"
 chmod 1777 "$rootfs/tmp"
 cp "$busybox" "$rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
@@ -37,6 +39,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 printf 'hello from berth\n' >"$rootfs/www/index.html"
 printf 'ok\n' >"$rootfs/www/health"
 install -m 0755 "$here/printenv.sh" "$rootfs/bin/printenv"
+install -m 0755 "$here/health-cgi.sh" "$rootfs/www/cgi-bin/health"
 # Reproducible archive: same bytes, same image layer, on every machine.
 tar -C "$rootfs" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$work/rootfs.tar" .
 "${podman_cmd[@]}" import \
