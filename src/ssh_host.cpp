@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -70,8 +71,18 @@ class SshHostConnector : public HostConnector {
       return unexpected(HostError{HostError::Kind::kUnreachable,
                                   "instance " + instance.id + " has no SSH address yet", ""});
     auto key = std::make_tuple(instance.ssh_user, instance.host, instance.ssh_port, deployment);
-    std::lock_guard lock(mutex_);
-    if (auto it = hosts_.find(key); it != hosts_.end()) return std::shared_ptr<Host>(it->second);
+    // One slot per host: a handshake (up to connect_timeout) holds only its
+    // own host's slot, so a host being connected to, say by a redeploy on
+    // another thread, never stalls commands to hosts already connected.
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard lock(mutex_);
+      auto& s = hosts_[key];
+      if (!s) s = std::make_shared<Slot>();
+      slot = s;
+    }
+    std::lock_guard slot_lock(slot->mutex);
+    if (slot->host) return std::shared_ptr<Host>(slot->host);
 
     SshOptions o;
     o.state_dir = options_.state_dir;
@@ -108,25 +119,36 @@ class SshHostConnector : public HostConnector {
       return unexpected(he);
     }
     handshakes_ += session->handshakes();
-    auto host = std::make_shared<SshHost>(std::move(session));
-    hosts_[key] = host;
-    return std::shared_ptr<Host>(host);
+    slot->host = std::make_shared<SshHost>(std::move(session));
+    return std::shared_ptr<Host>(slot->host);
   }
 
   int handshakes() const override { return handshakes_; }
 
   void close_all() override {
-    std::lock_guard lock(mutex_);
-    for (auto& [key, host] : hosts_) host->session().close();
-    hosts_.clear();
+    std::map<Key, std::shared_ptr<Slot>> slots;
+    {
+      std::lock_guard lock(mutex_);
+      slots.swap(hosts_);
+    }
+    for (auto& [key, slot] : slots) {
+      std::lock_guard slot_lock(slot->mutex);
+      if (slot->host) slot->host->session().close();
+      slot->host.reset();
+    }
   }
 
  private:
+  using Key = std::tuple<std::string, std::string, int, std::string>;
+  struct Slot {
+    std::mutex mutex;  // held while connecting to this host
+    std::shared_ptr<SshHost> host;
+  };
   SshHostOptions options_;
   ProcessRunner& runner_;
-  std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int, std::string>, std::shared_ptr<SshHost>> hosts_;
-  int handshakes_ = 0;
+  std::mutex mutex_;  // guards the map only
+  std::map<Key, std::shared_ptr<Slot>> hosts_;
+  std::atomic<int> handshakes_ = 0;
 };
 
 }  // namespace
