@@ -18,7 +18,8 @@ namespace {
 
 bool alive(const Instance& i) {
   return i.state != InstanceState::kTerminated && i.state != InstanceState::kStopping &&
-         i.state != InstanceState::kFailed && i.state != InstanceState::kPreempted;
+         i.state != InstanceState::kFailed && i.state != InstanceState::kPreempted &&
+         i.state != InstanceState::kExited;
 }
 
 // Secrets never reach a command line; the container's command line is one.

@@ -72,6 +72,7 @@ Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& pr
     if (ready(instance, native)) return instance;
     switch (instance.state) {
       case InstanceState::kFailed:
+      case InstanceState::kExited:
       case InstanceState::kTerminated:
       case InstanceState::kPreempted:
         return unexpected(BootFailure{false, "the provider reports it " + to_string(instance.state) +

@@ -42,6 +42,21 @@ bool restartable(Phase p) {
          p == Phase::kWaiting;
 }
 
+// "the container exited with code 3 (...); last log lines:\n..."
+std::string exit_detail(const ContainerStatus& s, const std::string& provider_word) {
+  std::string detail;
+  if (s.exit_code)
+    detail = fmt::format("the container exited with code {}", *s.exit_code);
+  else if (!provider_word.empty())
+    detail = "the container exited";
+  else
+    detail = "the container is not running";
+  if (!provider_word.empty()) detail += " (the provider reports it " + provider_word + ")";
+  if (s.restarted) detail += " (the runtime restarted it)";
+  if (!s.log_tail.empty()) detail += "; last log lines:\n" + s.log_tail;
+  return detail;
+}
+
 }  // namespace
 
 std::set<std::string> exclusion_keys(const Instance& instance) {
@@ -199,6 +214,16 @@ void Watcher::check_replica(ReplicaWatch& r, const Listing& listing, Clock::Time
     case InstanceState::kFailed:
       fail(r, FailureClass::kInstanceLost, "the provider reports the instance " + raw, now);
       return;
+    case InstanceState::kExited: {
+      // Container-native: the instance is its container, and the provider
+      // says it exited. Its runtime, where reachable, adds the exit code and
+      // the last log lines; the provider's word decides either way.
+      ContainerStatus status;
+      if (auto s = services_.hosts->container(*r.instance); s && !s->running) status = *s;
+      status.restarted = false;
+      fail(r, FailureClass::kContainerExit, exit_detail(status, raw), now);
+      return;
+    }
     case InstanceState::kProvisioning:
     case InstanceState::kBooting:
       return;  // restarting at the provider: not failed, and SSH cannot answer yet
@@ -223,12 +248,7 @@ void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
   }
   r.unreachable_since.reset();
   if (!status->running || status->restarted) {
-    std::string detail = status->exit_code
-                             ? fmt::format("the container exited with code {}", *status->exit_code)
-                             : std::string("the container is not running");
-    if (status->restarted) detail += " (the runtime restarted it)";
-    if (!status->log_tail.empty()) detail += "; last log lines:\n" + status->log_tail;
-    fail(r, FailureClass::kContainerExit, detail, now);
+    fail(r, FailureClass::kContainerExit, exit_detail(*status, ""), now);
     return;
   }
   if (workload_.health.kind == HealthCheck::Kind::kNone) {

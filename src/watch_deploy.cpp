@@ -103,10 +103,27 @@ class RuntimeHostProbe final : public HostProbe {
 
   Expected<ContainerStatus, std::string> container(const Instance& instance) override {
     HostConnector* connector = connector_for(instance, ctx_);
-    // Container-native providers: the instance is the container, and the
-    // provider's "running" (already checked) is all there is to know.
-    if (!connector) return ContainerStatus{true, std::nullopt, "", false};
-    auto host = connector->connect(instance, workload_.name);
+    if (!connector) {
+      // Container-native providers: the instance is the container, and the
+      // provider's "running" (already checked) is all there is to know.
+      if (instance.state != InstanceState::kExited)
+        return ContainerStatus{true, std::nullopt, "", false};
+      // It exited. Where the instance's SSH endpoint reaches the runtime
+      // that ran it (as `berth logs` reads it), its exit code and last log
+      // lines say why; where it does not, the provider's word stands alone.
+      if (!ctx_.hosts || instance.host.empty())
+        return unexpected(std::string("no SSH endpoint to read the exit code from"));
+      return inspect(*ctx_.hosts, instance, /*native=*/true);
+    }
+    return inspect(*connector, instance, /*native=*/false);
+  }
+
+  // The container's state from the runtime on the host. `native`: a
+  // container-native instance's exit details, best effort; only a state the
+  // runtime really reported counts.
+  Expected<ContainerStatus, std::string> inspect(HostConnector& connector, const Instance& instance,
+                                                 bool native) {
+    auto host = connector.connect(instance, workload_.name);
     if (!host) return unexpected(host.error().message);
     const std::string name = container_name(workload_, instance);
     auto r = (*host)->run(
@@ -115,9 +132,11 @@ class RuntimeHostProbe final : public HostProbe {
     if (r->cancelled) return unexpected(std::string("interrupted"));
     if (r->timed_out) return unexpected(fmt::format("no answer within {} ms", timeout_.count()));
     // ssh exits 255 when the connection itself failed; the runtime never does.
-    if (r->exit_code == 255 && connector != ctx_.local)
+    if (r->exit_code == 255 && &connector != ctx_.local)
       return unexpected(first_line(r->err).empty() ? std::string("ssh failed")
                                                    : first_line(r->err));
+    if (!r->ok() && native)
+      return unexpected("the runtime there does not know it: " + first_line(r->err));
     if (!r->ok()) {
       restarts_.erase(instance.id);
       return ContainerStatus{false, std::nullopt,
@@ -125,11 +144,15 @@ class RuntimeHostProbe final : public HostProbe {
                              false};
     }
     auto state = parse_inspect(r->out);
+    if (!state && native) return unexpected("unreadable inspect output: " + state.error());
     if (!state)
       return ContainerStatus{true, std::nullopt, "", false};  // cannot tell: not a failure
-    auto& seen = restarts_[instance.id];
-    bool restarted = seen.has_value() && state->restart_count > *seen;
-    seen = state->restart_count;
+    bool restarted = false;
+    if (!native) {
+      auto& seen = restarts_[instance.id];
+      restarted = seen.has_value() && state->restart_count > *seen;
+      seen = state->restart_count;
+    }
     if (state->running && !restarted) return ContainerStatus{true, std::nullopt, "", false};
     ContainerStatus status{state->running, state->exit_code, "", restarted};
     auto logs = (*host)->run(HostCommand{

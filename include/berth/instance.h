@@ -15,6 +15,7 @@ enum class InstanceState {
   kTerminated,    // gone
   kPreempted,     // spot interruption reported by the provider
   kFailed,        // error / unhealthy at the provider
+  kExited,        // container-native: the instance is its container, and that exited
   kUnknown,
 };
 

@@ -75,7 +75,10 @@ class HostProbe {
  public:
   virtual ~HostProbe() = default;
   /// The workload container's state. An error means the host could not be
-  /// reached at all (SSH failed): the text says why.
+  /// reached at all (SSH failed): the text says why. For a container-native
+  /// instance the provider's state is the container's; when it reports the
+  /// container exited, this reads its exit code and last log lines where its
+  /// runtime can be reached, and fails when it cannot.
   virtual Expected<ContainerStatus, std::string> container(const Instance& instance) = 0;
   /// Only called when the template has a health check and the container runs.
   virtual HealthResult health(const Instance& instance) = 0;

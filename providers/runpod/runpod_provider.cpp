@@ -358,7 +358,9 @@ Instance RunpodProvider::to_instance(const json& pod) const {
     inst.state = InstanceState::kBooting;
   else if (s == "RUNNING")
     inst.state = direct ? InstanceState::kRunning : InstanceState::kBooting;
-  else if (s == "EXITED" || s == "ERROR")
+  else if (s == "EXITED")
+    inst.state = InstanceState::kExited;  // the pod is its container: that exited
+  else if (s == "ERROR")
     inst.state = InstanceState::kFailed;
   else if (s == "TERMINATED")
     inst.state = InstanceState::kTerminated;

@@ -356,7 +356,8 @@ Instance VastProvider::to_instance(const json& d) const {
   else if (status == "running")
     inst.state = (ssh_port && !host.empty()) ? InstanceState::kRunning : InstanceState::kBooting;
   else if (status == "exited" || status == "stopped")
-    inst.state = intended == "stopped" ? InstanceState::kStopping : InstanceState::kFailed;
+    // Stopped on purpose, or the instance's container exited by itself.
+    inst.state = intended == "stopped" ? InstanceState::kStopping : InstanceState::kExited;
   else if (status == "offline")
     inst.state = InstanceState::kFailed;
   else

@@ -179,7 +179,7 @@ TEST_CASE("runpod: create carries image, env, key and ports; pods run then termi
   const std::pair<const char*, InstanceState> cases[] = {
       {"PROVISIONING", InstanceState::kProvisioning},
       {"STARTING", InstanceState::kBooting},
-      {"EXITED", InstanceState::kFailed},
+      {"EXITED", InstanceState::kExited},
       {"ERROR", InstanceState::kFailed},
       {"TERMINATED", InstanceState::kTerminated},
   };

@@ -213,7 +213,7 @@ TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
 
   const std::pair<const char*, InstanceState> cases[] = {
       {"loading", InstanceState::kBooting},
-      {"exited", InstanceState::kFailed},
+      {"exited", InstanceState::kExited},
       {"offline", InstanceState::kFailed},
   };
   for (const auto& [word, state] : cases) {

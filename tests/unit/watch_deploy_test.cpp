@@ -194,6 +194,39 @@ TEST_CASE("watch probes: container-native instances are not reached over SSH", "
   CHECK(s.ssh.host->commands.empty());
 }
 
+TEST_CASE("watch probes: an exited container-native instance brings its exit code when its "
+          "runtime can be reached", "[watch]") {
+  Setup s;
+  auto probe = make_host_probe(s.workload, s.ctx, Duration{5'000});
+  Instance pod = s.instance;
+  pod.provider = "pods";
+  pod.state = InstanceState::kExited;
+  pod.raw_state = "EXITED";
+  s.ssh.host->answers.push_back(result(0, inspect_json(false, 3, 0)));
+  s.ssh.host->answers.push_back(result(0, "", "fatal: CUDA error: out of memory\n"));
+  auto status = probe->container(pod);
+  REQUIRE(status);
+  CHECK_FALSE(status->running);
+  CHECK(status->exit_code == 3);
+  CHECK(status->log_tail == "fatal: CUDA error: out of memory");
+  CHECK_FALSE(status->restarted);
+  REQUIRE(s.ssh.host->commands.size() == 2);
+  CHECK(s.ssh.host->commands[0] == inspect_argv(s.ctx.runtime, "berth-app-0-0123456789ab"));
+
+  // Inside a real pod there is no runtime to ask: no details, not a status.
+  s.ssh.host->answers.push_back(result(127, "", "sh: docker: not found\n"));
+  auto unknown = probe->container(pod);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().find("does not know it") != std::string::npos);
+  s.ssh.refuse = HostError{HostError::Kind::kUnreachable, "Connection refused", ""};
+  REQUIRE_FALSE(probe->container(pod));
+  pod.host.clear();
+  s.ssh.refuse.reset();
+  auto commands = s.ssh.host->commands.size();
+  REQUIRE_FALSE(probe->container(pod));  // no SSH endpoint at all
+  CHECK(s.ssh.host->commands.size() == commands);
+}
+
 TEST_CASE("watch probes: exec health checks run in the container", "[watch]") {
   Setup s;
   s.workload.health.kind = HealthCheck::Kind::kExec;

@@ -705,3 +705,27 @@ TEST_CASE("watch: a container the runtime restarted counts as an exit", "[watch]
   CHECK(failures[0].detail ==
         "the container exited with code 137 (the runtime restarted it); last log lines:\nkilled");
 }
+
+TEST_CASE("watch: a container-native instance the provider reports exited is a container exit",
+          "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 2;
+  auto w = rig.make();
+  REQUIRE(w.start());
+  rig.tick(w);
+  rig.providers.set_state("i-1", InstanceState::kExited, "EXITED");
+  rig.hosts.containers["i-1"] = ContainerStatus{false, 3, "fatal: CUDA error: out of memory"};
+  rig.providers.set_state("i-2", InstanceState::kExited, "EXITED");
+  rig.hosts.unreachable.insert("i-2");  // its runtime cannot be asked: the provider's word stands
+  rig.tick(w);
+  auto failures = rig.of(WatchEventType::kFailure);
+  REQUIRE(failures.size() == 2);
+  CHECK(failures[0].reason == "container-exit");
+  CHECK(failures[0].detail ==
+        "the container exited with code 3 (the provider reports it EXITED); last log lines:\n"
+        "fatal: CUDA error: out of memory");
+  CHECK(failures[1].reason == "container-exit");
+  CHECK(failures[1].detail == "the container exited (the provider reports it EXITED)");
+  CHECK(rig.providers.terminated == std::vector<std::string>{"i-1", "i-2"});
+  CHECK(rig.of(WatchEventType::kRedeployed).size() == 2);
+}
