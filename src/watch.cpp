@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace berth {
 
@@ -39,8 +44,16 @@ std::string where(const Instance& i) {
 
 bool restartable(Phase p) {
   return p == Phase::kStarting || p == Phase::kHealthy || p == Phase::kTerminating ||
-         p == Phase::kWaiting;
+         p == Phase::kWaiting || p == Phase::kRedeploying;
 }
+
+// How often the loop looks at a redeploy in flight: its attempt events reach
+// the reader this late at most, and its replica is watched this soon after.
+constexpr Duration kCollectEvery{100};
+// Of that, how long the loop waits for the redeploy itself (real time, woken
+// early by its news), so that a fast one is collected at once whatever the
+// clock, and a fake clock does not race ahead of a real thread.
+constexpr std::chrono::milliseconds kRedeployWait{20};
 
 // "the container exited with code 3 (...); last log lines:\n..."
 std::string exit_detail(const ContainerStatus& s, const std::string& provider_word) {
@@ -59,6 +72,25 @@ std::string exit_detail(const ContainerStatus& s, const std::string& provider_wo
 
 }  // namespace
 
+// One redeploy in flight. The worker thread writes `attempts` and `result`
+// (under `mutex`) and reads nothing the loop changes; the loop owns the rest.
+struct Watcher::Redeploy {
+  int replica = 0;
+  RedeployRequest request;
+  bool on_excluded = false;  // the retry that lets excluded hosts back in
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable news;         // an attempt or the result arrived
+  std::vector<DeployAttempt> attempts;  // reported, not yet emitted
+  std::optional<Expected<LiveReplica, Failure>> result;
+
+  // Waits at most `limit` for news; true when there is some.
+  bool wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex);
+    return news.wait_for(lock, limit, [this] { return result.has_value() || !attempts.empty(); });
+  }
+};
+
 std::set<std::string> exclusion_keys(const Instance& instance) {
   std::set<std::string> keys;
   if (!instance.offer_id.empty()) keys.insert(instance.provider + "/" + instance.offer_id);
@@ -70,6 +102,11 @@ std::set<std::string> exclusion_keys(const Instance& instance) {
 Watcher::Watcher(const LaunchTemplate& workload, WatchOptions options, WatchServices services)
     : workload_(workload), options_(options), services_(std::move(services)) {
   if (options_.interval <= Duration::zero()) options_.interval = Duration{1};
+}
+
+Watcher::~Watcher() {
+  // run() settles before it returns; this is for a loop driven by hand.
+  if (in_flight_ && in_flight_->thread.joinable()) in_flight_->thread.join();
 }
 
 void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reason,
@@ -90,15 +127,17 @@ void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reaso
   services_.events(e);
 }
 
+void Watcher::emit_attempt(const DeployAttempt& a) {
+  ReplicaWatch tag;
+  tag.replica = a.replica;
+  emit(WatchEventType::kAttempt, &tag, a.result,
+       fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
+                   a.message.empty() ? "" : ": " + a.message),
+       nullptr, a.provider);
+}
+
 bool Watcher::start() {
-  auto attempts = [this](const DeployAttempt& a) {
-    ReplicaWatch r;
-    r.replica = a.replica;
-    emit(WatchEventType::kAttempt, &r, a.result,
-         fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
-                     a.message.empty() ? "" : ": " + a.message),
-         nullptr, a.provider);
-  };
+  auto attempts = [this](const DeployAttempt& a) { emit_attempt(a); };
   auto deployed = services_.deployer->ensure(attempts);
   if (!deployed) {
     failure_ = deployed.error();
@@ -352,36 +391,113 @@ void Watcher::redeploy(ReplicaWatch& r, Clock::TimePoint now) {
   request.replica = r.replica;
   for (const auto& [key, expiry] : excluded_) request.excluded.insert(key);
   request.others = others(r);
-  auto attempts = [this](const DeployAttempt& a) {
-    ReplicaWatch tag;
-    tag.replica = a.replica;
-    emit(WatchEventType::kAttempt, &tag, a.result,
-         fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
-                     a.message.empty() ? "" : ": " + a.message),
-         nullptr, a.provider);
+  launch(r, std::move(request), false);
+}
+
+void Watcher::launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded) {
+  auto job = std::make_shared<Redeploy>();
+  job->replica = r.replica;
+  job->request = std::move(request);
+  job->on_excluded = on_excluded;
+  r.phase = Phase::kRedeploying;
+  // The worker sees only its job and the deployer; the loop keeps `job`
+  // alive until it has joined the thread.
+  Redeploy* j = job.get();
+  ReplicaDeployer* deployer = services_.deployer;
+  auto work = [j, deployer] {
+    auto report = [j](const DeployAttempt& a) {
+      {
+        std::lock_guard lock(j->mutex);
+        j->attempts.push_back(a);
+      }
+      j->news.notify_all();
+    };
+    std::optional<Expected<LiveReplica, Failure>> result;
+    try {
+      result.emplace(deployer->redeploy(j->request, report));
+    } catch (const std::exception& e) {
+      result.emplace(unexpected(Failure{ExitCode::kInternal,
+                                        std::string("the redeploy failed: ") + e.what(),
+                                        "this is a bug in berth; please report it"}));
+    }
+    {
+      std::lock_guard lock(j->mutex);
+      j->result = std::move(result);
+    }
+    j->news.notify_all();
   };
-  auto result = services_.deployer->redeploy(request, attempts);
-  bool on_excluded = false;
-  if (!result && result.error().code == ExitCode::kNoPlacement && !request.excluded.empty() &&
-      !services_.clock->cancelled()) {
-    // Only an excluded host fits (a single local machine, say): a replica on
-    // the host that failed beats no replica at all.
-    request.excluded.clear();
-    on_excluded = true;
-    result = services_.deployer->redeploy(request, attempts);
+  try {
+    job->thread = std::thread(work);
+  } catch (const std::system_error&) {
+    work();  // no thread to be had: redeploy as before, blocking the loop
   }
-  auto after = services_.clock->now();
+  in_flight_ = std::move(job);
+}
+
+ReplicaWatch* Watcher::find_replica(int replica) {
+  for (auto& r : replicas_)
+    if (r.replica == replica) return &r;
+  return nullptr;
+}
+
+void Watcher::collect() {
+  if (!in_flight_) return;
+  Redeploy& job = *in_flight_;
+  std::vector<DeployAttempt> attempts;
+  std::optional<Expected<LiveReplica, Failure>> result;
+  {
+    std::lock_guard lock(job.mutex);
+    attempts.swap(job.attempts);
+    if (job.result) result = std::move(job.result);
+  }
+  for (const auto& a : attempts) emit_attempt(a);
+  if (!result) return;
+  if (job.thread.joinable()) job.thread.join();
+  auto done = std::move(in_flight_);
+  ReplicaWatch* r = find_replica(done->replica);
+  if (r) finish(*r, std::move(done->request), done->on_excluded, std::move(*result));
+  // The next replica waiting for its turn goes at once, not at the next poll.
+  if (!stopping_) start_next_redeploy();
+}
+
+void Watcher::settle() {
+  // Each collect() may start the next redeploy due (unless stopping).
+  while (in_flight_) {
+    if (in_flight_->thread.joinable()) in_flight_->thread.join();
+    collect();
+  }
+}
+
+void Watcher::finish(ReplicaWatch& r, RedeployRequest request, bool on_excluded,
+                     Expected<LiveReplica, Failure> result) {
+  auto now = services_.clock->now();
   if (!result) {
-    if (services_.clock->cancelled()) return;  // run() stops next
+    if (services_.clock->cancelled()) {
+      // The deploy engine removed what it had created; run() stops next.
+      r.phase = Phase::kWaiting;
+      r.next_attempt = now;
+      return;
+    }
+    if (result.error().code == ExitCode::kNoPlacement && !request.excluded.empty() &&
+        !on_excluded) {
+      // Only an excluded host fits (a single local machine, say): a replica
+      // on the host that failed beats no replica at all.
+      RedeployRequest again;
+      again.replica = r.replica;
+      again.others = others(r);
+      launch(r, std::move(again), true);
+      return;
+    }
     emit(WatchEventType::kFailure, &r, "redeploy-failed",
          result.error().message +
              (result.error().hint.empty() ? "" : " (" + result.error().hint + ")"));
-    schedule_redeploy(r, after);
+    schedule_redeploy(r, now);
+    update_exhausted();
     return;
   }
   r.instance = result->instance;
   r.phase = Phase::kStarting;
-  r.started = after;
+  r.started = now;
   r.health.reset();
   r.unreachable_since.reset();
   emit(WatchEventType::kRedeployed, &r, r.last_failure ? to_string(*r.last_failure) : "",
@@ -389,7 +505,18 @@ void Watcher::redeploy(ReplicaWatch& r, Clock::TimePoint now) {
                    on_excluded ? " (no other host fits, so the excluded one is used again)" : "",
                    r.restarts.size(), workload_.restart.max_restarts,
                    span(workload_.restart.window)));
-  if (result->healthy) mark_healthy(r, after);
+  if (result->healthy) mark_healthy(r, now);
+}
+
+void Watcher::start_next_redeploy() {
+  if (in_flight_ || services_.clock->cancelled()) return;
+  auto now = services_.clock->now();
+  ReplicaWatch* next = nullptr;
+  for (auto& r : replicas_)
+    if (r.phase == Phase::kWaiting && r.next_attempt <= now &&
+        (!next || r.next_attempt < next->next_attempt))
+      next = &r;
+  if (next) redeploy(*next, now);
 }
 
 void Watcher::give_up(ReplicaWatch& r) {
@@ -411,6 +538,7 @@ void Watcher::update_exhausted() {
 }
 
 void Watcher::poll() {
+  collect();
   auto now = services_.clock->now();
   last_poll_ = now;
   for (auto it = excluded_.begin(); it != excluded_.end();)
@@ -428,22 +556,22 @@ void Watcher::poll() {
         if (now >= providers_[r.instance->provider].next_poll) try_terminate(r, now);
         break;
       case Phase::kWaiting:
+      case Phase::kRedeploying:
       case Phase::kGaveUp:
         break;
     }
   }
-  for (auto& r : replicas_) {
-    if (services_.clock->cancelled()) break;
-    if (r.phase == Phase::kWaiting && r.next_attempt <= services_.clock->now())
-      redeploy(r, services_.clock->now());
-  }
+  start_next_redeploy();
   update_exhausted();
 }
 
 Clock::TimePoint Watcher::next_wake() const {
   auto t = last_poll_ + options_.interval;
-  for (const auto& r : replicas_)
-    if (r.phase == Phase::kWaiting) t = std::min(t, r.next_attempt);
+  // While one redeploy is in flight the waiting ones cannot start; collect()
+  // is what notices it ending.
+  if (!in_flight_)
+    for (const auto& r : replicas_)
+      if (r.phase == Phase::kWaiting) t = std::min(t, r.next_attempt);
   return t;
 }
 
@@ -466,6 +594,9 @@ std::string Watcher::summary() const {
         break;
       case Phase::kWaiting:
         state = "waiting to redeploy";
+        break;
+      case Phase::kRedeploying:
+        state = "redeploying";
         break;
       case Phase::kGaveUp:
         state = "given up";
@@ -514,19 +645,32 @@ Failure Watcher::run() {
       options_.time_limit
           ? std::optional<Clock::TimePoint>(services_.clock->now() + *options_.time_limit)
           : std::nullopt;
+  // A redeploy in flight is waited for before stopping: on a signal it
+  // removes what it had created, and --down-on-exit must see its instance.
+  auto interrupted = [this] {
+    stopping_ = true;
+    settle();
+    return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+  };
   for (;;) {
-    if (services_.clock->cancelled())
-      return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+    if (services_.clock->cancelled()) return interrupted();
     if (exhausted_)
       return stop(ExitCode::kWorkloadFailed, "gave-up",
                   "stopped watching: every replica gave up or failed and none is healthy");
     auto wake = next_wake();
     if (deadline) wake = std::min(wake, *deadline);
-    if (!services_.clock->sleep_until(wake))
-      return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
-    if (deadline && services_.clock->now() >= *deadline)
+    if (in_flight_) {
+      auto slice = services_.clock->now() + kCollectEvery;
+      wake = in_flight_->wait(kRedeployWait) ? services_.clock->now() : std::min(wake, slice);
+    }
+    if (!services_.clock->sleep_until(wake)) return interrupted();
+    if (deadline && services_.clock->now() >= *deadline) {
+      stopping_ = true;
+      settle();
       return stop(ExitCode::kOk, "time-limit", "stopped watching: the time limit was reached");
-    poll();
+    }
+    collect();
+    if (services_.clock->now() >= next_wake()) poll();
   }
 }
 

@@ -2,6 +2,8 @@
 // once for its instances, then each replica's host for its container and its
 // health; a failed replica is terminated (confirmed) and redeployed alone,
 // bounded by restart.backoff and restart.max_restarts within restart.window.
+// A redeploy (tens of seconds: provisioning, pulling, health) runs on its own
+// thread while the loop keeps polling the other replicas.
 //
 // The world is reached only through the seams below (clock, provider probe,
 // host probe, replica deployer), so the loop's decisions are tested with fakes
@@ -111,7 +113,9 @@ struct RedeployRequest {
   std::vector<Instance> others;
 };
 
-/// The deploy engine as watch uses it.
+/// The deploy engine as watch uses it. redeploy() runs on a thread of its own
+/// while the poll loop goes on (never two at once); ensure() and tear_down()
+/// run on the loop's thread when no redeploy is in flight.
 class ReplicaDeployer {
  public:
   virtual ~ReplicaDeployer() = default;
@@ -120,7 +124,8 @@ class ReplicaDeployer {
   virtual Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) = 0;
   /// Deploys one replica to the best offer outside `excluded`, walking the
   /// fallbacks on capacity errors exactly as `up` does, and cleaning up what
-  /// it created when it fails.
+  /// it created when it fails or is cancelled (SIGINT/SIGTERM). `attempts`
+  /// may be called from this thread only.
   virtual Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
                                                   const DeployAttemptSink& attempts) = 0;
   /// Terminates every instance of the deployment and confirms they are gone.
@@ -157,7 +162,8 @@ struct ReplicaWatch {
     kHealthy,
     kFailedIdle,   // failed with a class outside restart.on: reported, left alone, still probed
     kTerminating,  // failed; its instance is not confirmed gone yet
-    kWaiting,      // instance gone; redeploy when backoff allows
+    kWaiting,      // instance gone; redeploy when backoff allows (and no other is in flight)
+    kRedeploying,  // its redeploy runs on its own thread; no instance until it ends
     kGaveUp,       // max_restarts within window exhausted
   };
   int replica = 0;
@@ -177,9 +183,20 @@ struct ReplicaWatch {
 
 /// The poll loop. run() is start(), then poll() every interval until a stop
 /// condition; the steps are public so tests and benchmarks can drive them.
+///
+/// Threads: everything here belongs to the loop's thread. A redeploy runs
+/// the deployer on a worker thread that shares nothing with the loop but its
+/// job (request in, attempts and result out, under the job's lock); the loop
+/// collects it (events, state) when it ends. One redeploy is in flight at a
+/// time, so each placement sees the previous one's instance (spread,
+/// available); a replica failing meanwhile is reported and terminated at
+/// once and waits for its turn.
 class Watcher {
  public:
   Watcher(const LaunchTemplate& workload, WatchOptions options, WatchServices services);
+  ~Watcher();  // waits for a redeploy in flight (its result is dropped)
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
 
   /// Runs until cancelled (exit 130), the time limit (0), or every replica is
   /// beyond help with none healthy (7). The deployment is left running unless
@@ -188,10 +205,21 @@ class Watcher {
 
   /// Adopts or deploys; false (with the failure in `failure()`) when it failed.
   bool start();
-  /// One poll cycle: provider lists, host probes, reactions.
+  /// One poll cycle: collect(), provider lists, host probes, reactions; may
+  /// start the next redeploy and return while it runs.
   void poll();
   /// When the loop should poll next.
   Clock::TimePoint next_wake() const;
+  /// Takes what the redeploy in flight reported so far (attempt events) and,
+  /// when it has ended, its result, then starts the next one due. Cheap;
+  /// never blocks on the redeploy.
+  void collect();
+  /// Waits until no redeploy is in flight, collecting each (and the next one
+  /// due, or the retry without exclusions, that it starts, unless run() is
+  /// stopping). Before stopping, and for tests.
+  void settle();
+  /// Whether a redeploy is in flight.
+  bool redeploying() const { return in_flight_ != nullptr; }
   /// Set once no replica is healthy or recovering after one gave up.
   bool exhausted() const { return exhausted_; }
   const std::vector<ReplicaWatch>& replicas() const { return replicas_; }
@@ -212,6 +240,7 @@ class Watcher {
     bool fresh = false;  // polled successfully this cycle
     std::vector<Instance> instances;
   };
+  struct Redeploy;  // one redeploy in flight: its thread and what it reports
 
   void emit(WatchEventType type, const ReplicaWatch* r, std::string reason, std::string detail,
             const Instance* instance = nullptr, const std::string& provider = "");
@@ -228,6 +257,12 @@ class Watcher {
   void try_terminate(ReplicaWatch& r, Clock::TimePoint now);
   void schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now);
   void redeploy(ReplicaWatch& r, Clock::TimePoint now);
+  void start_next_redeploy();
+  void launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded);
+  void finish(ReplicaWatch& r, RedeployRequest request, bool on_excluded,
+              Expected<LiveReplica, Failure> result);
+  void emit_attempt(const DeployAttempt& a);
+  ReplicaWatch* find_replica(int replica);
   void give_up(ReplicaWatch& r);
   void update_exhausted();
   Duration backoff_for(std::size_t restarts) const;
@@ -242,6 +277,8 @@ class Watcher {
   Clock::TimePoint last_poll_{};
   bool exhausted_ = false;
   Failure failure_;
+  std::shared_ptr<Redeploy> in_flight_;  // at most one redeploy at a time
+  bool stopping_ = false;                // run() is ending: start no redeploy
 };
 
 /// Placement keys that exclude the host `instance` ran on.

@@ -1,13 +1,19 @@
 // The watch loop against fakes and a fake clock: every decision (classify,
 // terminate, redeploy, back off, give up, stop) without a network or a wait.
+// Redeploys run on the watcher's worker thread even here; tick() waits for
+// them, so only the tests about a redeploy in flight see it running.
 #include "berth/watch.h"
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace berth;
@@ -45,7 +51,7 @@ class FakeClock : public Clock {
  private:
   TimePoint now_{};
   std::optional<TimePoint> stop_at_;
-  bool cancelled_ = false;
+  std::atomic<bool> cancelled_{false};  // read by a redeploy's thread, as the signal flag is
 };
 
 Instance make_instance(const std::string& provider, const std::string& id,
@@ -72,13 +78,21 @@ class FakeProviders : public InstanceProbe {
   std::map<std::string, int> list_calls;
   std::vector<std::string> terminated;
 
+  // A real provider's API takes calls from the loop and from a redeploy's
+  // thread at once; so does this one.
   Expected<std::vector<Instance>, ProviderError> list(const std::string& provider) override {
+    std::lock_guard lock(mutex);
     ++list_calls[provider];
     if (down.count(provider))
       return unexpected(ProviderError{ProviderError::Kind::kTransient, "HTTP 503", retry_after});
     return instances[provider];
   }
+  void add(const Instance& i) {
+    std::lock_guard lock(mutex);
+    instances[i.provider].push_back(i);
+  }
   Expected<void, ProviderError> terminate(const Instance& instance) override {
+    std::lock_guard lock(mutex);
     if (terminate_fails)
       return unexpected(ProviderError{ProviderError::Kind::kTransient, "timeout", {}});
     auto& v = instances[instance.provider];
@@ -102,10 +116,12 @@ class FakeProviders : public InstanceProbe {
               v.end());
   }
   std::size_t count() const {
+    std::lock_guard lock(mutex);
     std::size_t n = 0;
     for (const auto& [p, v] : instances) n += v.size();
     return n;
   }
+  mutable std::mutex mutex;
 };
 
 class FakeHosts : public HostProbe {
@@ -140,6 +156,26 @@ class FakeDeployer : public ReplicaDeployer {
   int tear_downs = 0;
   bool fail_when_excluded_nonempty = false;
 
+  // Holds the redeploy of replica `hold`, after one no-capacity attempt,
+  // until release() or until `clock` is cancelled (then it removes what it
+  // "created", as the deploy engine does, and fails as interrupted).
+  int hold = -1;
+  const Clock* clock = nullptr;
+  std::atomic<bool> holding{false};
+  bool rolled_back = false;  // read only after the watcher has settled
+  void release() {
+    {
+      std::lock_guard lock(gate_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+  bool wait_holding() const {  // real time, bounded
+    for (int i = 0; i < 500 && !holding; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return holding;
+  }
+
   Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
     std::vector<LiveReplica> out;
     for (int r = 0; r < replicas; ++r) out.push_back(LiveReplica{r, launch(r), false, false});
@@ -148,6 +184,18 @@ class FakeDeployer : public ReplicaDeployer {
   Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
                                           const DeployAttemptSink& attempts) override {
     requests.push_back(request);
+    if (request.replica == hold) {
+      attempts(DeployAttempt{request.replica, provider, "offer-z", 1.5, "no-capacity", "sold out"});
+      holding = true;
+      std::unique_lock lock(gate_);
+      while (!open_ && !(clock && clock->cancelled()))
+        opened_.wait_for(lock, std::chrono::milliseconds(5));
+      holding = false;
+      if (!open_) {
+        rolled_back = true;
+        return unexpected(Failure{ExitCode::kInterrupted, "interrupted", ""});
+      }
+    }
     if (fail_when_excluded_nonempty && !request.excluded.empty())
       return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template", ""});
     if (!redeploy_failures.empty()) {
@@ -175,12 +223,15 @@ class FakeDeployer : public ReplicaDeployer {
     auto i =
         make_instance(provider, "i-" + std::to_string(launched), "h-" + std::to_string(launched));
     i.name = "berth-app-" + std::to_string(replica) + "-abc";
-    providers_.instances[provider].push_back(i);
+    providers_.add(i);
     (void)hosts_;
     return i;
   }
   FakeProviders& providers_;
   FakeHosts& hosts_;
+  std::mutex gate_;
+  std::condition_variable opened_;
+  bool open_ = false;
 };
 
 LaunchTemplate make_template() {
@@ -232,7 +283,16 @@ struct Rig {
       if (e.type == t) out.push_back(e);
     return out;
   }
+  // Polls, each time waiting for a redeploy the poll started to end.
   void tick(Watcher& w, int polls = 1) {
+    for (int i = 0; i < polls; ++i) {
+      clock.sleep_until(w.next_wake());
+      w.poll();
+      w.settle();
+    }
+  }
+  // Polls and leaves a redeploy in flight.
+  void tick_only(Watcher& w, int polls = 1) {
     for (int i = 0; i < polls; ++i) {
       clock.sleep_until(w.next_wake());
       w.poll();
@@ -451,6 +511,7 @@ TEST_CASE("watch: run() exits 7 with a summary when no replica is left", "[watch
   auto result = w.run();
   CHECK(result.code == ExitCode::kWorkloadFailed);
   CHECK(result.message == "no replica of 'app' is healthy and watch gave up");
+  INFO(result.hint);
   CHECK(result.hint.find("replica 0: given up, 1 restart; last failure container-exit: "
                          "the container exited with code 2") == 0);
   CHECK(rig.names().back() == "stopped");
@@ -728,4 +789,110 @@ TEST_CASE("watch: a container-native instance the provider reports exited is a c
   CHECK(failures[1].detail == "the container exited (the provider reports it EXITED)");
   CHECK(rig.providers.terminated == std::vector<std::string>{"i-1", "i-2"});
   CHECK(rig.of(WatchEventType::kRedeployed).size() == 2);
+}
+
+TEST_CASE("watch: another replica's failure is detected while a redeploy is in flight",
+          "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 2;
+  rig.deployer.hold = 0;
+  rig.deployer.clock = &rig.clock;
+  auto w = rig.make();
+  REQUIRE(w.start());
+  rig.tick(w);
+  rig.hosts.containers["i-1"] = ContainerStatus{false, 1, "boom"};
+  rig.tick_only(w);
+  REQUIRE(w.redeploying());
+  REQUIRE(rig.deployer.wait_holding());
+  CHECK(w.replicas()[0].phase == ReplicaWatch::Phase::kRedeploying);
+
+  // Replica 0's redeploy hangs (a slow boot, say); replica 1 fails meanwhile.
+  rig.hosts.health_results["i-2"] = HealthResult{false, "HTTP 500"};
+  int lists = rig.providers.list_calls["lab"];
+  int probes = rig.hosts.container_calls;
+  rig.tick_only(w, 2);
+  CHECK(rig.providers.list_calls["lab"] - lists == 2);  // polling went on, once per interval
+  CHECK(rig.hosts.container_calls - probes == 2);       // replica 1 only: 0 has no instance
+  auto failures = rig.of(WatchEventType::kFailure);
+  REQUIRE(failures.size() == 2);
+  CHECK(failures[1].reason == "unhealthy");
+  CHECK(failures[1].replica == 1);
+  CHECK(failures[1].instance_id == "i-2");
+  CHECK(rig.providers.terminated == std::vector<std::string>{"i-1", "i-2"});
+  // What the redeploy in flight reported so far is out already.
+  auto attempts = rig.of(WatchEventType::kAttempt);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].reason == "no-capacity");
+  CHECK(attempts[0].replica == 0);
+  // One redeploy at a time: replica 1 waits for its turn.
+  CHECK(w.redeploying());
+  CHECK(rig.deployer.requests.size() == 1);
+  CHECK(w.replicas()[1].phase == ReplicaWatch::Phase::kWaiting);
+  CHECK(rig.of(WatchEventType::kRedeployed).empty());
+
+  // When it ends, replica 1's starts at once.
+  rig.deployer.release();
+  w.settle();
+  auto redeployed = rig.of(WatchEventType::kRedeployed);
+  REQUIRE(redeployed.size() == 2);
+  CHECK(redeployed[0].replica == 0);
+  CHECK(redeployed[0].instance_id == "i-3");
+  CHECK(redeployed[1].replica == 1);
+  CHECK(redeployed[1].instance_id == "i-4");
+  // Its placement saw replica 0's new instance, not the hole it left.
+  REQUIRE(rig.deployer.requests.size() == 2);
+  REQUIRE(rig.deployer.requests[1].others.size() == 1);
+  CHECK(rig.deployer.requests[1].others[0].id == "i-3");
+  CHECK(rig.deployer.requests[1].excluded.count("lab/r1/h-2") == 1);
+  CHECK(rig.providers.count() == 2);
+}
+
+TEST_CASE("watch: a signal during a redeploy lets it remove what it created, and leaves the "
+          "other replica running", "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 2;
+  rig.deployer.hold = 1;
+  rig.deployer.clock = &rig.clock;
+  rig.clock.cancel_at(5s);
+  rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
+  auto w = rig.make();
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kInterrupted);
+  CHECK_FALSE(w.redeploying());
+  CHECK(rig.deployer.rolled_back);
+  CHECK(rig.deployer.tear_downs == 0);
+  // Replica 0 was polled all along and is left as it was.
+  CHECK(rig.providers.list_calls["lab"] >= 4);
+  CHECK(rig.providers.count() == 1);
+  CHECK(rig.providers.instances["lab"].at(0).id == "i-1");
+  CHECK(rig.of(WatchEventType::kRedeployed).empty());
+  for (const auto& f : rig.of(WatchEventType::kFailure)) CHECK(f.reason != "redeploy-failed");
+  CHECK(rig.names().back() == "stopped");
+  CHECK(rig.events.back().reason == "interrupted");
+}
+
+TEST_CASE("watch: --down-on-exit waits for a redeploy in flight and tears its instance down too",
+          "[watch]") {
+  Rig rig;
+  rig.options.down_on_exit = true;
+  rig.options.time_limit = 3s;
+  rig.deployer.replicas = 2;
+  rig.deployer.hold = 1;
+  rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
+  bool in_flight_at_deadline = false;
+  Watcher* watcher = nullptr;
+  rig.clock.on_wake = [&](Duration t) {
+    if (t < 3s) return;
+    in_flight_at_deadline = watcher->redeploying();
+    rig.deployer.release();  // it ends after the time limit came
+  };
+  auto w = rig.make();
+  watcher = &w;
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kOk);
+  CHECK(in_flight_at_deadline);
+  CHECK_FALSE(w.redeploying());
+  CHECK(rig.of(WatchEventType::kRedeployed).size() == 1);
+  CHECK(rig.deployer.tear_downs == 1);
+  CHECK(rig.providers.count() == 0);
 }
