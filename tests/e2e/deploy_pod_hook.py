@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Launch/terminate hook for the container-native mocks (runpod, vastai), used
-by the deploy and watch end-to-end tests:
+"""Launch/terminate/status hook for the container-native mocks (runpod,
+vastai), used by the deploy and watch end-to-end tests:
 makes a launched pod real by starting its container with podman on the
-e2e test host its SSH endpoint points at, and removes it on terminate.
+e2e test host its SSH endpoint points at, removes it on terminate, and tells
+the mock whether it still runs (so a container killed or exited on its host
+reads as an exited pod at the provider, as the real APIs report it).
 The VM mock (lambda) uses terminate alone: the end of a VM takes the
 container berth started on it along (lambda_fixture.h).
 
-Usage (as --on-launch-cmd / --on-terminate-cmd):
-  deploy_pod_hook.py launch|terminate ENV_JSON
+Usage (as --on-launch-cmd / --on-terminate-cmd / --container-status-cmd):
+  deploy_pod_hook.py launch|terminate|status ENV_JSON
 The mock's JSON document arrives on stdin. Environment values are handed to
-podman through its environment (-e NAME), never through its argv.
+podman through its environment (-e NAME), never through its argv. `status`
+prints running, exited, or unknown (podman could not tell).
 """
 import json
 import os
@@ -31,6 +34,16 @@ def main():
         subprocess.run([podman, "rm", "-f", "--time", "0", name], env=penv, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return
+    if action == "status":
+        done = subprocess.run([podman, "inspect", "--format", "{{.State.Running}}", name],
+                              env=penv, check=False, capture_output=True, text=True)
+        if done.returncode == 0:
+            print("running" if done.stdout.strip() == "true" else "exited")
+        elif "no such" in done.stderr.lower():
+            print("exited")  # removed behind the provider's back
+        else:
+            print("unknown")
+        return
     req = doc["request"]
     argv = [podman, "run", "-d", "--name", name]
     parts = name.split("-")
@@ -46,7 +59,11 @@ def main():
             continue
         penv[key] = str(value)
         argv += ["-e", key]
+    # The template's entrypoint and command, as the provider would run them.
+    if req.get("entrypoint"):
+        argv += ["--entrypoint", json.dumps(req["entrypoint"])]
     argv.append(req.get("image") or req.get("imageName"))
+    argv += [str(a) for a in req.get("args") or []]
     subprocess.run(argv, env=penv, check=True, stdout=subprocess.DEVNULL)
 
 

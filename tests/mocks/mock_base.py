@@ -19,7 +19,17 @@ Command line (every mock):
                          "request": <the launch request body as received>}
   --on-terminate-cmd C  run after each terminate with {"provider", "id",
                         "name", "ssh_host", "ssh_port"} on stdin
-  Both commands are split with shlex and run without a shell; their exit
+  --container-status-cmd C
+                        for mocks whose instances are containers that a
+                        launch hook made real: run before answering a get or
+                        list (at most every 0.2 s per instance) with
+                        the terminate document on stdin; it prints
+                        `running`, or `exited` when the container stopped
+                        on its own or was killed. An exited container makes
+                        its running, unpinned instance read as the provider
+                        reports an exited container (RunPod EXITED, Vast
+                        exited), as the real APIs follow their containers.
+  The commands are split with shlex and run without a shell; their exit
   status is logged, never turned into an API error.
   --min-interval OP=S   answer the provider's own 429 when two requests for
                         operation OP arrive less than S seconds apart
@@ -94,6 +104,8 @@ class Instance:
         self.pinned = None
         self.terminated_at = None
         self.extra = dict(extra or {})
+        self.container_exited = False  # from --container-status-cmd
+        self.container_checked = None  # monotonic time of the last check
         self._mock = mock
 
     def phase(self):
@@ -116,6 +128,7 @@ class MockApi:
     def __init__(self, args):
         self.args = args
         self.lock = threading.RLock()
+        self.refresh_lock = threading.Lock()
         self.ssh_cycle = itertools.cycle(args.ssh_host)
         self.reset()
 
@@ -162,9 +175,39 @@ class MockApi:
             # A pinned status (preempted, unhealthy...) describes a live
             # instance; once terminated, it reads as terminated like the real API.
             inst.pinned = None
-            self.run_hook(self.args.on_terminate_cmd, {
-                "provider": self.provider, "id": inst.id, "name": inst.name,
-                "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port})
+            self.run_hook(self.args.on_terminate_cmd, self.hook_document(inst))
+
+    def refresh_containers(self):
+        """Asks --container-status-cmd about running, unpinned instances (not
+        again within 0.2 s: a burst of requests asks once). Outside
+        self.lock: the command takes a while, other requests go on."""
+        command = self.args.container_status_cmd
+        if not command:
+            return
+        with self.refresh_lock:
+            now = time.monotonic()
+            with self.lock:
+                due = [i for i in self.instances.values()
+                       if i.terminated_at is None and not i.pinned and i.phase() == "running"
+                       and not i.container_exited
+                       and (i.container_checked is None or now - i.container_checked >= 0.2)]
+            for inst in due:
+                try:
+                    done = subprocess.run(
+                        shlex.split(command), input=json.dumps(self.hook_document(inst)).encode(),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+                    answer = done.stdout.decode(errors="replace").strip()
+                except (OSError, subprocess.SubprocessError) as e:
+                    sys.stderr.write("%s mock: status hook failed: %s\n" % (self.provider, e))
+                    continue
+                with self.lock:
+                    inst.container_checked = time.monotonic()
+                    if answer == "exited" and inst.terminated_at is None:
+                        inst.container_exited = True
+
+    def hook_document(self, inst):
+        return {"provider": self.provider, "id": inst.id, "name": inst.name,
+                "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port}
 
     def run_hook(self, command, document):
         if not command:
@@ -293,6 +336,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_reply(mock.unauthorized())
         if mock.too_soon(op):
             return self.send_reply(mock.rate_limited(op))
+        if op in ("get", "list"):
+            mock.refresh_containers()
         try:
             reply = action()
         except Exception as e:  # a bug in the mock: say so loudly
@@ -380,6 +425,7 @@ def parse_args(argv, description):
     p.add_argument("--boot-seconds", type=float, default=0.0)
     p.add_argument("--on-launch-cmd")
     p.add_argument("--on-terminate-cmd")
+    p.add_argument("--container-status-cmd")
     p.add_argument("--min-interval", action="append", default=[])
     args = p.parse_args(argv)
     limits = {}

@@ -20,6 +20,9 @@ that need the container to exist pass --on-launch-cmd (the JSON on stdin
 carries the full create request, including env and PUBLIC_KEY) to start it,
 e.g. with podman on the SSH host, and --on-terminate-cmd to remove it.
 
+A pod whose container exited reads EXITED when --container-status-cmd
+says so (the launch hook's containers are real; see mock_base).
+
 Fault ops: offers, launch, get, list, terminate.
 Statuses for /_mock/instances/<id>/state: PROVISIONING, STARTING, RUNNING,
 EXITED, ERROR, TERMINATED.
@@ -170,8 +173,11 @@ class RunpodMock(mock_base.MockApi):
     def status_snapshot(self, inst):
         if inst.pinned:
             return inst.pinned
+        phase = inst.phase()
+        if phase == "running" and inst.container_exited:
+            return "EXITED"  # the pod is its container (--container-status-cmd)
         return {"provisioning": "PROVISIONING", "booting": "STARTING", "running": "RUNNING",
-                "terminated": "TERMINATED"}[inst.phase()]
+                "terminated": "TERMINATED"}[phase]
 
     def render(self, inst):
         status = self.status_snapshot(inst)

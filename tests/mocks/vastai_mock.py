@@ -290,8 +290,11 @@ class VastMock(mock_base.MockApi):
     def status_snapshot(self, inst):
         if inst.pinned:
             return inst.pinned
+        phase = inst.phase()
+        if phase == "running" and inst.container_exited:
+            return "exited"  # its container stopped (--container-status-cmd)
         return {"provisioning": None, "booting": "loading", "running": "running",
-                "terminated": "exited"}[inst.phase()]
+                "terminated": "exited"}[phase]
 
     def render(self, inst):
         status = self.status_snapshot(inst)
