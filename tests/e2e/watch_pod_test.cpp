@@ -7,6 +7,7 @@
 // containers on the hosts; none leaked.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -29,6 +30,7 @@ struct PodRig {
   std::unique_ptr<MockServer> mock;
   Scratch scratch;
   std::vector<std::string> berth_env;
+  std::map<std::string, std::string> berth_env_map;
   std::filesystem::path tmpl;
 
   std::string deployment;
@@ -49,13 +51,13 @@ struct PodRig {
     auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
     REQUIRE(key);
     env.authorize(key->public_key);
-    for (const auto& [k, v] : scratch.env({{"RUNPOD_KEY", mock->api_key()}}))
-      berth_env.push_back(k + "=" + v);
+    berth_env_map = scratch.env({{"RUNPOD_KEY", mock->api_key()}});
     auto config = scratch.write("config.yaml",
                                 "providers:\n  runpod: {type: runpod, api_key: "
                                 "\"${RUNPOD_KEY}\", base_url: \"" +
                                     mock->url() + "\"}\nruntime: docker\n");
-    berth_env.push_back("BERTH_CONFIG=" + config.string());
+    berth_env_map["BERTH_CONFIG"] = config.string();
+    for (const auto& [k, v] : berth_env_map) berth_env.push_back(k + "=" + v);
     tmpl = scratch.write(name + ".yaml", "name: " + name + R"(
 image: localhost/berth-demo:1
 ports: [{container: 8000, host: 8000}]
@@ -77,8 +79,9 @@ placement: {providers: [runpod]}
       }
   }
 
-  WatchProcess watch(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"watch", tmpl.string(), "-o", "json", "--down-on-exit"};
+  WatchProcess watch(std::vector<std::string> extra = {}, bool down_on_exit = true) {
+    std::vector<std::string> args{"watch", tmpl.string(), "-o", "json"};
+    if (down_on_exit) args.push_back("--down-on-exit");
     args.insert(args.end(), extra.begin(), extra.end());
     return WatchProcess(args, berth_env);
   }
@@ -428,4 +431,57 @@ TEST_CASE("watch e2e: a failure class outside restart.on is reported and left as
   rig.expect_pods({only}, "exited");
   CHECK(w.terminate() == 130);
   rig.expect_pods({});  // --down-on-exit removes the exited pod too
+}
+
+// The pod being redeployed takes seconds to provision: meanwhile watch polls
+// on, and SIGTERM makes the redeploy remove the pod it was making, confirmed,
+// while the running replica is left exactly as it was.
+TEST_CASE("watch e2e: SIGTERM during a redeploy removes the half-made pod and leaves the "
+          "running replica alone", "[e2e][watch]") {
+  BERTH_E2E_ENV(env);
+  PodRig rig(*env, "w-sigterm", "replicas: 2\nspread: region\n");
+  auto w = rig.watch({}, /*down_on_exit=*/false);
+  REQUIRE(w.wait_event("healthy", kDeploy, 0));
+  REQUIRE(w.wait_event("healthy", kDeploy, 1));
+  INFO(w.transcript());
+  auto deployed = w.events_named("deployed");
+  REQUIRE(deployed.size() == 2);
+  std::string keep = deployed[0]["instance_id"].get<std::string>();
+  std::string broken = deployed[1]["instance_id"].get<std::string>();
+  const std::string keep_started = rig.started_at(keep);
+  rig.mock->set_timing(4, 0);  // the replacement provisions for 4 s
+  REQUIRE(rig.runtime_on(broken, {"kill"}).exit_code == 0);
+  REQUIRE(w.wait_event("terminated", kReact, 1));
+  // The replacement pod exists and provisions.
+  std::string half;
+  auto until = std::chrono::steady_clock::now() + seconds(30);
+  while (half.empty() && std::chrono::steady_clock::now() < until) {
+    for (const auto& i : rig.live())
+      if (i["id"] != keep && i["id"] != broken) half = i["id"].get<std::string>();
+    if (half.empty()) std::this_thread::sleep_for(milliseconds(100));
+  }
+  REQUIRE_FALSE(half.empty());
+  auto lists = [&] {
+    int n = 0;
+    for (const auto& r : rig.mock->requests())
+      if (r["method"] == "GET" && r["path"] == "/v2/pods") ++n;
+    return n;
+  };
+  int before = lists();
+  std::this_thread::sleep_for(milliseconds(2500));
+  CHECK(lists() - before >= 2);  // replica 0 is still polled, every second
+  REQUIRE(rig.pod(half)["status"] == "PROVISIONING");
+  CHECK(w.terminate() == 130);
+  INFO(w.transcript());
+  CHECK(w.events_named("redeployed").empty());
+  auto stopped = w.events_named("stopped");
+  REQUIRE(stopped.size() == 1);
+  CHECK(stopped[0]["reason"] == "interrupted");
+  CHECK(rig.pod(half)["terminated"] == true);  // removed by the interrupted redeploy
+  CHECK(rig.started_at(keep) == keep_started);
+  rig.expect_pods({keep});
+  auto down = berth::e2e::run_berth({"down", "w-sigterm"}, rig.berth_env_map);
+  INFO(down.err);
+  CHECK(down.exit_code == 0);
+  rig.expect_pods({});
 }

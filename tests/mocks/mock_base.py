@@ -50,13 +50,16 @@ Control API (no auth; loopback only):
   POST /_mock/instances/<id>/state  {"status": "<provider's own word>"}
       Pins an instance to a status (e.g. Lambda "preempted", RunPod
       "EXITED", Vast "exited"); {"status": null} unpins.
+  POST /_mock/timing    {"provision_seconds": S, "boot_seconds": S}: what
+      instances launched from now on take (the ones running keep theirs).
   GET  /_mock/instances  every instance ever launched, with its current status
       and whether it was terminated (leak checks).
   GET  /_mock/requests   every API request received: method, path, query,
                          body (parsed when JSON) and the auth header's scheme.
   PUT  /_mock/catalog    replaces the offer data with the JSON body, in the
                          provider's own wire format.
-  POST /_mock/reset      forgets instances, faults, requests and catalog edits.
+  POST /_mock/reset      forgets instances, faults, requests, catalog and
+                         timing edits.
 """
 
 import argparse
@@ -104,6 +107,8 @@ class Instance:
         self.pinned = None
         self.terminated_at = None
         self.extra = dict(extra or {})
+        self.provision_seconds = mock.provision_seconds
+        self.boot_seconds = mock.boot_seconds
         self.container_exited = False  # from --container-status-cmd
         self.container_checked = None  # monotonic time of the last check
         self._mock = mock
@@ -113,9 +118,9 @@ class Instance:
         if self.terminated_at is not None:
             return "terminated"
         age = time.monotonic() - self.created
-        if age < self._mock.args.provision_seconds:
+        if age < self.provision_seconds:
             return "provisioning"
-        if age < self._mock.args.provision_seconds + self._mock.args.boot_seconds:
+        if age < self.provision_seconds + self.boot_seconds:
             return "booting"
         return "running"
 
@@ -141,6 +146,8 @@ class MockApi:
             self.catalog = self.default_catalog()
             self.id_counter = itertools.count(1)
             self.last_call = {}
+            self.provision_seconds = self.args.provision_seconds
+            self.boot_seconds = self.args.boot_seconds
             self.extra_reset()
 
     def extra_reset(self):
@@ -354,6 +361,12 @@ class Handler(BaseHTTPRequestHandler):
             f.setdefault("times", 1)
             with mock.lock:
                 mock.faults.append(f)
+            return Reply(200, {"ok": True})
+        if method == "POST" and path == "/_mock/timing":
+            with mock.lock:
+                mock.provision_seconds = float((body or {}).get("provision_seconds",
+                                                                mock.provision_seconds))
+                mock.boot_seconds = float((body or {}).get("boot_seconds", mock.boot_seconds))
             return Reply(200, {"ok": True})
         if method == "POST" and path == "/_mock/reset":
             mock.reset()

@@ -117,6 +117,12 @@ void MockServer::set_state(const std::string& id, const nlohmann::json& status) 
   control("POST", "/_mock/instances/" + id + "/state", &body);
 }
 
+void MockServer::set_timing(double provision_seconds, double boot_seconds) {
+  nlohmann::json body = {{"provision_seconds", provision_seconds},
+                         {"boot_seconds", boot_seconds}};
+  control("POST", "/_mock/timing", &body);
+}
+
 void MockServer::set_catalog(const nlohmann::json& catalog) {
   control("PUT", "/_mock/catalog", &catalog);
 }

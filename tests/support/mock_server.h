@@ -33,6 +33,8 @@ class MockServer {
   void fault(const nlohmann::json& fault);
   void set_state(const std::string& instance_id, const nlohmann::json& status);
   void set_catalog(const nlohmann::json& catalog);
+  /// How long instances launched from now on provision and boot.
+  void set_timing(double provision_seconds, double boot_seconds);
   void reset();
   nlohmann::json instances();
   nlohmann::json requests();
