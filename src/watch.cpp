@@ -416,9 +416,9 @@ void Watcher::launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded)
     try {
       result.emplace(deployer->redeploy(j->request, report));
     } catch (const std::exception& e) {
-      result.emplace(unexpected(Failure{ExitCode::kInternal,
-                                        std::string("the redeploy failed: ") + e.what(),
-                                        "this is a bug in berth; please report it"}));
+      result.emplace(
+          unexpected(Failure{ExitCode::kInternal, std::string("the redeploy failed: ") + e.what(),
+                             "this is a bug in berth; please report it"}));
     }
     {
       std::lock_guard lock(j->mutex);

@@ -143,7 +143,8 @@ placement: {providers: [runpod]}
       REQUIRE(r.exit_code == 0);
       for (const auto& c : json::parse(r.out))
         for (const auto& name : c["Names"])
-          found.insert(h.name + " " + name.get<std::string>() + " " + c["State"].get<std::string>());
+          found.insert(h.name + " " + name.get<std::string>() + " " +
+                       c["State"].get<std::string>());
     }
     CHECK(found == expected);
   }
@@ -324,10 +325,14 @@ TEST_CASE("watch e2e: a pod's container killed on its host is a container exit, 
 
 // The workload gives up by itself: on SIGUSR1 (sent through the host's
 // runtime, no exec needed) it logs a fatal error and exits 3.
-TEST_CASE("watch e2e: a pod's container exiting with an error reports its code and last log "
-          "lines, and is replaced", "[e2e][watch]") {
+TEST_CASE(
+    "watch e2e: a pod's container exiting with an error reports its code and last log "
+    "lines, and is replaced",
+    "[e2e][watch]") {
   BERTH_E2E_ENV(env);
-  PodRig rig(*env, "w-exit", R"(command: ["sh", "-c", "httpd -p 8000 -h /www; trap 'echo fatal: CUDA error: out of memory >&2; exit 3' USR1; echo model loaded; while :; do sleep 1 & wait $!; done"]
+  PodRig rig(
+      *env, "w-exit",
+      R"(command: ["sh", "-c", "httpd -p 8000 -h /www; trap 'echo fatal: CUDA error: out of memory >&2; exit 3' USR1; echo model loaded; while :; do sleep 1 & wait $!; done"]
 )");
   auto w = rig.watch();
   auto healthy = w.wait_event("healthy", kDeploy, 0);
@@ -357,8 +362,10 @@ TEST_CASE("watch e2e: a pod's container exiting with an error reports its code a
   rig.expect_pods({});
 }
 
-TEST_CASE("watch e2e: of two replicas only the failed one moves, off its offer and host, and "
-          "the other is never touched", "[e2e][watch]") {
+TEST_CASE(
+    "watch e2e: of two replicas only the failed one moves, off its offer and host, and "
+    "the other is never touched",
+    "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-pair", "replicas: 2\nspread: region\n");
   auto w = rig.watch();
@@ -436,8 +443,10 @@ TEST_CASE("watch e2e: a failure class outside restart.on is reported and left as
 // The pod being redeployed takes seconds to provision: meanwhile watch polls
 // on, and SIGTERM makes the redeploy remove the pod it was making, confirmed,
 // while the running replica is left exactly as it was.
-TEST_CASE("watch e2e: SIGTERM during a redeploy removes the half-made pod and leaves the "
-          "running replica alone", "[e2e][watch]") {
+TEST_CASE(
+    "watch e2e: SIGTERM during a redeploy removes the half-made pod and leaves the "
+    "running replica alone",
+    "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-sigterm", "replicas: 2\nspread: region\n");
   auto w = rig.watch({}, /*down_on_exit=*/false);

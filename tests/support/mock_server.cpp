@@ -118,8 +118,7 @@ void MockServer::set_state(const std::string& id, const nlohmann::json& status) 
 }
 
 void MockServer::set_timing(double provision_seconds, double boot_seconds) {
-  nlohmann::json body = {{"provision_seconds", provision_seconds},
-                         {"boot_seconds", boot_seconds}};
+  nlohmann::json body = {{"provision_seconds", provision_seconds}, {"boot_seconds", boot_seconds}};
   control("POST", "/_mock/timing", &body);
 }
 

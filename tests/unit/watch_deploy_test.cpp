@@ -194,8 +194,10 @@ TEST_CASE("watch probes: container-native instances are not reached over SSH", "
   CHECK(s.ssh.host->commands.empty());
 }
 
-TEST_CASE("watch probes: an exited container-native instance brings its exit code when its "
-          "runtime can be reached", "[watch]") {
+TEST_CASE(
+    "watch probes: an exited container-native instance brings its exit code when its "
+    "runtime can be reached",
+    "[watch]") {
   Setup s;
   auto probe = make_host_probe(s.workload, s.ctx, Duration{5'000});
   Instance pod = s.instance;

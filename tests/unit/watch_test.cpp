@@ -791,8 +791,7 @@ TEST_CASE("watch: a container-native instance the provider reports exited is a c
   CHECK(rig.of(WatchEventType::kRedeployed).size() == 2);
 }
 
-TEST_CASE("watch: another replica's failure is detected while a redeploy is in flight",
-          "[watch]") {
+TEST_CASE("watch: another replica's failure is detected while a redeploy is in flight", "[watch]") {
   Rig rig;
   rig.deployer.replicas = 2;
   rig.deployer.hold = 0;
@@ -847,8 +846,10 @@ TEST_CASE("watch: another replica's failure is detected while a redeploy is in f
   CHECK(rig.providers.count() == 2);
 }
 
-TEST_CASE("watch: a signal during a redeploy lets it remove what it created, and leaves the "
-          "other replica running", "[watch]") {
+TEST_CASE(
+    "watch: a signal during a redeploy lets it remove what it created, and leaves the "
+    "other replica running",
+    "[watch]") {
   Rig rig;
   rig.deployer.replicas = 2;
   rig.deployer.hold = 1;
