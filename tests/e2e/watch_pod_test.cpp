@@ -119,7 +119,7 @@ placement: {providers: [runpod]}
   // When the pod's container last started, as its runtime says.
   std::string started_at(const std::string& id) {
     auto r = runtime_on(id, {"inspect", "--format", "{{.State.StartedAt}}"});
-    INFO(r.err);
+    INFO("podman inspect of pod " << id << " exited " << r.exit_code << ": " << r.out << r.err);
     REQUIRE(r.exit_code == 0);
     return r.out;
   }
