@@ -61,7 +61,7 @@ struct PodRig {
     tmpl = scratch.write(name + ".yaml", "name: " + name + R"(
 image: localhost/berth-demo:1
 ports: [{container: 8000, host: 8000}]
-health: {http: {port: 8000, path: /health}, interval: 1s, timeout: 2s, failures: 2, grace: 30s}
+health: {http: {port: 8000, path: /cgi-bin/health}, interval: 1s, timeout: 2s, failures: 2, grace: 30s}
 resources: {gpu: {count: 1}}
 placement: {providers: [runpod]}
 )" + extra_template);
@@ -149,14 +149,15 @@ placement: {providers: [runpod]}
     CHECK(found == expected);
   }
 
-  // Makes the replica's health endpoint answer 404, inside its container.
+  // Makes the replica's health endpoint answer 500 (the demo image's
+  // /cgi-bin/health does while /tmp/unhealthy exists), inside its container.
   void break_health(const std::string& instance_id) {
     for (const auto& i : mock->instances())
       if (i["id"] == instance_id)
         for (const auto& h : env.hosts)
           if (h.address == i["ssh_host"]) {
             auto r =
-                env.runtime(h.name, {"exec", i["name"].get<std::string>(), "rm", "/www/health"});
+                env.runtime(h.name, {"exec", i["name"].get<std::string>(), "touch", "/tmp/unhealthy"});
             INFO(r.out << r.err);
             REQUIRE(r.exit_code == 0);
             return;
@@ -185,6 +186,7 @@ TEST_CASE("watch e2e: an unhealthy replica is replaced, the other is never touch
   INFO(w.transcript());
   REQUIRE(failure);
   CHECK((*failure)["reason"] == "unhealthy");
+  CHECK((*failure)["detail"].get<std::string>().find("HTTP 500") != std::string::npos);
   CHECK((*failure)["replica"] == 1);
   CHECK((*failure)["instance_id"] == broken);
   REQUIRE(w.wait_event("terminated", kReact, 1));
