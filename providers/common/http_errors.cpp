@@ -64,6 +64,11 @@ ProviderError from_status(const HttpResponse& response, std::string message) {
   return e;
 }
 
+ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
+                        const HttpResponse& response) {
+  return {kind, message + " (HTTP " + std::to_string(response.status) + ")", std::nullopt};
+}
+
 std::string excerpt(const std::string& body, std::size_t limit) {
   std::string out;
   for (char c : body) {

@@ -25,6 +25,11 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& respons
 /// bad-response. `message` is what the provider said, if anything.
 ProviderError from_status(const HttpResponse& response, std::string message);
 
+/// What an adapter decided from its API's own error envelope: `kind`, with
+/// the provider's words and the status ("no_such_ask (HTTP 410)").
+ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
+                        const HttpResponse& response);
+
 /// The start of a body on one line, for messages about answers we could not
 /// read (never the whole body: it may be megabytes).
 std::string excerpt(const std::string& body, std::size_t limit = 160);

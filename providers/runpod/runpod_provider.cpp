@@ -48,14 +48,12 @@ ProviderError error_from(const HttpResponse& r) {
     detail = http_errors::excerpt(r.body);
   }
   if (r.status == 400 && is_capacity_detail(detail))
-    return {Kind::kNoCapacity, detail + " (HTTP 400)", std::nullopt};
+    return http_errors::with_kind(Kind::kNoCapacity, detail, r);
   if (r.status == 402)
-    return {Kind::kQuota, (detail.empty() ? "insufficient balance" : detail) + " (HTTP 402)",
-            std::nullopt};
-  if (r.status == 409) return {Kind::kInvalidRequest, detail + " (HTTP 409)", std::nullopt};
-  if (r.status == 400 || r.status == 422)
-    return {Kind::kInvalidRequest, detail + " (HTTP " + std::to_string(r.status) + ")",
-            std::nullopt};
+    return http_errors::with_kind(Kind::kQuota, detail.empty() ? "insufficient balance" : detail,
+                                  r);
+  if (r.status == 400 || r.status == 409 || r.status == 422)
+    return http_errors::with_kind(Kind::kInvalidRequest, detail, r);
   return http_errors::from_status(r, detail);
 }
 

@@ -47,11 +47,11 @@ ProviderError error_from(const HttpResponse& r) {
   // with no_such_ask in the message, or 410 no_such_ask).
   if ((r.status == 404 || r.status == 410) &&
       (code == "no_such_ask" || contains(msg, "no_such_ask")))
-    return {Kind::kNoCapacity, text + " (HTTP " + std::to_string(r.status) + ")", std::nullopt};
+    return http_errors::with_kind(Kind::kNoCapacity, text, r);
   if (r.status == 404 && (code == "not_found" || code == "no_such_instance"))
-    return {Kind::kNotFound, text + " (HTTP 404)", std::nullopt};
+    return http_errors::with_kind(Kind::kNotFound, text, r);
   if (r.status == 402 || code == "insufficient_credit" || code == "insufficient_funds")
-    return {Kind::kQuota, text + " (HTTP " + std::to_string(r.status) + ")", std::nullopt};
+    return http_errors::with_kind(Kind::kQuota, text, r);
   return http_errors::from_status(r, text);
 }
 
