@@ -6,8 +6,10 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
+#include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
+#include "providers/common/named_provider.h"
 #include "providers/common/url.h"
 
 namespace berth::lambda {
@@ -121,16 +123,11 @@ OfferGpu type_gpu(const json& type, const std::string& type_name) {
   return gpu;
 }
 
-class LambdaProvider final : public Provider {
+class LambdaProvider final : public NamedProvider {
  public:
   LambdaProvider(const ProviderConfig& config, ProviderContext& context)
-      : name_(config.name),
-        api_key_(config.api_key),
-        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
-        http_(context.http) {}
+      : NamedProvider(config.name, "lambda"), api_(config, context, kDefaultBaseUrl, error_from) {}
 
-  const std::string& name() const override { return name_; }
-  std::string type() const override { return "lambda"; }
   Capabilities capabilities() const override {
     return {.container_native = false, .spot = false, .labels = true, .volumes = false};
   }
@@ -149,29 +146,15 @@ class LambdaProvider final : public Provider {
   Expected<std::string, ProviderError> ensure_ssh_key(const std::string& public_key);
   Instance to_instance(const json& data) const;
 
-  std::string name_;
-  std::string api_key_;
-  std::string base_;
-  HttpClient* http_;
+  HttpApi api_;
 };
 
 Expected<json, ProviderError> LambdaProvider::call(const std::string& method,
                                                    const std::string& path, const json* body,
                                                    bool idempotent) {
-  HttpRequest req;
-  req.method = method;
-  req.url = url::join(base_, path);
-  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
-  if (body) {
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body->dump();
-  }
-  req.idempotent = idempotent;
-  req.secrets = {api_key_};
-  auto resp = http_->send(req);
-  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  auto resp = api_.send(method, path, body, idempotent);
+  if (!resp) return unexpected(resp.error());
   const HttpResponse& r = *resp;
-  if (!http_errors::is_success(r)) return unexpected(error_from(r));
   auto parsed = ju::parse(r.body);
   if (!parsed) return unexpected(http_errors::bad_response("malformed JSON", r));
   if (!parsed->is_object() || !parsed->contains("data"))
@@ -407,9 +390,7 @@ Expected<void, ProviderError> LambdaProvider::check_credentials() {
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
-  if (!context.http) return unexpected(std::string("no HTTP client"));
-  if (config.api_key.empty())
-    return unexpected("provider '" + config.name + "' (lambda) needs api_key");
+  if (auto error = HttpApi::config_error(config, context, "lambda")) return unexpected(*error);
   return std::unique_ptr<Provider>(std::make_unique<LambdaProvider>(config, context));
 }
 

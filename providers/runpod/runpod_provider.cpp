@@ -5,8 +5,10 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
+#include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
+#include "providers/common/named_provider.h"
 #include "providers/common/url.h"
 
 namespace berth::runpod {
@@ -67,17 +69,13 @@ std::optional<int> availability_hint(const std::string& word) {
 
 enum class CloudChoice { kAll, kSecure, kCommunity };
 
-class RunpodProvider final : public Provider {
+class RunpodProvider final : public NamedProvider {
  public:
   RunpodProvider(const ProviderConfig& config, ProviderContext& context, CloudChoice cloud)
-      : name_(config.name),
-        api_key_(config.api_key),
-        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
-        http_(context.http),
+      : NamedProvider(config.name, "runpod"),
+        api_(config, context, kDefaultBaseUrl, error_from),
         cloud_(cloud) {}
 
-  const std::string& name() const override { return name_; }
-  std::string type() const override { return "runpod"; }
   Capabilities capabilities() const override {
     return {.container_native = true, .spot = false, .labels = false, .volumes = false};
   }
@@ -90,57 +88,16 @@ class RunpodProvider final : public Provider {
   Expected<void, ProviderError> check_credentials() override;
 
  private:
-  Expected<HttpResponse, ProviderError> call(const std::string& method, const std::string& path,
-                                             const json* body, bool idempotent,
-                                             std::vector<std::string> secrets = {});
-  Expected<json, ProviderError> call_json(const std::string& method, const std::string& path,
-                                          const json* body, bool idempotent,
-                                          std::vector<std::string> secrets = {});
   Instance to_instance(const json& pod) const;
 
-  std::string name_;
-  std::string api_key_;
-  std::string base_;
-  HttpClient* http_;
+  HttpApi api_;
   CloudChoice cloud_;
 };
 
-Expected<HttpResponse, ProviderError> RunpodProvider::call(const std::string& method,
-                                                           const std::string& path,
-                                                           const json* body, bool idempotent,
-                                                           std::vector<std::string> secrets) {
-  HttpRequest req;
-  req.method = method;
-  req.url = url::join(base_, path);
-  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
-  if (body) {
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body->dump();
-  }
-  req.idempotent = idempotent;
-  req.secrets = std::move(secrets);
-  req.secrets.push_back(api_key_);
-  auto resp = http_->send(req);
-  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
-  if (!http_errors::is_success(*resp)) return unexpected(error_from(*resp));
-  return std::move(*resp);
-}
-
-Expected<json, ProviderError> RunpodProvider::call_json(const std::string& method,
-                                                        const std::string& path, const json* body,
-                                                        bool idempotent,
-                                                        std::vector<std::string> secrets) {
-  auto r = call(method, path, body, idempotent, std::move(secrets));
-  if (!r) return unexpected(r.error());
-  auto parsed = ju::parse(r->body);
-  if (!parsed || !parsed->is_object())
-    return unexpected(http_errors::bad_response("not a JSON object", *r));
-  return std::move(*parsed);
-}
-
 Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const OfferQuery& query) {
   if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
-  auto root = call_json("GET", "/v2/catalog/gpus?include=AVAILABILITY&product=POD", nullptr, true);
+  auto root =
+      api_.send_json("GET", "/v2/catalog/gpus?include=AVAILABILITY&product=POD", nullptr, true);
   if (!root) return unexpected(root.error());
   std::vector<Offer> offers;
   try {
@@ -290,7 +247,7 @@ Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& re
 
   // Not idempotent: a create whose answer was lost may have made a pod; the
   // core finds it by name instead of creating a second one.
-  auto pod = call_json("POST", "/v2/pods", &body, false, secrets);
+  auto pod = api_.send_json("POST", "/v2/pods", &body, false, secrets);
   if (!pod) return unexpected(pod.error());
   try {
     Instance inst = to_instance(*pod);
@@ -368,7 +325,7 @@ Instance RunpodProvider::to_instance(const json& pod) const {
 }
 
 Expected<Instance, ProviderError> RunpodProvider::get(const std::string& instance_id) {
-  auto pod = call_json("GET", "/v2/pods/" + url::segment(instance_id), nullptr, true);
+  auto pod = api_.send_json("GET", "/v2/pods/" + url::segment(instance_id), nullptr, true);
   if (!pod) return unexpected(pod.error());
   try {
     return to_instance(*pod);
@@ -379,7 +336,7 @@ Expected<Instance, ProviderError> RunpodProvider::get(const std::string& instanc
 }
 
 Expected<std::vector<Instance>, ProviderError> RunpodProvider::list() {
-  auto root = call_json("GET", "/v2/pods", nullptr, true);
+  auto root = api_.send_json("GET", "/v2/pods", nullptr, true);
   if (!root) return unexpected(root.error());
   std::vector<Instance> out;
   try {
@@ -398,7 +355,7 @@ Expected<std::vector<Instance>, ProviderError> RunpodProvider::list() {
 
 Expected<void, ProviderError> RunpodProvider::terminate(const std::string& instance_id) {
   // 204 with an empty body; 404 means it is already gone.
-  auto r = call("DELETE", "/v2/pods/" + url::segment(instance_id), nullptr, true);
+  auto r = api_.send("DELETE", "/v2/pods/" + url::segment(instance_id), nullptr, true);
   if (!r) {
     if (r.error().kind == Kind::kNotFound) return {};
     return unexpected(r.error());
@@ -407,7 +364,7 @@ Expected<void, ProviderError> RunpodProvider::terminate(const std::string& insta
 }
 
 Expected<void, ProviderError> RunpodProvider::check_credentials() {
-  auto root = call_json("GET", "/v2/pods", nullptr, true);
+  auto root = api_.send_json("GET", "/v2/pods", nullptr, true);
   if (!root) return unexpected(root.error());
   return {};
 }
@@ -416,9 +373,7 @@ Expected<void, ProviderError> RunpodProvider::check_credentials() {
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
-  if (!context.http) return unexpected(std::string("no HTTP client"));
-  if (config.api_key.empty())
-    return unexpected("provider '" + config.name + "' (runpod) needs api_key");
+  if (auto error = HttpApi::config_error(config, context, "runpod")) return unexpected(*error);
   CloudChoice cloud = CloudChoice::kAll;
   if (config.settings.is_object())
     if (auto it = config.settings.find("cloud"); it != config.settings.end() && !it->is_null()) {

@@ -2,12 +2,14 @@
 
 #include <cctype>
 
+#include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "berth/shell_quote.h"
+#include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
+#include "providers/common/named_provider.h"
 #include "providers/common/url.h"
-#include "berth/gpu_catalog.h"
 #include "providers/vastai/vastai_offers.h"
 
 namespace berth::vastai {
@@ -73,17 +75,13 @@ bool has_space(const std::string& s) {
   return false;
 }
 
-class VastProvider final : public Provider {
+class VastProvider final : public NamedProvider {
  public:
   VastProvider(const ProviderConfig& config, ProviderContext& context, SearchOptions options)
-      : name_(config.name),
-        api_key_(config.api_key),
-        base_(config.base_url.empty() ? kDefaultBaseUrl : config.base_url),
-        http_(context.http),
+      : NamedProvider(config.name, "vastai"),
+        api_(config, context, kDefaultBaseUrl, error_from),
         options_(options) {}
 
-  const std::string& name() const override { return name_; }
-  std::string type() const override { return "vastai"; }
   Capabilities capabilities() const override {
     return {.container_native = true, .spot = false, .labels = false, .volumes = false};
   }
@@ -96,52 +94,25 @@ class VastProvider final : public Provider {
   Expected<void, ProviderError> check_credentials() override;
 
  private:
-  Expected<HttpResponse, ProviderError> call(const std::string& method, const std::string& path,
-                                             const json* body, bool idempotent,
-                                             std::vector<std::string> secrets = {});
+  // A JSON object, or the failure Vast sends as 200 {"success": false}.
   Expected<json, ProviderError> call_json(const std::string& method, const std::string& path,
                                           const json* body, bool idempotent,
                                           std::vector<std::string> secrets = {});
   Expected<void, ProviderError> ensure_ssh_key(const std::string& public_key);
   Instance to_instance(const json& d) const;
 
-  std::string name_;
-  std::string api_key_;
-  std::string base_;
-  HttpClient* http_;
+  HttpApi api_;
   SearchOptions options_;
 };
-
-Expected<HttpResponse, ProviderError> VastProvider::call(const std::string& method,
-                                                         const std::string& path, const json* body,
-                                                         bool idempotent,
-                                                         std::vector<std::string> secrets) {
-  HttpRequest req;
-  req.method = method;
-  req.url = url::join(base_, path);
-  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
-  if (body) {
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body->dump();
-  }
-  req.idempotent = idempotent;
-  req.secrets = std::move(secrets);
-  req.secrets.push_back(api_key_);
-  auto resp = http_->send(req);
-  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
-  if (!http_errors::is_success(*resp)) return unexpected(error_from(*resp));
-  return std::move(*resp);
-}
 
 Expected<json, ProviderError> VastProvider::call_json(const std::string& method,
                                                       const std::string& path, const json* body,
                                                       bool idempotent,
                                                       std::vector<std::string> secrets) {
-  auto r = call(method, path, body, idempotent, std::move(secrets));
+  auto r = api_.send(method, path, body, idempotent, std::move(secrets));
   if (!r) return unexpected(r.error());
-  auto parsed = ju::parse(r->body);
-  if (!parsed || !parsed->is_object())
-    return unexpected(http_errors::bad_response("not a JSON object", *r));
+  auto parsed = HttpApi::object_body(*r);
+  if (!parsed) return unexpected(parsed.error());
   // Some failures arrive as 200 with {"success": false}.
   if (auto it = parsed->find("success"); it != parsed->end() && it->is_boolean() && !*it) {
     HttpResponse as_error = *r;
@@ -155,7 +126,7 @@ Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const Offe
   if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
   json body = offer_query(query, options_);
   // A search changes nothing: safe to repeat.
-  auto r = call("POST", "/api/v0/bundles/", &body, true);
+  auto r = api_.send("POST", "/api/v0/bundles/", &body, true);
   if (!r) return unexpected(r.error());
   auto offers = parse_offers(r->body, name_);
   if (!offers) return unexpected(http_errors::bad_response(offers.error(), *r));
@@ -173,7 +144,7 @@ Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& pu
   // Keys are account-wide and reach every new instance. Look first, so a
   // registered key is not added again; if the listing cannot be read, adding
   // is still right, and an "already exists" answer is what we wanted.
-  if (auto listed = call("GET", "/api/v0/ssh/", nullptr, true); listed) {
+  if (auto listed = api_.send("GET", "/api/v0/ssh/", nullptr, true); listed) {
     json keys = ju::parse(listed->body).value_or(json());
     const json* list = &keys;
     if (keys.is_object())
@@ -438,9 +409,7 @@ Expected<void, ProviderError> VastProvider::check_credentials() {
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
-  if (!context.http) return unexpected(std::string("no HTTP client"));
-  if (config.api_key.empty())
-    return unexpected("provider '" + config.name + "' (vastai) needs api_key");
+  if (auto error = HttpApi::config_error(config, context, "vastai")) return unexpected(*error);
   SearchOptions options;
   if (config.settings.is_object()) {
     if (auto it = config.settings.find("verified_only");

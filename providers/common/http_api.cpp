@@ -1,0 +1,63 @@
+#include "providers/common/http_api.h"
+
+#include "providers/common/http_errors.h"
+#include "providers/common/json_util.h"
+#include "providers/common/url.h"
+
+namespace berth {
+
+HttpApi::HttpApi(const ProviderConfig& config, const ProviderContext& context,
+                 std::string_view default_base_url, ErrorReader read_error)
+    : http_(context.http),
+      base_url_(config.base_url.empty() ? std::string(default_base_url) : config.base_url),
+      api_key_(config.api_key),
+      read_error_(read_error) {}
+
+std::optional<std::string> HttpApi::config_error(const ProviderConfig& config,
+                                                 const ProviderContext& context,
+                                                 std::string_view type) {
+  if (!context.http) return std::string("no HTTP client");
+  if (config.api_key.empty())
+    return "provider '" + config.name + "' (" + std::string(type) + ") needs api_key";
+  return std::nullopt;
+}
+
+Expected<HttpResponse, ProviderError> HttpApi::send(const std::string& method,
+                                                    const std::string& path,
+                                                    const nlohmann::json* body, bool idempotent,
+                                                    std::vector<std::string> secrets) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url::join(base_url_, path);
+  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body->dump();
+  }
+  req.idempotent = idempotent;
+  req.secrets = std::move(secrets);
+  req.secrets.push_back(api_key_);
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  if (!http_errors::is_success(*resp)) return unexpected(read_error_(*resp));
+  return std::move(*resp);
+}
+
+Expected<nlohmann::json, ProviderError> HttpApi::send_json(const std::string& method,
+                                                           const std::string& path,
+                                                           const nlohmann::json* body,
+                                                           bool idempotent,
+                                                           std::vector<std::string> secrets) {
+  auto r = send(method, path, body, idempotent, std::move(secrets));
+  if (!r) return unexpected(r.error());
+  return object_body(*r);
+}
+
+Expected<nlohmann::json, ProviderError> HttpApi::object_body(const HttpResponse& response) {
+  auto parsed = json_util::parse(response.body);
+  if (!parsed || !parsed->is_object())
+    return unexpected(http_errors::bad_response("not a JSON object", response));
+  return std::move(*parsed);
+}
+
+}  // namespace berth

@@ -1,0 +1,59 @@
+// How a cloud adapter reaches its provider's API: JSON over HTTPS with a
+// bearer key, sent through the core's client. The request is the same for
+// every such API; what a failed answer means is the provider's dialect, so
+// each adapter hands in the function that reads its own error envelope.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/config.h"
+#include "berth/expected.h"
+#include "berth/http.h"
+#include "berth/provider.h"
+
+namespace berth {
+
+class HttpApi {
+ public:
+  using ErrorReader = ProviderError (*)(const HttpResponse&);
+
+  /// Reaches `config.base_url`, or `default_base_url` when the config names
+  /// none, with `config.api_key`.
+  HttpApi(const ProviderConfig& config, const ProviderContext& context,
+          std::string_view default_base_url, ErrorReader read_error);
+
+  /// Why `config` cannot make an adapter of `type` on an HTTP API (no client,
+  /// no api_key); nullopt when it can. Factories ask before building one.
+  static std::optional<std::string> config_error(const ProviderConfig& config,
+                                                 const ProviderContext& context,
+                                                 std::string_view type);
+
+  /// One request, the key in the Authorization header and, with `secrets`
+  /// (values the body carries), in the trace's redaction list. A 2xx answer
+  /// comes back as it arrived; a transport failure becomes
+  /// http_errors::from_failure, any other answer what `read_error` makes of it.
+  Expected<HttpResponse, ProviderError> send(const std::string& method, const std::string& path,
+                                             const nlohmann::json* body, bool idempotent,
+                                             std::vector<std::string> secrets = {});
+
+  /// send(), then the answer's body, which must be a JSON object.
+  Expected<nlohmann::json, ProviderError> send_json(const std::string& method,
+                                                    const std::string& path,
+                                                    const nlohmann::json* body, bool idempotent,
+                                                    std::vector<std::string> secrets = {});
+
+  /// A 2xx answer's body as a JSON object; bad-response when it is not one.
+  static Expected<nlohmann::json, ProviderError> object_body(const HttpResponse& response);
+
+ private:
+  HttpClient* http_;
+  std::string base_url_;
+  std::string api_key_;
+  ErrorReader read_error_;
+};
+
+}  // namespace berth
