@@ -6,6 +6,7 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
+#include "providers/common/answer.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -166,8 +167,8 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
   if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};  // no spot market
   auto data = call("GET", "/instance-types", nullptr, true);
   if (!data) return unexpected(data.error());
-  std::vector<Offer> offers;
-  try {
+  return answer::read("instance-types shape", [&] {
+    std::vector<Offer> offers;
     // A map keyed by instance-type name, not a list.
     if (!data->is_object()) throw ju::ShapeError("\"data\" should be an object keyed by type");
     for (const auto& [key, entry] : data->items()) {
@@ -192,11 +193,8 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
         offers.push_back(std::move(o));
       }
     }
-  } catch (const std::exception& e) {
-    return unexpected(ProviderError{Kind::kBadResponse,
-                                    std::string("unexpected instance-types shape: ") + e.what()});
-  }
-  return offers;
+    return offers;
+  });
 }
 
 // Lambda refers to SSH keys by name. The name is derived from the key itself
@@ -230,7 +228,7 @@ Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::s
   std::string wanted = key_name_for(public_key);
   auto keys = call("GET", "/ssh-keys", nullptr, true);
   if (!keys) return unexpected(keys.error());
-  try {
+  auto registered = answer::read("ssh-keys shape", [&]() -> std::optional<std::string> {
     if (!keys->is_array()) throw ju::ShapeError("\"data\" should be a list of keys");
     for (const json& k : *keys) {
       auto pk = ju::opt_string(k, "public_key");
@@ -238,10 +236,10 @@ Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::s
     }
     for (const json& k : *keys)
       if (ju::opt_string(k, "name") == wanted) return wanted;
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected ssh-keys shape: ") + e.what()});
-  }
+    return std::nullopt;
+  });
+  if (!registered) return unexpected(registered.error());
+  if (*registered) return **registered;
   json body = {{"name", wanted}, {"public_key", public_key}};
   auto added = call("POST", "/ssh-keys", &body, false);
   if (!added) {
@@ -273,15 +271,14 @@ Expected<Instance, ProviderError> LambdaProvider::launch(const LaunchRequest& re
   // instance; the core finds it by name rather than launching twice.
   auto data = call("POST", "/instance-operations/launch", &body, false);
   if (!data) return unexpected(data.error());
-  Instance inst;
-  try {
+  auto id = answer::read("launch answer", [&] {
     const json& ids = ju::array_at(*data, "instance_ids");
     if (ids.empty()) throw ju::ShapeError("instance_ids is empty");
-    inst.id = ju::id_text(ids.at(0));
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected launch answer: ") + e.what()});
-  }
+    return ju::id_text(ids.at(0));
+  });
+  if (!id) return unexpected(id.error());
+  Instance inst;
+  inst.id = *id;
   inst.provider = name_;
   inst.name = request.name;
   inst.region = ld["region"].get<std::string>();
@@ -339,32 +336,16 @@ Instance LambdaProvider::to_instance(const json& d) const {
 Expected<Instance, ProviderError> LambdaProvider::get(const std::string& instance_id) {
   auto data = call("GET", "/instances/" + url::segment(instance_id), nullptr, true);
   if (!data) return unexpected(data.error());
-  try {
-    return to_instance(*data);
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected instance shape: ") + e.what()});
-  }
+  return answer::read("instance shape", [&] { return to_instance(*data); });
 }
 
 Expected<std::vector<Instance>, ProviderError> LambdaProvider::list() {
   auto data = call("GET", "/instances", nullptr, true);
   if (!data) return unexpected(data.error());
-  std::vector<Instance> out;
-  try {
-    // A shape we do not understand is an error, never "no instances": a
-    // paid instance must not disappear from berth's view.
+  return answer::read("instances shape", [&] {
     if (!data->is_array()) throw ju::ShapeError("\"data\" should be a list of instances");
-    for (const json& d : *data) {
-      auto name = ju::opt_string(d, "name");
-      if (!name || name->rfind("berth-", 0) != 0) continue;
-      out.push_back(to_instance(d));
-    }
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected instances shape: ") + e.what()});
-  }
-  return out;
+    return answer::berth_instances(*data, "name", [this](const json& d) { return to_instance(d); });
+  });
 }
 
 Expected<void, ProviderError> LambdaProvider::terminate(const std::string& instance_id) {

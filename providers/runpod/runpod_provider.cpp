@@ -5,6 +5,7 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
+#include "providers/common/answer.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -99,8 +100,8 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
   auto root =
       api_.send_json("GET", "/v2/catalog/gpus?include=AVAILABILITY&product=POD", nullptr, true);
   if (!root) return unexpected(root.error());
-  std::vector<Offer> offers;
-  try {
+  return answer::read("catalog shape", [&] {
+    std::vector<Offer> offers;
     for (const json& g : ju::array_at(*root, "gpus")) {
       std::string id = ju::string_at(g, "id");
       std::string display = ju::opt_string(g, "name").value_or("");
@@ -171,11 +172,8 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
         }
       }
     }
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected catalog shape: ") + e.what()});
-  }
-  return offers;
+    return offers;
+  });
 }
 
 std::string port_spec(const PortMapping& p) {
@@ -249,16 +247,13 @@ Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& re
   // core finds it by name instead of creating a second one.
   auto pod = api_.send_json("POST", "/v2/pods", &body, false, secrets);
   if (!pod) return unexpected(pod.error());
-  try {
+  return answer::read("pod shape", [&] {
     Instance inst = to_instance(*pod);
     if (inst.name.empty()) inst.name = request.name;
     inst.offer_id = request.offer.id;
     if (inst.price_per_hour == 0) inst.price_per_hour = request.offer.price_per_hour;
     return inst;
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected pod shape: ") + e.what()});
-  }
+  });
 }
 
 Instance RunpodProvider::to_instance(const json& pod) const {
@@ -327,30 +322,16 @@ Instance RunpodProvider::to_instance(const json& pod) const {
 Expected<Instance, ProviderError> RunpodProvider::get(const std::string& instance_id) {
   auto pod = api_.send_json("GET", "/v2/pods/" + url::segment(instance_id), nullptr, true);
   if (!pod) return unexpected(pod.error());
-  try {
-    return to_instance(*pod);
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected pod shape: ") + e.what()});
-  }
+  return answer::read("pod shape", [&] { return to_instance(*pod); });
 }
 
 Expected<std::vector<Instance>, ProviderError> RunpodProvider::list() {
   auto root = api_.send_json("GET", "/v2/pods", nullptr, true);
   if (!root) return unexpected(root.error());
-  std::vector<Instance> out;
-  try {
-    // An unexpected shape is an error, never "no pods".
-    for (const json& pod : ju::array_at(*root, "pods")) {
-      auto name = ju::opt_string(pod, "name");
-      if (!name || name->rfind("berth-", 0) != 0) continue;
-      out.push_back(to_instance(pod));
-    }
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected pods shape: ") + e.what()});
-  }
-  return out;
+  return answer::read("pods shape", [&] {
+    return answer::berth_instances(ju::array_at(*root, "pods"), "name",
+                                   [this](const json& pod) { return to_instance(pod); });
+  });
 }
 
 Expected<void, ProviderError> RunpodProvider::terminate(const std::string& instance_id) {

@@ -5,6 +5,7 @@
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "berth/shell_quote.h"
+#include "providers/common/answer.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -251,13 +252,11 @@ Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& requ
   // it by label instead of renting twice.
   auto r = call_json("PUT", "/api/v0/asks/" + url::segment(ask_id) + "/", &body, false, secrets);
   if (!r) return unexpected(r.error());
+  // The new instance's id.
+  auto id = answer::read("rental answer", [&] { return ju::id_at(*r, "new_contract"); });
+  if (!id) return unexpected(id.error());
   Instance inst;
-  try {
-    inst.id = ju::id_at(*r, "new_contract");  // the new instance's id
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected rental answer: ") + e.what()});
-  }
+  inst.id = *id;
   inst.provider = name_;
   inst.name = request.name;
   inst.region = request.offer.region;
@@ -346,17 +345,14 @@ Instance VastProvider::to_instance(const json& d) const {
 Expected<Instance, ProviderError> VastProvider::get(const std::string& instance_id) {
   auto r = call_json("GET", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr, true);
   if (!r) return unexpected(r.error());
-  try {
+  return answer::read("instance shape", [&]() -> Expected<Instance, ProviderError> {
     // A single object under a plural key; null when there is no such instance.
     const json& one = ju::member(*r, "instances");
     if (one.is_null())
       return unexpected(ProviderError{Kind::kNotFound, "instance " + instance_id + " not found"});
     if (!one.is_object()) throw ju::ShapeError("\"instances\" should be one object");
     return to_instance(one);
-  } catch (const std::exception& e) {
-    return unexpected(
-        ProviderError{Kind::kBadResponse, std::string("unexpected instance shape: ") + e.what()});
-  }
+  });
 }
 
 Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
@@ -368,23 +364,18 @@ Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
     if (!token.empty()) path += "&after_token=" + url::segment(token);
     auto r = call_json("GET", path, nullptr, true);
     if (!r) return unexpected(r.error());
-    try {
-      // An unexpected shape is an error, never "no instances" (a Vast API
-      // change once hid running, billing instances from other tools).
-      for (const json& d : ju::array_at(*r, "instances")) {
-        auto label = ju::opt_string(d, "label");
-        if (!label || label->rfind("berth-", 0) != 0) continue;
-        out.push_back(to_instance(d));
-      }
-      const json* next = ju::find(*r, "next_token");
-      if (!next) return out;
-      std::string t = ju::id_text(*next);
-      if (t.empty() || t == token) return out;
-      token = t;
-    } catch (const std::exception& e) {
-      return unexpected(ProviderError{Kind::kBadResponse,
-                                      std::string("unexpected instances shape: ") + e.what()});
-    }
+    // An unexpected shape is an error, never "no instances" (a Vast API
+    // change once hid running, billing instances from other tools).
+    auto next = answer::read("instances shape", [&] {
+      for (Instance& i : answer::berth_instances(ju::array_at(*r, "instances"), "label",
+                                                 [this](const json& d) { return to_instance(d); }))
+        out.push_back(std::move(i));
+      const json* next_token = ju::find(*r, "next_token");
+      return next_token ? ju::id_text(*next_token) : std::string();
+    });
+    if (!next) return unexpected(next.error());
+    if (next->empty() || *next == token) return out;
+    token = *next;
   }
   return unexpected(ProviderError{Kind::kBadResponse, "instance listing did not end"});
 }
