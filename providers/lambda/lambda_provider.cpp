@@ -11,6 +11,7 @@
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/named_provider.h"
+#include "providers/common/ssh_public_key.h"
 #include "providers/common/url.h"
 
 namespace berth::lambda {
@@ -201,12 +202,7 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
 // (FNV-1a over the key type and blob), so every berth run with the same key
 // finds the same registration and two different keys never collide by name.
 std::string key_name_for(const std::string& public_key) {
-  std::string blob;
-  {
-    auto first = public_key.find(' ');
-    auto second = first == std::string::npos ? std::string::npos : public_key.find(' ', first + 1);
-    blob = public_key.substr(0, second);
-  }
+  std::string blob = ssh_public_key::material(public_key);
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : blob) {
     h ^= c;
@@ -217,13 +213,6 @@ std::string key_name_for(const std::string& public_key) {
   return std::string("berth-") + buf;
 }
 
-std::string key_material(const std::string& public_key) {
-  auto first = public_key.find(' ');
-  if (first == std::string::npos) return public_key;
-  auto second = public_key.find(' ', first + 1);
-  return public_key.substr(0, second);
-}
-
 Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::string& public_key) {
   std::string wanted = key_name_for(public_key);
   auto keys = call("GET", "/ssh-keys", nullptr, true);
@@ -232,7 +221,7 @@ Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::s
     if (!keys->is_array()) throw ju::ShapeError("\"data\" should be a list of keys");
     for (const json& k : *keys) {
       auto pk = ju::opt_string(k, "public_key");
-      if (pk && key_material(*pk) == key_material(public_key)) return ju::string_at(k, "name");
+      if (pk && ssh_public_key::same(*pk, public_key)) return ju::string_at(k, "name");
     }
     for (const json& k : *keys)
       if (ju::opt_string(k, "name") == wanted) return wanted;

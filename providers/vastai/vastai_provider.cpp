@@ -10,6 +10,7 @@
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/named_provider.h"
+#include "providers/common/ssh_public_key.h"
 #include "providers/common/url.h"
 #include "providers/vastai/vastai_offers.h"
 
@@ -134,13 +135,6 @@ Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const Offe
   return std::move(*offers);
 }
 
-// The key's type and base64 blob, without the comment.
-std::string key_material(const std::string& public_key) {
-  auto first = public_key.find(' ');
-  if (first == std::string::npos) return public_key;
-  return public_key.substr(0, public_key.find(' ', first + 1));
-}
-
 Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& public_key) {
   // Keys are account-wide and reach every new instance. Look first, so a
   // registered key is not added again; if the listing cannot be read, adding
@@ -154,7 +148,7 @@ Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& pu
     if (list->is_array())
       for (const json& k : *list)
         if (k.is_object() && k.value("public_key", json()).is_string() &&
-            key_material(k["public_key"].get<std::string>()) == key_material(public_key))
+            ssh_public_key::same(k["public_key"].get<std::string>(), public_key))
           return {};
   } else if (listed.error().kind == Kind::kAuth) {
     return unexpected(listed.error());
