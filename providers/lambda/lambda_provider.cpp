@@ -10,7 +10,7 @@
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
-#include "providers/common/named_provider.h"
+#include "providers/common/provider_adapter.h"
 #include "providers/common/ssh_public_key.h"
 #include "providers/common/url.h"
 
@@ -125,14 +125,13 @@ OfferGpu type_gpu(const json& type, const std::string& type_name) {
   return gpu;
 }
 
-class LambdaProvider final : public NamedProvider {
+class LambdaProvider final : public ProviderAdapter {
  public:
   LambdaProvider(const ProviderConfig& config, ProviderContext& context)
-      : NamedProvider(config.name, "lambda"), api_(config, context, kDefaultBaseUrl, error_from) {}
-
-  Capabilities capabilities() const override {
-    return {.container_native = false, .spot = false, .labels = true, .volumes = false};
-  }
+      : ProviderAdapter(
+            config.name, "lambda",
+            {.container_native = false, .spot = false, .labels = true, .volumes = false}),
+        api_(config, context, kDefaultBaseUrl, error_from) {}
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;

@@ -8,8 +8,13 @@
 
 #include "berth/container_runtime.h"
 #include "berth/instance.h"
+#include "berth/provider.h"
 
 namespace berth {
+
+/// What the local and ssh adapters can do: their instances are found by
+/// their containers' labels.
+inline constexpr Capabilities kContainerHostCapabilities{.labels = true};
 
 struct HostIdentity {
   std::string provider;  // config name

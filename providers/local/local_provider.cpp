@@ -65,16 +65,10 @@ std::string first_line(const std::string& text) {
 
 LocalProvider::LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,
                              LocalMachine machine)
-    : name_(std::move(name)),
+    : ProviderAdapter(std::move(name), "local", kContainerHostCapabilities),
       runtime_(std::move(runtime)),
       processes_(processes),
       machine_(std::move(machine)) {}
-
-Capabilities LocalProvider::capabilities() const {
-  Capabilities c;
-  c.labels = true;  // instances are found by their containers' labels
-  return c;
-}
 
 HostIdentity LocalProvider::identity() const {
   HostIdentity h;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "../common/provider_adapter.h"
 #include "berth/config.h"
 #include "berth/container_runtime.h"
 #include "berth/process.h"
@@ -24,14 +25,10 @@ struct LocalMachine {
   std::optional<int> cpus;     // nullopt = sched_getaffinity
 };
 
-class LocalProvider final : public Provider {
+class LocalProvider final : public ProviderAdapter {
  public:
   LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,
                 LocalMachine machine);
-
-  const std::string& name() const override { return name_; }
-  std::string type() const override { return "local"; }
-  Capabilities capabilities() const override;
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
@@ -46,7 +43,6 @@ class LocalProvider final : public Provider {
       const std::map<std::string, std::string>& filter);
   HostIdentity identity() const;
 
-  std::string name_;
   ContainerRuntime runtime_;
   ProcessRunner& processes_;
   LocalMachine machine_;

@@ -9,7 +9,7 @@
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
-#include "providers/common/named_provider.h"
+#include "providers/common/provider_adapter.h"
 #include "providers/common/url.h"
 
 namespace berth::runpod {
@@ -70,16 +70,14 @@ std::optional<int> availability_hint(const std::string& word) {
 
 enum class CloudChoice { kAll, kSecure, kCommunity };
 
-class RunpodProvider final : public NamedProvider {
+class RunpodProvider final : public ProviderAdapter {
  public:
   RunpodProvider(const ProviderConfig& config, ProviderContext& context, CloudChoice cloud)
-      : NamedProvider(config.name, "runpod"),
+      : ProviderAdapter(
+            config.name, "runpod",
+            {.container_native = true, .spot = false, .labels = false, .volumes = false}),
         api_(config, context, kDefaultBaseUrl, error_from),
         cloud_(cloud) {}
-
-  Capabilities capabilities() const override {
-    return {.container_native = true, .spot = false, .labels = false, .volumes = false};
-  }
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;

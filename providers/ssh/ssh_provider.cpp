@@ -119,17 +119,11 @@ std::string host_key(const SshHostConfig& host) {
 
 SshProvider::SshProvider(std::string name, std::vector<SshHostConfig> hosts,
                          ContainerRuntime runtime, ProcessRunner& processes, SshOptions ssh)
-    : name_(std::move(name)),
+    : ProviderAdapter(std::move(name), "ssh", kContainerHostCapabilities),
       hosts_(std::move(hosts)),
       runtime_(std::move(runtime)),
       processes_(processes),
       ssh_(std::move(ssh)) {}
-
-Capabilities SshProvider::capabilities() const {
-  Capabilities c;
-  c.labels = true;
-  return c;
-}
 
 HostIdentity SshProvider::identity(const SshHostConfig& host) const {
   HostIdentity h;

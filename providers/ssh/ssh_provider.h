@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/provider_adapter.h"
 #include "../local/container_instances.h"
 #include "berth/config.h"
 #include "berth/container_runtime.h"
@@ -24,14 +25,10 @@ std::string host_key(const SshHostConfig& host);
 /// SSH goes through the core's SshSession (BatchMode, ConnectTimeout=10,
 /// accept-new host keys in berth's own known_hosts). `ssh.identity` empty =
 /// berth's own key, created on first use (ensure_ssh_key), the one deploy uses.
-class SshProvider final : public Provider {
+class SshProvider final : public ProviderAdapter {
  public:
   SshProvider(std::string name, std::vector<SshHostConfig> hosts, ContainerRuntime runtime,
               ProcessRunner& processes, SshOptions ssh);
-
-  const std::string& name() const override { return name_; }
-  std::string type() const override { return "ssh"; }
-  Capabilities capabilities() const override;
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
@@ -52,7 +49,6 @@ class SshProvider final : public Provider {
   const SshHostConfig* find_host(const std::string& key) const;
   HostIdentity identity(const SshHostConfig& host) const;
 
-  std::string name_;
   std::vector<SshHostConfig> hosts_;
   ContainerRuntime runtime_;
   ProcessRunner& processes_;

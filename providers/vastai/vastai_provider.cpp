@@ -9,7 +9,7 @@
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
-#include "providers/common/named_provider.h"
+#include "providers/common/provider_adapter.h"
 #include "providers/common/ssh_public_key.h"
 #include "providers/common/url.h"
 #include "providers/vastai/vastai_offers.h"
@@ -77,16 +77,14 @@ bool has_space(const std::string& s) {
   return false;
 }
 
-class VastProvider final : public NamedProvider {
+class VastProvider final : public ProviderAdapter {
  public:
   VastProvider(const ProviderConfig& config, ProviderContext& context, SearchOptions options)
-      : NamedProvider(config.name, "vastai"),
+      : ProviderAdapter(
+            config.name, "vastai",
+            {.container_native = true, .spot = false, .labels = false, .volumes = false}),
         api_(config, context, kDefaultBaseUrl, error_from),
         options_(options) {}
-
-  Capabilities capabilities() const override {
-    return {.container_native = true, .spot = false, .labels = false, .volumes = false};
-  }
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
