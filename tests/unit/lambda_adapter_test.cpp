@@ -3,37 +3,46 @@
 #include <catch2/catch.hpp>
 
 #include "berth/provider.h"
-#include "support/mock_server.h"
+#include "support/adapter_fixture.h"
 
 using namespace berth;
-using berth::testing::MockServer;
+using namespace berth::testing;
 using Kind = ProviderError::Kind;
 using nlohmann::json;
 
 namespace {
 
-const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id) {
-  for (const auto& o : offers)
-    if (o.id == id) return &o;
-  return nullptr;
-}
+// The Lambda mock and the adapter under test.
+struct LambdaTest : AdapterFixture {
+  explicit LambdaTest(AdapterOptions options = {}) : AdapterFixture("lambda", std::move(options)) {}
+  std::unique_ptr<Provider>& lambda = adapter;
+};
 
-LaunchRequest request_for(const Offer& offer, const std::string& name) {
-  LaunchRequest r;
-  r.name = name;
-  r.labels = {{"berth-deployment", "chat"}, {"berth-replica", "0"}};
-  r.offer = offer;
-  r.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test";
-  return r;
-}
+// Instances boot in 0.3 s and report an SSH host.
+struct BootingLambda : LambdaTest {
+  BootingLambda()
+      : LambdaTest({.mock_args = {"--boot-seconds", "0.3", "--ssh-host", "127.0.0.21:22"}}) {}
+};
+
+// A client that gives up on a hung answer after 1.5 s.
+struct ImpatientLambda : LambdaTest {
+  ImpatientLambda() : LambdaTest({.total_timeout_ms = 1500}) {}
+};
+
+// A client that retries: three attempts within 5 s.
+struct RetryingLambda : LambdaTest {
+  RetryingLambda() : LambdaTest({.max_attempts = 3, .total_timeout_ms = 5000}) {}
+};
+
+// Launches at most one a minute, answered by Lambda's own 429.
+struct LaunchLimitedLambda : LambdaTest {
+  LaunchLimitedLambda() : LambdaTest({.mock_args = {"--min-interval", "launch=60"}}) {}
+};
 
 }  // namespace
 
-TEST_CASE("lambda: offers from the instance-type map, in USD and GB", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
-
+TEST_CASE_METHOD(LambdaTest, "lambda: offers from the instance-type map, in USD and GB",
+                 "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   // One offer per (type, region with capacity); the A100 type has none.
@@ -70,10 +79,8 @@ TEST_CASE("lambda: offers from the instance-type map, in USD and GB", "[lambda][
   CHECK(reqs.back()["auth_scheme"] == "Bearer");
 }
 
-TEST_CASE("lambda: launch registers the key once, then get, list, terminate", "[lambda][adapter]") {
-  MockServer mock("lambda", {"--boot-seconds", "0.3", "--ssh-host", "127.0.0.21:22"});
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(BootingLambda, "lambda: launch registers the key once, then get, list, terminate",
+                 "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   const Offer* a10 = find_offer(*offers, "gpu_1x_a10@us-east-1");
@@ -131,10 +138,7 @@ TEST_CASE("lambda: launch registers the key once, then get, list, terminate", "[
                       [](const json& i) { return !i["terminated"].get<bool>(); }) == 1);
 }
 
-TEST_CASE("lambda: list keeps only berth's instances", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(LambdaTest, "lambda: list keeps only berth's instances", "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   const Offer* a10 = find_offer(*offers, "gpu_1x_a10@us-west-1");
@@ -147,10 +151,7 @@ TEST_CASE("lambda: list keeps only berth's instances", "[lambda][adapter]") {
   CHECK((*listed)[0].name == "berth-chat-0-abc123");
 }
 
-TEST_CASE("lambda: states, including preemption", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(LambdaTest, "lambda: states, including preemption", "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   auto inst = lambda->launch(
@@ -190,10 +191,7 @@ TEST_CASE("lambda: states, including preemption", "[lambda][adapter]") {
   CHECK(lambda->get("no-such-instance").error().kind == Kind::kNotFound);
 }
 
-TEST_CASE("lambda: error codes map to typed errors", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(LambdaTest, "lambda: error codes map to typed errors", "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   Offer a10 = *find_offer(*offers, "gpu_1x_a10@us-east-1");
@@ -233,13 +231,9 @@ TEST_CASE("lambda: error codes map to typed errors", "[lambda][adapter]") {
         Kind::kTransient);
 }
 
-TEST_CASE("lambda: bad keys, broken and hung answers", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client(1, 1500);
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
-
-  auto wrong =
-      berth::testing::make_adapter("lambda", mock, *http, "/api/v1", json::object(), "not-the-key");
+TEST_CASE_METHOD(ImpatientLambda, "lambda: bad keys, broken and hung answers",
+                 "[lambda][adapter]") {
+  auto wrong = adapter_with(json::object(), "not-the-key");
   auto denied = wrong->list_offers({});
   REQUIRE_FALSE(denied);
   CHECK(denied.error().kind == Kind::kAuth);
@@ -271,10 +265,8 @@ TEST_CASE("lambda: bad keys, broken and hung answers", "[lambda][adapter]") {
   CHECK((cut.error().kind == Kind::kTransient || cut.error().kind == Kind::kBadResponse));
 }
 
-TEST_CASE("lambda: the core's retries absorb one 500 and a slow answer", "[lambda][adapter]") {
-  MockServer mock("lambda");
-  auto http = berth::testing::test_http_client(3, 5000);
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(RetryingLambda, "lambda: the core's retries absorb one 500 and a slow answer",
+                 "[lambda][adapter]") {
   mock.fault({{"op", "offers"},
               {"status", 500},
               {"body", {{"error", {{"code", "global/internal-error"}, {"message", "oops"}}}}}});
@@ -284,10 +276,8 @@ TEST_CASE("lambda: the core's retries absorb one 500 and a slow answer", "[lambd
   CHECK(offers->size() == 5);
 }
 
-TEST_CASE("lambda: the launch rate limit is its own 429", "[lambda][adapter]") {
-  MockServer mock("lambda", {"--min-interval", "launch=60"});
-  auto http = berth::testing::test_http_client();
-  auto lambda = berth::testing::make_adapter("lambda", mock, *http, "/api/v1");
+TEST_CASE_METHOD(LaunchLimitedLambda, "lambda: the launch rate limit is its own 429",
+                 "[lambda][adapter]") {
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   const Offer* a10 = find_offer(*offers, "gpu_1x_a10@us-east-1");

@@ -8,20 +8,14 @@
 
 #include "berth/config.h"
 #include "berth/provider.h"
-#include "support/mock_server.h"
+#include "support/adapter_fixture.h"
 
 using namespace berth;
-using berth::testing::MockServer;
+using namespace berth::testing;
 using Kind = ProviderError::Kind;
 using nlohmann::json;
 
 namespace {
-
-const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id) {
-  for (const auto& o : offers)
-    if (o.id == id) return &o;
-  return nullptr;
-}
 
 LaunchTemplate workload() {
   LaunchTemplate t;
@@ -35,22 +29,29 @@ LaunchTemplate workload() {
   return t;
 }
 
-LaunchRequest request_for(const Offer& offer, const LaunchTemplate& w, const std::string& name) {
-  LaunchRequest r;
-  r.name = name;
-  r.offer = offer;
-  r.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test";
-  r.workload = &w;
-  return r;
-}
+// The RunPod mock and the adapter under test.
+struct RunpodTest : AdapterFixture {
+  explicit RunpodTest(AdapterOptions options = {}) : AdapterFixture("runpod", std::move(options)) {}
+  std::unique_ptr<Provider>& runpod = adapter;
+};
+
+// Pods stay provisioning for a minute unless the test moves them on, and
+// report an SSH host once running.
+struct SlowPodRunpod : RunpodTest {
+  SlowPodRunpod()
+      : RunpodTest({.mock_args = {"--provision-seconds", "60", "--boot-seconds", "60", "--ssh-host",
+                                  "127.0.0.31:2201"}}) {}
+};
+
+// A client that gives up on a hung answer after 1.5 s.
+struct ImpatientRunpod : RunpodTest {
+  ImpatientRunpod() : RunpodTest({.total_timeout_ms = 1500}) {}
+};
 
 }  // namespace
 
-TEST_CASE("runpod: catalog offers per GPU count, cloud and data center", "[runpod][adapter]") {
-  MockServer mock("runpod");
-  auto http = berth::testing::test_http_client();
-  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
-
+TEST_CASE_METHOD(RunpodTest, "runpod: catalog offers per GPU count, cloud and data center",
+                 "[runpod][adapter]") {
   auto offers = runpod->list_offers({});
   REQUIRE(offers);
   // Per-GPU price times the count.
@@ -106,11 +107,9 @@ TEST_CASE("runpod: catalog offers per GPU count, cloud and data center", "[runpo
   CHECK(req["query"]["product"] == "POD");
 }
 
-TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runpod][adapter]") {
-  MockServer mock("runpod");
-  auto http = berth::testing::test_http_client();
-  auto community =
-      berth::testing::make_adapter("runpod", mock, *http, "", {{"cloud", "community"}});
+TEST_CASE_METHOD(RunpodTest, "runpod: the cloud setting and the count filter narrow offers",
+                 "[runpod][adapter]") {
+  auto community = adapter_with({{"cloud", "community"}});
   OfferQuery q;
   q.gpu_count = Range<int>{2, 2};
   auto offers = community->list_offers(q);
@@ -133,12 +132,9 @@ TEST_CASE("runpod: the cloud setting and the count filter narrow offers", "[runp
   CHECK(made.error().find("secure, community or all") != std::string::npos);
 }
 
-TEST_CASE("runpod: create carries image, env, key and ports; pods run then terminate",
-          "[runpod][adapter]") {
-  MockServer mock("runpod", {"--provision-seconds", "60", "--boot-seconds", "60", "--ssh-host",
-                             "127.0.0.31:2201"});
-  auto http = berth::testing::test_http_client();
-  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+TEST_CASE_METHOD(SlowPodRunpod,
+                 "runpod: create carries image, env, key and ports; pods run then terminate",
+                 "[runpod][adapter]") {
   auto offers = runpod->list_offers({});
   REQUIRE(offers);
   const Offer* offer = find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x2");
@@ -204,10 +200,8 @@ TEST_CASE("runpod: create carries image, env, key and ports; pods run then termi
   CHECK(all[0]["terminated"] == true);
 }
 
-TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]") {
-  MockServer mock("runpod");
-  auto http = berth::testing::test_http_client(1, 1500);
-  auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+TEST_CASE_METHOD(ImpatientRunpod, "runpod: problem+json errors map to typed errors",
+                 "[runpod][adapter]") {
   auto offers = runpod->list_offers({});
   REQUIRE(offers);
   LaunchTemplate w = workload();
@@ -266,7 +260,7 @@ TEST_CASE("runpod: problem+json errors map to typed errors", "[runpod][adapter]"
   CHECK(rejected.error().kind == Kind::kInvalidRequest);
 
   // Auth, shapes, hangs.
-  auto wrong = berth::testing::make_adapter("runpod", mock, *http, "", json::object(), "nope");
+  auto wrong = adapter_with(json::object(), "nope");
   CHECK(wrong->list().error().kind == Kind::kAuth);
   CHECK(wrong->check_credentials().error().kind == Kind::kAuth);
   CHECK(runpod->check_credentials());
@@ -291,10 +285,10 @@ TEST_CASE("runpod: launch and terminate hooks get the pod as JSON", "[runpod][ad
   std::string launched = dir + "/launched.json", terminated = dir + "/terminated.json";
   {
     // tee writes its stdin to the file: the hook runs without a shell.
-    MockServer mock("runpod", {"--ssh-host", "127.0.0.31:2201", "--on-launch-cmd",
-                               "tee " + launched, "--on-terminate-cmd", "tee " + terminated});
-    auto http = berth::testing::test_http_client();
-    auto runpod = berth::testing::make_adapter("runpod", mock, *http);
+    RunpodTest hooked(
+        {.mock_args = {"--ssh-host", "127.0.0.31:2201", "--on-launch-cmd", "tee " + launched,
+                       "--on-terminate-cmd", "tee " + terminated}});
+    auto& runpod = hooked.runpod;
     auto offers = runpod->list_offers({});
     REQUIRE(offers);
     LaunchTemplate w = workload();

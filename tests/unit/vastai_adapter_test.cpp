@@ -3,20 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "berth/provider.h"
-#include "support/mock_server.h"
+#include "support/adapter_fixture.h"
 
 using namespace berth;
-using berth::testing::MockServer;
+using namespace berth::testing;
 using Kind = ProviderError::Kind;
 using nlohmann::json;
 
 namespace {
-
-const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id) {
-  for (const auto& o : offers)
-    if (o.id == id) return &o;
-  return nullptr;
-}
 
 LaunchTemplate workload() {
   LaunchTemplate t;
@@ -30,15 +24,6 @@ LaunchTemplate workload() {
   return t;
 }
 
-LaunchRequest request_for(const Offer& offer, const LaunchTemplate& w, const std::string& name) {
-  LaunchRequest r;
-  r.name = name;
-  r.offer = offer;
-  r.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBerthTestKey berth@test";
-  r.workload = &w;
-  return r;
-}
-
 json last_request(MockServer& mock, const std::string& path) {
   json found;
   for (const auto& r : mock.requests())
@@ -46,13 +31,38 @@ json last_request(MockServer& mock, const std::string& path) {
   return found;
 }
 
+// The Vast mock and the adapter under test.
+struct VastTest : AdapterFixture {
+  explicit VastTest(AdapterOptions options = {}) : AdapterFixture("vastai", std::move(options)) {}
+  std::unique_ptr<Provider>& vast = adapter;
+};
+
+// Unverified hosts too, and at most 50 offers a query.
+struct UnverifiedVast : VastTest {
+  UnverifiedVast() : VastTest({.settings = {{"verified_only", false}, {"limit", 50}}}) {}
+};
+
+// Instances provision and boot in 0.2 s each, on two SSH hosts.
+struct BootingVast : VastTest {
+  BootingVast()
+      : VastTest({.mock_args = {"--provision-seconds", "0.2", "--boot-seconds", "0.2", "--ssh-host",
+                                "127.0.0.41:2241", "--ssh-host", "127.0.0.42:2242"}}) {}
+};
+
+// A client that gives up on a hung answer after 1.5 s.
+struct ImpatientVast : VastTest {
+  ImpatientVast() : VastTest({.total_timeout_ms = 1500}) {}
+};
+
+// Offer searches at most one a minute, answered by Vast's plain-text 429.
+struct SearchLimitedVast : VastTest {
+  SearchLimitedVast() : VastTest({.mock_args = {"--min-interval", "offers=60"}}) {}
+};
+
 }  // namespace
 
-TEST_CASE("vastai: offers with unit conversion and a server-side query", "[vastai][adapter]") {
-  MockServer mock("vastai");
-  auto http = berth::testing::test_http_client();
-  auto vast = berth::testing::make_adapter("vastai", mock, *http);
-
+TEST_CASE_METHOD(VastTest, "vastai: offers with unit conversion and a server-side query",
+                 "[vastai][adapter]") {
   auto offers = vast->list_offers({});
   REQUIRE(offers);
   // Verified, rentable, not rented: 1005 is unverified and 1007 is rented.
@@ -125,11 +135,8 @@ TEST_CASE("vastai: offers with unit conversion and a server-side query", "[vasta
   CHECK((*escaped)[0].region == "unknown");
 }
 
-TEST_CASE("vastai: the template's constraints become operator objects", "[vastai][adapter]") {
-  MockServer mock("vastai");
-  auto http = berth::testing::test_http_client();
-  auto vast = berth::testing::make_adapter("vastai", mock, *http, "",
-                                           {{"verified_only", false}, {"limit", 50}});
+TEST_CASE_METHOD(UnverifiedVast, "vastai: the template's constraints become operator objects",
+                 "[vastai][adapter]") {
   OfferQuery query;
   query.gpu_count = Range<int>{1, 2};
   query.min_vram_gb = 24;
@@ -159,11 +166,7 @@ TEST_CASE("vastai: the template's constraints become operator objects", "[vastai
   CHECK_FALSE(last_request(mock, "/api/v0/bundles/")["body"].contains("gpu_name"));
 }
 
-TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
-  MockServer mock("vastai", {"--provision-seconds", "0.2", "--boot-seconds", "0.2", "--ssh-host",
-                             "127.0.0.41:2241", "--ssh-host", "127.0.0.42:2242"});
-  auto http = berth::testing::test_http_client();
-  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
   auto offers = vast->list_offers({});
   REQUIRE(offers);
   LaunchTemplate w = workload();
@@ -237,10 +240,8 @@ TEST_CASE("vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
   for (const auto& i : all) CHECK(i["terminated"] == true);
 }
 
-TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vastai][adapter]") {
-  MockServer mock("vastai");
-  auto http = berth::testing::test_http_client();
-  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+TEST_CASE_METHOD(VastTest, "vastai: listing follows pages and keeps only berth's labels",
+                 "[vastai][adapter]") {
   // 51 offers to rent, so the listing spans three pages of 25.
   json catalog = {{"offers", json::array()}};
   for (int i = 0; i < 51; ++i)
@@ -273,11 +274,9 @@ TEST_CASE("vastai: listing follows pages and keeps only berth's labels", "[vasta
   CHECK(pages == 3);
 }
 
-TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
-          "[vastai][adapter]") {
-  MockServer mock("vastai");
-  auto http = berth::testing::test_http_client(1, 1500);
-  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+TEST_CASE_METHOD(ImpatientVast,
+                 "vastai: errors map to typed errors, shapes are never 'no instances'",
+                 "[vastai][adapter]") {
   auto offers = vast->list_offers({});
   REQUIRE(offers);
   LaunchTemplate w = workload();
@@ -346,7 +345,7 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
               {"body", {{"success", false}, {"error", "no_such_instance"}, {"msg", "gone"}}}});
   CHECK(vast->terminate("9000001"));
 
-  auto wrong = berth::testing::make_adapter("vastai", mock, *http, "", json::object(), "nope");
+  auto wrong = adapter_with(json::object(), "nope");
   CHECK(wrong->list_offers({}).error().kind == Kind::kAuth);
   CHECK(wrong->check_credentials().error().kind == Kind::kAuth);
   CHECK(vast->check_credentials());
@@ -358,10 +357,9 @@ TEST_CASE("vastai: errors map to typed errors, shapes are never 'no instances'",
             .kind == Kind::kInvalidRequest);
 }
 
-TEST_CASE("vastai: a per-endpoint minimum interval answers plain-text 429s", "[vastai][adapter]") {
-  MockServer mock("vastai", {"--min-interval", "offers=60"});
-  auto http = berth::testing::test_http_client();
-  auto vast = berth::testing::make_adapter("vastai", mock, *http);
+TEST_CASE_METHOD(SearchLimitedVast,
+                 "vastai: a per-endpoint minimum interval answers plain-text 429s",
+                 "[vastai][adapter]") {
   REQUIRE(vast->list_offers({}));
   auto again = vast->list_offers({});
   REQUIRE_FALSE(again);
