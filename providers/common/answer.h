@@ -44,6 +44,13 @@ typename detail::Result<std::invoke_result_t<Reading&>>::type read(std::string_v
   }
 }
 
+/// What a failed terminate call leaves: success when the instance is already
+/// gone (Provider::terminate is idempotent), the failure otherwise.
+inline Expected<void, ProviderError> unless_gone(const ProviderError& error) {
+  if (error.kind == ProviderError::Kind::kNotFound) return {};
+  return unexpected(error);
+}
+
 /// The entries of an account-wide listing that are berth's, converted by
 /// `to_instance`: those whose `name_key` starts "berth-" (Provider::list).
 /// Other tools' entries are skipped before the rest of them is read, so their

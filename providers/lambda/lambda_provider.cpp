@@ -339,10 +339,7 @@ Expected<std::vector<Instance>, ProviderError> LambdaProvider::list() {
 Expected<void, ProviderError> LambdaProvider::terminate(const std::string& instance_id) {
   json body = {{"instance_ids", {instance_id}}};
   auto data = call("POST", "/instance-operations/terminate", &body, true);
-  if (!data) {
-    if (data.error().kind == Kind::kNotFound) return {};  // already gone
-    return unexpected(data.error());
-  }
+  if (!data) return answer::unless_gone(data.error());
   if (!data->is_object() || !data->contains("terminated_instances"))
     return unexpected(
         ProviderError{Kind::kBadResponse, "terminate answer has no terminated_instances"});

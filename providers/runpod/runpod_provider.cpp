@@ -335,10 +335,7 @@ Expected<std::vector<Instance>, ProviderError> RunpodProvider::list() {
 Expected<void, ProviderError> RunpodProvider::terminate(const std::string& instance_id) {
   // 204 with an empty body; 404 means it is already gone.
   auto r = api_.send("DELETE", "/v2/pods/" + url::segment(instance_id), nullptr, true);
-  if (!r) {
-    if (r.error().kind == Kind::kNotFound) return {};
-    return unexpected(r.error());
-  }
+  if (!r) return answer::unless_gone(r.error());
   return {};
 }
 

@@ -375,10 +375,7 @@ Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
 Expected<void, ProviderError> VastProvider::terminate(const std::string& instance_id) {
   auto r =
       call_json("DELETE", "/api/v0/instances/" + url::segment(instance_id) + "/", nullptr, true);
-  if (!r) {
-    if (r.error().kind == Kind::kNotFound) return {};  // already gone
-    return unexpected(r.error());
-  }
+  if (!r) return answer::unless_gone(r.error());
   return {};
 }
 
