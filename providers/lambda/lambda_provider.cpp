@@ -7,6 +7,7 @@
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "providers/common/answer.h"
+#include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -113,15 +114,9 @@ OfferGpu type_gpu(const json& type, const std::string& type_name) {
     if (raw.empty()) continue;
     if ((model = normalize_gpu_name(raw, d.vram_gb))) break;
   }
-  if (model) {
-    gpu.model = model->name;
-    gpu.vendor = model->vendor;
-    gpu.vram_gb = model->vram_gb;
-    gpu.compute_capability = model->compute_capability;
-  } else {
-    gpu.model = "unknown:" + (desc.empty() ? type_name : desc);
-    gpu.vram_gb = d.vram_gb;
-  }
+  if (model) return catalog_gpu(*model, gpu.count);
+  gpu.model = "unknown:" + (desc.empty() ? type_name : desc);
+  gpu.vram_gb = d.vram_gb;
   return gpu;
 }
 

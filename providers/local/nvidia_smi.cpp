@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "berth/gpu_catalog.h"
+#include "providers/common/catalog_gpu.h"
 
 namespace berth {
 namespace {
@@ -56,10 +57,7 @@ Expected<OfferGpu, std::string> parse_nvidia_smi_gpus(std::string_view csv) {
     std::optional<double> reported_gb;
     if (mib) reported_gb = *mib * 1048576.0 / 1e9;
     if (const GpuModel* m = normalize_gpu_name(f[0], reported_gb)) {
-      g.model = m->name;
-      g.vendor = m->vendor;
-      g.vram_gb = m->vram_gb;
-      g.compute_capability = m->compute_capability;
+      g = catalog_gpu(*m);
     } else {
       g.model = "unknown:" + f[0];
       if (reported_gb) g.vram_gb = std::round(*reported_gb * 10) / 10;

@@ -6,6 +6,7 @@
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "providers/common/answer.h"
+#include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -108,10 +109,7 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
       if (!model && !display.empty()) model = normalize_gpu_name(display, memory);
       OfferGpu gpu;
       if (model) {
-        gpu.model = model->name;
-        gpu.vendor = model->vendor;
-        gpu.vram_gb = model->vram_gb;
-        gpu.compute_capability = model->compute_capability;
+        gpu = catalog_gpu(*model);
       } else {
         gpu.model = "unknown:" + id;
         gpu.vram_gb = memory;

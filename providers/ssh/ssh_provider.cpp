@@ -6,6 +6,7 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/shell_quote.h"
+#include "providers/common/catalog_gpu.h"
 #include "providers/local/nvidia_smi.h"
 
 namespace berth {
@@ -100,14 +101,8 @@ OfferGpu configured_gpu(const SshHostConfig& h) {
   g.count = h.gpu_count.value_or(1);
   const GpuModel* m = find_gpu_model(*h.gpu_model);
   if (!m) m = normalize_gpu_name(*h.gpu_model);
-  if (m) {
-    g.model = m->name;
-    g.vendor = m->vendor;
-    g.vram_gb = m->vram_gb;
-    g.compute_capability = m->compute_capability;
-  } else {
-    g.model = "unknown:" + *h.gpu_model;
-  }
+  if (m) return catalog_gpu(*m, g.count);
+  g.model = "unknown:" + *h.gpu_model;
   return g;
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "berth/gpu_catalog.h"
+#include "providers/common/catalog_gpu.h"
 #include "providers/common/json_scan.h"
 
 namespace berth::vastai {
@@ -318,10 +319,7 @@ class OfferReader {
     if (r.num[kGpuRam]) reported_gb = *r.num[kGpuRam] / 1000.0;
     const GpuModel* model = normalized(r.gpu_name, reported_gb);
     if (model) {
-      o.gpu.model = model->name;
-      o.gpu.vendor = model->vendor;
-      o.gpu.vram_gb = model->vram_gb;
-      o.gpu.compute_capability = model->compute_capability;
+      o.gpu = catalog_gpu(*model, o.gpu.count);
     } else {
       o.gpu.model = "unknown:" + r.gpu_name;
       if (reported_gb) o.gpu.vram_gb = std::round(*reported_gb * 10) / 10;
