@@ -235,7 +235,9 @@ TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[
   REQUIRE(vast->terminate(inst->id));  // 404 not_found: already gone
   CHECK(vast->get(inst->id).error().kind == Kind::kNotFound);
   REQUIRE(vast->terminate(second->id));
-  for (const auto& i : vast->list().value()) REQUIRE(vast->terminate(i.id));
+  auto remaining = vast->list();  // held: a range-for over .value() of a temporary dangles
+  REQUIRE(remaining);
+  for (const auto& i : *remaining) REQUIRE(vast->terminate(i.id));
   auto all = mock.instances();
   for (const auto& i : all) CHECK(i["terminated"] == true);
 }
