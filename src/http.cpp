@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "curl_loader.h"
 #include "http_retry.h"
 
 namespace berth {
@@ -27,13 +28,6 @@ using Clock = std::chrono::steady_clock;
 // How often the loop and backoff waits look at the cancel flag: a SIGINT
 // handler can only set a flag, it cannot wake a condition variable.
 constexpr Duration kCancelPoll{50};
-
-void init_curl_once() {
-  // Lazily, on the first transfer: curl_global_init loads TLS and costs
-  // milliseconds that `berth --version` must not pay.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -149,6 +143,11 @@ class CurlHttpClient final : public HttpClient {
   }
 
   Expected<HttpResponse, HttpFailure> send(const HttpRequest& request) override {
+    // libcurl is opened on the first request (it also runs curl_global_init),
+    // so commands that send none never load it; without it, every request
+    // fails like any other transport error, naming what to install.
+    if (auto loaded = curl_loader::load(options_.curl_library); !loaded)
+      return unexpected(HttpFailure{HttpFailure::Kind::kOther, loaded.error()});
     if (auto ok = check_url(request.url); !ok) return unexpected(ok.error());
     start_loop_once();
     const auto deadline = Clock::now() + options_.total_timeout;
@@ -233,7 +232,6 @@ class CurlHttpClient final : public HttpClient {
 
   void start_loop_once() {
     std::call_once(loop_started_, [this] {
-      init_curl_once();
       multi_ = curl_multi_init();
       loop_ = std::thread([this] { run_loop(); });
     });

@@ -68,6 +68,8 @@ struct HttpOptions {
   /// Polled by the transfer loop and by backoff waits; when it becomes true
   /// (a SIGINT handler may set it) every send() ends with kCancelled.
   const std::atomic<bool>* cancel = nullptr;
+  /// The libcurl opened on the first request (see src/curl_loader.h).
+  std::string curl_library = "libcurl.so.4";
 };
 
 /// How the CLI turns `-v` and `--timeout` into client options: `-vv` (2) and

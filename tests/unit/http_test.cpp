@@ -355,3 +355,15 @@ TEST_CASE("http client returns a 503 whose Retry-After outlasts its budget", "[h
   CHECK(r->status == 503);
   CHECK(server.request_count() == 1);  // no point asking again before the server said
 }
+
+TEST_CASE("http client without a loadable libcurl fails each request, naming the package",
+          "[http]") {
+  auto options = quick_options();
+  options.curl_library = "libberth-no-such-curl.so.4";
+  auto client = make_curl_http_client(options);
+  auto r = client->send(get("http://127.0.0.1:9/"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kOther);
+  CHECK_THAT(r.error().message, Catch::Contains("libberth-no-such-curl.so.4") &&
+                                    Catch::Contains("libcurl4"));
+}
