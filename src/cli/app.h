@@ -3,15 +3,15 @@
 // and a run function that calls into the core and returns the exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "berth/config.h"
 #include "berth/environment.h"
 #include "berth/failure.h"
 #include "berth/output.h"
+#include "berth/units.h"
 
 namespace berth {
 class ProviderSet;
@@ -45,6 +45,12 @@ int report(const Failure& failure);
 int report(const Diagnostics& diagnostics);
 /// Loads the config for commands that talk to providers (exit 3 on errors).
 Expected<Config, int> load_config_or_report(const GlobalOptions& g);
+/// The global --timeout as a positive duration, nullopt without the flag;
+/// anything else is reported as a usage error (exit 2).
+Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g);
+/// "timed out after 30s (--timeout)": how every command says that its
+/// --timeout ran out (exit 130, as an interrupt: SPEC §4).
+std::string timed_out_message(Duration limit);
 
 void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s);
 void setup_gpus(CLI::App& app, GlobalOptions& g, RunState& s);

@@ -2,6 +2,7 @@
 // commands that find a deployment by asking the providers (berth keeps no
 // state). The engine lives in the core (deploy.h); this file parses flags,
 // wires the real providers, hosts and planner, and prints.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,71 +10,21 @@
 #include <map>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "berth/cancel.h"
 #include "berth/deploy.h"
 #include "berth/deployments.h"
 #include "berth/health.h"
 #include "berth/placement.h"
 #include "berth/provider_set.h"
-#include "berth/ssh.h"
-#include "berth/ssh_host.h"
 #include "berth/units.h"
 #include "berth/watch_deploy.h"
 #include "cli/app.h"
+#include "cli/deploy_session.h"
 
 namespace berth::cli {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// Everything a command needs to reach providers and hosts.
-struct Session {
-  Config config;
-  std::unique_ptr<ProviderSet> providers;
-  std::unique_ptr<HostConnector> ssh;
-  std::unique_ptr<HostConnector> local;
-  DeployContext ctx;
-  ~Session() {
-    if (ssh) ssh->close_all();
-  }
-};
-
-Expected<std::unique_ptr<Session>, int> open_session(const GlobalOptions& g) {
-  auto config = load_config_or_report(g);
-  if (!config) return unexpected(config.error());
-  auto s = std::make_unique<Session>();
-  s->config = std::move(*config);
-  HttpOptions http;
-  http.trace_level = g.verbose;
-  auto set = ProviderSet::create(s->config, http);
-  if (!set) return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(), ""}));
-  s->providers = std::make_unique<ProviderSet>(std::move(*set));
-  auto runtime = container_runtime(s->config.runtime);
-  if (!runtime) return unexpected(report(Failure{ExitCode::kInvalidInput, runtime.error(), ""}));
-  auto state = state_dir(Environment::process());
-  auto key = ensure_ssh_key(state, s->config.ssh_key);
-  if (!key)
-    return unexpected(report(Failure{ExitCode::kInternal, "no SSH key: " + key.error(),
-                                     "set ssh.key in the config to a key you own"}));
-  SshHostOptions ssh_options;
-  ssh_options.state_dir = state;
-  ssh_options.identity = key->private_key;
-  s->ssh = make_ssh_host_connector(ssh_options);
-  s->local = make_local_host_connector(system_process_runner());
-  ProviderSet* providers = s->providers.get();
-  s->ctx.provider = [providers](const std::string& name) { return providers->find(name); };
-  s->ctx.hosts = s->ssh.get();
-  s->ctx.local = s->local.get();
-  s->ctx.runtime = *runtime;
-  // The `local` provider's rule: podman when the configured runtime cannot work here.
-  if (auto local = runtime_for_this_machine(s->config.runtime); local != s->config.runtime)
-    s->ctx.local_runtime = *container_runtime(local);
-  s->ctx.ssh_public_key = key->public_key;
-  s->ctx.cancel = &cancel_flag();
-  return s;
-}
 
 void warn_failed_providers(const std::vector<ProviderReport>& reports) {
   for (const auto& r : reports)
@@ -162,7 +113,7 @@ struct UpOptions {
 int run_up(const GlobalOptions& g, const UpOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
   auto& s = **session;
   install_cancel_handlers();
@@ -230,7 +181,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
 
 // ---- finding one deployment ----
 
-Expected<Deployment, int> find_one(Session& s, const std::string& name) {
+Expected<Deployment, int> find_one(DeploySession& s, const std::string& name) {
   auto listing = s.providers->list_instances();
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
@@ -253,7 +204,7 @@ Expected<DeployedReplica, int> pick_replica(const Deployment& d, std::optional<i
                                    "'berth status " + d.name + "' lists its replicas"}));
 }
 
-Expected<std::shared_ptr<Host>, int> host_of(Session& s, const Deployment& d,
+Expected<std::shared_ptr<Host>, int> host_of(DeploySession& s, const Deployment& d,
                                              const DeployedReplica& r) {
   HostConnector* c = connector_for(r.instance, s.ctx);
   if (!c) c = s.ctx.hosts;  // container-native: the instance's own SSH
@@ -267,7 +218,7 @@ Expected<std::shared_ptr<Host>, int> host_of(Session& s, const Deployment& d,
   return *h;
 }
 
-bool container_native(Session& s, const Instance& i) {
+bool container_native(DeploySession& s, const Instance& i) {
   Provider* p = s.providers->find(i.provider);
   return p && p->type() != "local" && p->capabilities().container_native;
 }
@@ -300,7 +251,7 @@ std::vector<std::pair<int, int>> published_ports(const std::map<std::string, std
   return out;
 }
 
-LiveState live_state(Session& s, const Deployment& d, const DeployedReplica& r) {
+LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplica& r) {
   LiveState out;
   if (r.instance.state != InstanceState::kRunning) {
     out.health = to_string(r.instance.state);
@@ -358,7 +309,7 @@ LiveState live_state(Session& s, const Deployment& d, const DeployedReplica& r) 
 }
 
 int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
   if (!session) return session.error();
   auto& s = **session;
   auto listing = s.providers->list_instances();
@@ -427,7 +378,7 @@ struct ReplicaOptions {
 };
 
 int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow, std::optional<int> tail) {
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
   if (!session) return session.error();
   auto& s = **session;
   auto d = find_one(s, o.name);
@@ -446,7 +397,7 @@ int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::s
   if (!cmd.empty() && cmd.front() == "--") cmd.erase(cmd.begin());
   if (cmd.empty())
     return report(Failure{ExitCode::kUsage, "no command to run", "berth exec NAME -- CMD [ARG...]"});
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
   if (!session) return session.error();
   auto& s = **session;
   auto d = find_one(s, o.name);
@@ -466,7 +417,7 @@ int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::s
 }
 
 int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
   if (!session) return session.error();
   auto& s = **session;
   auto d = find_one(s, o.name);
@@ -483,7 +434,7 @@ int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
 // ---- down ----
 
 int run_down(const GlobalOptions& g, const std::string& name) {
-  auto session = open_session(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
   auto& s = **session;
   install_cancel_handlers();  // down finishes what it started; ^C only stops the next one

@@ -3,13 +3,10 @@
 #include <cstdio>
 
 #include "berth/cancel.h"
-#include "berth/config.h"
-#include "berth/container_runtime.h"
 #include "berth/provider_set.h"
-#include "berth/ssh.h"
-#include "berth/ssh_host.h"
 #include "berth/watch_deploy.h"
 #include "cli/app.h"
+#include "cli/deploy_session.h"
 
 namespace berth::cli {
 
@@ -31,74 +28,21 @@ Expected<Duration, int> duration_flag(const std::string& flag, const std::string
   return *d;
 }
 
-// What watch talks through: the configured providers, and the deploy
-// engine's context (SSH to hosts with berth's key, this machine's runtime).
-class WatchSession {
- public:
-  static Expected<std::unique_ptr<WatchSession>, int> open(const GlobalOptions& g) {
-    auto config = load_config_or_report(g);
-    if (!config) return unexpected(config.error());
-    auto session = std::unique_ptr<WatchSession>(new WatchSession());
-    session->config_ = std::move(*config);
-    HttpOptions http;
-    http.trace_level = g.verbose;
-    auto providers = ProviderSet::create(session->config_, http);
-    if (!providers)
-      return unexpected(report(Failure{ExitCode::kInvalidInput, providers.error(), ""}));
-    session->providers_.emplace(std::move(*providers));
-    auto runtime = container_runtime(session->config_.runtime);
-    if (!runtime) return unexpected(report(Failure{ExitCode::kInvalidInput, runtime.error(), ""}));
-    auto state = state_dir(Environment::process());
-    auto key = ensure_ssh_key(state, session->config_.ssh_key);
-    if (!key)
-      return unexpected(report(Failure{ExitCode::kInternal, "no SSH key: " + key.error(),
-                                       "check that ssh-keygen is installed"}));
-    SshHostOptions ssh;
-    ssh.state_dir = state;
-    ssh.identity = key->private_key;
-    session->ssh_ = make_ssh_host_connector(ssh);
-    session->local_ = make_local_host_connector(system_process_runner());
-    auto& ctx = session->context_;
-    ProviderSet* set = &*session->providers_;
-    ctx.provider = [set](const std::string& name) { return set->find(name); };
-    ctx.hosts = session->ssh_.get();
-    ctx.local = session->local_.get();
-    ctx.runtime = *runtime;
-    // The `local` provider's rule, as `up` applies it.
-    if (auto local = runtime_for_this_machine(session->config_.runtime);
-        local != session->config_.runtime)
-      ctx.local_runtime = *container_runtime(local);
-    ctx.ssh_public_key = key->public_key;
-    ctx.cancel = &cancel_flag();
-    // The event stream is the interface on stderr; with -o json nothing else
-    // may appear there, so the engine's own progress lines are dropped.
-    bool json = g.output == "json";
-    Terminal term = g.terminal();
-    ctx.events = [json, term](const DeployEvent& e) {
-      if (json) return;
-      std::string who = e.replica >= 0 ? "replica " + std::to_string(e.replica) + ": " : "";
-      if (e.kind == DeployEvent::Kind::kWarning)
-        print_warning(who + e.text);
-      else if (term.verbosity > 0)
-        print_note(term, who + e.text);
-    };
-    return session;
-  }
-
-  ProviderSet& providers() { return *providers_; }
-  DeployContext& context() { return context_; }
-  ~WatchSession() {
-    if (ssh_) ssh_->close_all();
-  }
-
- private:
-  WatchSession() = default;
-  Config config_;
-  std::optional<ProviderSet> providers_;
-  std::unique_ptr<HostConnector> ssh_;
-  std::unique_ptr<HostConnector> local_;
-  DeployContext context_;
-};
+// The engine's own messages while watch deploys. The event stream is the
+// interface on stderr; with -o json nothing else may appear there, so the
+// engine's own progress lines are dropped.
+std::function<void(const DeployEvent&)> watch_deploy_events(const GlobalOptions& g) {
+  bool json = g.output == "json";
+  Terminal term = g.terminal();
+  return [json, term](const DeployEvent& e) {
+    if (json) return;
+    std::string who = e.replica >= 0 ? "replica " + std::to_string(e.replica) + ": " : "";
+    if (e.kind == DeployEvent::Kind::kWarning)
+      print_warning(who + e.text);
+    else if (term.verbosity > 0)
+      print_note(term, who + e.text);
+  };
+}
 
 int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
   auto workload = load_template(flags.template_path, Environment::process());
@@ -121,9 +65,10 @@ int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
     options.time_limit = *d;
   }
   install_cancel_handlers();
-  auto session = WatchSession::open(g);
+  auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
-  return watch_and_report(g, *workload, (*session)->providers(), (*session)->context(), options);
+  (*session)->ctx.events = watch_deploy_events(g);
+  return watch_and_report(g, *workload, *(*session)->providers, (*session)->ctx, options);
 }
 
 }  // namespace

@@ -28,6 +28,20 @@ Expected<Config, int> load_config_or_report(const GlobalOptions& g) {
   return std::move(*config);
 }
 
+Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g) {
+  if (!g.timeout) return std::optional<Duration>();
+  auto d = parse_duration(*g.timeout);
+  if (!d || d->count() <= 0)
+    return unexpected(report(Failure{ExitCode::kUsage,
+                                     "--timeout: '" + *g.timeout + "' is not a positive duration",
+                                     "use e.g. 90s, 10m, 1h30m"}));
+  return std::optional<Duration>(*d);
+}
+
+std::string timed_out_message(Duration limit) {
+  return "timed out after " + format_duration(limit) + " (--timeout)";
+}
+
 }  // namespace berth::cli
 
 int main(int argc, char** argv) {

@@ -6,14 +6,10 @@
 namespace berth::cli {
 
 Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOptions& g) {
-  std::optional<Duration> timeout;
-  if (g.timeout) {
-    auto d = parse_duration(*g.timeout);
-    if (!d) return unexpected(report(Failure{ExitCode::kUsage, "--timeout: " + d.error(), ""}));
-    timeout = *d;
-  }
+  auto timeout = timeout_flag(g);
+  if (!timeout) return unexpected(timeout.error());
   install_cancel_handlers();
-  HttpOptions options = http_options_for_cli(g.quiet ? 0 : g.verbose, timeout);
+  HttpOptions options = http_options_for_cli(g.quiet ? 0 : g.verbose, *timeout);
   options.cancel = &cancel_flag();
   auto set = ProviderSet::create(config, std::move(options));
   if (!set)

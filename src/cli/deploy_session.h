@@ -1,0 +1,39 @@
+// What up, status, logs, exec, ssh, down and watch talk through: the
+// configured providers, berth's SSH key and connector, this machine's
+// runtime, and the command's --timeout. One place builds it, so every one of
+// these commands treats the global flags the same way.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "berth/config.h"
+#include "berth/deploy.h"
+#include "berth/provider_set.h"
+#include "cli/app.h"
+
+namespace berth::cli {
+
+struct DeploySession {
+  Config config;
+  std::unique_ptr<ProviderSet> providers;
+  std::unique_ptr<HostConnector> ssh;
+  std::unique_ptr<HostConnector> local;
+  DeployContext ctx;
+  ~DeploySession();
+};
+
+/// How a command's provider requests end when ^C or --timeout cancel it.
+enum class RequestsOnCancel {
+  kAbandon,  // read-only commands: an answer nobody waits for is dropped at once
+  kFinish,   // up, down, watch: a launch or terminate cut short could leave an
+             // instance nobody knows of, so a request in flight runs to its end
+             // (each one is bounded by --timeout all the same)
+};
+
+/// Loads the config and opens everything; reports failures (bad --timeout 2,
+/// config 3, SSH key 1) and returns their exit code.
+Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOptions& g,
+                                                                  RequestsOnCancel requests);
+
+}  // namespace berth::cli
