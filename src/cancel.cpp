@@ -63,4 +63,22 @@ bool sleep_unless_cancelled(Duration d) {
   return false;
 }
 
+CommandDeadline::CommandDeadline(Duration limit) : limit_(limit), at_(Clock::now() + limit) {
+  timer_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_until(lock, at_, [this] { return disarmed_; })) return;
+    expired_.store(true);
+    request_cancel(0);
+  });
+}
+
+CommandDeadline::~CommandDeadline() {
+  {
+    std::lock_guard lock(mutex_);
+    disarmed_ = true;
+  }
+  wake_.notify_all();
+  timer_.join();
+}
+
 }  // namespace berth

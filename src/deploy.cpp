@@ -200,6 +200,7 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
   }
 
   std::vector<Instance> leaked;
+  if (run.cancelled()) return unexpected(DeployFailure{interrupted_failure(), {}, {}});
   if (!needed.empty()) {
     run.phase(-1, "planning");
     auto planned = plan(needed);

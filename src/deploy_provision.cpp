@@ -137,10 +137,13 @@ void sweep_orphans(Run& run, int replica, Provider& provider, const std::string&
 Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const Instance& instance) {
   Provider* provider = ctx.provider ? ctx.provider(instance.provider) : nullptr;
   if (!provider) return unexpected("provider '" + instance.provider + "' is not configured");
-  const auto deadline = Clock::now() + ctx.options.confirm_timeout;
+  auto deadline = Clock::now() + ctx.options.confirm_timeout;
+  if (ctx.options.confirm_deadline) deadline = std::min(deadline, *ctx.options.confirm_deadline);
   Duration delay = ctx.options.poll_initial;
   auto pause = [&] {
-    std::this_thread::sleep_for(delay);  // cleanup runs to the end even after ^C
+    // Cleanup runs to the end even after ^C: no cancel check here.
+    std::this_thread::sleep_for(std::min<Clock::duration>(
+        delay, std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero())));
     delay = std::min<Duration>(Duration(delay.count() * 2), ctx.options.poll_max);
   };
   std::string last;
@@ -176,8 +179,11 @@ Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const 
         last = to_string(l.error().kind) + ": " + l.error().message;
       }
     }
-    if (Clock::now() > deadline)
-      return unexpected("not confirmed gone after " + seconds(ctx.options.confirm_timeout) +
+    if (Clock::now() >= deadline)
+      return unexpected("not confirmed gone" +
+                        (ctx.options.confirm_deadline
+                             ? std::string(" by the deadline")
+                             : " after " + seconds(ctx.options.confirm_timeout)) +
                         " (" + last + ")");
     pause();
   }

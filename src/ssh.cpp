@@ -302,11 +302,17 @@ Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& 
     if (!c) return unexpected(SshError{SshError::Kind::kLocal, c.error(), -1, ""});
     command = *c;
   }
+  // The cancel flag ends it too: the command's --timeout sets it (a ^C at
+  // the terminal reaches the remote side through the terminal itself).
   ProcessSpec spec{.argv = ssh_argv({"-o", "ControlMaster=auto", tty ? "-t" : "-T"}, command),
-                   .inherit_stdio = true};
+                   .inherit_stdio = true,
+                   .cancel = options_.cancel};
   auto r = runner_.run(spec);
   if (!r)
     return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+  if (r->cancelled)
+    return unexpected(
+        SshError{SshError::Kind::kCancelled, "cancelled: " + target_.to_string(), -1, ""});
   if (r->signal) return 128 + r->signal;
   return r->exit_code;
 }

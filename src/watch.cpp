@@ -640,35 +640,40 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
 }
 
 Failure Watcher::run() {
-  if (!start()) return failure_;
-  const auto deadline =
-      options_.time_limit
-          ? std::optional<Clock::TimePoint>(services_.clock->now() + *options_.time_limit)
-          : std::nullopt;
-  // A redeploy in flight is waited for before stopping: on a signal it
-  // removes what it had created, and --down-on-exit must see its instance.
-  auto interrupted = [this] {
+  // Checked before the cancel flag: reaching the deadline also cancels
+  // (that is how it stops a deploy in progress), and it is no signal.
+  auto out_of_time = [this] {
+    return options_.deadline && services_.clock->now() >= *options_.deadline;
+  };
+  // A redeploy in flight is waited for before stopping: on a signal (or the
+  // deadline's cancellation) it removes what it had created, and
+  // --down-on-exit must see its instance.
+  auto end = [this](ExitCode code, const std::string& reason, const std::string& why) {
     stopping_ = true;
     settle();
-    return stop(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+    return stop(code, reason, why);
   };
+  auto time_limit = [&] {
+    return end(ExitCode::kOk, "time-limit", "stopped watching: the time limit was reached");
+  };
+  auto interrupted = [&] {
+    return end(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
+  };
+  if (!start()) return failure_;
   for (;;) {
+    if (out_of_time()) return time_limit();
     if (services_.clock->cancelled()) return interrupted();
     if (exhausted_)
       return stop(ExitCode::kWorkloadFailed, "gave-up",
                   "stopped watching: every replica gave up or failed and none is healthy");
     auto wake = next_wake();
-    if (deadline) wake = std::min(wake, *deadline);
+    if (options_.deadline) wake = std::min(wake, *options_.deadline);
     if (in_flight_) {
       auto slice = services_.clock->now() + kCollectEvery;
       wake = in_flight_->wait(kRedeployWait) ? services_.clock->now() : std::min(wake, slice);
     }
-    if (!services_.clock->sleep_until(wake)) return interrupted();
-    if (deadline && services_.clock->now() >= *deadline) {
-      stopping_ = true;
-      settle();
-      return stop(ExitCode::kOk, "time-limit", "stopped watching: the time limit was reached");
-    }
+    if (!services_.clock->sleep_until(wake)) return out_of_time() ? time_limit() : interrupted();
+    if (out_of_time()) return time_limit();
     collect();
     if (services_.clock->now() >= next_wake()) poll();
   }

@@ -5,6 +5,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "berth/units.h"
 
@@ -26,5 +30,32 @@ void reset_cancel();
 
 /// Sleeps up to `d`, waking early on cancellation. Returns false when cancelled.
 bool sleep_unless_cancelled(Duration d);
+
+/// The global `--timeout`: once `limit` has passed since construction, the
+/// command is cancelled exactly as a signal would cancel it (request_cancel),
+/// so every wait that honours ^C ends there too and whatever the command
+/// created is cleaned up the same way. expired() tells the two causes apart
+/// afterwards. Destroying it before the limit disarms it.
+class CommandDeadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit CommandDeadline(Duration limit);
+  ~CommandDeadline();
+  CommandDeadline(const CommandDeadline&) = delete;
+  CommandDeadline& operator=(const CommandDeadline&) = delete;
+
+  Duration limit() const { return limit_; }
+  Clock::time_point at() const { return at_; }
+  bool expired() const { return expired_.load(); }
+
+ private:
+  Duration limit_;
+  Clock::time_point at_;
+  std::atomic<bool> expired_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool disarmed_ = false;
+  std::thread timer_;
+};
 
 }  // namespace berth

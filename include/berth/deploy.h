@@ -10,14 +10,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "berth/container_runtime.h"
 #include "berth/deployments.h"
@@ -130,6 +130,10 @@ struct DeployOptions {
   Duration pull_timeout{3'600'000};
   Duration start_timeout{120'000};
   Duration confirm_timeout{180'000};  // until a terminated instance is seen gone
+  /// When set, waits to see terminated instances gone end here at the latest
+  /// (down's --timeout). up leaves it unset: what up created is confirmed
+  /// gone however long that takes, --timeout or not.
+  std::optional<std::chrono::steady_clock::time_point> confirm_deadline;
   Duration running_check{1'000};      // no health check: the container must still run after this
 };
 

@@ -150,8 +150,11 @@ struct WatchOptions {
   /// Ceiling of the polling backoff for a provider whose API is down.
   Duration provider_backoff_max{300'000};
   bool down_on_exit = false;
-  /// Stop watching (exit 0, deployment left running) after this long.
-  std::optional<Duration> time_limit;
+  /// Stop watching (exit 0, reason time-limit) at this moment: the
+  /// command's --timeout, counted from the command's start, so the initial
+  /// deploy spends from it too. The command's deadline also cancels a deploy
+  /// in progress (as a signal would); watch still ends as time-limit then.
+  std::optional<Clock::TimePoint> deadline;
 };
 
 /// What the loop knows about one replica. Bounded: restarts holds at most

@@ -22,6 +22,8 @@ struct WatchOptions;
 
 namespace berth::cli {
 
+struct DeploySession;
+
 struct GlobalOptions {
   std::optional<std::string> config;
   std::string output = "table";  // table | json | csv (offers only)
@@ -65,7 +67,7 @@ void setup_completion(CLI::App& app, GlobalOptions& g, RunState& s);
 
 /// The watch loop for `berth watch` and `berth up --watch` (after a
 /// successful up, which it then adopts): events on stderr, exit code back.
-int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload,
-                     ProviderSet& providers, DeployContext& context, const WatchOptions& options);
+int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, DeploySession& session,
+                     const WatchOptions& options);
 
 }  // namespace berth::cli

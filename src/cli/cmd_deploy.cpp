@@ -102,6 +102,11 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
 
 std::string endpoint_text(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 
+// --timeout ran out: the command stops as it would on ^C (SPEC §4: 130).
+int report_timed_out(const DeploySession& s, const std::string& hint) {
+  return report(Failure{ExitCode::kInterrupted, timed_out_message(s.deadline->limit()), hint});
+}
+
 // ---- up ----
 
 struct UpOptions {
@@ -129,7 +134,12 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
 
   auto result = deploy(*workload, existing, planner(*workload, *s.providers), s.ctx);
   if (!result) {
-    auto& f = result.error();
+    auto f = result.error();
+    // --timeout ends `up` exactly as ^C does, rollback included; only the
+    // words differ.
+    bool timed_out = f.failure.code == ExitCode::kInterrupted && s.timed_out();
+    std::string stopped = timed_out ? timed_out_message(s.deadline->limit()) : "interrupted";
+    if (f.failure.code == ExitCode::kInterrupted) f.failure.message = stopped;
     if (g.output == "json") {
       DeployResult partial;
       partial.deployment = workload->name;
@@ -143,19 +153,23 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
     for (const auto& l : f.leaked)
       print_error("instance " + l.id + " at " + l.provider + " may still be running",
                   "remove it with 'berth down " + workload->name + "'");
-    if (f.failure.code == ExitCode::kInterrupted && f.leaked.empty())
-      fmt::print(stderr, "berth: interrupted; everything this run created was removed\n");
-    else if (f.failure.code == ExitCode::kInterrupted)
-      print_error("interrupted", f.failure.hint);
-    else
+    if (f.failure.code != ExitCode::kInterrupted)
       report(f.failure);
+    else if (!f.leaked.empty())
+      print_error(stopped, f.failure.hint);
+    else if (o.keep_on_failure)
+      print_error(stopped + "; what this run created was kept (--keep-on-failure)",
+                  "remove it with 'berth down " + workload->name + "'");
+    else if (timed_out)
+      print_error(stopped + "; everything this run created was removed",
+                  "a slow boot or image pull needs a longer --timeout");
+    else
+      fmt::print(stderr, "berth: interrupted; everything this run created was removed\n");
     return static_cast<int>(f.failure.code);
   }
   const auto& r = *result;
   auto then_watch = [&] {
-    return o.watch ? watch_and_report(g, *workload, *s.providers, s.ctx,
-                                      default_watch_options(*workload))
-                   : 0;
+    return o.watch ? watch_and_report(g, *workload, s, default_watch_options(*workload)) : 0;
   };
   if (g.output == "json") {
     print_json(to_json(r));
@@ -183,6 +197,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
 
 Expected<Deployment, int> find_one(DeploySession& s, const std::string& name) {
   auto listing = s.providers->list_instances();
+  if (s.timed_out()) return unexpected(report_timed_out(s, "the providers did not answer in time"));
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
   if (found.deployments.empty())
@@ -323,6 +338,9 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   for (const auto& d : found.deployments) {
     nlohmann::json replicas = nlohmann::json::array();
     for (const auto& r : d.replicas) {
+      // Half a table with every later replica "unreachable" would mislead.
+      if (s.timed_out())
+        return report_timed_out(s, "a longer --timeout gives every replica's check time");
       auto live = live_state(s, d, r);
       std::vector<Endpoint> endpoints = live.endpoints;
       for (const auto& [container, pub] : r.instance.public_ports)
@@ -359,6 +377,8 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
     deployments.push_back(
         {{"deployment", d.name}, {"template_hash", d.template_hash}, {"replicas", replicas}});
   }
+  if (s.timed_out())
+    return report_timed_out(s, "a longer --timeout gives every replica's check time");
   if (g.output == "json") {
     print_json({{"deployments", deployments}});
   } else if (found.deployments.empty()) {
@@ -389,6 +409,7 @@ int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow, std::
   if (!host) return host.error();
   auto result = (*host)->run(HostCommand{.argv = logs_argv(runtime_for(r->instance, s.ctx), r->instance.name, follow, tail),
                                          .interactive = true});
+  if (s.timed_out()) return report_timed_out(s, "");
   if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
   return result->exit_code < 0 ? 130 : result->exit_code;
 }
@@ -412,6 +433,7 @@ int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::s
                                       ? cmd
                                       : exec_argv(runtime_for(r->instance, s.ctx), r->instance.name, cmd, tty, tty);
   auto result = (*host)->run(HostCommand{.argv = argv, .interactive = true, .tty = tty});
+  if (s.timed_out()) return report_timed_out(s, "the command was stopped");
   if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
   return result->exit_code < 0 ? 130 : result->exit_code;
 }
@@ -427,6 +449,7 @@ int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
   auto host = host_of(s, *d, *r);
   if (!host) return host.error();
   auto code = (*host)->login_shell();
+  if (s.timed_out()) return report_timed_out(s, "");
   if (!code) return report(Failure{ExitCode::kProviderFailed, code.error(), ""});
   return *code;
 }
@@ -452,6 +475,9 @@ int run_down(const GlobalOptions& g, const std::string& name) {
     return incomplete ? static_cast<int>(ExitCode::kProviderFailed) : 0;
   }
   s.ctx.events = event_printer(g.terminal());
+  // Every instance is still asked to terminate; only the waits to see them
+  // gone end at the deadline.
+  if (s.deadline) s.ctx.options.confirm_deadline = s.deadline->at();
   auto t = teardown(found.deployments.front(), s.ctx);
   for (const auto& e : t.errors) print_warning(e);
   for (const auto& i : t.terminated) {
@@ -461,6 +487,11 @@ int run_down(const GlobalOptions& g, const std::string& name) {
   for (const auto& i : t.leaked) leaked.push_back({{"provider", i.provider}, {"instance_id", i.id}});
   if (g.output == "json")
     print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
+  if (!t.leaked.empty() && s.timed_out())
+    return report(Failure{ExitCode::kInterrupted,
+                          fmt::format("{}: {} instance(s) not confirmed gone yet",
+                                      timed_out_message(s.deadline->limit()), t.leaked.size()),
+                          "run 'berth down " + name + "' again to finish and confirm"});
   if (!t.leaked.empty())
     return report(Failure{ExitCode::kProviderFailed,
                           fmt::format("{} instance(s) could not be confirmed gone", t.leaked.size()),

@@ -59,29 +59,30 @@ int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
     if (!d) return d.error();
     options.unreachable_grace = *d;
   }
-  if (g.timeout) {
-    auto d = duration_flag("--timeout", *g.timeout);
-    if (!d) return d.error();
-    options.time_limit = *d;
-  }
   install_cancel_handlers();
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
-  (*session)->ctx.events = watch_deploy_events(g);
-  return watch_and_report(g, *workload, *(*session)->providers, (*session)->ctx, options);
+  return watch_and_report(g, *workload, **session, options);
 }
 
 }  // namespace
 
-int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, ProviderSet& providers,
-                     DeployContext& context, const WatchOptions& given) {
+int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, DeploySession& session,
+                     const WatchOptions& given) {
   install_cancel_handlers();
   WatchOptions options = given;
-  if (g.timeout && !options.time_limit) {
-    if (auto d = parse_duration(*g.timeout); d && d->count() > 0) options.time_limit = *d;
-  }
-  auto failure = watch_deployment(workload, providers, context, options,
+  if (session.deadline) options.deadline = session.deadline->at();
+  session.ctx.events = watch_deploy_events(g);
+  auto failure = watch_deployment(workload, *session.providers, session.ctx, options,
                                   stream_event_sink(stderr, g.output == "json"));
+  // Past the initial deploy the deadline ends watching as time-limit (0);
+  // an initial deploy it cut short ends as `up` does on --timeout.
+  if (failure.code == ExitCode::kInterrupted && session.timed_out())
+    return report(Failure{ExitCode::kInterrupted,
+                          timed_out_message(session.deadline->limit()) +
+                              " before the deployment was up; everything this run created "
+                              "was removed",
+                          "a slow boot or image pull needs a longer --timeout"});
   if (failure.code == ExitCode::kOk || failure.code == ExitCode::kInterrupted)
     return static_cast<int>(failure.code);
   return report(failure);
@@ -103,8 +104,10 @@ void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->footer(
       "Events go to stderr, one line each (JSON lines with -o json); see\n"
       "docs/watch-events.md. SIGINT/SIGTERM stop watching and leave the deployment\n"
-      "running (exit 130); --timeout stops after that long (exit 0); exit 7 when a\n"
-      "replica gave up after restart.max_restarts and none is healthy.");
+      "running (exit 130); --timeout stops watching that long after the command\n"
+      "started, the initial deploy included (exit 0; 130 as for up when the initial\n"
+      "deploy had not finished); exit 7 when a replica gave up after\n"
+      "restart.max_restarts and none is healthy.");
   sub->callback([&g, &s, flags] { s.exit_code = run_watch(g, *flags); });
 }
 

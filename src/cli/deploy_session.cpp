@@ -16,6 +16,8 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   auto timeout = timeout_flag(g);
   if (!timeout) return unexpected(timeout.error());
   auto s = std::make_unique<DeploySession>();
+  // From the command's start: everything after this spends from it.
+  if (*timeout) s->deadline = std::make_unique<CommandDeadline>(**timeout);
   auto config = load_config_or_report(g);
   if (!config) return unexpected(config.error());
   s->config = std::move(*config);

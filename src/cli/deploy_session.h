@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "berth/cancel.h"
 #include "berth/config.h"
 #include "berth/deploy.h"
 #include "berth/provider_set.h"
@@ -20,6 +21,11 @@ struct DeploySession {
   std::unique_ptr<HostConnector> ssh;
   std::unique_ptr<HostConnector> local;
   DeployContext ctx;
+  /// --timeout, armed when the session opens: it cancels the command as ^C
+  /// would. Null without the flag.
+  std::unique_ptr<CommandDeadline> deadline;
+
+  bool timed_out() const { return deadline && deadline->expired(); }
   ~DeploySession();
 };
 

@@ -66,3 +66,49 @@ TEST_CASE("interrupt while waiting for health", "[e2e][deploy][interrupt]") {
   interrupt_local("", "waiting for the health check", "e2e-intr-health",
                   "health: {http: {port: 8000, path: /never}, interval: 1s, grace: 10m}\n");
 }
+
+// --timeout ends `up` as ^C does: what the run created is terminated and
+// confirmed gone, exit 130; only the message says why.
+TEST_CASE("--timeout while booting removes the instance, exit 130", "[e2e][deploy][interrupt]") {
+  BERTH_E2E_ENV(env);
+  LambdaRig rig(*env, {.mock_args = {"--boot-seconds", "60"}});
+  auto tmpl = rig.write_template("e2e-timeout", R"(image: localhost/berth-demo:1
+ports: [8000]
+resources: {gpu: {count: 1}}
+placement: {providers: [lambda]}
+)");
+  auto start = std::chrono::steady_clock::now();
+  auto up = run_berth({"up", "--timeout", "3s", tmpl.string()}, rig.env());
+  auto took = std::chrono::steady_clock::now() - start;
+  INFO(up.err);
+  CHECK(up.exit_code == 130);
+  CHECK(up.err.find("berth: error: timed out after 3s (--timeout); everything this run "
+                    "created was removed") != std::string::npos);
+  CHECK(rig.mock().instances().size() == 1);
+  CHECK(rig.live().empty());
+  CHECK(took < std::chrono::seconds(30));  // not the 60 s boot
+}
+
+TEST_CASE("--timeout while waiting for health removes the container, exit 130",
+          "[e2e][deploy][interrupt]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] =
+      scratch.write("config.yaml", "providers:\n  here: {type: local}\nruntime: podman\n").string();
+  const std::string name = "e2e-timeout-health";
+  auto tmpl = scratch.write("t.yaml", "name: " + name +
+                                          "\nimage: localhost/berth-demo:1\n"
+                                          "ports: [{container: 8000, host: 18632}]\n"
+                                          "health: {http: {port: 8000, path: /never}, interval: "
+                                          "1s, grace: 10m}\n"
+                                          "resources: {gpu: {count: 0}}\n");
+  DeploymentGuard guard(*env, name, e, {"local"});
+  auto up = run_berth({"up", "-o", "json", "--timeout", "15s", tmpl.string()}, e);
+  INFO(up.err);
+  CHECK(up.exit_code == 130);
+  auto j = parse_json(up.out);
+  CHECK(j["error"]["exit_code"] == 130);
+  CHECK(j["error"]["message"] == "timed out after 15s (--timeout)");
+  CHECK(env->berth_containers("local", name).empty());
+}

@@ -386,6 +386,62 @@ TEST_CASE("an interrupt while booting terminates the instance and exits 130", "[
   CHECK(a.terminated.size() == 1);
 }
 
+TEST_CASE("--timeout after the instance exists rolls back exactly as an interrupt", "[deploy]") {
+  // The real chain: CommandDeadline sets the process-wide cancel flag.
+  reset_cancel();
+  for (bool keep : {false, true}) {
+    Harness h;
+    h.ctx.cancel = &cancel_flag();
+    h.ctx.options.keep_on_failure = keep;
+    auto& a = h.add("lambda");
+    ScriptedProvider::Launch slow;
+    slow.states.assign(100000, InstanceState::kBooting);
+    a.script.push_back(slow);
+    auto w = workload();
+    Expected<DeployResult, DeployFailure> r = unexpected(DeployFailure{});
+    {
+      CommandDeadline deadline(Duration{100});
+      r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+      CHECK(deadline.expired());
+    }
+    reset_cancel();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().failure.code == ExitCode::kInterrupted);
+    CHECK(r.error().leaked.empty());
+    REQUIRE(a.launched_names.size() == 1);
+    if (keep) {
+      CHECK(a.alive().size() == 1);  // --keep-on-failure keeps it, as on ^C
+      CHECK(a.terminated.empty());
+    } else {
+      CHECK(a.alive().empty());  // terminated and confirmed gone
+      CHECK(a.terminated.size() == 1);
+    }
+  }
+}
+
+TEST_CASE("down's deadline ends the waits for confirmation, never the terminate requests",
+          "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  a.terminate_is_lazy = true;  // each instance reads "stopping" once before it is gone
+  auto w = workload();
+  w.replicas = 2;
+  REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx));
+  auto d = group_deployments(a.alive());
+  REQUIRE(d.size() == 1);
+  h.ctx.options.confirm_timeout = Duration{600'000};
+  h.ctx.options.poll_initial = Duration{1'000};
+  h.ctx.options.confirm_deadline = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
+  auto t = teardown(d[0], h.ctx);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(a.terminated.size() == 2);  // both asked, though the time was up
+  CHECK(t.terminated.empty());
+  REQUIRE(t.leaked.size() == 2);  // not seen gone: reported, never claimed
+  REQUIRE(t.errors.size() == 2);
+  CHECK(t.errors[0].find("not confirmed gone by the deadline") != std::string::npos);
+}
+
 TEST_CASE("a changed host key is refused at once, and the instance removed", "[deploy]") {
   Harness h;
   auto& a = h.add("lambda");

@@ -646,11 +646,56 @@ TEST_CASE("watch: --down-on-exit tears the deployment down on a signal", "[watch
 
 TEST_CASE("watch: the time limit stops watching with exit 0", "[watch]") {
   Rig rig;
-  rig.options.time_limit = 30s;
+  rig.options.deadline = Clock::TimePoint{} + 30s;
   auto w = rig.make();
   auto result = w.run();
   CHECK(result.code == ExitCode::kOk);
   CHECK(rig.clock.elapsed() == 30s);
+  CHECK(rig.events.back().reason == "time-limit");
+}
+
+TEST_CASE("watch: the deadline counts from the command's start, the initial deploy included",
+          "[watch]") {
+  struct SlowDeploy : FakeDeployer {
+    SlowDeploy(FakeProviders& p, FakeHosts& h, FakeClock& c) : FakeDeployer(p, h), clock(c) {}
+    FakeClock& clock;
+    Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& a) override {
+      clock.advance(20s);  // a slow boot
+      return FakeDeployer::ensure(a);
+    }
+  };
+  Rig rig;
+  SlowDeploy deployer(rig.providers, rig.hosts, rig.clock);
+  rig.options.deadline = Clock::TimePoint{} + 30s;
+  WatchServices s{&rig.clock, &rig.providers, &rig.hosts, &deployer, {}};
+  std::vector<WatchEvent> events;
+  s.events = [&](const WatchEvent& e) { events.push_back(e); };
+  Watcher w(rig.workload, rig.options, s);
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kOk);
+  CHECK(rig.clock.elapsed() == 30s);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().reason == "time-limit");
+}
+
+TEST_CASE("watch: a deadline that cancels a redeploy ends as the time limit, not a signal",
+          "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 2;
+  rig.deployer.hold = 1;
+  rig.deployer.clock = &rig.clock;
+  rig.options.deadline = Clock::TimePoint{} + 5s;
+  // At the deadline the command's CommandDeadline cancels as a signal would.
+  rig.clock.cancel_at(5s);
+  rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
+  auto w = rig.make();
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kOk);
+  CHECK_FALSE(w.redeploying());
+  CHECK(rig.deployer.rolled_back);  // the redeploy removed what it had created
+  CHECK(rig.of(WatchEventType::kRedeployed).empty());
+  for (const auto& f : rig.of(WatchEventType::kFailure)) CHECK(f.reason != "redeploy-failed");
+  CHECK(rig.names().back() == "stopped");
   CHECK(rig.events.back().reason == "time-limit");
 }
 
@@ -876,7 +921,7 @@ TEST_CASE("watch: --down-on-exit waits for a redeploy in flight and tears its in
           "[watch]") {
   Rig rig;
   rig.options.down_on_exit = true;
-  rig.options.time_limit = 3s;
+  rig.options.deadline = Clock::TimePoint{} + 3s;
   rig.deployer.replicas = 2;
   rig.deployer.hold = 1;
   rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
