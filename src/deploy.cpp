@@ -135,7 +135,12 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
                           t.error());
     return inst;
   }
-  run.note(replica, "terminated " + inst.id + " at " + inst.provider + " (confirmed gone)");
+  run.emit(DeployEvent{DeployEvent::Kind::kTerminated,
+                       replica,
+                       "terminated " + inst.id + " at " + inst.provider + " (confirmed gone)",
+                       {},
+                       inst.provider,
+                       inst.id});
   created.instance.reset();
   return std::nullopt;
 }

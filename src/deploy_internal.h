@@ -19,7 +19,13 @@ struct Run {
   std::vector<Attempt> attempts;
 
   bool cancelled() const { return ctx.cancel && ctx.cancel->load(); }
-  void emit(DeployEvent::Kind kind, int replica, std::string text) const;
+  void emit(DeployEvent event) const;
+  void emit(DeployEvent::Kind kind, int replica, std::string text) const {
+    emit(DeployEvent{kind, replica, std::move(text), {}, {}, {}});
+  }
+  /// An attempt: recorded in `attempts` and reported, with the instance it
+  /// made when it made one.
+  void attempted(const Attempt& attempt, std::string text, std::string instance_id = "");
   void phase(int replica, std::string text) const { emit(DeployEvent::Kind::kPhase, replica, std::move(text)); }
   void note(int replica, std::string text) const { emit(DeployEvent::Kind::kNote, replica, std::move(text)); }
   void warn(int replica, std::string text) const { emit(DeployEvent::Kind::kWarning, replica, std::move(text)); }

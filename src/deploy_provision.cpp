@@ -11,8 +11,14 @@
 
 namespace berth::deploy_detail {
 
-void Run::emit(DeployEvent::Kind kind, int replica, std::string text) const {
-  if (ctx.events) ctx.events(DeployEvent{kind, replica, std::move(text)});
+void Run::emit(DeployEvent event) const {
+  if (ctx.events) ctx.events(event);
+}
+
+void Run::attempted(const Attempt& attempt, std::string text, std::string instance_id) {
+  attempts.push_back(attempt);
+  emit(DeployEvent{DeployEvent::Kind::kAttempt, attempt.replica, std::move(text), attempt,
+                   attempt.provider, std::move(instance_id)});
 }
 
 bool Run::sleep(Duration d) const {
@@ -124,8 +130,13 @@ void sweep_orphans(Run& run, int replica, Provider& provider, const std::string&
   }
   for (const auto& inst : *listed) {
     if (inst.name != name || is_gone(inst)) continue;
-    run.note(replica, "removing " + inst.id + " at " + provider.name() +
-                          ", created by the launch that reported an error");
+    run.emit(DeployEvent{DeployEvent::Kind::kNote,
+                         replica,
+                         "removing " + inst.id + " at " + provider.name() +
+                             ", created by the launch that reported an error",
+                         {},
+                         provider.name(),
+                         inst.id});
     if (auto t = terminate_confirmed(run.ctx, inst); !t)
       run.warn(replica, "instance " + inst.id + " at " + provider.name() +
                             " may still exist: " + t.error());
@@ -222,10 +233,8 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
       const auto& err = launched.error();
       attempt.result = to_string(err.kind);
       attempt.message = err.message;
-      run.attempts.push_back(attempt);
-      run.emit(DeployEvent::Kind::kAttempt, replica,
-               fmt::format("{} {} {}: {}: {}", offer.provider, offer.id,
-                           price(offer.price_per_hour), attempt.result, err.message));
+      run.attempted(attempt, fmt::format("{} {} {}: {}: {}", offer.provider, offer.id,
+                                         price(offer.price_per_hour), attempt.result, err.message));
       using K = ProviderError::Kind;
       if (err.kind == K::kTransient || err.kind == K::kBadResponse)
         sweep_orphans(run, replica, *provider, name);
@@ -243,10 +252,10 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
     if (running) {
       attempt.result = "launched";
       attempt.message = "instance " + running->id;
-      run.attempts.push_back(attempt);
-      run.emit(DeployEvent::Kind::kAttempt, replica,
-               fmt::format("{} {} {}: running as {}", offer.provider, offer.id,
-                           price(offer.price_per_hour), running->id));
+      run.attempted(attempt,
+                    fmt::format("{} {} {}: running as {}", offer.provider, offer.id,
+                                price(offer.price_per_hour), running->id),
+                    running->id);
       return *running;
     }
     if (running.error().interrupted) {
@@ -256,10 +265,10 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
     }
     attempt.result = "failed";
     attempt.message = running.error().message;
-    run.attempts.push_back(attempt);
-    run.emit(DeployEvent::Kind::kAttempt, replica,
-             fmt::format("{} {} {}: instance {} failed: {}", offer.provider, offer.id,
-                         price(offer.price_per_hour), launched->id, running.error().message));
+    run.attempted(attempt,
+                  fmt::format("{} {} {}: instance {} failed: {}", offer.provider, offer.id,
+                              price(offer.price_per_hour), launched->id, running.error().message),
+                  launched->id);
     // A failed boot is a capacity problem of that offer: remove it, move on.
     if (auto t = terminate_confirmed(run.ctx, *created.instance); !t)
       return unexpected(Failure{ExitCode::kProviderFailed,

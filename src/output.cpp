@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -77,18 +79,53 @@ std::string Table::render_csv() const {
   return out;
 }
 
-void print_error(const std::string& message, const std::string& hint) {
+namespace {
+std::atomic<bool> g_json_lines{false};
+}  // namespace
+
+void set_stderr_json_lines(bool on) { g_json_lines.store(on); }
+bool stderr_json_lines() { return g_json_lines.load(); }
+
+WatchEvent make_event(WatchEventType type, std::string reason, std::string detail,
+                      std::optional<int> replica, std::string provider, std::string instance_id) {
+  WatchEvent e;
+  e.time = std::chrono::system_clock::now();
+  e.type = type;
+  e.replica = replica;
+  e.provider = std::move(provider);
+  e.instance_id = std::move(instance_id);
+  e.reason = std::move(reason);
+  e.detail = std::move(detail);
+  return e;
+}
+
+void print_event(const WatchEvent& event) { stream_event_sink(stderr, stderr_json_lines())(event); }
+
+void print_error(const std::string& message, const std::string& hint, const std::string& reason) {
+  if (stderr_json_lines()) {
+    print_event(make_event(WatchEventType::kError, reason,
+                           hint.empty() ? message : message + "\nhint: " + hint));
+    return;
+  }
   std::string s = "berth: error: " + message + "\n";
   if (!hint.empty()) s += "  hint: " + hint + "\n";
   std::fputs(s.c_str(), stderr);
 }
 
 void print_warning(const std::string& message) {
+  if (stderr_json_lines()) {
+    print_event(make_event(WatchEventType::kWarning, "", message));
+    return;
+  }
   std::fputs(("berth: warning: " + message + "\n").c_str(), stderr);
 }
 
 void print_note(const Terminal& term, const std::string& message) {
   if (term.verbosity < 0) return;
+  if (stderr_json_lines()) {
+    print_event(make_event(WatchEventType::kNote, "", message));
+    return;
+  }
   std::fputs(("berth: " + message + "\n").c_str(), stderr);
 }
 

@@ -28,6 +28,16 @@ std::string to_string(WatchEventType type) {
       return "giving-up";
     case WatchEventType::kStopped:
       return "stopped";
+    case WatchEventType::kProgress:
+      return "progress";
+    case WatchEventType::kNote:
+      return "note";
+    case WatchEventType::kWarning:
+      return "warning";
+    case WatchEventType::kError:
+      return "error";
+    case WatchEventType::kTrace:
+      return "trace";
   }
   return "unknown";
 }

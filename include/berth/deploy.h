@@ -115,10 +115,19 @@ struct DeployFailure {
 };
 
 struct DeployEvent {
-  enum class Kind { kPhase, kAttempt, kNote, kWarning };
+  enum class Kind {
+    kPhase,
+    kAttempt,  // one offer tried: `attempt` says which and how it went
+    kNote,
+    kWarning,
+    kTerminated,  // an instance this run created is confirmed gone (rollback)
+  };
   Kind kind = Kind::kNote;
   int replica = -1;  // -1: not about one replica
-  std::string text;
+  std::string text;  // for people, complete in itself
+  std::optional<Attempt> attempt;
+  std::string provider;  // the instance an event is about, when it is about one
+  std::string instance_id;
 };
 
 struct DeployOptions {

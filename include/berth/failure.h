@@ -19,6 +19,32 @@ enum class ExitCode : int {
   kInterrupted = 130,
 };
 
+/// "workload-failed", "no-placement", ...: an exit code as a machine-readable
+/// word (the reason of an "error" event with -o json).
+inline const char* exit_code_name(ExitCode code) {
+  switch (code) {
+    case ExitCode::kOk:
+      return "ok";
+    case ExitCode::kInternal:
+      return "internal";
+    case ExitCode::kUsage:
+      return "usage";
+    case ExitCode::kInvalidInput:
+      return "invalid-input";
+    case ExitCode::kAuth:
+      return "auth";
+    case ExitCode::kNoPlacement:
+      return "no-placement";
+    case ExitCode::kProviderFailed:
+      return "provider-failed";
+    case ExitCode::kWorkloadFailed:
+      return "workload-failed";
+    case ExitCode::kInterrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
 struct Failure {
   ExitCode code = ExitCode::kInternal;
   std::string message;  // one line, no "berth: error:" prefix

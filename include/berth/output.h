@@ -3,10 +3,12 @@
 // only when stderr is a terminal.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "berth/watch_event.h"
 
 namespace berth {
 
@@ -36,11 +38,27 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-/// "berth: error: msg" (+ "  hint: ...") on stderr.
-void print_error(const std::string& message, const std::string& hint = "");
+/// With -o json, `up` and `watch` keep stderr to JSON lines (the event
+/// schema of docs/watch-events.md), so a log pipeline can read every line it
+/// gets. Once this is on, print_error, print_warning and print_note write an
+/// "error", "warning" or "note" event instead of their text line.
+void set_stderr_json_lines(bool on);
+bool stderr_json_lines();
+
+/// "berth: error: msg" (+ "  hint: ...") on stderr. In JSON-lines mode an
+/// "error" event whose reason is `reason` and whose detail holds the hint too.
+void print_error(const std::string& message, const std::string& hint = "",
+                 const std::string& reason = "");
 void print_warning(const std::string& message);
 /// Informational line on stderr unless quiet.
 void print_note(const Terminal& term, const std::string& message);
+/// One event on stderr, now: a JSON line in JSON-lines mode, else the text
+/// line of format_event_line.
+void print_event(const WatchEvent& event);
+/// An event of `type` with the current time and the other fields given.
+WatchEvent make_event(WatchEventType type, std::string reason, std::string detail,
+                      std::optional<int> replica = std::nullopt, std::string provider = "",
+                      std::string instance_id = "");
 /// Pretty JSON (2-space indent) and a newline on stdout.
 void print_json(const nlohmann::json& j);
 /// UTF-8-safe display width (counts code points).

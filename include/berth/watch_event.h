@@ -1,5 +1,5 @@
-// What watch mode tells its reader (SPEC §7, §9): one line per event on
-// stderr, text for people or JSON lines for log pipelines. The field names are
+// What watch mode (and `up`) tells its reader (SPEC §7, §9): one line per
+// event on stderr, text for people or JSON lines for log pipelines. The field names are
 // a stable interface, documented in docs/watch-events.md.
 #pragma once
 
@@ -23,6 +23,13 @@ enum class WatchEventType {
   kProviderAvailable,    // it answers again
   kGivingUp,             // a replica exhausted restart.max_restarts within restart.window
   kStopped,              // watch ended; detail says whether the deployment still runs
+  // What `up` and `watch` tell the reader besides: with -o json every line
+  // on their stderr is one of these events, so a log pipeline reads it all.
+  kProgress,  // a deploy phase (only on a terminal or with -v)
+  kNote,      // something worth knowing that is not a problem
+  kWarning,   // a problem that did not stop the command
+  kError,     // the command failed; reason = what failed, detail = message and hint
+  kTrace,     // -vv: one HTTP request, credentials redacted
 };
 
 std::string to_string(WatchEventType type);  // "deployed", "provider-unavailable", ...

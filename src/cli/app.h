@@ -42,7 +42,9 @@ struct RunState {
 };
 
 /// Prints a Failure the way every command does and returns its exit code.
-int report(const Failure& failure);
+/// `reason` names the cause for -o json's error event (default: the exit
+/// code's name).
+int report(const Failure& failure, const std::string& reason = "");
 /// Prints every diagnostic of a file (templates, config) and returns 3.
 int report(const Diagnostics& diagnostics);
 /// Loads the config for commands that talk to providers (exit 3 on errors).

@@ -24,40 +24,17 @@
 namespace berth::cli {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 void warn_failed_providers(const std::vector<ProviderReport>& reports) {
-  for (const auto& r : reports)
-    if (r.error)
+  for (const auto& r : reports) {
+    if (!r.error) continue;
+    if (stderr_json_lines())
+      print_event(make_event(WatchEventType::kProviderUnavailable, to_string(r.error->kind),
+                             r.error->message + " (its instances, if any, are not shown)",
+                             std::nullopt, r.provider));
+    else
       print_warning(fmt::format("{}: {}: {} (its instances, if any, are not shown)", r.provider,
                                 to_string(r.error->kind), r.error->message));
-}
-
-// Progress on a TTY; attempts and warnings always (unless -q), so a fallback
-// to another offer is never silent.
-std::function<void(const DeployEvent&)> event_printer(const Terminal& term) {
-  auto start = SteadyClock::now();
-  return [term, start](const DeployEvent& e) {
-    if (term.verbosity < 0 && e.kind != DeployEvent::Kind::kWarning) return;
-    std::string who = e.replica >= 0 ? fmt::format("replica {}: ", e.replica) : "";
-    switch (e.kind) {
-      case DeployEvent::Kind::kPhase:
-        if (!term.stderr_tty && term.verbosity < 1) return;
-        fmt::print(stderr, "[{:>4.0f}s] {}{}\n",
-                   std::chrono::duration<double>(SteadyClock::now() - start).count(), who, e.text);
-        break;
-      case DeployEvent::Kind::kAttempt:
-        fmt::print(stderr, "berth: {}attempt: {}\n", who, e.text);
-        break;
-      case DeployEvent::Kind::kNote:
-        fmt::print(stderr, "berth: {}{}\n", who, e.text);
-        break;
-      case DeployEvent::Kind::kWarning:
-        print_warning(who + e.text);
-        break;
-    }
-    std::fflush(stderr);
-  };
+  }
 }
 
 OfferQuery query_for(const LaunchTemplate& w) {
@@ -89,9 +66,15 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
     options.replicas = replicas;
     auto plan = solve_placement(w, listing.offers, options);
     if (plan.placement.empty()) {
-      for (const auto& r : plan.rejections)
-        fmt::print(stderr, "  {}: {} offer{} rejected{}{}\n", r.constraint, r.count,
-                   r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
+      for (const auto& r : plan.rejections) {
+        std::string line =
+            fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
+                        r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
+        if (stderr_json_lines())
+          print_event(make_event(WatchEventType::kNote, r.constraint, line));
+        else
+          fmt::print(stderr, "  {}\n", line);
+      }
       return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
                                 "relax the constraint that rejected the most offers, or run "
                                 "'berth plan' for details"});
@@ -104,7 +87,8 @@ std::string endpoint_text(const Endpoint& e) { return e.host + ":" + std::to_str
 
 // --timeout ran out: the command stops as it would on ^C (SPEC §4: 130).
 int report_timed_out(const DeploySession& s, const std::string& hint) {
-  return report(Failure{ExitCode::kInterrupted, timed_out_message(s.deadline->limit()), hint});
+  return report(Failure{ExitCode::kInterrupted, timed_out_message(s.deadline->limit()), hint},
+                "time-limit");
 }
 
 // ---- up ----
@@ -116,6 +100,8 @@ struct UpOptions {
 };
 
 int run_up(const GlobalOptions& g, const UpOptions& o) {
+  // With -o json stderr is an event stream, from the first line to the last.
+  set_stderr_json_lines(g.output == "json");
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
@@ -123,7 +109,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   auto& s = **session;
   install_cancel_handlers();
   Terminal term = g.terminal();
-  s.ctx.events = event_printer(term);
+  s.ctx.events = deploy_event_printer(g, DeployEventsFor::kUp);
   s.ctx.options.keep_on_failure = o.keep_on_failure;
 
   auto listing = s.providers->list_instances();
@@ -153,16 +139,19 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
     for (const auto& l : f.leaked)
       print_error("instance " + l.id + " at " + l.provider + " may still be running",
                   "remove it with 'berth down " + workload->name + "'");
+    const std::string reason = timed_out ? "time-limit" : "interrupted";
     if (f.failure.code != ExitCode::kInterrupted)
       report(f.failure);
     else if (!f.leaked.empty())
-      print_error(stopped, f.failure.hint);
+      print_error(stopped, f.failure.hint, reason);
     else if (o.keep_on_failure)
       print_error(stopped + "; what this run created was kept (--keep-on-failure)",
-                  "remove it with 'berth down " + workload->name + "'");
+                  "remove it with 'berth down " + workload->name + "'", reason);
     else if (timed_out)
       print_error(stopped + "; everything this run created was removed",
-                  "a slow boot or image pull needs a longer --timeout");
+                  "a slow boot or image pull needs a longer --timeout", reason);
+    else if (stderr_json_lines())
+      print_error("interrupted; everything this run created was removed", "", reason);
     else
       fmt::print(stderr, "berth: interrupted; everything this run created was removed\n");
     return static_cast<int>(f.failure.code);
@@ -474,7 +463,7 @@ int run_down(const GlobalOptions& g, const std::string& name) {
       fmt::print(stderr, "berth: no deployment named '{}'; nothing to do\n", name);
     return incomplete ? static_cast<int>(ExitCode::kProviderFailed) : 0;
   }
-  s.ctx.events = event_printer(g.terminal());
+  s.ctx.events = deploy_event_printer(g, DeployEventsFor::kUp);
   // Every instance is still asked to terminate; only the waits to see them
   // gone end at the deadline.
   if (s.deadline) s.ctx.options.confirm_deadline = s.deadline->at();

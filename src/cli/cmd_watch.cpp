@@ -28,23 +28,9 @@ Expected<Duration, int> duration_flag(const std::string& flag, const std::string
   return *d;
 }
 
-// The engine's own messages while watch deploys. The event stream is the
-// interface on stderr; with -o json nothing else may appear there, so the
-// engine's own progress lines are dropped.
-std::function<void(const DeployEvent&)> watch_deploy_events(const GlobalOptions& g) {
-  bool json = g.output == "json";
-  Terminal term = g.terminal();
-  return [json, term](const DeployEvent& e) {
-    if (json) return;
-    std::string who = e.replica >= 0 ? "replica " + std::to_string(e.replica) + ": " : "";
-    if (e.kind == DeployEvent::Kind::kWarning)
-      print_warning(who + e.text);
-    else if (term.verbosity > 0)
-      print_note(term, who + e.text);
-  };
-}
-
 int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
+  // With -o json stderr is the event stream, from the first line to the last.
+  set_stderr_json_lines(g.output == "json");
   auto workload = load_template(flags.template_path, Environment::process());
   if (!workload) return report(workload.error());
   WatchOptions options = default_watch_options(*workload);
@@ -72,7 +58,9 @@ int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, Dep
   install_cancel_handlers();
   WatchOptions options = given;
   if (session.deadline) options.deadline = session.deadline->at();
-  session.ctx.events = watch_deploy_events(g);
+  // Redeploys too (and, after `up --watch`, what up's own printer said as
+  // text): from here on the engine speaks as watch does.
+  session.ctx.events = deploy_event_printer(g, DeployEventsFor::kWatch);
   auto failure = watch_deployment(workload, *session.providers, session.ctx, options,
                                   stream_event_sink(stderr, g.output == "json"));
   // Past the initial deploy the deadline ends watching as time-limit (0);
@@ -82,7 +70,8 @@ int watch_and_report(const GlobalOptions& g, const LaunchTemplate& workload, Dep
                           timed_out_message(session.deadline->limit()) +
                               " before the deployment was up; everything this run created "
                               "was removed",
-                          "a slow boot or image pull needs a longer --timeout"});
+                          "a slow boot or image pull needs a longer --timeout"},
+                  "time-limit");
   if (failure.code == ExitCode::kOk || failure.code == ExitCode::kInterrupted)
     return static_cast<int>(failure.code);
   return report(failure);

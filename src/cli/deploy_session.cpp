@@ -1,11 +1,95 @@
 #include "cli/deploy_session.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+
 #include "berth/cancel.h"
 #include "berth/container_runtime.h"
 #include "berth/ssh.h"
 #include "berth/ssh_host.h"
 
 namespace berth::cli {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// "offer gpu_1x_a10 at 0.75 USD/h: no capacity": the detail watch gives its
+// own attempt events, so both commands read the same.
+std::string attempt_detail(const Attempt& a) {
+  return fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
+                     a.message.empty() ? "" : ": " + a.message);
+}
+
+WatchEvent as_event(const DeployEvent& e) {
+  using K = DeployEvent::Kind;
+  std::optional<int> replica;
+  if (e.replica >= 0) replica = e.replica;
+  switch (e.kind) {
+    case K::kPhase:
+      return make_event(WatchEventType::kProgress, "", e.text, replica);
+    case K::kAttempt:
+      if (e.attempt)
+        return make_event(WatchEventType::kAttempt, e.attempt->result, attempt_detail(*e.attempt),
+                          replica, e.attempt->provider, e.instance_id);
+      return make_event(WatchEventType::kAttempt, "", e.text, replica, e.provider);
+    case K::kNote:
+      return make_event(WatchEventType::kNote, "", e.text, replica, e.provider, e.instance_id);
+    case K::kWarning:
+      return make_event(WatchEventType::kWarning, "", e.text, replica, e.provider, e.instance_id);
+    case K::kTerminated:
+      return make_event(WatchEventType::kTerminated, "rollback", e.text, replica, e.provider,
+                        e.instance_id);
+  }
+  return make_event(WatchEventType::kNote, "", e.text, replica);
+}
+
+}  // namespace
+
+std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions& g,
+                                                             DeployEventsFor who) {
+  const Terminal term = g.terminal();
+  const auto start = SteadyClock::now();
+  const bool watching = who == DeployEventsFor::kWatch;
+  return [term, start, watching](const DeployEvent& e) {
+    using K = DeployEvent::Kind;
+    const bool json = stderr_json_lines();
+    if (term.verbosity < 0 && e.kind != K::kWarning) return;
+    // Watch reports attempts itself; the rest of the engine's chatter is -v.
+    if (watching && e.kind == K::kAttempt) return;
+    if (watching && e.kind != K::kWarning && term.verbosity < 1) return;
+    // Progress only on a terminal, or when asked for (SPEC §4).
+    if (e.kind == K::kPhase && !term.stderr_tty && term.verbosity < 1) return;
+    if (json) {
+      print_event(as_event(e));
+      return;
+    }
+    std::string who = e.replica >= 0 ? fmt::format("replica {}: ", e.replica) : "";
+    switch (e.kind) {
+      case K::kPhase:
+        if (watching) {
+          print_note(term, who + e.text);
+          break;
+        }
+        fmt::print(stderr, "[{:>4.0f}s] {}{}\n",
+                   std::chrono::duration<double>(SteadyClock::now() - start).count(), who, e.text);
+        break;
+      case K::kAttempt:
+        fmt::print(stderr, "berth: {}attempt: {}\n", who, e.text);
+        break;
+      case K::kNote:
+      case K::kTerminated:
+        fmt::print(stderr, "berth: {}{}\n", who, e.text);
+        break;
+      case K::kWarning:
+        print_warning(who + e.text);
+        break;
+    }
+    std::fflush(stderr);
+  };
+}
 
 DeploySession::~DeploySession() {
   if (ssh) ssh->close_all();
@@ -22,6 +106,10 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   if (!config) return unexpected(config.error());
   s->config = std::move(*config);
   HttpOptions http = http_options_for_cli(g.quiet ? 0 : g.verbose, *timeout);
+  if (stderr_json_lines())
+    http.trace_sink = [](const std::string& line) {
+      print_event(make_event(WatchEventType::kTrace, "http", line));
+    };
   if (requests == RequestsOnCancel::kAbandon) http.cancel = &cancel_flag();
   auto set = ProviderSet::create(s->config, std::move(http));
   if (!set) return unexpected(report(Failure{ExitCode::kInvalidInput, set.error(), ""}));

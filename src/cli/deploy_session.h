@@ -4,6 +4,7 @@
 // these commands treats the global flags the same way.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -36,6 +37,17 @@ enum class RequestsOnCancel {
              // instance nobody knows of, so a request in flight runs to its end
              // (each one is bounded by --timeout all the same)
 };
+
+/// Who listens to the deploy engine's events.
+enum class DeployEventsFor { kUp, kWatch };
+
+/// How the engine's events (DeployContext::events) reach stderr: text for
+/// people, or in JSON-lines mode (-o json) the events of
+/// docs/watch-events.md. Under watch, attempts are left to watch's own
+/// "attempt" events (it reports each one from the deploy's result), and
+/// progress, notes and rollbacks appear only with -v.
+std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions& g,
+                                                             DeployEventsFor who);
 
 /// Loads the config and opens everything; reports failures (bad --timeout 2,
 /// config 3, SSH key 1) and returns their exit code.

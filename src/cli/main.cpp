@@ -6,17 +6,24 @@
 
 namespace berth::cli {
 
-int report(const Failure& failure) {
-  print_error(failure.message, failure.hint);
+int report(const Failure& failure, const std::string& reason) {
+  print_error(failure.message, failure.hint,
+              reason.empty() ? exit_code_name(failure.code) : reason);
   return static_cast<int>(failure.code);
 }
 
 int report(const Diagnostics& diagnostics) {
   std::string all;
   for (const auto& d : diagnostics) all += format_diagnostic(d);
-  std::fputs(all.c_str(), stderr);
-  std::fprintf(stderr, "berth: %zu error%s\n", diagnostics.size(),
-               diagnostics.size() == 1 ? "" : "s");
+  std::string count =
+      std::to_string(diagnostics.size()) + (diagnostics.size() == 1 ? " error" : " errors");
+  if (stderr_json_lines()) {  // one event: the file's errors belong together
+    print_event(make_event(WatchEventType::kError, exit_code_name(ExitCode::kInvalidInput),
+                           count + "\n" + all));
+  } else {
+    std::fputs(all.c_str(), stderr);
+    std::fprintf(stderr, "berth: %s\n", count.c_str());
+  }
   return static_cast<int>(ExitCode::kInvalidInput);
 }
 

@@ -282,10 +282,15 @@ TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[
   auto stopped = w.events_named("stopped");
   REQUIRE(stopped.size() == 1);
   CHECK(stopped[0]["reason"] == "gave-up");
-  bool summary = false;
-  for (const auto& l : w.other_lines())
-    summary = summary || l.find("no replica of 'w-giveup' is healthy") != std::string::npos;
-  CHECK(summary);
+  // The summary is the last event, an error, as JSON like every line (-o json).
+  auto errors = w.events_named("error");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0]["reason"] == "workload-failed");
+  CHECK(errors[0]["detail"].get<std::string>().find("no replica of 'w-giveup' is healthy") !=
+        std::string::npos);
+  CHECK(errors[0]["detail"].get<std::string>().find("replica 0: given up") != std::string::npos);
+  CHECK(w.events().back() == errors[0]);
+  CHECK(w.other_lines().empty());
   rig.expect_pods({});
 }
 

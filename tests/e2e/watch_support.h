@@ -25,7 +25,8 @@ namespace berth::testing {
 class WatchProcess {
  public:
   /// Starts BERTH_BINARY with `args`, stderr piped (the events), stdout to
-  /// /dev/null, environment inherited plus `env` ("NAME=value").
+  /// /dev/null, environment inherited plus `env` ("NAME=value", replacing an
+  /// inherited variable of the same name).
   explicit WatchProcess(const std::vector<std::string>& args,
                         const std::vector<std::string>& env = {}) {
     int fds[2];
@@ -40,8 +41,16 @@ class WatchProcess {
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // A name given in `env` replaces the inherited one: with both in the
+    // block, getenv would find the inherited one first.
     std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+    auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+    for (char** e = environ; *e; ++e) {
+      std::string entry(*e);
+      bool replaced = false;
+      for (const auto& given : env) replaced = replaced || name_of(given) == name_of(entry);
+      if (!replaced) env_s.push_back(entry);
+    }
     env_s.insert(env_s.end(), env.begin(), env.end());
     std::vector<char*> envp;
     for (auto& e : env_s) envp.push_back(e.data());
