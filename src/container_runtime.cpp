@@ -3,8 +3,9 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
+#include <ctime>
 #include <sstream>
 
 #include "berth/process.h"
@@ -71,6 +72,29 @@ constexpr const char* kEnvWrapper =
     "  case $x in */*) . \"$x\" ;; *) . \"./$x\" ;; esac\n"
     "fi\n"
     "\"$@\"\n";
+
+// In the replica's private directory: make it, unpack the private files,
+// remove a stale container, run the command. A failed command whose image
+// is absent says so on stdout instead of failing: the caller pulls, then
+// starts again.
+constexpr const char* kPrivateDirScript =
+    "umask 077\n"
+    "d=$HOME/.berth/$1 f=$2 stale=$3 image=$4 rt=$5\n"
+    "shift 5\n"
+    "if ! { mkdir -p -- \"$d\" && cd -- \"$d\" && { [ \"$f\" != tar ] || tar -xof -; }; }; then\n"
+    "  echo berth:private-dir-failed; exit 1\n"
+    "fi\n"
+    "if [ -n \"$stale\" ]; then \"$rt\" rm -f \"$stale\" >/dev/null 2>&1; fi\n"
+    "\"$@\"; s=$?\n"
+    "if [ \"$s\" -ne 0 ] && [ -n \"$image\" ] && ! \"$rt\" image inspect \"$image\" >/dev/null "
+    "2>&1; then\n"
+    "  echo berth:image-missing; exit 0\n"
+    "fi\n"
+    "exit \"$s\"\n";
+
+// The container (quietly: it may not exist), then the private directory.
+constexpr const char* kRemoveReplicaScript =
+    "i=$1; shift; \"$@\" >/dev/null 2>&1; rm -rf -- \"$HOME/.berth/$i\"\n";
 
 // Runs the command and then removes the auth file.
 constexpr const char* kAuthWrapper =
@@ -292,6 +316,61 @@ std::vector<std::string> write_file_argv(const std::string& path) {
           "sh", path, parent_dir(path)};
 }
 
+std::string private_files_tar(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string out;
+  const long long now = static_cast<long long>(std::time(nullptr));
+  for (const auto& [name, content] : files) {
+    std::array<char, 512> h{};
+    auto field = [&h](std::size_t at, std::size_t width, const std::string& value) {
+      std::copy_n(value.data(), std::min(value.size(), width), h.begin() + at);
+    };
+    // Numbers are zero-padded octal ending in NUL, as ustar wants them.
+    auto octal = [&field](std::size_t at, std::size_t width, long long value) {
+      std::ostringstream o;
+      o << std::oct << value;
+      std::string digits = o.str();
+      field(at, width - 1,
+            std::string(width - 1 - std::min(digits.size(), width - 1), '0') + digits);
+    };
+    field(0, 99, name);
+    octal(100, 8, 0600);
+    octal(108, 8, 0);
+    octal(116, 8, 0);
+    octal(124, 12, static_cast<long long>(content.size()));
+    octal(136, 12, now);
+    h[156] = '0';  // a regular file
+    field(257, 6, std::string("ustar\0", 6));
+    field(263, 2, "00");
+    std::fill_n(h.begin() + 148, 8, ' ');  // the checksum counts its own field as spaces
+    unsigned sum = 0;
+    for (char c : h) sum += static_cast<unsigned char>(c);
+    std::fill_n(h.begin() + 148, 8, '\0');
+    octal(148, 7, sum);  // six digits, NUL, space
+    h[155] = ' ';
+    out.append(h.data(), h.size());
+    out += content;
+    out.append((512 - content.size() % 512) % 512, '\0');
+  }
+  out.append(1024, '\0');  // two empty blocks end the archive
+  return out;
+}
+
+std::vector<std::string> private_dir_argv(const ContainerRuntime& rt, const PrivateDirCommand& c) {
+  Argv argv = {"sh",           "-c",          kPrivateDirScript,
+               "sh",           c.instance,    c.files_on_stdin ? "tar" : "-",
+               c.remove_first, c.check_image, rt.program};
+  argv.insert(argv.end(), c.argv.begin(), c.argv.end());
+  return argv;
+}
+
+std::vector<std::string> remove_replica_argv(const ContainerRuntime& rt,
+                                             const std::string& instance) {
+  Argv argv = {"sh", "-c", kRemoveReplicaScript, "sh", instance};
+  auto rm = remove_argv(rt, {instance});
+  argv.insert(argv.end(), rm.begin(), rm.end());
+  return argv;
+}
+
 std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths) {
   Argv argv = {"rm", "-f", "--"};
   argv.insert(argv.end(), paths.begin(), paths.end());
@@ -346,6 +425,8 @@ Expected<std::vector<std::string>, std::string> run_argv(const ContainerRuntime&
       break;
   }
   if (!spec.restart.empty()) run.insert(run.end(), {"--restart", spec.restart});
+  if (!spec.pull.empty()) run.push_back("--pull=" + spec.pull);
+  if (spec.replace && !is_docker(rt)) run.push_back("--replace");
   std::vector<std::string> args = spec.args;
   if (spec.entrypoint) {
     // --entrypoint takes one word; the rest of a list entrypoint goes first in

@@ -92,6 +92,14 @@ struct ContainerSpec {
   std::vector<ContainerMount> mounts;
   GpuAccess gpus = GpuAccess::kNone;
   std::string restart = "unless-stopped";
+  /// The runtime's pull policy for this start ("never": berth pulls on its
+  /// own terms, with credentials, progress and its own timeout, and the
+  /// start must not pull behind its back); empty = the runtime's default.
+  /// Needs docker 20.10 or podman 2.0.
+  std::string pull;
+  /// Replace a container of the same name (podman's --replace; for docker
+  /// the caller removes it first: PrivateDirCommand::remove_first).
+  bool replace = false;
   std::optional<std::vector<std::string>> entrypoint;  // nullopt = the image's; {} = none
   std::vector<std::string> args;                       // empty = the image's CMD
   // Where the caller wrote EnvFiles on the host (empty = not written). The
@@ -119,6 +127,36 @@ Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& worklo
 std::vector<std::string> write_file_argv(const std::string& path);
 /// rm -f of files, for cleanup paths.
 std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths);
+
+/// A tar stream (POSIX ustar) of small private files, each mode 0600, that a
+/// command unpacks from its stdin: several secrets (env files, registry
+/// auth) reach a host in one SSH command and never touch an argv. Names are
+/// plain file names (no '/', at most 99 bytes).
+std::string private_files_tar(const std::vector<std::pair<std::string, std::string>>& files);
+
+/// A replica's private directory on its host is $HOME/.berth/<instance>
+/// (0700). A PrivateDirCommand runs there, so the paths in its argv may be
+/// relative and no round trip is spent to learn the absolute one; the
+/// directory, the files and the command are one remote command.
+struct PrivateDirCommand {
+  std::string instance;
+  bool files_on_stdin = false;  // stdin is a private_files_tar stream, unpacked first
+  std::string remove_first;     // a stale container of this name is removed first ("": none)
+  /// When the command fails and this image is not on the host, the command
+  /// prints kImageMissing and exits 0 instead (nothing was started): the
+  /// image must be pulled. "" = no such check.
+  std::string check_image;
+  std::vector<std::string> argv;
+};
+inline constexpr const char* kImageMissing = "berth:image-missing";
+/// Printed (exit 1) when the directory or its files could not be made.
+inline constexpr const char* kPrivateDirFailed = "berth:private-dir-failed";
+std::vector<std::string> private_dir_argv(const ContainerRuntime& rt, const PrivateDirCommand& c);
+
+/// Removes a replica's container and its private directory, in one command;
+/// best effort (exit status of the directory's removal).
+std::vector<std::string> remove_replica_argv(const ContainerRuntime& rt,
+                                             const std::string& instance);
 
 /// `run -d ...` for the spec. When the spec carries env files, the argv is a
 /// small sh -c wrapper that sources the exports, runs the runtime, and

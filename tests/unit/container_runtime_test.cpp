@@ -357,3 +357,126 @@ TEST_CASE("inspect output of either runtime", "[container_runtime]") {
   CHECK_FALSE(parse_inspect("[]"));
   CHECK_FALSE(parse_inspect("{}"));
 }
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A stand-in runtime: logs its argv, fails `run` with 125 and knows only
+// the images listed in $DIR/images.
+std::filesystem::path fake_runtime(const std::filesystem::path& dir) {
+  auto fake = dir / "fake-runtime";
+  std::ofstream(fake) << "#!/bin/sh\n"
+                         "echo \"$*\" >> \""
+                      << (dir / "runtime.log").string()
+                      << "\"\n"
+                         "case $1 in\n"
+                         "  run) echo 'Error: image not known' >&2; exit 125 ;;\n"
+                         "  image) grep -qx \"$3\" \""
+                      << (dir / "images").string()
+                      << "\" ;;\n"
+                         "esac\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  std::ofstream(dir / "images") << "known:1\n";
+  return fake;
+}
+
+}  // namespace
+
+TEST_CASE("private files reach the host as one tar stream, 0600 and literal",
+          "[container_runtime]") {
+  TempDir dir;
+  std::string hostile = "A=$(touch " + (dir.path / "pwned").string() + ")\n`id`'\"\\ \n";
+  std::string big(70'000, 'x');  // more than one block, not a multiple of 512
+  auto tar = private_files_tar({{"env", hostile}, {"env.sh", big}, {"config.json", ""}});
+  CHECK(tar.size() % 512 == 0);
+  auto home = dir.path / "home";
+  std::filesystem::create_directories(home);
+  PrivateDirCommand c;
+  c.instance = "berth-x-0-abc";
+  c.files_on_stdin = true;
+  c.argv = {"sh", "-c", "pwd; ls"};
+  auto r = system_process_runner().run({.argv = private_dir_argv(podman(), c),
+                                        .stdin_data = tar,
+                                        .extra_env = {{"HOME", home.string()}}});
+  REQUIRE(r);
+  INFO(r->err);
+  REQUIRE(r->exit_code == 0);
+  auto private_dir = home / ".berth" / "berth-x-0-abc";
+  // The command ran in the private directory, which holds the files.
+  CHECK(r->out == private_dir.string() + "\nconfig.json\nenv\nenv.sh\n");
+  CHECK(read_file(private_dir / "env") == hostile);
+  CHECK(read_file(private_dir / "env.sh") == big);
+  CHECK(read_file(private_dir / "config.json").empty());
+  for (const char* f : {"env", "env.sh", "config.json"}) {
+    struct stat st {};
+    REQUIRE(stat((private_dir / f).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  struct stat dst {};
+  REQUIRE(stat(private_dir.c_str(), &dst) == 0);
+  CHECK((dst.st_mode & 0777) == 0700);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "pwned"));
+
+  // And one command removes the container and the directory again.
+  auto fake = fake_runtime(dir.path);
+  ContainerRuntime rt{ContainerRuntime::Kind::kDocker, fake.string()};
+  auto removed = system_process_runner().run(
+      {.argv = remove_replica_argv(rt, "berth-x-0-abc"), .extra_env = {{"HOME", home.string()}}});
+  REQUIRE(removed);
+  CHECK(removed->exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(private_dir));
+  CHECK(read_file(dir.path / "runtime.log") == "rm -f berth-x-0-abc\n");
+}
+
+TEST_CASE("a start that finds its image absent says so and starts nothing", "[container_runtime]") {
+  TempDir dir;
+  auto fake = fake_runtime(dir.path);
+  ContainerRuntime rt{ContainerRuntime::Kind::kDocker, fake.string()};
+  auto home = dir.path / "home";
+  std::filesystem::create_directories(home);
+  PrivateDirCommand c;
+  c.instance = "berth-x-0-abc";
+  c.remove_first = "berth-x-0-abc";  // docker: the stale container goes first
+  c.argv = {fake.string(), "run", "-d", "--pull=never", "missing:1"};
+  auto run = [&](const std::string& image) {
+    c.check_image = image;
+    auto r = system_process_runner().run(
+        {.argv = private_dir_argv(rt, c), .extra_env = {{"HOME", home.string()}}});
+    REQUIRE(r);
+    return *r;
+  };
+  auto missing = run("missing:1");
+  CHECK(missing.exit_code == 0);
+  CHECK(missing.out == std::string(kImageMissing) + "\n");
+  CHECK(read_file(dir.path / "runtime.log") ==
+        "rm -f berth-x-0-abc\nrun -d --pull=never missing:1\nimage inspect missing:1\n");
+  // The image is there: the start's own failure comes back as it is.
+  auto failed = run("known:1");
+  CHECK(failed.exit_code == 125);
+  CHECK(failed.err.find("image not known") != std::string::npos);
+  CHECK(failed.out.find(kImageMissing) == std::string::npos);
+  // Without the check, no inspect at all.
+  std::filesystem::remove(dir.path / "runtime.log");
+  CHECK(run("").exit_code == 125);
+  CHECK(read_file(dir.path / "runtime.log") ==
+        "rm -f berth-x-0-abc\nrun -d --pull=never missing:1\n");
+}
+
+TEST_CASE("run's pull policy and podman's replace", "[container_runtime]") {
+  auto spec = basic_spec();
+  spec.pull = "never";
+  spec.replace = true;
+  auto p = *run_argv(podman(), spec);
+  CHECK(std::find(p.begin(), p.end(), "--pull=never") != p.end());
+  CHECK(std::find(p.begin(), p.end(), "--replace") != p.end());
+  auto d = *run_argv(docker(), spec);
+  CHECK(std::find(d.begin(), d.end(), "--pull=never") != d.end());
+  CHECK(std::find(d.begin(), d.end(), "--replace") == d.end());  // docker has none
+  // Both come before the image: they are the runtime's, not the container's.
+  auto image = std::find(p.begin(), p.end(), spec.image);
+  CHECK(std::find(p.begin(), image, "--pull=never") != image);
+}
