@@ -11,8 +11,14 @@ namespace berth::deploy_detail {
 namespace {
 
 // Before the first success berth probes often, so a fast workload is
-// reported healthy fast; failures still count at the template's interval.
-constexpr Duration kEagerInterval{250};
+// reported healthy fast: the first probe goes as soon as the container
+// runs, then the gaps grow from 25 ms to 250 ms (never beyond the
+// template's interval). Failures still count at the template's interval.
+constexpr Duration kFirstGap{25};
+constexpr Duration kEagerGap{250};
+// While waiting, the container's own state is read this often (a remote
+// command each time), so a crash fails the deploy fast.
+constexpr Duration kCrashCheck{1'000};
 
 std::string last_lines(const std::string& text, int n) {
   std::vector<std::string> lines;
@@ -112,7 +118,8 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   const auto started = Clock::now();
   HealthTracker tracker(check, started);
   auto last_counted = started - check.interval;  // the first failure counts at once after grace
-  int probes = 0;
+  auto last_inspected = started;
+  Duration gap = kFirstGap;
   while (true) {
     if (run.cancelled()) return unexpected(interrupted_failure());
     Expected<void, std::string> result;
@@ -148,11 +155,13 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
                                             tracker.consecutive_failures(), result.error()));
     }
     // A crashed container will not become healthy: say so now, not after grace.
-    if (host && ++probes % 4 == 0) {
+    if (host && now - last_inspected >= kCrashCheck) {
+      last_inspected = now;
       auto c = inspect(rt, *host, name);
       if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
     }
-    if (!run.sleep(std::min(kEagerInterval, check.interval))) return unexpected(interrupted_failure());
+    if (!run.sleep(std::min(gap, check.interval))) return unexpected(interrupted_failure());
+    gap = std::min<Duration>(gap * 2, kEagerGap);
   }
 }
 
