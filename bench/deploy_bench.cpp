@@ -101,12 +101,20 @@ struct HostTimes {
 
 std::string command_kind(const std::vector<std::string>& argv) {
   if (argv.empty()) return "remote: other";
+  auto has = [&](const char* word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+  };
   if (argv[0] == "podman" || argv[0] == "docker")
     return "runtime: " + (argv.size() > 1 ? argv[1] : std::string()) +
            (argv.size() > 2 && argv[1] == "image" ? " " + argv[2] : "");
-  for (const auto& a : argv)  // the env-file wrapper: sh -c '...' sh FILES -- podman run ...
-    if (a == "run") return "runtime: run (via env-file wrapper)";
-  if (argv[0] == "sh") return "remote: sh (work dir, private files)";
+  // sh -c SCRIPT sh INSTANCE ... RUNTIME ARGV: one command in the private
+  // directory (secret files from stdin, stale container, then the argv).
+  if (argv[0] == "sh" && argv.size() > 2 && argv[2].find(kImageMissing) != std::string::npos)
+    return has("run")    ? "start: private dir + env files + run, one command"
+           : has("pull") ? "pull (excluded)"
+                         : "private dir: other";
+  if (argv[0] == "sh" && has("rm")) return "remove (teardown)";
+  if (argv[0] == "sh") return "remote: sh";
   return "remote: " + argv[0];
 }
 

@@ -124,9 +124,9 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
                             "'berth down " + run.workload.name + "'");
     return std::nullopt;
   }
-  if (created.host && created.instance && (created.container_started || !created.work_dir.empty()))
-    remove_container(runtime_for(*created.instance, ctx), *created.host, instance_name(run.workload.name, replica, run.workload.hash),
-                     created.work_dir);
+  if (created.host && created.instance && (created.container_started || created.private_dir))
+    remove_container(runtime_for(*created.instance, ctx), *created.host,
+                     instance_name(run.workload.name, replica, run.workload.hash));
   if (!created.instance) return std::nullopt;
   const Instance inst = *created.instance;
   run.phase(replica, "terminating " + inst.id + " at " + inst.provider);
@@ -275,12 +275,7 @@ TeardownResult teardown(const Deployment& deployment, DeployContext& ctx) {
           out.errors.push_back("cannot reach " + inst.host + " to remove the container " +
                                inst.name + ": " + host.error().message);
         } else {
-          run_best_effort(**host, HostCommand{.argv = remove_argv(runtime_for(inst, ctx), {inst.name}),
-                                   .timeout = Duration{120'000},
-                                   .cancellable = false});
-          run_best_effort(**host, HostCommand{.argv = {"sh", "-c", "rm -rf \"$HOME/.berth/$1\"", "sh", inst.name},
-                                   .timeout = Duration{60'000},
-                                   .cancellable = false});
+          remove_container(runtime_for(inst, ctx), **host, inst.name);
         }
       }
     }

@@ -1,6 +1,9 @@
 // On the host: volume sources, registry credentials, pull, private env files
 // and the container itself. Every command is an argv vector; secrets reach
-// the host only through stdin into 0600 files that the start command removes.
+// the host only through stdin, as 0600 files in the replica's private
+// directory that the command using them removes. Round trips are what a
+// deploy's time goes to: a pinned image already on the host starts in one
+// remote command, directory and secrets included.
 #include <cstdlib>
 #include <filesystem>
 
@@ -93,13 +96,6 @@ Expected<void, std::string> copy_source(Host& host, const std::filesystem::path&
   return {};
 }
 
-Expected<void, std::string> write_private_file(Host& host, const std::string& path,
-                                               const std::string& content) {
-  auto r = host.run(HostCommand{.argv = write_file_argv(path), .stdin_data = content});
-  if (!succeeded(r)) return unexpected("cannot write " + path + ": " + failure_text(r));
-  return {};
-}
-
 GpuAccess gpu_access(const Offer& offer) {
   if (offer.gpu.count <= 0) return GpuAccess::kNone;
   return offer.gpu.vendor == GpuVendor::kAmd ? GpuAccess::kAmd : GpuAccess::kNvidia;
@@ -159,61 +155,28 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
   auto workload_failure = [&](std::string message, std::string hint = "") {
     return unexpected(Failure{ExitCode::kWorkloadFailed, std::move(message), std::move(hint)});
   };
-  auto check_cancel = [&]() { return run.cancelled(); };
 
-  auto dir = host_work_dir(host, identity.instance);
-  if (!dir) return host_failure(dir.error());
-  created.work_dir = *dir;
-
+  // Bind mounts need the private directory's absolute path; nothing else
+  // does, so without volumes no round trip is spent on it.
   std::vector<std::string> bind_sources;
+  std::string dir;
   int index = 0;
   for (const auto& v : w.volumes) {
     if (v.kind != Volume::Kind::kBind) continue;
-    if (check_cancel()) return unexpected(interrupted_failure());
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    if (dir.empty()) {
+      auto d = host_work_dir(host, identity.instance);
+      if (!d) return host_failure(d.error());
+      dir = *d;
+      created.private_dir = true;
+    }
     std::filesystem::path src = v.source;
     if (src.is_relative()) src = w.source.parent_path() / src;
-    std::string dest = *dir + "/volume-" + std::to_string(index++);
+    std::string dest = dir + "/volume-" + std::to_string(index++);
     run.phase(replica, "copying " + v.source);
     if (auto c = copy_source(host, src, dest); !c) return host_failure(c.error());
-    std::filesystem::path s(src);
-    bind_sources.push_back(std::filesystem::is_directory(s) ? dest
-                                                            : dest + "/" + s.filename().string());
-  }
-
-  // Like Kubernetes' IfNotPresent: a pinned reference (a tag other than
-  // latest, or a digest) already on the host is not pulled again; a mutable
-  // one always is, so `latest` never runs stale.
-  const std::string& image = w.image.value;
-  auto inspect_image = [&] {
-    return succeeded(host.run(HostCommand{.argv = {rt.program, "image", "inspect", image},
-                                          .timeout = Duration{60'000}}));
-  };
-  if (image_is_pinned(image) && inspect_image()) {
-    run.phase(replica, image + " is already on " + host.address() + " (pinned tag: not pulled)");
-  } else {
-    std::optional<std::string> auth_file;
-    if (w.registry_auth) {
-      auth_file = *dir + "/auth.json";
-      auto content = registry_auth_file(image_registry(image), w.registry_auth->username.value,
-                                        w.registry_auth->password.value);
-      if (auto f = write_private_file(host, *auth_file, content); !f) return host_failure(f.error());
-    }
-    if (check_cancel()) return unexpected(interrupted_failure());
-    run.phase(replica, "pulling " + image);
-    auto pulled = host.run(HostCommand{.argv = pull_argv(rt, image, auth_file),
-                                       .timeout = run.ctx.options.pull_timeout});
-    if (auth_file) run_best_effort(host, HostCommand{.argv = remove_files_argv({*auth_file})});
-    if (run.cancelled()) return unexpected(interrupted_failure());
-    if (!succeeded(pulled)) {
-      // An image built on the host itself has no registry to come from.
-      if (!inspect_image())
-        return workload_failure("cannot pull " + image + ": " + failure_text(pulled),
-                                w.registry_auth ? "check registry_auth and the image name"
-                                                : "check the image name; private images need "
-                                                  "registry_auth");
-      run.phase(replica, "pull failed (" + failure_text(pulled) + "); using the image present on " +
-                             host.address());
-    }
+    bind_sources.push_back(
+        std::filesystem::is_directory(src) ? dest : dest + "/" + src.filename().string());
   }
 
   std::vector<std::pair<std::string, std::string>> env;
@@ -229,42 +192,111 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
              std::to_string(p.container);
   spec->labels["berth.ports"] = ports;
   if (std::string gpu = gpu_summary(offer.gpu); !gpu.empty()) spec->labels[kLabelGpu] = gpu;
+  // The secrets travel as files in the start command's stdin, unpacked in
+  // the private directory, where the start runs: paths are relative.
+  std::vector<std::pair<std::string, std::string>> secret_files;
   if (!files->env_file_names.empty()) {
-    spec->env_file_path = *dir + "/env";
-    if (auto f = write_private_file(host, spec->env_file_path, files->env_file); !f)
-      return host_failure(f.error());
+    spec->env_file_path = "env";
+    secret_files.emplace_back(spec->env_file_path, files->env_file);
   }
   if (!files->passthrough_names.empty()) {
-    spec->shell_exports_path = *dir + "/env.sh";
+    spec->shell_exports_path = "env.sh";
     spec->passthrough_names = files->passthrough_names;
-    if (auto f = write_private_file(host, spec->shell_exports_path, files->shell_exports); !f)
-      return host_failure(f.error());
+    secret_files.emplace_back(spec->shell_exports_path, files->shell_exports);
   }
-  auto argv = run_argv(rt, *spec);
-  if (!argv) return workload_failure(argv.error());
-  if (check_cancel()) return unexpected(interrupted_failure());
-  run.phase(replica, "starting the container");
+  spec->pull = "never";  // berth pulls, below, on its own terms
   // A container of this very instance left by an interrupted run on a host
   // that outlives instances would block the name.
-  if (host_outlives_instance(run.ctx, instance))
-    run_best_effort(host, HostCommand{.argv = remove_argv(rt, {identity.instance})});
-  created.container_started = true;
-  auto started = host.run(HostCommand{.argv = *argv, .timeout = run.ctx.options.start_timeout});
+  const bool stale = host_outlives_instance(run.ctx, instance);
+  spec->replace = stale;
+  auto argv = run_argv(rt, *spec);
+  if (!argv) return workload_failure(argv.error());
+
+  const std::string& image = w.image.value;
+  // One remote command: directory, secret files, stale container, start.
+  // With `check_image` it starts nothing when the image is absent: false.
+  auto start = [&](bool check_image) -> Expected<bool, Failure> {
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    PrivateDirCommand c;
+    c.instance = identity.instance;
+    c.files_on_stdin = !secret_files.empty();
+    if (stale && rt.kind == ContainerRuntime::Kind::kDocker) c.remove_first = identity.instance;
+    if (check_image) c.check_image = image;
+    c.argv = *argv;
+    created.private_dir = true;
+    created.container_started = true;
+    auto started = host.run(
+        HostCommand{.argv = private_dir_argv(rt, c),
+                    .stdin_data = c.files_on_stdin ? std::optional(private_files_tar(secret_files))
+                                                   : std::nullopt,
+                    .timeout = run.ctx.options.start_timeout});
+    if (run.cancelled()) return unexpected(interrupted_failure());
+    if (started && started->out.find(kPrivateDirFailed) != std::string::npos)
+      return unexpected(Failure{
+          ExitCode::kProviderFailed,
+          "cannot prepare a directory on " + host.address() + ": " + failure_text(started), ""});
+    if (started && started->ok() && started->out.find(kImageMissing) != std::string::npos)
+      return false;
+    if (!succeeded(started))
+      return unexpected(Failure{ExitCode::kWorkloadFailed,
+                                "the container did not start: " + failure_text(started), ""});
+    return true;
+  };
+
+  // Like Kubernetes' IfNotPresent: a pinned reference (a tag other than
+  // latest, or a digest) already on the host is not pulled again, and the
+  // start finds that out itself; a mutable one always is pulled, so
+  // `latest` never runs stale.
+  if (image_is_pinned(image)) {
+    run.phase(replica, "starting the container (" + image + " is pinned: pulled only if missing)");
+    auto started = start(true);
+    if (!started) return unexpected(started.error());
+    if (*started) return {};
+    run.phase(replica, image + " is not on " + host.address());
+  }
+
+  std::optional<std::string> auth_file;
+  std::vector<std::pair<std::string, std::string>> auth;
+  if (w.registry_auth) {
+    auth_file = "config.json";  // docker reads <DOCKER_CONFIG>/config.json
+    auth.emplace_back(*auth_file,
+                      registry_auth_file(image_registry(image), w.registry_auth->username.value,
+                                         w.registry_auth->password.value));
+  }
   if (run.cancelled()) return unexpected(interrupted_failure());
-  if (!succeeded(started))
-    return workload_failure("the container did not start: " + failure_text(started));
+  run.phase(replica, "pulling " + image);
+  PrivateDirCommand pull;
+  pull.instance = identity.instance;
+  pull.files_on_stdin = !auth.empty();
+  pull.argv = pull_argv(rt, image, auth_file);  // removes the auth file when done
+  created.private_dir = true;
+  auto pulled = host.run(HostCommand{
+      .argv = private_dir_argv(rt, pull),
+      .stdin_data = pull.files_on_stdin ? std::optional(private_files_tar(auth)) : std::nullopt,
+      .timeout = run.ctx.options.pull_timeout});
+  if (run.cancelled()) return unexpected(interrupted_failure());
+  if (pulled && pulled->out.find(kPrivateDirFailed) != std::string::npos)
+    return host_failure("cannot prepare a directory: " + failure_text(pulled));
+  bool pull_failed = !succeeded(pulled);
+  if (pull_failed)  // an image built on the host itself has no registry to come from
+    run.phase(replica, "pull failed (" + failure_text(pulled) + "); trying the image present on " +
+                           host.address());
+  else
+    run.phase(replica, "starting the container");
+  auto started = start(pull_failed);
+  if (!started) return unexpected(started.error());
+  if (!*started)
+    return workload_failure("cannot pull " + image + ": " + failure_text(pulled),
+                            w.registry_auth ? "check registry_auth and the image name"
+                                            : "check the image name; private images need "
+                                              "registry_auth");
   return {};
 }
 
-void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container,
-                      const std::string& work_dir) {
-  run_best_effort(host, HostCommand{.argv = remove_argv(rt, {container}),
-                       .timeout = Duration{120'000},
-                       .cancellable = false});
-  if (!work_dir.empty())
-    run_best_effort(host, HostCommand{.argv = {"rm", "-rf", "--", work_dir},
-                         .timeout = Duration{60'000},
-                         .cancellable = false});
+void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container) {
+  run_best_effort(host, HostCommand{.argv = remove_replica_argv(rt, container),
+                                    .timeout = Duration{120'000},
+                                    .cancellable = false});
 }
 
 }  // namespace deploy_detail

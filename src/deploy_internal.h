@@ -40,7 +40,7 @@ struct Created {
   std::optional<Instance> instance;
   std::shared_ptr<Host> host;
   bool container_started = false;
-  std::string work_dir;  // on the host: volume copies and private files
+  bool private_dir = false;  // $HOME/.berth/<instance> on the host: volumes, secret files
 };
 
 /// Provisions one replica: the planned offer, then each fallback, until an
@@ -62,10 +62,9 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
 Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
                                             Host* host);
 
-/// Removes the replica's container and private files from a host that
-/// outlives it; best effort.
-void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container,
-                      const std::string& work_dir);
+/// Removes the replica's container and private directory from a host that
+/// outlives it, in one command; best effort.
+void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container);
 
 /// Undoes what `created` records: container, files, instance (confirmed).
 /// Returns the instance when it could not be confirmed gone.

@@ -128,8 +128,12 @@ class RecordingHost : public Host {
     const auto& a = c.argv;
     if (a.size() > 2 && a[0] == "sh" && a[2].find("pwd") != std::string::npos)
       r.out = "/home/u/.berth/" + a.back() + "\n";
-    if (a.size() > 2 && a[1] == "image" && a[2] == "inspect") {
-      r.exit_code = image_present ? 0 : 1;
+    // The start in the private directory: sh -c SCRIPT sh INSTANCE FILES
+    // STALE CHECK_IMAGE RUNTIME ARGV...; with CHECK_IMAGE and the image
+    // absent, it starts nothing and says so.
+    if (a.size() > 8 && a[0] == "sh" && a[2].find(kImageMissing) != std::string::npos &&
+        !a[7].empty() && !image_present) {
+      r.out = std::string(kImageMissing) + "\n";
       return r;
     }
     if (a.size() > 1 && a[1] == "inspect")
@@ -492,6 +496,47 @@ TEST_CASE("a pinned image already on the host is not pulled again; latest always
   latest.image = {"registry.example:5000/demo", false};
   REQUIRE(deploy(latest, std::nullopt, h2.plan_of({offer("lambda", "a", 0.5)}), h2.ctx));
   CHECK(h2.host->ran("pull"));
+}
+
+TEST_CASE("a pinned image on the host starts in one remote command, secrets on its stdin",
+          "[deploy]") {
+  Harness h;
+  h.add("lambda");
+  h.host->image_present = true;
+  auto w = workload();
+  REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx));
+  // The start, then the check that the container keeps running: no work
+  // dir, file, image or stale-container round trips before the start.
+  REQUIRE(h.host->commands.size() == 2);
+  const auto& start = h.host->commands.front();
+  CHECK(std::find(start.argv.begin(), start.argv.end(), "run") != start.argv.end());
+  CHECK(std::find(start.argv.begin(), start.argv.end(), "--pull=never") != start.argv.end());
+  REQUIRE(start.stdin_data);
+  CHECK(start.stdin_data->find("TOKEN=s3cret-$(touch /tmp/x)") != std::string::npos);
+  CHECK_FALSE(h.host->ran("pull"));
+  CHECK(h.host->commands.back().argv[1] == "inspect");
+}
+
+TEST_CASE("a stale container on a host that outlives instances is replaced by the start itself",
+          "[deploy]") {
+  for (auto kind : {ContainerRuntime::Kind::kPodman, ContainerRuntime::Kind::kDocker}) {
+    Harness h;
+    h.add("lab", "ssh");
+    h.host->image_present = true;
+    h.ctx.runtime =
+        ContainerRuntime{kind, kind == ContainerRuntime::Kind::kDocker ? "docker" : "podman"};
+    auto w = workload();
+    REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lab", "a", 0.5)}), h.ctx));
+    // The start and the running check: no separate `rm`.
+    REQUIRE(h.host->commands.size() == 2);
+    const auto& a = h.host->commands.front().argv;
+    if (kind == ContainerRuntime::Kind::kPodman) {
+      CHECK(std::find(a.begin(), a.end(), "--replace") != a.end());
+      CHECK(a[6].empty());  // nothing to remove first
+    } else {
+      CHECK(a[6] == "berth-demo-0-abc123def456");  // removed in the same command
+    }
+  }
 }
 
 TEST_CASE("a secret in the command is refused before anything is created", "[deploy]") {
