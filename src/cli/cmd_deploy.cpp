@@ -386,59 +386,74 @@ struct ReplicaOptions {
   std::optional<int> replica;
 };
 
-int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow, std::optional<int> tail) {
+enum class ReplicaUse { kLogs, kExec, kShell };
+
+// One replica, reached: its deployment found at the providers, the replica
+// picked, its host's SSH connection open (or this machine for `local`).
+struct ReachedReplica {
+  std::unique_ptr<DeploySession> session;
+  DeployedReplica replica;
+  bool container_native = false;  // the instance is the container: SSH lands inside it
+  std::shared_ptr<Host> host;
+};
+
+// The preamble logs, exec and ssh share.
+Expected<ReachedReplica, int> reach_replica(const GlobalOptions& g, const ReplicaOptions& o,
+                                            ReplicaUse use) {
   auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
-  if (!session) return session.error();
+  if (!session) return unexpected(session.error());
   auto& s = **session;
   auto d = find_one(s, o.name);
-  if (!d) return d.error();
+  if (!d) return unexpected(d.error());
   auto r = pick_replica(*d, o.replica);
-  if (!r) return r.error();
+  if (!r) return unexpected(r.error());
+  bool native = container_native(s, r->instance);
+  (void)use;
   auto host = host_of(s, *d, *r);
-  if (!host) return host.error();
-  auto result = (*host)->run(HostCommand{.argv = logs_argv(runtime_for(r->instance, s.ctx), r->instance.name, follow, tail),
-                                         .interactive = true});
-  if (s.timed_out()) return report_timed_out(s, "");
+  if (!host) return unexpected(host.error());
+  return ReachedReplica{std::move(*session), *r, native, *host};
+}
+
+// How an interactive remote command ended, as berth's exit code.
+int finish_interactive(const DeploySession& s, const Expected<ProcessResult, std::string>& result,
+                       const std::string& timeout_hint) {
+  if (s.timed_out()) return report_timed_out(s, timeout_hint);
   if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
   return result->exit_code < 0 ? 130 : result->exit_code;
+}
+
+int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow,
+             std::optional<int> tail) {
+  auto reached = reach_replica(g, o, ReplicaUse::kLogs);
+  if (!reached) return reached.error();
+  auto& [session, replica, native, host] = *reached;
+  const auto& rt = runtime_for(replica.instance, session->ctx);
+  auto result = host->run(
+      HostCommand{.argv = logs_argv(rt, replica.instance.name, follow, tail), .interactive = true});
+  return finish_interactive(*session, result, "");
 }
 
 int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::string> cmd) {
   if (!cmd.empty() && cmd.front() == "--") cmd.erase(cmd.begin());
   if (cmd.empty())
     return report(Failure{ExitCode::kUsage, "no command to run", "berth exec NAME -- CMD [ARG...]"});
-  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
-  if (!session) return session.error();
-  auto& s = **session;
-  auto d = find_one(s, o.name);
-  if (!d) return d.error();
-  auto r = pick_replica(*d, o.replica);
-  if (!r) return r.error();
-  auto host = host_of(s, *d, *r);
-  if (!host) return host.error();
+  auto reached = reach_replica(g, o, ReplicaUse::kExec);
+  if (!reached) return reached.error();
+  auto& [session, replica, native, host] = *reached;
   bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  // A container-native instance is the container: its SSH lands inside it.
-  std::vector<std::string> argv = container_native(s, r->instance)
-                                      ? cmd
-                                      : exec_argv(runtime_for(r->instance, s.ctx), r->instance.name, cmd, tty, tty);
-  auto result = (*host)->run(HostCommand{.argv = argv, .interactive = true, .tty = tty});
-  if (s.timed_out()) return report_timed_out(s, "the command was stopped");
-  if (!result) return report(Failure{ExitCode::kProviderFailed, result.error(), ""});
-  return result->exit_code < 0 ? 130 : result->exit_code;
+  std::vector<std::string> argv = native ? cmd
+                                         : exec_argv(runtime_for(replica.instance, session->ctx),
+                                                     replica.instance.name, cmd, tty, tty);
+  auto result = host->run(HostCommand{.argv = argv, .interactive = true, .tty = tty});
+  return finish_interactive(*session, result, "the command was stopped");
 }
 
 int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
-  auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
-  if (!session) return session.error();
-  auto& s = **session;
-  auto d = find_one(s, o.name);
-  if (!d) return d.error();
-  auto r = pick_replica(*d, o.replica);
-  if (!r) return r.error();
-  auto host = host_of(s, *d, *r);
-  if (!host) return host.error();
-  auto code = (*host)->login_shell();
-  if (s.timed_out()) return report_timed_out(s, "");
+  auto reached = reach_replica(g, o, ReplicaUse::kShell);
+  if (!reached) return reached.error();
+  auto& [session, replica, native, host] = *reached;
+  auto code = host->login_shell();
+  if (session->timed_out()) return report_timed_out(*session, "");
   if (!code) return report(Failure{ExitCode::kProviderFailed, code.error(), ""});
   return *code;
 }
