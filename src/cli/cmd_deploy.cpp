@@ -397,6 +397,22 @@ struct ReachedReplica {
   std::shared_ptr<Host> host;
 };
 
+// A container-native instance (RunPod, Vast.ai) is the provider's own
+// container: no runtime runs inside it to ask for logs, and its workload's
+// output goes to the provider, whose APIs (provider-apis.md) have no
+// endpoint that returns it.
+Failure logs_unavailable(const DeploySession& s, const Deployment& d, const DeployedReplica& r) {
+  const Provider* p = s.providers->find(r.instance.provider);
+  std::string type = p ? p->type() : r.instance.provider;
+  return Failure{ExitCode::kUsage,
+                 fmt::format("logs are not available for replica {} of '{}' at {}: on {} the "
+                             "workload is the instance's own container, and {}'s API offers no "
+                             "way to read its output",
+                             r.replica, d.name, r.instance.provider, type, type),
+                 "the provider's console shows the log; 'berth exec " + d.name +
+                     " -- CMD' and 'berth ssh " + d.name + "' run inside the container"};
+}
+
 // The preamble logs, exec and ssh share.
 Expected<ReachedReplica, int> reach_replica(const GlobalOptions& g, const ReplicaOptions& o,
                                             ReplicaUse use) {
@@ -408,7 +424,7 @@ Expected<ReachedReplica, int> reach_replica(const GlobalOptions& g, const Replic
   auto r = pick_replica(*d, o.replica);
   if (!r) return unexpected(r.error());
   bool native = container_native(s, r->instance);
-  (void)use;
+  if (native && use == ReplicaUse::kLogs) return unexpected(report(logs_unavailable(s, *d, *r)));
   auto host = host_of(s, *d, *r);
   if (!host) return unexpected(host.error());
   return ReachedReplica{std::move(*session), *r, native, *host};
@@ -527,7 +543,12 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   auto logs_opts = std::make_shared<ReplicaOptions>();
   auto follow = std::make_shared<bool>(false);
   auto tail = std::make_shared<std::optional<int>>();
-  auto* logs = app.add_subcommand("logs", "Container logs of a deployment's replica");
+  auto* logs = app.add_subcommand(
+      "logs", "Container logs of a deployment's replica (not for RunPod/Vast.ai pods)");
+  logs->footer(
+      "RunPod and Vast.ai run the workload as the pod's own container: there is no\n"
+      "runtime inside it to ask, and their APIs return no log, so logs exits 2 for\n"
+      "them; 'berth exec' and 'berth ssh' work inside the pod.");
   logs->add_option("name", logs_opts->name, "Deployment")->required();
   logs->add_flag("-f,--follow", *follow, "Keep streaming new output");
   logs->add_option("--tail", *tail, "Only the last N lines")->option_text("N");
