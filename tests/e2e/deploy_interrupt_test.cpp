@@ -69,7 +69,7 @@ TEST_CASE("interrupt while waiting for health", "[e2e][deploy][interrupt]") {
 
 // --timeout ends `up` as ^C does: what the run created is terminated and
 // confirmed gone, exit 130; only the message says why.
-TEST_CASE("--timeout while booting removes the instance, exit 130", "[e2e][deploy][interrupt]") {
+TEST_CASE("up: --timeout while booting removes the instance, exit 130", "[e2e][deploy][interrupt]") {
   BERTH_E2E_ENV(env);
   LambdaRig rig(*env, {.mock_args = {"--boot-seconds", "60"}});
   auto tmpl = rig.write_template("e2e-timeout", R"(image: localhost/berth-demo:1
@@ -89,7 +89,7 @@ placement: {providers: [lambda]}
   CHECK(took < std::chrono::seconds(30));  // not the 60 s boot
 }
 
-TEST_CASE("--timeout while waiting for health removes the container, exit 130",
+TEST_CASE("up: --timeout while waiting for health removes the container, exit 130",
           "[e2e][deploy][interrupt]") {
   BERTH_E2E_ENV(env);
   Scratch scratch;

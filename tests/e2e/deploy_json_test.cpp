@@ -121,7 +121,7 @@ TEST_CASE("up --watch -o json: a redeploy adds JSON lines only, --timeout ends i
   for (const auto& [k, v] : e) env_list.push_back(k + "=" + v);
   // -v: the deploy engine's progress is reported too, which is what used
   // to arrive as text.
-  WatchProcess up({"up", tmpl.string(), "--watch", "-o", "json", "-v", "--timeout", "60s"},
+  WatchProcess up({"up", tmpl.string(), "--watch", "-o", "json", "-v", "--timeout", "25s"},
                   env_list);
   auto healthy = up.wait_event("healthy", std::chrono::seconds(40));
   INFO(up.transcript());

@@ -390,7 +390,7 @@ TEST_CASE("an interrupt while booting terminates the instance and exits 130", "[
   CHECK(a.terminated.size() == 1);
 }
 
-TEST_CASE("--timeout after the instance exists rolls back exactly as an interrupt", "[deploy]") {
+TEST_CASE("up: --timeout after the instance exists rolls back exactly as an interrupt", "[deploy]") {
   // The real chain: CommandDeadline sets the process-wide cancel flag.
   reset_cancel();
   for (bool keep : {false, true}) {
