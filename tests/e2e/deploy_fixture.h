@@ -28,6 +28,9 @@ extern char** environ;
 
 namespace berth::e2e {
 
+/// berth's config for the `local` provider through the environment's podman.
+inline constexpr const char* kLocalConfig = "providers:\n  here: {type: local}\nruntime: podman\n";
+
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

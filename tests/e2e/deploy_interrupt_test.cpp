@@ -33,7 +33,7 @@ void interrupt_local(const std::string& slow, const std::string& phase, const st
   Scratch scratch;
   SlowRuntime slow_step(*env, "local", slow);
   auto e = scratch.env(env->local_runtime_env());
-  e["BERTH_CONFIG"] = scratch.write("config.yaml", "providers:\n  here: {type: local}\nruntime: podman\n").string();
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
   // Without a pinned tag berth always pulls, so the slow pull is reached.
   std::string image = slow == "pull" ? "localhost/berth-demo" : "localhost/berth-demo:1";
   auto tmpl = scratch.write("t.yaml", "name: " + name + "\nimage: " + image + "\n"
@@ -95,7 +95,7 @@ TEST_CASE("up: --timeout while waiting for health removes the container, exit 13
   Scratch scratch;
   auto e = scratch.env(env->local_runtime_env());
   e["BERTH_CONFIG"] =
-      scratch.write("config.yaml", "providers:\n  here: {type: local}\nruntime: podman\n").string();
+      scratch.write("config.yaml", kLocalConfig).string();
   const std::string name = "e2e-timeout-health";
   auto tmpl = scratch.write("t.yaml", "name: " + name +
                                           "\nimage: localhost/berth-demo:1\n"

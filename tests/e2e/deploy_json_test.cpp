@@ -108,7 +108,7 @@ TEST_CASE("up --watch -o json: a redeploy adds JSON lines only, --timeout ends i
   const std::string name = "e2e-json-watch";
   auto e = scratch.env(env->local_runtime_env());
   e["BERTH_CONFIG"] =
-      scratch.write("config.yaml", "providers:\n  here: {type: local}\nruntime: podman\n").string();
+      scratch.write("config.yaml", kLocalConfig).string();
   auto tmpl = scratch.write("t.yaml", "name: " + name +
                                           "\nimage: localhost/berth-demo:1\n"
                                           "ports: [{container: 8000, host: 18633}]\n"

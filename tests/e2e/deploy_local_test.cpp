@@ -9,8 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kLocalConfig = "providers:\n  here: {type: local}\nruntime: podman\n";
-
 std::string web_template(const std::string& name, int port, const std::string& extra = "") {
   return "name: " + name +
          "\n"

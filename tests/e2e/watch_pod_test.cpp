@@ -152,17 +152,10 @@ placement: {providers: [runpod]}
   // Makes the replica's health endpoint answer 500 (the demo image's
   // /cgi-bin/health does while /tmp/unhealthy exists), inside its container.
   void break_health(const std::string& instance_id) {
-    for (const auto& i : mock->instances())
-      if (i["id"] == instance_id)
-        for (const auto& h : env.hosts)
-          if (h.address == i["ssh_host"]) {
-            auto r =
-                env.runtime(h.name, {"exec", i["name"].get<std::string>(), "touch", "/tmp/unhealthy"});
-            INFO(r.out << r.err);
-            REQUIRE(r.exit_code == 0);
-            return;
-          }
-    FAIL("no instance " << instance_id << " at the mock");
+    auto r = env.runtime(host_of(instance_id).name,
+                         {"exec", pod(instance_id)["name"].get<std::string>(), "touch", "/tmp/unhealthy"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
   }
 };
 
