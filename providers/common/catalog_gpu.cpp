@@ -12,4 +12,15 @@ OfferGpu catalog_gpu(const GpuModel& model, int count) {
   return gpu;
 }
 
+std::string instance_gpu(std::initializer_list<std::string> raw_names, int count) {
+  OfferGpu gpu;
+  gpu.count = count;
+  for (const std::string& raw : raw_names) {
+    if (raw.empty()) continue;
+    if (const GpuModel* model = normalize_gpu_name(raw)) return gpu_summary(catalog_gpu(*model, count));
+    gpu.model = "unknown:" + raw;
+  }
+  return gpu_summary(gpu);
+}
+
 }  // namespace berth

@@ -3,6 +3,9 @@
 // of a model it knows is the same whichever provider rents it.
 #pragma once
 
+#include <initializer_list>
+#include <string>
+
 #include "berth/gpu_catalog.h"
 #include "berth/offer.h"
 
@@ -11,5 +14,11 @@ namespace berth {
 /// `count` GPUs of `model`: its canonical name, vendor, nominal VRAM and
 /// compute capability.
 OfferGpu catalog_gpu(const GpuModel& model, int count = 0);
+
+/// What an instance runs, for listings (gpu_summary: "H100 ×8"): the first
+/// of `raw_names` the catalog knows, else "unknown:<last non-empty name>"
+/// (list the API's id first, its most descriptive name last).
+/// Empty when `count` is 0.
+std::string instance_gpu(std::initializer_list<std::string> raw_names, int count);
 
 }  // namespace berth

@@ -261,16 +261,10 @@ Instance RunpodProvider::to_instance(const json& pod) const {
   inst.region = ju::opt_string(pod, "dataCenterId").value_or("");
   inst.price_per_hour = ju::opt_number(pod, "cost").value_or(0);
   inst.ssh_user = "root";
-  if (const json* g = ju::find(pod, "gpu"); g && g->is_object()) {
-    OfferGpu gpu;
-    gpu.count = static_cast<int>(ju::opt_number(*g, "count").value_or(0));
-    std::string id = ju::opt_string(*g, "id").value_or("");
-    std::string display = ju::opt_string(*g, "displayName").value_or("");
-    const GpuModel* model = id.empty() ? nullptr : normalize_gpu_name(id);
-    if (!model && !display.empty()) model = normalize_gpu_name(display);
-    gpu.model = model ? model->name : "unknown:" + (display.empty() ? id : display);
-    inst.gpu = gpu_summary(gpu);
-  }
+  if (const json* g = ju::find(pod, "gpu"); g && g->is_object())
+    inst.gpu = instance_gpu({ju::opt_string(*g, "id").value_or(""),
+                             ju::opt_string(*g, "displayName").value_or("")},
+                            static_cast<int>(ju::opt_number(*g, "count").value_or(0)));
 
   // ssh.direct is null until 22/tcp is published and the pod runs.
   bool direct = false;

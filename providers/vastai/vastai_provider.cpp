@@ -2,10 +2,10 @@
 
 #include <cctype>
 
-#include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "berth/shell_quote.h"
 #include "providers/common/answer.h"
+#include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -280,13 +280,8 @@ Instance VastProvider::to_instance(const json& d) const {
   inst.name = ju::opt_string(d, "label").value_or("");
   inst.ssh_user = "root";
   inst.price_per_hour = ju::opt_number(d, "dph_total").value_or(0);
-  if (auto raw = ju::opt_string(d, "gpu_name")) {
-    OfferGpu gpu;
-    gpu.count = static_cast<int>(ju::opt_number(d, "num_gpus").value_or(0));
-    const GpuModel* model = normalize_gpu_name(*raw);
-    gpu.model = model ? model->name : "unknown:" + *raw;
-    inst.gpu = gpu_summary(gpu);
-  }
+  if (auto raw = ju::opt_string(d, "gpu_name"))
+    inst.gpu = instance_gpu({*raw}, static_cast<int>(ju::opt_number(d, "num_gpus").value_or(0)));
   if (auto geo = ju::opt_string(d, "geolocation")) inst.region = region_from_geolocation(*geo);
   inst.progress = ju::opt_string(d, "status_msg").value_or("");
   std::string host = trim(ju::opt_string(d, "public_ipaddr").value_or(""));

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "berth/gpu_catalog.h"
+#include "../providers/common/catalog_gpu.h"
 
 using namespace berth;
 
@@ -202,4 +203,13 @@ TEST_CASE("suggestions come from the catalog", "[catalog]") {
   REQUIRE_FALSE(r.empty());
   CHECK(r[0] == "RTX4090");
   CHECK(suggest_gpu_models("zzzzzzzzzz").empty());
+}
+
+TEST_CASE("an instance's GPUs for listings: the first name the catalog knows, else the last as is",
+          "[catalog]") {
+  CHECK(instance_gpu({"NVIDIA GeForce RTX 4090", "RTX 4090"}, 2) == "RTX4090 ×2");
+  CHECK(instance_gpu({"", "H100 SXM"}, 8) == "H100 ×8");
+  CHECK(instance_gpu({"acme-x1", "Acme Accelerator X1"}, 1) == "unknown:Acme Accelerator X1 ×1");
+  CHECK(instance_gpu({"acme-x1", ""}, 1) == "unknown:acme-x1 ×1");
+  CHECK(instance_gpu({"H100 SXM"}, 0).empty());
 }
