@@ -2,8 +2,7 @@
 # The end-to-end environment: real sshd hosts on loopback addresses, each with
 # its own podman (storage, network, published-port address), a real registry
 # with htpasswd auth, and berth's demo image, everything under
-# $BERTH_E2E_ROOT and only on 127.0.0.0/8. See
-# ../shared reference test-environment.md for why each piece is as it is.
+# $BERTH_E2E_ROOT and only on 127.0.0.0/8.
 #
 #   env.sh start         start (idempotent: a healthy environment is kept)
 #   env.sh stop          stop what start started, remove its containers
@@ -25,6 +24,11 @@
 # only if it was made here. When port 22 is taken on the hosts' addresses
 # (a system sshd on 0.0.0.0:22), the hosts listen on their own port only,
 # env.json says so ("vm_port": null) and the VM tests fail saying why.
+#
+# In a plain chroot (not the root of its own mount namespace) container exec
+# cannot reach a container's files; `start` refuses there: run the
+# environment and the tests under build/berth_own_root, as scripts/test.sh
+# does (tests/e2e/host/own_root.cpp).
 #
 # $BERTH_E2E_ROOT/env.json describes it all for the tests
 # (tests/support/e2e_env.h reads it).
@@ -336,6 +340,22 @@ stop_registry() {
   rm -f "$pidfile"
 }
 
+# `exec` must run on the container's files, as on a real host. From a plain
+# chroot it runs on the machine's instead (tests/e2e/host/own_root.cpp says
+# why), and the tests that read or write files through exec would fail for a
+# reason of this machine, not of berth: say so now, once.
+exec_probe() {
+  local name=berth-e2e-exec-probe seen
+  podman_as local rm -f --time 0 "$name" >/dev/null 2>&1 || true
+  podman_as local run -d --network none --name "$name" localhost/berth-demo:1 sleep 60 \
+    >/dev/null || die "could not start a probe container"
+  seen=$(podman_as local exec "$name" cat /www/index.html 2>/dev/null || true)
+  podman_as local rm -f --time 0 "$name" >/dev/null 2>&1 || true
+  [[ "$seen" == "hello from berth" ]] ||
+    die "container exec does not see the container's files: / is a chroot that is not the" \
+      "root of its mount namespace. Run through build/berth_own_root (scripts/test.sh does)."
+}
+
 # The demo image in every store, and privately in the registry.
 images() {
   local h
@@ -343,6 +363,7 @@ images() {
     "$here/host/demo-image.sh" env BERTH_E2E_HOST="$h" "$root/bin/podman" ||
       die "could not build the demo image for $h"
   done
+  exec_probe
   local auth=$root/registry/auth.json
   (
     umask 077
