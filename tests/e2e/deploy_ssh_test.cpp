@@ -53,10 +53,7 @@ std::string exec_value(const std::map<std::string, std::string>& e, const std::s
 
 }  // namespace
 
-// [!mayfail]: in a brand-new Debian 12 root, in the full suite's order only
-// (alone it passes there, and always on a long-lived machine), `exec cat
-// /data/file.txt` finds no file: an open defect of the deploy issue.
-TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy][!mayfail]") {
+TEST_CASE("ssh: private image, hostile env, secrets off every command line", "[e2e][deploy]") {
   BERTH_E2E_ENV(env);
   Scratch scratch;
   auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);

@@ -164,10 +164,7 @@ const milliseconds kReact = seconds(60);
 
 }  // namespace
 
-// [!mayfail]: in a brand-new Debian 12 root, in the full suite's order only,
-// the file break_health creates through `exec` never reaches what the server
-// in the pod answers (health stays 200): an open defect of the watch issue.
-TEST_CASE("watch e2e: an unhealthy replica is replaced, the other is never touched", "[e2e][watch][!mayfail]") {
+TEST_CASE("watch e2e: an unhealthy replica is replaced, the other is never touched", "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-two", "replicas: 2\nspread: region\n");
   auto w = rig.watch();
@@ -263,8 +260,7 @@ TEST_CASE("watch e2e: a provider API outage is said once and redeploys nothing",
   rig.expect_pods({});
 }
 
-// [!mayfail]: as above (break_health through exec), fresh root, full suite only.
-TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[e2e][watch][!mayfail]") {
+TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[e2e][watch]") {
   BERTH_E2E_ENV(env);
   PodRig rig(*env, "w-giveup", "restart: {max_restarts: 0}\n");
   auto w = rig.watch();
