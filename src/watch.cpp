@@ -220,16 +220,17 @@ std::map<std::string, Watcher::Listing> Watcher::poll_providers(Clock::TimePoint
   return listings;
 }
 
-void Watcher::check_replica(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now) {
+Watcher::HostCheck Watcher::check_listing(ReplicaWatch& r, const Listing& listing,
+                                          Clock::TimePoint now) {
   // Nothing is decided on stale provider data: an API outage is not a
   // workload failure, so the replica waits for the provider to answer.
-  if (!listing.fresh) return;
+  if (!listing.fresh) return HostCheck::kNone;
   const Instance* seen = nullptr;
   for (const auto& i : listing.instances)
     if (i.id == r.instance->id) seen = &i;
   if (!seen) {
     fail(r, FailureClass::kInstanceLost, "the provider no longer lists the instance", now);
-    return;
+    return HostCheck::kNone;
   }
   // Keep what the listing may leave out (some list calls omit addresses).
   Instance updated = *seen;
@@ -247,34 +248,78 @@ void Watcher::check_replica(ReplicaWatch& r, const Listing& listing, Clock::Time
     case InstanceState::kPreempted:
       fail(r, FailureClass::kPreempted, "the provider reports a spot interruption (" + raw + ")",
            now);
-      return;
+      return HostCheck::kNone;
     case InstanceState::kTerminated:
     case InstanceState::kStopping:
     case InstanceState::kFailed:
       fail(r, FailureClass::kInstanceLost, "the provider reports the instance " + raw, now);
-      return;
-    case InstanceState::kExited: {
+      return HostCheck::kNone;
+    case InstanceState::kExited:
       // Container-native: the instance is its container, and the provider
       // says it exited. Its runtime, where reachable, adds the exit code and
-      // the last log lines; the provider's word decides either way.
-      ContainerStatus status;
-      if (auto s = services_.hosts->container(*r.instance); s && !s->running) status = *s;
-      status.restarted = false;
-      fail(r, FailureClass::kContainerExit, exit_detail(status, raw), now);
-      return;
-    }
+      // the last log lines (judge_host); the provider's word decides.
+      return HostCheck::kExitDetails;
     case InstanceState::kProvisioning:
     case InstanceState::kBooting:
-      return;  // restarting at the provider: not failed, and SSH cannot answer yet
+      return HostCheck::kNone;  // restarting at the provider: not failed, SSH cannot answer yet
     case InstanceState::kRunning:
     case InstanceState::kUnknown:
-      check_host(r, now);
-      return;
+      return HostCheck::kFull;
   }
+  return HostCheck::kNone;
 }
 
-void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
-  auto status = services_.hosts->container(*r.instance);
+Watcher::HostReport Watcher::probe_host(const Instance& instance, HostCheck what) {
+  HostReport report;
+  report.container = services_.hosts->container(instance);
+  const auto& c = *report.container;
+  if (what == HostCheck::kFull && c && c->running && !c->restarted &&
+      workload_.health.kind != HealthCheck::Kind::kNone)
+    report.health = services_.hosts->health(instance);
+  return report;
+}
+
+std::vector<Watcher::HostReport> Watcher::probe_hosts(
+    const std::vector<std::pair<ReplicaWatch*, HostCheck>>& checks) {
+  std::vector<HostReport> reports(checks.size());
+  auto probe = [&](std::size_t i) {
+    try {
+      reports[i] = probe_host(*checks[i].first->instance, checks[i].second);
+    } catch (const std::exception& e) {
+      reports[i].container = unexpected(std::string("probing the host failed: ") + e.what());
+    }
+  };
+  if (checks.size() == 1) {
+    probe(0);
+    return reports;
+  }
+  // Side by side: an SSH connect to a host that drops packets takes its
+  // whole timeout, and must not hold up the healthy replicas' checks.
+  std::vector<std::thread> threads;
+  threads.reserve(checks.size());
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    try {
+      threads.emplace_back(probe, i);
+    } catch (const std::system_error&) {
+      probe(i);  // no thread to be had: in line
+    }
+  }
+  for (auto& t : threads) t.join();
+  return reports;
+}
+
+void Watcher::judge_host(ReplicaWatch& r, HostCheck what, HostReport report,
+                         Clock::TimePoint now) {
+  auto& status = *report.container;
+  if (what == HostCheck::kExitDetails) {
+    ContainerStatus exited;
+    if (status && !status->running) exited = *status;
+    exited.restarted = false;
+    const std::string raw =
+        r.instance->raw_state.empty() ? to_string(r.instance->state) : r.instance->raw_state;
+    fail(r, FailureClass::kContainerExit, exit_detail(exited, raw), now);
+    return;
+  }
   if (!status) {
     if (!r.unreachable_since) r.unreachable_since = now;
     Duration down = since(*r.unreachable_since, now);
@@ -290,20 +335,19 @@ void Watcher::check_host(ReplicaWatch& r, Clock::TimePoint now) {
     fail(r, FailureClass::kContainerExit, exit_detail(*status, ""), now);
     return;
   }
-  if (workload_.health.kind == HealthCheck::Kind::kNone) {
+  if (!report.health) {  // no health check in the template
     mark_healthy(r, now);
     return;
   }
-  auto health = services_.hosts->health(*r.instance);
-  if (health.ok) {
+  if (report.health->ok) {
     mark_healthy(r, now);
     return;
   }
   // Failures before the first success count only after health.grace.
-  if (tracker(r).record(false, now, health.detail) == HealthState::kUnhealthy)
+  if (tracker(r).record(false, now, report.health->detail) == HealthState::kUnhealthy)
     fail(r, FailureClass::kUnhealthy,
          fmt::format("the health check failed {} times in a row: {}",
-                     r.health->consecutive_failures(), health.detail),
+                     r.health->consecutive_failures(), report.health->detail),
          now);
 }
 
@@ -545,12 +589,16 @@ void Watcher::poll() {
     it = it->second <= now ? excluded_.erase(it) : std::next(it);
 
   auto listings = poll_providers(now);
+  std::vector<std::pair<ReplicaWatch*, HostCheck>> checks;
   for (auto& r : replicas_) {
     switch (r.phase) {
       case Phase::kStarting:
       case Phase::kHealthy:
       case Phase::kFailedIdle:
-        if (r.instance) check_replica(r, listings[r.instance->provider], now);
+        if (!r.instance) break;
+        if (auto what = check_listing(r, listings[r.instance->provider], now);
+            what != HostCheck::kNone)
+          checks.emplace_back(&r, what);
         break;
       case Phase::kTerminating:
         if (now >= providers_[r.instance->provider].next_poll) try_terminate(r, now);
@@ -561,6 +609,9 @@ void Watcher::poll() {
         break;
     }
   }
+  auto reports = probe_hosts(checks);
+  for (std::size_t i = 0; i < checks.size(); ++i)
+    judge_host(*checks[i].first, checks[i].second, std::move(reports[i]), now);
   start_next_redeploy();
   update_exhausted();
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 
 #include "berth/container_runtime.h"
 #include "berth/deployments.h"
@@ -138,6 +139,7 @@ class RuntimeHostProbe final : public HostProbe {
     if (!r->ok() && native)
       return unexpected("the runtime there does not know it: " + first_line(r->err));
     if (!r->ok()) {
+      std::lock_guard lock(restarts_mutex_);
       restarts_.erase(instance.id);
       return ContainerStatus{false, std::nullopt,
                              "the runtime does not know the container: " + first_line(r->err),
@@ -149,6 +151,7 @@ class RuntimeHostProbe final : public HostProbe {
       return ContainerStatus{true, std::nullopt, "", false};  // cannot tell: not a failure
     bool restarted = false;
     if (!native) {
+      std::lock_guard lock(restarts_mutex_);  // probes of several replicas run at once
       auto& seen = restarts_[instance.id];
       restarted = seen.has_value() && state->restart_count > *seen;
       seen = state->restart_count;
@@ -204,6 +207,7 @@ class RuntimeHostProbe final : public HostProbe {
   DeployContext& ctx_;
   Duration timeout_;
   // The runtime's restart count per instance; an entry per live replica only.
+  std::mutex restarts_mutex_;
   std::map<std::string, std::optional<int>> restarts_;
 };
 

@@ -73,6 +73,7 @@ struct HealthResult {
 
 /// The host side of a poll: container state over the host's SSH master (or
 /// the provider, for container-native ones) and the template's health check.
+/// Called for several instances at once, from one thread per instance.
 class HostProbe {
  public:
   virtual ~HostProbe() = default;
@@ -187,7 +188,10 @@ struct ReplicaWatch {
 /// The poll loop. run() is start(), then poll() every interval until a stop
 /// condition; the steps are public so tests and benchmarks can drive them.
 ///
-/// Threads: everything here belongs to the loop's thread. A redeploy runs
+/// Threads: everything here belongs to the loop's thread, except the host
+/// probes of one poll, which run side by side (one thread per replica, all
+/// joined before any result is judged, in replica order) so that a host
+/// that does not answer delays only its own replica. A redeploy runs
 /// the deployer on a worker thread that shares nothing with the loop but its
 /// job (request in, attempts and result out, under the job's lock); the loop
 /// collects it (events, state) when it ends. One redeploy is in flight at a
@@ -248,8 +252,19 @@ class Watcher {
   void emit(WatchEventType type, const ReplicaWatch* r, std::string reason, std::string detail,
             const Instance* instance = nullptr, const std::string& provider = "");
   std::map<std::string, Listing> poll_providers(Clock::TimePoint now);
-  void check_replica(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
-  void check_host(ReplicaWatch& r, Clock::TimePoint now);
+  /// What a replica still needs from its host after the provider's listing.
+  enum class HostCheck { kNone, kExitDetails, kFull };
+  /// What its host said this poll: the container's state (an error when SSH
+  /// failed) and, for kFull on a running container, the health check.
+  struct HostReport {
+    std::optional<Expected<ContainerStatus, std::string>> container;
+    std::optional<HealthResult> health;
+  };
+  HostCheck check_listing(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
+  HostReport probe_host(const Instance& instance, HostCheck what);
+  std::vector<HostReport> probe_hosts(
+      const std::vector<std::pair<ReplicaWatch*, HostCheck>>& checks);
+  void judge_host(ReplicaWatch& r, HostCheck what, HostReport report, Clock::TimePoint now);
   void mark_healthy(ReplicaWatch& r, Clock::TimePoint now);
   HealthTracker& tracker(ReplicaWatch& r);
   void provider_failed(const std::string& provider, const ProviderError& error,

@@ -129,10 +129,16 @@ class FakeHosts : public HostProbe {
   std::map<std::string, ContainerStatus> containers;  // by instance id; default running
   std::set<std::string> unreachable;
   std::map<std::string, HealthResult> health_results;  // default ok
-  int container_calls = 0;
+  std::atomic<int> container_calls{0};
+  // A rendezvous: each probe of these instances waits (bounded, real time)
+  // until all of them are being probed at once, as a host that does not
+  // answer holds its probe. Probes one after another never all meet.
+  std::set<std::string> meet;
+  std::atomic<int> most_at_once{0};
 
   Expected<ContainerStatus, std::string> container(const Instance& i) override {
     ++container_calls;
+    if (meet.count(i.id)) rendezvous();
     if (unreachable.count(i.id)) return unexpected(std::string("ssh: connect: Connection refused"));
     auto it = containers.find(i.id);
     if (it != containers.end()) return it->second;
@@ -142,6 +148,21 @@ class FakeHosts : public HostProbe {
     auto it = health_results.find(i.id);
     return it != health_results.end() ? it->second : HealthResult{true, "HTTP 200"};
   }
+
+ private:
+  void rendezvous() {
+    std::unique_lock lock(meet_mutex_);
+    ++meeting_;
+    if (meeting_ > most_at_once) most_at_once = meeting_;
+    if (meeting_ >= static_cast<int>(meet.size())) all_met_ = true;
+    met_.notify_all();
+    met_.wait_for(lock, std::chrono::seconds(5), [&] { return all_met_; });
+    --meeting_;
+  }
+  std::mutex meet_mutex_;
+  std::condition_variable met_;
+  int meeting_ = 0;
+  bool all_met_ = false;
 };
 
 class FakeDeployer : public ReplicaDeployer {
@@ -534,6 +555,21 @@ TEST_CASE("watch: restarts older than the window no longer count", "[watch]") {
   CHECK(rig.of(WatchEventType::kGivingUp).empty());
   CHECK(rig.of(WatchEventType::kRedeployed).size() == 6);
   CHECK(w.replicas()[0].restarts.size() <= 2);
+}
+
+TEST_CASE("watch: replicas' hosts are probed side by side, so a silent host delays only its own",
+          "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 3;
+  auto w = rig.make();
+  REQUIRE(w.start());
+  rig.hosts.meet = {"i-1", "i-2", "i-3"};
+  rig.tick(w);
+  CHECK(rig.hosts.most_at_once == 3);
+  // And each replica is still judged on its own report, in replica order.
+  CHECK(rig.names() == Names{"deployed", "deployed", "deployed", "healthy", "healthy", "healthy"});
+  auto healthy = rig.of(WatchEventType::kHealthy);
+  for (int r = 0; r < 3; ++r) CHECK(healthy[r].replica == r);
 }
 
 TEST_CASE("watch: with two replicas only the failed one moves", "[watch]") {
