@@ -477,6 +477,8 @@ int run_ssh(const GlobalOptions& g, const ReplicaOptions& o) {
 // ---- down ----
 
 int run_down(const GlobalOptions& g, const std::string& name) {
+  // With -o json stderr is an event stream, as for up and watch.
+  set_stderr_json_lines(g.output == "json");
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
   auto& s = **session;

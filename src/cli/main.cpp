@@ -1,6 +1,7 @@
 // berth: deploy GPU workloads from hardware-agnostic launch templates.
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "cli/app.h"
 
@@ -51,6 +52,34 @@ std::string timed_out_message(Duration limit) {
 
 }  // namespace berth::cli
 
+namespace {
+
+/// Whether the command line asks `up`, `watch` or `down` for -o json: their
+/// stderr is then JSON lines from the first line on, a usage error included,
+/// which is reported before the parsed options exist.
+bool json_event_stream_requested(int argc, char** argv) {
+  bool command = false, json = false;
+  bool seen_command = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string next = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "-o" || a == "--output") {
+      json = json || next == "json";
+      ++i;
+    } else if (a == "-ojson" || a == "--output=json") {
+      json = true;
+    } else if (a == "--config" || a == "--timeout") {
+      ++i;  // their values are not the command
+    } else if (!seen_command && !a.empty() && a[0] != '-') {
+      seen_command = true;
+      command = a == "up" || a == "watch" || a == "down";
+    }
+  }
+  return command && json;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace berth::cli;
   CLI::App app{"berth deploys GPU workloads from hardware-agnostic launch templates.", "berth"};
@@ -98,8 +127,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (json_event_stream_requested(argc, argv)) berth::set_stderr_json_lines(true);
     std::string what = e.what();
-    berth::print_error(what, "run 'berth --help' or 'berth COMMAND --help'");
+    berth::print_error(what, "run 'berth --help' or 'berth COMMAND --help'",
+                       berth::exit_code_name(berth::ExitCode::kUsage));
     return static_cast<int>(berth::ExitCode::kUsage);
   } catch (const std::exception& e) {
     berth::print_error(std::string("internal error: ") + e.what(),

@@ -340,3 +340,43 @@ TEST_CASE("version and help for each of these commands", "[cli]") {
     CHECK_THAT(h.out, Catch::Contains(cmd));
   }
 }
+
+// up, watch and down with -o json promise JSON lines on stderr from the first
+// line on (docs/watch-events.md): a usage error, found before any option is
+// parsed, is one `error` event too, wherever -o json stands.
+TEST_CASE("up, watch, down -o json: usage errors are JSON error events", "[cli]") {
+  const std::vector<std::vector<std::string>> lines = {
+      {"up", "-o", "json"},
+      {"up", "--output=json", "--no-such-flag"},
+      {"-o", "json", "watch"},
+      {"--config", "x.yaml", "down", "--output", "json"},
+      {"up", "a.yaml", "b.yaml", "-ojson"},
+  };
+  for (const auto& args : lines) {
+    auto r = run_berth(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    INFO(joined << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    std::istringstream err(r.err);
+    std::string line;
+    int n = 0;
+    while (std::getline(err, line)) {
+      ++n;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      REQUIRE(j.is_object());
+      CHECK(j["event"] == "error");
+      CHECK(j["reason"] == "usage");
+      CHECK(j["detail"].get<std::string>().find("hint: run 'berth --help'") != std::string::npos);
+    }
+    CHECK(n == 1);
+  }
+  // Other commands keep text on stderr; -o json is about their stdout.
+  auto status = run_berth({"status", "-o", "json", "--no-such-flag"});
+  CHECK(status.exit_code == 2);
+  CHECK(status.err.rfind("berth: error: ", 0) == 0);
+  // And a value that merely looks like a command is not one.
+  auto config = run_berth({"--config", "up", "status", "-o", "json", "--no-such-flag"});
+  CHECK(config.err.rfind("berth: error: ", 0) == 0);
+}
