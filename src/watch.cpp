@@ -91,6 +91,19 @@ struct Watcher::Redeploy {
   }
 };
 
+// One replica's host probe in flight. The thread writes `report` and `done`
+// (under `mutex`) and reads only its own copy of the instance.
+struct Watcher::Probe {
+  std::string instance_id;
+  HostCheck what = HostCheck::kNone;
+  Clock::TimePoint started{};
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable answered;
+  bool done = false;
+  HostReport report;
+};
+
 std::set<std::string> exclusion_keys(const Instance& instance) {
   std::set<std::string> keys;
   if (!instance.offer_id.empty()) keys.insert(instance.provider + "/" + instance.offer_id);
@@ -107,6 +120,7 @@ Watcher::Watcher(const LaunchTemplate& workload, WatchOptions options, WatchServ
 Watcher::~Watcher() {
   // run() settles before it returns; this is for a loop driven by hand.
   if (in_flight_ && in_flight_->thread.joinable()) in_flight_->thread.join();
+  join_probes();
 }
 
 void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reason,
@@ -279,33 +293,63 @@ Watcher::HostReport Watcher::probe_host(const Instance& instance, HostCheck what
   return report;
 }
 
-std::vector<Watcher::HostReport> Watcher::probe_hosts(
-    const std::vector<std::pair<ReplicaWatch*, HostCheck>>& checks) {
-  std::vector<HostReport> reports(checks.size());
-  auto probe = [&](std::size_t i) {
+void Watcher::start_probe(ReplicaWatch& r, HostCheck what, Clock::TimePoint now) {
+  auto job = std::make_shared<Probe>();
+  job->instance_id = r.instance->id;
+  job->what = what;
+  job->started = now;
+  Probe* p = job.get();
+  auto work = [this, p, instance = *r.instance] {
+    HostReport report;
     try {
-      reports[i] = probe_host(*checks[i].first->instance, checks[i].second);
+      report = probe_host(instance, p->what);
     } catch (const std::exception& e) {
-      reports[i].container = unexpected(std::string("probing the host failed: ") + e.what());
+      report.container = unexpected(std::string("probing the host failed: ") + e.what());
     }
+    {
+      std::lock_guard lock(p->mutex);
+      p->report = std::move(report);
+      p->done = true;
+    }
+    p->answered.notify_all();
   };
-  if (checks.size() == 1) {
-    probe(0);
-    return reports;
+  try {
+    job->thread = std::thread(work);
+  } catch (const std::system_error&) {
+    work();  // no thread to be had: in line
   }
-  // Side by side: an SSH connect to a host that drops packets takes its
-  // whole timeout, and must not hold up the healthy replicas' checks.
-  std::vector<std::thread> threads;
-  threads.reserve(checks.size());
-  for (std::size_t i = 0; i < checks.size(); ++i) {
-    try {
-      threads.emplace_back(probe, i);
-    } catch (const std::system_error&) {
-      probe(i);  // no thread to be had: in line
+  probes_[r.replica] = std::move(job);
+}
+
+void Watcher::judge_probes(std::chrono::steady_clock::time_point until) {
+  for (auto it = probes_.begin(); it != probes_.end();) {
+    Probe& p = *it->second;
+    {
+      std::unique_lock lock(p.mutex);
+      if (!p.answered.wait_until(lock, until, [&p] { return p.done; })) {
+        ++it;  // still out: judged at a later poll
+        continue;
+      }
     }
+    if (p.thread.joinable()) p.thread.join();
+    const int replica = it->first;
+    auto job = std::move(it->second);
+    it = probes_.erase(it);
+    // Only while the replica still watches the instance probed: a failure
+    // the provider reported meanwhile, or a redeploy, has moved on from it.
+    ReplicaWatch* r = find_replica(replica);
+    if (!r || !r->instance || r->instance->id != job->instance_id) continue;
+    if (r->phase != Phase::kStarting && r->phase != Phase::kHealthy &&
+        r->phase != Phase::kFailedIdle)
+      continue;
+    judge_host(*r, job->what, std::move(job->report), job->started);
   }
-  for (auto& t : threads) t.join();
-  return reports;
+}
+
+void Watcher::join_probes() {
+  for (auto& [replica, p] : probes_)
+    if (p->thread.joinable()) p->thread.join();
+  probes_.clear();
 }
 
 void Watcher::judge_host(ReplicaWatch& r, HostCheck what, HostReport report,
@@ -589,7 +633,6 @@ void Watcher::poll() {
     it = it->second <= now ? excluded_.erase(it) : std::next(it);
 
   auto listings = poll_providers(now);
-  std::vector<std::pair<ReplicaWatch*, HostCheck>> checks;
   for (auto& r : replicas_) {
     switch (r.phase) {
       case Phase::kStarting:
@@ -597,8 +640,8 @@ void Watcher::poll() {
       case Phase::kFailedIdle:
         if (!r.instance) break;
         if (auto what = check_listing(r, listings[r.instance->provider], now);
-            what != HostCheck::kNone)
-          checks.emplace_back(&r, what);
+            what != HostCheck::kNone && !probes_.count(r.replica))
+          start_probe(r, what, now);
         break;
       case Phase::kTerminating:
         if (now >= providers_[r.instance->provider].next_poll) try_terminate(r, now);
@@ -609,9 +652,9 @@ void Watcher::poll() {
         break;
     }
   }
-  auto reports = probe_hosts(checks);
-  for (std::size_t i = 0; i < checks.size(); ++i)
-    judge_host(*checks[i].first, checks[i].second, std::move(reports[i]), now);
+  // The hosts get until the next poll is due to answer; those that do are
+  // judged now, the others when they do.
+  judge_probes(std::chrono::steady_clock::now() + options_.interval);
   start_next_redeploy();
   update_exhausted();
 }
@@ -665,6 +708,7 @@ std::string Watcher::summary() const {
 }
 
 Failure Watcher::stop(ExitCode code, const std::string& reason, const std::string& why) {
+  join_probes();  // what they would say no longer matters
   std::string detail = why;
   if (options_.down_on_exit) {
     auto down = services_.deployer->tear_down();

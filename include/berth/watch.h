@@ -189,9 +189,12 @@ struct ReplicaWatch {
 /// condition; the steps are public so tests and benchmarks can drive them.
 ///
 /// Threads: everything here belongs to the loop's thread, except the host
-/// probes of one poll, which run side by side (one thread per replica, all
-/// joined before any result is judged, in replica order) so that a host
-/// that does not answer delays only its own replica. A redeploy runs
+/// probes (SSH, runtime, health), one thread per replica: a poll waits for
+/// them at most one interval and judges those that answered, in replica
+/// order; a probe still out (a host that drops packets holds SSH for its
+/// whole connect timeout) is judged at a later poll, and its replica is not
+/// probed again meanwhile. So a silent host delays only its own replica.
+/// A redeploy runs
 /// the deployer on a worker thread that shares nothing with the loop but its
 /// job (request in, attempts and result out, under the job's lock); the loop
 /// collects it (events, state) when it ends. One redeploy is in flight at a
@@ -260,10 +263,14 @@ class Watcher {
     std::optional<Expected<ContainerStatus, std::string>> container;
     std::optional<HealthResult> health;
   };
+  struct Probe;  // one replica's host probe in flight
   HostCheck check_listing(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
   HostReport probe_host(const Instance& instance, HostCheck what);
-  std::vector<HostReport> probe_hosts(
-      const std::vector<std::pair<ReplicaWatch*, HostCheck>>& checks);
+  void start_probe(ReplicaWatch& r, HostCheck what, Clock::TimePoint now);
+  /// Waits for the probes in flight until `until` (real time), then judges
+  /// those that answered, in replica order; the others stay in flight.
+  void judge_probes(std::chrono::steady_clock::time_point until);
+  void join_probes();
   void judge_host(ReplicaWatch& r, HostCheck what, HostReport report, Clock::TimePoint now);
   void mark_healthy(ReplicaWatch& r, Clock::TimePoint now);
   HealthTracker& tracker(ReplicaWatch& r);
@@ -296,6 +303,7 @@ class Watcher {
   bool exhausted_ = false;
   Failure failure_;
   std::shared_ptr<Redeploy> in_flight_;  // at most one redeploy at a time
+  std::map<int, std::shared_ptr<Probe>> probes_;  // by replica: at most one each
   bool stopping_ = false;                // run() is ending: start no redeploy
 };
 

@@ -136,8 +136,29 @@ class FakeHosts : public HostProbe {
   std::set<std::string> meet;
   std::atomic<int> most_at_once{0};
 
+  // Hosts that do not answer (a probe blocks, up to 10 s real time) until
+  // release().
+  std::set<std::string> hang;
+  void release() {
+    {
+      std::lock_guard lock(meet_mutex_);
+      released_ = true;
+    }
+    met_.notify_all();
+  }
+  int calls_for(const std::string& id) {
+    std::lock_guard lock(meet_mutex_);
+    return calls_[id];
+  }
+
   Expected<ContainerStatus, std::string> container(const Instance& i) override {
     ++container_calls;
+    {
+      std::unique_lock lock(meet_mutex_);
+      ++calls_[i.id];
+      if (hang.count(i.id))
+        met_.wait_for(lock, std::chrono::seconds(10), [&] { return released_; });
+    }
     if (meet.count(i.id)) rendezvous();
     if (unreachable.count(i.id)) return unexpected(std::string("ssh: connect: Connection refused"));
     auto it = containers.find(i.id);
@@ -163,6 +184,8 @@ class FakeHosts : public HostProbe {
   std::condition_variable met_;
   int meeting_ = 0;
   bool all_met_ = false;
+  bool released_ = false;
+  std::map<std::string, int> calls_;
 };
 
 class FakeDeployer : public ReplicaDeployer {
@@ -570,6 +593,32 @@ TEST_CASE("watch: replicas' hosts are probed side by side, so a silent host dela
   CHECK(rig.names() == Names{"deployed", "deployed", "deployed", "healthy", "healthy", "healthy"});
   auto healthy = rig.of(WatchEventType::kHealthy);
   for (int r = 0; r < 3; ++r) CHECK(healthy[r].replica == r);
+}
+
+TEST_CASE("watch: a host that does not answer holds up no other replica's failure", "[watch]") {
+  Rig rig;
+  rig.deployer.replicas = 2;
+  rig.options.interval = 50ms;  // also how long a poll waits for its hosts (real time)
+  auto w = rig.make();
+  REQUIRE(w.start());
+  rig.tick(w);
+  REQUIRE(rig.of(WatchEventType::kHealthy).size() == 2);
+  rig.hosts.hang = {"i-1"};  // replica 0's host drops packets, say
+  rig.hosts.health_results["i-2"] = HealthResult{false, "HTTP 500"};
+  rig.tick(w, 3);
+  // Replica 1 failed, was terminated and replaced while replica 0's host
+  // still had not answered its one probe (never sent again meanwhile).
+  auto failures = rig.of(WatchEventType::kFailure);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].replica == 1);
+  CHECK(failures[0].reason == "unhealthy");
+  REQUIRE(rig.of(WatchEventType::kRedeployed).size() == 1);
+  CHECK(rig.hosts.calls_for("i-1") == 2);  // the first poll's, and the one still out
+  rig.hosts.release();
+  rig.tick(w, 2);
+  CHECK(rig.hosts.calls_for("i-1") >= 3);  // answered, judged, probed again
+  CHECK(rig.of(WatchEventType::kFailure).size() == 1);
+  CHECK(w.replicas()[0].instance->id == "i-1");
 }
 
 TEST_CASE("watch: with two replicas only the failed one moves", "[watch]") {
