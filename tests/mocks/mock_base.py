@@ -110,6 +110,9 @@ class Instance:
         self.provision_seconds = mock.provision_seconds
         self.boot_seconds = mock.boot_seconds
         self.container_exited = False  # from --container-status-cmd
+        # While the launch hook starts its container: not asked about (a
+        # container not made yet is not one that exited).
+        self.launching = False
         self.container_checked = None  # monotonic time of the last check
         self._mock = mock
 
@@ -163,11 +166,16 @@ class MockApi:
 
     def add_instance(self, iid, name, request, extra=None):
         inst = Instance(self, iid, name, self.next_ssh(), request, extra)
+        inst.launching = True
         with self.lock:
             self.instances[iid] = inst
-        self.run_hook(self.args.on_launch_cmd, {
-            "provider": self.provider, "id": iid, "name": name,
-            "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port, "request": request})
+        try:
+            self.run_hook(self.args.on_launch_cmd, {
+                "provider": self.provider, "id": iid, "name": name,
+                "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port, "request": request})
+        finally:
+            with self.lock:
+                inst.launching = False
         return inst
 
     def live(self, iid):
@@ -196,7 +204,7 @@ class MockApi:
             with self.lock:
                 due = [i for i in self.instances.values()
                        if i.terminated_at is None and not i.pinned and i.phase() == "running"
-                       and not i.container_exited
+                       and not i.container_exited and not i.launching
                        and (i.container_checked is None or now - i.container_checked >= 0.2)]
             for inst in due:
                 try:

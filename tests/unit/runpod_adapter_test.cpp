@@ -2,6 +2,9 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -310,4 +313,49 @@ TEST_CASE("runpod: launch and terminate hooks get the pod as JSON", "[runpod][ad
     CHECK(on_terminate["name"] == "berth-chat-0-abc123");
   }
   std::filesystem::remove_all(dir);
+}
+
+// The mock asks --container-status-cmd whether a pod's container still runs,
+// and an answer of "exited" sticks (the pod reads EXITED, as RunPod follows
+// its container). A list that came while the launch hook was still making the
+// container read the pod as exited for good, and an e2e redeploy then failed
+// for no reason of berth's: a container not made yet is not asked about.
+TEST_CASE("runpod mock: a pod whose container is still being made is not read as exited",
+          "[runpod][adapter]") {
+  char tmpl[] = "/tmp/berth-hook-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  const std::string made = std::string(tmpl) + "/made";
+  {
+    RunpodTest hooked(
+        {.mock_args = {"--ssh-host", "127.0.0.31:2201", "--on-launch-cmd",
+                       "sh -c 'cat >/dev/null; sleep 1; touch " + made + "'",
+                       "--container-status-cmd",
+                       "sh -c 'cat >/dev/null; if [ -e " + made +
+                           " ]; then echo running; else echo exited; fi'"}});
+    auto offers = hooked.runpod->list_offers({});
+    REQUIRE(offers);
+    auto lister = hooked.adapter_with({});
+    std::atomic<bool> launched{false};
+    Expected<Instance, ProviderError> pod = unexpected(ProviderError{});
+    std::thread launch([&] {
+      pod = hooked.runpod->launch(request_for(
+          *find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x1"), workload(),
+          "berth-chat-0-abc123"));
+      launched = true;
+    });
+    int lists = 0;
+    while (!launched) {  // lists while the hook is making the container
+      REQUIRE(lister->list());
+      ++lists;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    launch.join();
+    REQUIRE(pod);
+    CHECK(lists > 1);
+    auto got = hooked.runpod->get(pod->id);
+    REQUIRE(got);
+    CHECK(got->state == InstanceState::kRunning);
+    REQUIRE(hooked.runpod->terminate(pod->id));
+  }
+  std::filesystem::remove_all(tmpl);
 }
