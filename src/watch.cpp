@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -54,6 +55,22 @@ constexpr Duration kCollectEvery{100};
 // early by its news), so that a fast one is collected at once whatever the
 // clock, and a fake clock does not race ahead of a real thread.
 constexpr std::chrono::milliseconds kRedeployWait{20};
+
+// The provider's own word for the instance's state ("EXITED", "terminated"),
+// or berth's when it gave none.
+std::string provider_word(const Instance& i) {
+  return i.raw_state.empty() ? to_string(i.state) : i.raw_state;
+}
+
+// `work` on a thread of its own; in line when no thread is to be had.
+std::thread start_or_run(const std::function<void()>& work) {
+  try {
+    return std::thread(work);
+  } catch (const std::system_error&) {
+    work();
+    return {};
+  }
+}
 
 // "the container exited with code 3 (...); last log lines:\n..."
 std::string exit_detail(const ContainerStatus& s, const std::string& provider_word) {
@@ -256,8 +273,7 @@ Watcher::HostCheck Watcher::check_listing(ReplicaWatch& r, const Listing& listin
   if (updated.offer_id.empty()) updated.offer_id = r.instance->offer_id;
   if (updated.public_ports.empty()) updated.public_ports = r.instance->public_ports;
   r.instance = std::move(updated);
-  const std::string raw =
-      r.instance->raw_state.empty() ? to_string(r.instance->state) : r.instance->raw_state;
+  const std::string raw = provider_word(*r.instance);
   switch (r.instance->state) {
     case InstanceState::kPreempted:
       fail(r, FailureClass::kPreempted, "the provider reports a spot interruption (" + raw + ")",
@@ -286,7 +302,7 @@ Watcher::HostCheck Watcher::check_listing(ReplicaWatch& r, const Listing& listin
 Watcher::HostReport Watcher::probe_host(const Instance& instance, HostCheck what) {
   HostReport report;
   report.container = services_.hosts->container(instance);
-  const auto& c = *report.container;
+  const auto& c = report.container;
   if (what == HostCheck::kFull && c && c->running && !c->restarted &&
       workload_.health.kind != HealthCheck::Kind::kNone)
     report.health = services_.hosts->health(instance);
@@ -313,11 +329,7 @@ void Watcher::start_probe(ReplicaWatch& r, HostCheck what, Clock::TimePoint now)
     }
     p->answered.notify_all();
   };
-  try {
-    job->thread = std::thread(work);
-  } catch (const std::system_error&) {
-    work();  // no thread to be had: in line
-  }
+  job->thread = start_or_run(work);
   probes_[r.replica] = std::move(job);
 }
 
@@ -354,14 +366,12 @@ void Watcher::join_probes() {
 
 void Watcher::judge_host(ReplicaWatch& r, HostCheck what, HostReport report,
                          Clock::TimePoint now) {
-  auto& status = *report.container;
+  auto& status = report.container;
   if (what == HostCheck::kExitDetails) {
     ContainerStatus exited;
     if (status && !status->running) exited = *status;
     exited.restarted = false;
-    const std::string raw =
-        r.instance->raw_state.empty() ? to_string(r.instance->state) : r.instance->raw_state;
-    fail(r, FailureClass::kContainerExit, exit_detail(exited, raw), now);
+    fail(r, FailureClass::kContainerExit, exit_detail(exited, provider_word(*r.instance)), now);
     return;
   }
   if (!status) {
@@ -514,11 +524,7 @@ void Watcher::launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded)
     }
     j->news.notify_all();
   };
-  try {
-    job->thread = std::thread(work);
-  } catch (const std::system_error&) {
-    work();  // no thread to be had: redeploy as before, blocking the loop
-  }
+  job->thread = start_or_run(work);  // in line, it blocks the loop: as before
   in_flight_ = std::move(job);
 }
 

@@ -260,7 +260,7 @@ class Watcher {
   /// What its host said this poll: the container's state (an error when SSH
   /// failed) and, for kFull on a running container, the health check.
   struct HostReport {
-    std::optional<Expected<ContainerStatus, std::string>> container;
+    Expected<ContainerStatus, std::string> container = unexpected(std::string("not probed"));
     std::optional<HealthResult> health;
   };
   struct Probe;  // one replica's host probe in flight
