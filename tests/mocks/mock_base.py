@@ -170,9 +170,7 @@ class MockApi:
         with self.lock:
             self.instances[iid] = inst
         try:
-            self.run_hook(self.args.on_launch_cmd, {
-                "provider": self.provider, "id": iid, "name": name,
-                "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port, "request": request})
+            self.run_hook(self.args.on_launch_cmd, dict(self.hook_document(inst), request=request))
         finally:
             with self.lock:
                 inst.launching = False
