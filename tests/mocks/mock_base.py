@@ -17,6 +17,8 @@ Command line (every mock):
   --on-launch-cmd CMD   run after each launch with a JSON document on stdin:
                         {"provider", "id", "name", "ssh_host", "ssh_port",
                          "request": <the launch request body as received>}
+                        plus the provider's own fields (runpod_mock.py:
+                        "registry_credential")
   --on-terminate-cmd C  run after each terminate with {"provider", "id",
                         "name", "ssh_host", "ssh_port"} on stdin
   --container-status-cmd C
@@ -34,6 +36,21 @@ Command line (every mock):
   --min-interval OP=S   answer the provider's own 429 when two requests for
                         operation OP arrive less than S seconds apart
                         (repeatable; e.g. Lambda's launch limit: launch=12)
+  --rate-limit OP=T:P   a threshold with a penalty (Vast's launch limit:
+                        launch=4.5:12): a request for OP less than T seconds
+                        after the previous one is answered 429 and opens a
+                        penalty window of P seconds in which every request
+                        for OP is answered 429 too. Requests inside the window
+                        neither extend it nor count as "the previous one".
+                        (repeatable)
+
+Request bodies: every create-type body is validated against the vendor's own
+schema, transcribed into schemas/<provider>.json (see schemas/extract.py for
+the document and commit each comes from), with jsonschema's Draft 2020-12
+validator. A body that breaks it, or breaks a rule the vendor's document
+states in prose, is refused with the vendor's own error, and the violation is
+recorded: GET /_mock/violations lists them, so a test can assert that its
+client never sent anything the vendor would refuse.
 
 Control API (no auth; loopback only):
   POST /_mock/fault     {"op": "<operation>"|"any", "status": 400,
@@ -46,25 +63,38 @@ Control API (no auth; loopback only):
       sends only the first half of the body with a matching Content-Length
       (truncated JSON); "cut" announces the full length, sends half and
       closes (a broken transfer). Without "status", the real answer is sent
-      after the delay (or truncated/cut).
-  POST /_mock/instances/<id>/state  {"status": "<provider's own word>"}
+      after the delay (or truncated/cut). "create_anyway": true (with
+      "status", default 400) first does what the request asks (a launch
+      makes its instance, which bills and is listed) and then answers the
+      fault instead: a launch that fails but happened (when the request
+      itself fails, its real answer is sent). Providers whose
+      errors name what was made add it to the body (Vast: new_contract).
+  POST /_mock/instances/<id>/state  {"status": "<provider's own word>",
+                                     "status_msg": "..."}
       Pins an instance to a status (e.g. Lambda "preempted", RunPod
-      "EXITED", Vast "exited"); {"status": null} unpins.
+      "EXITED", Vast "exited"); {"status": null} unpins. "status_msg" pins
+      the provider's status text too, where it has one (Vast).
   POST /_mock/timing    {"provision_seconds": S, "boot_seconds": S}: what
       instances launched from now on take (the ones running keep theirs).
   GET  /_mock/instances  every instance ever launched, with its current status
       and whether it was terminated (leak checks).
   GET  /_mock/requests   every API request received: method, path, query,
                          body (parsed when JSON) and the auth header's scheme.
+  GET  /_mock/violations every request body refused for breaking the vendor's
+                         document: {"op" (the fault op), "operation" (the
+                         vendor's operationId), "method", "path",
+                         "messages": ["args: ['a'] is not of type 'string'",
+                         ...]}.
   PUT  /_mock/catalog    replaces the offer data with the JSON body, in the
                          provider's own wire format.
-  POST /_mock/reset      forgets instances, faults, requests, catalog and
-                         timing edits.
+  POST /_mock/reset      forgets instances, faults, requests, violations,
+                         catalog, timing edits and rate-limit state.
 """
 
 import argparse
 import itertools
 import json
+import os
 import shlex
 import socket
 import subprocess
@@ -73,6 +103,88 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+try:
+    from jsonschema import Draft202012Validator
+except ImportError:  # say what to install instead of a bare traceback
+    sys.exit("berth's provider mocks need jsonschema (Debian: apt-get install python3-jsonschema)")
+
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+
+
+def _location(path):
+    """'$' for the body itself, else gpu.allowedCudaVersions, ports[0]."""
+    out = ""
+    for part in path:
+        out += "[%d]" % part if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "$"
+
+
+class RequestSchemas:
+    """One provider's request body schemas (schemas/<provider>.json), one
+    Draft 2020-12 validator per vendor operationId.
+
+    Written for Debian 12's python3-jsonschema (4.10) as well as newer ones:
+    each validator gets a self-contained schema ({"$defs", "$ref"}), so no
+    ref resolver (whose API changed after 4.17) is needed."""
+
+    def __init__(self, provider):
+        with open(os.path.join(SCHEMA_DIR, provider + ".json")) as f:
+            self.document = json.load(f)
+        self.defs = self.document["$defs"]
+        self.validators = {}
+        for operation, spec in self.document["operations"].items():
+            schema = {"$schema": self.document["$schema"], "$defs": self.defs,
+                      "$ref": spec["schema"]}
+            self.validators[operation] = Draft202012Validator(schema)
+
+    def violations(self, operation, body):
+        """Every way `body` breaks the operation's schema, as readable
+        strings ("args: ['a'] is not of type 'string'"); [] when it conforms."""
+        out = []
+        for error in self.validators[operation].iter_errors(body):
+            message = error.message
+            if error.validator == "unevaluatedProperties":
+                message = self._unevaluated(error)
+                if message is None:
+                    continue
+            elif error.context:  # anyOf/oneOf: say why the closest branch failed
+                best = min(error.context, key=lambda e: len(e.path))
+                message += " (%s: %s)" % (_location(best.absolute_path), best.message)
+            line = "%s: %s" % (_location(error.absolute_path), message)
+            if line not in out:
+                out.append(line)
+        return out
+
+    def _unevaluated(self, error):
+        """JSON Schema drops the annotations of a failing subschema, so one
+        bad field (args as an array) makes every field declared beside it
+        "unevaluated" too. Only properties no subschema declares at all are
+        reported; None when that leaves nothing (the real fault is reported
+        on its own)."""
+        declared = self._declared(error.schema, set())
+        extra = [k for k in error.instance if k not in declared] \
+            if isinstance(error.instance, dict) else []
+        if not extra:
+            return None
+        return "Unevaluated properties are not allowed (%s %s unexpected)" % (
+            ", ".join(repr(k) for k in extra), "was" if len(extra) == 1 else "were")
+
+    def _declared(self, schema, seen):
+        names = set()
+        if not isinstance(schema, dict):
+            return names
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/") and ref not in seen:
+            seen.add(ref)
+            names |= self._declared(self.defs[ref[len("#/$defs/"):]], seen)
+        names |= set(schema.get("properties") or {})
+        for key in ("allOf", "anyOf", "oneOf"):
+            for sub in schema.get(key) or []:
+                names |= self._declared(sub, seen)
+        for key in ("then", "else"):
+            names |= self._declared(schema.get(key), seen)
+        return names
 
 
 class Reply:
@@ -105,6 +217,7 @@ class Instance:
         self.created = time.monotonic()
         self.created_wall = time.time()
         self.pinned = None
+        self.pinned_msg = None  # the provider's status text, when pinned with one
         self.terminated_at = None
         self.extra = dict(extra or {})
         self.provision_seconds = mock.provision_seconds
@@ -138,6 +251,9 @@ class MockApi:
         self.lock = threading.RLock()
         self.refresh_lock = threading.Lock()
         self.ssh_cycle = itertools.cycle(args.ssh_host)
+        self.schemas = RequestSchemas(self.provider) \
+            if os.path.exists(os.path.join(SCHEMA_DIR, self.provider + ".json")) else None
+        self.current = threading.local()  # the request this thread answers
         self.reset()
 
     # --- state ---------------------------------------------------------------
@@ -149,6 +265,8 @@ class MockApi:
             self.catalog = self.default_catalog()
             self.id_counter = itertools.count(1)
             self.last_call = {}
+            self.penalties = {}
+            self.violations = []
             self.provision_seconds = self.args.provision_seconds
             self.boot_seconds = self.args.boot_seconds
             self.extra_reset()
@@ -170,7 +288,7 @@ class MockApi:
         with self.lock:
             self.instances[iid] = inst
         try:
-            self.run_hook(self.args.on_launch_cmd, dict(self.hook_document(inst), request=request))
+            self.run_hook(self.args.on_launch_cmd, self.launch_document(inst))
         finally:
             with self.lock:
                 inst.launching = False
@@ -222,6 +340,12 @@ class MockApi:
         return {"provider": self.provider, "id": inst.id, "name": inst.name,
                 "ssh_host": inst.ssh_host, "ssh_port": inst.ssh_port}
 
+    def launch_document(self, inst):
+        """What --on-launch-cmd reads: the hook document plus the launch
+        request as received (and whatever else the provider hands its
+        hosts, e.g. RunPod's registry credential)."""
+        return dict(self.hook_document(inst), request=inst.request)
+
     def run_hook(self, command, document):
         if not command:
             return
@@ -233,6 +357,26 @@ class MockApi:
                     self.provider, command, done.returncode, done.stderr.decode(errors="replace")))
         except (OSError, subprocess.SubprocessError) as e:
             sys.stderr.write("%s mock: hook %r failed: %s\n" % (self.provider, command, e))
+
+    # --- request bodies -------------------------------------------------------
+    def violations_of(self, operation, body):
+        """Checks `body` against the vendor's schema for `operation` (its
+        operationId); the violations are recorded and returned ([] = fine)."""
+        messages = self.schemas.violations(operation, body)
+        self.record_violation(operation, messages)
+        return messages
+
+    def record_violation(self, operation, messages):
+        """Records a refused body (schema or documented prose rule) for
+        GET /_mock/violations; no-op for an empty list."""
+        if not messages:
+            return
+        cur = self.current
+        with self.lock:
+            self.violations.append({"op": getattr(cur, "op", None), "operation": operation,
+                                    "method": getattr(cur, "method", None),
+                                    "path": getattr(cur, "path", None),
+                                    "messages": list(messages)})
 
     # --- faults --------------------------------------------------------------
     def too_soon(self, op):
@@ -246,8 +390,38 @@ class MockApi:
             self.last_call[op] = now
         return last is not None and now - last < interval
 
+    def penalized(self, op):
+        """True when `op` is refused under --rate-limit (threshold + penalty
+        window, see the module docstring)."""
+        rule = self.args.rate_limit.get(op)
+        if not rule:
+            return False
+        threshold, penalty = rule
+        now = time.monotonic()
+        with self.lock:
+            state = self.penalties.setdefault(op, {"last": None, "until": None})
+            if state["until"] is not None and now < state["until"]:
+                return True
+            last, state["last"] = state["last"], now
+            if last is not None and now - last < threshold:
+                state["until"] = now + penalty
+                return True
+        return False
+
+    def limit_of(self, op):
+        """The interval or threshold that limits `op`, for 429 texts."""
+        rule = self.args.rate_limit.get(op)
+        return rule[0] if rule else self.args.min_interval.get(op)
+
     def rate_limited(self, op):
         return Reply(429, "Too Many Requests", content_type="text/plain")
+
+    def created_anyway(self, op, fault, reply):
+        """The answer to a request that did its work but reports the fault
+        (fault field "create_anyway"). Providers whose error bodies name
+        what was made add it here."""
+        return Reply(int(fault.get("status") or 400), fault.get("body"), fault.get("headers"),
+                     fault.get("content_type", "application/json"))
 
     def take_fault(self, op):
         with self.lock:
@@ -274,11 +448,17 @@ class MockApi:
     def not_found(self, method, path):
         return Reply(404, {"error": "not found"})
 
+    def redirect(self, method, path, query_string, handler):
+        """A Reply for requests the provider's web server redirects before
+        they reach its API (no auth, no faults); None for the rest."""
+        return None
+
     def status_snapshot(self, inst):
         return inst.phase()
 
-    def control_state(self, inst, status):
+    def control_state(self, inst, status, status_msg=None):
         inst.pinned = status
+        inst.pinned_msg = status_msg if status else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -329,10 +509,14 @@ class Handler(BaseHTTPRequestHandler):
                                   "query": {k: v[0] if len(v) == 1 else v
                                             for k, v in query.items()},
                                   "body": body, "auth_scheme": auth.split(" ")[0]})
+        moved = mock.redirect(method, path, parsed.query, self)
+        if moved is not None:
+            return self.send_reply(moved)
         found = mock.route(method, path, query, body)
         if found is None:
             return self.send_reply(mock.not_found(method, path))
         op, action = found
+        mock.current.op, mock.current.method, mock.current.path = op, method, path
         fault = mock.take_fault(op)
         if fault:
             if fault.get("delay"):
@@ -341,18 +525,20 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(float(fault.get("hang_seconds", 30)))
                 self.close_connection = True
                 return
-            if fault.get("status") is not None:
+            if fault.get("status") is not None and not fault.get("create_anyway"):
                 reply = Reply(int(fault["status"]), fault.get("body"), fault.get("headers"),
                               fault.get("content_type", "application/json"))
                 return self.send_reply(reply, fault)
         if not mock.authorized(self):
             return self.send_reply(mock.unauthorized())
-        if mock.too_soon(op):
+        if mock.too_soon(op) or mock.penalized(op):
             return self.send_reply(mock.rate_limited(op))
         if op in ("get", "list"):
             mock.refresh_containers()
         try:
             reply = action()
+            if fault and fault.get("create_anyway") and 200 <= reply.status < 300:
+                reply = mock.created_anyway(op, fault, reply)
         except Exception as e:  # a bug in the mock: say so loudly
             reply = Reply(500, {"mock_bug": repr(e)})
             sys.stderr.write("%s mock: %r\n" % (mock.provider, e))
@@ -380,6 +566,9 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/_mock/requests":
             with mock.lock:
                 return Reply(200, list(mock.requests))
+        if method == "GET" and path == "/_mock/violations":
+            with mock.lock:
+                return Reply(200, list(mock.violations))
         if method == "PUT" and path == "/_mock/catalog":
             with mock.lock:
                 mock.catalog = body
@@ -397,7 +586,8 @@ class Handler(BaseHTTPRequestHandler):
                 inst = mock.instances.get(parts[2])
                 if inst is None:
                     return Reply(404, {"error": "no such instance"})
-                mock.control_state(inst, (body or {}).get("status"))
+                mock.control_state(inst, (body or {}).get("status"),
+                                   (body or {}).get("status_msg"))
             return Reply(200, {"ok": True})
         return Reply(404, {"error": "unknown control path"})
 
@@ -434,8 +624,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
 
 
-def parse_args(argv, description):
-    p = argparse.ArgumentParser(description=description)
+def parse_args(argv, description, add_arguments=None):
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
     p.add_argument("--api-key", default="test-key")
@@ -446,6 +637,9 @@ def parse_args(argv, description):
     p.add_argument("--on-terminate-cmd")
     p.add_argument("--container-status-cmd")
     p.add_argument("--min-interval", action="append", default=[])
+    p.add_argument("--rate-limit", action="append", default=[])
+    if add_arguments:
+        add_arguments(p)  # the provider's own options
     args = p.parse_args(argv)
     limits = {}
     for item in args.min_interval:
@@ -457,6 +651,17 @@ def parse_args(argv, description):
         if not sep or not op:
             p.error("--min-interval wants OP=SECONDS, got %r" % item)
     args.min_interval = limits
+    penalties = {}
+    for item in args.rate_limit:
+        op, _, spec = item.partition("=")
+        threshold, _, penalty = spec.partition(":")
+        try:
+            penalties[op] = (float(threshold), float(penalty))
+        except ValueError:
+            p.error("--rate-limit wants OP=THRESHOLD:PENALTY, got %r" % item)
+        if not op:
+            p.error("--rate-limit wants OP=THRESHOLD:PENALTY, got %r" % item)
+    args.rate_limit = penalties
     if not args.ssh_host:
         args.ssh_host = ["127.0.0.1:22"]
     for h in args.ssh_host:
@@ -467,7 +672,10 @@ def parse_args(argv, description):
 
 
 def serve(mock_class, argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv, mock_class.__doc__)
+    module = sys.modules.get(mock_class.__module__)
+    args = parse_args(sys.argv[1:] if argv is None else argv,
+                      getattr(module, "__doc__", None) or mock_class.__doc__,
+                      getattr(mock_class, "add_arguments", None))
     mock = mock_class(args)
     handler = type("BoundHandler", (Handler,), {"mock": mock})
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
@@ -477,7 +685,6 @@ def serve(mock_class, argv=None):
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
-        import os
         os.replace(tmp, args.port_file)
     try:
         server.serve_forever()
