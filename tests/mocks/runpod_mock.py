@@ -1,29 +1,57 @@
 #!/usr/bin/env python3
-"""RunPod REST v2 mock (wire format of api-reference-v2/openapi.json).
+"""RunPod REST v2 mock (wire format of runpod/docs api-reference-v2/openapi.json
+@ a900806e).
 
 Point berth's base_url at http://127.0.0.1:PORT (paths /v2/...).
 Reproduced: Bearer auth; RFC 9457 problem+json errors {"title", "status",
 "detail", "errors"?}; the GPU catalog needs include=AVAILABILITY together with
-product (400 otherwise); prices are USD per hour for ONE GPU; memory in GB;
-availability NONE|LOW|MEDIUM|HIGH per data center; create validates the body
-(422 with `errors`) and fails for capacity with a 400 whose only signal is the
-`detail` text; 402 for balance; pods go PROVISIONING -> STARTING -> RUNNING;
-`ssh.direct` and `runtime` are null until RUNNING; DELETE answers 204 with no
-body; 404 for unknown pods; RateLimit/RateLimit-Policy headers on every
-answer (429 fault bodies should carry Retry-After, as the real API does).
+product (400 otherwise), and only then carries availability, dataCenters and
+cudaVersions; prices are USD per hour for ONE GPU; memory in GB;
+availability NONE|LOW|MEDIUM|HIGH per data center; pods go PROVISIONING ->
+STARTING -> RUNNING; `ssh.direct` and `runtime` are null until RUNNING;
+DELETE answers 204 with no body; 404 for unknown pods; RateLimit/
+RateLimit-Policy headers on every answer (429 fault bodies should carry
+Retry-After, as the real API does).
+
+Create (POST /v2/pods) validates the body against the document's
+CreatePodRequest (schemas/runpod.json): it allows no unknown property
+(unevaluatedProperties: false, so there is no `entrypoint`), `args` is ONE
+string, `registry` is the id of a registry credential (or null). A body that
+breaks it is answered 422 {"title": "Unprocessable Entity", "status": 422,
+"detail": "Request validation failed.", "errors": ["args: [...] is not of
+type 'string'", ...]} and recorded in /_mock/violations. The document's
+handler rules answer 400 (and are recorded too): exactly one of gpu or cpu;
+a non-empty gpu.allowedCudaVersions together with gpu.minCudaVersion; both
+mounts.persistent and mounts.network. Then, in order, 400s that depend on
+state: an unknown templateId is 404 (this mock has no templates); cpu pods
+are refused (this mock serves GPU pods only); an unknown GPU; a count above
+maxCount; `registry` naming no credential; and capacity, whose only signal is
+the `detail` text: no data center with stock, or gpu.allowedCudaVersions /
+gpu.minCudaVersion excluding every CUDA version the catalog lists as
+available for that GPU (the catalog's cudaVersions). 402 for balance.
+
+Registry credentials (/v2/registries): POST {name, username, password}
+(CreateRegistryRequest; 422 as above) answers 201 {"id", "name"}; names are
+unique (a second one is a 400 problem); GET lists {"registries": [{id,
+name}]}; GET /v2/registries/<id> answers {id, name}; DELETE answers 204, or
+400 while a live pod uses the credential; unknown ids are 404 problems.
+Username and password are never answered back, as the document says.
 
 Pods are containers. This mock does not run them: a launched pod is a record
 of the create request (image, env, ports, args) plus the next --ssh-host
 endpoint, reported as ssh.direct and as runtime.ports[private=22]. Every other
 requested port "N/tcp" is reported as public port N on the same host. Tests
 that need the container to exist pass --on-launch-cmd (the JSON on stdin
-carries the full create request, including env and PUBLIC_KEY) to start it,
-e.g. with podman on the SSH host, and --on-terminate-cmd to remove it.
+carries the full create request, including env and PUBLIC_KEY, and, when the
+request names a registry credential, "registry_credential": {"id", "name",
+"username", "password"}, which the real provider uses to pull the image) to
+start it, e.g. with podman on the SSH host, and --on-terminate-cmd to remove
+it.
 
 A pod whose container exited reads EXITED when --container-status-cmd
 says so (the launch hook's containers are real; see mock_base).
 
-Fault ops: offers, launch, get, list, terminate.
+Fault ops: offers, launch, get, list, terminate, registries.
 Statuses for /_mock/instances/<id>/state: PROVISIONING, STARTING, RUNNING,
 EXITED, ERROR, TERMINATED.
 """
@@ -37,6 +65,16 @@ from mock_base import Reply
 
 CAPACITY_DETAIL = ("There are no longer any instances available with the requested "
                    "specifications. Please refresh and try again.")
+
+
+def cuda_key(version):
+    """12.11 above 12.2: CUDA versions compare as (major, minor), as the
+    document says of minCudaVersion."""
+    major, _, minor = str(version).partition(".")
+    try:
+        return int(major), int(minor or 0)
+    except ValueError:
+        return -1, -1
 
 
 def problem(status, title, detail, errors=None):
@@ -53,8 +91,10 @@ def gpu(gid, name, pool, maker, mem, sprice, cprice, smax, cmax, avail, dcs):
             "maxCount": {"secure": smax, "community": cmax},
             "availability": avail,
             "dataCenters": [{"id": d, "name": d, "availability": a} for d, a in dcs],
-            "cudaVersions": [{"version": "12.4", "available": True},
-                             {"version": "12.8", "available": True}]}
+            # AMD machines report no CUDA version: the document omits the list.
+            **({"cudaVersions": [{"version": "12.4", "available": True},
+                                 {"version": "12.8", "available": True}]}
+               if maker == "NVIDIA" else {})}
 
 
 class RunpodMock(mock_base.MockApi):
@@ -83,6 +123,9 @@ class RunpodMock(mock_base.MockApi):
                 "RateLimit-Policy": '"minute";q=60;w=60, "hour";q=3000;w=3600, '
                                     '"day";q=50000;w=86400'}
 
+    def extra_reset(self):
+        self.registries = {}  # id -> {"id", "name", "username", "password"}
+
     def rate_limited(self, op):
         r = problem(429, "Too Many Requests", "rate limit exceeded for the minute window")
         r.headers["Retry-After"] = "2"
@@ -100,6 +143,15 @@ class RunpodMock(mock_base.MockApi):
             return "offers", lambda: self.catalog_answer(query)
         if method == "POST" and p == "/v2/pods":
             return "launch", lambda: self.create(body)
+        if method == "POST" and p == "/v2/registries":
+            return "registries", lambda: self.create_registry(body)
+        if method == "GET" and p == "/v2/registries":
+            return "registries", self.list_registries
+        m = re.fullmatch(r"/v2/registries/([^/]+)", p)
+        if m and method == "GET":
+            return "registries", lambda: self.get_registry(m.group(1))
+        if m and method == "DELETE":
+            return "registries", lambda: self.delete_registry(m.group(1))
         if method == "GET" and p == "/v2/pods":
             return "list", self.list_pods
         m = re.fullmatch(r"/v2/pods/([^/]+)", p)
@@ -116,7 +168,7 @@ class RunpodMock(mock_base.MockApi):
         data = self.catalog
         if "AVAILABILITY" not in include.split(",") and isinstance(data, dict):
             data = {"gpus": [{k: v for k, v in g.items()
-                              if k not in ("availability", "dataCenters")}
+                              if k not in ("availability", "dataCenters", "cudaVersions")}
                              for g in data.get("gpus", [])]}
         return Reply(200, data)
 
@@ -127,48 +179,124 @@ class RunpodMock(mock_base.MockApi):
         return None
 
     def create(self, body):
-        if not isinstance(body, dict):
-            return problem(422, "Unprocessable Entity", "body must be an object",
-                           ["body: expected object"])
-        errors = []
-        if not isinstance(body.get("name"), str) or not body.get("name"):
-            errors.append("name: required")
-        if not isinstance(body.get("image"), str) or not body.get("image"):
-            errors.append("image: required unless templateId is set")
-        g = body.get("gpu")
-        if not isinstance(g, dict) or not isinstance(g.get("id"), str) \
-                or not isinstance(g.get("count"), int):
-            errors.append("gpu: {id: string, count: integer} required")
-        if "ports" in body and not (isinstance(body["ports"], list) and all(
-                isinstance(x, str) and re.fullmatch(r"\d+/(tcp|http|udp)", x)
-                for x in body["ports"])):
-            errors.append("ports: items must look like \"8000/http\" or \"22/tcp\"")
-        if "env" in body and not (isinstance(body["env"], dict) and all(
-                isinstance(v, str) for v in body["env"].values())):
-            errors.append("env: must be an object of strings")
-        if body.get("cloud", "SECURE") not in ("SECURE", "COMMUNITY"):
-            errors.append("cloud: must be SECURE or COMMUNITY")
+        errors = self.violations_of("createPod", body)
         if errors:
-            return problem(422, "Unprocessable Entity", "request body violates the contract",
-                           errors)
+            return problem(422, "Unprocessable Entity", "Request validation failed.", errors)
+        # Rules the document leaves to the handler (400, not 422).
+        g = body.get("gpu")
+        rules = []
+        if (g is None) == (body.get("cpu") is None):
+            rules.append("exactly one of gpu or cpu must be set")
+        if g and g.get("allowedCudaVersions") and g.get("minCudaVersion"):
+            rules.append("gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive")
+        mounts = body.get("mounts") or {}
+        if mounts.get("persistent") and mounts.get("network"):
+            rules.append("mounts.persistent and mounts.network are mutually exclusive")
+        if rules:
+            self.record_violation("createPod", rules)
+            return problem(400, "Bad Request", "; ".join(rules))
+        if body.get("templateId"):
+            return problem(404, "Not Found", "template %s not found" % body["templateId"])
+        if g is None:
+            return problem(400, "Bad Request", "this mock serves GPU pods only")
         spec = self.find_gpu(g["id"])
         if spec is None:
             return problem(400, "Bad Request", "unknown GPU type %r" % g["id"])
+        count = g.get("count", 1)
         cloud = body.get("cloud", "SECURE").lower()
         max_count = (spec.get("maxCount") or {}).get(cloud) or 0
-        if g["count"] < 1 or g["count"] > int(max_count):
+        if count > int(max_count):
             return problem(400, "Bad Request", "gpu count %d exceeds the maximum of %s for %s cloud"
-                           % (g["count"], max_count, cloud))
+                           % (count, max_count, cloud))
+        credential = None
+        if body.get("registry") is not None:
+            with self.lock:
+                credential = self.registries.get(body["registry"])
+            if credential is None:
+                return problem(400, "Bad Request",
+                               "container registry credential %s not found" % body["registry"])
         dcs = body.get("dataCenterIds") or [d["id"] for d in spec.get("dataCenters", [])]
         usable = [d["id"] for d in spec.get("dataCenters", [])
                   if d["id"] in dcs and d.get("availability") not in (None, "NONE")]
-        if not usable:
+        cuda = self.usable_cuda(spec, g)
+        if not usable or not cuda:
             return problem(400, "Bad Request", CAPACITY_DETAIL)
-        price = float((spec.get("price") or {}).get(cloud) or 0) * g["count"]
+        price = float((spec.get("price") or {}).get(cloud) or 0) * count
         iid = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(14))
         inst = self.add_instance(iid, body["name"], body,
-                                 {"dc": usable[0], "cost": round(price, 4), "cloud": cloud})
+                                 {"dc": usable[0], "cost": round(price, 4), "cloud": cloud,
+                                  "cuda": cuda[-1],
+                                  "credential": dict(credential) if credential else None})
         return Reply(201, self.render(inst))
+
+    @staticmethod
+    def usable_cuda(spec, g):
+        """The CUDA versions with capacity that the request accepts, best
+        last. Matching is exact for allowedCudaVersions (a version no machine
+        reports is a capacity error, not a fallback) and numeric for
+        minCudaVersion; an empty list constrains nothing. A GPU the catalog
+        lists no CUDA versions for (AMD) has machines that report none: [None]
+        without a constraint, nothing with one."""
+        allowed, floor = g.get("allowedCudaVersions"), g.get("minCudaVersion")
+        listed = spec.get("cudaVersions") or []
+        if not listed:
+            return [] if (allowed or floor) else [None]
+        versions = [v["version"] for v in listed if v.get("available")]
+        if allowed:
+            versions = [v for v in versions if v in allowed]
+        if floor:
+            versions = [v for v in versions if cuda_key(v) >= cuda_key(floor)]
+        return sorted(versions, key=cuda_key)
+
+    def launch_document(self, inst):
+        doc = super().launch_document(inst)
+        if inst.extra.get("credential"):
+            # The provider pulls private images with the credential the
+            # request names; the hook needs it to do the same.
+            doc["registry_credential"] = inst.extra["credential"]
+        return doc
+
+    # --- registry credentials -----------------------------------------------
+    def create_registry(self, body):
+        errors = self.violations_of("createRegistry", body)
+        if errors:
+            return problem(422, "Unprocessable Entity", "Request validation failed.", errors)
+        with self.lock:
+            if any(r["name"] == body["name"] for r in self.registries.values()):
+                return problem(400, "Bad Request",
+                               "a container registry credential named %r already exists"
+                               % body["name"])
+            rid = "".join(random.choice(string.ascii_lowercase + string.digits)
+                          for _ in range(8))
+            self.registries[rid] = {"id": rid, "name": body["name"],
+                                    "username": body["username"], "password": body["password"]}
+        return Reply(201, {"id": rid, "name": body["name"]})
+
+    def list_registries(self):
+        with self.lock:
+            return Reply(200, {"registries": [{"id": r["id"], "name": r["name"]}
+                                              for r in self.registries.values()]})
+
+    def get_registry(self, rid):
+        with self.lock:
+            r = self.registries.get(rid)
+        if r is None:
+            return problem(404, "Not Found", "container registry credential %s not found" % rid)
+        return Reply(200, {"id": r["id"], "name": r["name"]})
+
+    def delete_registry(self, rid):
+        with self.lock:
+            if rid not in self.registries:
+                return problem(404, "Not Found",
+                               "container registry credential %s not found" % rid)
+            users = [i.id for i in self.instances.values()
+                     if i.terminated_at is None and i.request.get("registry") == rid]
+            if users:
+                return problem(400, "Bad Request",
+                               "container registry credential %s is in use by pod %s"
+                               % (rid, ", ".join(users)))
+            del self.registries[rid]
+        return Reply(204)
 
     def status_snapshot(self, inst):
         if inst.pinned:
@@ -185,10 +313,11 @@ class RunpodMock(mock_base.MockApi):
         ports = req.get("ports") or []
         pod = {"id": inst.id, "name": inst.name, "status": status,
                "actions": ["stop", "terminate"] if status != "TERMINATED" else [],
-               "image": req.get("image"), "args": req.get("args"), "disk": req.get("disk", 50),
-               "mounts": [], "ports": ports, "env": req.get("env") or {},
-               "registry": None, "cloud": inst.extra["cloud"].upper(),
-               "dataCenterId": inst.extra["dc"], "cudaVersion": "12.8",
+               "image": req.get("image"), "args": req.get("args") or "",
+               "disk": req.get("disk", 50),
+               "mounts": req.get("mounts") or {}, "ports": ports, "env": req.get("env") or {},
+               "registry": req.get("registry"), "cloud": inst.extra["cloud"].upper(),
+               "dataCenterId": inst.extra["dc"], "cudaVersion": inst.extra["cuda"],
                "ssh": {"proxy": {"host": "ssh.runpod.io", "port": 22,
                                  "username": "%s-64411eb2" % inst.id,
                                  "command": "ssh %s-64411eb2@ssh.runpod.io" % inst.id},
@@ -197,7 +326,8 @@ class RunpodMock(mock_base.MockApi):
                "cost": inst.extra["cost"] if status == "RUNNING" else 0,
                "locked": False, "runtime": None,
                "createdAt": "2026-11-30T00:00:00Z", "startedAt": None,
-               "globalNetworking": False, "gpu": req.get("gpu")}
+               "globalNetworking": {"enabled": False},
+               "gpu": {"id": req["gpu"]["id"], "count": req["gpu"].get("count", 1)}}
         if status == "RUNNING":
             runtime_ports = []
             for spec in ports:
