@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Lambda Cloud API v1 mock (wire format of Lambda's OpenAPI 1.8.x).
+"""Lambda Cloud API v1 mock (wire format of Lambda's OpenAPI 1.8.3, as vendored
+in alexandervaneck/lambda-ai-cloud-api-client openapi-1.8.3.json @ b7035f7b).
 
 Paths live under /api/v1 (point berth's base_url at http://127.0.0.1:PORT/api/v1).
 Reproduced: Bearer or Basic auth; every answer wrapped in {"data": ...} and
@@ -11,13 +12,30 @@ instance-operations/launch/insufficient-capacity; unknown instances are 404
 global/object-does-not-exist; instances go booting -> active, and `ip` is
 absent until active.
 
+Request bodies (launch, terminate, POST /ssh-keys) are validated against the
+document's InstanceLaunchRequest, InstanceTerminateRequest and
+AddSSHKeyRequest (schemas/lambda.json); a violation is answered 400
+{"error": {"code": "global/invalid-parameters", "message": "Invalid request
+data: <violations>", "suggestion": ...}} and recorded in /_mock/violations,
+as is a launch that names other than exactly one SSH key (the document's
+prose). None of these schemas forbids unknown properties, and the document's
+own launch example sends `quantity`, which is not in the schema: unknown
+fields are accepted. region_name must be one of the document's region codes
+(PublicRegionCode); a listed region without capacity is the capacity error.
+
 Lambda's API has no SSH port field: the user is ubuntu and the port is 22, so
 --ssh-host entries given to this mock should listen on port 22 (only the host
 part is reported, as `ip`).
 
-Rate limits: Lambda allows about one launch per 12 s besides its general
-1 request/s; run with --min-interval launch=12 to get its 429s (the body is
-not specified by Lambda; this mock sends plain text, no Retry-After).
+Rate limits: Lambda allows one launch per 12 s (or five a minute) besides its
+general 1 request/s (the document's introduction); run with
+--min-interval launch=12 to get its 429s: {"error": {"code":
+"global/rate-limited", ...}} without Retry-After. Neither the code nor the
+body is in the document (unverified).
+
+--unhealthy-boot: instances read `unhealthy` (a status the document lists,
+which Lambda shows while some instances boot) for their --boot-seconds, after
+reading `booting` for their --provision-seconds, then `active`.
 
 Fault ops: offers, launch, get, list, terminate, ssh-keys.
 Statuses for /_mock/instances/<id>/state: booting, active, unhealthy,
@@ -53,6 +71,11 @@ class LambdaMock(mock_base.MockApi):
     """Lambda Cloud API v1 mock."""
 
     provider = "lambda"
+
+    @staticmethod
+    def add_arguments(parser):
+        parser.add_argument("--unhealthy-boot", action="store_true",
+                            help="report `unhealthy` while booting (after provisioning)")
 
     def default_catalog(self):
         return {"data": {
@@ -94,6 +117,19 @@ class LambdaMock(mock_base.MockApi):
                 return False
         return False
 
+    def invalid(self, messages):
+        return err(400, "global/invalid-parameters",
+                   "Invalid request data: " + "; ".join(messages),
+                   "Correct the request body; see the Lambda Cloud API reference.")
+
+    def rate_limited(self, op):
+        # No Retry-After: Lambda's documented limits are the client's to keep.
+        return err(429, "global/rate-limited",
+                   "Too many requests: at most one launch per %g seconds."
+                   % (self.limit_of(op) or 12) if op == "launch"
+                   else "Too many requests.",
+                   "Wait before trying again.")
+
     def unauthorized(self):
         return err(401, "global/invalid-api-key", "API key was invalid, expired, or deleted.",
                    "Check your API key or create a new one, then try again.")
@@ -124,8 +160,9 @@ class LambdaMock(mock_base.MockApi):
         return None
 
     def add_key(self, body):
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-            return err(400, "global/invalid-parameters", "name is required")
+        errors = self.violations_of("addSSHKey", body)
+        if errors:
+            return self.invalid(errors)
         with self.lock:
             if any(k["name"] == body["name"] for k in self.ssh_keys):
                 return err(400, "global/duplicate", "An SSH key with this name already exists.")
@@ -139,23 +176,19 @@ class LambdaMock(mock_base.MockApi):
         return data.get(type_name)
 
     def launch(self, body):
-        if not isinstance(body, dict):
-            return err(400, "global/invalid-parameters", "Request body must be a JSON object.")
-        for field in ("region_name", "instance_type_name", "ssh_key_names"):
-            if field not in body:
-                return err(400, "global/invalid-parameters", "Missing field: %s" % field)
+        errors = self.violations_of("launchInstance", body)
+        if errors:
+            return self.invalid(errors)
         names = body["ssh_key_names"]
-        if not isinstance(names, list) or len(names) != 1:
-            return err(400, "global/invalid-parameters", "Exactly one SSH key name is required.")
+        if len(names) != 1:  # "Currently, exactly one SSH key must be specified."
+            rule = ["ssh_key_names: exactly one SSH key must be specified"]
+            self.record_violation("launchInstance", rule)
+            return self.invalid(rule)
         if not any(k["name"] == names[0] for k in self.ssh_keys):
             return err(404, "global/object-does-not-exist",
-                       "SSH key %r does not exist." % names[0])
+                       "SSH key %r does not exist." % names[0],
+                       "Check the SSH key name, or add the key first.")
         name = body.get("name")
-        if name is not None and (not isinstance(name, str) or len(name) > 64):
-            return err(400, "global/invalid-parameters", "name must be at most 64 characters.")
-        for tag in body.get("tags") or []:
-            if not re.fullmatch(r"[a-z][a-z0-9-:]+", str(tag.get("key", ""))):
-                return err(400, "global/invalid-parameters", "Invalid tag key %r" % tag)
         offer = self.find_offer(body["instance_type_name"])
         if offer is None:
             return err(400, "global/invalid-parameters",
@@ -176,6 +209,8 @@ class LambdaMock(mock_base.MockApi):
         phase = inst.phase()
         if phase == "terminated":
             return "terminated"
+        if phase == "booting" and self.args.unhealthy_boot:
+            return "unhealthy"
         return "active" if phase == "running" else "booting"
 
     def render(self, inst):
@@ -207,13 +242,14 @@ class LambdaMock(mock_base.MockApi):
             return Reply(200, {"data": [self.render(i) for i in live]})
 
     def terminate(self, body):
-        ids = (body or {}).get("instance_ids") if isinstance(body, dict) else None
-        if not isinstance(ids, list) or not ids:
-            return err(400, "global/invalid-parameters", "instance_ids is required")
+        errors = self.violations_of("terminateInstance", body)
+        if errors:
+            return self.invalid(errors)
         with self.lock:
-            found = [self.live(i) for i in ids]
+            found = [self.live(i) for i in body["instance_ids"]]
             if any(f is None for f in found):
-                return err(404, "global/object-does-not-exist", "Instance not found.")
+                return err(404, "global/object-does-not-exist",
+                           "Specified instance does not exist.")
             out = []
             for inst in found:
                 self.terminate_instance(inst)
