@@ -1,51 +1,105 @@
 #!/usr/bin/env python3
-"""Vast.ai API mock (wire format of vast-ai/docs api-reference/openapi.yaml and
-what Vast's CLI and peers observe in the wild).
+"""Vast.ai API mock (wire format of vast-ai/docs api-reference/openapi.yaml
+@ c6246226 and what Vast's CLI and peers observe in the wild).
 
 Point berth's base_url at http://127.0.0.1:PORT (paths /api/v0/..., /api/v1/...).
 Reproduced: Bearer auth (legacy ?api_key= also honoured); trailing slashes
-accepted with or without; POST /api/v0/bundles/ takes operator-object filters
-(eq, neq, gt, gte, lt, lte, in, notin) and filters, orders and limits
-server-side; `type` accepts "on-demand", "ondemand" and "bid"; offer units:
-gpu_ram MB per GPU, cpu_ram MB for the whole machine, disk_space GB, dph_total
-USD/h, compute_cap = CC x 100; some numbers arrive as strings. Renting
-(PUT /api/v0/asks/<id>/) answers {"success": true, "new_contract": <id>};
-an ask that is gone answers 404 invalid_args/"no_such_ask" (ask never
-existed) or 410 no_such_ask (rented meanwhile). GET /api/v0/instances/<id>/
-answers {"instances": {...}} (ONE object under a plural key; null when
-unknown); actual_status goes null -> "loading" -> "running"; `ports` is a
-docker-style dict with STRING HostPort values, only once running;
-public_ipaddr carries a trailing newline, as Vast's does. Listing:
-GET /api/v1/instances/ (keyset pages of at most 25, next_token/after_token)
-and the legacy GET /api/v0/instances/. DELETE answers {"success": true}, or
-404 {"success": false, "error": "not_found"} for unknown ids. Errors use
-{"success": false, "error": code, "msg": text}; 401 for a bad key.
-SSH keys are account-wide: POST /api/v0/ssh/ {"ssh_key"} answers
-{"success": true, "key": {...}}; GET /api/v0/ssh/ lists them (a bare list
-here; the live shape is not documented, so clients should tolerate others);
-adding a key twice answers 400 invalid_args "already exists" (assumed).
+accepted with or without, except GET /api/v1/instances, which is answered
+301 with Location: http://HOST/api/v1/instances/?<same query> (documented
+clients call it with the slash; the redirect is what a web server does for a
+missing slash, no document describes it: unverified). POST /api/v0/bundles/
+takes operator-object filters (eq, neq, gt, gte, lt, lte, in, notin) and
+filters, orders and limits server-side; `type` accepts "on-demand",
+"ondemand" and "bid"; offer units: gpu_ram MB per GPU, cpu_ram MB for the
+whole machine, disk_space GB, dph_total USD/h, compute_cap = CC x 100; some
+numbers arrive as strings. Renting (PUT /api/v0/asks/<id>/) answers
+{"success": true, "new_contract": <id>}; an ask that is gone answers 404
+invalid_args/"no_such_ask" (ask never existed) or 410 no_such_ask (rented
+meanwhile). GET /api/v0/instances/<id>/ answers {"instances": {...}} (ONE
+object under a plural key; null when unknown); actual_status goes null ->
+"loading" -> "running"; `ports` is a docker-style dict with STRING HostPort
+values, only once running; public_ipaddr carries a trailing newline, as
+Vast's does. Listing: GET /api/v1/instances/ (keyset pages of at most 25,
+next_token/after_token) and the legacy GET /api/v0/instances/. DELETE
+answers {"success": true}, or 404 {"success": false, "error": "not_found"}
+for unknown ids. Errors use {"success": false, "error": code, "msg": text};
+401 for a bad key.
+
+Rent requests are validated against the document's createInstance body
+(schemas/vastai.json); a violation is answered 400 {"success": false,
+"error": "invalid_args", "msg": "Invalid args: <violations>"} and recorded in
+/_mock/violations. The document allows unknown fields (dstack and Vast's CLI
+send "client_id": "me"). Where Vast's own client (vast-ai/vast-cli vast.py
+@ 55679830) sends what the document forbids, the client is followed:
+  - null for every option left unset: null fields count as absent;
+  - `env` as an object ({"KEY": "value", "-p 8000:8000": "1"}, what the CLI
+    sends after parsing its docker-flag string, and what the docs' own
+    creating-instances-with-api.mdx calls the only right form) besides the
+    document's docker-flag string ("-e KEY=value -p 8000:8000", split on
+    spaces the way the CLI does); object values must be strings;
+  - runtype as the CLI's space-separated words ("ssh_direc ssh_proxy",
+    "jupyter_direc ssh_direc ssh_proxy", "jupyter_proxy ssh_proxy").
+Without runtype, a request with args or args_str is an `args` launch, any
+other an `ssh` one (the document's default). Every env value is at most 256
+characters; a longer one is refused with invalid_args (recorded).
+/_mock/instances shows the env as parsed.
+
+Keys: POST /api/v0/ssh/ {"ssh_key"} (createSshKey) answers {"success": true,
+"key": {"id", "user_id", "public_key", "created_at", "deleted_at"}}; without
+a ssh_key string it is 400 {"success": false, "error": "no_ssh_key"}; adding
+a key twice answers 400 invalid_args "already exists" (assumed). GET
+/api/v0/ssh/ answers a bare array of {"id", "user_id", "key", "created_at",
+"deleted_at"} (the document names the field `key` here), or 404 when the
+account has none (as the document lists; its body is not documented).
+
+Rate limits: --min-interval OP=S answers plain text "API requests too
+frequent endpoint threshold=S" without Retry-After, as Vast often does; for
+the launch (`--min-interval launch=S` or `--rate-limit launch=4.5:12`, Vast's
+threshold and penalty) the body is the document's createInstance 429 JSON
+{"detail": "API requests too frequent endpoint threshold=4.5"}, also without
+Retry-After.
+
+A launch that fails yet made an instance: a fault on op "launch" with
+"create_anyway": true, e.g. {"op": "launch", "status": 500, "create_anyway":
+true, "body": {"success": false, "error": "...", "msg": "..."}} rents the
+ask (the instance bills and is listed everywhere) and answers the fault,
+with "new_contract": <the instance id> added to its body (default body
+{"success": false, "error": "invalid_args", "msg": ...}). That an error can
+carry new_contract is reported of Vast by its users; no document shows one
+(unverified).
 
 Instances are containers. This mock does not run them: an instance is the
 rent request (image, env, onstart, label) plus the next --ssh-host endpoint,
 reported as public_ipaddr and ports["22/tcp"][0].HostPort. Every "-p C:C" in
 env is reported as HostPort C on the same host. Tests that need the container
 to exist pass --on-launch-cmd (the JSON on stdin carries the full rent
-request) and --on-terminate-cmd.
-
-The `env` of a rent request is accepted in both of Vast's forms: an object
-({"KEY": "value", "-p 8000:8000": "1"}, what Vast's CLI sends after parsing)
-or a docker-flag string ("-e KEY=value -p 8000:8000", split on spaces the way
-Vast's CLI does). /_mock/instances shows the env as parsed.
+request, env parsed, and "runtype": the documented runtype the request
+amounts to: ssh, ssh_direct, ssh_proxy, jupyter, jupyter_direct,
+jupyter_proxy or args) and --on-terminate-cmd.
 
 Fault ops: offers, launch, get, list, terminate, ssh-keys, user.
-Statuses for /_mock/instances/<id>/state: loading, running, exited, offline,
-unknown (the value of actual_status).
+Statuses for /_mock/instances/<id>/state (the value of actual_status):
+loading, running, created, exited, offline, unknown. "status_msg" pins the
+instance's status_msg with it, e.g. {"status": "created", "status_msg":
+"Error response from daemon: OCI runtime create failed: ..."}, how Vast
+reports a container that could not start.
 """
 
+import json
 import re
 
 import mock_base
 from mock_base import Reply
+
+# The longest env value Vast takes (not in its document: unverified).
+ENV_VALUE_MAX = 256
+
+# Runtype words Vast's CLI sends (vast-ai/vast-cli vast.py get_runtype
+# @ 55679830): "ssh_proxy", "ssh_direc ssh_proxy", "jupyter_proxy ssh_proxy",
+# "jupyter_direc ssh_direc ssh_proxy". Not in the document's runtype enum,
+# but its instance listing shows the same form (image_runtype "ssh ssh_direc
+# ssh_proxy"), so the server takes them.
+CLI_RUNTYPE_WORDS = {"ssh", "ssh_proxy", "ssh_direc", "jupyter_proxy", "jupyter_direc"}
 
 
 def err(status, code, msg, **extra):
@@ -94,6 +148,22 @@ def number(v):
         except ValueError:
             return v
     return v
+
+
+def runtype_of(body):
+    """The documented runtype a rent request amounts to."""
+    rt = body.get("runtype")
+    if rt is None:
+        has_args = body.get("args") is not None or body.get("args_str") is not None
+        return "args" if has_args else "ssh"
+    words = rt.split() if isinstance(rt, str) else []
+    if len(words) > 1 and set(words) <= CLI_RUNTYPE_WORDS:
+        if "jupyter_direc" in words:
+            return "jupyter_direct"
+        if "jupyter_proxy" in words:
+            return "jupyter_proxy"
+        return "ssh_direct" if "ssh_direc" in words else "ssh_proxy"
+    return rt
 
 
 def parse_env_string(text):
@@ -152,9 +222,32 @@ class VastMock(mock_base.MockApi):
         return ("api_key=" + self.args.api_key) in q.split("&")
 
     def rate_limited(self, op):
-        # Plain text and no Retry-After, as Vast answers.
-        return Reply(429, "API requests too frequent endpoint threshold=4.5",
-                     content_type="text/plain")
+        # No Retry-After on any of them, as Vast answers.
+        text = "API requests too frequent endpoint threshold=%g" % (self.limit_of(op) or 4.5)
+        if op == "launch":  # the document's createInstance 429
+            return Reply(429, {"detail": text})
+        return Reply(429, text, content_type="text/plain")
+
+    def redirect(self, method, path, query_string, handler):
+        if path != "/api/v1/instances":
+            return None
+        host = handler.headers.get("Host") or "127.0.0.1"
+        target = "http://%s/api/v1/instances/" % host
+        if query_string:
+            target += "?" + query_string
+        return Reply(301, None, {"Location": target})
+
+    def created_anyway(self, op, fault, reply):
+        out = super().created_anyway(op, fault, reply)
+        made = reply.body.get("new_contract") if isinstance(reply.body, dict) else None
+        if made is not None:
+            body = out.body if out.body is not None else {
+                "success": False, "error": "invalid_args",
+                "msg": "error %d: instance %s was created but could not be started"
+                       % (out.status, made)}
+            if isinstance(body, dict):
+                out.body = dict(body, new_contract=made)
+        return out
 
     def unauthorized(self):
         return err(401, "auth_error", "Invalid user key")
@@ -167,7 +260,6 @@ class VastMock(mock_base.MockApi):
         if method == "POST" and p == "/api/v0/bundles":
             return "offers", lambda: self.search(body)
         if method == "GET" and p == "/api/v0/bundles":
-            import json
             q = query.get("q", ["{}"])[0]
             return "offers", lambda: self.search(json.loads(q))
         if method == "GET" and p == "/api/v0/users/current":
@@ -176,7 +268,7 @@ class VastMock(mock_base.MockApi):
         if method == "POST" and p == "/api/v0/ssh":
             return "ssh-keys", lambda: self.add_key(body)
         if method == "GET" and p == "/api/v0/ssh":
-            return "ssh-keys", lambda: Reply(200, list(self.ssh_keys))
+            return "ssh-keys", self.list_keys
         m = re.fullmatch(r"/api/v0/asks/([^/]+)", p)
         if method == "PUT" and m:
             return "launch", lambda: self.rent(m.group(1), body)
@@ -233,17 +325,30 @@ class VastMock(mock_base.MockApi):
 
     # --- keys ----------------------------------------------------------------
     def add_key(self, body):
-        key = (body or {}).get("ssh_key") if isinstance(body, dict) else None
-        if not isinstance(key, str) or not key.startswith("ssh-"):
+        errors = self.violations_of("createSshKey", body)
+        if errors:
+            return err(400, "no_ssh_key", "No ssh key provided (%s)" % "; ".join(errors))
+        key = body["ssh_key"]
+        if not re.match(r"(ssh-|ecdsa-|sk-)\S+ \S+", key):
             return err(400, "invalid_args", "ssh_key must be an OpenSSH public key")
         with self.lock:
             for k in self.ssh_keys:
-                if k["public_key"] == key:
+                if k["key"] == key:
                     return err(400, "invalid_args", "SSH key already exists for this user")
-            k = {"id": len(self.ssh_keys) + 1, "user_id": 77, "public_key": key,
-                 "created_at": "2026-11-30T00:00:00Z"}
+            k = {"id": len(self.ssh_keys) + 1, "user_id": 77, "key": key,
+                 "created_at": "2026-11-30T00:00:00Z", "deleted_at": None}
             self.ssh_keys.append(k)
-        return Reply(200, {"success": True, "key": k})
+        # The create answer names the key `public_key`, the listing `key`.
+        answer = {"id": k["id"], "user_id": k["user_id"], "public_key": key,
+                  "created_at": k["created_at"], "deleted_at": None}
+        return Reply(200, {"success": True, "key": answer})
+
+    def list_keys(self):
+        with self.lock:
+            keys = [dict(k) for k in self.ssh_keys]
+        if not keys:  # the document's 404 "No SSH keys found for the user."
+            return err(404, "not_found", "No SSH keys found for the user.")
+        return Reply(200, keys)
 
     # --- instances -----------------------------------------------------------
     def find_offer(self, oid):
@@ -253,8 +358,10 @@ class VastMock(mock_base.MockApi):
         return None
 
     def rent(self, ask_id, body):
-        if not isinstance(body, dict) or not isinstance(body.get("image"), str):
-            return err(400, "invalid_args", "image is required")
+        errors, env = self.check_rent(body)
+        if errors:
+            self.record_violation("createInstance", errors)
+            return err(400, "invalid_args", "Invalid args: " + "; ".join(errors))
         o = self.find_offer(ask_id)
         if o is None:
             return err(404, "invalid_args",
@@ -264,28 +371,51 @@ class VastMock(mock_base.MockApi):
             return err(410, "no_such_ask",
                        "error 410/3907: no_such_ask Instance type %s is no longer available."
                        % ask_id, ask_id=o["id"])
-        runtype = body.get("runtype", "ssh")
-        if runtype not in ("ssh", "ssh_direct", "ssh_proxy", "jupyter", "jupyter_direct",
-                           "jupyter_proxy", "args"):
-            return err(400, "invalid_args", "unknown runtype %r" % runtype)
+        runtype = runtype_of(body)
         if runtype.startswith("ssh") and not self.ssh_keys:
             return err(400, "no_ssh_key_for_vm", "No SSH key found for this account.")
-        env = body.get("env")
-        if isinstance(env, str):
-            env = parse_env_string(env)
-        elif env is None:
-            env = {}
-        elif not isinstance(env, dict):
-            return err(400, "invalid_args", "env must be a string or an object")
         request = dict(body)
         request["env"] = env
         with self.lock:
             cid = self.next_contract
             self.next_contract += 1
             o["rented"] = True  # the ask is taken now
-        self.add_instance(str(cid), body.get("label"), request, {"offer": o})
+        self.add_instance(str(cid), body.get("label"), request,
+                          {"offer": o, "runtype": runtype})
         return Reply(200, {"success": True, "new_contract": cid,
                            "instance_api_key": "instkey-%d" % cid})
+
+    def check_rent(self, body):
+        """(violations, env as a dict) of a rent request: the document's
+        schema after the client deviations the module docstring lists, and
+        the env value limit."""
+        if not isinstance(body, dict):
+            return self.schemas.violations("createInstance", body), {}
+        # Vast's CLI sends null for every unset option; the server takes
+        # them as absent (the document types them string, number, ...).
+        checked = {k: v for k, v in body.items() if v is not None}
+        env = checked.get("env")
+        errors = []
+        if isinstance(env, dict):  # the CLI's (and the docs' prose) form
+            del checked["env"]
+            for k, v in env.items():
+                if not isinstance(v, str):
+                    errors.append("env.%s: %r is not of type 'string'" % (k, v))
+        if isinstance(checked.get("runtype"), str):
+            checked["runtype"] = runtype_of(checked)  # the CLI's word lists
+        errors = self.schemas.violations("createInstance", checked) + errors
+        if isinstance(env, str):
+            env = parse_env_string(env)
+        elif not isinstance(env, dict):
+            env = {}
+        for k, v in env.items():
+            if isinstance(v, str) and len(v) > ENV_VALUE_MAX:
+                errors.append("env.%s: value is %d characters long, more than %d"
+                              % (k, len(v), ENV_VALUE_MAX))
+        return errors, env
+
+    def launch_document(self, inst):
+        return dict(super().launch_document(inst), runtype=inst.extra["runtype"])
 
     def status_snapshot(self, inst):
         if inst.pinned:
@@ -302,9 +432,10 @@ class VastMock(mock_base.MockApi):
         d = {"id": int(inst.id), "label": inst.name, "actual_status": status,
              "intended_status": "running", "cur_state": "running" if status else "loading",
              "next_state": "running",
-             "status_msg": {None: "Pulling image", "loading": "Loading image",
-                            "running": "success, running %s" % inst.request.get("image")}.get(
-                                 status, status),
+             "status_msg": inst.pinned_msg if inst.pinned_msg is not None else {
+                 None: "Pulling image", "loading": "Loading image",
+                 "running": "success, running %s" % inst.request.get("image")}.get(
+                     status, status),
              "image_uuid": inst.request.get("image"), "image_args": [],
              "onstart": inst.request.get("onstart"),
              "machine_id": o.get("machine_id"), "host_id": o.get("host_id"),
