@@ -12,7 +12,10 @@ build_pkgs=(cmake make g++ pkg-config libcli11-dev libyaml-cpp-dev libcurl4-open
 # plugins, whose bridge takes the same 10.88.0.0/16 as netavark's and breaks
 # published ports for both wherever the two have ever run on one kernel.
 run_pkgs=(podman runc netavark iptables busybox-static uidmap curl)
-test_pkgs=(openssh-server docker-registry apache2-utils python3 curl procps iproute2)
+# python3-jsonschema: the provider mocks validate request bodies against the
+# vendors' own schemas.
+test_pkgs=(openssh-server docker-registry apache2-utils python3 python3-jsonschema curl procps
+  iproute2)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
