@@ -182,6 +182,11 @@ class Runpod(MockCase):
         self.assertTrue(any("'entrypoint'" in e for e in body["errors"]), body)
         self.assertViolation("launch", "createPod", "entrypoint")
 
+    def test_ports_are_port_slash_protocol(self):
+        body = self.assertProblem(self.create(pod(ports=["8000"])), 422)
+        self.assertEqual(body["errors"], ["ports[0]: '8000' is not formatted as port/protocol"])
+        self.assertViolation("launch", "createPod", "ports[0]")
+
     def test_registry_is_a_credential_id_not_an_object(self):
         body = self.assertProblem(self.create(pod(registry={"username": "u", "password": "p"})),
                                   422)

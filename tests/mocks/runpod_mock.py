@@ -17,18 +17,20 @@ Create (POST /v2/pods) validates the body against the document's
 CreatePodRequest (schemas/runpod.json): it allows no unknown property
 (unevaluatedProperties: false, so there is no `entrypoint`), `args` is ONE
 string, `registry` is the id of a registry credential (or null). A body that
-breaks it is answered 422 {"title": "Unprocessable Entity", "status": 422,
-"detail": "Request validation failed.", "errors": ["args: [...] is not of
-type 'string'", ...]} and recorded in /_mock/violations. The document's
-handler rules answer 400 (and are recorded too): exactly one of gpu or cpu;
-a non-empty gpu.allowedCudaVersions together with gpu.minCudaVersion; both
+breaks it, or has a port not formatted as port/protocol ("8000/http",
+"22/tcp"; the document's prose), is answered 422 {"title": "Unprocessable
+Entity", "status": 422, "detail": "Request validation failed.", "errors":
+["args: [...] is not of type 'string'", ...]} and recorded in
+/_mock/violations. The document's handler rules answer 400 (and are
+recorded too): exactly one of gpu or cpu; a non-empty gpu.allowedCudaVersions together with gpu.minCudaVersion; both
 mounts.persistent and mounts.network. Then, in order, 400s that depend on
 state: an unknown templateId is 404 (this mock has no templates); cpu pods
 are refused (this mock serves GPU pods only); an unknown GPU; a count above
 maxCount; `registry` naming no credential; and capacity, whose only signal is
 the `detail` text: no data center with stock, or gpu.allowedCudaVersions /
 gpu.minCudaVersion excluding every CUDA version the catalog lists as
-available for that GPU (the catalog's cudaVersions). 402 for balance.
+available for that GPU (the catalog's cudaVersions). 402 (balance) and 403
+(no access to the GPU pool) come from faults.
 
 Registry credentials (/v2/registries): POST {name, username, password}
 (CreateRegistryRequest; 422 as above) answers 201 {"id", "name"}; names are
@@ -180,6 +182,13 @@ class RunpodMock(mock_base.MockApi):
 
     def create(self, body):
         errors = self.violations_of("createPod", body)
+        if not errors:
+            # The document gives ports' format in prose only ("formatted as
+            # port/protocol"); the mock reads them back, so it holds them to it.
+            errors = ["ports[%d]: %r is not formatted as port/protocol" % (i, p)
+                      for i, p in enumerate(body.get("ports") or [])
+                      if not re.fullmatch(r"\d+/(tcp|http|udp)", p)]
+            self.record_violation("createPod", errors)
         if errors:
             return problem(422, "Unprocessable Entity", "Request validation failed.", errors)
         # Rules the document leaves to the handler (400, not 422).
