@@ -241,7 +241,9 @@ class CurlHttpClient final : public HttpClient {
   Expected<HttpResponse, HttpFailure> perform(const HttpRequest& request, Duration budget,
                                               const std::vector<std::string>& secrets) {
     auto t = std::make_shared<Transfer>();
-    t->max_bytes = options_.max_response_bytes;
+    t->max_bytes = request.max_response_bytes == 0
+                       ? options_.max_response_bytes
+                       : std::min(request.max_response_bytes, options_.max_response_bytes);
     t->easy = curl_easy_init();
     if (!t->easy)
       return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
@@ -288,8 +290,7 @@ class CurlHttpClient final : public HttpClient {
                      static_cast<long>(std::min(options_.connect_timeout, budget).count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<Duration::rep>(1, budget.count())));
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                     static_cast<curl_off_t>(options_.max_response_bytes));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_bytes));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -323,8 +324,7 @@ class CurlHttpClient final : public HttpClient {
     if (t.cancelled) return unexpected(HttpFailure{Kind::kCancelled, "interrupted"});
     if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
       return unexpected(HttpFailure{
-          Kind::kTooLarge,
-          fmt::format("response larger than the {} byte limit", options_.max_response_bytes)});
+          Kind::kTooLarge, fmt::format("response larger than the {} byte limit", t.max_bytes)});
     if (t.result == CURLE_OK) {
       curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       return std::move(t.response);

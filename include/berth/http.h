@@ -31,6 +31,10 @@ struct HttpRequest {
   bool idempotent = true;
   /// Values that must never appear in traces (API keys, tokens).
   std::vector<std::string> secrets;
+  /// A tighter cap than HttpOptions::max_response_bytes for this request (0:
+  /// the client's): a caller expecting a small document need not buffer a
+  /// flood before it can refuse it.
+  std::size_t max_response_bytes = 0;
 };
 
 struct HttpResponse {

@@ -219,6 +219,24 @@ TEST_CASE("http client caps the response size", "[http]") {
   CHECK(server.request_count() == 1);
 }
 
+TEST_CASE("http client applies a request's own tighter size cap", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    return ScriptedReply{200, {}, std::string(10'000, 'x')};
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto small = get(server.url("/doc"));
+  small.max_response_bytes = 1'000;
+  auto r = client->send(small);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(r.error().message.find("1000 byte") != std::string::npos);
+  auto roomy = get(server.url("/doc"));
+  roomy.max_response_bytes = 20'000;
+  auto ok = client->send(roomy);
+  REQUIRE(ok);
+  CHECK(ok->body.size() == 10'000);
+}
+
 TEST_CASE("http client reports a truncated body as a failure, never as a short answer", "[http]") {
   LoopbackServer server([](const ReceivedRequest&) {
     ScriptedReply reply{200, {}, "{\"data\": [1, 2, 3, 4, 5, 6, 7, 8]}"};
