@@ -4,6 +4,7 @@
 #include "berth/deploy.h"
 
 #include <algorithm>
+#include <set>
 #include <map>
 
 #include <fmt/format.h>
@@ -19,8 +20,28 @@ namespace {
 bool alive(const Instance& i) {
   return i.state != InstanceState::kTerminated && i.state != InstanceState::kStopping &&
          i.state != InstanceState::kFailed && i.state != InstanceState::kPreempted &&
-         i.state != InstanceState::kExited;
+         i.state != InstanceState::kExited && i.state != InstanceState::kUnhealthy;
 }
+
+// What providers keep for a deployment besides instances (registry
+// credentials) goes with the last replica that used it: `keep` names the
+// template hashes still running. Nothing here bills, so a failure is a
+// warning.
+}  // namespace
+
+void release_at(const DeployContext& ctx, const std::set<std::string>& providers,
+                const std::string& deployment, const std::vector<std::string>& keep,
+                std::vector<std::string>* warnings) {
+  for (const auto& name : providers) {
+    Provider* p = ctx.provider ? ctx.provider(name) : nullptr;
+    if (!p) continue;
+    if (auto r = p->release(deployment, keep); !r && warnings)
+      warnings->push_back(name + ": could not remove what it keeps for " + deployment + ": " +
+                          r.error().message);
+  }
+}
+
+namespace {
 
 // Secrets never reach a command line; the container's command line is one.
 std::optional<Failure> secrets_on_command_line(const LaunchTemplate& w) {
@@ -218,6 +239,15 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
     auto placements = planned->placement;
     std::sort(placements.begin(), placements.end(),
               [](const auto& a, const auto& b) { return a.replica < b.replica; });
+    // Before any replica rents anything: the image's own process, when a
+    // provider that may be tried starts it itself.
+    for (const auto& p : placements) {
+      std::vector<const Offer*> offers{&p.offer};
+      for (const auto& f : p.fallbacks) offers.push_back(&f);
+      for (const Offer* o : offers)
+        if (Provider* provider = ctx.provider ? ctx.provider(o->provider) : nullptr)
+          (void)ensure_image_process(run, *provider);
+    }
     // Fresh replicas of this run: removed again if a later one fails.
     std::vector<std::pair<int, Created>> fresh;
     for (const auto& p : placements) {
@@ -232,6 +262,16 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
         if (!leaked.empty() && failure.code == ExitCode::kInterrupted)
           failure.hint = "some instances could not be confirmed gone: run 'berth down " +
                          workload.name + "'";
+        if (leaked.empty()) {
+          std::set<std::string> tried;
+          std::vector<std::string> keep;
+          for (const auto& a : run.attempts) tried.insert(a.provider);
+          for (const auto& [r, have] : current)
+            for (const auto& d : have) keep.push_back(d.hash);
+          std::vector<std::string> warnings;
+          release_at(ctx, tried, workload.name, keep, &warnings);
+          for (auto& w : warnings) run.warn(-1, std::move(w));
+        }
         return unexpected(DeployFailure{failure, run.attempts, leaked});
       }
       result.replicas.push_back(*done);
@@ -254,6 +294,14 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
   std::sort(result.replicas.begin(), result.replicas.end(),
             [](const auto& a, const auto& b) { return a.replica < b.replica; });
   result.attempts = run.attempts;
+  if (leaked.empty() && !run.attempts.empty()) {
+    std::set<std::string> used;
+    for (const auto& a : run.attempts) used.insert(a.provider);
+    for (const auto& o : result.replaced) used.insert(o.provider);
+    std::vector<std::string> warnings;
+    release_at(ctx, used, workload.name, {workload.hash}, &warnings);
+    for (auto& w : warnings) run.warn(-1, std::move(w));
+  }
   if (!leaked.empty())
     return unexpected(DeployFailure{
         Failure{ExitCode::kProviderFailed,

@@ -17,6 +17,10 @@ struct Run {
   DeployContext& ctx;
   const LaunchTemplate& workload;
   std::vector<Attempt> attempts;
+  WorkloadSpec container = resolve_workload(workload);  // what every launch starts
+  /// Why the image's own process could not be read, once it was tried: the
+  /// offers of providers that need it are skipped, with this as the reason.
+  std::optional<Failure> image_error;
 
   bool cancelled() const { return ctx.cancel && ctx.cancel->load(); }
   void emit(DeployEvent event) const;
@@ -34,6 +38,12 @@ struct Run {
 };
 
 Failure interrupted_failure();
+
+/// For a provider that starts the process itself (Capabilities::starts_process):
+/// reads the image's ENTRYPOINT and CMD once per run into run.container. The
+/// failure (also kept in run.image_error) when they cannot be read; nullopt
+/// when they are there or not needed.
+std::optional<Failure> ensure_image_process(Run& run, const Provider& provider);
 
 /// What one replica's deployment created so far: what rollback must undo.
 struct Created {

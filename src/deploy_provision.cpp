@@ -66,11 +66,22 @@ struct BootFailure {
   std::string message;
 };
 
+// How long a boot may go without progress: the command's override, the
+// template's placement.boot_timeout, else the provider's own default.
+Duration boot_limit(const Run& run, const Provider& provider) {
+  if (run.ctx.options.stall_timeout) return *run.ctx.options.stall_timeout;
+  if (run.workload.placement.boot_timeout) return *run.workload.placement.boot_timeout;
+  return provider.capabilities().boot_timeout;
+}
+
 Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& provider,
                                              Instance instance, Created& created) {
   const auto& opt = run.ctx.options;
   bool native = provider.capabilities().container_native;
-  auto last_change = Clock::now();
+  const Duration limit = boot_limit(run, provider);
+  const auto started = Clock::now();
+  auto last_change = started;
+  auto last_report = started;
   std::string signature = progress_signature(instance);
   Duration delay = opt.poll_initial;
   std::string last_error;
@@ -81,10 +92,11 @@ Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& pr
       case InstanceState::kExited:
       case InstanceState::kTerminated:
       case InstanceState::kPreempted:
-        return unexpected(BootFailure{false, "the provider reports it " + to_string(instance.state) +
-                                                 (instance.raw_state.empty()
-                                                      ? std::string()
-                                                      : " (" + instance.raw_state + ")")});
+        return unexpected(BootFailure{
+            false, "the provider reports it " + to_string(instance.state) +
+                       (instance.raw_state.empty() ? std::string()
+                                                   : " (" + instance.raw_state + ")") +
+                       (instance.progress.empty() ? std::string() : ": " + instance.progress)});
       default: break;
     }
     if (!run.sleep(delay)) return unexpected(BootFailure{true, "interrupted"});
@@ -103,12 +115,21 @@ Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& pr
       if (now_sig != signature) {
         signature = now_sig;
         last_change = now;
+        last_report = now;
         run.phase(replica, "instance " + instance.id + " " + to_string(instance.state) +
                                (instance.progress.empty() ? "" : " (" + instance.progress + ")"));
       }
     }
-    if (now - last_change > opt.stall_timeout) {
-      std::string msg = "no progress for " + seconds(opt.stall_timeout) + " (still " +
+    if (now - last_report >= opt.boot_progress_every) {
+      last_report = now;
+      run.phase(replica, fmt::format("instance {} still {} after {} (gives up after {} without "
+                                     "progress)",
+                                     instance.id, to_string(instance.state),
+                                     seconds(std::chrono::duration_cast<Duration>(now - started)),
+                                     seconds(limit)));
+    }
+    if (now - last_change > limit) {
+      std::string msg = "no progress for " + seconds(limit) + " (still " +
                         to_string(instance.state);
       if (!instance.raw_state.empty()) msg += ", " + instance.raw_state;
       msg += ")";
@@ -143,7 +164,47 @@ void sweep_orphans(Run& run, int replica, Provider& provider, const std::string&
   }
 }
 
+// A refused launch that still made an instance (the provider says which):
+// it bills, so it goes now, confirmed.
+void remove_made_anyway(Run& run, int replica, Provider& provider, const std::string& id,
+                        const std::string& name) {
+  Instance made;
+  made.provider = provider.name();
+  made.id = id;
+  made.name = name;
+  run.emit(DeployEvent{DeployEvent::Kind::kNote, replica,
+                       "removing " + id + " at " + provider.name() +
+                           ", which the refused launch created anyway",
+                       {}, provider.name(), id});
+  if (auto t = terminate_confirmed(run.ctx, made); !t)
+    run.warn(replica, "instance " + id + " at " + provider.name() + " may still exist: " +
+                          t.error() + "; run 'berth down " + run.workload.name + "'");
+}
+
 }  // namespace
+
+std::optional<Failure> ensure_image_process(Run& run, const Provider& provider) {
+  WorkloadSpec& c = run.container;
+  if (!provider.capabilities().starts_process || c.image_process || (c.entrypoint && c.command))
+    return std::nullopt;
+  if (run.image_error) return run.image_error;
+  if (!run.ctx.read_image) {
+    run.image_error = Failure{ExitCode::kProviderFailed,
+                              "cannot read the entrypoint and command of " + c.image, ""};
+    return run.image_error;
+  }
+  run.phase(-1, "reading the entrypoint and command of " + c.image + " from its registry");
+  auto read = run.ctx.read_image(c);
+  if (!read) {
+    run.image_error = read.error();
+    if (read.error().code != ExitCode::kInterrupted)
+      run.warn(-1, read.error().message + "; offers at providers that start the image's process "
+                                          "themselves are skipped");
+    return run.image_error;
+  }
+  c.image_process = std::move(*read);
+  return std::nullopt;
+}
 
 Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const Instance& instance) {
   Provider* provider = ctx.provider ? ctx.provider(instance.provider) : nullptr;
@@ -200,6 +261,40 @@ Expected<void, std::string> terminate_confirmed(const DeployContext& ctx, const 
   }
 }
 
+namespace {
+
+// Launches at the provider's pace. A 429 is the provider's "not now", not a
+// verdict on the offer: wait (its Retry-After, else its documented penalty)
+// and try the same offer again, a few times, saying so each time.
+// nullopt: interrupted while waiting.
+std::optional<Expected<Instance, ProviderError>> launch_paced(Run& run, int replica,
+                                                              Provider& provider,
+                                                              const LaunchRequest& request) {
+  const LaunchPacing pacing = provider.capabilities().pacing;
+  constexpr int kMaxRateLimitWaits = 6;
+  for (int waits = 0;; ++waits) {
+    Duration wait = run.ctx.pacer->reserve(provider.name(), pacing);
+    if (wait.count() > 0) {
+      run.phase(replica, fmt::format("waiting {} before launching at {} (its launch rate limit)",
+                                     seconds(wait), provider.name()));
+      if (!run.sleep(wait)) return std::nullopt;
+    }
+    auto launched = provider.launch(request);
+    if (launched || launched.error().kind != ProviderError::Kind::kRateLimited ||
+        waits >= kMaxRateLimitWaits)
+      return launched;
+    Duration after = launched.error().retry_after.value_or(
+        pacing.penalty.count() > 0 ? pacing.penalty : Duration{10'000});
+    after = std::min<Duration>(after, Duration{120'000});
+    run.ctx.pacer->refused(provider.name(), after);
+    run.note(replica, fmt::format("{} refused the launch as too frequent (429): waiting {}, then "
+                                  "trying {} again",
+                                  provider.name(), seconds(after), request.offer.id));
+  }
+}
+
+}  // namespace
+
 Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
                                               Created& created) {
   const int replica = placement.replica;
@@ -208,7 +303,7 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
   candidates.insert(candidates.end(), placement.fallbacks.begin(), placement.fallbacks.end());
 
   std::set<std::string> given_up;  // providers whose account cannot launch now
-  int tried = 0, auth_failures = 0;
+  int tried = 0, auth_failures = 0, image_skips = 0;
   for (const auto& offer : candidates) {
     if (run.cancelled()) return unexpected(interrupted_failure());
     if (given_up.count(offer.provider)) continue;
@@ -217,18 +312,20 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
     Attempt attempt{replica, offer.provider, offer.id, offer.price_per_hour, "", ""};
     Provider* provider = run.ctx.provider(offer.provider);
     if (!provider) continue;
+    if (auto f = ensure_image_process(run, *provider)) {
+      if (f->code == ExitCode::kInterrupted) return unexpected(interrupted_failure());
+      given_up.insert(offer.provider);  // nothing there can start this image
+      ++image_skips;
+      continue;
+    }
     ++tried;
     run.phase(replica, fmt::format("launching {} {} in {} at {}", offer.provider, offer.id,
                                    offer.region, price(offer.price_per_hour)));
-    LaunchRequest request;
-    request.name = name;
-    request.labels = {{kInstanceLabelDeployment, run.workload.name},
-                      {kInstanceLabelReplica, std::to_string(replica)},
-                      {kInstanceLabelHash, run.workload.hash}};
-    request.offer = offer;
-    request.ssh_public_key = run.ctx.ssh_public_key;
-    request.workload = &run.workload;
-    auto launched = provider->launch(request);
+    LaunchRequest request =
+        launch_request(run.workload, replica, offer, run.ctx.ssh_public_key, run.container);
+    auto paced = launch_paced(run, replica, *provider, request);
+    if (!paced) return unexpected(interrupted_failure());
+    auto& launched = *paced;
     if (!launched) {
       const auto& err = launched.error();
       attempt.result = to_string(err.kind);
@@ -236,13 +333,13 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
       run.attempted(attempt, fmt::format("{} {} {}: {}: {}", offer.provider, offer.id,
                                          price(offer.price_per_hour), attempt.result, err.message));
       using K = ProviderError::Kind;
-      if (err.kind == K::kTransient || err.kind == K::kBadResponse)
+      if (!err.created_instance.empty())
+        remove_made_anyway(run, replica, *provider, err.created_instance, name);
+      else if (err.kind == K::kTransient || err.kind == K::kBadResponse)
         sweep_orphans(run, replica, *provider, name);
       if (err.kind == K::kAuth) ++auth_failures;
-      if (err.kind == K::kAuth || err.kind == K::kQuota) given_up.insert(offer.provider);
-      if (err.kind == K::kRateLimited && err.retry_after &&
-          !run.sleep(std::min<Duration>(*err.retry_after, Duration{30'000})))
-        return unexpected(interrupted_failure());
+      if (err.kind == K::kAuth || err.kind == K::kQuota || err.kind == K::kRateLimited)
+        given_up.insert(offer.provider);
       continue;
     }
     created.instance = *launched;
@@ -278,6 +375,9 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
                                     run.workload.name + "'"});
     created.instance.reset();
   }
+  // Nothing could start because the image could not be read: that is the
+  // error (it names the registry and its answer).
+  if (tried == 0 && image_skips > 0 && run.image_error) return unexpected(*run.image_error);
   if (tried == 0)
     return unexpected(Failure{ExitCode::kNoPlacement,
                               "no offer for replica " + std::to_string(replica) +

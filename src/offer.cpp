@@ -42,6 +42,10 @@ nlohmann::json to_json(const Offer& o) {
       {"cuda", opt(o.cuda)},
   };
   if (!o.launch_data.is_null()) j["launch_data"] = o.launch_data;
+  if (auto cannot = kAllFeatures & ~o.honours) {
+    auto& list = j["cannot"] = nlohmann::json::array();
+    for (auto f : features_in(cannot)) list.push_back(feature_name(f));
+  }
   return j;
 }
 
@@ -69,6 +73,14 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
     o.available = get_opt<int>(j, "available");
     o.cuda = get_opt<double>(j, "cuda");
     if (auto it = j.find("launch_data"); it != j.end()) o.launch_data = *it;
+    if (auto it = j.find("cannot"); it != j.end()) {
+      if (!it->is_array()) return unexpected(std::string("\"cannot\" must be a list of names"));
+      for (const auto& name : *it) {
+        auto f = feature_from_name(name.get<std::string>());
+        if (!f) return unexpected("unknown feature '" + name.get<std::string>() + "' in \"cannot\"");
+        o.honours &= ~feature_bit(*f);
+      }
+    }
     return o;
   } catch (const nlohmann::json::exception& e) {
     return unexpected(std::string("malformed offer: ") + e.what());

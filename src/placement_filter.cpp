@@ -131,6 +131,8 @@ const char* constraint_name(Constraint c) {
       return "memory";
     case Constraint::kDisk:
       return "disk";
+    case Constraint::kWorkload:
+      return "workload";
     case Constraint::kSpot:
       return "placement.spot";
     case Constraint::kAvailable:
@@ -149,7 +151,8 @@ Constraint first_constraint(ConstraintMask mask) {
   return static_cast<Constraint>(std::countr_zero(mask));
 }
 
-ConstraintChecker::ConstraintChecker(const LaunchTemplate& workload) : w_(workload) {
+ConstraintChecker::ConstraintChecker(const LaunchTemplate& workload)
+    : w_(workload), features_(resolve_workload(workload).features()) {
   const auto& p = w_.placement;
   wants_location_check_ =
       !p.providers.empty() || !p.exclude_providers.empty() || !p.regions.empty();
@@ -212,6 +215,8 @@ ConstraintMask ConstraintChecker::failures(const Offer& o) {
   if (!r.disk.unbounded() && (!o.disk_gb || !in_gb_range(*o.disk_gb, r.disk)))
     mask |= bit(Constraint::kDisk);
 
+  if (features_ & ~o.honours) mask |= bit(Constraint::kWorkload);
+
   const auto spot = w_.placement.spot;
   if ((spot == SpotPolicy::kNever && o.spot) || (spot == SpotPolicy::kOnly && !o.spot))
     mask |= bit(Constraint::kSpot);
@@ -229,6 +234,11 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
   const auto& p = w_.placement;
   auto unknown = [](const char* what) { return fmt::format("{} not reported", what); };
   switch (c) {
+    case Constraint::kWorkload: {
+      std::vector<std::string> cannot;
+      for (auto f : features_in(features_ & ~o.honours)) cannot.push_back(describe(f));
+      return fmt::format("{}: cannot {}", o.provider, fmt::join(cannot, "; cannot "));
+    }
     case Constraint::kProviders:
       return fmt::format("provider {} is not in placement.providers {}", o.provider,
                          list_text(p.providers));

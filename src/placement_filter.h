@@ -9,6 +9,7 @@
 
 #include "berth/launch_template.h"
 #include "berth/offer.h"
+#include "berth/workload_spec.h"
 
 namespace berth::placement {
 
@@ -30,6 +31,7 @@ enum class Constraint : std::uint8_t {
   kCpus,
   kMemory,
   kDisk,
+  kWorkload,  // the provider cannot honour something the container needs
   kSpot,
   kAvailable,
   kMaxPrice,
@@ -67,6 +69,7 @@ class ConstraintChecker {
   ConstraintMask location_failures(const Offer& offer);
 
   const LaunchTemplate& w_;
+  FeatureSet features_ = 0;  // what the workload asks of a provider
   bool wants_location_check_ = false;
   // provider -> (mask for provider globs, region -> mask for region globs)
   struct ProviderMemo {

@@ -29,6 +29,7 @@ std::string to_string(InstanceState s) {
     case InstanceState::kTerminated: return "terminated";
     case InstanceState::kPreempted: return "preempted";
     case InstanceState::kFailed: return "failed";
+    case InstanceState::kUnhealthy: return "unhealthy";
     case InstanceState::kExited: return "exited";
     case InstanceState::kUnknown: return "unknown";
   }

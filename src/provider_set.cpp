@@ -127,7 +127,12 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
         }
         offers = std::move(*r);
         // The provider field is the config name, whatever the adapter wrote.
-        for (auto& o : offers) o.provider = p.name();
+        // So are what it can honour of a workload: its own word, not the offer's.
+        const FeatureSet honours = p.capabilities().honours;
+        for (auto& o : offers) {
+          o.provider = p.name();
+          o.honours = honours;
+        }
         report.count = offers.size();
       });
   OfferListing listing;

@@ -171,7 +171,12 @@ nlohmann::json launch_template_schema() {
                              {{"type", "number"},
                               {"exclusiveMinimum", 0},
                               {"description", "USD per hour per replica."}}},
-                            {"spot", {{"enum", json::array({"never", "allow", "only"})}}}})},
+                            {"spot", {{"enum", json::array({"never", "allow", "only"})}}},
+                            {"boot_timeout",
+                             described(ref("duration"),
+                                       "How long a launched instance may go without progress "
+                                       "before berth gives it up and tries the next offer; "
+                                       "default per provider.")}})},
       {"replicas", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
       {"spread", {{"enum", json::array({"none", "provider", "region"})}}},
       {"restart", restart()},

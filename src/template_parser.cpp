@@ -44,7 +44,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"volumes[]", {"name", "source", "path", "readonly"}},
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
-      {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot"}},
+      {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout"}},
       {"restart", {"max_restarts", "window", "backoff", "on"}},
   };
   return keys;
@@ -670,6 +670,13 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
         p.spot = *v == "only"    ? SpotPolicy::kOnly
                  : *v == "allow" ? SpotPolicy::kAllow
                                  : SpotPolicy::kNever;
+    } else if (f.key == "boot_timeout") {
+      auto s = r.string(f);
+      if (!s) continue;
+      if (auto d = parse_duration(*s))
+        p.boot_timeout = *d;
+      else
+        r.error(f.mark, f.path + ": " + d.error());
     }
   }
 }

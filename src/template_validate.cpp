@@ -222,6 +222,10 @@ void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
   if (where.has("placement.max_price") && t.placement.max_price && *t.placement.max_price <= 0)
     rules.error("placement.max_price", "must be more than 0 (USD per hour per replica)",
                 "leave max_price out for no price cap");
+  if (where.has("placement.boot_timeout") && t.placement.boot_timeout &&
+      t.placement.boot_timeout->count() <= 0)
+    rules.error("placement.boot_timeout", "must be greater than zero",
+                "leave boot_timeout out for the provider's own deadline");
   if (where.has("replicas") && t.replicas < 1)
     rules.error("replicas", "must be at least 1, got " + std::to_string(t.replicas));
   if (t.spread != Spread::kNone && t.replicas == 1 && where.has("spread"))

@@ -282,6 +282,7 @@ Watcher::HostCheck Watcher::check_listing(ReplicaWatch& r, const Listing& listin
     case InstanceState::kTerminated:
     case InstanceState::kStopping:
     case InstanceState::kFailed:
+    case InstanceState::kUnhealthy:
       fail(r, FailureClass::kInstanceLost, "the provider reports the instance " + raw, now);
       return HostCheck::kNone;
     case InstanceState::kExited:

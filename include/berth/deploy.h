@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "berth/failure.h"
 #include "berth/health.h"
 #include "berth/instance.h"
+#include "berth/launch_pacer.h"
 #include "berth/launch_template.h"
 #include "berth/placement.h"
 #include "berth/process.h"
@@ -134,7 +136,11 @@ struct DeployOptions {
   bool keep_on_failure = false;
   Duration poll_initial{250};   // provider polling starts fast, then backs off
   Duration poll_max{5'000};
-  Duration stall_timeout{600'000};   // provisioning/booting without any change
+  /// Provisioning/booting without any change before the attempt is given
+  /// up. nullopt = the template's placement.boot_timeout, else the
+  /// provider's Capabilities::boot_timeout; set, it overrides both.
+  std::optional<Duration> stall_timeout;
+  Duration boot_progress_every{60'000};  // "still booting" while nothing changes
   Duration connect_timeout{300'000}; // SSH not answering while the provider says running
   Duration pull_timeout{3'600'000};
   Duration start_timeout{120'000};
@@ -145,6 +151,14 @@ struct DeployOptions {
   std::optional<std::chrono::steady_clock::time_point> confirm_deadline;
   Duration running_check{1'000};      // no health check: the container must still run after this
 };
+
+/// Reads the image's own ENTRYPOINT and CMD from its registry, for providers
+/// that start the process themselves (Capabilities::starts_process).
+using ImageReader = std::function<Expected<ImageProcess, Failure>(const WorkloadSpec&)>;
+
+class HttpClient;
+/// Reads images' configs over the OCI distribution API through `http`.
+ImageReader registry_image_reader(HttpClient& http);
 
 using PlanFunction = std::function<Expected<Plan, Failure>(const std::vector<int>& replicas)>;
 
@@ -158,6 +172,8 @@ struct DeployContext {
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(const DeployEvent&)> events;
   DeployOptions options;
+  ImageReader read_image;  // unset: a provider that needs the image's process cannot be used
+  std::shared_ptr<LaunchPacer> pacer = std::make_shared<LaunchPacer>();
 };
 
 /// `up`: brings the deployment to `workload`'s template hash. `existing` is
@@ -176,6 +192,13 @@ struct TeardownResult {
 /// terminates every instance, then confirms each is gone by a later read.
 TeardownResult teardown(const Deployment& deployment, DeployContext& ctx);
 
+/// Gives back what `providers` keep for `deployment` besides instances
+/// (Provider::release), except what the template hashes in `keep` use.
+/// `down` calls it with none kept once every instance is confirmed gone.
+void release_at(const DeployContext& ctx, const std::set<std::string>& providers,
+                const std::string& deployment, const std::vector<std::string>& keep,
+                std::vector<std::string>* warnings);
+
 /// Endpoints of a replica: `host:port` per published port. Container-native
 /// instances report their public ports; others publish host == container
 /// port unless the template says otherwise.
@@ -187,6 +210,27 @@ HostConnector* connector_for(const Instance& instance, DeployContext& ctx);
 
 /// The runtime that runs an instance's container: this machine's for `local`.
 const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx);
+
+/// The launch request for `replica` of `workload` on `offer`: what `up`
+/// sends and what `up --dry-run` shows.
+LaunchRequest launch_request(const LaunchTemplate& workload, int replica, const Offer& offer,
+                             const std::string& ssh_public_key, const WorkloadSpec& container);
+
+/// `up --dry-run`: per planned replica, the requests its launch would send
+/// and the process its container would run; nothing is sent.
+struct DryRunReplica {
+  int replica = 0;
+  Offer offer;
+  std::vector<PlannedRequest> requests;  // secrets redacted
+  /// The argv the container runs, when the image's own part is known (read
+  /// from its registry) or not needed; otherwise `process_text` says it
+  /// symbolically ("<the image's ENTRYPOINT> --model x").
+  std::optional<std::vector<std::string>> process;
+  std::string process_text;
+};
+Expected<std::vector<DryRunReplica>, Failure> dry_run(const LaunchTemplate& workload,
+                                                      const Plan& plan, DeployContext& ctx);
+nlohmann::json to_json(const DryRunReplica& r);
 
 /// SPEC §9 `up -o json`.
 nlohmann::json to_json(const DeployResult& result);

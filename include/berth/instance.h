@@ -14,7 +14,8 @@ enum class InstanceState {
   kStopping,      // terminating / deleting
   kTerminated,    // gone
   kPreempted,     // spot interruption reported by the provider
-  kFailed,        // error / unhealthy at the provider
+  kFailed,        // error at the provider
+  kUnhealthy,     // the provider's own health check fails: may still be booting
   kExited,        // container-native: the instance is its container, and that exited
   kUnknown,
 };

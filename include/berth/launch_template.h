@@ -79,6 +79,9 @@ struct PlacementPolicy {
   std::vector<std::string> regions;            // globs; empty = all
   std::optional<double> max_price;             // USD per hour per replica
   SpotPolicy spot = SpotPolicy::kNever;
+  /// Launch to running without progress before the attempt is given up;
+  /// nullopt = the provider's default (Capabilities::boot_timeout).
+  std::optional<Duration> boot_timeout;
 };
 
 struct RestartPolicy {

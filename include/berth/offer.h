@@ -9,6 +9,7 @@
 
 #include "berth/expected.h"
 #include "berth/launch_template.h"
+#include "berth/workload_spec.h"
 
 namespace berth {
 
@@ -33,6 +34,10 @@ struct Offer {
   std::optional<int> available;     // instances available; nullopt = unknown
   std::optional<double> cuda;       // host CUDA driver version, where reported
   nlohmann::json launch_data;       // opaque to the core: what the adapter needs to launch it
+  /// What of a workload the offer's provider can honour (its
+  /// Capabilities::honours, set by the core when listing). In JSON as
+  /// "cannot": the feature names it cannot honour, when there are any.
+  FeatureSet honours = kAllFeatures;
 };
 
 /// The documented `-o json` shape (SPEC §9). `launch_data` is included under

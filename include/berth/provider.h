@@ -18,6 +18,8 @@
 #include "berth/instance.h"
 #include "berth/launch_template.h"
 #include "berth/offer.h"
+#include "berth/units.h"
+#include "berth/workload_spec.h"
 
 namespace berth {
 
@@ -39,15 +41,37 @@ struct ProviderError {
   Kind kind = Kind::kTransient;
   std::string message;
   std::optional<std::chrono::milliseconds> retry_after;
+  long http_status = 0;  // the answer's status, when an answer said so
+  /// An instance the failed call made anyway (it bills): the core removes it.
+  std::string created_instance;
 };
 
 std::string to_string(ProviderError::Kind k);  // "auth", "no-capacity", ...
+
+/// How often a provider accepts launches (its documented rate limit): the
+/// core spaces launches to one provider `min_interval` apart and, after the
+/// provider refused one with 429, waits `penalty` before the next.
+struct LaunchPacing {
+  Duration min_interval{0};
+  Duration penalty{0};
+};
 
 struct Capabilities {
   bool container_native = false;  // image/env/ports go in the create call
   bool spot = false;
   bool labels = false;             // instances carry labels/tags besides the name
   bool volumes = false;
+  /// The workload features the provider can honour (workload_spec.h). A
+  /// provider whose hosts berth starts containers on honours all of them.
+  FeatureSet honours = kAllFeatures;
+  /// The provider runs only what the launch tells it to start, not the
+  /// image's ENTRYPOINT and CMD: the core reads those from the image's
+  /// registry into WorkloadSpec::image_process before launching.
+  bool starts_process = false;
+  /// From launch until the instance runs, unless the template's
+  /// placement.boot_timeout says otherwise.
+  Duration boot_timeout{1'200'000};
+  LaunchPacing pacing;
 };
 
 /// What the template asks for, so adapters whose APIs filter server-side
@@ -64,14 +88,23 @@ struct OfferQuery {
   std::optional<double> min_cuda;
 };
 
-/// Everything a launch needs. For container-native providers the container
-/// spec travels here; for VM providers the core starts it over SSH later.
+/// Everything a launch needs. Container-native providers start `container`
+/// in the create call; for the others the core starts it over SSH later.
 struct LaunchRequest {
   std::string name;                           // berth-<deployment>-<replica>-<hash>
   std::map<std::string, std::string> labels;  // berth-deployment, berth-replica, berth-hash
   Offer offer;
   std::string ssh_public_key;                 // OpenSSH one-line format
-  const LaunchTemplate* workload = nullptr;   // image, env (secrets!), ports, command
+  const WorkloadSpec* container = nullptr;    // resolved by the core; env holds secrets
+};
+
+/// One request a launch would send (`up --dry-run`): built exactly as
+/// launch() builds it, never sent.
+struct PlannedRequest {
+  std::string method;
+  std::string url;
+  nlohmann::json body;  // null for none
+  std::string note;     // when it is sent only sometimes ("when the key is not registered yet")
 };
 
 class Provider {
@@ -92,6 +125,22 @@ class Provider {
   virtual Expected<void, ProviderError> terminate(const std::string& instance_id) = 0;
   /// One cheap authenticated call.
   virtual Expected<void, ProviderError> check_credentials() = 0;
+
+  /// The requests launch(request) would send, in order, without sending
+  /// anything. Providers that launch nothing over an API (this machine, SSH
+  /// hosts) have none.
+  virtual Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
+      const LaunchRequest& /*request*/) {
+    return std::vector<PlannedRequest>{};
+  }
+  /// Gives back what the provider keeps for a deployment besides its
+  /// instances (RunPod's registry credentials) except what the template
+  /// hashes in `keep` use. `down` calls it with none kept once every
+  /// instance is gone; `up` with the new hash once old replicas are gone.
+  virtual Expected<void, ProviderError> release(const std::string& /*deployment*/,
+                                                const std::vector<std::string>& /*keep*/) {
+    return {};
+  }
 };
 
 /// What the core hands each adapter: shared services, never provider state.

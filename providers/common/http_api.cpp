@@ -28,7 +28,7 @@ Expected<HttpResponse, ProviderError> HttpApi::send(const std::string& method,
                                                     std::vector<std::string> secrets) {
   HttpRequest req;
   req.method = method;
-  req.url = url::join(base_url_, path);
+  req.url = url(path);
   req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", "application/json"}};
   if (body) {
     req.headers.emplace_back("Content-Type", "application/json");
@@ -59,5 +59,7 @@ Expected<nlohmann::json, ProviderError> HttpApi::object_body(const HttpResponse&
     return unexpected(http_errors::bad_response("not a JSON object", response));
   return std::move(*parsed);
 }
+
+std::string HttpApi::url(const std::string& path) const { return url::join(base_url_, path); }
 
 }  // namespace berth

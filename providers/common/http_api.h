@@ -46,6 +46,9 @@ class HttpApi {
                                                     const nlohmann::json* body, bool idempotent,
                                                     std::vector<std::string> secrets = {});
 
+  /// The full URL a request to `path` goes to.
+  std::string url(const std::string& path) const;
+
   /// A 2xx answer's body as a JSON object; bad-response when it is not one.
   static Expected<nlohmann::json, ProviderError> object_body(const HttpResponse& response);
 

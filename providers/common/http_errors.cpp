@@ -48,6 +48,7 @@ ProviderError from_status(const HttpResponse& response, std::string message) {
   else
     message += " (HTTP " + std::to_string(s) + ")";
   e.message = std::move(message);
+  e.http_status = s;
   if (s == 401 || s == 403)
     e.kind = ProviderError::Kind::kAuth;
   else if (s == 404 || s == 410)
@@ -66,7 +67,8 @@ ProviderError from_status(const HttpResponse& response, std::string message) {
 
 ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
                         const HttpResponse& response) {
-  return {kind, message + " (HTTP " + std::to_string(response.status) + ")", std::nullopt};
+  return {kind, message + " (HTTP " + std::to_string(response.status) + ")", std::nullopt,
+          response.status};
 }
 
 std::string excerpt(const std::string& body, std::size_t limit) {

@@ -30,6 +30,7 @@ class ScriptedProvider : public Provider {
   struct Launch {
     std::optional<ProviderError::Kind> error;
     bool creates_anyway = false;  // the error came after the instance was made
+    bool names_it = false;        // ...and the error says which (created_instance)
     std::vector<InstanceState> states{InstanceState::kRunning};
   };
   ScriptedProvider(std::string name, std::string type = "lambda", bool native = false)
@@ -42,14 +43,26 @@ class ScriptedProvider : public Provider {
   std::vector<std::string> terminated;
   int next_id = 1;
   bool terminate_is_lazy = false;  // reports "stopping" once before gone
+  bool report_progress = true;     // false: nothing moves while it boots
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return type_; }
-  Capabilities capabilities() const override { return Capabilities{native_, false, true, false}; }
+  Capabilities capabilities() const override {
+    Capabilities c = caps;
+    c.container_native = native_;
+    return c;
+  }
+  Capabilities caps = [] {
+    Capabilities c;
+    c.labels = true;
+    return c;
+  }();
+  std::vector<WorkloadSpec> containers;  // what each launch was asked to start
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery&) override { return std::vector<Offer>{}; }
 
   Expected<Instance, ProviderError> launch(const LaunchRequest& req) override {
     launched_names.push_back(req.name);
+    if (req.container) containers.push_back(*req.container);
     Launch step = script.empty() ? Launch{} : script.front();
     if (!script.empty()) script.pop_front();
     if (step.error && !step.creates_anyway)
@@ -65,7 +78,11 @@ class ScriptedProvider : public Provider {
     i.state = InstanceState::kProvisioning;
     instances[i.id] = i;
     pending[i.id] = step.states;
-    if (step.error) return unexpected(ProviderError{*step.error, "scripted after create", {}});
+    if (step.error) {
+      ProviderError e{*step.error, "scripted after create", {}};
+      if (step.names_it) e.created_instance = i.id;
+      return unexpected(e);
+    }
     return i;
   }
   Expected<Instance, ProviderError> get(const std::string& id) override {
@@ -75,7 +92,7 @@ class ScriptedProvider : public Provider {
     if (!states.empty() && it->second.state != InstanceState::kTerminated &&
         it->second.state != InstanceState::kStopping) {
       it->second.state = states.front();
-      it->second.progress = std::to_string(states.size());
+      if (report_progress) it->second.progress = std::to_string(states.size());
       if (states.size() > 1) states.erase(states.begin());
       if (it->second.state == InstanceState::kRunning) it->second.host = "10.0.0." + id.substr(id.size() - 1);
     }
@@ -601,4 +618,153 @@ TEST_CASE("teardown removes every replica and confirms", "[deploy]") {
   CHECK(t.terminated.size() == 2);
   CHECK(t.leaked.empty());
   CHECK(a.alive().empty());
+}
+
+TEST_CASE("a 429 on launch is waited out and the same offer tried again", "[deploy]") {
+  Harness h;
+  auto& a = h.add("vast");
+  a.caps.pacing = {Duration{0}, Duration{20}};
+  a.script.push_back({K::kRateLimited});
+  a.script.push_back({K::kRateLimited});
+  auto w = workload();
+  auto r = deploy(w, std::nullopt,
+                  h.plan_of({offer("vast", "first", 0.5), offer("vast", "second", 0.6)}), h.ctx);
+  REQUIRE(r);
+  // No candidate was spent on a 429: the first offer launched on its third try.
+  REQUIRE(r->attempts.size() == 1);
+  CHECK(r->attempts[0].offer_id == "first");
+  CHECK(r->attempts[0].result == "launched");
+  CHECK(a.launched_names.size() == 3);
+  int waits = 0;
+  for (const auto& e : h.events)
+    if (e.text.find("refused the launch as too frequent (429): waiting") != std::string::npos) ++waits;
+  CHECK(waits == 2);
+}
+
+TEST_CASE("launches to one provider keep its documented interval", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  a.caps.pacing = {Duration{150}, Duration{150}};
+  a.script.push_back({K::kNoCapacity});
+  a.script.push_back({K::kNoCapacity});
+  auto w = workload();
+  auto start = std::chrono::steady_clock::now();
+  auto r = deploy(w, std::nullopt,
+                  h.plan_of({offer("lambda", "a", 0.5), offer("lambda", "b", 0.6),
+                             offer("lambda", "c", 0.7)}),
+                  h.ctx);
+  REQUIRE(r);
+  CHECK(r->attempts.size() == 3);
+  CHECK(r->attempts[2].result == "launched");
+  // Three launches, two intervals between them (a lower bound: never sooner).
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+  bool said = false;
+  for (const auto& e : h.events)
+    said = said || e.text.find("before launching at lambda (its launch rate limit)") !=
+                       std::string::npos;
+  CHECK(said);
+}
+
+TEST_CASE("a refused launch that made an instance anyway has it removed", "[deploy]") {
+  Harness h;
+  auto& a = h.add("vast");
+  ScriptedProvider::Launch made_anyway;
+  made_anyway.error = K::kInvalidRequest;
+  made_anyway.creates_anyway = true;
+  made_anyway.names_it = true;
+  a.script.push_back(made_anyway);
+  auto w = workload();
+  auto r = deploy(w, std::nullopt,
+                  h.plan_of({offer("vast", "a", 0.5), offer("vast", "b", 0.6)}), h.ctx);
+  REQUIRE(r);
+  CHECK(r->attempts[0].result == "invalid-request");
+  REQUIRE_FALSE(a.terminated.empty());
+  CHECK(a.terminated.front() == "vast-1");
+  CHECK(a.alive().size() == 1);  // only the replica that runs
+}
+
+TEST_CASE("a boot waits for the provider's own deadline, or the template's", "[deploy]") {
+  // A boot that shows no progress for longer than a short limit: the
+  // provider's default decides, and placement.boot_timeout overrides it.
+  auto run_with = [](Duration provider_limit, std::optional<Duration> template_limit) {
+    Harness h;
+    auto& a = h.add("lambda");
+    auto& b = h.add("runpod");
+    a.caps.boot_timeout = provider_limit;
+    a.report_progress = false;
+    ScriptedProvider::Launch slow;
+    slow.states.assign(40, InstanceState::kBooting);
+    slow.states.push_back(InstanceState::kRunning);
+    a.script.push_back(slow);
+    auto w = workload();
+    w.placement.boot_timeout = template_limit;
+    auto r = deploy(w, std::nullopt,
+                    h.plan_of({offer("lambda", "a", 0.5), offer("runpod", "b", 0.6)}), h.ctx);
+    REQUIRE(r);
+    (void)b;
+    return r->replicas[0].instance.provider;
+  };
+  CHECK(run_with(Duration{60'000}, std::nullopt) == "lambda");
+  CHECK(run_with(Duration{60'000}, Duration{1}) == "runpod");
+  CHECK(run_with(Duration{1}, Duration{60'000}) == "lambda");
+}
+
+TEST_CASE("Lambda's unhealthy while booting is still booting", "[deploy]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  ScriptedProvider::Launch wobbly;
+  wobbly.states = {InstanceState::kBooting, InstanceState::kUnhealthy, InstanceState::kUnhealthy,
+                   InstanceState::kRunning};
+  a.script.push_back(wobbly);
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(r);
+  CHECK(r->attempts.size() == 1);
+  CHECK(r->attempts[0].result == "launched");
+}
+
+TEST_CASE("every launch carries the container the core resolved", "[deploy]") {
+  Harness h;
+  auto& a = h.add("runpod", "runpod", true);
+  auto w = workload();
+  w.command = ContainerCommand{false, {{"--port", false}, {"8080", false}}};
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("runpod", "a", 0.5)}), h.ctx);
+  REQUIRE(r);
+  REQUIRE(a.containers.size() == 1);
+  CHECK(a.containers[0].command == std::vector<std::string>{"--port", "8080"});
+  CHECK(a.containers[0].image == "registry.example/demo:1");
+}
+
+TEST_CASE("a provider that starts the process itself gets the image's, read once", "[deploy]") {
+  Harness h;
+  auto& a = h.add("vast", "vastai", true);
+  a.caps.starts_process = true;
+  a.script.push_back({K::kNoCapacity});
+  int reads = 0;
+  h.ctx.read_image = [&reads](const WorkloadSpec&) -> Expected<ImageProcess, Failure> {
+    ++reads;
+    return ImageProcess{{"/entry"}, {"--default"}, "/w"};
+  };
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("vast", "a", 0.5), offer("vast", "b", 0.6)}),
+                  h.ctx);
+  REQUIRE(r);
+  CHECK(reads == 1);
+  REQUIRE(a.containers.size() == 2);
+  REQUIRE(a.containers[1].image_process);
+  CHECK(*a.containers[1].process() == std::vector<std::string>{"/entry", "--default"});
+
+  // When the image cannot be read, nothing is launched: exit 6.
+  Harness h2;
+  auto& b = h2.add("vast", "vastai", true);
+  b.caps.starts_process = true;
+  h2.ctx.read_image = [](const WorkloadSpec&) -> Expected<ImageProcess, Failure> {
+    return unexpected(Failure{ExitCode::kProviderFailed,
+                              "registry 127.0.0.1:5000 answered 401 for the manifest", ""});
+  };
+  auto r2 = deploy(w, std::nullopt, h2.plan_of({offer("vast", "a", 0.5)}), h2.ctx);
+  REQUIRE_FALSE(r2);
+  CHECK(r2.error().failure.code == ExitCode::kProviderFailed);
+  CHECK(r2.error().failure.message.find("answered 401") != std::string::npos);
+  CHECK(b.launched_names.empty());
 }

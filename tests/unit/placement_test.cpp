@@ -584,3 +584,42 @@ TEST_CASE("plan JSON has the documented shape", "[placement]") {
   CHECK(none["placement"].empty());
   CHECK(none["rejections"].empty());
 }
+
+TEST_CASE("an offer whose provider cannot honour the container is rejected, saying why",
+          "[placement]") {
+  auto w = gpu_workload();
+  w.ports = {PortMapping{5000, std::nullopt, "udp"}};
+  Offer pod = offer("runpod", "pod", 0.5);
+  pod.honours = kAllFeatures & ~feature_bit(WorkloadFeature::kUdpPort);
+  Offer vm = offer("lambda", "vm", 0.9);
+  auto plan = solve_placement(w, {pod, vm}, {});
+  CHECK(ids(plan) == std::vector<std::string>{"lambda/vm"});
+  CHECK(unmet_constraint(w, pod) == "workload");
+  CHECK_FALSE(unmet_constraint(w, vm));
+
+  // Alone, the pod cannot be placed, and plan says what it cannot do.
+  auto alone = solve_placement(w, {pod}, {});
+  REQUIRE(alone.placement.empty());
+  const auto* r = find_rejection(alone, "workload");
+  REQUIRE(r);
+  CHECK(r->count == 1);
+  CHECK(r->detail.find("runpod: cannot publish a UDP port") != std::string::npos);
+
+  // A template that asks nothing special places there.
+  w.ports = {PortMapping{5000, std::nullopt, "tcp"}};
+  CHECK(ids(solve_placement(w, {pod, vm}, {})) == std::vector<std::string>{"runpod/pod"});
+}
+
+TEST_CASE("what an offer's provider cannot do survives a saved listing", "[placement]") {
+  Offer pod = offer("runpod", "pod", 0.5);
+  pod.honours = kAllFeatures & ~(feature_bit(WorkloadFeature::kHostPort) |
+                                 feature_bit(WorkloadFeature::kBindVolume));
+  auto j = to_json(pod);
+  CHECK(j["cannot"] == nlohmann::json::array({"bind_volume", "host_port"}));
+  auto back = offer_from_json(j);
+  REQUIRE(back);
+  CHECK(back->honours == pod.honours);
+  CHECK_FALSE(to_json(offer("lambda", "vm", 1)).contains("cannot"));
+  j["cannot"] = {"teleport"};
+  CHECK_FALSE(offer_from_json(j));
+}
