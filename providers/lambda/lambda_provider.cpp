@@ -120,16 +120,27 @@ OfferGpu type_gpu(const json& type, const std::string& type_name) {
   return gpu;
 }
 
+Capabilities lambda_capabilities() {
+  Capabilities c;
+  c.labels = true;  // a VM: the core starts the container over SSH, so it honours everything
+  // Large images take well over 10 minutes to boot and pull (dstack allows 30).
+  c.boot_timeout = Duration{1'800'000};
+  // One launch per 12 s; the 429 (global/rate-limited) has no Retry-After.
+  // Spaced 12.5 s: a margin for requests that take different times on the wire.
+  c.pacing = {Duration{12'500}, Duration{12'000}};
+  return c;
+}
+
 class LambdaProvider final : public ProviderAdapter {
  public:
   LambdaProvider(const ProviderConfig& config, ProviderContext& context)
-      : ProviderAdapter(
-            config.name, "lambda",
-            {.container_native = false, .spot = false, .labels = true, .volumes = false}),
+      : ProviderAdapter(config.name, "lambda", lambda_capabilities()),
         api_(config, context, kDefaultBaseUrl, error_from) {}
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
+  Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
+      const LaunchRequest& request) override;
   Expected<Instance, ProviderError> get(const std::string& instance_id) override;
   Expected<std::vector<Instance>, ProviderError> list() override;
   Expected<void, ProviderError> terminate(const std::string& instance_id) override;
@@ -233,23 +244,44 @@ Expected<std::string, ProviderError> LambdaProvider::ensure_ssh_key(const std::s
   return wanted;
 }
 
-Expected<Instance, ProviderError> LambdaProvider::launch(const LaunchRequest& request) {
+std::optional<ProviderError> launch_error(const LaunchRequest& request) {
   const json& ld = request.offer.launch_data;
   if (!ld.is_object() || !ld.contains("instance_type") || !ld.contains("region"))
-    return unexpected(
-        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
+    return ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"};
   if (request.ssh_public_key.empty())
-    return unexpected(ProviderError{Kind::kInvalidRequest, "no SSH public key to install"});
-  auto key = ensure_ssh_key(request.ssh_public_key);
-  if (!key) return unexpected(key.error());
+    return ProviderError{Kind::kInvalidRequest, "no SSH public key to install"};
+  return std::nullopt;
+}
 
+json launch_body(const LaunchRequest& request, const std::string& key_name) {
+  const json& ld = request.offer.launch_data;
   json tags = json::array();
   for (const auto& [k, v] : request.labels) tags.push_back({{"key", k}, {"value", v}});
   json body = {{"region_name", ld["region"]},
                {"instance_type_name", ld["instance_type"]},
-               {"ssh_key_names", {*key}},
+               {"ssh_key_names", {key_name}},
                {"name", request.name}};
   if (!tags.empty()) body["tags"] = tags;
+  return body;
+}
+
+Expected<std::vector<PlannedRequest>, ProviderError> LambdaProvider::plan_launch(
+    const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  std::string key = key_name_for(request.ssh_public_key);
+  return std::vector<PlannedRequest>{
+      {"POST", api_.url("/ssh-keys"), {{"name", key}, {"public_key", request.ssh_public_key}},
+       "when the account does not have berth's key yet (GET /ssh-keys)"},
+      {"POST", api_.url("/instance-operations/launch"), launch_body(request, key), ""}};
+}
+
+Expected<Instance, ProviderError> LambdaProvider::launch(const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  const json& ld = request.offer.launch_data;
+  auto key = ensure_ssh_key(request.ssh_public_key);
+  if (!key) return unexpected(key.error());
+
+  json body = launch_body(request, *key);
   // Not idempotent: a launch whose answer was lost may have created an
   // instance; the core finds it by name rather than launching twice.
   auto data = call("POST", "/instance-operations/launch", &body, false);
@@ -288,7 +320,7 @@ Instance LambdaProvider::to_instance(const json& d) const {
   else if (s == "booting")
     inst.state = InstanceState::kBooting;
   else if (s == "unhealthy")
-    inst.state = InstanceState::kFailed;
+    inst.state = InstanceState::kUnhealthy;  // also seen while booting: the core decides
   else if (s == "terminating")
     inst.state = InstanceState::kStopping;
   else if (s == "terminated")

@@ -1,8 +1,10 @@
-// Lambda Cloud (API v1): a VM provider.
+// Lambda Cloud (API v1): a VM provider. berth starts the container on the
+// VM over SSH, so it honours every workload feature (README.md here says how).
 //
-// Facts (Lambda's OpenAPI 1.8.3, as copied in alexandervaneck/
-// lambda-ai-cloud-api-client openapi-1.8.3.json; dstack and SkyPilot's
-// lambda_cloud code; shared/reference/provider-apis.md section 1):
+// Wire facts. Source: Lambda's OpenAPI 1.8.3 as vendored in
+// alexandervaneck/lambda-ai-cloud-api-client openapi-1.8.3.json @ b7035f7b,
+// unless marked otherwise; [3p] = seen in dstack's and SkyPilot's
+// lambda_cloud code only; [unverified] = no document settles it.
 // - Base https://cloud.lambda.ai/api/v1, `Authorization: Bearer <key>`.
 // - Success is {"data": ...}, failure {"error": {code, message, suggestion?}};
 //   branch on `code` (global/invalid-api-key, .../insufficient-capacity, ...).
@@ -13,15 +15,21 @@
 //   only in gpu_description ("H100 (80 GB SXM5)").
 // - POST /instance-operations/launch {region_name, instance_type_name,
 //   ssh_key_names: [one registered name], name, tags [{key, value}]} ->
-//   data.instance_ids. Keys: GET/POST /ssh-keys (duplicate name: global/duplicate).
+//   data.instance_ids. Invalid bodies: 400 global/invalid-parameters. Keys:
+//   GET/POST /ssh-keys (duplicate name: global/duplicate).
 // - GET /instances/{id}, GET /instances (no name filter); status booting |
 //   active | unhealthy | terminating | terminated | preempted; running means
-//   active with `ip`. SSH ubuntu@ip:22.
+//   active with `ip`. SSH ubuntu@ip:22. `unhealthy` also shows while a VM
+//   boots [3p: SkyPilot treats it as still starting]: the core counts it as
+//   booting until the boot deadline.
 // - POST /instance-operations/terminate {instance_ids}; unknown id is 404
 //   global/object-does-not-exist.
 // - Capacity: 400 instance-operations/launch/insufficient-capacity, even for a
-//   region listed with capacity. Rate limits: ~1 request/s, launches ~1/12 s,
-//   429 with an unspecified body.
+//   region listed with capacity. Rate limits: about one request per second,
+//   one launch per 12 s, 429 global/rate-limited without Retry-After [3p;
+//   the 429 body is unverified]: Capabilities::pacing spaces launches 12 s.
+// - Boots of large images take well over 10 minutes [3p: dstack allows 30]:
+//   boot deadline 30 minutes.
 #pragma once
 
 #include <memory>

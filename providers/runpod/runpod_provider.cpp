@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
+#include "berth/deployments.h"
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "providers/common/answer.h"
@@ -71,12 +74,32 @@ std::optional<int> availability_hint(const std::string& word) {
 
 enum class CloudChoice { kAll, kSecure, kCommunity };
 
+// Container disk when the template names none, and the size of the one
+// host-local persistent mount a named volume becomes (the API's floor is 10).
+constexpr long long kDefaultDiskGb = 50;
+constexpr long long kNamedVolumeGb = 50;
+
+Capabilities runpod_capabilities() {
+  Capabilities c;
+  c.container_native = true;
+  // A pod publishes TCP and HTTP ports at public ports RunPod picks, mounts
+  // at most one persistent volume (mounts.persistent; network volumes are
+  // data-center bound and not used), and nothing from this machine.
+  c.honours = kAllFeatures & ~(feature_bit(WorkloadFeature::kUdpPort) |
+                               feature_bit(WorkloadFeature::kHostPort) |
+                               feature_bit(WorkloadFeature::kNamedVolumes) |
+                               feature_bit(WorkloadFeature::kBindVolume) |
+                               feature_bit(WorkloadFeature::kReadonlyVolume));
+  // Pulls of multi-GB inference images take a while (dstack allows 20 min).
+  c.boot_timeout = Duration{1'200'000};
+  // 429s carry Retry-After: no pacing of our own.
+  return c;
+}
+
 class RunpodProvider final : public ProviderAdapter {
  public:
   RunpodProvider(const ProviderConfig& config, ProviderContext& context, CloudChoice cloud)
-      : ProviderAdapter(
-            config.name, "runpod",
-            {.container_native = true, .spot = false, .labels = false, .volumes = false}),
+      : ProviderAdapter(config.name, "runpod", runpod_capabilities()),
         api_(config, context, kDefaultBaseUrl, error_from),
         cloud_(cloud) {}
 
@@ -86,9 +109,17 @@ class RunpodProvider final : public ProviderAdapter {
   Expected<std::vector<Instance>, ProviderError> list() override;
   Expected<void, ProviderError> terminate(const std::string& instance_id) override;
   Expected<void, ProviderError> check_credentials() override;
+  Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
+      const LaunchRequest& request) override;
+  Expected<void, ProviderError> release(const std::string& deployment,
+                                        const std::vector<std::string>& keep) override;
+
+  Instance to_instance(const json& pod) const;
 
  private:
-  Instance to_instance(const json& pod) const;
+  std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
+  json pod_body(const LaunchRequest& request, const std::optional<std::string>& registry_id) const;
+  Expected<std::string, ProviderError> registry_credential(const LaunchRequest& request);
 
   HttpApi api_;
   CloudChoice cloud_;
@@ -176,72 +207,141 @@ std::string port_spec(const PortMapping& p) {
   return std::to_string(p.container) + "/" + (p.protocol == "udp" ? "udp" : "tcp");
 }
 
-Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& request) {
-  const json& ld = request.offer.launch_data;
-  if (!ld.is_object() || !ld.contains("gpu_id") || !ld.contains("count") || !ld.contains("cloud") ||
-      !ld.contains("data_center"))
-    return unexpected(
-        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
-  if (!request.workload)
-    return unexpected(ProviderError{Kind::kInvalidRequest, "no workload to start"});
-  const LaunchTemplate& w = *request.workload;
-  std::vector<std::string> secrets;
+// The container start command (`args`, a string). RunPod takes either a
+// command line or a JSON object {"cmd": [...], "entrypoint": [...]}
+// (runpod/docs pods/templates/manage-templates.mdx @ 24b395b2). berth sends
+// the JSON object: every argument stays one argument, with its spaces,
+// quotes, `$` and newlines, and no shell on RunPod's side splits it.
+// Docker's rule: an entrypoint override clears the image's CMD.
+std::optional<std::string> start_command(const WorkloadSpec& c) {
+  if (!c.entrypoint && !c.command) return std::nullopt;  // the image's own
+  json args = json::object();
+  if (c.entrypoint) args["entrypoint"] = *c.entrypoint;
+  if (c.command) args["cmd"] = *c.command;
+  else args["cmd"] = json::array();
+  return args.dump();
+}
 
+// The registry credential of a deployment's template: named after the
+// template hash, which covers registry_auth, so a changed password makes a
+// new credential and the old one goes when no replica uses it.
+std::string credential_name(const LaunchRequest& request) {
+  auto label = [&](const char* key) {
+    auto it = request.labels.find(key);
+    return it == request.labels.end() ? std::string() : it->second;
+  };
+  return "berth-" + label(kInstanceLabelDeployment) + "-" + label(kInstanceLabelHash);
+}
+
+
+json RunpodProvider::pod_body(const LaunchRequest& request,
+                              const std::optional<std::string>& registry_id) const {
+  const json& ld = request.offer.launch_data;
+  const WorkloadSpec& c = *request.container;
   json env = json::object();
-  for (const auto& [k, v] : w.env) {
-    env[k] = v.value;
-    if (v.secret) secrets.push_back(v.value);
-  }
+  for (const auto& e : c.env) env[e.name] = e.value;
   // RunPod images append PUBLIC_KEY to root's authorized_keys.
   if (!request.ssh_public_key.empty()) env["PUBLIC_KEY"] = request.ssh_public_key;
 
   json ports = json::array();
   bool has_ssh = false;
-  for (const auto& p : w.ports) {
+  for (const auto& p : c.ports) {
     ports.push_back(port_spec(p));
     has_ssh = has_ssh || (p.container == 22 && p.protocol != "udp");
   }
   if (!has_ssh) ports.push_back("22/tcp");
 
+  json gpu = {{"id", ld["gpu_id"]}, {"count", ld["count"]}};
+  // The host's CUDA: a floor, compared numerically ("12.11" > "12.2").
+  if (c.min_cuda) gpu["minCudaVersion"] = fmt::format("{:.1f}", *c.min_cuda);
   json body = {{"name", request.name},
-               {"image", w.image.value},
-               {"gpu", {{"id", ld["gpu_id"]}, {"count", ld["count"]}}},
+               {"image", c.image},
+               {"gpu", gpu},
                {"cloud", ld["cloud"]},
                {"dataCenterIds", {ld["data_center"]}},
                {"ports", ports},
-               {"env", env}};
-  if (w.image.secret) secrets.push_back(w.image.value);
-  if (w.resources.disk.min)
-    body["disk"] = static_cast<long long>((*w.resources.disk.min + 999'999'999) / 1'000'000'000);
-  if (w.command) {
-    json args = json::array();
-    if (w.command->shell) {
-      args = {"sh", "-c"};
-    }
-    for (const auto& a : w.command->argv) {
-      args.push_back(a.value);
-      if (a.secret) secrets.push_back(a.value);
-    }
-    body["args"] = args;
-  }
-  if (w.entrypoint) {
-    json ep = json::array();
-    for (const auto& a : *w.entrypoint) {
-      ep.push_back(a.value);
-      if (a.secret) secrets.push_back(a.value);
-    }
-    body["entrypoint"] = ep;
-  }
-  if (w.registry_auth) {
-    body["registry"] = {{"username", w.registry_auth->username.value},
-                        {"password", w.registry_auth->password.value}};
-    secrets.push_back(w.registry_auth->password.value);
-    if (w.registry_auth->username.secret) secrets.push_back(w.registry_auth->username.value);
-  }
+               {"env", env},
+               {"disk", c.disk_gb(kDefaultDiskGb)}};
+  if (auto args = start_command(c)) body["args"] = *args;
+  if (registry_id) body["registry"] = *registry_id;
+  for (const auto& v : c.volumes)
+    if (v.kind == Volume::Kind::kNamed)  // at most one: Capabilities::honours
+      body["mounts"] = {{"persistent", {{"size", kNamedVolumeGb}, {"path", v.path}}}};
+  return body;
+}
 
+Expected<std::vector<PlannedRequest>, ProviderError> RunpodProvider::plan_launch(
+    const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  std::vector<PlannedRequest> out;
+  std::optional<std::string> registry_id;
+  if (const auto& r = request.container->registry) {
+    out.push_back({"POST", api_.url("/v2/registries"),
+                   {{"name", credential_name(request)},
+                    {"username", r->username},
+                    {"password", r->password}},
+                   "when no credential of this name exists yet (GET /v2/registries)"});
+    registry_id = "<the credential's id>";
+  }
+  out.push_back({"POST", api_.url("/v2/pods"), pod_body(request, registry_id), ""});
+  return out;
+}
+
+std::optional<ProviderError> RunpodProvider::launch_error(const LaunchRequest& request) const {
+  const json& ld = request.offer.launch_data;
+  if (!ld.is_object() || !ld.contains("gpu_id") || !ld.contains("count") || !ld.contains("cloud") ||
+      !ld.contains("data_center"))
+    return ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"};
+  if (!request.container)
+    return ProviderError{Kind::kInvalidRequest, "no container to start"};
+  return std::nullopt;
+}
+
+// Finds the deployment's credential by name, or makes it.
+Expected<std::string, ProviderError> RunpodProvider::registry_credential(
+    const LaunchRequest& request) {
+  const RegistryLogin& login = *request.container->registry;
+  std::string name = credential_name(request);
+  auto listed = api_.send("GET", "/v2/registries", nullptr, true);
+  if (!listed) return unexpected(listed.error());
+  auto found = answer::read("registries shape", [&]() -> std::string {
+    json all = ju::parse(listed->body).value_or(json());
+    const json* list = &all;
+    if (all.is_object()) list = &ju::member(all, "registries");
+    if (!list->is_array()) throw ju::ShapeError("registries should be an array");
+    for (const json& r : *list)
+      if (ju::opt_string(r, "name").value_or("") == name) return ju::id_at(r, "id");
+    return "";
+  });
+  if (!found) return unexpected(found.error());
+  if (!found->empty()) return *found;
+  json body = {{"name", name}, {"username", login.username}, {"password", login.password}};
+  auto made = api_.send_json("POST", "/v2/registries", &body, false,
+                             {login.password, login.username});
+  if (!made) return unexpected(made.error());
+  return answer::read("registry shape", [&] { return ju::id_at(*made, "id"); });
+}
+
+Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  std::optional<std::string> registry_id;
+  if (request.container->registry) {
+    auto id = registry_credential(request);
+    if (!id) return unexpected(id.error());
+    registry_id = *id;
+  }
+  json body = pod_body(request, registry_id);
   // Not idempotent: a create whose answer was lost may have made a pod; the
   // core finds it by name instead of creating a second one.
-  auto pod = api_.send_json("POST", "/v2/pods", &body, false, secrets);
+  auto pod = api_.send_json("POST", "/v2/pods", &body, false, request.container->secrets());
+  if (!pod && pod.error().http_status == 403) {
+    // On create, 403 is "your account cannot access this GPU pool": that
+    // candidate is out of reach, the next one may not be.
+    ProviderError e = pod.error();
+    e.kind = Kind::kNoCapacity;
+    e.message = "no access to this GPU pool: " + e.message;
+    return unexpected(e);
+  }
   if (!pod) return unexpected(pod.error());
   return answer::read("pod shape", [&] {
     Instance inst = to_instance(*pod);
@@ -250,6 +350,37 @@ Expected<Instance, ProviderError> RunpodProvider::launch(const LaunchRequest& re
     if (inst.price_per_hour == 0) inst.price_per_hour = request.offer.price_per_hour;
     return inst;
   });
+}
+
+Expected<void, ProviderError> RunpodProvider::release(const std::string& deployment,
+                                                      const std::vector<std::string>& keep) {
+  auto listed = api_.send("GET", "/v2/registries", nullptr, true);
+  if (!listed) return unexpected(listed.error());
+  auto ids = answer::read("registries shape", [&] {
+    std::vector<std::string> out;
+    json all = ju::parse(listed->body).value_or(json());
+    const json* list = &all;
+    if (all.is_object()) list = &ju::member(all, "registries");
+    if (!list->is_array()) throw ju::ShapeError("registries should be an array");
+    const std::string prefix = "berth-" + deployment + "-";
+    for (const json& r : *list) {
+      std::string name = ju::opt_string(r, "name").value_or("");
+      if (name.rfind(prefix, 0) != 0) continue;
+      std::string hash = name.substr(prefix.size());
+      // Deployment names may contain '-': only a hash (no '-') ends ours.
+      if (hash.find('-') != std::string::npos) continue;
+      if (std::find(keep.begin(), keep.end(), hash) == keep.end()) out.push_back(ju::id_at(r, "id"));
+    }
+    return out;
+  });
+  if (!ids) return unexpected(ids.error());
+  for (const auto& id : *ids) {
+    auto r = api_.send("DELETE", "/v2/registries/" + url::segment(id), nullptr, true);
+    if (!r) {
+      if (auto gone = answer::unless_gone(r.error()); !gone) return gone;
+    }
+  }
+  return {};
 }
 
 Instance RunpodProvider::to_instance(const json& pod) const {

@@ -1,27 +1,40 @@
-// RunPod (REST v2): container-native.
+// RunPod (REST v2): container-native; the pod is the container.
 //
-// Facts (runpod/docs api-reference-v2/openapi.json and migrate-from-v1.mdx;
-// SkyPilot and dstack's runpod code; shared/reference/provider-apis.md 2.1):
+// Wire facts. Source: runpod/docs api-reference-v2/openapi.json @ a900806e
+// unless marked otherwise; [docs] = runpod/docs prose at the same commit;
+// [3p] = SkyPilot's and dstack's runpod code; [unverified] = no document
+// settles it. README.md beside this file says what berth does with them.
 // - Base https://api.runpod.io, `Authorization: Bearer <key>`. REST v1 is
 //   retired on 2026-11-15; GraphQL answers 200 for failures. Neither is used.
-// - Errors are RFC 9457 problem+json {title, status, detail, errors?}: 400
-//   rule violation or capacity ("could not be placed" / "no longer any
-//   instances available": detail text only, no code), 402 balance, 403 pool
-//   access, 409 cluster pod, 422 contract violation (errors[]), 429 with
-//   Retry-After, 5xx retry.
+// - Errors are RFC 9457 problem+json {title, status, detail, errors?}: 422
+//   the body breaks the contract (never retry); 400 a cross-field rule, or
+//   capacity ("could not be placed" / "no longer any instances available":
+//   detail text only, no code [3p for the wording]); 402 balance (stop); 403
+//   no access to that GPU pool (skip the candidate); 429 with Retry-After;
+//   5xx retry.
 // - GET /v2/catalog/gpus?include=AVAILABILITY&product=POD -> {"gpus": [{id,
 //   name, manufacturer, memory (GB per GPU), secure, community, price {secure,
 //   community} (USD/h for ONE GPU), maxCount {secure, community},
 //   availability, dataCenters [{id, availability NONE|LOW|MEDIUM|HIGH}],
 //   cudaVersions}]}.
-// - POST /v2/pods {name, image, gpu {id, count}, cloud, dataCenterIds, disk,
-//   ports ["22/tcp"], env {PUBLIC_KEY: key}, args} -> 201 Pod. RunPod images
-//   append PUBLIC_KEY to root's authorized_keys.
+// - POST /v2/pods (CreatePodRequest, unevaluatedProperties: false) {name,
+//   image, gpu {id, count, minCudaVersion "major.minor"}, cloud,
+//   dataCenterIds, disk (GB, ephemeral), ports ["8000/tcp"], env {string:
+//   string}, args (a STRING), registry (a credential id), mounts {persistent
+//   {size >= 10 GB, path}}} -> 201 Pod. There is no entrypoint field: `args`
+//   is the "container start command", a command line or a JSON object
+//   {"cmd": [...], "entrypoint": [...]} [docs: pods/templates/
+//   manage-templates.mdx @ 24b395b2; that the JSON form's entrypoint clears
+//   the image's CMD as docker's does is unverified]. RunPod images append
+//   env PUBLIC_KEY to root's authorized_keys [3p].
+// - POST /v2/registries {name, username, password} -> 201 {id, name}; GET
+//   /v2/registries; DELETE /v2/registries/{id} -> 204.
 // - GET /v2/pods/{id}: status PROVISIONING | STARTING | RUNNING | EXITED |
 //   ERROR | TERMINATED; ssh.direct {host, port, username} is null until the
 //   pod runs; runtime.ports [{private, public, type, ip}].
 // - GET /v2/pods -> {"pods": [...]} (no name filter). DELETE /v2/pods/{id} ->
 //   204 with no body; 404 when unknown.
+// - Boots: pulls of multi-GB images take long [3p: dstack allows 20 min].
 #pragma once
 
 #include <memory>

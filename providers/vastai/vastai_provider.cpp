@@ -29,9 +29,15 @@ bool contains(const std::string& haystack, const char* needle) {
 // Vast's envelope is usually {"success": false, "error": code, "msg": text},
 // but some endpoints send only "msg", "message" or "detail", and 429s are
 // often plain text.
+ProviderError classify(const HttpResponse& r, const std::string& code, const std::string& msg,
+                       const std::string& text);
+
 ProviderError error_from(const HttpResponse& r) {
-  std::string code, msg;
+  std::string code, msg, created;
   if (auto body = ju::parse(r.body); body && body->is_object()) {
+    // A failed rental may still have made an instance, which bills.
+    if (const json* nc = ju::find(*body, "new_contract"); nc && !nc->is_null())
+      created = ju::id_text(*nc);
     for (const char* k : {"error", "error_code"})
       if (auto it = body->find(k); it != body->end() && it->is_string()) {
         code = *it;
@@ -46,6 +52,13 @@ ProviderError error_from(const HttpResponse& r) {
     msg = http_errors::excerpt(r.body);
   }
   std::string text = msg.empty() ? code : (code.empty() ? msg : msg + " (" + code + ")");
+  ProviderError e = classify(r, code, msg, text);
+  e.created_instance = created;
+  return e;
+}
+
+ProviderError classify(const HttpResponse& r, const std::string& code, const std::string& msg,
+                       const std::string& text) {
   if (r.status == 429) return http_errors::from_status(r, text.empty() ? "rate limited" : text);
   // The ask was rented by someone else, or cannot start (404 invalid_args
   // with no_such_ask in the message, or 410 no_such_ask).
@@ -77,12 +90,36 @@ bool has_space(const std::string& s) {
   return false;
 }
 
+constexpr long long kDefaultDiskGb = 50;
+// Where the workload's output goes inside the instance.
+constexpr const char* kWorkloadLog = "/var/log/berth-workload.log";
+
+Capabilities vast_capabilities() {
+  Capabilities c;
+  c.container_native = true;
+  // berth starts the process from onstart (see onstart_script), so any
+  // entrypoint runs; named volumes are directories on the instance's own
+  // disk, kept across its restarts and gone with it, as on any one host.
+  // Ports are mapped to host ports Vast picks; env values are at most 256
+  // characters (vast-ai/docs api-reference/openapi.yaml); nothing is copied
+  // from this machine.
+  c.honours = kAllFeatures & ~(feature_bit(WorkloadFeature::kHostPort) |
+                               feature_bit(WorkloadFeature::kLongEnvValue) |
+                               feature_bit(WorkloadFeature::kBindVolume) |
+                               feature_bit(WorkloadFeature::kReadonlyVolume));
+  c.starts_process = true;
+  c.boot_timeout = Duration{1'800'000};  // marketplace hosts pull slowly
+  // Launch threshold 4.5 s, penalty 12 s, no Retry-After (vast-ai/docs
+  // api-reference/rate-limits-and-errors.mdx); spaced 5 s, so that a first
+  // request that was slower on the wire than the next cannot look too soon.
+  c.pacing = {Duration{5'000}, Duration{12'000}};
+  return c;
+}
+
 class VastProvider final : public ProviderAdapter {
  public:
   VastProvider(const ProviderConfig& config, ProviderContext& context, SearchOptions options)
-      : ProviderAdapter(
-            config.name, "vastai",
-            {.container_native = true, .spot = false, .labels = false, .volumes = false}),
+      : ProviderAdapter(config.name, "vastai", vast_capabilities()),
         api_(config, context, kDefaultBaseUrl, error_from),
         options_(options) {}
 
@@ -92,8 +129,13 @@ class VastProvider final : public ProviderAdapter {
   Expected<std::vector<Instance>, ProviderError> list() override;
   Expected<void, ProviderError> terminate(const std::string& instance_id) override;
   Expected<void, ProviderError> check_credentials() override;
+  Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
+      const LaunchRequest& request) override;
 
  private:
+  std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
+  Expected<json, ProviderError> ask_body(const LaunchRequest& request) const;
+  static std::vector<std::string> launch_secrets(const WorkloadSpec& c);
   // A JSON object, or the failure Vast sends as 200 {"success": false}.
   Expected<json, ProviderError> call_json(const std::string& method, const std::string& path,
                                           const json* body, bool idempotent,
@@ -145,9 +187,11 @@ Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& pu
         if (auto it = keys.find(k); it != keys.end()) list = &*it;
     if (list->is_array())
       for (const json& k : *list)
-        if (k.is_object() && k.value("public_key", json()).is_string() &&
-            ssh_public_key::same(k["public_key"].get<std::string>(), public_key))
-          return {};
+        if (k.is_object())
+          // The listing names the key `key`; the POST answer `public_key`.
+          for (const char* field : {"key", "public_key"})
+            if (auto v = ju::opt_string(k, field); v && ssh_public_key::same(*v, public_key))
+              return {};
   } else if (listed.error().kind == Kind::kAuth) {
     return unexpected(listed.error());
   }
@@ -163,86 +207,108 @@ Expected<void, ProviderError> VastProvider::ensure_ssh_key(const std::string& pu
   return {};
 }
 
-Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& request) {
+std::optional<ProviderError> VastProvider::launch_error(const LaunchRequest& request) const {
   const json& ld = request.offer.launch_data;
   if (!ld.is_object() || !ld.contains("ask_id"))
-    return unexpected(
-        ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"});
-  if (!request.workload)
-    return unexpected(ProviderError{Kind::kInvalidRequest, "no workload to start"});
+    return ProviderError{Kind::kInvalidRequest, "offer " + request.offer.id + " has no launch data"};
+  if (!request.container) return ProviderError{Kind::kInvalidRequest, "no container to start"};
   if (request.ssh_public_key.empty())
-    return unexpected(ProviderError{Kind::kInvalidRequest, "no SSH public key to install"});
-  const LaunchTemplate& w = *request.workload;
-  std::string ask_id = ju::id_text(ld["ask_id"]);
-  std::vector<std::string> secrets;
+    return ProviderError{Kind::kInvalidRequest, "no SSH public key to install"};
+  if (const auto& r = request.container->registry; r && (has_space(r->username) || has_space(r->password)))
+    // image_login is a docker-login argument string that Vast splits on
+    // spaces; a credential with whitespace cannot be expressed in it.
+    return ProviderError{Kind::kInvalidRequest,
+                         "registry credentials with whitespace cannot be passed to Vast.ai's "
+                         "image_login"};
+  return std::nullopt;
+}
 
+// With an SSH runtype Vast replaces the image's ENTRYPOINT with its own init,
+// which starts sshd and then runs `onstart` (vast-ai/docs
+// api-reference/creating-instances-with-api.mdx, "Entrypoint Behavior"). So
+// onstart starts what `docker run` would have: the image's entrypoint and
+// command (read from its registry by the core) with the template's
+// overrides, in the image's working directory, in the background (onstart
+// runs before the instance is handed over; that it must not block is
+// unverified), its output in kWorkloadLog (`berth exec NAME -- cat` it). Every word is
+// quoted: template values stay literal.
+Expected<std::string, ProviderError> onstart_script(const WorkloadSpec& c) {
+  auto argv = c.process();
+  if (!argv) return unexpected(ProviderError{Kind::kInvalidRequest, argv.error()});
+  std::string script = "mkdir -p /var/log; ";
+  if (c.image_process && !c.image_process->working_dir.empty())
+    script += "cd " + shell_quote(c.image_process->working_dir) + " || exit 1; ";
+  script += "(exec " + shell_join(*argv) + ") >" + std::string(kWorkloadLog) + " 2>&1 </dev/null &";
+  return script;
+}
+
+Expected<json, ProviderError> VastProvider::ask_body(const LaunchRequest& request) const {
+  const WorkloadSpec& c = *request.container;
   // env goes as an object, the form Vast's own CLI sends after parsing its
   // docker-flag string: {"KEY": "value", "-p 8000:8000": "1"}. Values then
   // never pass through a flag string where spaces, quotes or '=' would be
-  // reinterpreted.
+  // reinterpreted. (The document types env as a string; the vendor's CLI
+  // sends the object.)
   json env = json::object();
-  for (const auto& [k, v] : w.env) {
-    env[k] = v.value;
-    if (v.secret) secrets.push_back(v.value);
-  }
-  for (const auto& p : w.ports) {
+  for (const auto& e : c.env) env[e.name] = e.value;
+  for (const auto& p : c.ports) {
     std::string spec = std::to_string(p.container) + ":" + std::to_string(p.container);
     if (p.protocol == "udp") spec += "/udp";
     env["-p " + spec] = "1";
   }
-
+  auto onstart = onstart_script(c);
+  if (!onstart) return unexpected(onstart.error());
   json body = {{"client_id", "me"},
-               {"image", w.image.value},
+               {"image", c.image},
                {"label", request.name},
                {"runtype", "ssh_direct"},
                {"env", env},
+               {"onstart", *onstart},
+               {"disk", c.disk_gb(kDefaultDiskGb)},
                {"cancel_unavail", true}};
-  if (w.image.secret) secrets.push_back(w.image.value);
-  long long disk_gb = 50;
-  if (w.resources.disk.min)
-    disk_gb = static_cast<long long>((*w.resources.disk.min + 999'999'999) / 1'000'000'000);
-  body["disk"] = disk_gb;
-
-  // With an SSH runtype Vast starts its own init instead of the image's
-  // entrypoint; the workload starts from onstart, which Vast runs with sh.
-  std::vector<std::string> argv;
-  bool shell_form = false;
-  if (w.entrypoint)
-    for (const auto& a : *w.entrypoint) argv.push_back(a.value);
-  if (w.command) {
-    shell_form = w.command->shell;
-    for (const auto& a : w.command->argv) argv.push_back(a.value);
-  }
-  for (const auto& a : w.command ? w.command->argv : std::vector<TemplateString>{})
-    if (a.secret) secrets.push_back(a.value);
-  if (!argv.empty()) {
-    // Every argument quoted, so template values stay literal on the host.
-    body["onstart"] =
-        (shell_form && !w.entrypoint) ? "sh -c " + shell_quote(argv.front()) : shell_join(argv);
-  }
-
-  if (w.registry_auth) {
-    const auto& user = w.registry_auth->username.value;
-    const auto& pass = w.registry_auth->password.value;
-    // image_login is a docker-login argument string that Vast splits on
-    // spaces; a credential with whitespace cannot be expressed in it.
-    if (has_space(user) || has_space(pass))
-      return unexpected(ProviderError{Kind::kInvalidRequest,
-                                      "registry credentials with whitespace cannot be passed to "
-                                      "Vast.ai's image_login"});
-    std::string login = "-u " + user + " -p " + pass;
-    std::string reg = registry_of(w.image.value);
+  if (c.registry) {
+    std::string login = "-u " + c.registry->username + " -p " + c.registry->password;
+    std::string reg = registry_of(c.image);
     if (!reg.empty()) login += " " + reg;
     body["image_login"] = login;
-    secrets.push_back(pass);
+  }
+  return body;
+}
+
+std::vector<std::string> VastProvider::launch_secrets(const WorkloadSpec& c) {
+  auto secrets = c.secrets();
+  if (c.registry) {
+    std::string login = "-u " + c.registry->username + " -p " + c.registry->password;
     secrets.push_back(login);
   }
+  return secrets;
+}
 
+Expected<std::vector<PlannedRequest>, ProviderError> VastProvider::plan_launch(
+    const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  auto body = ask_body(request);
+  if (!body) return unexpected(body.error());
+  std::string ask_id = ju::id_text(request.offer.launch_data["ask_id"]);
+  return std::vector<PlannedRequest>{
+      {"POST", api_.url("/api/v0/ssh/"), {{"ssh_key", request.ssh_public_key}},
+       "when the account does not have berth's key yet (GET /api/v0/ssh/)"},
+      {"PUT", api_.url("/api/v0/asks/" + url::segment(ask_id) + "/"), *body, ""}};
+}
+
+Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& request) {
+  if (auto bad = launch_error(request)) return unexpected(*bad);
+  auto body = ask_body(request);
+  if (!body) return unexpected(body.error());
+  std::string ask_id = ju::id_text(request.offer.launch_data["ask_id"]);
   if (auto key = ensure_ssh_key(request.ssh_public_key); !key) return unexpected(key.error());
 
   // Not idempotent: a rental whose answer was lost may exist; the core finds
   // it by label instead of renting twice.
-  auto r = call_json("PUT", "/api/v0/asks/" + url::segment(ask_id) + "/", &body, false, secrets);
+  // A refusal can still name the instance it made (error_from reads
+  // new_contract into created_instance): the core removes it.
+  auto r = call_json("PUT", "/api/v0/asks/" + url::segment(ask_id) + "/", &*body, false,
+                     launch_secrets(*request.container));
   if (!r) return unexpected(r.error());
   // The new instance's id.
   auto id = answer::read("rental answer", [&] { return ju::id_at(*r, "new_contract"); });
@@ -306,7 +372,13 @@ Instance VastProvider::to_instance(const json& d) const {
   std::string status = actual && actual->is_string() ? actual->get<std::string>() : "";
   std::string intended = ju::opt_string(d, "intended_status").value_or("");
   inst.raw_state = status.empty() ? "provisioning" : status;
-  if (status.empty() || status == "created")
+  std::string lowered_msg = inst.progress;
+  for (auto& ch : lowered_msg) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (status == "created" && contains(lowered_msg, "error"))
+    // The container could not be made (an OCI runtime error, a pull that
+    // failed): it will not start by waiting.
+    inst.state = InstanceState::kFailed;
+  else if (status.empty() || status == "created")
     inst.state = InstanceState::kProvisioning;
   else if (status == "loading")
     inst.state = InstanceState::kBooting;
@@ -347,7 +419,9 @@ Expected<std::vector<Instance>, ProviderError> VastProvider::list() {
   std::string token;
   // Keyset pagination, 25 per page; bounded so a looping token cannot hang us.
   for (int page = 0; page < 2000; ++page) {
-    std::string path = "/api/v1/instances?limit=25";
+    // With the trailing slash, as the vendor's clients call it: the server
+    // redirects without it, and berth follows no redirects.
+    std::string path = "/api/v1/instances/?limit=25";
     if (!token.empty()) path += "&after_token=" + url::segment(token);
     auto r = call_json("GET", path, nullptr, true);
     if (!r) return unexpected(r.error());

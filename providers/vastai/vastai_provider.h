@@ -1,25 +1,42 @@
 // Vast.ai: a container-native marketplace.
 //
-// Facts (vast-ai/docs api-reference/openapi.yaml, rate-limits-and-errors.mdx,
-// creating-instances-with-api.mdx; Vast's own CLI; dstack and SkyPilot's vast
-// code; shared/reference/provider-apis.md section 3):
+// Wire facts. Source: vast-ai/docs api-reference/openapi.yaml @ c6246226
+// unless marked otherwise; [docs] = vast-ai/docs prose at that commit
+// (creating-instances-with-api.mdx, rate-limits-and-errors.mdx); [cli] =
+// Vast's own client vast-ai/vast-cli vast.py; [3p] = dstack's and SkyPilot's
+// vast code; [unverified] = no document settles it. README.md beside this
+// file says what berth does with them.
 // - Base https://console.vast.ai, `Authorization: Bearer <key>`; paths end in
-//   a slash. Errors are usually {"success": false, "error": code, "msg"}, some
-//   only msg/message/detail; 429s are often plain text without Retry-After.
+//   a slash (the documented clients call /api/v1/instances/ with it; berth
+//   follows no redirects). Errors are usually {"success": false, "error":
+//   code, "msg"}, some only msg/message/detail; 429s are plain text or JSON,
+//   never with Retry-After [docs].
 // - POST /api/v0/bundles/ with operator-object filters ({"num_gpus": {"gte":
 //   1}, "gpu_name": {"in": [...]}, ...}, "order", "type", "limit") ->
 //   {"offers": [...]}: gpu_ram MB per GPU, cpu_ram MB for the whole machine
 //   (share = cpu_cores_effective / cpu_cores), disk_space GB, dph_total USD/h,
 //   compute_cap = CC x 100, cuda_max_good, geolocation "City, CC".
-// - PUT /api/v0/asks/{id}/ {image, label, disk, runtype, env, onstart,
-//   image_login} -> {"success": true, "new_contract": <instance id>}; 404 with
-//   no_such_ask in msg or 410 no_such_ask when the ask is gone (capacity).
-// - SSH keys are account-wide: GET/POST /api/v0/ssh/ {"ssh_key"}.
+// - PUT /api/v0/asks/{id}/ {client_id, image, label, disk, runtype, env,
+//   onstart, image_login, cancel_unavail} -> {"success": true,
+//   "new_contract": <instance id>}. env is an object {"KEY": "value",
+//   "-p 8000:8000": "1"} [docs; the OpenAPI types it as a string, the vendor's
+//   CLI sends the object], values at most 256 characters. Runtypes ssh,
+//   ssh_direct, ssh_proxy and jupyter* REPLACE the image's ENTRYPOINT and run
+//   only `onstart` after Vast's own init [docs "Entrypoint Behavior"]; that
+//   onstart must not block the init is unverified. image_login is a
+//   docker-login argument string split on spaces [unverified]. 404 with
+//   no_such_ask in msg or 410 no_such_ask when the ask is gone (capacity). A
+//   refused rental can still carry new_contract: that instance exists and
+//   bills [docs]. Launch rate limit: threshold 4.5 s, penalty 12 s [docs].
+// - SSH keys are account-wide: GET /api/v0/ssh/ lists [{id, user_id, key,
+//   ...}]; POST /api/v0/ssh/ {"ssh_key"} answers the key as `public_key`.
 // - GET /api/v0/instances/{id}/ -> {"instances": {...}} (one object under a
-//   plural key); actual_status null -> loading -> running (exited, offline,
-//   unknown are bad); ports {"22/tcp": [{"HostPort": "41234"}]} (a string) once
-//   running; SSH root@public_ipaddr:HostPort.
-// - GET /api/v1/instances?limit=25&after_token=... pages by next_token.
+//   plural key); actual_status null -> created -> loading -> running;
+//   exited and offline are failures, and so is `created` with an error in
+//   status_msg (an OCI runtime error, a failed pull); ports {"22/tcp":
+//   [{"HostPort": "41234"}]} (a string) once running; SSH
+//   root@public_ipaddr:HostPort.
+// - GET /api/v1/instances/?limit=25&after_token=... pages by next_token.
 // - DELETE /api/v0/instances/{id}/ -> {"success": true}; 404 not_found or
 //   no_such_instance when already gone.
 #pragma once

@@ -85,6 +85,9 @@ Control API (no auth; loopback only):
                          vendor's operationId), "method", "path",
                          "messages": ["args: ['a'] is not of type 'string'",
                          ...]}.
+  POST /_mock/check/<operationId>  the body checked against the vendor's
+                         schema for that operation, recorded nowhere:
+                         {"messages": [...]} ([] = valid).
   PUT  /_mock/catalog    replaces the offer data with the JSON body, in the
                          provider's own wire format.
   POST /_mock/reset      forgets instances, faults, requests, violations,
@@ -366,6 +369,12 @@ class MockApi:
         self.record_violation(operation, messages)
         return messages
 
+    def check_body(self, operation, body):
+        """What the vendor's API would refuse in `body` for `operation`,
+        recorded nowhere (POST /_mock/check). Mocks whose create call takes
+        a documented client deviation apply it here too."""
+        return self.schemas.violations(operation, body)
+
     def record_violation(self, operation, messages):
         """Records a refused body (schema or documented prose rule) for
         GET /_mock/violations; no-op for an empty list."""
@@ -569,6 +578,11 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/_mock/violations":
             with mock.lock:
                 return Reply(200, list(mock.violations))
+        if method == "POST" and len(parts) == 3 and parts[1] == "check":
+            # A body checked against the vendor's schema for the operation
+            # named in the path, without sending it anywhere (what
+            # `berth up --dry-run` prints): {"messages": [...]}, [] = valid.
+            return Reply(200, {"messages": mock.check_body(parts[2], body)})
         if method == "PUT" and path == "/_mock/catalog":
             with mock.lock:
                 mock.catalog = body

@@ -385,6 +385,11 @@ class VastMock(mock_base.MockApi):
         return Reply(200, {"success": True, "new_contract": cid,
                            "instance_api_key": "instkey-%d" % cid})
 
+    def check_body(self, operation, body):
+        if operation == "createInstance":
+            return self.check_rent(body)[0]
+        return super().check_body(operation, body)
+
     def check_rent(self, body):
         """(violations, env as a dict) of a rent request: the document's
         schema after the client deviations the module docstring lists, and

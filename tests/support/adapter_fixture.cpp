@@ -1,5 +1,8 @@
 #include "support/adapter_fixture.h"
 
+#include <deque>
+#include <mutex>
+
 namespace berth::testing {
 
 namespace {
@@ -37,8 +40,18 @@ LaunchRequest request_for(const Offer& offer, const std::string& name) {
 
 LaunchRequest request_for(const Offer& offer, const LaunchTemplate& workload,
                           const std::string& name) {
+  return request_for(offer, resolve_workload(workload), name);
+}
+
+LaunchRequest request_for(const Offer& offer, WorkloadSpec container, const std::string& name) {
+  // A request points at its container, as the core's does at the run's; here
+  // the specs live as long as the test binary.
+  static std::deque<WorkloadSpec> kept;
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  kept.push_back(std::move(container));
   LaunchRequest r = request_for(offer, name);
-  r.workload = &workload;
+  r.container = &kept.back();
   return r;
 }
 

@@ -47,5 +47,6 @@ const Offer* find_offer(const std::vector<Offer>& offers, const std::string& id)
 LaunchRequest request_for(const Offer& offer, const std::string& name);
 LaunchRequest request_for(const Offer& offer, const LaunchTemplate& workload,
                           const std::string& name);
+LaunchRequest request_for(const Offer& offer, WorkloadSpec container, const std::string& name);
 
 }  // namespace berth::testing

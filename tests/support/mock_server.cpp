@@ -117,6 +117,12 @@ void MockServer::set_state(const std::string& id, const nlohmann::json& status) 
   control("POST", "/_mock/instances/" + id + "/state", &body);
 }
 
+void MockServer::set_state(const std::string& id, const nlohmann::json& status,
+                           const std::string& status_msg) {
+  nlohmann::json body = {{"status", status}, {"status_msg", status_msg}};
+  control("POST", "/_mock/instances/" + id + "/state", &body);
+}
+
 void MockServer::set_timing(double provision_seconds, double boot_seconds) {
   nlohmann::json body = {{"provision_seconds", provision_seconds}, {"boot_seconds", boot_seconds}};
   control("POST", "/_mock/timing", &body);
@@ -133,6 +139,10 @@ void MockServer::reset() {
 
 nlohmann::json MockServer::instances() { return control("GET", "/_mock/instances", nullptr); }
 nlohmann::json MockServer::requests() { return control("GET", "/_mock/requests", nullptr); }
+nlohmann::json MockServer::violations() { return control("GET", "/_mock/violations", nullptr); }
+nlohmann::json MockServer::check(const std::string& operation, const nlohmann::json& body) {
+  return control("POST", "/_mock/check/" + operation, &body)["messages"];
+}
 
 std::unique_ptr<HttpClient> test_http_client(int max_attempts, int total_timeout_ms) {
   HttpOptions o;

@@ -32,12 +32,21 @@ class MockServer {
   /// POST /_mock/fault with this document.
   void fault(const nlohmann::json& fault);
   void set_state(const std::string& instance_id, const nlohmann::json& status);
+  /// With the provider's status message too (Vast.ai's status_msg).
+  void set_state(const std::string& instance_id, const nlohmann::json& status,
+                 const std::string& status_msg);
   void set_catalog(const nlohmann::json& catalog);
   /// How long instances launched from now on provision and boot.
   void set_timing(double provision_seconds, double boot_seconds);
   void reset();
   nlohmann::json instances();
   nlohmann::json requests();
+  /// Request bodies the vendor's document refuses, as the mock refused them
+  /// (GET /_mock/violations): empty when berth sent only valid requests.
+  nlohmann::json violations();
+  /// What the vendor's schema for `operation` (its operationId) says of
+  /// `body`, sent nowhere: the messages, empty when it is valid.
+  nlohmann::json check(const std::string& operation, const nlohmann::json& body);
 
  private:
   nlohmann::json control(const std::string& method, const std::string& path,

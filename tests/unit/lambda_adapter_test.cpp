@@ -158,7 +158,8 @@ TEST_CASE_METHOD(LambdaTest, "lambda: states, including preemption", "[lambda][a
       request_for(*find_offer(*offers, "gpu_1x_a10@us-east-1"), "berth-chat-0-abc123"));
   REQUIRE(inst);
   const std::pair<const char*, InstanceState> cases[] = {
-      {"booting", InstanceState::kBooting},      {"unhealthy", InstanceState::kFailed},
+      // unhealthy: the core decides (booting until the deadline, lost once running).
+      {"booting", InstanceState::kBooting},      {"unhealthy", InstanceState::kUnhealthy},
       {"terminating", InstanceState::kStopping}, {"terminated", InstanceState::kTerminated},
       {"preempted", InstanceState::kPreempted},
   };

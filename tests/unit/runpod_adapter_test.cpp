@@ -157,7 +157,11 @@ TEST_CASE_METHOD(SlowPodRunpod,
   CHECK(body["dataCenterIds"] == json::array({"US-KS-2"}));
   CHECK(body["ports"] == json::array({"8000/tcp", "22/tcp"}));
   CHECK(body["disk"] == 100);
-  CHECK(body["args"] == json::array({"--model", "Qwen/Qwen2.5-7B"}));
+  // args is a string: the start command as a JSON object, each argument whole.
+  REQUIRE(body["args"].is_string());
+  CHECK(json::parse(body["args"].get<std::string>()) ==
+        json({{"cmd", {"--model", "Qwen/Qwen2.5-7B"}}}));
+  CHECK_FALSE(body.contains("entrypoint"));
   // Values travel as JSON strings, byte for byte.
   CHECK(body["env"]["HF_TOKEN"] == "hf_secret value with $(reboot) and \"quotes\"");
   CHECK(body["env"]["PUBLIC_KEY"] ==
@@ -255,12 +259,21 @@ TEST_CASE_METHOD(ImpatientRunpod, "runpod: problem+json errors map to typed erro
       launch_error({{"status", 502}, {"body", "upstream"}, {"content_type", "text/plain"}}).kind ==
       Kind::kTransient);
 
-  // The real 422 from the mock's own validation.
-  LaunchTemplate bad = w;
-  bad.image.value = "";
-  auto rejected = runpod->launch(request_for(ok, bad, "berth-chat-0-abc123"));
+  // 403 on create: no access to that GPU pool. The next candidate may do.
+  auto pool = launch_error({{"status", 403}, {"body", problem(403, "no access to pool")}});
+  CHECK(pool.kind == Kind::kNoCapacity);
+  CHECK(pool.message.find("no access to this GPU pool") != std::string::npos);
+
+  // The real 422 from the mock's own validation against the document's
+  // schema (a GPU count that is not an integer).
+  Offer bad = ok;
+  bad.launch_data["count"] = "two";
+  auto rejected = runpod->launch(request_for(bad, w, "berth-chat-0-abc123"));
   REQUIRE_FALSE(rejected);
   CHECK(rejected.error().kind == Kind::kInvalidRequest);
+  CHECK(rejected.error().message.find("gpu.count") != std::string::npos);
+  REQUIRE(mock.violations().size() == 1);
+  CHECK(mock.violations()[0]["op"] == "launch");
 
   // Auth, shapes, hangs.
   auto wrong = adapter_with(json::object(), "nope");

@@ -24,6 +24,14 @@ LaunchTemplate workload() {
   return t;
 }
 
+// The launch the core makes: the template resolved, and the image's own
+// process read from its registry (Vast's SSH runtype runs only onstart).
+WorkloadSpec container() {
+  WorkloadSpec s = resolve_workload(workload());
+  s.image_process = ImageProcess{{"/usr/bin/entry"}, {"default-arg"}, "/app"};
+  return s;
+}
+
 json last_request(MockServer& mock, const std::string& path) {
   json found;
   for (const auto& r : mock.requests())
@@ -169,8 +177,12 @@ TEST_CASE_METHOD(UnverifiedVast, "vastai: the template's constraints become oper
 TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
   auto offers = vast->list_offers({});
   REQUIRE(offers);
-  LaunchTemplate w = workload();
-  w.registry_auth = RegistryAuth{{"robot", false}, {"s3cret-pass", true}};
+  LaunchTemplate t = workload();
+  t.registry_auth = RegistryAuth{{"robot", false}, {"s3cret-pass", true}};
+  // The core read the image's own process from its registry (Vast's SSH
+  // runtype runs only onstart).
+  WorkloadSpec w = resolve_workload(t);
+  w.image_process = ImageProcess{{"/usr/bin/entry"}, {"default-arg"}, "/app"};
 
   auto inst = vast->launch(request_for(*find_offer(*offers, "1001"), w, "berth-chat-0-abc123"));
   REQUIRE(inst);
@@ -190,8 +202,13 @@ TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[
   CHECK(rent["env"]["MODEL"] == "Qwen/Qwen2.5 7B");
   CHECK(rent["env"]["-p 8000:8000"] == "1");
   CHECK_FALSE(rent["env"].contains("EVIL"));
-  // onstart is run by sh on the host: every argument is quoted.
-  CHECK(rent["onstart"] == "'serve' '--name=$(reboot); rm -rf /'");
+  // onstart starts what docker would run: the image's entrypoint with the
+  // template's command in place of its CMD, in its working directory; run by
+  // sh in the instance, so every argument is quoted.
+  CHECK(rent["onstart"] ==
+        "mkdir -p /var/log; cd '/app' || exit 1; (exec '/usr/bin/entry' 'serve' "
+        "'--name=$(reboot); rm -rf /') >/var/log/berth-workload.log 2>&1 </dev/null &");
+  CHECK(mock.violations().empty());
 
   // A second launch finds the registered key and does not add it again.
   auto second = vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-1-abc123"));
@@ -261,7 +278,7 @@ TEST_CASE_METHOD(VastTest, "vastai: listing follows pages and keeps only berth's
   auto offers = vast->list_offers({});
   REQUIRE(offers);
   REQUIRE(offers->size() == 51);
-  LaunchTemplate w = workload();
+  WorkloadSpec w = container();
   for (int i = 0; i < 51; ++i) {
     std::string name =
         i % 3 == 0 ? "other-" + std::to_string(i) : "berth-chat-" + std::to_string(i) + "-abc123";
@@ -272,7 +289,7 @@ TEST_CASE_METHOD(VastTest, "vastai: listing follows pages and keeps only berth's
   CHECK(listed->size() == 34);
   int pages = 0;
   for (const auto& r : mock.requests())
-    if (r["path"] == "/api/v1/instances") ++pages;
+    if (r["path"] == "/api/v1/instances/") ++pages;  // with the slash: no redirect
   CHECK(pages == 3);
 }
 
@@ -281,7 +298,7 @@ TEST_CASE_METHOD(ImpatientVast,
                  "[vastai][adapter]") {
   auto offers = vast->list_offers({});
   REQUIRE(offers);
-  LaunchTemplate w = workload();
+  WorkloadSpec w = container();
 
   // The mock's own answers: an ask that never existed (404 invalid_args with
   // no_such_ask in msg) and one rented meanwhile (410 no_such_ask).
@@ -353,10 +370,12 @@ TEST_CASE_METHOD(ImpatientVast,
   CHECK(vast->check_credentials());
 
   // Registry credentials with whitespace cannot be expressed in image_login.
-  w.registry_auth = RegistryAuth{{"robot", false}, {"two words", true}};
+  w.registry = RegistryLogin{"docker.io", "robot", "two words"};
+  auto before = mock.requests().size();
   CHECK(vast->launch(request_for(*find_offer(*offers, "1002"), w, "berth-chat-3-abc123"))
             .error()
             .kind == Kind::kInvalidRequest);
+  CHECK(mock.requests().size() == before);  // refused before anything was sent
 }
 
 TEST_CASE_METHOD(SearchLimitedVast,
@@ -367,4 +386,32 @@ TEST_CASE_METHOD(SearchLimitedVast,
   REQUIRE_FALSE(again);
   CHECK(again.error().kind == Kind::kRateLimited);
   CHECK_FALSE(again.error().retry_after);
+}
+
+TEST_CASE_METHOD(VastTest, "vastai: a refused rental names the instance it made anyway; "
+                           "a container that cannot be created is a failure",
+                 "[vastai][adapter]") {
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  mock.fault({{"op", "launch"}, {"create_anyway", true}, {"status", 400}});
+  auto refused = vast->launch(request_for(*find_offer(*offers, "1001"), container(),
+                                          "berth-chat-0-abc123"));
+  REQUIRE_FALSE(refused);
+  REQUIRE_FALSE(refused.error().created_instance.empty());
+  // It exists and bills until someone destroys it (the core does).
+  auto made = vast->get(refused.error().created_instance);
+  REQUIRE(made);
+  REQUIRE(vast->terminate(refused.error().created_instance));
+
+  auto inst = vast->launch(request_for(*find_offer(*offers, "1002"), container(),
+                                       "berth-chat-1-abc123"));
+  REQUIRE(inst);
+  mock.set_state(inst->id, "created",
+                 "Error response from daemon: OCI runtime create failed: unable to start "
+                 "container process");
+  auto got = vast->get(inst->id);
+  REQUIRE(got);
+  CHECK(got->state == InstanceState::kFailed);
+  CHECK(got->progress.find("OCI runtime create failed") != std::string::npos);
+  CHECK(mock.violations() == json::array());
 }
