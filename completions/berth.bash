@@ -24,7 +24,7 @@ _berth() {
     plan) COMPREPLY=($(compgen -W "--help -h --offers $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    up) COMPREPLY=($(compgen -W "--help -h --keep-on-failure --watch $global" -- "$cur"))
+    up) COMPREPLY=($(compgen -W "--help -h --keep-on-failure --watch --dry-run $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     status) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))

@@ -44,6 +44,7 @@ complete -c berth -n '__fish_seen_subcommand_from plan' -F
 complete -c berth -n '__fish_seen_subcommand_from up' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from up' -l keep-on-failure -d 'Keep what was created when the deploy fails (for debugging; it keeps billing)'
 complete -c berth -n '__fish_seen_subcommand_from up' -l watch -d 'Stay after the deploy and redeploy replicas that fail (as '\''berth watch'\'')'
+complete -c berth -n '__fish_seen_subcommand_from up' -l dry-run -d 'Plan, then print the requests the launch would send (credentials redacted) and the process the container would run; send nothing'
 complete -c berth -n '__fish_seen_subcommand_from up' -F
 complete -c berth -n '__fish_seen_subcommand_from status' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from status' -F

@@ -99,7 +99,7 @@ std::vector<std::string> WorkloadSpec::secrets() const {
   }
   if (registry) {
     add(registry->password);
-    add(registry->username);
+    if (registry->username_secret) add(registry->username);
   }
   return out;
 }
@@ -145,7 +145,8 @@ WorkloadSpec resolve_workload(const LaunchTemplate& w) {
   s.ports = w.ports;
   if (w.registry_auth)
     s.registry = RegistryLogin{image_registry(w.image.value), w.registry_auth->username.value,
-                               w.registry_auth->password.value};
+                               w.registry_auth->password.value,
+                               w.registry_auth->username.secret};
   s.volumes = w.volumes;
   s.disk_bytes = w.resources.disk.min;
   s.min_cuda = w.resources.cuda.min;

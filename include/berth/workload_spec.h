@@ -25,7 +25,8 @@ struct EnvVar {
 struct RegistryLogin {
   std::string registry;  // as an auth file keys it: "docker.io", "127.0.0.1:5000"
   std::string username;
-  std::string password;
+  std::string password;        // always treated as a secret
+  bool username_secret = false;  // from ${VAR}
 };
 
 /// The image's own process, read from its registry (image_config.h) for

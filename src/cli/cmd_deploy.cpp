@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "berth/cancel.h"
 #include "berth/deploy.h"
@@ -97,7 +98,43 @@ struct UpOptions {
   std::string template_path;
   bool keep_on_failure = false;
   bool watch = false;  // stay and heal, as `berth watch` (cmd_watch.cpp)
+  bool dry_run = false;  // plan and show the launch requests; send nothing
 };
+
+// `up --dry-run`: plans as `up` does, then prints per replica the requests
+// its launch would send (credentials redacted) and the process its container
+// would run. Exit 0 without a single request that changes anything.
+int run_dry_run(const GlobalOptions& g, const LaunchTemplate& w, DeploySession& s) {
+  std::vector<int> replicas;
+  for (int r = 0; r < w.replicas; ++r) replicas.push_back(r);
+  auto plan = planner(w, *s.providers)(replicas);
+  if (!plan) return report(plan.error());
+  auto dry = dry_run(w, *plan, s.ctx);
+  if (!dry) return report(dry.error());
+  if (g.output == "json") {
+    nlohmann::json out = {{"deployment", w.name},
+                          {"template_hash", w.hash},
+                          {"dry_run", true},
+                          {"replicas", nlohmann::json::array()}};
+    for (const auto& r : *dry) out["replicas"].push_back(to_json(r));
+    print_json(out);
+    return 0;
+  }
+  fmt::print("# dry run: nothing was sent; `berth up` would send these\n");
+  for (const auto& r : *dry) {
+    fmt::print("\n# replica {}: {} {} in {} at ${:.2f}/h\n", r.replica, r.offer.provider,
+               r.offer.id, r.offer.region, r.offer.price_per_hour);
+    if (r.requests.empty())
+      fmt::print("# no API request: berth starts the container on the host over SSH\n");
+    for (const auto& q : r.requests) {
+      if (!q.note.empty()) fmt::print("# {}\n", q.note);
+      fmt::print("{} {}\n", q.method, q.url);
+      if (!q.body.is_null()) fmt::print("{}\n", q.body.dump(2));
+    }
+    fmt::print("# the container runs: {}\n", r.process_text);
+  }
+  return 0;
+}
 
 int run_up(const GlobalOptions& g, const UpOptions& o) {
   // With -o json stderr is an event stream, from the first line to the last.
@@ -111,6 +148,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   Terminal term = g.terminal();
   s.ctx.events = deploy_event_printer(g, DeployEventsFor::kUp);
   s.ctx.options.keep_on_failure = o.keep_on_failure;
+  if (o.dry_run) return run_dry_run(g, *workload, s);
 
   auto listing = s.providers->list_instances();
   warn_failed_providers(listing.reports);
@@ -501,6 +539,12 @@ int run_down(const GlobalOptions& g, const std::string& name) {
   // gone end at the deadline.
   if (s.deadline) s.ctx.options.confirm_deadline = s.deadline->at();
   auto t = teardown(found.deployments.front(), s.ctx);
+  if (t.leaked.empty()) {
+    // Every replica is gone: so goes what providers kept for the deployment.
+    std::set<std::string> all;
+    for (auto* p : s.providers->all()) all.insert(p->name());
+    release_at(s.ctx, all, name, {}, &t.errors);
+  }
   for (const auto& e : t.errors) print_warning(e);
   for (const auto& i : t.terminated) {
     terminated.push_back({{"provider", i.provider}, {"instance_id", i.id}});
@@ -535,6 +579,10 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
                "Keep what was created when the deploy fails (for debugging; it keeps billing)");
   up->add_flag("--watch", up_opts->watch,
                "Stay after the deploy and redeploy replicas that fail (as 'berth watch')");
+  up->add_flag("--dry-run", up_opts->dry_run,
+               "Plan, then print the requests the launch would send (credentials redacted) and "
+               "the process the container would run; send nothing")
+      ->excludes("--watch");
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();

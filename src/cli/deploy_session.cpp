@@ -137,6 +137,7 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   if (auto local = runtime_for_this_machine(s->config.runtime); local != s->config.runtime)
     s->ctx.local_runtime = *container_runtime(local);
   s->ctx.ssh_public_key = key->public_key;
+  s->ctx.read_image = registry_image_reader(s->providers->http());
   s->ctx.cancel = &cancel_flag();
   return s;
 }
