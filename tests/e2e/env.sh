@@ -373,6 +373,9 @@ images() {
   podman_as local push --quiet --authfile "$auth" localhost/berth-demo:1 \
     "127.0.0.1:$registry_port/berth/demo:1" >/dev/null 2>"$root/registry/push.log" ||
     die "could not push the demo image (see $root/registry/push.log)"
+  podman_as local push --quiet --authfile "$auth" localhost/berth-entry:1 \
+    "127.0.0.1:$registry_port/berth/entry:1" >/dev/null 2>>"$root/registry/push.log" ||
+    die "could not push the entry image (see $root/registry/push.log)"
 }
 
 write_json() {
@@ -404,7 +407,8 @@ env = {
               "runtime_log": os.path.join(local_dir, "runtime.log")},
     "registry": {"address": "127.0.0.1:" + reg_port, "username": reg_user,
                  "password": open(os.path.join(root, "registry", "password")).read().strip(),
-                 "image": "127.0.0.1:%s/berth/demo:1" % reg_port},
+                 "image": "127.0.0.1:%s/berth/demo:1" % reg_port,
+                 "entry_image": "127.0.0.1:%s/berth/entry:1" % reg_port},
     "demo_image": "localhost/berth-demo:1",
 }
 tmp = os.path.join(root, "env.json.tmp")

@@ -49,7 +49,8 @@ std::optional<Environment> load(const fs::path& root, std::string& error) {
     e.local = host_from_json(j.at("local"));
     const auto& r = j.at("registry");
     e.registry = {r.at("address").get<std::string>(), r.at("username").get<std::string>(),
-                  r.at("password").get<std::string>(), r.at("image").get<std::string>()};
+                  r.at("password").get<std::string>(), r.at("image").get<std::string>(),
+                  r.at("entry_image").get<std::string>()};
     e.demo_image = j.at("demo_image").get<std::string>();
     return e;
   } catch (const std::exception& ex) {

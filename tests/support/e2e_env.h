@@ -39,6 +39,10 @@ struct TestRegistry {
   std::string username;
   std::string password;
   std::string image;  // the demo image, private: ADDRESS/berth/demo:1
+  /// localhost/berth-entry:1, private: ADDRESS/berth/entry:1. Its ENTRYPOINT
+  /// serves the --say text of its arguments (host/entry-serve.sh); its CMD
+  /// says "hello from the image CMD"; its WORKDIR is /www.
+  std::string entry_image;
 };
 
 class Environment {

@@ -1,0 +1,279 @@
+// The container-native clouds end to end, on the strict mocks: each pod is
+// started by the launch hook the way the real provider starts it (RunPod:
+// the image's ENTRYPOINT with the `args` start command; Vast.ai's SSH
+// runtype: only `onstart`), so a workload answers only when berth asked for
+// exactly what docker would run. The entry image (host/entry-serve.sh)
+// serves the arguments it was started with.
+#include "berth/ssh.h"
+#include "e2e/deploy_fixture.h"
+#include "support/mock_server.h"
+
+using namespace berth::e2e;
+using nlohmann::json;
+
+namespace {
+
+// One cloud's mock launching onto hosts h3 and h4 in turn (a replacement
+// runs beside its predecessor, and both publish port 8000, so they need a
+// host each), a config naming only it, and berth's key authorized there.
+struct CloudRig {
+  CloudRig(const Environment& env, const std::string& type, std::vector<std::string> extra = {})
+      : env(env),
+        type(type),
+        mock(type, [&] {
+          const auto& h3 = env.host("h3");
+          const auto& h4 = env.host("h4");
+          std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/deploy_pod_hook.py";
+          std::string env_json = (env.root / "env.json").string();
+          std::vector<std::string> args = {"--ssh-host", h4.address + ":" + std::to_string(h4.port),
+                                           "--ssh-host", h3.address + ":" + std::to_string(h3.port),
+                                           "--on-launch-cmd", hook + " launch " + env_json,
+                                           "--on-terminate-cmd", hook + " terminate " + env_json};
+          args.insert(args.end(), extra.begin(), extra.end());
+          return args;
+        }()) {
+    auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
+    REQUIRE(key);
+    env.authorize(key->public_key);
+    vars = scratch.env({{"CLOUD_KEY", mock.api_key()},
+                        {"REG_USER", env.registry.username},
+                        {"REG_PASS", env.registry.password}});
+    vars["BERTH_CONFIG"] =
+        scratch
+            .write("config.yaml", "providers:\n  cloud: {type: " + type +
+                                      ", api_key: \"${CLOUD_KEY}\", base_url: \"" + mock.url() +
+                                      "\"}\nruntime: docker\n")
+            .string();
+  }
+
+  // A template for the private entry image; `extra` adds keys.
+  std::filesystem::path entry_template(const std::string& name, const std::string& extra) {
+    return scratch.write(name + ".yaml", "name: " + name + "\nimage: " + env.registry.entry_image +
+                                             "\nregistry_auth: {username: \"${REG_USER}\", "
+                                             "password: \"${REG_PASS}\"}\n"
+                                             "ports: [8000]\n"
+                                             "health: {http: {port: 8000, path: /health}, "
+                                             "interval: 1s, timeout: 2s, grace: 60s}\n"
+                                             "resources: {gpu: {count: 1}}\n" +
+                                             extra);
+  }
+
+  std::string served(const json& up) {
+    auto ep = up["replicas"][0]["endpoints"][0];
+    return http_get(ep["host"], ep["port"]);
+  }
+
+  const Environment& env;
+  std::string type;
+  berth::testing::MockServer mock;
+  Scratch scratch;
+  std::map<std::string, std::string> vars;
+};
+
+int requests_to(berth::testing::MockServer& mock, const std::string& method,
+                const std::string& path_part) {
+  int n = 0;
+  for (const auto& r : mock.requests())
+    if (r["method"] == method && r["path"].get<std::string>().find(path_part) != std::string::npos)
+      ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("runpod: the image's ENTRYPOINT runs with the template's arguments, or its CMD; "
+          "private images through a registry credential",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  CloudRig rig(*env, "runpod");
+  DeploymentGuard guard(*env, "e2e-rp-entry", rig.vars, {"h3", "h4"});
+  auto with_args = rig.entry_template(
+      "e2e-rp-entry", "command: [--port, \"8000\", --say, \"two words, 'quoted' and $HOME\"]\n");
+  auto up = run_berth({"up", with_args.string(), "-o", "json"}, rig.vars);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  CHECK(rig.served(j) == "two words, 'quoted' and $HOME\n");
+  CHECK(rig.mock.violations() == json::array());
+  // One credential, named for the deployment's template; the pod names it.
+  CHECK(requests_to(rig.mock, "POST", "/v2/registries") == 1);
+  json pods;
+  for (const auto& i : rig.mock.instances()) pods.push_back(i["request"]);
+  REQUIRE(pods.size() == 1);
+  CHECK(pods[0]["registry"].is_string());
+  CHECK(up.err.find(env->registry.password) == std::string::npos);
+
+  // Without a command: the image's own CMD. A new template hash, a new
+  // credential; the old one goes with the replica it served.
+  auto without = rig.entry_template("e2e-rp-entry", "");
+  auto up2 = run_berth({"up", without.string(), "-o", "json"}, rig.vars);
+  INFO(up2.err);
+  REQUIRE(up2.exit_code == 0);
+  auto j2 = parse_json(up2.out);
+  CHECK(rig.served(j2) == "hello from the image CMD\n");
+  CHECK(rig.mock.violations() == json::array());
+
+  auto down = run_berth({"down", "e2e-rp-entry"}, rig.vars);
+  INFO(down.err);
+  CHECK(down.exit_code == 0);
+  for (const auto& i : rig.mock.instances()) CHECK(i["terminated"] == true);
+  // Every credential berth made is gone with the deployment.
+  CHECK(requests_to(rig.mock, "DELETE", "/v2/registries/") ==
+        requests_to(rig.mock, "POST", "/v2/registries"));
+  CHECK(eventually([&] {
+    return env->berth_containers("h3", "e2e-rp-entry").empty() &&
+           env->berth_containers("h4", "e2e-rp-entry").empty();
+  }));
+}
+
+TEST_CASE("vastai: berth starts the image's ENTRYPOINT and CMD itself, read from the private "
+          "registry",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  CloudRig rig(*env, "vastai");
+  DeploymentGuard guard(*env, "e2e-vast-entry", rig.vars, {"h3", "h4"});
+  auto with_args =
+      rig.entry_template("e2e-vast-entry", "command: [--port, \"8000\", --say, \"vast: $(id) ok\"]\n");
+  auto up = run_berth({"up", with_args.string(), "-o", "json"}, rig.vars);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  CHECK(rig.served(j) == "vast: $(id) ok\n");
+  CHECK(rig.mock.violations() == json::array());
+  CHECK(up.err.find(env->registry.password) == std::string::npos);
+
+  // Without a command: the image's CMD, in the image's WORKDIR.
+  auto without = rig.entry_template("e2e-vast-entry", "");
+  auto up2 = run_berth({"up", without.string(), "-o", "json"}, rig.vars);
+  INFO(up2.err);
+  REQUIRE(up2.exit_code == 0);
+  CHECK(rig.served(parse_json(up2.out)) == "hello from the image CMD\n");
+
+  auto down = run_berth({"down", "e2e-vast-entry"}, rig.vars);
+  CHECK(down.exit_code == 0);
+  for (const auto& i : rig.mock.instances()) CHECK(i["terminated"] == true);
+}
+
+TEST_CASE("vastai: an image whose config cannot be read launches nothing (exit 6)",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  CloudRig rig(*env, "vastai");
+  DeploymentGuard guard(*env, "e2e-vast-noimg", rig.vars, {"h3", "h4"});
+  // The private image without its credentials: the registry says 401.
+  auto tmpl = rig.scratch.write("noimg.yaml", "name: e2e-vast-noimg\nimage: " +
+                                                  env->registry.entry_image +
+                                                  "\nresources: {gpu: {count: 1}}\n");
+  auto up = run_berth({"up", tmpl.string()}, rig.vars);
+  INFO(up.err);
+  CHECK(up.exit_code == 6);
+  CHECK(up.err.find(env->registry.address) != std::string::npos);
+  CHECK(up.err.find("401") != std::string::npos);
+  CHECK(rig.mock.instances().empty());
+  CHECK(requests_to(rig.mock, "PUT", "/api/v0/asks/") == 0);
+}
+
+TEST_CASE("vastai: a refused rental that made an instance anyway has it destroyed",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  CloudRig rig(*env, "vastai");
+  DeploymentGuard guard(*env, "e2e-vast-contract", rig.vars, {"h3", "h4"});
+  rig.mock.fault({{"op", "launch"}, {"create_anyway", true}, {"status", 400}, {"times", 1}});
+  auto tmpl = rig.entry_template("e2e-vast-contract", "");
+  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  REQUIRE(j["attempts"].size() == 2);
+  CHECK(j["attempts"][0]["result"] == "invalid-request");
+  CHECK(up.err.find("created anyway") != std::string::npos);
+  auto all = rig.mock.instances();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0]["terminated"] == true);  // the one the refusal made, destroyed
+  CHECK(all[1]["terminated"] == false);
+  CHECK(run_berth({"down", "e2e-vast-contract"}, rig.vars).exit_code == 0);
+}
+
+TEST_CASE("failover past two capacity misses under enforced rate limits spends no candidate "
+          "on a 429",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  struct Case {
+    const char* type;
+    std::vector<std::string> mock_args;
+    json capacity_fault;
+  };
+  const json runpod_capacity = {
+      {"op", "launch"}, {"status", 400}, {"content_type", "application/problem+json"},
+      {"body", {{"title", "Bad Request"}, {"status", 400},
+                {"detail", "There are no longer any instances available with the requested "
+                           "specifications. Please refresh and try again."}}}};
+  const json vast_capacity = {{"op", "launch"}, {"status", 404},
+                              {"body", {{"success", false}, {"error", "invalid_args"},
+                                        {"msg", "error 404/3603: no_such_ask  Instance type by "
+                                                "id 1001 is not available."}}}};
+  for (const Case& c :
+       {Case{"runpod", {"--rate-limit", "launch=2:3"}, runpod_capacity},
+        Case{"vastai", {"--rate-limit", "launch=4.5:12"}, vast_capacity}}) {
+    INFO(c.type);
+    CloudRig rig(*env, c.type, c.mock_args);
+    std::string name = std::string("e2e-rl-") + c.type;
+    DeploymentGuard guard(*env, name, rig.vars, {"h3", "h4"});
+    json fault = c.capacity_fault;
+    fault["times"] = 2;
+    rig.mock.fault(fault);
+    auto tmpl = rig.scratch.write(name + ".yaml", "name: " + name + "\nimage: " +
+                                                      env->demo_image +
+                                                      "\nentrypoint: [httpd]\ncommand: [-f, -p, "
+                                                      "\"8000\", -h, /www]\nports: [8000]\n"
+                                                      "resources: {gpu: {count: 1}}\n");
+    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    INFO(up.err);
+    REQUIRE(up.exit_code == 0);
+    auto j = parse_json(up.out);
+    REQUIRE(j["attempts"].size() == 3);
+    CHECK(j["attempts"][0]["result"] == "no-capacity");
+    CHECK(j["attempts"][1]["result"] == "no-capacity");
+    CHECK(j["attempts"][2]["result"] == "launched");
+    for (const auto& a : j["attempts"]) CHECK(a["result"] != "rate-limited");
+    CHECK(rig.mock.violations() == json::array());
+    CHECK(run_berth({"down", name}, rig.vars).exit_code == 0);
+  }
+}
+
+TEST_CASE("up --dry-run sends nothing and shows what each cloud would be sent",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  for (const char* type : {"runpod", "vastai", "lambda"}) {
+    INFO(type);
+    CloudRig rig(*env, type);
+    if (std::string(type) == "lambda")
+      rig.vars["BERTH_CONFIG"] =
+          rig.scratch
+              .write("config.yaml", "providers:\n  cloud: {type: lambda, api_key: \"${CLOUD_KEY}\", "
+                                    "base_url: \"" + rig.mock.url() + "/api/v1\"}\nruntime: docker\n")
+              .string();
+    auto tmpl = rig.entry_template("e2e-dry", "command: [--say, \"dry $HOME\"]\n");
+    auto dry = run_berth({"up", tmpl.string(), "--dry-run", "-o", "json"}, rig.vars);
+    INFO(dry.err);
+    REQUIRE(dry.exit_code == 0);
+    auto j = parse_json(dry.out);
+    CHECK(j["dry_run"] == true);
+    REQUIRE(j["replicas"].size() == 1);
+    const auto& r = j["replicas"][0];
+    REQUIRE_FALSE(r["requests"].empty());
+    // Nothing that creates anything reached the provider: reads only (Vast's
+    // offer search is a POST that changes nothing).
+    for (const auto& q : rig.mock.requests())
+      CHECK((q["method"] == "GET" || q["path"] == "/api/v0/bundles/"));
+    CHECK(rig.mock.instances().empty());
+    CHECK(dry.out.find(env->registry.password) == std::string::npos);
+    if (std::string(type) == "vastai")  // the image was read: the whole process is known
+      CHECK(r["process"] == json::array({"/bin/entry-serve", "--say", "dry $HOME"}));
+    else
+      CHECK(r["process_text"] == "<the image's ENTRYPOINT> '--say' 'dry $HOME'");
+    auto text = run_berth({"up", tmpl.string(), "--dry-run"}, rig.vars);
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("# dry run: nothing was sent") != std::string::npos);
+    CHECK(text.out.find("# the container runs: ") != std::string::npos);
+  }
+}
