@@ -5,7 +5,7 @@
 // exactly what docker would run. The entry image (host/entry-serve.sh)
 // serves the arguments it was started with.
 #include "berth/ssh.h"
-#include "e2e/deploy_fixture.h"
+#include "e2e/lambda_fixture.h"
 #include "support/mock_server.h"
 
 using namespace berth::e2e;
@@ -275,5 +275,57 @@ TEST_CASE("up --dry-run sends nothing and shows what each cloud would be sent",
     CHECK(text.exit_code == 0);
     CHECK(text.out.find("# dry run: nothing was sent") != std::string::npos);
     CHECK(text.out.find("# the container runs: ") != std::string::npos);
+  }
+}
+
+// The old rule gave up on any instance whose status had not changed for 10
+// minutes. A boot now waits for the provider's own deadline (30 minutes on
+// Lambda and Vast.ai, 20 on RunPod: unit-tested in deploy_test.cpp) or the
+// template's placement.boot_timeout. Scaled down here: a 4 s boot with no
+// progress at all, under a 12 s deadline, is waited for; under 1 s it is not.
+TEST_CASE("a boot that shows no progress is waited for until the boot deadline",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  const std::string slow_boot = "placement: {boot_timeout: 12s}\n";
+  for (const char* type : {"runpod", "vastai"}) {
+    INFO(type);
+    CloudRig rig(*env, type, {"--boot-seconds", "4"});
+    std::string name = std::string("e2e-boot-") + type;
+    DeploymentGuard guard(*env, name, rig.vars, {"h3", "h4"});
+    auto tmpl = rig.entry_template(name, slow_boot);
+    auto started = std::chrono::steady_clock::now();
+    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    INFO(up.err);
+    REQUIRE(up.exit_code == 0);
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(4));
+    auto j = parse_json(up.out);
+    REQUIRE(j["attempts"].size() == 1);
+    CHECK(rig.served(j) == "hello from the image CMD\n");
+    CHECK(run_berth({"down", name}, rig.vars).exit_code == 0);
+  }
+  {
+    // Lambda reports `unhealthy` while this VM boots: still booting.
+    LambdaRig rig(*env, {.hosts = {"h2"}, .mock_args = {"--boot-seconds", "4", "--unhealthy-boot"}});
+    DeploymentGuard guard(*env, "e2e-boot-lambda", rig.env(), {"h2"});
+    auto tmpl = rig.write_template("e2e-boot-lambda",
+                                   "image: " + env->demo_image +
+                                       "\nports: [8000]\nresources: {gpu: {count: 1}}\n" +
+                                       slow_boot);
+    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.env());
+    INFO(up.err);
+    REQUIRE(up.exit_code == 0);
+    REQUIRE(parse_json(up.out)["attempts"].size() == 1);
+    CHECK(run_berth({"down", "e2e-boot-lambda"}, rig.env()).exit_code == 0);
+  }
+  {
+    CloudRig rig(*env, "runpod", {"--boot-seconds", "4"});
+    DeploymentGuard guard(*env, "e2e-boot-short", rig.vars, {"h3", "h4"});
+    auto tmpl = rig.entry_template("e2e-boot-short",
+                                   "placement: {boot_timeout: 1s, max_price: 0.5}\n");
+    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    INFO(up.err);
+    CHECK(up.exit_code == 6);
+    CHECK(up.err.find("no progress for 1s") != std::string::npos);
+    for (const auto& i : rig.mock.instances()) CHECK(i["terminated"] == true);
   }
 }

@@ -60,7 +60,7 @@ struct PodRig {
     for (const auto& [k, v] : berth_env_map) berth_env.push_back(k + "=" + v);
     tmpl = scratch.write(name + ".yaml", "name: " + name + R"(
 image: localhost/berth-demo:1
-ports: [{container: 8000, host: 8000}]
+ports: [8000]  # RunPod picks the public port: a fixed host port cannot be honoured
 health: {http: {port: 8000, path: /cgi-bin/health}, interval: 1s, timeout: 2s, failures: 2, grace: 30s}
 resources: {gpu: {count: 1}}
 placement: {providers: [runpod]}
