@@ -1,5 +1,7 @@
 #include "berth/watch_deploy.h"
 
+#include "berth/planning.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -308,22 +310,11 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
 
 WatchPlanner make_watch_planner(const LaunchTemplate& workload, ProviderSet& providers) {
   return [&workload, &providers](const WatchPlanRequest& request) -> Expected<Plan, Failure> {
-    // The offer search `plan` and `offers` use: the same providers asked,
-    // the same filter.
-    auto filter = OfferFilter::create(OfferFlags{}, workload);
-    if (!filter) return unexpected(Failure{ExitCode::kInvalidInput, filter.error(), ""});
-    auto search = search_offers(providers, *filter, OfferSort::kPrice, std::nullopt);
-    if (auto failed = listing_failure(search.reports)) return unexpected(*failed);
-    PlacementOptions options;
-    options.replicas = request.replicas;
-    options.excluded = request.excluded;
-    for (const auto& inst : request.occupied)
-      for (const auto& o : search.offers)
-        if (o.provider == inst.provider && o.id == inst.offer_id) {
-          options.occupied.push_back(o);
-          break;
-        }
-    return solve_placement(workload, search.offers, options);
+    // The planning `plan` and `up` do: the same providers asked, the same rule.
+    Planning planning = plan_deployment(
+        workload, providers, PlanRequest{request.replicas, request.excluded, request.occupied});
+    if (planning.failure) return unexpected(*planning.failure);
+    return std::move(planning.plan);
   };
 }
 

@@ -16,6 +16,7 @@
 #include "berth/deployments.h"
 #include "berth/health.h"
 #include "berth/placement.h"
+#include "berth/planning.h"
 #include "berth/provider_set.h"
 #include "berth/units.h"
 #include "berth/watch_deploy.h"
@@ -38,49 +39,23 @@ void warn_failed_providers(const std::vector<ProviderReport>& reports) {
   }
 }
 
-OfferQuery query_for(const LaunchTemplate& w) {
-  OfferQuery q;
-  q.gpu_count = w.resources.gpu.count;
-  if (w.resources.gpu.vram.min) q.min_vram_gb = bytes_to_gb(*w.resources.gpu.vram.min);
-  q.models = w.resources.gpu.models;
-  q.max_price = w.placement.max_price;
-  q.spot = w.placement.spot;
-  q.vendor = w.resources.gpu.vendor;
-  q.min_cuda = w.resources.cuda.min;
-  return q;
-}
-
+// `up`'s planner: the one planning function `plan` and `watch` use, with the
+// failed providers and, when nothing fits, the rejections said on stderr.
 PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
   return [&w, &providers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
-    auto listing = providers.list_offers(query_for(w));
-    bool answered = false, auth = false;
-    for (const auto& r : listing.reports) {
-      if (!r.error) answered = true;
-      else if (r.error->kind == ProviderError::Kind::kAuth) auth = true;
+    Planning planning = plan_deployment(w, providers, PlanRequest{replicas, {}, {}});
+    warn_failed_providers(planning.reports);
+    if (!planning.failure) return std::move(planning.plan);
+    for (const auto& r : planning.plan.rejections) {
+      std::string line = fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
+                                     r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ",
+                                     r.detail);
+      if (stderr_json_lines())
+        print_event(make_event(WatchEventType::kNote, r.constraint, line));
+      else
+        fmt::print(stderr, "  {}\n", line);
     }
-    warn_failed_providers(listing.reports);
-    if (!answered)
-      return unexpected(Failure{auth ? ExitCode::kAuth : ExitCode::kProviderFailed,
-                                "no provider answered with offers",
-                                "check 'berth providers --check'"});
-    PlacementOptions options;
-    options.replicas = replicas;
-    auto plan = solve_placement(w, listing.offers, options);
-    if (plan.placement.empty()) {
-      for (const auto& r : plan.rejections) {
-        std::string line =
-            fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
-                        r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
-        if (stderr_json_lines())
-          print_event(make_event(WatchEventType::kNote, r.constraint, line));
-        else
-          fmt::print(stderr, "  {}\n", line);
-      }
-      return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
-                                "relax the constraint that rejected the most offers, or run "
-                                "'berth plan' for details"});
-    }
-    return plan;
+    return unexpected(*planning.failure);
   };
 }
 

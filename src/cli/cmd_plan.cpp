@@ -10,6 +10,7 @@
 #include "berth/launch_template.h"
 #include "berth/offer_search.h"
 #include "berth/placement.h"
+#include "berth/planning.h"
 #include "berth/provider_set.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
@@ -75,9 +76,10 @@ Expected<Gathered, int> read_offers_file(const std::string& path) {
   return g;
 }
 
-// Live offers from the providers the template allows (as `offers` asks them:
-// the same query, selection, progress lines and exit codes).
-Expected<Gathered, int> query_providers(const GlobalOptions& g, const LaunchTemplate& w) {
+// Live offers from the providers the template allows: the planning `up` and
+// `watch` do (planning.h), with `offers`' progress lines.
+Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& w,
+                                  std::vector<ProviderFailure>& errors) {
   auto config = load_config_or_report(g);
   if (!config) return unexpected(config.error());
   auto providers = open_providers(*config, g);
@@ -89,33 +91,19 @@ Expected<Gathered, int> query_providers(const GlobalOptions& g, const LaunchTemp
                                       : "no providers in " + config->source,
         "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable "
         "(LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"}));
-  auto filter = OfferFilter::create({}, w);
-  if (!filter) return unexpected(report(Failure{ExitCode::kInternal, filter.error(), ""}));
-  std::vector<std::string> only;
-  for (const Provider* p : providers->all())
-    if (filter->asks(p->name())) only.push_back(p->name());
-  if (only.empty())
-    return unexpected(report(Failure{ExitCode::kNoPlacement,
-                                     "placement.providers excludes every configured provider",
-                                     "configured: " + provider_names(*providers)}));
-  auto listing = providers->list_offers(filter->query(), only);
+  Planning planning = plan_deployment(w, *providers);
   if (cancel_requested()) return unexpected(static_cast<int>(ExitCode::kInterrupted));
-
   const auto term = g.terminal();
   const auto secrets = config->secrets();
-  Gathered out;
-  out.offers = std::move(listing.offers);
-  for (const auto& r : listing.reports) {
+  for (const auto& r : planning.reports) {
     if (r.error) {
       print_warning(describe_report(r, secrets));
-      out.errors.push_back(
-          {r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
+      errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
     } else {
       print_note(term, describe_report(r, secrets));
     }
   }
-  if (auto failure = listing_failure(listing.reports)) return unexpected(report(*failure));
-  return out;
+  return planning;
 }
 
 std::string gpu_text(const Offer& o) {
@@ -165,59 +153,38 @@ std::string render(const Plan& plan) {
   return out;
 }
 
-/// The rejection to relax first. Hardware needs (VRAM, GPU count, ...) are
-/// usually what the workload cannot do without, while price caps, regions,
-/// provider lists and the spot policy are choices: so the cheapest nearest
-/// miss of a choice wins, then the cheapest of any, then the most frequent.
-const Rejection* to_relax(const Plan& plan) {
-  auto is_choice = [](const Rejection& r) {
-    return r.constraint.rfind("placement.", 0) == 0 || r.constraint == "cooldown";
-  };
-  const Rejection* best = nullptr;
-  auto better = [&](const Rejection& r) {
-    if (!best) return true;
-    if (is_choice(r) != is_choice(*best)) return is_choice(r);
-    return r.nearest->price_per_hour < best->nearest->price_per_hour;
-  };
-  for (const auto& r : plan.rejections) {
-    if (r.constraint == "spread" || r.constraint == "replicas") return &r;
-    if (r.nearest && better(r)) best = &r;
-  }
-  if (!best && !plan.rejections.empty()) best = &plan.rejections.front();
-  return best;
-}
-
 int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
 
-  auto gathered = o.offers_file ? read_offers_file(*o.offers_file) : query_providers(g, *workload);
-  if (!gathered) return gathered.error();
-
-  Plan plan = solve_placement(*workload, gathered->offers);
+  std::vector<ProviderFailure> errors;
+  Planning planning;
+  if (o.offers_file) {
+    auto saved = read_offers_file(*o.offers_file);
+    if (!saved) return saved.error();
+    planning = plan_from_offers(*workload, saved->offers);
+    errors = std::move(saved->errors);
+  } else {
+    auto live = plan_live(g, *workload, errors);
+    if (!live) return live.error();
+    planning = std::move(*live);
+  }
+  // No provider asked, or none answered: there is no plan to show, only why.
+  bool asked_nobody = !o.offers_file && planning.reports.empty();
+  if (planning.failure && (planning.failure->code != ExitCode::kNoPlacement || asked_nobody))
+    return report(*planning.failure);
 
   if (g.output == "json") {
-    auto j = to_json(plan);
-    nlohmann::json errors = nlohmann::json::array();
-    for (const auto& e : gathered->errors)
-      errors.push_back({{"provider", e.provider}, {"kind", e.kind}, {"message", e.message}});
-    j["errors"] = std::move(errors);
+    auto j = to_json(planning.plan);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : errors)
+      list.push_back({{"provider", e.provider}, {"kind", e.kind}, {"message", e.message}});
+    j["errors"] = std::move(list);
     print_json(j);
   } else {
-    std::fputs(render(plan).c_str(), stdout);
+    std::fputs(render(planning.plan).c_str(), stdout);
   }
-
-  if (plan.placement.empty()) {
-    Failure f{ExitCode::kNoPlacement,
-              fmt::format("no placement for {}: none of {} offers satisfies the template",
-                          plan.deployment, plan.offers_considered),
-              ""};
-    if (const Rejection* r = to_relax(plan))
-      f.hint = fmt::format("relax {}: {}", r->constraint, r->detail);
-    else
-      f.hint = "no provider offered anything; try again later or configure more providers";
-    return report(f);
-  }
+  if (planning.failure) return report(*planning.failure);
   return 0;
 }
 

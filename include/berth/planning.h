@@ -1,0 +1,50 @@
+// The one planning function: `plan`, `up` and `watch` all ask the providers
+// the template allows, with the same query, and solve the placement the same
+// way, so `plan` shows exactly what `up` would do, and one rule decides the
+// exit code when there is no placement.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "berth/failure.h"
+#include "berth/instance.h"
+#include "berth/launch_template.h"
+#include "berth/placement.h"
+#include "berth/provider_set.h"
+
+namespace berth {
+
+struct PlanRequest {
+  std::vector<int> replicas;           // to place; empty = all of the template's
+  std::set<std::string> excluded;      // watch's cooldown keys (PlacementOptions::excluded)
+  std::vector<Instance> occupied;      // replicas that stay: their offers count as taken
+};
+
+struct Planning {
+  Plan plan;
+  std::vector<ProviderReport> reports;  // one per provider asked, in config order
+  /// Why there is no placement, with its exit code: no provider selected or
+  /// nothing fits (5), no provider answered (4 when every one refused the
+  /// credentials, else 6). nullopt when `plan` places every replica asked.
+  std::optional<Failure> failure;
+};
+
+/// Asks the configured providers that placement.providers and
+/// exclude_providers allow, then solves over everything they offered (so
+/// the plan's rejections explain every offer).
+Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& providers,
+                         const PlanRequest& request = {});
+
+/// Solves over offers already gathered (`plan --offers FILE`), with the same
+/// rule for the failure.
+Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+                          const PlanRequest& request = {});
+
+/// The rejection to relax first: a choice (price cap, regions, providers,
+/// spot) before a hardware need, the cheapest nearest miss first.
+const Rejection* rejection_to_relax(const Plan& plan);
+
+}  // namespace berth

@@ -1,0 +1,100 @@
+// The one planning function of `plan`, `up` and `watch`: the providers asked,
+// the plan solved over everything they offered, one rule for the exit code.
+#include "berth/planning.h"
+
+#include <catch2/catch.hpp>
+
+#include "support/fake_provider.h"
+
+using namespace berth;
+using namespace berth::testing;
+
+namespace {
+
+ProviderSet providers_from(const std::string& yaml) {
+  auto c = parse_config(yaml, "test.yaml", Environment::from_map({}), fake_provider_types());
+  REQUIRE(c);
+  auto set = ProviderSet::create(*c, HttpOptions{}, fake_provider_types());
+  REQUIRE(set);
+  return std::move(*set);
+}
+
+std::string offers(const std::string& provider, double price) {
+  return nlohmann::json::array({to_json(make_offer(provider, provider + "-1", "H100", 1, 80, price))})
+      .dump();
+}
+
+LaunchTemplate gpu_workload() {
+  LaunchTemplate w;
+  w.name = "chat";
+  w.resources.gpu.count = {1, 1};
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("planning asks only the providers the template allows", "[planning]") {
+  // "cheap" would win, but placement.providers leaves it out: it is not even
+  // asked (its error would otherwise show).
+  auto set = providers_from("providers:\n  cheap: {type: fake, offers: " + offers("cheap", 0.5) +
+                            ", error: transient}\n  ok: {type: fake, offers: " +
+                            offers("ok", 2.0) + "}\n");
+  auto w = gpu_workload();
+  w.placement.providers = {"ok"};
+  auto planning = plan_deployment(w, set);
+  REQUIRE_FALSE(planning.failure);
+  REQUIRE(planning.reports.size() == 1);
+  CHECK(planning.reports[0].provider == "ok");
+  REQUIRE(planning.plan.placement.size() == 1);
+  CHECK(planning.plan.placement[0].offer.provider == "ok");
+
+  w.placement.providers = {"nobody-*"};
+  auto none = plan_deployment(w, set);
+  REQUIRE(none.failure);
+  CHECK(none.failure->code == ExitCode::kNoPlacement);
+  CHECK(none.reports.empty());
+}
+
+TEST_CASE("one rule decides the exit code when there is no placement", "[planning]") {
+  auto w = gpu_workload();
+  SECTION("every provider refused the credentials: 4") {
+    auto set = providers_from("providers:\n  a: {type: fake, error: auth}\n  b: {type: fake, error: auth}\n");
+    auto p = plan_deployment(w, set);
+    REQUIRE(p.failure);
+    CHECK(p.failure->code == ExitCode::kAuth);
+  }
+  SECTION("some refused, some failed otherwise: 6, not 4") {
+    auto set = providers_from("providers:\n  a: {type: fake, error: auth}\n  b: {type: fake, error: transient}\n");
+    auto p = plan_deployment(w, set);
+    REQUIRE(p.failure);
+    CHECK(p.failure->code == ExitCode::kProviderFailed);
+  }
+  SECTION("one answered and nothing fits: 5 with what to relax") {
+    auto set = providers_from("providers:\n  a: {type: fake, error: auth}\n  b: {type: fake, offers: " +
+                              offers("b", 9.0) + "}\n");
+    w.placement.max_price = 1.0;
+    auto p = plan_deployment(w, set);
+    REQUIRE(p.failure);
+    CHECK(p.failure->code == ExitCode::kNoPlacement);
+    CHECK(p.failure->hint.find("relax placement.max_price") != std::string::npos);
+    // The same offers from a saved listing: the same verdict.
+    auto saved = plan_from_offers(w, {make_offer("b", "b-1", "H100", 1, 80, 9.0)});
+    REQUIRE(saved.failure);
+    CHECK(saved.failure->code == p.failure->code);
+    CHECK(saved.failure->hint == p.failure->hint);
+  }
+}
+
+TEST_CASE("replicas that stay count against the offers they use", "[planning]") {
+  auto set = providers_from("providers:\n  a: {type: fake, offers: " + offers("a", 1.0) + "}\n");
+  auto w = gpu_workload();
+  w.replicas = 2;
+  w.spread = Spread::kProvider;
+  Instance running;
+  running.provider = "a";
+  running.offer_id = "a-1";
+  auto p = plan_deployment(w, set, PlanRequest{{1}, {}, {running}});
+  // Replica 0 holds the only provider: replica 1 cannot spread anywhere.
+  REQUIRE(p.failure);
+  CHECK(p.failure->code == ExitCode::kNoPlacement);
+}
