@@ -93,7 +93,7 @@ Expected<ReplicaResult, Failure> deploy_replica(Run& run, const ReplicaPlacement
   auto instance = provision_replica(run, placement, created);
   if (!instance) return unexpected(instance.error());
   Provider* provider = run.ctx.provider(instance->provider);
-  bool native = provider && provider->capabilities().container_native;
+  bool native = provider && provider->capabilities().in_pod();
   HostConnector* connector = connector_for(*instance, run.ctx);
   std::shared_ptr<Host> host;
   if (connector && !native) {
@@ -170,14 +170,15 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
 
 const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx) {
   Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
-  if (p && p->type() == "local" && ctx.local_runtime) return *ctx.local_runtime;
+  if (p && p->capabilities().runs == Capabilities::Runs::kThisMachine && ctx.local_runtime)
+    return *ctx.local_runtime;
   return ctx.runtime;
 }
 
 HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
   Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
-  if (p && p->type() == "local") return ctx.local;
-  if (p && p->capabilities().container_native) return nullptr;
+  if (p && p->capabilities().runs == Capabilities::Runs::kThisMachine) return ctx.local;
+  if (p && p->capabilities().in_pod()) return nullptr;
   return ctx.hosts;
 }
 

@@ -88,7 +88,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   const std::string name = instance_name(w.name, replica, w.hash);
   const ContainerRuntime& rt = runtime_for(instance, run.ctx);
   Provider* provider = run.ctx.provider(instance.provider);
-  bool native = provider && provider->capabilities().container_native;
+  bool native = provider && provider->capabilities().in_pod();
   std::string address = !instance.host.empty() ? instance.host : host ? host->address() : "";
 
   auto workload_failure = [&](std::string message) {

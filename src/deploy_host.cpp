@@ -13,54 +13,11 @@
 #include "deploy_internal.h"
 
 namespace berth {
-namespace {
-
-// This machine: the runtime is called directly, without SSH.
-class LocalHost : public Host {
- public:
-  explicit LocalHost(ProcessRunner& runner) : runner_(runner) {}
-  std::string address() const override { return "127.0.0.1"; }
-  Expected<ProcessResult, std::string> run(const HostCommand& c) override {
-    ProcessSpec spec;
-    spec.argv = c.argv;
-    spec.stdin_data = c.stdin_data;
-    spec.timeout = c.timeout;
-    spec.inherit_stdio = c.interactive;
-    if (c.cancellable) spec.cancel = &cancel_flag();
-    return runner_.run(spec);
-  }
-  Expected<int, std::string> login_shell() override {
-    const char* shell = std::getenv("SHELL");
-    auto r = run(HostCommand{.argv = {shell && *shell ? shell : "/bin/sh"}, .interactive = true});
-    if (!r) return unexpected(r.error());
-    return r->exit_code;
-  }
-
- private:
-  ProcessRunner& runner_;
-};
-
-class LocalHostConnector : public HostConnector {
- public:
-  explicit LocalHostConnector(ProcessRunner& runner) : host_(std::make_shared<LocalHost>(runner)) {}
-  Expected<std::shared_ptr<Host>, HostError> connect(const Instance&, const std::string&) override {
-    return std::shared_ptr<Host>(host_);
-  }
-
- private:
-  std::shared_ptr<LocalHost> host_;
-};
-
-}  // namespace
-
-std::unique_ptr<HostConnector> make_local_host_connector(ProcessRunner& runner) {
-  return std::make_unique<LocalHostConnector>(runner);
-}
 
 namespace deploy_detail {
 namespace {
 
-std::string first_line(const std::string& s) {
+std::string last_line(const std::string& s) {
   auto text = s;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   auto nl = text.rfind('\n');  // the last line is where runtimes put the reason
@@ -71,7 +28,7 @@ std::string failure_text(const Expected<ProcessResult, std::string>& r) {
   if (!r) return r.error();
   if (r->cancelled) return "interrupted";
   if (r->timed_out) return "timed out";
-  std::string why = first_line(r->err.empty() ? r->out : r->err);
+  std::string why = last_line(r->err.empty() ? r->out : r->err);
   return why.empty() ? "exit code " + std::to_string(r->exit_code) : why;
 }
 
@@ -139,7 +96,7 @@ Expected<std::string, std::string> host_work_dir(Host& host, const std::string& 
                "sh", instance_name},
       .timeout = Duration{60'000}});
   if (!succeeded(r)) return unexpected("cannot prepare a directory on the host: " + failure_text(r));
-  std::string dir = first_line(r->out);
+  std::string dir = last_line(r->out);
   if (dir.empty() || dir[0] != '/') return unexpected("unexpected answer from the host: " + dir);
   return dir;
 }

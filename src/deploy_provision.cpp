@@ -37,9 +37,7 @@ Failure interrupted_failure() {
 
 bool host_outlives_instance(const DeployContext& ctx, const Instance& instance) {
   Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
-  if (!p) return false;
-  std::string t = p->type();
-  return t == "ssh" || t == "local";
+  return p && p->capabilities().host_outlives_instance();
 }
 
 namespace {
@@ -77,7 +75,7 @@ Duration boot_limit(const Run& run, const Provider& provider) {
 Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& provider,
                                              Instance instance, Created& created) {
   const auto& opt = run.ctx.options;
-  bool native = provider.capabilities().container_native;
+  bool native = provider.capabilities().in_pod();
   const Duration limit = boot_limit(run, provider);
   const auto started = Clock::now();
   auto last_change = started;

@@ -21,7 +21,7 @@ GpuModel amd(std::string name, double vram, std::string arch,
                   std::nullopt,    std::move(arch), std::move(aliases)};
 }
 
-// Facts: shared/reference/gpu-facts.md (NVIDIA's CUDA GPU table wins over
+// Facts: the vendors' published model data (NVIDIA's CUDA GPU table wins over
 // peers' catalogs). Variants whose nominal memory differs are separate models
 // ("A100-40GB", "A100-80GB"); they share a family name ("A100") that templates
 // may use for both. Within a family the smaller variant comes first: it is the

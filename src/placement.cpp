@@ -1,4 +1,4 @@
-// The placement solver (SPEC §5).
+// The placement solver (docs/templates.md, placement).
 //
 // Why the greedy choice below is exact. Every replica of a deployment asks for
 // the same thing, so an assignment is just a multiset of R offers. Expand each
@@ -17,7 +17,7 @@
 // offer id only order equal-weight copies, making the answer deterministic.
 // tests/unit/placement_property_test.cpp checks this against brute force.
 //
-// `available == nullopt` (unknown) places no limit: SPEC §10 treats the
+// `available == nullopt` (unknown) places no limit: the offer docs (docs/json.md) treat the
 // count as a hint, the instance types of VM clouds report none, and deploy
 // walks the fallbacks when a launch meets no capacity. A provider that says 0
 // is believed (the "available" constraint).

@@ -56,7 +56,7 @@ inline bool is_version(std::string_view s) {
   return minor >= 1 && minor <= 3 && major + 1 + minor == s.size();
 }
 
-/// ^[a-z][a-z0-9-]{0,38}$ (SPEC §1)
+/// ^[a-z][a-z0-9-]{0,38}$ (docs/templates.md)
 inline bool is_deployment_name(std::string_view s) {
   if (s.empty() || s.size() > 39 || !(s[0] >= 'a' && s[0] <= 'z')) return false;
   for (char c : s)

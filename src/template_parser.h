@@ -44,7 +44,7 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
                    const Environment& env, DiagnosticSink& sink, LaunchTemplate& out,
                    TemplateLocations& where);
 
-/// Semantic rules of SPEC §1 over a template that read without errors in
+/// Semantic rules of docs/templates.md over a template that read without errors in
 /// the fields involved.
 void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
                        DiagnosticSink& sink);

@@ -1,4 +1,4 @@
-// What a template's values mean together (SPEC §1 rules). Reading has already
+// What a template's values mean together (docs/templates.md). Reading has already
 // checked types and units; these rules catch templates that parse but could
 // never be placed or would misbehave once deployed.
 #include <algorithm>

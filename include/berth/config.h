@@ -1,4 +1,4 @@
-// berth's configuration (SPEC §3): which providers to ask, with what
+// berth's configuration (docs/config.md): which providers to ask, with what
 // credentials (by reference only), and how to reach hosts.
 #pragma once
 

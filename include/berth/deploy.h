@@ -1,4 +1,4 @@
-// The deploy lifecycle (SPEC §6): provision the planned offer (walking the
+// The deploy lifecycle: provision the planned offer (walking the
 // ranked fallbacks on capacity and transient errors), wait for the instance
 // while it makes progress, reach the host, start the container, wait for
 // health, and report endpoints. Whatever this run created is terminated and
@@ -25,6 +25,7 @@
 #include "berth/expected.h"
 #include "berth/failure.h"
 #include "berth/health.h"
+#include "berth/host.h"
 #include "berth/instance.h"
 #include "berth/launch_pacer.h"
 #include "berth/launch_template.h"
@@ -33,51 +34,6 @@
 #include "berth/provider.h"
 
 namespace berth {
-
-/// One command on a host: an argv vector. Remote hosts quote it with
-/// shell_quote at the SSH boundary; this machine runs it as is.
-struct HostCommand {
-  std::vector<std::string> argv;
-  std::optional<std::string> stdin_data;  // secrets travel here, never in argv
-  std::optional<Duration> timeout;
-  bool interactive = false;  // the terminal is the child's (logs -f, exec, ssh)
-  bool tty = false;          // ask for a remote terminal (ssh -t)
-  bool cancellable = true;   // false for cleanup, which must finish after ^C
-};
-
-/// Where one replica's container runs: a host over SSH, or this machine.
-class Host {
- public:
-  virtual ~Host() = default;
-  /// The address endpoints are published on ("203.0.113.5", "127.0.0.1").
-  virtual std::string address() const = 0;
-  virtual Expected<ProcessResult, std::string> run(const HostCommand& command) = 0;
-  /// An interactive login shell (`berth ssh`); the shell's exit code.
-  virtual Expected<int, std::string> login_shell() = 0;
-};
-
-struct HostError {
-  enum class Kind { kUnreachable, kHostKeyChanged, kAuth, kOther };
-  Kind kind = Kind::kOther;
-  std::string message;
-  std::string hint;
-};
-
-class HostConnector {
- public:
-  virtual ~HostConnector() = default;
-  /// Opens (or reuses) the connection to an instance's host. Pins the host
-  /// key per deployment: a changed key is kHostKeyChanged, never accepted.
-  virtual Expected<std::shared_ptr<Host>, HostError> connect(const Instance& instance,
-                                                             const std::string& deployment) = 0;
-  /// SSH handshakes made so far (the benchmark counts them: one per host).
-  virtual int handshakes() const { return 0; }
-  /// Closes master connections (end of the command).
-  virtual void close_all() {}
-};
-
-/// This machine, with the runtime called directly (`local` provider).
-std::unique_ptr<HostConnector> make_local_host_connector(ProcessRunner& runner);
 
 struct Endpoint {
   int container_port = 0;
@@ -232,7 +188,7 @@ Expected<std::vector<DryRunReplica>, Failure> dry_run(const LaunchTemplate& work
                                                       const Plan& plan, DeployContext& ctx);
 nlohmann::json to_json(const DryRunReplica& r);
 
-/// SPEC §9 `up -o json`.
+/// `up -o json` (docs/json.md).
 nlohmann::json to_json(const DeployResult& result);
 nlohmann::json to_json(const Endpoint& e);
 nlohmann::json to_json(const Attempt& a);

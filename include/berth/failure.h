@@ -1,5 +1,5 @@
 // What the user sees when a command fails, and the exit code it maps to
-// (SPEC §4). Modules return their own typed errors; the CLI turns them into a
+// (docs/json.md, exit codes). Modules return their own typed errors; the CLI turns them into a
 // Failure at its edge.
 #pragma once
 
@@ -16,6 +16,7 @@ enum class ExitCode : int {
   kNoPlacement = 5,     // no offer satisfies the template
   kProviderFailed = 6,  // every attempt failed at the provider API or host
   kWorkloadFailed = 7,  // container did not start or never became healthy
+  kNotFound = 8,        // the named deployment (or replica) does not exist
   kInterrupted = 130,
 };
 
@@ -39,6 +40,8 @@ inline const char* exit_code_name(ExitCode code) {
       return "provider-failed";
     case ExitCode::kWorkloadFailed:
       return "workload-failed";
+    case ExitCode::kNotFound:
+      return "not-found";
     case ExitCode::kInterrupted:
       return "interrupted";
   }

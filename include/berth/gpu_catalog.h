@@ -1,4 +1,4 @@
-// The built-in table of GPU models (SPEC §2) and the normalizer that maps each
+// The built-in table of GPU models (`berth gpus`) and the normalizer that maps each
 // provider's spelling of a model onto it.
 #pragma once
 

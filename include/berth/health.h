@@ -1,4 +1,4 @@
-// The template's health check (SPEC §1 `health`): the probes berth runs from
+// The template's health check (docs/templates.md, `health`): the probes berth runs from
 // its own side against a published endpoint, and the rule that turns a series
 // of probe results into healthy / unhealthy (interval, consecutive failures,
 // start-period grace). Exec checks run inside the container; deploy and watch

@@ -1,4 +1,4 @@
-// The launch template (SPEC §1): what a workload needs, never where it runs.
+// The launch template (docs/templates.md): what a workload needs, never where it runs.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// A live offer from a provider (SPEC §5): what an instance would have and cost.
+// A live offer from a provider (docs/json.md, Offer): what an instance would have and cost.
 #pragma once
 
 #include <optional>
@@ -40,7 +40,7 @@ struct Offer {
   FeatureSet honours = kAllFeatures;
 };
 
-/// The documented `-o json` shape (SPEC §9). `launch_data` is included under
+/// The documented `-o json` shape (docs/json.md). `launch_data` is included under
 /// "launch_data" so `plan --offers FILE` can launch from a saved listing.
 nlohmann::json to_json(const Offer& offer);
 Expected<Offer, std::string> offer_from_json(const nlohmann::json& j);

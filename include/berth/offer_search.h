@@ -1,7 +1,7 @@
 // `berth offers` as a core operation: the filter flags turned into an
 // in-memory launch template, so flags and a TEMPLATE are checked by the one
 // filter placement uses (unmet_constraint); the concurrent listing; sorting;
-// and the three output forms (table, SPEC §9 JSON, CSV).
+// and the three output forms (table, docs/json.md, CSV).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -69,7 +69,7 @@ struct OfferSearch {
 OfferSearch search_offers(const ProviderSet& providers, const OfferFilter& filter, OfferSort sort,
                           std::optional<std::size_t> limit);
 
-/// SPEC §9: {"offers": [Offer...], "errors": [{"provider", "kind", "message"}]}.
+/// docs/json.md: {"offers": [Offer...], "errors": [{"provider", "kind", "message"}]}.
 /// Messages pass through redact() with `secrets`.
 nlohmann::json offers_to_json(const OfferSearch& search, const std::vector<std::string>& secrets);
 /// PROVIDER REGION GPU COUNT VRAM CC VCPUS MEM DISK $/H SPOT AVAIL

@@ -1,4 +1,4 @@
-// Placement (SPEC §5): which offer each replica runs on. Hard constraints
+// Placement (docs/templates.md, placement): which offer each replica runs on. Hard constraints
 // filter; the objective is the lowest total price per hour; ties break by more
 // headroom, then provider name, then offer id, so the same input always gives
 // the same plan.

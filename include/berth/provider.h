@@ -1,4 +1,4 @@
-// The adapter boundary (SPEC §8). An adapter translates between berth's Offer
+// The adapter boundary (providers/README.md). An adapter translates between berth's Offer
 // and Instance and one provider's API dialect; nothing else. Retries, failover,
 // polling, SSH and rollback live in the core.
 #pragma once
@@ -57,7 +57,17 @@ struct LaunchPacing {
 };
 
 struct Capabilities {
-  bool container_native = false;  // image/env/ports go in the create call
+  /// Where a workload runs, which decides how the core reaches it.
+  enum class Runs {
+    kVm,           // a VM berth starts the container on over SSH; it goes with the instance
+    kHost,         // a machine berth starts containers on over SSH; it outlives them
+    kThisMachine,  // this machine, its runtime called directly
+    kPod,          // the instance is the container: image, env and ports go in the create call
+  };
+  Runs runs = Runs::kVm;
+  bool in_pod() const { return runs == Runs::kPod; }
+  /// The host stays when the instance goes: its container must be removed.
+  bool host_outlives_instance() const { return runs == Runs::kHost || runs == Runs::kThisMachine; }
   bool spot = false;
   bool labels = false;             // instances carry labels/tags besides the name
   bool volumes = false;

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "berth/deploy.h"
+#include "berth/host.h"
 #include "berth/process.h"
 #include "berth/units.h"
 

@@ -1,4 +1,4 @@
-// Sizes, durations and ranges as the template writes them (SPEC §1 rules).
+// Sizes, durations and ranges as the template writes them (docs/templates.md).
 #pragma once
 
 #include <chrono>

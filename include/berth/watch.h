@@ -1,4 +1,4 @@
-// Watch mode (SPEC §7): keep a deployment alive. Every poll asks each provider
+// Watch mode (docs/watch-events.md): keep a deployment alive. Every poll asks each provider
 // once for its instances, then each replica's host for its container and its
 // health; a failed replica is terminated (confirmed) and redeployed alone,
 // bounded by restart.backoff and restart.max_restarts within restart.window.

@@ -1,4 +1,4 @@
-// What watch mode (and `up`) tells its reader (SPEC §7, §9): one line per
+// What watch mode (and `up`) tells its reader (docs/watch-events.md): one line per
 // event on stderr, text for people or JSON lines for log pipelines. The field names are
 // a stable interface, documented in docs/watch-events.md.
 #pragma once

@@ -14,7 +14,8 @@ namespace berth {
 
 /// What the local and ssh adapters can do: their instances are found by
 /// their containers' labels.
-inline constexpr Capabilities kContainerHostCapabilities{.labels = true};
+inline constexpr Capabilities kContainerHostCapabilities{.runs = Capabilities::Runs::kHost,
+                                                         .labels = true};
 
 struct HostIdentity {
   std::string provider;  // config name

@@ -65,7 +65,12 @@ std::string first_line(const std::string& text) {
 
 LocalProvider::LocalProvider(std::string name, ContainerRuntime runtime, ProcessRunner& processes,
                              LocalMachine machine)
-    : ProviderAdapter(std::move(name), "local", kContainerHostCapabilities),
+    : ProviderAdapter(std::move(name), "local",
+                      [] {
+                        Capabilities c = kContainerHostCapabilities;
+                        c.runs = Capabilities::Runs::kThisMachine;
+                        return c;
+                      }()),
       runtime_(std::move(runtime)),
       processes_(processes),
       machine_(std::move(machine)) {}

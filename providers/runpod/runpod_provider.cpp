@@ -81,7 +81,7 @@ constexpr long long kNamedVolumeGb = 50;
 
 Capabilities runpod_capabilities() {
   Capabilities c;
-  c.container_native = true;
+  c.runs = Capabilities::Runs::kPod;
   // A pod publishes TCP and HTTP ports at public ports RunPod picks, mounts
   // at most one persistent volume (mounts.persistent; network volumes are
   // data-center bound and not used), and nothing from this machine.

@@ -96,7 +96,7 @@ constexpr const char* kWorkloadLog = "/var/log/berth-workload.log";
 
 Capabilities vast_capabilities() {
   Capabilities c;
-  c.container_native = true;
+  c.runs = Capabilities::Runs::kPod;
   // berth starts the process from onstart (see onstart_script), so any
   // entrypoint runs; named volumes are directories on the instance's own
   // disk, kept across its restarts and gone with it, as on any one host.

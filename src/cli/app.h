@@ -53,7 +53,7 @@ Expected<Config, int> load_config_or_report(const GlobalOptions& g);
 /// anything else is reported as a usage error (exit 2).
 Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g);
 /// "timed out after 30s (--timeout)": how every command says that its
-/// --timeout ran out (exit 130, as an interrupt: SPEC §4).
+/// --timeout ran out (exit 130, as an interrupt: docs/json.md, exit codes).
 std::string timed_out_message(Duration limit);
 
 void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s);

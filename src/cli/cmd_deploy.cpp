@@ -61,7 +61,7 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
 
 std::string endpoint_text(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 
-// --timeout ran out: the command stops as it would on ^C (SPEC §4: 130).
+// --timeout ran out: the command stops as it would on ^C (exit 130).
 int report_timed_out(const DeploySession& s, const std::string& hint) {
   return report(Failure{ExitCode::kInterrupted, timed_out_message(s.deadline->limit()), hint},
                 "time-limit");
@@ -203,7 +203,7 @@ Expected<Deployment, int> find_one(DeploySession& s, const std::string& name) {
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
   if (found.deployments.empty())
-    return unexpected(report(Failure{ExitCode::kInternal, "no deployment named '" + name + "'",
+    return unexpected(report(Failure{ExitCode::kNotFound, "no deployment named '" + name + "'",
                                      "'berth status' lists the deployments the providers report"}));
   return found.deployments.front();
 }
@@ -215,7 +215,7 @@ Expected<DeployedReplica, int> pick_replica(const Deployment& d, std::optional<i
       return r;
   for (const auto& r : d.replicas)
     if (!replica || r.replica == *replica) return r;
-  return unexpected(report(Failure{ExitCode::kUsage,
+  return unexpected(report(Failure{ExitCode::kNotFound,
                                    fmt::format("deployment '{}' has no replica {}", d.name,
                                                replica.value_or(0)),
                                    "'berth status " + d.name + "' lists its replicas"}));
@@ -237,7 +237,7 @@ Expected<std::shared_ptr<Host>, int> host_of(DeploySession& s, const Deployment&
 
 bool container_native(DeploySession& s, const Instance& i) {
   Provider* p = s.providers->find(i.provider);
-  return p && p->type() != "local" && p->capabilities().container_native;
+  return p && p->capabilities().in_pod();
 }
 
 // ---- status ----
@@ -412,7 +412,7 @@ struct ReachedReplica {
 
 // A container-native instance (RunPod, Vast.ai) is the provider's own
 // container: no runtime runs inside it to ask for logs, and its workload's
-// output goes to the provider, whose APIs (provider-apis.md) have no
+// output goes to the provider, whose APIs (providers/*/README.md) have no
 // endpoint that returns it.
 Failure logs_unavailable(const DeploySession& s, const Deployment& d, const DeployedReplica& r) {
   const Provider* p = s.providers->find(r.instance.provider);

@@ -1,5 +1,5 @@
 // berth plan TEMPLATE [--offers FILE]: the placement berth would make, the
-// ranked alternatives, and why every other offer was rejected (SPEC §4, §5).
+// ranked alternatives, and why every other offer was rejected.
 // A dry run: nothing is launched.
 #include <fmt/format.h>
 

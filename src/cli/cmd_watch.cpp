@@ -1,5 +1,5 @@
 // berth watch TEMPLATE: deploy if needed, then keep the workload alive
-// (SPEC §7). Events go to stderr, one line each; stdout stays empty.
+// (docs/watch-events.md). Events go to stderr, one line each; stdout stays empty.
 #include <cstdio>
 
 #include "berth/cancel.h"

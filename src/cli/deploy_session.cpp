@@ -60,7 +60,7 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
     // Watch reports attempts itself; the rest of the engine's chatter is -v.
     if (watching && e.kind == K::kAttempt) return;
     if (watching && e.kind != K::kWarning && term.verbosity < 1) return;
-    // Progress only on a terminal, or when asked for (SPEC §4).
+    // Progress only on a terminal, or when asked for (-v).
     if (e.kind == K::kPhase && !term.stderr_tty && term.verbosity < 1) return;
     if (json) {
       print_event(as_event(e));

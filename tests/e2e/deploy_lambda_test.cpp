@@ -11,7 +11,7 @@ using nlohmann::json;
 namespace {
 
 // What Lambda sends when an instance type has no capacity left in a region,
-// even one that instance-types listed a moment ago (provider-apis.md §1).
+// even one that instance-types listed a moment ago (providers/lambda/lambda_provider.h).
 json insufficient_capacity() {
   return {{"op", "launch"},
           {"status", 400},

@@ -176,3 +176,17 @@ TEST_CASE("local: progress on a terminal, none without one", "[e2e][deploy]") {
 
   CHECK(run_berth({"down", "e2e-tty"}, e).exit_code == 0);
 }
+
+TEST_CASE("local: a deployment or replica that does not exist is exit 8", "[e2e][deploy]") {
+  BERTH_E2E_ENV(env);
+  Scratch scratch;
+  auto e = scratch.env(env->local_runtime_env());
+  e["BERTH_CONFIG"] = scratch.write("config.yaml", kLocalConfig).string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"logs", "e2e-nope"}, {"exec", "e2e-nope", "--", "true"}, {"ssh", "e2e-nope"}}) {
+    auto r = run_berth(args, e);
+    INFO(args[0] << ": " << r.err);
+    CHECK(r.exit_code == 8);
+    CHECK(r.err.find("no deployment named 'e2e-nope'") != std::string::npos);
+  }
+}

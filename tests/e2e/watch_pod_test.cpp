@@ -288,7 +288,7 @@ TEST_CASE("watch e2e: max_restarts exhausted ends with exit 7 and a summary", "[
 }
 
 // The pod's container dies on its host (SIGKILL through the host's runtime):
-// the provider reads it EXITED, which is a container exit (SPEC §7), with the
+// the provider reads it EXITED, which is a container exit (docs/watch-events.md), with the
 // exit code from the runtime; the pod is replaced by a new one.
 TEST_CASE("watch e2e: a pod's container killed on its host is a container exit, and replaced",
           "[e2e][watch]") {

@@ -43,7 +43,7 @@ TEST_CASE("every alias leads back to its own model", "[catalog]") {
   }
 }
 
-TEST_CASE("facts from gpu-facts.md", "[catalog]") {
+TEST_CASE("facts from the vendors' model data", "[catalog]") {
   auto* h100 = find_gpu_model("H100");
   REQUIRE(h100);
   CHECK(h100->vram_gb == 80);
@@ -79,7 +79,7 @@ TEST_CASE("a family name in a template means all of its variants", "[catalog]") 
   CHECK(names("H10O").empty());
 }
 
-// Every spelling in shared/reference/gpu-facts.md and provider-apis.md.
+// Every spelling the providers' APIs use (providers/*/*_provider.h).
 TEST_CASE("provider spellings normalize to catalog models", "[catalog]") {
   // Vast.ai gpu_name (gpu_ram in MB picks the variant)
   CHECK(normalized("H100 SXM") == "H100");

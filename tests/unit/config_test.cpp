@@ -234,7 +234,7 @@ TEST_CASE("config: state_dir follows XDG_STATE_HOME, then HOME", "[config]") {
         std::filesystem::path("/h/.local/state/berth"));
 }
 
-TEST_CASE("config: ${VAR} inside flow mappings works as SPEC §3 writes it", "[config]") {
+TEST_CASE("config: ${VAR} inside flow mappings works as docs/config.md writes it", "[config]") {
   auto c = parse(
       "providers:\n"
       "  a: {type: fakecloud, api_key: ${K}, project: x-${P}-y}   # comment {\n"

@@ -1,5 +1,5 @@
 // The deploy engine against a scripted provider and a recording host: the
-// failover, rollback, idempotency and secret-handling rules of SPEC §6,
+// failover, rollback, idempotency and secret-handling rules of the deploy lifecycle,
 // without a network.
 #include <catch2/catch.hpp>
 
@@ -34,7 +34,11 @@ class ScriptedProvider : public Provider {
     std::vector<InstanceState> states{InstanceState::kRunning};
   };
   ScriptedProvider(std::string name, std::string type = "lambda", bool native = false)
-      : name_(std::move(name)), type_(std::move(type)), native_(native) {}
+      : name_(std::move(name)), type_(std::move(type)), native_(native) {
+    // As the real adapters of these types state it.
+    if (type_ == "ssh") caps.runs = Capabilities::Runs::kHost;
+    if (type_ == "local") caps.runs = Capabilities::Runs::kThisMachine;
+  }
 
   std::deque<Launch> script;
   std::map<std::string, Instance> instances;  // every one ever created, by id
@@ -49,7 +53,7 @@ class ScriptedProvider : public Provider {
   std::string type() const override { return type_; }
   Capabilities capabilities() const override {
     Capabilities c = caps;
-    c.container_native = native_;
+    if (native_) c.runs = Capabilities::Runs::kPod;
     return c;
   }
   Capabilities caps = [] {

@@ -262,7 +262,8 @@ TEST_CASE("local launch hands deploy this machine", "[local]") {
   CHECK(i->ssh_port == 0);
   CHECK(i->offer_id == "local");
   CHECK(runner.calls.empty());
-  CHECK_FALSE(p.capabilities().container_native);
+  CHECK_FALSE(p.capabilities().in_pod());
+  CHECK(p.capabilities().runs == Capabilities::Runs::kThisMachine);
 }
 
 TEST_CASE("local is registered and picks an installed runtime", "[local]") {

@@ -164,7 +164,7 @@ TEST_CASE("offers: sorting by price, vram or compute capability, then a limit", 
   CHECK(offers[0].id == "h100-spot");
 }
 
-TEST_CASE("offers: table, CSV and the SPEC §9 JSON", "[offers]") {
+TEST_CASE("offers: table, CSV and the documented JSON", "[offers]") {
   auto offers = sample_offers();
   sort_offers(offers, OfferSort::kPrice, 2);
   CHECK(offers_table(offers) ==

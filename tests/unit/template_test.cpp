@@ -49,7 +49,7 @@ TEST_CASE("a minimal template is a CPU-only workload with defaults", "[template]
   CHECK(t.hash.size() == 12);
 }
 
-TEST_CASE("every field of SPEC §1 is read into typed values", "[template]") {
+TEST_CASE("every field of docs/templates.md is read into typed values", "[template]") {
   auto t = parse_ok(R"(
 name: llama-chat
 image: vllm/vllm-openai:${TAG}

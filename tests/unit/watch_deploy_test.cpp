@@ -45,7 +45,11 @@ class ScriptedProvider : public Provider {
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return native_ ? "runpod" : "lambda"; }
-  Capabilities capabilities() const override { return Capabilities{native_, false, false, false}; }
+  Capabilities capabilities() const override {
+    Capabilities c;
+    if (native_) c.runs = Capabilities::Runs::kPod;
+    return c;
+  }
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery&) override {
     return std::vector<Offer>{};
   }
