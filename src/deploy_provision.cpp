@@ -273,8 +273,9 @@ std::optional<Expected<Instance, ProviderError>> launch_paced(Run& run, int repl
   for (int waits = 0;; ++waits) {
     Duration wait = run.ctx.pacer->reserve(provider.name(), pacing);
     if (wait.count() > 0) {
-      run.phase(replica, fmt::format("waiting {} before launching at {} (its launch rate limit)",
-                                     seconds(wait), provider.name()));
+      // A note, not progress: a wait the user should see even without a terminal.
+      run.note(replica, fmt::format("waiting {} before launching at {} (its launch rate limit)",
+                                    seconds(wait), provider.name()));
       if (!run.sleep(wait)) return std::nullopt;
     }
     auto launched = provider.launch(request);

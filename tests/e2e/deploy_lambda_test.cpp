@@ -184,3 +184,67 @@ TEST_CASE("lambda: interrupt while waiting for health", "[e2e][deploy][interrupt
       {.phase = "waiting for the health check",
        .health = "health: {http: {port: 8000, path: /never}, interval: 1s, grace: 10m}\n"});
 }
+
+TEST_CASE("lambda: the private entry image runs its ENTRYPOINT with the template's arguments, "
+          "or its CMD, on the VM",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  LambdaRig rig(*env, {.hosts = {"h2", "h1"}});
+  auto e = rig.env();
+  e["REG_USER"] = env->registry.username;
+  e["REG_PASS"] = env->registry.password;
+  auto write = [&](const std::string& extra) {
+    return rig.write_template("e2e-vm-entry", "image: " + env->registry.entry_image +
+                                                  "\nregistry_auth: {username: \"${REG_USER}\", "
+                                                  "password: \"${REG_PASS}\"}\n"
+                                                  "ports: [8000]\n"
+                                                  "health: {http: {port: 8000, path: /health}, "
+                                                  "interval: 1s, timeout: 2s, grace: 60s}\n"
+                                                  "resources: {gpu: {count: 1}}\n" +
+                                                  extra);
+  };
+  DeploymentGuard guard(*env, "e2e-vm-entry", e, {"h1", "h2"});
+  auto up = run_berth({"up", write("command: [--port, \"8000\", --say, \"vm: 'q' $HOME\"]\n").string(),
+                       "-o", "json"},
+                      e);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto ep = parse_json(up.out)["replicas"][0]["endpoints"][0];
+  CHECK(http_get(ep["host"], ep["port"]) == "vm: 'q' $HOME\n");
+  CHECK(up.err.find(env->registry.password) == std::string::npos);
+  CHECK(rig.mock().violations() == json::array());
+
+  auto up2 = run_berth({"up", write("").string(), "-o", "json"}, e);
+  INFO(up2.err);
+  REQUIRE(up2.exit_code == 0);
+  auto ep2 = parse_json(up2.out)["replicas"][0]["endpoints"][0];
+  CHECK(http_get(ep2["host"], ep2["port"]) == "hello from the image CMD\n");
+  CHECK(run_berth({"down", "e2e-vm-entry"}, e).exit_code == 0);
+  CHECK(rig.live().empty());
+}
+
+TEST_CASE("lambda: failover past two capacity misses under its one-launch-per-12-s limit "
+          "spends no candidate on a 429",
+          "[e2e][deploy][clouds]") {
+  BERTH_E2E_ENV(env);
+  LambdaRig rig(*env, {.hosts = {"h2"}, .mock_args = {"--min-interval", "launch=12"}});
+  auto capacity = insufficient_capacity();
+  capacity["times"] = 2;
+  rig.mock().fault(capacity);
+  auto tmpl = rig.write_template("e2e-vm-paced", "image: " + env->demo_image +
+                                                     "\nports: [8000]\n"
+                                                     "resources: {gpu: {count: 1}}\n");
+  DeploymentGuard guard(*env, "e2e-vm-paced", rig.env(), {"h2"});
+  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.env());
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto j = parse_json(up.out);
+  REQUIRE(j["attempts"].size() == 3);
+  CHECK(j["attempts"][0]["result"] == "no-capacity");
+  CHECK(j["attempts"][1]["result"] == "no-capacity");
+  CHECK(j["attempts"][2]["result"] == "launched");
+  CHECK(launches(rig.mock()) == 3);  // no launch was refused as too frequent
+  CHECK(up.err.find("its launch rate limit") != std::string::npos);
+  CHECK(rig.mock().violations() == json::array());
+  CHECK(run_berth({"down", "e2e-vm-paced"}, rig.env()).exit_code == 0);
+}
