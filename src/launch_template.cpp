@@ -5,9 +5,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "source_text.h"
 #include "template_parser.h"
-#include "template_source.h"
-#include "template_yaml.h"
+#include "yaml_document.h"
 
 namespace berth {
 
@@ -17,17 +17,11 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
                                                    const std::filesystem::path& base_dir,
                                                    const Environment& env) {
   DiagnosticSink sink(source);
-  if (source.text().size() > kMaxTemplateBytes) {
-    sink.file_error("larger than 1 MiB; a launch template is never that big",
-                    "is this the right file?");
-    return unexpected(sink.take());
-  }
-  if (!check_text_encoding(source, sink)) return unexpected(sink.take());
-  auto root = load_yaml_document(source, sink);
-  if (!root) return unexpected(sink.take());
+  auto doc = load_yaml_source(source, template_file(), sink);
+  if (!doc) return unexpected(sink.take());
   LaunchTemplate t;
-  TemplateLocations where;
-  read_template(*root, base_dir, env, sink, t, where);
+  ValueLocations where;
+  read_template(*doc, base_dir, env, sink, t, where);
   validate_template(t, where, sink);
   if (!sink.empty()) return unexpected(sink.take());
   t.hash = template_hash(t);

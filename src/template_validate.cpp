@@ -7,7 +7,7 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/offer.h"
-#include "template_lexical.h"
+#include "lexical.h"
 #include "template_parser.h"
 
 namespace berth {
@@ -16,7 +16,7 @@ namespace {
 
 class Rules {
  public:
-  Rules(const TemplateLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
+  Rules(const ValueLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
 
   void error(const std::string& path, std::string message, std::string hint = "") {
     ++errors_;
@@ -37,7 +37,7 @@ class Rules {
   }
 
  private:
-  const TemplateLocations& where_;
+  const ValueLocations& where_;
   DiagnosticSink& sink_;
   int errors_ = 0;
 };
@@ -191,7 +191,7 @@ void check_health(Rules& rules, const LaunchTemplate& t) {
 
 }  // namespace
 
-void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
+void validate_template(const LaunchTemplate& t, const ValueLocations& where,
                        DiagnosticSink& sink) {
   Rules rules(where, sink);
   if (where.has("name") && !lexical::is_deployment_name(t.name))

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "berth/launch_template.h"
-#include "template_interpolate.h"
+#include "interpolate.h"
 
 using namespace berth;
 
@@ -398,7 +398,7 @@ TEST_CASE("failure classes round-trip", "[template]") {
   CHECK_FALSE(failure_class_from_string("bogus"));
 }
 
-#include "template_lexical.h"
+#include "lexical.h"
 
 TEST_CASE("lexical shapes of template values", "[template][lexical]") {
   using namespace berth::lexical;
