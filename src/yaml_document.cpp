@@ -28,7 +28,9 @@ std::vector<std::size_t> line_starts(const std::string& text) {
 
 // A first pass over the parser's events, before any tree is built: it counts
 // nesting and nodes, with each alias counted as the size of what it repeats,
-// so bombs are refused without ever being expanded.
+// so bombs are refused without ever being expanded; it refuses an alias to a
+// node that contains it (a cycle: every walk over the tree would recurse
+// forever), and quoted values whose closing quote is missing.
 class StructureGuard : public YAML::EventHandler {
  public:
   StructureGuard(const std::string& text, const FileKind& kind)
@@ -37,11 +39,18 @@ class StructureGuard : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string&) override {
     leaf(mark, anchor);
+    if (tag == "!") check_quoted(mark);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    for (const auto& open : stack_)
+      if (open.anchor == anchor)
+        throw Refusal{mark,
+                      "an alias (*) inside the node its anchor (&) names: the " +
+                          kind_.short_noun + " would be infinite",
+                      "an alias may repeat only a node that is complete before it"};
     auto it = sizes_.find(anchor);
     add(mark, it == sizes_.end() ? 1 : it->second);
   }
@@ -99,6 +108,77 @@ class StructureGuard : public YAML::EventHandler {
   int line_of(std::size_t offset) const {
     return static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), offset) -
                             starts_.begin()) - 1;
+  }
+
+  // The rule for quoted values (docs/templates.md, "Quoted values"). yaml-cpp
+  // takes a quote that is never closed to run to the end of the file, and a
+  // quote closed lines later to swallow every key in between: a typo'd quote
+  // silently becomes part of a value (and, in the config, may carry the next
+  // line's credential into an error message). A quoted value may span lines,
+  // as YAML allows, but
+  //  - its closing quote must exist, and
+  //  - every line it continues on must be indented more than the block
+  //    mapping or list it belongs to (YAML's own rule, which yaml-cpp does not
+  //    check): a line indented like a key is a key, not more of the value.
+  // Both are reported at the opening quote.
+  void check_quoted(const YAML::Mark& mark) {
+    std::size_t p = offset(mark);
+    // Node properties (&anchor, !tag) come before the quote.
+    while (p < text_.size() && (text_[p] == '&' || text_[p] == '!')) {
+      while (p < text_.size() && text_[p] != ' ' && text_[p] != '\t' && text_[p] != '\n') ++p;
+      while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\n' ||
+                                  text_[p] == '\r'))
+        ++p;
+    }
+    if (p >= text_.size() || (text_[p] != '"' && text_[p] != '\'')) return;  // a block scalar
+    const char quote = text_[p];
+    std::size_t i = p + 1;
+    bool closed = false;
+    while (i < text_.size()) {
+      const char c = text_[i];
+      if (quote == '"' && c == '\\') {
+        i += 2;
+        continue;
+      }
+      if (c == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          i += 2;
+          continue;
+        }
+        closed = true;
+        break;
+      }
+      ++i;
+    }
+    const int open_line = line_of(p);
+    YAML::Mark at;
+    at.line = open_line;
+    at.column = static_cast<int>(p - starts_[static_cast<std::size_t>(open_line)]);
+    const std::string kind = quote == '"' ? "double" : "single";
+    if (!closed)
+      throw Refusal{at, "this " + kind + "-quoted value is never closed (it would run to the end of the file)",
+                    std::string("add the closing ") + quote + " on this line"};
+    const int close_line = line_of(i);
+    if (close_line == open_line) return;
+    int block_column = -1;
+    for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
+      if (!it->flow) {
+        block_column = it->column;
+        break;
+      }
+    for (int l = open_line + 1; l <= close_line; ++l) {
+      const std::size_t begin = starts_[static_cast<std::size_t>(l)];
+      std::size_t k = begin;
+      while (k < text_.size() && (text_[k] == ' ' || text_[k] == '\t')) ++k;
+      if (k >= text_.size() || text_[k] == '\n' || text_[k] == '\r') continue;  // blank
+      if (static_cast<int>(k - begin) <= block_column)
+        throw Refusal{at,
+                      "this " + kind + "-quoted value is not closed on its line and runs on to line " +
+                          std::to_string(l + 1) + ", which is indented like a key",
+                      std::string("add the closing ") + quote +
+                          " on this line; a value that goes on over several lines continues on "
+                          "lines indented more than its key"};
+    }
   }
 
   const std::string& text_;
