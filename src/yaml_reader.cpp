@@ -115,11 +115,11 @@ std::optional<std::vector<YamlReader::Field>> YamlReader::fields(
       continue;
     }
     seen.push_back(key);
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
+    if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
       std::string suggestion = did_you_mean(key, known);
       if (!suggestion.empty()) suggested_.push_back(join_path(path, suggestion));
       error(k.Mark(), "unknown key '" + key + "'" + in,
-            suggestion.empty() ? known.empty() ? "" : "expected one of: " + quoted_list(known)
+            suggestion.empty() ? "expected one of: " + quoted_list(known)
                                : "did you mean '" + suggestion + "'?");
       continue;
     }

@@ -62,6 +62,9 @@ class YamlReader {
     /// number, boolean or choice (the config); otherwise only where the
     /// caller asks with expanded() (templates), and quoted numbers are strings.
     bool expand_everywhere = false;
+    /// Messages start with the value's path ("resources.gpu.count: ...");
+    /// the config's name their key themselves.
+    bool label_paths = true;
   };
 
   YamlReader(const YamlDocument& doc, DiagnosticSink& sink, ValueLocations& where,
@@ -86,7 +89,8 @@ class YamlReader {
 
   /// The known keys of a mapping in file order; unknown and duplicate keys
   /// are reported with a suggestion, as "unknown key 'k'" + `context`
-  /// (default: " in PATH"). nullopt when `node` is not a mapping.
+  /// (default: " in PATH"). An empty `known` takes every key (names the user
+  /// chooses). nullopt when `node` is not a mapping.
   std::optional<std::vector<Field>> fields(const YAML::Node& node, const YAML::Mark& at,
                                            const std::string& path,
                                            const std::vector<std::string>& known,
@@ -122,7 +126,9 @@ class YamlReader {
     return v;
   }
 
-  static std::string label(const std::string& path) { return path.empty() ? "" : path + ": "; }
+  std::string label(const std::string& path) const {
+    return path.empty() || !options_.label_paths ? "" : path + ": ";
+  }
 
  private:
   // The text to judge as a typed value: expanded in the config, as written

@@ -57,6 +57,9 @@ class SshProvider final : public ProviderAdapter {
   std::optional<std::string> key_error_;
 };
 
+/// The `hosts:` of an ssh entry in the config, each error at its position.
+void read_ssh_settings(const ProviderSettings& settings, ProviderConfig& out);
+
 ProviderType ssh_provider_type();
 
 }  // namespace berth
