@@ -143,7 +143,8 @@ bool check_text_encoding(const SourceText& source, DiagnosticSink& sink, const F
     }
     if (c == 0) {
       sink.error(line0, static_cast<int>(i - line_start),
-                 "file contains a NUL byte; this is a binary file, not a YAML " + kind.short_noun,
+                 "file contains a NUL byte; this is a binary file, not a " + kind.format + " " +
+                     kind.short_noun,
                  kind.text_hint);
       return false;
     }

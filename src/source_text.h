@@ -24,6 +24,7 @@ struct FileKind {
   bool may_be_empty = false;
   std::string empty_hint;  // when it may not be empty
   std::string text_hint;   // for binary or non-UTF-8 content
+  std::string format = "YAML";
 };
 
 /// Templates and configs are small; anything past 1 MiB is a mistake (or an
