@@ -6,14 +6,17 @@
 // type, credentials, base_url and KEY_file values.
 #include "berth/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
-#include <sys/stat.h>
 
 #include "berth/user_file.h"
 #include "lexical.h"
@@ -686,6 +689,22 @@ Expected<Config, Diagnostics> load_config(const std::optional<fs::path>& explici
     if (fs::exists(c, ec)) return load_file(c, env, types, "the default location");
   }
   return default_config(env, types);
+}
+
+Expected<void, std::string> make_state_dir(const fs::path& dir) {
+  fs::path prefix;
+  for (const auto& part : dir.lexically_normal()) {
+    prefix /= part;
+    if (part.empty() || prefix == prefix.root_path()) continue;
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      return unexpected("cannot create " + prefix.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return unexpected(dir.string() + " is not a directory");
+  if ((st.st_mode & 077) != 0 && st.st_uid == ::getuid() && ::chmod(dir.c_str(), 0700) != 0)
+    return unexpected("cannot make " + dir.string() + " private: " + std::strerror(errno));
+  return {};
 }
 
 fs::path state_dir(const Environment& env) {

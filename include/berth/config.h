@@ -70,5 +70,10 @@ Config default_config(const Environment& env,
 /// berth's own state directory for caches (generated key, known_hosts):
 /// $XDG_STATE_HOME/berth or ~/.local/state/berth.
 std::filesystem::path state_dir(const Environment& env);
+/// Creates the state directory, and any missing parent, with mode 0700, and
+/// tightens one of ours that exists already: it holds the SSH key, pinned
+/// host keys and SSH control sockets. Everything that puts files there
+/// calls it first, whether or not berth's own key is used.
+Expected<void, std::string> make_state_dir(const std::filesystem::path& dir);
 
 }  // namespace berth

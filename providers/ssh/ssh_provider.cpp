@@ -145,6 +145,11 @@ const SshHostConfig* SshProvider::find_host(const std::string& key) const {
 // `berth providers` must not write keys.
 Expected<SshOptions, ProviderError> SshProvider::session_options() {
   std::lock_guard<std::mutex> lock(key_mutex_);
+  // known_hosts and control sockets go there even with a configured key.
+  if (!state_dir_ready_ && !key_error_) {
+    if (auto made = make_state_dir(ssh_.state_dir); !made) key_error_ = made.error();
+    state_dir_ready_ = true;
+  }
   if (ssh_.identity.empty() && !key_error_) {
     auto key = ensure_ssh_key(ssh_.state_dir, std::nullopt, processes_);
     if (key)

@@ -54,6 +54,7 @@ class SshProvider final : public ProviderAdapter {
   ProcessRunner& processes_;
   SshOptions ssh_;
   std::mutex key_mutex_;
+  bool state_dir_ready_ = false;
   std::optional<std::string> key_error_;
 };
 

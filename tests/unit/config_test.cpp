@@ -439,3 +439,27 @@ TEST_CASE("config: every provider's settings are checked by its adapter when loa
   CHECK(good->providers[1].settings["limit"] == 50);
   CHECK(good->providers[1].settings["verified_only"] == false);
 }
+
+TEST_CASE("config: the state directory is private, a configured ssh.key or not", "[config]") {
+  TempDir dir;
+  const auto state = dir.path() / "xdg" / "state" / "berth";
+  REQUIRE(make_state_dir(state));
+  struct stat st {};
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat(state.parent_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);  // a parent it created too
+  // One an earlier berth left open is tightened.
+  REQUIRE(::chmod(state.c_str(), 0755) == 0);
+  REQUIRE(make_state_dir(state));
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  // A parent that exists is left as it is.
+  REQUIRE(::stat(dir.path().c_str(), &st) == 0);
+  const auto before = st.st_mode & 0777;
+  REQUIRE(make_state_dir(dir.path() / "other"));
+  REQUIRE(::stat(dir.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == before);
+  auto file = dir.write("file", "x");
+  CHECK_FALSE(make_state_dir(file / "berth"));
+}
