@@ -107,7 +107,7 @@ std::string shown(const SettingValue::Impl& v) {
 
 std::string number_text(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
+  std::snprintf(buf, sizeof buf, std::fabs(v) < 1e15 && v == std::floor(v) ? "%.0f" : "%g", v);
   return buf;
 }
 
@@ -383,7 +383,7 @@ class ConfigReader {
       // file (a FIFO would hang them, a device feed them forever).
       struct stat st {};
       if (::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        error(k.mark, "ssh.key '" + p.string() + "' is not a regular file",
+        error(k.mark, "ssh.key " + shown_path(k, *path, p) + " is not a regular file",
               "give the path of a private key file");
         continue;
       }
@@ -445,16 +445,22 @@ class ConfigReader {
     return v->value;
   }
 
+  // A path as messages show it: resolved, unless a variable's value is in it
+  // (then as the file writes it).
+  static std::string shown_path(const Field& f, const TemplateString& path, const fs::path& p) {
+    return "'" + (path.secret ? f.value.Scalar() : p.string()) + "'";
+  }
+
   // A KEY_file's content: one line, trailing whitespace (the final newline) removed.
   std::optional<std::string> file_value(const Field& f) {
     auto path = single(f, f.key);
     if (!path) return std::nullopt;
     const fs::path p = resolve(path->value);
+    const std::string shown = shown_path(f, *path, p);
     auto text = read_user_file(p, kMaxKeyFileBytes);
     if (!text) {
       error(f.mark,
-            "cannot read " + f.key + " '" + p.string() + "': it " +
-                text.error().describe(kMaxKeyFileBytes),
+            "cannot read " + f.key + " " + shown + ": it " + text.error().describe(kMaxKeyFileBytes),
             "the file must exist, be readable by this user and hold only the value");
       return std::nullopt;
     }
@@ -462,11 +468,11 @@ class ConfigReader {
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
       value.pop_back();
     if (value.empty()) {
-      error(f.mark, f.key + " '" + p.string() + "' is empty");
+      error(f.mark, f.key + " " + shown + " is empty");
       return std::nullopt;
     }
     if (find_control_character(value, false) != std::string::npos) {
-      error(f.mark, f.key + " '" + p.string() + "' " + kOneLine,
+      error(f.mark, f.key + " " + shown + " " + kOneLine,
             "the file must hold only the value, on one line");
       return std::nullopt;
     }

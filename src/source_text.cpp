@@ -95,6 +95,10 @@ int SourceText::column(int line0, int byte_column0) const {
 }
 
 void DiagnosticSink::error(int line0, int byte_column0, std::string message, std::string hint) {
+  // A message may quote the file (a YAML escape such as "\r\n" makes a real
+  // line break): it must not start new lines or steer the terminal.
+  message = printable(message);
+  hint = printable(hint);
   if (auto it = inserted_.find(line0); it != inserted_.end()) {
     int added = 0;
     for (int at : it->second)
@@ -117,8 +121,8 @@ void DiagnosticSink::error(int line0, int byte_column0, std::string message, std
 void DiagnosticSink::file_error(std::string message, std::string hint) {
   Diagnostic d;
   d.file = source_.name();
-  d.message = std::move(message);
-  d.hint = std::move(hint);
+  d.message = printable(message);
+  d.hint = printable(hint);
   diagnostics_.push_back(std::move(d));
 }
 

@@ -450,7 +450,7 @@ void read_ssh_settings(const ProviderSettings& settings, ProviderConfig& out) {
         auto text = v.text();
         if (!text) continue;
         if (!argv_word(*text)) {
-          v.error(key + " must be one word that does not start with '-'",
+          v.error(key + " must be one word (no spaces or control characters) not starting with '-'",
                   key == "address" ? "a host name or IP address" : "the user berth logs in as");
           continue;
         }

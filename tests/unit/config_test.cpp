@@ -335,6 +335,21 @@ TEST_CASE("config: messages quote the file as written, never an expanded value",
   CHECK_THAT(all, !Catch::Contains("secret-"));
 }
 
+TEST_CASE("config: a message quoting the file cannot break its line or show a path's variable",
+          "[config][hostile]") {
+  auto c = parse(
+      "runtime: \"dock\\r\\nX-Injected: er\"\nproviders:\n"
+      "  a: {type: fakecloud, api_key_file: \"/nonexistent/${T}/key\"}\n",
+      {{"T", "secret-part"}});
+  REQUIRE_FALSE(c);
+  const auto all = all_errors(c.error());
+  INFO(all);
+  CHECK_THAT(all, Catch::Contains("1:10: error: unknown runtime 'dock??X-Injected: er'"));
+  CHECK_THAT(all, Catch::Contains("3:38: error: cannot read api_key_file '/nonexistent/${T}/key': "
+                                  "it does not exist"));
+  CHECK_THAT(all, !Catch::Contains("secret-part"));
+}
+
 TEST_CASE("config: credentials are one line; their files are small regular files",
           "[config][hostile]") {
   TempDir dir;
@@ -423,8 +438,8 @@ TEST_CASE("config: every provider's settings are checked by its adapter when loa
   CHECK_THAT(all, Catch::Contains(f + ":5:49: error: limit must be a whole number from 1 to "
                                       "100000, not the content of limit_file"));
   CHECK_THAT(all, Catch::Contains(f + ":6:3: error: provider 'lam' (lambda) needs api_key"));
-  CHECK_THAT(all, Catch::Contains(f + ":7:38: error: address must be one word that does not start "
-                                      "with '-'"));
+  CHECK_THAT(all, Catch::Contains(f + ":7:38: error: address must be one word (no spaces or "
+                                      "control characters) not starting with '-'"));
   CHECK_THAT(all, Catch::Contains(f + ":7:77: error: user must be one word"));
   CHECK_THAT(all, Catch::Contains(f + ":8:3: error: provider 'lab2' (type ssh) declares no hosts"));
   CHECK(c.error().size() == 8);  // each once
