@@ -13,9 +13,11 @@ const std::vector<ProviderType>& provider_types() {
   static const std::vector<ProviderType> types = {
       local_provider_type(),
       ssh_provider_type(),
-      {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create},
-      {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create},
-      {"vastai", {"api_key", "base_url", "verified_only", "limit"}, "VAST_API_KEY", vastai::create},
+      {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create, nullptr},
+      {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create,
+       runpod::read_settings},
+      {"vastai", {"api_key", "base_url", "verified_only", "limit"}, "VAST_API_KEY", vastai::create,
+       vastai::read_settings},
   };
   return types;
 }

@@ -1,18 +1,28 @@
-// The config file (SPEC §3). Parsing is a single pass that records every
-// problem it finds, each with file:line:col and a hint, so a user fixes the
-// whole file in one round.
+// The config file (SPEC §3), read through the YAML front end templates use
+// (src/yaml_document.h, src/yaml_reader.h): the same caps, the same ${VAR}
+// rule, every error at file:line:col with the source line and a hint, all of
+// them in one round. Each provider type reads its own settings
+// (ProviderType::read_settings); the core handles what every type shares:
+// type, credentials, base_url and KEY_file values.
 #include "berth/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <regex>
-#include <set>
-#include <sstream>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
 
-#include "berth/gpu_catalog.h"
+#include "berth/user_file.h"
+#include "lexical.h"
+#include "source_text.h"
+#include "yaml_document.h"
+#include "yaml_reader.h"
 
 namespace berth {
 
@@ -28,13 +38,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// A credential file holds one line; anything this big is not one.
+constexpr std::size_t kMaxKeyFileBytes = 64u << 10;
+
 const std::vector<std::string> kTopLevelKeys = {"providers", "ssh", "runtime"};
-const std::vector<std::string> kSshKeys = {"key"};
 const std::vector<std::string> kRuntimes = {"docker", "podman"};
 const std::vector<std::string> kHttpKeys = {"api_key", "api_key_file", "base_url"};
-const std::vector<std::string> kHostKeys = {"address", "user",           "port",
-                                            "gpus",    "price_per_hour", "region"};
-const std::vector<std::string> kHostGpuKeys = {"model", "count"};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -49,10 +58,9 @@ bool is_secret_key(const std::string& key) {
   return false;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 std::optional<std::string> home_dir(const Environment& env) {
@@ -68,336 +76,337 @@ fs::path expand_home(const std::string& path, const Environment& env) {
   return fs::path(path);
 }
 
-// SPEC §3 writes `{type: runpod, api_key: ${RUNPOD_API_KEY}}`, but in a YAML
-// flow collection the '{' of "${" opens a mapping, so that line is not YAML.
-// Rather than reject the documented style, plain scalars holding "${" inside
-// flow collections are single-quoted before parsing; `inserted` remembers
-// where, so every diagnostic still points at the column the user wrote.
-struct QuotedText {
-  std::string text;
-  std::vector<std::vector<int>> inserted;  // per line: 0-based columns of added characters
+const char* kOneLine =
+    "holds a control character (a line break, NUL, ...); a credential is one line of text";
+
+}  // namespace
+
+// What the SettingValues of one config share while it is read.
+struct ConfigContext {
+  YamlReader& reader;
 };
 
-QuotedText quote_flow_variables(const std::string& original) {
-  QuotedText out;
-  int depth = 0;
-  char quote = 0;  // the quote a multi-line quoted scalar is still inside of
-  std::istringstream in(original);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (!first) out.text += '\n';
-    first = false;
-    std::vector<int> inserted;
-    std::string result;
-    std::size_t token_start = 0;
-    auto emit_inserted = [&](char c) {
-      inserted.push_back(static_cast<int>(result.size()));
-      result += c;
-    };
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      char c = line[i];
-      if (quote) {
-        result += c;
-        if (quote == '"' && c == '\\' && i + 1 < line.size())
-          result += line[++i];
-        else if (c == quote)
-          quote = 0;
-        continue;
-      }
-      bool at_token_start = i == token_start;
-      if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
-        result += line.substr(i);
-        break;
-      }
-      if ((c == '"' || c == '\'') && at_token_start) {
-        quote = c;
-        result += c;
-        continue;
-      }
-      if (c == '$' && i + 1 < line.size() && line[i + 1] == '{' && depth > 0) {
-        // The plain scalar runs from token_start to the next flow separator,
-        // stepping over ${...} groups.
-        std::size_t end = i;
-        while (end < line.size()) {
-          if (line[end] == '$' && end + 1 < line.size() && line[end + 1] == '{') {
-            auto close = line.find('}', end);
-            end = close == std::string::npos ? line.size() : close + 1;
-            continue;
-          }
-          if (line[end] == ',' || line[end] == '}' || line[end] == ']') break;
-          if (line[end] == '#' && line[end - 1] == ' ') break;
-          ++end;
-        }
-        std::size_t content_end = end;
-        while (content_end > i && (line[content_end - 1] == ' ' || line[content_end - 1] == '\t'))
-          --content_end;
-        std::string before = result.substr(result.size() - (i - token_start));
-        result.resize(result.size() - (i - token_start));
-        emit_inserted('\'');
-        std::string scalar = before + line.substr(i, content_end - i);
-        for (char s : scalar) {
-          if (s == '\'') emit_inserted('\'');
-          result += s;
-        }
-        emit_inserted('\'');
-        result += line.substr(content_end, end - content_end);
-        i = end - 1;
-        token_start = end;
-        continue;
-      }
-      result += c;
-      if (c == '{' || c == '[')
-        ++depth;
-      else if ((c == '}' || c == ']') && depth > 0)
-        --depth;
-      if (c == ' ' || c == '\t' || c == ',' || c == '{' || c == '[' || c == ':')
-        token_start = i + 1;
-    }
-    out.text += result;
-    out.inserted.push_back(std::move(inserted));
+struct SettingValue::Impl {
+  ConfigContext* ctx = nullptr;
+  YAML::Node node;                        // as written (undefined for a file's value)
+  YAML::Mark mark;                        // of the value (or of its KEY_file)
+  std::string name;                       // "cloud", "hosts[0].port"
+  std::string path;                       // "providers.lab.hosts[0].port"
+  std::optional<std::string> file_text;   // read from `file_key`
+  std::string file_key;                   // "cloud_file"
+};
+
+namespace {
+
+// The value as messages show it: the file's text as written, or which file
+// a secret value came from, never an expanded value.
+std::string shown(const SettingValue::Impl& v) {
+  if (v.file_text) return "the content of " + v.file_key;
+  return v.node.IsScalar() ? "'" + v.node.Scalar() + "'" : describe(v.node);
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, std::fabs(v) < 1e15 && v == std::floor(v) ? "%.0f" : "%g", v);
+  return buf;
+}
+
+SettingValue make_value(ConfigContext* ctx, YAML::Node node, YAML::Mark mark, std::string name,
+                        std::string path) {
+  auto impl = std::make_shared<SettingValue::Impl>();
+  impl->ctx = ctx;
+  impl->node = std::move(node);
+  impl->mark = mark;
+  impl->name = std::move(name);
+  impl->path = std::move(path);
+  return SettingValue(impl);
+}
+
+}  // namespace
+
+const std::string& SettingValue::name() const { return impl_->name; }
+bool SettingValue::is_list() const { return !impl_->file_text && impl_->node.IsSequence(); }
+bool SettingValue::is_mapping() const { return !impl_->file_text && impl_->node.IsMap(); }
+bool SettingValue::from_file() const { return impl_->file_text.has_value(); }
+
+void SettingValue::error(std::string message, std::string hint) const {
+  impl_->ctx->reader.error(impl_->mark, std::move(message), std::move(hint));
+}
+
+std::optional<std::string> SettingValue::text() const {
+  if (impl_->file_text) return impl_->file_text;
+  if (!impl_->node.IsScalar()) {
+    error(impl_->name + " must be a single value, not " + describe(impl_->node));
+    return std::nullopt;
   }
-  if (!original.empty() && original.back() == '\n') out.text += '\n';
+  return impl_->ctx->reader.string(impl_->node, impl_->mark, impl_->path);
+}
+
+std::optional<long long> SettingValue::integer(long long lo, long long hi) const {
+  auto t = text();
+  if (!t) return std::nullopt;
+  auto v = parse_whole_number(*t);
+  if (!v || *v < lo || *v > hi) {
+    error(impl_->name + " must be a whole number from " + std::to_string(lo) + " to " +
+          std::to_string(hi) + ", not " + shown(*impl_));
+    return std::nullopt;
+  }
+  return *v;
+}
+
+std::optional<double> SettingValue::number(double lo, double hi) const {
+  auto t = text();
+  if (!t) return std::nullopt;
+  const double v = lexical::is_number(*t) ? std::strtod(t->c_str(), nullptr) : NAN;
+  if (!std::isfinite(v) || v < lo || v > hi) {
+    error(impl_->name + " must be a number from " + number_text(lo) + " to " + number_text(hi) +
+          ", not " + shown(*impl_));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> SettingValue::boolean() const {
+  auto t = text();
+  if (!t) return std::nullopt;
+  const std::string s = lower(*t);
+  if (s == "true") return true;
+  if (s == "false") return false;
+  error(impl_->name + " must be true or false, not " + shown(*impl_));
+  return std::nullopt;
+}
+
+std::optional<std::string> SettingValue::choice(const std::vector<std::string>& words) const {
+  auto t = text();
+  if (!t) return std::nullopt;
+  for (const auto& w : words)
+    if (lower(w) == lower(*t)) return w;
+  std::string hint;
+  if (!impl_->file_text)
+    if (auto s = did_you_mean(impl_->node.Scalar(), words); !s.empty())
+      hint = "did you mean '" + s + "'?";
+  error(impl_->name + " must be " + quoted_list(words) + ", not " + shown(*impl_), hint);
+  return std::nullopt;
+}
+
+std::optional<std::vector<SettingValue>> SettingValue::items() const {
+  if (!is_list()) {
+    error(impl_->name + " must be a list, not " + shown(*impl_));
+    return std::nullopt;
+  }
+  std::vector<SettingValue> out;
+  for (std::size_t i = 0; i < impl_->node.size(); ++i) {
+    const std::string index = "[" + std::to_string(i) + "]";
+    const YAML::Node item = impl_->node[i];
+    out.push_back(make_value(impl_->ctx, item, mark_of(item, impl_->mark), impl_->name + index,
+                             impl_->path + index));
+  }
   return out;
 }
 
-class ConfigParser {
- public:
-  ConfigParser(const std::string& text, std::string name, const Environment& env,
-               const std::vector<ProviderType>& types)
-      : name_(std::move(name)), env_(env), types_(types) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      lines_.push_back(line);
+std::optional<std::vector<std::pair<std::string, SettingValue>>> SettingValue::entries(
+    const std::vector<std::string>& keys, const std::string& context) const {
+  if (!is_mapping()) {
+    error(impl_->name + " must be a mapping, not " + shown(*impl_));
+    return std::nullopt;
+  }
+  auto fields = impl_->ctx->reader.fields(impl_->node, impl_->mark, impl_->path, keys, context);
+  if (!fields) return std::nullopt;
+  std::vector<std::pair<std::string, SettingValue>> out;
+  for (const auto& f : *fields)
+    out.emplace_back(f.key, make_value(impl_->ctx, f.value, f.mark, impl_->name + "." + f.key,
+                                       f.path));
+  return out;
+}
+
+std::optional<nlohmann::json> SettingValue::to_json() const {
+  if (impl_->file_text) return nlohmann::json(*impl_->file_text);
+  const YAML::Node& n = impl_->node;
+  if (n.IsNull() || !n.IsDefined()) return nlohmann::json(nullptr);
+  if (n.IsScalar()) {
+    auto s = text();
+    if (!s) return std::nullopt;
+    if (impl_->ctx->reader.plain(n)) {
+      if (*s == "true" || *s == "false") return nlohmann::json(*s == "true");
+      if (lexical::is_integer(*s))
+        if (auto v = parse_whole_number(*s)) return nlohmann::json(*v);
+      if (lexical::is_number(*s) && s->find('.') != std::string::npos) {
+        const double v = std::strtod(s->c_str(), nullptr);
+        if (std::isfinite(v)) return nlohmann::json(v);
+      }
     }
-    base_dir_ = fs::path(name_).parent_path();
+    return nlohmann::json(*s);
+  }
+  bool ok = true;
+  if (n.IsSequence()) {
+    auto array = nlohmann::json::array();
+    const auto all = items();
+    for (const auto& item : *all) {
+      auto j = item.to_json();
+      if (j)
+        array.push_back(std::move(*j));
+      else
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return array;
+  }
+  auto object = nlohmann::json::object();
+  auto all = entries({}, " in " + impl_->name);
+  if (!all) return std::nullopt;
+  for (const auto& [key, value] : *all) {
+    auto j = value.to_json();
+    if (j)
+      object[key] = std::move(*j);
+    else
+      ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return object;
+}
+
+namespace {
+
+class EntrySettings final : public ProviderSettings {
+ public:
+  EntrySettings(ConfigContext& ctx, std::string name, std::string type, YAML::Mark at)
+      : ctx_(ctx), name_(std::move(name)), type_(std::move(type)), at_(at) {}
+
+  const std::string& name() const override { return name_; }
+  const std::string& type() const override { return type_; }
+  std::optional<SettingValue> get(const std::string& key) const override {
+    auto it = values_.find(key);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  void error(std::string message, std::string hint) const override {
+    ctx_.reader.error(at_, std::move(message), std::move(hint));
   }
 
-  Expected<Config, Diagnostics> parse(const std::string& text) {
-    YAML::Node root;
-    quoted_ = quote_flow_variables(text);
-    try {
-      root = YAML::Load(quoted_.text);
-    } catch (const YAML::ParserException& e) {
-      error(e.mark, "invalid YAML: " + e.msg);
-      return unexpected(diagnostics_);
-    }
-    config_.source = name_;
-    if (root.IsNull()) return config_;  // an empty file: no providers
+  void add(const std::string& key, SettingValue value) { values_.emplace(key, std::move(value)); }
+  const std::map<std::string, SettingValue>& values() const { return values_; }
+
+ private:
+  ConfigContext& ctx_;
+  std::string name_, type_;
+  YAML::Mark at_;
+  std::map<std::string, SettingValue> values_;
+};
+
+class ConfigReader {
+ public:
+  ConfigReader(const YamlDocument& doc, DiagnosticSink& sink, const Environment& env,
+               const std::vector<ProviderType>& types, fs::path base_dir)
+      : reader_(doc, sink, where_, env, {.expand_everywhere = true, .label_paths = false}),
+        ctx_{reader_},
+        doc_(doc),
+        env_(env),
+        types_(types),
+        base_dir_(std::move(base_dir)) {}
+
+  Config read() {
+    const YAML::Node& root = doc_.root;
+    YAML::Mark start;
+    start.line = 0, start.column = 0;
+    if (!root.IsDefined() || root.IsNull()) return std::move(config_);  // empty: no providers
     if (!root.IsMap()) {
-      error(root.Mark(), "expected a mapping with 'providers:', 'ssh:' and 'runtime:'");
-      return unexpected(diagnostics_);
+      reader_.error(mark_of(root, start),
+                    "a config is a mapping with 'providers:', 'ssh:' and 'runtime:', got " +
+                        describe(root),
+                    "see docs/config.md");
+      return std::move(config_);
     }
-    for (const auto& [key_node, value] : unique_entries(root, kTopLevelKeys)) {
-      std::string key = key_node.Scalar();
-      if (key == "providers")
-        parse_providers(value);
-      else if (key == "ssh")
-        parse_ssh(value);
-      else if (key == "runtime")
-        parse_runtime(value);
+    auto fields = reader_.fields(root, start, "", kTopLevelKeys);
+    for (const auto& f : fields ? *fields : std::vector<YamlReader::Field>{}) {
+      if (f.key == "providers")
+        read_providers(f);
+      else if (f.key == "ssh")
+        read_ssh(f);
+      else if (f.key == "runtime")
+        read_runtime(f);
     }
-    if (!diagnostics_.empty()) return unexpected(diagnostics_);
-    return config_;
+    return std::move(config_);
   }
 
  private:
-  void error(const YAML::Mark& mark, std::string message, std::string hint = "") {
-    Diagnostic d;
-    d.file = name_;
-    d.line = mark.line >= 0 ? mark.line + 1 : 0;
-    int column = mark.column;
-    if (mark.line >= 0 && static_cast<std::size_t>(mark.line) < quoted_.inserted.size())
-      for (int at : quoted_.inserted[static_cast<std::size_t>(mark.line)])
-        if (at < mark.column) --column;
-    d.column = column >= 0 ? column + 1 : 0;
-    d.message = std::move(message);
-    if (d.line > 0 && static_cast<std::size_t>(d.line) <= lines_.size())
-      d.source_line = lines_[static_cast<std::size_t>(d.line - 1)];
-    d.hint = std::move(hint);
-    diagnostics_.push_back(std::move(d));
+  using Field = YamlReader::Field;
+
+  void error(const YAML::Mark& m, std::string message, std::string hint = "") {
+    reader_.error(m, std::move(message), std::move(hint));
   }
 
-  void unknown_key(const YAML::Node& key, const std::vector<std::string>& allowed,
-                   const std::string& where) {
-    std::string k = key.Scalar();
-    std::string suggestion = did_you_mean(k, allowed);
-    error(key.Mark(), "unknown key '" + k + "'" + where,
-          suggestion.empty() ? "expected one of: " + join(allowed)
-                             : "did you mean '" + suggestion + "'?");
-  }
-
-  // The entries of a mapping whose keys are allowed, each once; unknown and
-  // repeated keys are reported (yaml-cpp silently keeps duplicates).
-  std::vector<std::pair<YAML::Node, YAML::Node>> unique_entries(
-      const YAML::Node& map, const std::vector<std::string>& allowed,
-      const std::string& where = "") {
-    std::vector<std::pair<YAML::Node, YAML::Node>> out;
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first.Mark(), "keys must be plain names");
-        continue;
-      }
-      std::string k = it->first.Scalar();
-      if (!seen.insert(k).second) {
-        error(it->first.Mark(), "duplicate key '" + k + "'" + where);
-        continue;
-      }
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        unknown_key(it->first, allowed, where);
-        continue;
-      }
-      out.emplace_back(it->first, it->second);
-    }
-    return out;
-  }
-
-  // ${VAR} and ${VAR:-default}; "$$" is a literal "$".
-  std::optional<std::string> expand(const YAML::Node& node, bool* used_variable = nullptr) {
-    const std::string& raw = node.Scalar();
-    std::string out;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '$') {
-        out += raw[i];
-        continue;
-      }
-      if (i + 1 < raw.size() && raw[i + 1] == '$') {
-        out += '$';
-        ++i;
-        continue;
-      }
-      if (i + 1 >= raw.size() || raw[i + 1] != '{') {
-        out += '$';
-        continue;
-      }
-      auto close = raw.find('}', i + 2);
-      if (close == std::string::npos) {
-        error(node.Mark(), "unterminated '${' in '" + raw + "'",
-              "write ${NAME} or ${NAME:-default}");
-        return std::nullopt;
-      }
-      std::string inner = raw.substr(i + 2, close - i - 2);
-      std::optional<std::string> fallback;
-      if (auto sep = inner.find(":-"); sep != std::string::npos) {
-        fallback = inner.substr(sep + 2);
-        inner = inner.substr(0, sep);
-      }
-      static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-      if (!std::regex_match(inner, kName)) {
-        error(node.Mark(), "invalid variable name '" + inner + "'",
-              "write ${NAME} or ${NAME:-default}");
-        return std::nullopt;
-      }
-      if (used_variable) *used_variable = true;
-      auto value = env_.get(inner);
-      if (value && !value->empty())
-        out += *value;
-      else if (fallback)
-        out += *fallback;
-      else {
-        error(node.Mark(), "environment variable " + inner + " is not set",
-              "export " + inner + " or write ${" + inner + ":-default}");
-        return std::nullopt;
-      }
-      i = close;
-    }
-    return out;
-  }
-
-  std::optional<std::string> scalar(const YAML::Node& node, const std::string& what,
-                                    bool* used_variable = nullptr) {
-    if (!node.IsScalar()) {
-      error(node.Mark(), what + " must be a single value");
+  // One value of a key that takes a single value, expanded.
+  std::optional<TemplateString> single(const Field& f, const std::string& what) {
+    if (!f.value.IsScalar()) {
+      error(f.mark, what + " must be a single value, not " + describe(f.value));
       return std::nullopt;
     }
-    return expand(node, used_variable);
+    return reader_.expanded(f.value, f.mark, f.path);
   }
 
-  std::optional<std::string> read_secret_file(const YAML::Node& node, const std::string& key) {
-    auto path = scalar(node, key);
-    if (!path) return std::nullopt;
-    fs::path p = expand_home(*path, env_);
+  fs::path resolve(const std::string& path) const {
+    fs::path p = expand_home(path, env_);
     if (p.is_relative() && !base_dir_.empty()) p = base_dir_ / p;
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      error(node.Mark(), "cannot read " + key + " '" + p.string() + "'",
-            "the file must exist and be readable by this user");
-      return std::nullopt;
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string value = buffer.str();
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
-      value.pop_back();
-    if (value.empty()) {
-      error(node.Mark(), key + " '" + p.string() + "' is empty");
-      return std::nullopt;
-    }
-    return value;
+    return p;
   }
 
-  // A credential written as ${VAR} or read from a file, never literally.
-  std::optional<std::string> secret_value(const YAML::Node& node, const std::string& key) {
-    bool used_variable = false;
-    auto value = scalar(node, key, &used_variable);
-    if (!value) return std::nullopt;
-    if (!used_variable) {
-      error(node.Mark(), key + " is written literally in the config",
-            "secrets are never stored in the config: use " + key + ": ${VARIABLE} or " + key +
-                "_file: PATH");
-      return std::nullopt;
-    }
-    if (value->empty()) {
-      error(node.Mark(), key + " is empty");
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  void parse_runtime(const YAML::Node& node) {
-    auto value = scalar(node, "runtime");
-    if (!value) return;
-    if (std::find(kRuntimes.begin(), kRuntimes.end(), *value) == kRuntimes.end()) {
-      std::string s = did_you_mean(*value, kRuntimes);
-      error(node.Mark(), "unknown runtime '" + *value + "'",
+  void read_runtime(const Field& f) {
+    auto v = single(f, "runtime");
+    if (!v) return;
+    if (std::find(kRuntimes.begin(), kRuntimes.end(), v->value) == kRuntimes.end()) {
+      // The text as written: an expanded value is not shown.
+      const std::string& written = f.value.Scalar();
+      std::string s = did_you_mean(written, kRuntimes);
+      error(f.mark, "unknown runtime '" + written + "'",
             s.empty() ? "expected docker or podman" : "did you mean '" + s + "'?");
       return;
     }
-    config_.runtime = *value;
+    config_.runtime = v->value;
   }
 
-  void parse_ssh(const YAML::Node& node) {
-    if (!node.IsMap()) {
-      error(node.Mark(), "ssh must be a mapping, e.g. {key: ~/.ssh/id_ed25519}");
+  void read_ssh(const Field& f) {
+    if (!f.value.IsMap()) {
+      error(f.mark, "ssh must be a mapping, e.g. {key: ~/.ssh/id_ed25519}");
       return;
     }
-    for (const auto& [key, value] : unique_entries(node, kSshKeys, " under ssh")) {
-      if (auto path = scalar(value, "ssh.key")) {
-        fs::path p = expand_home(*path, env_);
-        if (p.is_relative() && !base_dir_.empty()) p = base_dir_ / p;
-        config_.ssh_key = p;
+    auto fields = reader_.fields(f.value, f.mark, "ssh", {"key"}, " under ssh");
+    if (!fields) return;
+    for (const auto& k : *fields) {
+      auto path = single(k, "ssh.key");
+      if (!path) continue;
+      if (path->value.empty()) {
+        error(k.mark, "ssh.key is empty", "give the path of a private key, or leave ssh out");
+        continue;
       }
+      fs::path p = resolve(path->value);
+      // ssh and ssh-keygen read the key later: a key that is there must be a
+      // file (a FIFO would hang them, a device feed them forever).
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        error(k.mark, "ssh.key " + shown_path(k, *path, p) + " is not a regular file",
+              "give the path of a private key file");
+        continue;
+      }
+      config_.ssh_key = p;
     }
   }
 
-  void parse_providers(const YAML::Node& node) {
-    if (node.IsNull()) return;
-    if (!node.IsMap()) {
-      error(node.Mark(), "providers must be a mapping of names to provider settings",
+  void read_providers(const Field& f) {
+    if (f.value.IsNull()) return;
+    if (!f.value.IsMap()) {
+      error(f.mark, "providers must be a mapping of names to provider settings",
             "e.g. providers: {lambda: {type: lambda, api_key: ${LAMBDA_API_KEY}}}");
       return;
     }
-    static const std::regex kProviderName("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    for (const auto& [key, value] : unique_entries(node, {}, " under providers")) {
-      std::string name = key.Scalar();
-      if (!std::regex_match(name, kProviderName)) {
-        error(key.Mark(), "invalid provider name '" + name + "'",
-              "use letters, digits, '-', '_' and '.'");
+    auto entries = reader_.fields(f.value, f.mark, "providers", {});
+    if (!entries) return;
+    for (const auto& e : *entries) {
+      if (!lexical::is_provider_name(e.key)) {
+        error(e.key_node.Mark(), "invalid provider name '" + e.key + "'",
+              "use letters, digits, '-', '_' and '.', starting with a letter or digit");
         continue;
       }
-      parse_provider(name, key, value);
+      read_provider(e);
     }
   }
 
@@ -413,226 +422,191 @@ class ConfigParser {
     return nullptr;
   }
 
-  void parse_provider(const std::string& name, const YAML::Node& key, const YAML::Node& node) {
+  // A credential written as ${VAR}, never literally.
+  std::optional<std::string> secret_value(const Field& f, const std::string& key) {
+    auto v = single(f, key);
+    if (!v) return std::nullopt;
+    if (!v->secret) {
+      error(f.mark, key + " is written literally in the config",
+            "secrets are never stored in the config: use " + key + ": ${VARIABLE} or " + key +
+                "_file: PATH");
+      return std::nullopt;
+    }
+    if (v->value.empty()) {
+      error(f.mark, key + " is empty: the variable it names is set but empty",
+            "export the credential, or read it from a file with " + key + "_file: PATH");
+      return std::nullopt;
+    }
+    if (find_control_character(v->value, false) != std::string::npos) {
+      error(f.mark, key + ": the variable's value " + kOneLine,
+            "check how the variable was set (a file's content with its line breaks?)");
+      return std::nullopt;
+    }
+    return v->value;
+  }
+
+  // A path as messages show it: resolved, unless a variable's value is in it
+  // (then as the file writes it).
+  static std::string shown_path(const Field& f, const TemplateString& path, const fs::path& p) {
+    return "'" + (path.secret ? f.value.Scalar() : p.string()) + "'";
+  }
+
+  // A KEY_file's content: one line, trailing whitespace (the final newline) removed.
+  std::optional<std::string> file_value(const Field& f) {
+    auto path = single(f, f.key);
+    if (!path) return std::nullopt;
+    const fs::path p = resolve(path->value);
+    const std::string shown = shown_path(f, *path, p);
+    auto text = read_user_file(p, kMaxKeyFileBytes);
+    if (!text) {
+      error(f.mark,
+            "cannot read " + f.key + " " + shown + ": it " + text.error().describe(kMaxKeyFileBytes),
+            "the file must exist, be readable by this user and hold only the value");
+      return std::nullopt;
+    }
+    std::string value = std::move(*text);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+      value.pop_back();
+    if (value.empty()) {
+      error(f.mark, f.key + " " + shown + " is empty");
+      return std::nullopt;
+    }
+    if (find_control_character(value, false) != std::string::npos) {
+      error(f.mark, f.key + " " + shown + " " + kOneLine,
+            "the file must hold only the value, on one line");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  void read_provider(const Field& entry) {
+    const std::string& name = entry.key;
+    const YAML::Mark at = entry.key_node.Mark();
+    const YAML::Node& node = entry.value;
     if (!node.IsMap()) {
-      error(key.Mark(), "provider '" + name + "' must be a mapping with at least 'type:'");
+      error(at, "provider '" + name + "' must be a mapping with at least 'type:'");
+      return;
+    }
+    YAML::Node type_node;
+    bool typed = false;
+    for (auto it = node.begin(); it != node.end() && !typed; ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == "type") {
+        type_node = it->second;
+        typed = true;
+      }
+    if (!typed) {
+      error(at, "provider '" + name + "' has no type", "add 'type:', one of: " +
+                                                           quoted_list(type_names()));
+      return;
+    }
+    Field type_field{"type", YAML::Node(), type_node, "providers." + name + ".type",
+                     mark_of(type_node, at)};
+    auto type = single(type_field, "type");
+    if (!type) return;
+    const ProviderType* type_info = find_type(type->value);
+    if (!type_info) {
+      const std::string& written = type_node.Scalar();
+      std::string s = did_you_mean(written, type_names());
+      error(type_field.mark, "unknown provider type '" + written + "'",
+            s.empty() ? "known types: " + quoted_list(type_names())
+                      : "did you mean '" + s + "'?");
       return;
     }
     ProviderConfig provider;
     provider.name = name;
+    provider.type = type->value;
     provider.settings = nlohmann::json::object();
-    const YAML::Node type_node = node["type"];
-    if (!type_node) {
-      error(key.Mark(), "provider '" + name + "' has no type",
-            "add 'type:', one of: " + join(type_names()));
-      return;
-    }
-    auto type = scalar(type_node, "type");
-    if (!type) return;
-    const ProviderType* type_info = find_type(*type);
-    if (!type_info) {
-      std::string s = did_you_mean(*type, type_names());
-      error(type_node.Mark(), "unknown provider type '" + *type + "'",
-            s.empty() ? "known types: " + join(type_names()) : "did you mean '" + s + "'?");
-      return;
-    }
-    provider.type = *type;
 
+    const bool takes_api_key = !type_info->api_key_env.empty();
     std::vector<std::string> allowed = {"type"};
-    if (!type_info->api_key_env.empty())
-      allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
+    if (takes_api_key) allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
     for (const auto& k : type_info->keys) {
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
       allowed.push_back(k);
       if (!ends_with(k, "_file") && k != "hosts" && k != "base_url") allowed.push_back(k + "_file");
     }
-    if (provider.type == "ssh" &&
-        std::find(allowed.begin(), allowed.end(), "hosts") == allowed.end())
-      allowed.push_back("hosts");
 
-    bool has_key = false;
-    for (const auto& [k, value] : unique_entries(node, allowed, " for provider '" + name + "'")) {
-      std::string setting = k.Scalar();
-      if (setting == "type") continue;
-      if (setting == "api_key" || setting == "api_key_file") {
+    EntrySettings settings(ctx_, name, provider.type, at);
+    bool has_key = false, key_given = false;
+    auto fields = reader_.fields(node, at, "providers." + name, allowed,
+                                 " for provider '" + name + "'");
+    for (const auto& f : fields ? *fields : std::vector<Field>{}) {
+      if (f.key == "type") continue;
+      if (f.key == "api_key" || f.key == "api_key_file") {
+        key_given = true;
         if (has_key) {
-          error(k.Mark(), "give either api_key or api_key_file, not both");
+          error(f.key_node.Mark(), "give either api_key or api_key_file, not both");
           continue;
         }
         has_key = true;
-        auto v = setting == "api_key" ? secret_value(value, "api_key")
-                                      : read_secret_file(value, "api_key_file");
+        auto v = f.key == "api_key" ? secret_value(f, "api_key") : file_value(f);
         if (v) provider.api_key = *v;
-      } else if (setting == "base_url") {
-        auto v = scalar(value, "base_url");
+      } else if (f.key == "base_url") {
+        auto v = single(f, "base_url");
         if (!v) continue;
-        if (v->rfind("https://", 0) != 0 && v->rfind("http://", 0) != 0) {
-          error(value.Mark(), "base_url must start with https:// (or http:// on loopback)");
+        std::string url = v->value;
+        if (url.find_first_of(" \t") != std::string::npos ||
+            find_control_character(url) != std::string::npos) {
+          error(f.mark, "base_url holds a space or a control character");
           continue;
         }
-        while (!v->empty() && v->back() == '/') v->pop_back();
-        provider.base_url = *v;
-      } else if (setting == "hosts" && provider.type == "ssh") {
-        parse_hosts(value, provider);
-      } else if (ends_with(setting, "_file")) {
-        if (auto v = read_secret_file(value, setting)) {
-          provider.settings[setting.substr(0, setting.size() - 5)] = *v;
+        if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+          error(f.mark, "base_url must start with https:// (or http:// on loopback)");
+          continue;
+        }
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        provider.base_url = url;
+      } else if (ends_with(f.key, "_file")) {
+        const std::string key = f.key.substr(0, f.key.size() - 5);
+        if (settings.get(key)) {
+          error(f.key_node.Mark(), "give either " + key + " or " + f.key + ", not both");
+          continue;
+        }
+        if (auto v = file_value(f)) {
+          config_.other_secrets.push_back(*v);
+          auto impl = std::make_shared<SettingValue::Impl>();
+          impl->ctx = &ctx_;
+          impl->mark = f.mark;
+          impl->name = key;
+          impl->path = f.path;
+          impl->file_text = *v;
+          impl->file_key = f.key;
+          settings.add(key, SettingValue(impl));
+        }
+      } else {
+        if (settings.get(f.key)) {
+          error(f.key_node.Mark(), "give either " + f.key + " or " + f.key + "_file, not both");
+          continue;
+        }
+        if (is_secret_key(f.key)) {
+          auto v = secret_value(f, f.key);
+          if (!v) continue;
           config_.other_secrets.push_back(*v);
         }
-      } else if (is_secret_key(setting)) {
-        if (auto v = secret_value(value, setting)) {
-          provider.settings[setting] = *v;
-          config_.other_secrets.push_back(*v);
-        }
-      } else if (auto j = to_json(value)) {
-        provider.settings[setting] = *j;
+        settings.add(f.key, make_value(&ctx_, f.value, f.mark, f.key, f.path));
       }
+    }
+    // A misspelled api_key is reported as such (with "did you mean"), not as missing too.
+    if (takes_api_key && !key_given && !reader_.suggested("providers." + name + ".api_key"))
+      error(at, "provider '" + name + "' (" + provider.type + ") needs api_key",
+            "add api_key: ${" + type_info->api_key_env + "} or api_key_file: PATH");
+    if (type_info->read_settings) {
+      type_info->read_settings(settings, provider);
+    } else {
+      for (const auto& [key, value] : settings.values())
+        if (auto j = value.to_json()) provider.settings[key] = std::move(*j);
     }
     config_.providers.push_back(std::move(provider));
   }
 
-  // Plain YAML scalars become numbers and booleans where they read as such;
-  // quoted ones stay strings. Every string is ${VAR}-expanded.
-  std::optional<nlohmann::json> to_json(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        return nlohmann::json(nullptr);
-      case YAML::NodeType::Scalar: {
-        auto s = expand(node);
-        if (!s) return std::nullopt;
-        if (node.Tag() != "!") {
-          if (*s == "true" || *s == "false") return nlohmann::json(*s == "true");
-          static const std::regex kInt("-?[0-9]+");
-          static const std::regex kFloat("-?[0-9]*\\.[0-9]+([eE][-+]?[0-9]+)?");
-          try {
-            if (std::regex_match(*s, kInt)) return nlohmann::json(std::stoll(*s));
-            if (std::regex_match(*s, kFloat)) return nlohmann::json(std::stod(*s));
-          } catch (const std::exception&) {
-            // Out of range for a number: keep the text.
-          }
-        }
-        return nlohmann::json(*s);
-      }
-      case YAML::NodeType::Sequence: {
-        auto array = nlohmann::json::array();
-        bool ok = true;
-        for (const auto& item : node) {
-          auto j = to_json(item);
-          if (j)
-            array.push_back(*j);
-          else
-            ok = false;
-        }
-        if (!ok) return std::nullopt;
-        return array;
-      }
-      case YAML::NodeType::Map: {
-        auto object = nlohmann::json::object();
-        bool ok = true;
-        for (const auto& [k, v] : unique_entries(node, {})) {
-          auto j = to_json(v);
-          if (j)
-            object[k.Scalar()] = *j;
-          else
-            ok = false;
-        }
-        if (!ok) return std::nullopt;
-        return object;
-      }
-    }
-    return std::nullopt;
-  }
-
-  std::optional<long long> integer(const YAML::Node& node, const std::string& what, long long min,
-                                   long long max) {
-    auto s = scalar(node, what);
-    if (!s) return std::nullopt;
-    static const std::regex kInt("-?[0-9]{1,12}");
-    if (!std::regex_match(*s, kInt) || std::stoll(*s) < min || std::stoll(*s) > max) {
-      error(node.Mark(), what + " must be a whole number from " + std::to_string(min) + " to " +
-                             std::to_string(max) + ", not '" + *s + "'");
-      return std::nullopt;
-    }
-    return std::stoll(*s);
-  }
-
-  void parse_hosts(const YAML::Node& node, ProviderConfig& provider) {
-    if (!node.IsSequence()) {
-      error(node.Mark(), "hosts must be a list, e.g. - {address: 10.0.0.5, user: ubuntu}");
-      return;
-    }
-    for (const auto& item : node) {
-      if (!item.IsMap()) {
-        error(item.Mark(), "each host must be a mapping with at least 'address:'");
-        continue;
-      }
-      SshHostConfig host;
-      bool has_address = false;
-      for (const auto& [k, value] : unique_entries(item, kHostKeys, " for a host")) {
-        std::string key = k.Scalar();
-        if (key == "address") {
-          if (auto v = scalar(value, "address")) {
-            host.address = *v;
-            has_address = !v->empty();
-          }
-        } else if (key == "user") {
-          if (auto v = scalar(value, "user")) host.user = *v;
-        } else if (key == "region") {
-          if (auto v = scalar(value, "region")) host.region = *v;
-        } else if (key == "port") {
-          if (auto v = integer(value, "port", 1, 65535)) host.port = static_cast<int>(*v);
-        } else if (key == "price_per_hour") {
-          auto v = scalar(value, "price_per_hour");
-          static const std::regex kPrice("[0-9]+(\\.[0-9]+)?");
-          if (v && std::regex_match(*v, kPrice))
-            host.price_per_hour = std::stod(*v);
-          else if (v)
-            error(value.Mark(), "price_per_hour must be a number of USD, not '" + *v + "'");
-        } else if (key == "gpus") {
-          parse_host_gpus(value, host);
-        }
-      }
-      if (!has_address) error(item.Mark(), "host has no address", "add address: HOST_OR_IP");
-      provider.hosts.push_back(std::move(host));
-    }
-  }
-
-  void parse_host_gpus(const YAML::Node& node, SshHostConfig& host) {
-    if (!node.IsMap()) {
-      error(node.Mark(), "gpus must be a mapping, e.g. {model: RTX4090, count: 2}");
-      return;
-    }
-    for (const auto& [k, value] : unique_entries(node, kHostGpuKeys, " under gpus")) {
-      if (k.Scalar() == "model") {
-        auto v = scalar(value, "gpus.model");
-        if (!v) continue;
-        // A declared host is the user's own: a typo here should stop berth,
-        // not turn into an "unknown:" model no template ever matches.
-        const GpuModel* model = find_gpu_model(*v);
-        if (!model) model = normalize_gpu_name(*v);
-        if (!model) {
-          auto suggestions = suggest_gpu_models(*v);
-          error(value.Mark(), "unknown GPU model '" + *v + "'",
-                suggestions.empty() ? "run 'berth gpus' for the catalog"
-                                    : "did you mean '" + suggestions.front() + "'?");
-          continue;
-        }
-        host.gpu_model = model->name;
-      } else if (auto v = integer(value, "gpus.count", 0, 64)) {
-        host.gpu_count = static_cast<int>(*v);
-      }
-    }
-  }
-
-  std::string name_;
+  ValueLocations where_;
+  YamlReader reader_;
+  ConfigContext ctx_;
+  const YamlDocument& doc_;
   const Environment& env_;
   const std::vector<ProviderType>& types_;
-  std::vector<std::string> lines_;
   fs::path base_dir_;
-  QuotedText quoted_;
   Config config_;
-  Diagnostics diagnostics_;
 };
 
 Diagnostic file_error(const std::string& file, const std::string& message,
@@ -647,17 +621,26 @@ Diagnostic file_error(const std::string& file, const std::string& message,
 Expected<Config, Diagnostics> load_file(const fs::path& path, const Environment& env,
                                         const std::vector<ProviderType>& types,
                                         const std::string& found_by) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    bool exists = fs::exists(path, ec);
-    return unexpected(Diagnostics{file_error(
-        path.string(), exists ? "cannot read the config file" : "config file does not exist",
-        "it was named by " + found_by)});
+  auto text = read_user_file(path, kMaxConfigBytes);
+  if (!text) {
+    const auto& e = text.error();
+    const std::string hint = "it was named by " + found_by;
+    std::string message;
+    switch (e.kind) {
+      case FileReadError::Kind::kMissing:
+        message = "config file does not exist";
+        break;
+      case FileReadError::Kind::kUnreadable:
+        message = "cannot read the config file: " + e.reason;
+        break;
+      case FileReadError::Kind::kNotRegular:
+      case FileReadError::Kind::kTooBig:
+        message = "config file " + e.describe(kMaxConfigBytes);
+        break;
+    }
+    return unexpected(Diagnostics{file_error(path.string(), message, hint)});
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_config(buffer.str(), path.string(), env, types);
+  return parse_config(*text, path.string(), env, types);
 }
 
 }  // namespace
@@ -665,7 +648,14 @@ Expected<Config, Diagnostics> load_file(const fs::path& path, const Environment&
 Expected<Config, Diagnostics> parse_config(const std::string& text, const std::string& name,
                                            const Environment& env,
                                            const std::vector<ProviderType>& types) {
-  return ConfigParser(text, name, env, types).parse(text);
+  SourceText source(name, text);
+  DiagnosticSink sink(source);
+  auto doc = load_yaml_source(source, config_file(), sink);
+  if (!doc) return unexpected(sink.take());
+  Config config = ConfigReader(*doc, sink, env, types, fs::path(name).parent_path()).read();
+  if (!sink.empty()) return unexpected(sink.take());
+  config.source = name;
+  return config;
 }
 
 Config default_config(const Environment& env, const std::vector<ProviderType>& types) {
@@ -705,6 +695,22 @@ Expected<Config, Diagnostics> load_config(const std::optional<fs::path>& explici
     if (fs::exists(c, ec)) return load_file(c, env, types, "the default location");
   }
   return default_config(env, types);
+}
+
+Expected<void, std::string> make_state_dir(const fs::path& dir) {
+  fs::path prefix;
+  for (const auto& part : dir.lexically_normal()) {
+    prefix /= part;
+    if (part.empty() || prefix == prefix.root_path()) continue;
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      return unexpected("cannot create " + prefix.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return unexpected(dir.string() + " is not a directory");
+  if ((st.st_mode & 077) != 0 && st.st_uid == ::getuid() && ::chmod(dir.c_str(), 0700) != 0)
+    return unexpected("cannot make " + dir.string() + " private: " + std::strerror(errno));
+  return {};
 }
 
 fs::path state_dir(const Environment& env) {

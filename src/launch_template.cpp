@@ -1,13 +1,10 @@
 #include "berth/launch_template.h"
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <system_error>
+#include "berth/user_file.h"
 
+#include "source_text.h"
 #include "template_parser.h"
-#include "template_source.h"
-#include "template_yaml.h"
+#include "yaml_document.h"
 
 namespace berth {
 
@@ -17,17 +14,11 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
                                                    const std::filesystem::path& base_dir,
                                                    const Environment& env) {
   DiagnosticSink sink(source);
-  if (source.text().size() > kMaxTemplateBytes) {
-    sink.file_error("larger than 1 MiB; a launch template is never that big",
-                    "is this the right file?");
-    return unexpected(sink.take());
-  }
-  if (!check_text_encoding(source, sink)) return unexpected(sink.take());
-  auto root = load_yaml_document(source, sink);
-  if (!root) return unexpected(sink.take());
+  auto doc = load_yaml_source(source, template_file(), sink);
+  if (!doc) return unexpected(sink.take());
   LaunchTemplate t;
-  TemplateLocations where;
-  read_template(*root, base_dir, env, sink, t, where);
+  ValueLocations where;
+  read_template(*doc, base_dir, env, sink, t, where);
   validate_template(t, where, sink);
   if (!sink.empty()) return unexpected(sink.take());
   t.hash = template_hash(t);
@@ -46,21 +37,23 @@ Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path&
     d.hint = std::move(hint);
     return unexpected(Diagnostics{d});
   };
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    return whole_file_error("is a directory, not a template file", "");
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec) return whole_file_error("cannot read the template: " + ec.message(), "");
-  // Refused before reading: a template is never this big.
-  if (size > kMaxTemplateBytes)
-    return whole_file_error(
-        "file is " + format_size(size) + "; a launch template may be at most 1 MiB",
-        "is this the right file?");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return whole_file_error("cannot open the template for reading", "");
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto t = parse_source(SourceText(name, text.str()), file.parent_path(), env);
+  auto text = read_user_file(file, kMaxTemplateBytes);
+  if (!text) {
+    const auto& e = text.error();
+    switch (e.kind) {
+      case FileReadError::Kind::kMissing:
+      case FileReadError::Kind::kUnreadable:
+        return whole_file_error("cannot read the template: " + e.reason, "");
+      case FileReadError::Kind::kNotRegular:
+        return whole_file_error("is " + e.reason + ", not a template file", "");
+      case FileReadError::Kind::kTooBig:
+        // Refused before reading: a template is never this big.
+        return whole_file_error("file is " + format_size(e.size) +
+                                    "; a launch template may be at most 1 MiB",
+                                "is this the right file?");
+    }
+  }
+  auto t = parse_source(SourceText(name, std::move(*text)), file.parent_path(), env);
   if (t) t->source = file;
   return t;
 }

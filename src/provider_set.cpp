@@ -81,16 +81,27 @@ Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
     auto own = set.context_->state_dir / "id_ed25519";
     if (std::filesystem::exists(own, ec)) set.context_->ssh_key = own;
   }
+  // Every provider that cannot be built is reported, each once: adapters'
+  // messages name their provider already, others get its name in front.
+  std::string failures;
   for (const auto& pc : config.providers) {
     const ProviderType* type = nullptr;
     for (const auto& t : types)
       if (t.type == pc.type) type = &t;
-    if (!type || !type->create)
-      return unexpected("provider '" + pc.name + "': unknown type '" + pc.type + "'");
-    auto provider = type->create(pc, *set.context_);
-    if (!provider) return unexpected("provider '" + pc.name + "': " + provider.error());
-    set.providers_.push_back(std::move(*provider));
+    std::string failure;
+    if (!type || !type->create) {
+      failure = "provider '" + pc.name + "': unknown type '" + pc.type + "'";
+    } else if (auto provider = type->create(pc, *set.context_)) {
+      set.providers_.push_back(std::move(*provider));
+      continue;
+    } else {
+      failure = provider.error();
+      if (failure.rfind("provider '" + pc.name + "'", 0) != 0)
+        failure = "provider '" + pc.name + "': " + failure;
+    }
+    failures += (failures.empty() ? "" : "; ") + failure;
   }
+  if (!failures.empty()) return unexpected(failures);
   return set;
 }
 

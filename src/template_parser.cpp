@@ -3,33 +3,12 @@
 #include "template_parser.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cmath>
 #include <cstdlib>
 
 #include "berth/gpu_catalog.h"
-#include "template_interpolate.h"
-#include "template_lexical.h"
+#include "lexical.h"
 
 namespace berth {
-
-void TemplateLocations::set(const std::string& path, const YAML::Mark& mark) {
-  if (mark.line >= 0) marks_[path] = {mark.line, mark.column};
-}
-
-std::pair<int, int> TemplateLocations::at(const std::string& path) const {
-  std::string p = path;
-  while (true) {
-    auto it = marks_.find(p);
-    if (it != marks_.end()) return it->second;
-    const auto cut = p.find_last_of(".[");
-    if (cut == std::string::npos) break;
-    p = p.substr(0, cut);
-  }
-  auto it = marks_.find("");
-  return it != marks_.end() ? it->second : std::pair<int, int>{0, 0};
-}
 
 const std::map<std::string, std::vector<std::string>>& template_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
@@ -52,62 +31,15 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
 
 namespace {
 
-std::string join_path(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-std::string describe(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "nothing";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  std::string s = n.Scalar();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return "'" + s + "'";
-}
-
-bool is_plain(const YAML::Node& n) { return n.Tag() == "?"; }
-
-std::string quoted_list(const std::vector<std::string>& words) {
-  std::string out;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i) out += i + 1 == words.size() ? " or " : ", ";
-    out += words[i];
-  }
-  return out;
-}
-
-// Positions of YAML nodes, falling back to the key when yaml-cpp gives a null
-// value (`key:` with nothing after it) no position.
-YAML::Mark mark_of(const YAML::Node& n, const YAML::Mark& fallback) {
-  YAML::Mark m = n.Mark();
-  // An empty value's position is wherever the next token starts, often the next line.
-  return m.line < 0 || n.IsNull() ? fallback : m;
+const std::vector<std::string>& keys(const std::string& section) {
+  return template_keys().at(section);
 }
 
 // A whole number written in a range or a count: "8", never "8.5" or "-1".
 Expected<long long, std::string> parse_count(std::string_view text) {
-  const std::string s(text);
-  if (lexical::is_integer(s)) {
-    long long v = 0;
-    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
-    auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range)
-      return unexpected("integer " + s + " is out of range");
-    if (ec != std::errc() || ptr != s.data() + s.size())
-      return unexpected("'" + s + "' is not a whole number");
-    if (v < 0) return unexpected("'" + s + "' is negative; counts start at 0");
-    return v;
-  }
-  if (lexical::is_number(s)) return unexpected("expected a whole number, got " + s);
-  return unexpected("expected a whole number, got '" + s + "'");
+  auto v = parse_whole_number(text);
+  if (v && *v < 0) return unexpected("'" + std::string(text) + "' is negative; counts start at 0");
+  return v;
 }
 
 // CUDA compute capability and driver versions: "8.0", "12.1", "9".
@@ -118,290 +50,7 @@ Expected<double, std::string> parse_version(std::string_view text) {
   return std::strtod(s.c_str(), nullptr);
 }
 
-class Reader {
- public:
-  Reader(DiagnosticSink& sink, TemplateLocations& where, const Environment& env)
-      : sink_(sink), where_(where), env_(env) {}
-
-  void error(const YAML::Mark& m, std::string message, std::string hint = "") {
-    sink_.error(m.line, m.column, std::move(message), std::move(hint));
-  }
-
-  TemplateLocations& where() { return where_; }
-  /// Keys some misspelled key was taken for: not reported missing as well.
-  bool suggested(const std::string& path) const {
-    return std::find(suggested_.begin(), suggested_.end(), path) != suggested_.end();
-  }
-
-  struct Field {
-    std::string key;
-    YAML::Node key_node;
-    YAML::Node value;
-    std::string path;
-    YAML::Mark mark;  // of the value, or of the key when the value has none
-  };
-
-  // The known keys of a mapping in file order; unknown and duplicate keys are
-  // reported with a suggestion. nullopt when `node` is not a mapping.
-  std::optional<std::vector<Field>> fields(const YAML::Node& node, const YAML::Mark& at,
-                                           const std::string& path, const std::string& section) {
-    if (!node.IsMap()) {
-      error(mark_of(node, at), label(path) + "expected a mapping, got " + describe(node));
-      return std::nullopt;
-    }
-    const auto& known = template_keys().at(section);
-    std::vector<Field> out;
-    std::vector<std::string> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
-      if (!k.IsScalar()) {
-        error(k.Mark(), label(path) + "keys must be plain words, got " + describe(k));
-        continue;
-      }
-      const std::string key = k.Scalar();
-      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-        // yaml-cpp keeps both entries silently; a second value would shadow the first.
-        error(k.Mark(), "duplicate key '" + key + "'" + (path.empty() ? "" : " in " + path),
-              "each key may appear once per mapping; remove one of them");
-        continue;
-      }
-      seen.push_back(key);
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string suggestion = did_you_mean(key, known);
-        if (!suggestion.empty()) suggested_.push_back(join_path(path, suggestion));
-        error(k.Mark(), "unknown key '" + key + "'" + (path.empty() ? "" : " in " + path),
-              suggestion.empty() ? "expected one of: " + quoted_list(known)
-                                 : "did you mean '" + suggestion + "'?");
-        continue;
-      }
-      Field f{key, k, it->second, join_path(path, key), mark_of(it->second, k.Mark())};
-      where_.set(f.path, f.mark);
-      out.push_back(std::move(f));
-    }
-    return out;
-  }
-
-  std::optional<std::string> string(const Field& f) { return string(f.value, f.mark, f.path); }
-  std::optional<std::string> string(const YAML::Node& n, const YAML::Mark& at,
-                                    const std::string& path) {
-    if (!n.IsScalar()) {
-      error(mark_of(n, at), label(path) + "expected a string, got " + describe(n));
-      where_.fail(path);
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-
-  // A string that may hold ${VAR}: expanded now, marked secret when it did.
-  std::optional<TemplateString> expanded(const YAML::Node& n, const YAML::Mark& at,
-                                         const std::string& path) {
-    auto s = string(n, at, path);
-    if (!s) return std::nullopt;
-    auto r = interpolate(*s, env_);
-    if (!r) {
-      YAML::Mark m = mark_of(n, at);
-      // Point at the "${" itself when the value sits on one line as written.
-      if (s->find('\n') == std::string::npos || s->find('\n') > r.error().offset) {
-        const int quote = is_plain(n) ? 0 : 1;
-        m.column += quote + static_cast<int>(r.error().offset);
-      }
-      error(m, label(path) + r.error().message, r.error().hint);
-      where_.fail(path);
-      return std::nullopt;
-    }
-    return TemplateString{std::move(r->value), r->expanded};
-  }
-
-  std::optional<long long> integer(const Field& f, long long lo, long long hi) {
-    return integer(f.value, f.mark, f.path, lo, hi);
-  }
-  std::optional<long long> integer(const YAML::Node& n, const YAML::Mark& at,
-                                   const std::string& path, long long lo, long long hi) {
-    auto v = read_integer(n, at, path, lo, hi);
-    if (!v) where_.fail(path);
-    return v;
-  }
-
-  std::optional<double> number(const Field& f) {
-    auto v = read_number(f);
-    if (!v) where_.fail(f.path);
-    return v;
-  }
-
-  std::optional<bool> boolean(const Field& f) {
-    auto v = read_boolean(f);
-    if (!v) where_.fail(f.path);
-    return v;
-  }
-
-  std::optional<std::string> choice(const Field& f, const std::vector<std::string>& words) {
-    auto v = read_choice(f, words);
-    if (!v) where_.fail(f.path);
-    return v;
-  }
-
-  std::optional<std::vector<std::string>> string_list(const Field& f) {
-    auto v = read_string_list(f);
-    if (!v) where_.fail(f.path);
-    return v;
-  }
-
-  template <class T, class Parse>
-  std::optional<Range<T>> range(const Field& f, Parse parse_one, bool single_exact,
-                                const char* example) {
-    auto v = read_range<T>(f, parse_one, single_exact, example);
-    if (!v) where_.fail(f.path);
-    return v;
-  }
-
- private:
-  std::optional<long long> read_integer(const YAML::Node& n, const YAML::Mark& at,
-                                        const std::string& path, long long lo, long long hi) {
-    if (!n.IsScalar()) {
-      error(mark_of(n, at), label(path) + "expected a whole number, got " + describe(n));
-      return std::nullopt;
-    }
-    if (!is_plain(n)) {
-      error(n.Mark(), label(path) + "expected a whole number, got the string '" + n.Scalar() + "'",
-            "remove the quotes");
-      return std::nullopt;
-    }
-    const std::string& s = n.Scalar();
-    if (!lexical::is_integer(s)) {
-      if (lexical::is_number(s))
-        error(n.Mark(), label(path) + "expected a whole number, got " + s);
-      else
-        error(n.Mark(), label(path) + "expected a whole number, got '" + s + "'");
-      return std::nullopt;
-    }
-    // Where validation judges the low end itself (replicas < 1), only the high one is shown.
-    const std::string expected = lo < 0 ? "expected at most " + std::to_string(hi)
-                                        : "expected a value from " + std::to_string(lo) + " to " +
-                                              std::to_string(hi);
-    long long v = 0;
-    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
-    auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range || ec != std::errc() || ptr != s.data() + s.size()) {
-      error(n.Mark(), label(path) + "integer " + s + " is out of range", expected);
-      return std::nullopt;
-    }
-    if (v < lo || v > hi) {
-      error(n.Mark(), label(path) + std::to_string(v) + " is out of range", expected);
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<double> read_number(const Field& f) {
-    const YAML::Node& n = f.value;
-    if (!n.IsScalar() || !is_plain(n) || !lexical::is_number(n.Scalar())) {
-      error(f.mark, label(f.path) + "expected a number, got " + describe(n),
-            n.IsScalar() && !is_plain(n) ? "remove the quotes" : "");
-      return std::nullopt;
-    }
-    const double v = std::strtod(n.Scalar().c_str(), nullptr);
-    if (!std::isfinite(v)) {
-      error(f.mark, label(f.path) + "number " + n.Scalar() + " is out of range");
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<bool> read_boolean(const Field& f) {
-    const YAML::Node& n = f.value;
-    if (n.IsScalar() && is_plain(n)) {
-      std::string s = n.Scalar();
-      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (s == "true") return true;
-      if (s == "false") return false;
-    }
-    error(f.mark, label(f.path) + "expected true or false, got " + describe(n));
-    return std::nullopt;
-  }
-
-  // One of `words`, with "did you mean" for near misses.
-  std::optional<std::string> read_choice(const Field& f, const std::vector<std::string>& words) {
-    auto s = string(f);
-    if (!s) return std::nullopt;
-    if (std::find(words.begin(), words.end(), *s) != words.end()) return s;
-    std::string suggestion = did_you_mean(*s, words);
-    error(f.mark, label(f.path) + "'" + *s + "' is not one of " + quoted_list(words),
-          suggestion.empty() ? "" : "did you mean '" + suggestion + "'?");
-    return std::nullopt;
-  }
-
-  // A list of strings; a lone string is not a list (that is almost always a
-  // misunderstanding worth reporting).
-  std::optional<std::vector<std::string>> read_string_list(const Field& f) {
-    if (!f.value.IsSequence()) {
-      error(f.mark, label(f.path) + "expected a list, got " + describe(f.value),
-            f.value.IsScalar() ? "write [" + f.value.Scalar() + "]" : "");
-      return std::nullopt;
-    }
-    std::vector<std::string> out;
-    bool ok = true;
-    for (std::size_t i = 0; i < f.value.size(); ++i) {
-      const std::string p = f.path + "[" + std::to_string(i) + "]";
-      where_.set(p, f.value[i].Mark());
-      auto s = string(f.value[i], f.mark, p);
-      if (s)
-        out.push_back(*s);
-      else
-        ok = false;
-    }
-    if (!ok) return std::nullopt;
-    return out;
-  }
-
-  // A range written "A..B", "A..", "..B" or as one value; `single_exact`
-  // says whether one value means exactly it (counts) or at least it (sizes).
-  template <class T, class Parse>
-  std::optional<Range<T>> read_range(const Field& f, Parse parse_one, bool single_exact,
-                                     const char* example) {
-    const YAML::Node& n = f.value;
-    if (!n.IsScalar()) {
-      error(f.mark, label(f.path) + "expected a value or a range such as " + example + ", got " +
-                        describe(n));
-      return std::nullopt;
-    }
-    const std::string text = n.Scalar();
-    Range<T> r;
-    auto one = [&](std::string_view part, std::optional<T>& slot) {
-      auto v = parse_one(part);
-      if (!v) {
-        error(n.Mark(), label(f.path) + v.error(),
-              std::string("ranges are written like ") + example);
-        return false;
-      }
-      slot = static_cast<T>(*v);
-      return true;
-    };
-    if (auto dots = text.find(".."); dots != std::string::npos) {
-      std::string_view lo = std::string_view(text).substr(0, dots);
-      std::string_view hi = std::string_view(text).substr(dots + 2);
-      if (lo.empty() && hi.empty()) {
-        error(n.Mark(), label(f.path) + "empty range '..'",
-              std::string("give at least one end, e.g. ") + example);
-        return std::nullopt;
-      }
-      bool ok = true;
-      if (!lo.empty()) ok = one(lo, r.min) && ok;
-      if (!hi.empty()) ok = one(hi, r.max) && ok;
-      if (!ok) return std::nullopt;
-      return r;
-    }
-    if (!one(text, r.min)) return std::nullopt;
-    if (single_exact) r.max = r.min;
-    return r;
-  }
-
-  static std::string label(const std::string& path) { return path.empty() ? "" : path + ": "; }
-
-  DiagnosticSink& sink_;
-  TemplateLocations& where_;
-  const Environment& env_;
-  std::vector<std::string> suggested_;
-};
+using Reader = YamlReader;
 
 auto count_parser() {
   return [](std::string_view s) -> Expected<long long, std::string> { return parse_count(s); };
@@ -436,7 +85,7 @@ void read_models(Reader& r, const Reader::Field& f, std::vector<std::string>& ou
 
 void read_gpu(Reader& r, const Reader::Field& section, GpuRequirement& gpu) {
   gpu.count = Range<int>{1, 1};  // a gpu section without a count asks for one GPU
-  auto fields = r.fields(section.value, section.mark, section.path, "resources.gpu");
+  auto fields = r.fields(section.value, section.mark, section.path, keys("resources.gpu"));
   if (!fields) return;
   bool vendor_given = false;
   for (const auto& f : *fields) {
@@ -472,7 +121,7 @@ void read_gpu(Reader& r, const Reader::Field& section, GpuRequirement& gpu) {
 }
 
 void read_resources(Reader& r, const Reader::Field& section, Resources& res) {
-  auto fields = r.fields(section.value, section.mark, section.path, "resources");
+  auto fields = r.fields(section.value, section.mark, section.path, keys("resources"));
   if (!fields) return;
   for (const auto& f : *fields) {
     if (f.key == "gpu") {
@@ -510,7 +159,7 @@ void read_ports(Reader& r, const Reader::Field& section, std::vector<PortMapping
       }
       continue;
     }
-    auto fields = r.fields(item, section.mark, path, "ports[]");
+    auto fields = r.fields(item, section.mark, path, keys("ports[]"));
     if (!fields) continue;
     bool ok = true, has_container = false;
     for (const auto& f : *fields) {
@@ -548,7 +197,7 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
     const YAML::Node& item = section.value[i];
     const std::string path = "volumes[" + std::to_string(i) + "]";
     r.where().set(path, item.Mark());
-    auto fields = r.fields(item, section.mark, path, "volumes[]");
+    auto fields = r.fields(item, section.mark, path, keys("volumes[]"));
     if (!fields) continue;
     Volume v;
     bool ok = true, has_name = false, has_source = false, has_path = false;
@@ -604,14 +253,14 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
 }
 
 void read_health(Reader& r, const Reader::Field& section, HealthCheck& h) {
-  auto fields = r.fields(section.value, section.mark, section.path, "health");
+  auto fields = r.fields(section.value, section.mark, section.path, keys("health"));
   if (!fields) return;
   int kinds = 0;
   for (const auto& f : *fields) {
     if (f.key == "http") {
       ++kinds;
       h.kind = HealthCheck::Kind::kHttp;
-      auto sub = r.fields(f.value, f.mark, f.path, "health.http");
+      auto sub = r.fields(f.value, f.mark, f.path, keys("health.http"));
       if (!sub) continue;
       bool has_port = false;
       for (const auto& g : *sub) {
@@ -654,7 +303,7 @@ void read_health(Reader& r, const Reader::Field& section, HealthCheck& h) {
 }
 
 void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p) {
-  auto fields = r.fields(section.value, section.mark, section.path, "placement");
+  auto fields = r.fields(section.value, section.mark, section.path, keys("placement"));
   if (!fields) return;
   for (const auto& f : *fields) {
     if (f.key == "providers") {
@@ -682,7 +331,7 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
 }
 
 void read_restart(Reader& r, const Reader::Field& section, RestartPolicy& p) {
-  auto fields = r.fields(section.value, section.mark, section.path, "restart");
+  auto fields = r.fields(section.value, section.mark, section.path, keys("restart"));
   if (!fields) return;
   for (const auto& f : *fields) {
     if (f.key == "max_restarts") {
@@ -733,10 +382,11 @@ std::optional<std::vector<TemplateString>> expanded_list(Reader& r, const Reader
 
 }  // namespace
 
-void read_template(const YAML::Node& root, const std::filesystem::path& base_dir,
+void read_template(const YamlDocument& doc, const std::filesystem::path& base_dir,
                    const Environment& env, DiagnosticSink& sink, LaunchTemplate& t,
-                   TemplateLocations& where) {
-  Reader r(sink, where, env);
+                   ValueLocations& where) {
+  Reader r(doc, sink, where, env, {});
+  const YAML::Node& root = doc.root;
   t.resources.gpu.count = Range<int>{0, 0};  // no gpu section: a CPU-only workload
   YAML::Mark start;
   start.line = 0, start.column = 0;
@@ -747,7 +397,7 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
             "'berth init' writes a starter template");
     return;
   }
-  auto fields = r.fields(root, start, "", "");
+  auto fields = r.fields(root, start, "", keys(""));
   if (!fields) return;
   bool has_name = false, has_image = false;
   for (const auto& f : *fields) {
@@ -800,7 +450,7 @@ void read_template(const YAML::Node& root, const std::filesystem::path& base_dir
           t.env.emplace_back(key, std::move(*v));
       }
     } else if (f.key == "registry_auth") {
-      auto sub = r.fields(f.value, f.mark, f.path, "registry_auth");
+      auto sub = r.fields(f.value, f.mark, f.path, keys("registry_auth"));
       if (!sub) continue;
       RegistryAuth auth;
       int given = 0;

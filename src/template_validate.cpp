@@ -7,7 +7,7 @@
 
 #include "berth/gpu_catalog.h"
 #include "berth/offer.h"
-#include "template_lexical.h"
+#include "lexical.h"
 #include "template_parser.h"
 
 namespace berth {
@@ -16,7 +16,7 @@ namespace {
 
 class Rules {
  public:
-  Rules(const TemplateLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
+  Rules(const ValueLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
 
   void error(const std::string& path, std::string message, std::string hint = "") {
     ++errors_;
@@ -37,10 +37,32 @@ class Rules {
   }
 
  private:
-  const TemplateLocations& where_;
+  const ValueLocations& where_;
   DiagnosticSink& sink_;
   int errors_ = 0;
 };
+
+// A value as shown inside a message: control characters would garble the
+// terminal (or forge lines), so they show as '?'.
+std::string printable(const std::string& s) {
+  std::string out = s;
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return out;
+}
+
+// A ${VAR} value is a secret, and everything in `command` and `entrypoint`
+// is a process argument: visible in the host's process list, docker's
+// inspect output and berth's own progress (src/deploy.cpp refuses it too,
+// at `up`; here it is refused at load, with its position).
+void check_no_secret_args(Rules& rules, const std::string& key,
+                          const std::vector<TemplateString>& args, bool shell) {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    if (args[i].secret)
+      rules.error(shell ? key : key + "[" + std::to_string(i) + "]",
+                  "a ${VAR} value in '" + key + "' would appear on a command line",
+                  "pass it through 'env:' and refer to it from the program instead");
+}
 
 std::string show_size(std::uint64_t b) { return format_size(b); }
 std::string show_int(int v) { return std::to_string(v); }
@@ -180,7 +202,15 @@ void check_health(Rules& rules, const LaunchTemplate& t) {
                   "add " + std::to_string(h.port) + " to ports:, or check the port number");
   }
   if (h.kind == HealthCheck::Kind::kHttp && (h.path.empty() || h.path[0] != '/'))
-    rules.error("health.http.path", "HTTP path '" + h.path + "' must start with '/'");
+    rules.error("health.http.path", "HTTP path '" + printable(h.path) + "' must start with '/'");
+  else if (h.kind == HealthCheck::Kind::kHttp && !lexical::is_http_path(h.path))
+    // It goes into the request line as it is: a space or a line break there
+    // would make every probe fail (after a whole deploy) or forge the request.
+    rules.error("health.http.path",
+                "HTTP path '" + printable(h.path) +
+                    "' holds a character a URL path cannot carry (a space, a control character, "
+                    "'#', a non-ASCII byte or a lone '%')",
+                "percent-encode it, e.g. /my%20app/health");
   if (h.kind == HealthCheck::Kind::kExec && h.exec.empty())
     rules.error("health.exec", "empty command", "e.g. exec: [pg_isready, -h, localhost]");
   if (rules.given("health.interval") && h.interval.count() <= 0)
@@ -191,24 +221,43 @@ void check_health(Rules& rules, const LaunchTemplate& t) {
 
 }  // namespace
 
-void validate_template(const LaunchTemplate& t, const TemplateLocations& where,
+void validate_template(const LaunchTemplate& t, const ValueLocations& where,
                        DiagnosticSink& sink) {
   Rules rules(where, sink);
   if (where.has("name") && !lexical::is_deployment_name(t.name))
     rules.error("name", "'" + t.name + "' is not a valid deployment name",
                 "use 1 to 39 lower-case letters, digits and '-', starting with a letter "
                 "(^[a-z][a-z0-9-]{0,38}$)");
-  if (where.has("image") && t.image.value.empty())
+  if (where.has("image") && t.image.secret)
+    rules.error("image",
+                "a ${VAR} value in 'image' would appear on command lines and in progress output",
+                "write the image reference itself; a private registry's credentials go in "
+                "registry_auth");
+  else if (where.has("image") && t.image.value.empty())
     rules.error("image", "empty image reference", "e.g. image: vllm/vllm-openai:v0.6.3");
   if (where.has("image") && !t.image.secret &&
       t.image.value.find_first_of(" \t\n") != std::string::npos)
     rules.error("image", "an image reference has no spaces");
   if (t.command && !t.command->shell && t.command->argv.empty() && where.has("command"))
     rules.error("command", "empty command", "leave 'command' out to use the image's default");
-  for (const auto& [key, value] : t.env)
+  if (t.command) check_no_secret_args(rules, "command", t.command->argv, t.command->shell);
+  if (t.entrypoint) check_no_secret_args(rules, "entrypoint", *t.entrypoint, false);
+  for (const auto& [key, value] : t.env) {
     if (!lexical::is_env_name(key))
-      rules.error("env." + key, "'" + key + "' is not a valid environment variable name",
+      rules.error("env." + key, "'" + printable(key) + "' is not a valid environment variable name",
                   "use letters, digits and '_', not starting with a digit");
+    else if (value.value.find('\0') != std::string::npos)
+      rules.error("env." + key, "the value holds a NUL byte, which no environment variable can carry");
+  }
+  // Registry credentials go into an HTTP header (and docker login): one line.
+  if (t.registry_auth)
+    for (const auto& [key, value] :
+         {std::pair{"username", &t.registry_auth->username},
+          std::pair{"password", &t.registry_auth->password}})
+      if (find_control_character(value->value, false) != std::string::npos)
+        rules.error(std::string("registry_auth.") + key,
+                    "the value holds a control character (a line break, NUL, ...); a credential "
+                    "is one line of text");
 
   check_gpu(rules, t.resources.gpu);
   rules.range("resources.cuda", t.resources.cuda, show_version, true);

@@ -31,8 +31,10 @@ struct ProviderConfig {
   std::string type;
   std::string api_key;   // expanded; secret
   std::string base_url;  // empty = the adapter's default
-  std::vector<SshHostConfig> hosts;  // type ssh
-  nlohmann::json settings;  // every other key, for the adapter (already validated)
+  std::vector<SshHostConfig> hosts;  // type ssh, read by its adapter (providers/ssh)
+  /// The type's own keys as its ProviderType::read_settings stored them
+  /// (already checked), or as written for a type without one.
+  nlohmann::json settings;
 };
 
 struct Config {
@@ -50,7 +52,8 @@ struct Config {
 /// (~/.config/berth/config.yaml), else the embedded default: `local` plus each
 /// cloud whose API-key variable is set.
 /// `types` is the registry of provider types, a parameter so tests can hand
-/// in their own. Every error of the file is reported, each at file:line:col.
+/// in their own. Every error of the file is reported, each at file:line:col;
+/// a file that is not a regular file of at most 1 MiB is refused unread.
 Expected<Config, Diagnostics> load_config(const std::optional<std::filesystem::path>& explicit_path,
                                           const Environment& env,
                                           const std::vector<ProviderType>& types = provider_types());
@@ -67,5 +70,10 @@ Config default_config(const Environment& env,
 /// berth's own state directory for caches (generated key, known_hosts):
 /// $XDG_STATE_HOME/berth or ~/.local/state/berth.
 std::filesystem::path state_dir(const Environment& env);
+/// Creates the state directory, and any missing parent, with mode 0700, and
+/// tightens one of ours that exists already: it holds the SSH key, pinned
+/// host keys and SSH control sockets. Everything that puts files there
+/// calls it first, whether or not berth's own key is used.
+Expected<void, std::string> make_state_dir(const std::filesystem::path& dir);
 
 }  // namespace berth

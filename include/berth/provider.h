@@ -18,6 +18,7 @@
 #include "berth/instance.h"
 #include "berth/launch_template.h"
 #include "berth/offer.h"
+#include "berth/provider_settings.h"
 #include "berth/units.h"
 #include "berth/workload_spec.h"
 
@@ -174,6 +175,9 @@ struct ProviderType {
   std::vector<std::string> keys;     // config keys it accepts besides "type"
   std::string api_key_env;           // "LAMBDA_API_KEY" for the embedded default; "" if none
   ProviderFactory create;
+  /// Checks and reads the type's own keys when the config is loaded, each
+  /// error at its position; null = the keys are kept as written (settings).
+  SettingsReader read_settings;
 };
 
 /// The registry, keyed by type; filled from providers/registry.cpp.

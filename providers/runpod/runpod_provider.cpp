@@ -470,6 +470,11 @@ Expected<void, ProviderError> RunpodProvider::check_credentials() {
 
 }  // namespace
 
+void read_settings(const ProviderSettings& settings, ProviderConfig& out) {
+  if (auto v = settings.get("cloud"))
+    if (auto cloud = v->choice({"secure", "community", "all"})) out.settings["cloud"] = *cloud;
+}
+
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
   if (auto error = HttpApi::config_error(config, context, "runpod")) return unexpected(*error);

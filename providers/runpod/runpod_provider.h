@@ -51,5 +51,7 @@ inline constexpr const char* kDefaultBaseUrl = "https://api.runpod.io";
 /// Settings: `cloud: secure | community | all` (default all).
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);
+/// Reads `cloud` from the config into settings["cloud"], an error at its position.
+void read_settings(const ProviderSettings& settings, ProviderConfig& out);
 
 }  // namespace berth::runpod

@@ -1,10 +1,12 @@
 #include "providers/ssh/ssh_provider.h"
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <sstream>
 
 #include "berth/gpu_catalog.h"
+#include "berth/provider_settings.h"
 #include "berth/shell_quote.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/local/nvidia_smi.h"
@@ -143,6 +145,11 @@ const SshHostConfig* SshProvider::find_host(const std::string& key) const {
 // `berth providers` must not write keys.
 Expected<SshOptions, ProviderError> SshProvider::session_options() {
   std::lock_guard<std::mutex> lock(key_mutex_);
+  // known_hosts and control sockets go there even with a configured key.
+  if (!state_dir_ready_ && !key_error_) {
+    if (auto made = make_state_dir(ssh_.state_dir); !made) key_error_ = made.error();
+    state_dir_ready_ = true;
+  }
   if (ssh_.identity.empty() && !key_error_) {
     auto key = ensure_ssh_key(ssh_.state_dir, std::nullopt, processes_);
     if (key)
@@ -376,6 +383,96 @@ Expected<void, ProviderError> SshProvider::check_credentials() {
   return {};
 }
 
+namespace {
+
+// An address or user goes into ssh's argv and into host keys: no option
+// look-alikes, no spaces, no control characters.
+bool argv_word(const std::string& s) {
+  if (s.empty() || s[0] == '-') return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7F) return false;
+  return true;
+}
+
+void read_host_gpus(const SettingValue& value, SshHostConfig& host) {
+  auto entries = value.entries({"model", "count"}, " under gpus");
+  if (!entries) return;
+  for (const auto& [key, v] : *entries) {
+    if (key == "model") {
+      auto name = v.text();
+      if (!name) continue;
+      // A declared host is the user's own: a typo here should stop berth,
+      // not turn into an "unknown:" model no template ever matches.
+      const GpuModel* model = find_gpu_model(*name);
+      if (!model) model = normalize_gpu_name(*name);
+      if (!model) {
+        auto suggestions = suggest_gpu_models(*name);
+        v.error("unknown GPU model '" + (v.from_file() ? std::string("(from a file)") : *name) +
+                    "'",
+                suggestions.empty() ? "run 'berth gpus' for the catalog"
+                                    : "did you mean '" + suggestions.front() + "'?");
+        continue;
+      }
+      host.gpu_model = model->name;
+    } else if (auto n = v.integer(0, 64)) {
+      host.gpu_count = static_cast<int>(*n);
+    }
+  }
+}
+
+}  // namespace
+
+void read_ssh_settings(const ProviderSettings& settings, ProviderConfig& out) {
+  auto hosts = settings.get("hosts");
+  if (!hosts) {
+    settings.error("provider '" + settings.name() + "' (type ssh) declares no hosts",
+                   "add hosts: [{address: HOST_OR_IP, user: USER}]");
+    return;
+  }
+  auto items = hosts->items();
+  if (!items) return;
+  if (items->empty())
+    hosts->error("provider '" + settings.name() + "' (type ssh) declares no hosts",
+                 "add hosts: [{address: HOST_OR_IP, user: USER}]");
+  for (const auto& item : *items) {
+    if (!item.is_mapping()) {
+      item.error("each host must be a mapping with at least 'address:'",
+                 "e.g. - {address: 10.0.0.5, user: ubuntu}");
+      continue;
+    }
+    auto entries =
+        item.entries({"address", "user", "port", "gpus", "price_per_hour", "region"}, " for a host");
+    if (!entries) continue;
+    SshHostConfig host;
+    bool has_address = false;
+    for (const auto& [key, v] : *entries) {
+      if (key == "address" || key == "user") {
+        auto text = v.text();
+        if (!text) continue;
+        if (!argv_word(*text)) {
+          v.error(key + " must be one word (no spaces or control characters) not starting with '-'",
+                  key == "address" ? "a host name or IP address" : "the user berth logs in as");
+          continue;
+        }
+        (key == "address" ? host.address : host.user) = *text;
+        has_address = has_address || key == "address";
+      } else if (key == "region") {
+        if (auto text = v.text()) host.region = *text;
+      } else if (key == "port") {
+        if (auto n = v.integer(1, 65535)) host.port = static_cast<int>(*n);
+      } else if (key == "price_per_hour") {
+        if (auto n = v.number(0, 1'000'000)) host.price_per_hour = *n;
+      } else if (key == "gpus") {
+        read_host_gpus(v, host);
+      }
+    }
+    if (!has_address && std::none_of(entries->begin(), entries->end(),
+                                     [](const auto& e) { return e.first == "address"; }))
+      item.error("host has no address", "add address: HOST_OR_IP");
+    out.hosts.push_back(std::move(host));
+  }
+}
+
 ProviderType ssh_provider_type() {
   return ProviderType{
       "ssh",
@@ -399,7 +496,8 @@ ProviderType ssh_provider_type() {
         ProcessRunner& processes = context.processes ? *context.processes : system_process_runner();
         return std::unique_ptr<Provider>(
             new SshProvider(config.name, config.hosts, *runtime, processes, std::move(options)));
-      }};
+      },
+      read_ssh_settings};
 }
 
 }  // namespace berth

@@ -54,8 +54,12 @@ class SshProvider final : public ProviderAdapter {
   ProcessRunner& processes_;
   SshOptions ssh_;
   std::mutex key_mutex_;
+  bool state_dir_ready_ = false;
   std::optional<std::string> key_error_;
 };
+
+/// The `hosts:` of an ssh entry in the config, each error at its position.
+void read_ssh_settings(const ProviderSettings& settings, ProviderConfig& out);
 
 ProviderType ssh_provider_type();
 

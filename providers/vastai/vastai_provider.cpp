@@ -456,6 +456,13 @@ Expected<void, ProviderError> VastProvider::check_credentials() {
 
 }  // namespace
 
+void read_settings(const ProviderSettings& settings, ProviderConfig& out) {
+  if (auto v = settings.get("verified_only"))
+    if (auto b = v->boolean()) out.settings["verified_only"] = *b;
+  if (auto v = settings.get("limit"))
+    if (auto n = v->integer(1, 100000)) out.settings["limit"] = *n;
+}
+
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
   if (auto error = HttpApi::config_error(config, context, "vastai")) return unexpected(*error);

@@ -56,5 +56,8 @@ inline constexpr const char* kDefaultBaseUrl = "https://console.vast.ai";
 /// query (default 1000).
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);
+/// Reads `verified_only` and `limit` from the config into settings, each
+/// error at its position.
+void read_settings(const ProviderSettings& settings, ProviderConfig& out);
 
 }  // namespace berth::vastai

@@ -3,14 +3,12 @@
 // A dry run: nothing is launched.
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "berth/cancel.h"
 #include "berth/launch_template.h"
 #include "berth/offer_search.h"
 #include "berth/placement.h"
 #include "berth/planning.h"
+#include "berth/saved_offers.h"
 #include "berth/provider_set.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
@@ -40,38 +38,16 @@ struct Gathered {
 
 // A saved `berth offers -o json` result: {"offers": [...], "errors": [...]}.
 Expected<Gathered, int> read_offers_file(const std::string& path) {
-  auto invalid = [&](const std::string& why) {
-    return unexpected(report(Failure{ExitCode::kInvalidInput, path + ": " + why,
-                                     "save offers with: berth offers TEMPLATE -o json > FILE"}));
-  };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return invalid("cannot read the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    return invalid(std::string("not JSON: ") + e.what());
-  }
-  if (!doc.is_object() || !doc.contains("offers") || !doc["offers"].is_array())
-    return invalid("expected an object with an \"offers\" array");
+  auto saved = read_saved_offers(path);
+  if (!saved) return unexpected(report(saved.error()));
   Gathered g;
-  const auto& list = doc["offers"];
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    auto offer = offer_from_json(list[i]);
-    if (!offer) return invalid(fmt::format("offers[{}]: {}", i, offer.error()));
-    g.offers.push_back(std::move(*offer));
-  }
+  g.offers = std::move(saved->offers);
   // The listing's own provider errors belong to the reproduced plan too.
-  if (auto it = doc.find("errors"); it != doc.end() && it->is_array()) {
-    for (const auto& e : *it) {
-      if (!e.is_object()) continue;
-      g.errors.push_back({e.value("provider", ""), e.value("kind", ""), e.value("message", "")});
-      print_warning(fmt::format("{}: failed ({}) when the offers were saved: {}",
-                                g.errors.back().provider, g.errors.back().kind,
-                                g.errors.back().message));
-    }
+  for (auto& e : saved->errors) {
+    g.errors.push_back({e.provider, e.kind, e.message});
+    print_warning(fmt::format("{}: failed ({}) when the offers were saved: {}",
+                              g.errors.back().provider, g.errors.back().kind,
+                              g.errors.back().message));
   }
   return g;
 }

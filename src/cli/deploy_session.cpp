@@ -117,6 +117,10 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   auto runtime = container_runtime(s->config.runtime);
   if (!runtime) return unexpected(report(Failure{ExitCode::kInvalidInput, runtime.error(), ""}));
   auto state = state_dir(Environment::process());
+  // Private before anything lands there, a configured ssh.key or not.
+  if (auto made = make_state_dir(state); !made)
+    return unexpected(report(Failure{ExitCode::kInternal, made.error(),
+                                     "check the permissions of " + state.parent_path().string()}));
   auto key = ensure_ssh_key(state, s->config.ssh_key);
   if (!key)
     return unexpected(

@@ -1,7 +1,10 @@
 #include "berth/config.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
+#include "../providers/ssh/ssh_provider.h"
 #include "support/temp_dir.h"
 
 using namespace berth;
@@ -12,9 +15,9 @@ namespace {
 // The registry as the tests see it: one HTTP cloud, plus local and ssh.
 const std::vector<ProviderType>& fake_types() {
   static const std::vector<ProviderType> types = {
-      {"fakecloud", {"project", "region_hint"}, "FAKE_API_KEY", nullptr},
+      {"fakecloud", {"project", "region_hint", "project_token"}, "FAKE_API_KEY", nullptr},
       {"local", {}, "", nullptr},
-      {"ssh", {"hosts"}, "", nullptr},
+      {"ssh", {"hosts"}, "", nullptr, read_ssh_settings},  // the ssh adapter reads its hosts
   };
   return types;
 }
@@ -132,7 +135,10 @@ ssh: {key: a, extra: b}
   CHECK(all.find("did you mean 'docker'?") != std::string::npos);
   CHECK(all.find("unknown key 'extra' under ssh") != std::string::npos);
   CHECK(all.find("error: unknown GPU model 'RTX4900'") != std::string::npos);
-  CHECK(c.error().size() == 12);
+  // Settings an adapter would refuse are errors of the file too, with their place.
+  CHECK(all.find("config.yaml:8:3: error: provider 'f' (fakecloud) needs api_key") !=
+        std::string::npos);
+  CHECK(c.error().size() == 13);
 }
 
 TEST_CASE("config: expansion with defaults and a literal dollar", "[config]") {
@@ -254,4 +260,221 @@ TEST_CASE("config: ${VAR} inside flow mappings works as docs/config.md writes it
   CHECK(all.find("config.yaml:2:33: error: environment variable NOPE is not set") !=
         std::string::npos);
   CHECK(all.find("config.yaml:2:42: error: unknown key 'bogus'") != std::string::npos);
+}
+
+TEST_CASE("config: hostile YAML is refused at its position, never walked or expanded",
+          "[config][hostile]") {
+  auto cycle = parse("providers:\n  a: {type: fakecloud, api_key: ${K}, project: &a [*a]}\n",
+                     {{"K", "k"}});
+  REQUIRE_FALSE(cycle);
+  CHECK_THAT(all_errors(cycle.error()),
+             Catch::StartsWith("/cfg/config.yaml:2:52: error: an alias (*) inside the node its "
+                               "anchor (&) names"));
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'h'; ++c) {
+    std::string ref = std::string("*") + static_cast<char>(c - 1);
+    bomb += std::string(1, c) + ": &" + c + " [" + ref;
+    for (int i = 0; i < 9; ++i) bomb += ", " + ref;
+    bomb += "]\n";
+  }
+  auto b = parse(bomb + "providers: {x: {type: local}}\n");
+  REQUIRE_FALSE(b);
+  REQUIRE(b.error().size() == 1);
+  CHECK_THAT(b.error()[0].message, Catch::Contains("alias bomb"));
+  auto deep = parse("providers: " + std::string(100, '[') + "\n");
+  REQUIRE_FALSE(deep);
+  CHECK_THAT(deep.error()[0].message, Catch::Contains("nesting deeper than 64 levels"));
+  auto nul = parse(std::string("providers:\n  a: {type: local}\0\n", 32));
+  REQUIRE_FALSE(nul);
+  CHECK(format_diagnostic(nul.error()[0]).rfind("/cfg/config.yaml:2:19: error: file contains a NUL",
+                                                0) == 0);
+  auto latin1 = parse("providers:\n  caf\xe9: {type: local}\n");
+  REQUIRE_FALSE(latin1);
+  CHECK_THAT(format_diagnostic(latin1.error()[0]),
+             Catch::StartsWith("/cfg/config.yaml:2:6: error: invalid UTF-8 (byte 0xE9)"));
+  auto big = parse("providers: {}\n#" + std::string(1 << 20, 'x') + "\n");
+  REQUIRE_FALSE(big);
+  CHECK_THAT(big.error()[0].message, Catch::Contains("larger than 1 MiB"));
+}
+
+TEST_CASE("config: a typo'd quote cannot carry the next line's credential into a message",
+          "[config][hostile]") {
+  auto c = parse("providers:\n  rp:\n    type: \"fakecloud\n    api_key: ${K}\n",
+                 {{"K", "the-secret-key"}});
+  REQUIRE_FALSE(c);
+  const auto all = all_errors(c.error());
+  INFO(all);
+  REQUIRE(c.error().size() == 1);
+  CHECK_THAT(all, Catch::StartsWith("/cfg/config.yaml:3:11: error: this double-quoted value is "
+                                    "never closed"));
+  CHECK_THAT(all, !Catch::Contains("the-secret-key"));
+  // Closed by a later quote: the keys in between are not swallowed either.
+  auto later = parse(
+      "providers:\n  rp:\n    type: \"fakecloud\n    api_key: ${K}\n  x: {type: \"local\"}\n",
+      {{"K", "the-secret-key"}});
+  REQUIRE_FALSE(later);
+  CHECK_THAT(all_errors(later.error()),
+             Catch::StartsWith("/cfg/config.yaml:3:11: error: this double-quoted value is not "
+                               "closed on its line and runs on to line 4") &&
+                 !Catch::Contains("the-secret-key"));
+}
+
+TEST_CASE("config: messages quote the file as written, never an expanded value",
+          "[config][hostile]") {
+  auto c = parse(
+      "runtime: ${RT}\nproviders:\n  a: {type: ${T}, api_key: ${K}}\n"
+      "  lab: {type: ssh, hosts: [{address: h, port: ${P}}]}\n",
+      {{"RT", "secret-rt"}, {"T", "secret-type"}, {"K", "k"}, {"P", "secret-port"}});
+  REQUIRE_FALSE(c);
+  const auto all = all_errors(c.error());
+  INFO(all);
+  CHECK_THAT(all, Catch::Contains("1:10: error: unknown runtime '${RT}'"));
+  CHECK_THAT(all, Catch::Contains("3:13: error: unknown provider type '${T}'"));
+  CHECK_THAT(all, Catch::Contains("4:47: error: hosts[0].port must be a whole number from 1 to "
+                                  "65535, not '${P}'"));
+  CHECK_THAT(all, !Catch::Contains("secret-"));
+}
+
+TEST_CASE("config: a message quoting the file cannot break its line or show a path's variable",
+          "[config][hostile]") {
+  auto c = parse(
+      "runtime: \"dock\\r\\nX-Injected: er\"\nproviders:\n"
+      "  a: {type: fakecloud, api_key_file: \"/nonexistent/${T}/key\"}\n",
+      {{"T", "secret-part"}});
+  REQUIRE_FALSE(c);
+  const auto all = all_errors(c.error());
+  INFO(all);
+  CHECK_THAT(all, Catch::Contains("1:10: error: unknown runtime 'dock??X-Injected: er'"));
+  CHECK_THAT(all, Catch::Contains("3:38: error: cannot read api_key_file '/nonexistent/${T}/key': "
+                                  "it does not exist"));
+  CHECK_THAT(all, !Catch::Contains("secret-part"));
+}
+
+TEST_CASE("config: credentials are one line; their files are small regular files",
+          "[config][hostile]") {
+  TempDir dir;
+  dir.write("crlf.key", "abc\r\nX-Injected: 1\n");
+  dir.write("nul.key", std::string("abc\0def\n", 8));
+  dir.write("big.key", std::string(100'000, 'k'));
+  dir.write("ok.key", "good-key\n");
+  REQUIRE(::mkfifo((dir.path() / "fifo.key").c_str(), 0600) == 0);
+  const std::string config = (dir.path() / "config.yaml").string();
+  auto key_file = [&](const std::string& file) {
+    return parse("providers:\n  a: {type: fakecloud, api_key_file: " + file + "}\n", {}, config);
+  };
+  for (const char* file : {"crlf.key", "nul.key"}) {
+    auto c = key_file(file);
+    REQUIRE_FALSE(c);
+    INFO(all_errors(c.error()));
+    CHECK_THAT(all_errors(c.error()),
+               Catch::StartsWith(config + ":2:38: error: api_key_file '") &&
+                   Catch::Contains("holds a control character") && !Catch::Contains("Injected"));
+  }
+  auto big = key_file("big.key");
+  REQUIRE_FALSE(big);
+  CHECK_THAT(all_errors(big.error()), Catch::Contains("more than the 64 KiB allowed"));
+  auto fifo = key_file("fifo.key");  // must not block
+  REQUIRE_FALSE(fifo);
+  CHECK_THAT(all_errors(fifo.error()), Catch::Contains("is a named pipe, not a regular file"));
+  auto zero = key_file("/dev/zero");
+  REQUIRE_FALSE(zero);
+  CHECK_THAT(all_errors(zero.error()), Catch::Contains("is a character device, not a regular file"));
+  auto dir_key = key_file(dir.path().string());
+  REQUIRE_FALSE(dir_key);
+  CHECK_THAT(all_errors(dir_key.error()), Catch::Contains("is a directory, not a regular file"));
+  auto ok = key_file("ok.key");
+  REQUIRE(ok);
+  CHECK(ok->providers[0].api_key == "good-key");
+
+  auto lf = parse("providers:\n  a: {type: fakecloud, api_key: ${K}}\n",
+                  {{"K", "abc\nX-Injected: 1"}});
+  REQUIRE_FALSE(lf);
+  CHECK_THAT(all_errors(lf.error()),
+             Catch::StartsWith("/cfg/config.yaml:2:33: error: api_key: the variable's value holds "
+                               "a control character") &&
+                 !Catch::Contains("Injected"));
+  auto token = parse("providers:\n  a: {type: fakecloud, api_key: ${K}, project_token: ${T}}\n",
+                     {{"K", "k"}, {"T", "a\rb"}});
+  REQUIRE_FALSE(token);
+  CHECK_THAT(all_errors(token.error()), Catch::Contains("2:54: error: project_token: the variable's"));
+}
+
+TEST_CASE("config: one ${VAR} rule with templates: an empty variable is empty", "[config]") {
+  auto c = parse("providers:\n  a: {type: fakecloud, api_key: ${K}, project: \"x${EMPTY}y\"}\n",
+                 {{"K", "k"}, {"EMPTY", ""}});
+  INFO((c ? "" : all_errors(c.error())));
+  REQUIRE(c);
+  CHECK(c->providers[0].settings["project"] == "xy");
+  auto empty_key = parse("providers:\n  a: {type: fakecloud, api_key: ${EMPTY}}\n", {{"EMPTY", ""}});
+  REQUIRE_FALSE(empty_key);
+  CHECK_THAT(all_errors(empty_key.error()),
+             Catch::StartsWith("/cfg/config.yaml:2:33: error: api_key is empty"));
+}
+
+TEST_CASE("config: every provider's settings are checked by its adapter when loaded",
+          "[config][providers]") {
+  TempDir dir;
+  dir.write("limit.txt", "lots\n");
+  auto c = parse_config(
+      "providers:\n"
+      "  rp: {type: runpod, api_key: ${K}, cloud: moon}\n"
+      "  rp2: {type: runpod, api_key: ${K}, cloud: SECURE}\n"
+      "  v: {type: vastai, api_key: ${K}, limit: 0, verified_only: maybe}\n"
+      "  v2: {type: vastai, api_key: ${K}, limit_file: limit.txt}\n"
+      "  lam: {type: lambda}\n"
+      "  lab: {type: ssh, hosts: [{address: -oProxyCommand=x}, {address: ok, user: \"a b\"}]}\n"
+      "  lab2: {type: ssh}\n",
+      (dir.path() / "config.yaml").string(), Environment::from_map({{"K", "key"}}));
+  REQUIRE_FALSE(c);
+  const auto all = all_errors(c.error());
+  INFO(all);
+  const std::string f = (dir.path() / "config.yaml").string();
+  CHECK_THAT(all, Catch::Contains(f + ":2:44: error: cloud must be secure, community or all, not "
+                                      "'moon'"));
+  CHECK_THAT(all, Catch::Contains(f + ":4:43: error: limit must be a whole number from 1 to "
+                                      "100000, not '0'"));
+  CHECK_THAT(all, Catch::Contains(f + ":4:61: error: verified_only must be true or false, not "
+                                      "'maybe'"));
+  CHECK_THAT(all, Catch::Contains(f + ":5:49: error: limit must be a whole number from 1 to "
+                                      "100000, not the content of limit_file"));
+  CHECK_THAT(all, Catch::Contains(f + ":6:3: error: provider 'lam' (lambda) needs api_key"));
+  CHECK_THAT(all, Catch::Contains(f + ":7:38: error: address must be one word (no spaces or "
+                                      "control characters) not starting with '-'"));
+  CHECK_THAT(all, Catch::Contains(f + ":7:77: error: user must be one word"));
+  CHECK_THAT(all, Catch::Contains(f + ":8:3: error: provider 'lab2' (type ssh) declares no hosts"));
+  CHECK(c.error().size() == 8);  // each once
+
+  auto good = parse_config(
+      "providers:\n  rp: {type: runpod, api_key: ${K}, cloud: SECURE}\n"
+      "  v: {type: vastai, api_key: ${K}, limit: \"50\", verified_only: False}\n",
+      "c.yaml", Environment::from_map({{"K", "key"}}));
+  INFO((good ? "" : all_errors(good.error())));
+  REQUIRE(good);
+  CHECK(good->providers[0].settings["cloud"] == "secure");
+  CHECK(good->providers[1].settings["limit"] == 50);
+  CHECK(good->providers[1].settings["verified_only"] == false);
+}
+
+TEST_CASE("config: the state directory is private, a configured ssh.key or not", "[config]") {
+  TempDir dir;
+  const auto state = dir.path() / "xdg" / "state" / "berth";
+  REQUIRE(make_state_dir(state));
+  struct stat st {};
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat(state.parent_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);  // a parent it created too
+  // One an earlier berth left open is tightened.
+  REQUIRE(::chmod(state.c_str(), 0755) == 0);
+  REQUIRE(make_state_dir(state));
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  // A parent that exists is left as it is.
+  REQUIRE(::stat(dir.path().c_str(), &st) == 0);
+  const auto before = st.st_mode & 0777;
+  REQUIRE(make_state_dir(dir.path() / "other"));
+  REQUIRE(::stat(dir.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == before);
+  auto file = dir.write("file", "x");
+  CHECK_FALSE(make_state_dir(file / "berth"));
 }

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "template_source.h"
+#include "source_text.h"
 
 using namespace berth;
 

@@ -1,5 +1,7 @@
 // `berth plan` through the real binary: from saved offers (--offers FILE) and
 // live against the provider mocks, agreeing with `berth offers`.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -159,25 +161,45 @@ TEST_CASE("plan --offers rejects a file that is not a saved listing", "[plan_cli
   auto tmpl = dir.write("chat.yaml", kTemplate);
   struct Case {
     std::string content;
+    std::string position;  // where the file is wrong
     std::string message;
+    std::string hint = "save offers with: berth offers TEMPLATE -o json > FILE";
   };
   std::vector<Case> cases = {
-      {"{not json", "not JSON"},
-      {"[1, 2]", "expected an object with an \"offers\" array"},
-      {R"({"offers": [{"provider": "x"}]})", "offers[0]: malformed offer"},
+      {"{not json", ":1:3", "not JSON"},
+      {"[1, 2]", ":1:1", "expected an object with an \"offers\" array"},
+      {R"({"offers": [{"provider": "x"}]})", ":1:13", "offers[0]: malformed offer"},
+      {std::string("{\"offers\": [\0]}", 15), ":1:13", "file contains a NUL byte"},
+      {"{\"offers\": [\"\xff\"]}", ":1:14", "invalid UTF-8 (byte 0xFF)", "save the file as UTF-8"},
   };
   for (const auto& c : cases) {
     auto file = dir.write("bad.json", c.content);
     auto r = berth_run({"plan", tmpl.string(), "--offers", file.string()});
     INFO(c.content << "\n" << r.err);
     CHECK(r.exit_code == 3);
-    CHECK(r.err.find("berth: error: " + file.string() + ": " + c.message) == 0);
-    CHECK(r.err.find("hint: save offers with: berth offers TEMPLATE -o json > FILE") !=
-          std::string::npos);
+    CHECK(r.err.find(file.string() + c.position + ": error: " + c.message) == 0);
+    CHECK(r.err.find("berth: 1 error") != std::string::npos);
+    CHECK(r.err.find("hint: " + c.hint) != std::string::npos);
     CHECK(r.out.empty());
   }
   auto missing = berth_run({"plan", tmpl.string(), "--offers", (dir.path() / "none").string()});
   CHECK(missing.exit_code == 3);
+  // Not regular files: refused unread, at once.
+  auto zero = berth_run({"plan", tmpl.string(), "--offers", "/dev/zero"});
+  CHECK(zero.exit_code == 3);
+  CHECK(zero.err.find("/dev/zero: error: offers file is a character device, not a regular file") ==
+        0);
+  const auto fifo = dir.path() / "offers.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto pipe = berth_run({"plan", tmpl.string(), "--offers", fifo.string()});
+  CHECK(pipe.exit_code == 3);
+  CHECK_THAT(pipe.err, Catch::Contains("is a named pipe, not a regular file"));
+  // A provider error of another shape is no crash.
+  auto odd = berth_run({"plan", tmpl.string(), "--offers",
+                        dir.write("odd.json", R"({"offers": [], "errors": [{"provider": 5}]})")
+                            .string()});
+  CHECK(odd.exit_code == 5);
+  CHECK(odd.err.find("warning") == std::string::npos);
   auto bad_template = berth_run({"plan", dir.write("bad.yaml", "name: X\n").string(), "--offers",
                                  dir.write("ok.json", saved_offers().dump()).string()});
   CHECK(bad_template.exit_code == 3);

@@ -1,4 +1,5 @@
 #include "../providers/ssh/ssh_provider.h"
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include "berth/config.h"
 #include "berth/container_runtime.h"
 #include "berth/shell_quote.h"
+#include "support/temp_dir.h"
 
 using namespace berth;
 
@@ -368,4 +370,22 @@ TEST_CASE("ssh is registered and validates its hosts", "[ssh]") {
   auto p = t->create(pc, ctx);
   REQUIRE(p);
   CHECK((*p)->type() == "ssh");
+}
+
+TEST_CASE("ssh with a configured key still keeps berth's state directory private", "[ssh]") {
+  berth::testing::TempDir dir;
+  const auto state = dir.path() / "state" / "berth";
+  FakeSsh ssh;
+  ssh.handler = [](const std::string&, const std::string&) { return result(0, ""); };
+  SshOptions options;
+  options.state_dir = state;
+  options.identity = dir.path() / "my_key";  // ssh.key: berth's own key is never made
+  SshProvider p("lab", hosts(), ContainerRuntime{ContainerRuntime::Kind::kPodman, "podman"}, ssh,
+                options);
+  REQUIRE(p.check_credentials());
+  struct stat st {};
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat(state.parent_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
 }

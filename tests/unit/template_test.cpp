@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "berth/launch_template.h"
-#include "template_interpolate.h"
+#include "interpolate.h"
 
 using namespace berth;
 
@@ -52,7 +52,7 @@ TEST_CASE("a minimal template is a CPU-only workload with defaults", "[template]
 TEST_CASE("every field of docs/templates.md is read into typed values", "[template]") {
   auto t = parse_ok(R"(
 name: llama-chat
-image: vllm/vllm-openai:${TAG}
+image: vllm/vllm-openai:v2
 command: ["--model", "Qwen/Qwen2.5-7B-Instruct", 8000]
 entrypoint: [python3, -m, server]
 env:
@@ -102,7 +102,7 @@ restart:
   on: [instance-lost, preempted]
 )");
   CHECK(t.image.value == "vllm/vllm-openai:v2");
-  CHECK(t.image.secret);
+  CHECK_FALSE(t.image.secret);  // a ${VAR} image is refused: see "secrets never reach ..."
   REQUIRE(t.command);
   CHECK_FALSE(t.command->shell);
   REQUIRE(t.command->argv.size() == 3);
@@ -210,6 +210,8 @@ TEST_CASE("interpolation expands, defaults and escapes", "[template][interpolate
 TEST_CASE("an unset variable is an error naming it and its position", "[template]") {
   CHECK(one_error("name: app\nimage: \"repo/${NOPE}\"\n") ==
         "2:14: image: environment variable NOPE is not set");
+  CHECK(one_error("name: app\nimage: x\nenv: {A: \"${NOPE}\"}\n") ==
+        "3:11: env.A: environment variable NOPE is not set");
   CHECK(one_error("name: app\nimage: x\nenv:\n  A: pre-${NOPE}\n") ==
         "4:10: env.A: environment variable NOPE is not set");
 }
@@ -398,7 +400,7 @@ TEST_CASE("failure classes round-trip", "[template]") {
   CHECK_FALSE(failure_class_from_string("bogus"));
 }
 
-#include "template_lexical.h"
+#include "lexical.h"
 
 TEST_CASE("lexical shapes of template values", "[template][lexical]") {
   using namespace berth::lexical;
@@ -421,4 +423,52 @@ TEST_CASE("lexical shapes of template values", "[template][lexical]") {
   CHECK(is_volume_name("hf-cache.v2_x"));
   CHECK_FALSE(is_volume_name("-x"));
   CHECK_FALSE(is_volume_name("a/b"));
+}
+
+TEST_CASE("secrets never reach a command line: validate says where", "[template][secrets]") {
+  const std::string m = "name: app\n";
+  CHECK(one_error(m + "image: repo/app:${TAG}\n") ==
+        "2:8: image: a ${VAR} value in 'image' would appear on command lines and in progress "
+        "output");
+  CHECK(one_error(m + "image: x\ncommand: [serve, --token, \"${HF_TOKEN}\"]\n") ==
+        "3:27: command[2]: a ${VAR} value in 'command' would appear on a command line");
+  CHECK(one_error(m + "image: x\ncommand: serve --token ${HF_TOKEN}\n") ==
+        "3:10: command: a ${VAR} value in 'command' would appear on a command line");
+  CHECK(one_error(m + "image: x\nentrypoint: [\"${TAG}\"]\n") ==
+        "3:14: entrypoint[0]: a ${VAR} value in 'entrypoint' would appear on a command line");
+  // Through env, as the hint says, it is fine; $$ is no variable.
+  auto ok = parse_ok(m + "image: x\nenv: {T: \"${HF_TOKEN}\"}\ncommand: serve --token \"$$T\"\n");
+  CHECK(ok.command->argv[0].value == "serve --token \"$T\"");
+  CHECK_FALSE(ok.command->argv[0].secret);
+}
+
+TEST_CASE("credentials and paths that would break a request line are refused",
+          "[template][secrets]") {
+  const std::string m = "name: app\nimage: x\nports: [8000]\n";
+  for (const char* path : {"\"/he alth\"", "\"/a\\r\\nX-Injected: 1\"", "/a#b", "/a%zz",
+                           "\"/caf\u00e9\""}) {
+    auto all = parse_bad(m + "health:\n  http: {port: 8000, path: " + path + "}\n");
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].line == 5);
+    CHECK(all[0].column == 28);
+    CHECK_THAT(all[0].message,
+               Catch::StartsWith("health.http.path: HTTP path '") &&
+                   Catch::Contains("a character a URL path cannot carry") &&
+                   !Catch::Contains("\r") && !Catch::Contains("\n"));
+  }
+  auto fine = parse_ok(m + "health:\n  http: {port: 8000, path: \"/v1/health?x=1&y=%20\"}\n");
+  CHECK(fine.health.path == "/v1/health?x=1&y=%20");
+
+  auto env = Environment::from_map({{"PASS", "p\r\nX-Injected: 1"}, {"USER", "u"}});
+  auto auth = parse_template(
+      "name: app\nimage: x\nregistry_auth:\n  username: ${USER}\n  password: ${PASS}\n", "t.yaml",
+      env);
+  REQUIRE_FALSE(auth);
+  REQUIRE(auth.error().size() == 1);
+  CHECK(format_diagnostic(auth.error()[0]).rfind(
+            "t.yaml:5:13: error: registry_auth.password: the value holds a control character", 0) ==
+        0);
+  CHECK_THAT(format_diagnostic(auth.error()[0]), !Catch::Contains("Injected"));
+  CHECK(one_error("name: app\nimage: x\nenv:\n  A: \"a\\0b\"\n") ==
+        "4:3: env.A: the value holds a NUL byte, which no environment variable can carry");
 }

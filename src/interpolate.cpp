@@ -1,20 +1,8 @@
-#include "template_interpolate.h"
+#include "interpolate.h"
 
-#include <cctype>
+#include "lexical.h"
 
 namespace berth {
-
-namespace {
-
-bool valid_name(std::string_view name) {
-  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
-    return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-
-}  // namespace
 
 Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
                                                        const Environment& env) {
@@ -46,7 +34,7 @@ Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
       name = inner.substr(0, sep);
       fallback = inner.substr(sep + 2);
     }
-    if (!valid_name(name))
+    if (!lexical::is_env_name(name))
       return unexpected(InterpolationError{
           i, "invalid variable reference '${" + std::string(inner) + "}'",
           "variable names are letters, digits and '_'; defaults are written ${NAME:-default}"});
@@ -59,6 +47,7 @@ Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
                              "export " + std::string(name) + " before running berth, or write ${" +
                                  std::string(name) + ":-default}"});
     out.value += *value;
+    if (!out.expanded) out.first_variable = std::string(name);
     out.expanded = true;
     i = close;
   }

@@ -1,4 +1,4 @@
-#include "template_source.h"
+#include "source_text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -54,6 +54,20 @@ std::string printable(const std::string& line) {
 
 }  // namespace
 
+const FileKind& template_file() {
+  static const FileKind kind{
+      "launch template", "template", kMaxTemplateBytes, false,
+      "a template needs at least 'name:' and 'image:'; 'berth init' writes a starter",
+      "a launch template is UTF-8 text; see 'berth init' for an example"};
+  return kind;
+}
+
+const FileKind& config_file() {
+  static const FileKind kind{"config file", "config", kMaxConfigBytes, true, "",
+                             "a config file is UTF-8 text; see docs/config.md"};
+  return kind;
+}
+
 SourceText::SourceText(std::string name, std::string text)
     : name_(std::move(name)), text_(std::move(text)) {
   line_starts_.push_back(0);
@@ -81,6 +95,16 @@ int SourceText::column(int line0, int byte_column0) const {
 }
 
 void DiagnosticSink::error(int line0, int byte_column0, std::string message, std::string hint) {
+  // A message may quote the file (a YAML escape such as "\r\n" makes a real
+  // line break): it must not start new lines or steer the terminal.
+  message = printable(message);
+  hint = printable(hint);
+  if (auto it = inserted_.find(line0); it != inserted_.end()) {
+    int added = 0;
+    for (int at : it->second)
+      if (at < byte_column0) ++added;
+    byte_column0 -= added;
+  }
   Diagnostic d;
   d.file = source_.name();
   d.line = std::max(0, line0) + 1;
@@ -97,8 +121,8 @@ void DiagnosticSink::error(int line0, int byte_column0, std::string message, std
 void DiagnosticSink::file_error(std::string message, std::string hint) {
   Diagnostic d;
   d.file = source_.name();
-  d.message = std::move(message);
-  d.hint = std::move(hint);
+  d.message = printable(message);
+  d.hint = printable(hint);
   diagnostics_.push_back(std::move(d));
 }
 
@@ -110,7 +134,7 @@ Diagnostics DiagnosticSink::take() {
   return std::move(diagnostics_);
 }
 
-bool check_text_encoding(const SourceText& source, DiagnosticSink& sink) {
+bool check_text_encoding(const SourceText& source, DiagnosticSink& sink, const FileKind& kind) {
   const std::string& s = source.text();
   int line0 = 0;
   std::size_t line_start = 0;
@@ -123,8 +147,9 @@ bool check_text_encoding(const SourceText& source, DiagnosticSink& sink) {
     }
     if (c == 0) {
       sink.error(line0, static_cast<int>(i - line_start),
-                 "file contains a NUL byte; this is a binary file, not a YAML template",
-                 "a launch template is UTF-8 text; see 'berth init' for an example");
+                 "file contains a NUL byte; this is a binary file, not a " + kind.format + " " +
+                     kind.short_noun,
+                 kind.text_hint);
       return false;
     }
     const std::size_t n = utf8_sequence(s, i);
@@ -138,6 +163,14 @@ bool check_text_encoding(const SourceText& source, DiagnosticSink& sink) {
     i += n;
   }
   return true;
+}
+
+std::size_t find_control_character(std::string_view s, bool allow_tab) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && !(allow_tab && c == '\t')) || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace berth

@@ -1,6 +1,6 @@
-// The lexical shapes of template values (numbers, versions, names), checked
-// by hand: std::regex costs ~0.2 ms to build per pattern, which is most of a
-// `berth validate` run.
+// The lexical shapes of template and config values (numbers, versions,
+// names, paths), checked by hand: std::regex costs ~0.2 ms to build per
+// pattern, which is most of a `berth validate` run.
 #pragma once
 
 #include <cctype>
@@ -77,6 +77,42 @@ inline bool is_volume_name(std::string_view s) {
   if (s.empty() || !alnum(s[0])) return false;
   for (char c : s)
     if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+/// [A-Za-z0-9][A-Za-z0-9_.-]* (a provider's name in the config)
+inline bool is_provider_name(std::string_view s) { return is_volume_name(s); }
+
+/// [0-9]+(\.[0-9]+)? (a price in USD: no sign, no exponent)
+inline bool is_decimal(std::string_view s) {
+  const std::size_t whole = digits(s, 0);
+  if (whole == 0) return false;
+  if (whole == s.size()) return true;
+  if (s[whole] != '.') return false;
+  const std::size_t fraction = digits(s, whole + 1);
+  return fraction > 0 && whole + 1 + fraction == s.size();
+}
+
+inline bool hex(char c) {
+  return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/// The request target of an HTTP GET (RFC 3986 path and query): '/', then
+/// unreserved and sub-delimiter characters, ':', '@', '/', '?' and %XX
+/// escapes; no spaces, control characters, '#' or non-ASCII bytes, which
+/// would make the request line malformed.
+inline bool is_http_path(std::string_view s) {
+  if (s.empty() || s[0] != '/') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (alnum(c) && static_cast<unsigned char>(c) < 0x80) continue;
+    if (c == '%') {
+      if (i + 2 >= s.size() || !hex(s[i + 1]) || !hex(s[i + 2])) return false;
+      i += 2;
+      continue;
+    }
+    if (std::string_view("-._~!$&'()*+,;=:@/?").find(c) == std::string_view::npos) return false;
+  }
   return true;
 }
 

@@ -1,6 +1,8 @@
-// ${VAR} and ${VAR:-default} in template strings, expanded from the launching
-// environment at load time. `$$` is a literal `$`; any other `$` is left alone
-// so shell commands such as "echo $HOME" reach the container unchanged.
+// ${VAR} and ${VAR:-default} in template and config values: the one rule both
+// files follow, expanded from the environment berth runs in when the file is
+// loaded. `$$` is a literal `$`; any other `$` is left alone so shell commands
+// such as "echo $HOME" reach the container unchanged. An empty variable is the
+// empty string, unless a default is given (as in the shell's ${VAR:-default}).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +17,7 @@ namespace berth {
 struct Interpolated {
   std::string value;
   bool expanded = false;  // a ${...} was replaced: the value is a secret
+  std::string first_variable;  // the name in the first ${...}, for messages
 };
 
 struct InterpolationError {

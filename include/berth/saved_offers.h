@@ -1,0 +1,35 @@
+// A saved `berth offers -o json` listing, as `berth plan --offers FILE`
+// reads it: through the bounded reader (a regular file of at most 32 MiB),
+// UTF-8 without NUL bytes, JSON, every problem at file:line:col.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "berth/diagnostics.h"
+#include "berth/expected.h"
+#include "berth/offer.h"
+
+namespace berth {
+
+/// Tens of thousands of offers; a listing is never bigger.
+inline constexpr std::size_t kMaxOffersFileBytes = 32u << 20;
+
+struct SavedProviderError {
+  std::string provider, kind, message;
+};
+
+struct SavedOffers {
+  std::vector<Offer> offers;
+  /// The listing's own provider failures ("errors"), reproduced by the plan.
+  std::vector<SavedProviderError> errors;
+};
+
+Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file);
+/// The same, from text already read; `name` is the file in diagnostics.
+Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
+                                                      const std::string& name);
+
+}  // namespace berth
