@@ -46,8 +46,10 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   std::size_t max_bytes = 0;
+  std::size_t header_bytes = 0;
   HttpResponse response;
   bool too_large = false;
+  bool headers_too_large = false;
   bool cancelled = false;
   CURLcode result = CURLE_OK;
   bool done = false;
@@ -60,20 +62,41 @@ struct Transfer {
   }
 };
 
+// The body as libcurl hands it over, decoded: whatever the compression, the
+// cap counts the bytes berth would hold. The buffer is the answer's only
+// copy and never grows past the cap: reserved at the announced length when
+// there is one, else grown geometrically up to the cap and no further.
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
-  if (t->response.body.size() + n > t->max_bytes) {
+  std::string& body = t->response.body;
+  if (n > t->max_bytes - body.size()) {
     t->too_large = true;
     return 0;  // makes curl abort with CURLE_WRITE_ERROR
   }
-  t->response.body.append(data, n);
+  if (body.size() + n > body.capacity()) {
+    std::size_t want = std::max<std::size_t>(body.capacity() * 2, 64u << 10);
+    if (body.empty()) {
+      // The announced length (of the encoded body, when it is compressed: a
+      // floor for the decoded one).
+      curl_off_t announced = -1;
+      curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+      if (announced > 0) want = std::max(want, static_cast<std::size_t>(announced));
+    }
+    body.reserve(std::max(body.size() + n, std::min(want, t->max_bytes)));
+  }
+  body.append(data, n);
   return n;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;  // curl aborts the transfer
+  }
   std::string line(data, n);
   // A new status line starts a new response (100 Continue, proxies): only
   // the final response's headers count.
@@ -322,6 +345,10 @@ class CurlHttpClient final : public HttpClient {
   Expected<HttpResponse, HttpFailure> finish(Transfer& t) {
     using Kind = HttpFailure::Kind;
     if (t.cancelled) return unexpected(HttpFailure{Kind::kCancelled, "interrupted"});
+    if (t.headers_too_large)
+      return unexpected(HttpFailure{
+          Kind::kTooLarge,
+          fmt::format("response headers larger than the {} byte limit", kMaxHeaderBytes)});
     if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
       return unexpected(HttpFailure{
           Kind::kTooLarge, fmt::format("response larger than the {} byte limit", t.max_bytes)});

@@ -16,6 +16,7 @@
 #include <regex>
 
 #include "berth/http.h"
+#include "berth/json_answer.h"
 
 namespace berth {
 
@@ -241,7 +242,7 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 // The registry's own words from an OCI error body ({"errors":[{"code",
 // "message"}]}) or a token service's ({"details": ...}), short.
 std::string registry_words(const std::string& body) {
-  auto doc = json::parse(body, nullptr, false);
+  auto doc = parse_json_answer(body).value_or(json(json::value_t::discarded));
   if (doc.is_discarded() || !doc.is_object()) return "";
   auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
   std::string words;
@@ -487,7 +488,7 @@ class Registry {
                    token_what);
     if (!r) return unexpected(r.error());
     if (r->status < 200 || r->status > 299) return status_failure(token_who, *r, token_what);
-    auto doc = json::parse(r->body, nullptr, false);
+    auto doc = parse_json_answer(r->body).value_or(json(json::value_t::discarded));
     std::string token;
     if (doc.is_object()) {
       for (const char* field : {"token", "access_token"}) {
@@ -585,7 +586,7 @@ Expected<std::vector<std::string>, std::string> string_list(const json& config, 
 }
 
 Expected<ImageConfig, std::string> parse_config_blob(const std::string& body) {
-  auto doc = json::parse(body, nullptr, false);
+  auto doc = parse_json_answer(body).value_or(json(json::value_t::discarded));
   if (doc.is_discarded() || !doc.is_object()) return unexpected(std::string("not a JSON object"));
   ImageConfig out;
   out.os = string_field(doc, "os");
@@ -717,7 +718,7 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
                                        reference, registry.image_name(), registry.who()));
     auto r = registry.get("manifests/" + reference, manifest_accept(), kManifestLimit, what);
     if (!r) return unexpected(r.error());
-    auto doc = json::parse(r->body, nullptr, false);
+    auto doc = parse_json_answer(r->body).value_or(json(json::value_t::discarded));
     if (doc.is_discarded() || !doc.is_object())
       return registry.fail(Kind::kBadAnswer, fmt::format("{} answered {} with something other "
                                                          "than a JSON object",

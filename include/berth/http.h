@@ -3,6 +3,14 @@
 // connect and total timeouts; TLS verification always on; retries with
 // jittered exponential backoff for transient failures and 429 (honouring
 // Retry-After); a response size cap; `-vv` tracing with credentials redacted.
+//
+// One answer's memory is bounded: its body, decoded (gzip, deflate, brotli,
+// zstd: libcurl decodes before berth sees a byte), is held once, in a buffer
+// that never grows past the cap (kMaxAnswerBytes unless a request asks for
+// less); the transfer is aborted at the first byte beyond it. Headers are
+// capped too (kMaxHeaderBytes). What reading the body builds is bounded where
+// it is read (berth/json_answer.h). README.md states the budget; bench/
+// answer_memory_bench.cpp measures it.
 #pragma once
 
 #include <atomic>
@@ -19,6 +27,11 @@
 #include "berth/units.h"
 
 namespace berth {
+
+/// The largest answer body berth accepts, decoded: ~35,000 Vast.ai offers.
+inline constexpr std::size_t kMaxAnswerBytes = 32u << 20;
+/// The most header bytes one answer may send.
+inline constexpr std::size_t kMaxHeaderBytes = 256u << 10;
 
 struct HttpRequest {
   std::string method = "GET";
@@ -63,7 +76,7 @@ struct HttpOptions {
   int max_attempts = 4;           // first try plus retries
   Duration backoff_base{500};     // doubled per attempt, with full jitter
   Duration backoff_cap{20'000};
-  std::size_t max_response_bytes = 256u << 20;
+  std::size_t max_response_bytes = kMaxAnswerBytes;
   int trace_level = 0;            // 2 = -vv: method, URL, status, timing; 3 adds headers
   std::function<void(const std::string&)> trace_sink;  // default: stderr
   /// Redacted from every trace line besides each request's own secrets (the

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "berth/process.h"
 #include "http_retry.h"
 #include "support/loopback_server.h"
 
@@ -384,4 +385,52 @@ TEST_CASE("http client without a loadable libcurl fails each request, naming the
   CHECK(r.error().kind == HttpFailure::Kind::kOther);
   CHECK_THAT(r.error().message, Catch::Contains("libberth-no-such-curl.so.4") &&
                                     Catch::Contains("libcurl4"));
+}
+
+namespace {
+
+std::string gzipped(const std::string& text) {
+  auto r = system_process_runner().run({.argv = {"gzip", "-c", "-9"}, .stdin_data = text});
+  REQUIRE(r);
+  REQUIRE(r->ok());
+  return r->out;
+}
+
+}  // namespace
+
+TEST_CASE("http client caps the decoded size of a compressed answer", "[http]") {
+  // 8 MiB of spaces packed into ~8 KB: the cap counts what berth would hold.
+  const std::string bomb = gzipped(std::string(8u << 20, ' '));
+  REQUIRE(bomb.size() < 64'000);
+  LoopbackServer server([&](const ReceivedRequest&) {
+    return ScriptedReply{200, {{"Content-Encoding", "gzip"}}, bomb};
+  });
+  auto options = quick_options();
+  options.max_response_bytes = 1u << 20;
+  auto client = make_curl_http_client(options);
+  auto r = client->send(get(server.url("/bomb")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(server.request_count() == 1);  // never sent again
+
+  // Under the cap, the decoded body arrives whole.
+  auto roomy = get(server.url("/bomb"));
+  options.max_response_bytes = 16u << 20;
+  auto ok = make_curl_http_client(options)->send(roomy);
+  REQUIRE(ok);
+  CHECK(ok->body.size() == (8u << 20));
+}
+
+TEST_CASE("http client refuses an answer whose headers never end", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply{200, {}, "{}"};
+    for (int i = 0; i < 400; ++i)
+      reply.headers.emplace_back("X-Pad-" + std::to_string(i), std::string(1000, 'h'));
+    return reply;
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(r.error().message.find("headers") != std::string::npos);
 }
