@@ -119,9 +119,11 @@ bool is_ipv4_loopback(std::string_view host) {
 }
 
 // Plain http only where nothing leaves the machine: the loopback registries
-// that HttpClient (src/http.cpp) accepts plain http for, and that Docker
-// treats as insecure registries by default (127.0.0.0/8). Everything else is
-// https; a registry that only speaks http elsewhere cannot be read.
+// that Docker treats as insecure by default (127.0.0.0/8, localhost).
+// Everything else is https; a registry that only speaks http elsewhere cannot
+// be read. HttpClient (src/http.cpp) sends plain http to a loopback address
+// only, never to a name: a "localhost" registry is refused with a message
+// that says so, and is read when named by its address (127.0.0.1:5000).
 std::string registry_base_url(const std::string& registry) {
   std::string host = registry;
   if (!host.empty() && host.front() == '[') {

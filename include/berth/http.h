@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "berth/environment.h"
 #include "berth/expected.h"
 #include "berth/units.h"
 
@@ -68,6 +69,12 @@ struct HttpFailure {
   std::string message;
 };
 
+struct HttpProxy {
+  std::string url;       // "http://proxy:3128", "socks5h://..."; empty: no proxy
+  std::string variable;  // the environment variable it came from, for -v
+  std::string no_proxy;  // hosts that bypass it, as no_proxy spells them
+};
+
 struct HttpOptions {
   Duration connect_timeout{10'000};
   /// Budget for one send() including its retries and backoff waits: a slow
@@ -77,7 +84,7 @@ struct HttpOptions {
   Duration backoff_base{500};     // doubled per attempt, with full jitter
   Duration backoff_cap{20'000};
   std::size_t max_response_bytes = kMaxAnswerBytes;
-  int trace_level = 0;            // 2 = -vv: method, URL, status, timing; 3 adds headers
+  int trace_level = 0;  // 1 = -v: the proxy; 2 = -vv: method, URL, status, timing; 3 adds headers
   std::function<void(const std::string&)> trace_sink;  // default: stderr
   /// Redacted from every trace line besides each request's own secrets (the
   /// provider set passes every credential of the config here).
@@ -87,10 +94,21 @@ struct HttpOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// The libcurl opened on the first request (see src/curl_loader.h).
   std::string curl_library = "libcurl.so.4";
+  /// The proxy https requests go through (none when its url is empty).
+  /// libcurl never reads the environment itself: the proxy is this one or
+  /// none. Plain http (loopback only) never goes through a proxy, since its
+  /// headers, the API key among them, would reach the proxy readable.
+  HttpProxy proxy;
 };
 
-/// How the CLI turns `-v` and `--timeout` into client options: `-vv` (2) and
-/// above trace, `--timeout` caps the total budget of each request.
+/// The proxy for https requests as the environment names it, by libcurl's
+/// rules: https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY (the first set),
+/// and the hosts in no_proxy (or NO_PROXY) that bypass it.
+HttpProxy https_proxy_from(const Environment& env);
+
+/// How the CLI turns `-v` and `--timeout` into client options: `-v` (1) says
+/// which proxy is used, `-vv` (2) and above trace, `--timeout` caps the total
+/// budget of each request; the proxy comes from the process environment.
 HttpOptions http_options_for_cli(int verbosity, std::optional<Duration> timeout);
 
 class HttpClient {
