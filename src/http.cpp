@@ -63,9 +63,13 @@ struct Transfer {
 };
 
 // The body as libcurl hands it over, decoded: whatever the compression, the
-// cap counts the bytes berth would hold. The buffer is the answer's only
-// copy and never grows past the cap: reserved at the announced length when
-// there is one, else grown geometrically up to the cap and no further.
+// cap counts the bytes berth would hold. The buffer is the answer's only copy
+// and is never copied to grow past 1 MiB: it is reserved at the announced
+// length when that is the decoded length (no Content-Encoding), else grown
+// from 64 KiB up to 1 MiB and then reserved at the cap in one step (pages
+// the answer never fills are never touched, so they cost no memory).
+constexpr std::size_t kGrowInPlaceUpTo = 1u << 20;
+
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
@@ -76,13 +80,12 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   }
   if (body.size() + n > body.capacity()) {
     std::size_t want = std::max<std::size_t>(body.capacity() * 2, 64u << 10);
-    if (body.empty()) {
-      // The announced length (of the encoded body, when it is compressed: a
-      // floor for the decoded one).
+    if (body.empty() && t->response.header("content-encoding").empty()) {
       curl_off_t announced = -1;
       curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
       if (announced > 0) want = std::max(want, static_cast<std::size_t>(announced));
     }
+    if (want > kGrowInPlaceUpTo) want = std::max(want, t->max_bytes);
     body.reserve(std::max(body.size() + n, std::min(want, t->max_bytes)));
   }
   body.append(data, n);

@@ -24,8 +24,11 @@ inline constexpr std::size_t kMaxJsonValues = 250'000;
 /// Nesting deeper than this is refused (no answer berth reads nests past 10).
 inline constexpr int kMaxJsonDepth = 64;
 
-/// The document, or nullopt when `text` is not one complete JSON value or
-/// breaks a limit above; `why` (when given) then says which.
+/// What `why` says of text that is not one complete JSON value.
+inline constexpr std::string_view kMalformedJson = "malformed JSON";
+
+/// The document, or nullopt when `text` is not one complete JSON value
+/// (`why` is kMalformedJson) or breaks a limit above (`why` says which).
 std::optional<nlohmann::json> parse_json_answer(std::string_view text, std::string* why = nullptr);
 
 }  // namespace berth

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../providers/common/http_api.h"
+
 using namespace berth;
 
 TEST_CASE("json answers: documents within the budget are read whole", "[json]") {
@@ -40,4 +42,20 @@ TEST_CASE("json answers: text too large or nested too deep is refused", "[json]"
   CHECK(why.find("nested") != std::string::npos);
   std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
   CHECK(parse_json_answer(ok));
+}
+
+TEST_CASE("json answers: an adapter says an answer is too large, not malformed", "[json]") {
+  HttpResponse r;
+  r.status = 200;
+  r.body = "{\"data\": [";
+  for (std::size_t i = 0; i <= kMaxJsonValues; ++i) r.body += i ? ",0" : "0";
+  r.body += "]}";
+  auto read = HttpApi::object_body(r);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().kind == ProviderError::Kind::kBadResponse);
+  CHECK(read.error().message.find("more than 250000 values") != std::string::npos);
+  r.body = "{\"data\": [";
+  auto malformed = HttpApi::object_body(r);
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error().message.find("not a JSON object") != std::string::npos);
 }
