@@ -339,22 +339,11 @@ class Registry {
 
   std::string who() const { return "registry " + ref_.registry; }
 
-  /// Every failure leaves through here, so no message can carry a credential.
-  /// Only the values known to be secret are replaced: redact()'s patterns for
-  /// credentials nobody named would also take "keycloak/keycloak:24" for a
-  /// "key: value" pair and shred the image's name.
+  /// Every failure leaves through here, so no message can carry a credential:
+  /// the values known to be secret, in every encoding (redact_values). The
+  /// message goes through redact() again wherever it is printed.
   Unexpected<ImageConfigError> fail(Kind kind, std::string message) const {
-    // Longest first, so a secret that contains another is replaced whole.
-    auto secrets = secrets_;
-    std::sort(secrets.begin(), secrets.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    for (const auto& secret : secrets) {
-      if (secret.size() < 3) continue;  // as redact(): too short to be one, too common to hide
-      for (auto pos = message.find(secret); pos != std::string::npos;
-           pos = message.find(secret, pos + 10))
-        message.replace(pos, secret.size(), "[REDACTED]");
-    }
-    return unexpected(ImageConfigError{kind, std::move(message)});
+    return unexpected(ImageConfigError{kind, redact_values(std::move(message), secrets_)});
   }
 
   /// GET <registry>/v2/<repository>/<path>; only a 2xx answer is returned.
