@@ -11,9 +11,9 @@
 // padded or not), in particular HTTP Basic's user:password, found by the part
 // of the encoding that does not depend on what surrounds the secret.
 //
-// Names are matched by word, not by substring: "X-Api-Key", "api_key",
-// "apiKey" and "HF_TOKEN" are credentials, "keycloak", "monkey",
-// "max_tokens" and "tokenizer" are not.
+// Names are matched by their last word, not by substring: "X-Api-Key",
+// "api_key", "apiKey" and "HF_TOKEN" are credentials, "keycloak", "monkey",
+// "max_tokens", "tokenizer", "token_type" and "server.key" are not.
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -286,7 +286,7 @@ std::string redact_known(std::string_view text, const std::vector<std::string>& 
 // --- names ---
 
 bool is_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
 }
 
 // The words of a name: split at '_', '-', '.', and where camelCase starts a
@@ -335,21 +335,26 @@ bool is_credential_name(std::string_view name) {
   // these; "key" is not among them ("monkey", "hotkey").
   static constexpr std::string_view kSuffixes[] = {"token", "secret", "password", "passwd",
                                                    "apikey"};
-  for (const auto& w : words(name)) {
-    for (auto k : kWords)
-      if (w == k) return true;
-    for (auto k : kSuffixes)
-      if (ends_with(w, k)) return true;
-  }
+  // The last word names what the value is: "api_key" is a key, "key_id",
+  // "token_type" and "password_file" are not credentials themselves.
+  auto all = words(name);
+  if (all.empty()) return false;
+  const std::string& w = all.back();
+  for (auto k : kWords)
+    if (w == k) return true;
+  for (auto k : kSuffixes)
+    if (ends_with(w, k)) return true;
   return false;
 }
 
-// The name that ends right before `end` (after optional blanks back to it).
+// The name that ends right before `end`; empty when there is none, or when
+// it is the end of a path or file name ("tls/server.key:", "x.token=").
 std::string_view name_before(std::string_view t, std::size_t end, std::size_t* start) {
   std::size_t e = end;
   std::size_t b = e;
   while (b > 0 && is_name_char(t[b - 1])) --b;
   *start = b;
+  if (b > 0 && std::strchr("./\\", t[b - 1])) return {};
   return t.substr(b, e - b);
 }
 

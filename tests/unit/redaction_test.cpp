@@ -117,7 +117,9 @@ TEST_CASE("redact leaves words that only contain a credential name alone", "[red
   for (std::string text :
        {"keycloak: https://sso.example.com/realms/x", "monkey: 3", "max_tokens: 512",
         "tokenizer: bert-base", "author: ann", "https://keycloak:8443/auth?max_tokens=5&region=us",
-        "keyboard=us", "http://host:8080/path", "image quay.io/keycloak/keycloak:24.0 not found"}) {
+        "keyboard=us", "http://host:8080/path", "image quay.io/keycloak/keycloak:24.0 not found",
+        "bad/09-unknown-top-level-key.yaml:2:1: error: unknown key", "tls/server.key: no such file",
+        "token_type: bearer", "api_key_id: 7", "password_file: ~/.pw"}) {
     INFO(text);
     CHECK(redact(text, {}) == text);
   }
