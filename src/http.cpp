@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "berth/output.h"
 #include "curl_loader.h"
 #include "http_retry.h"
 
@@ -192,9 +193,7 @@ class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)) {
     if (!options_.trace_sink)
-      options_.trace_sink = [](const std::string& line) {
-        std::fputs((line + "\n").c_str(), stderr);
-      };
+      options_.trace_sink = [](const std::string& line) { print_text(stderr, line + "\n"); };
   }
 
   ~CurlHttpClient() override {

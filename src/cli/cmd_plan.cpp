@@ -190,6 +190,7 @@ const Rejection* to_relax(const Plan& plan) {
 int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
+  redact_from_output(*workload);
 
   auto gathered = o.offers_file ? read_offers_file(*o.offers_file) : query_providers(g, *workload);
   if (!gathered) return gathered.error();
@@ -204,7 +205,7 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
     j["errors"] = std::move(errors);
     print_json(j);
   } else {
-    std::fputs(render(plan).c_str(), stdout);
+    print_text(stdout, render(plan));
   }
 
   if (plan.placement.empty()) {
