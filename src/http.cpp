@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "berth/output.h"
 #include "curl_loader.h"
 #include "http_retry.h"
 
@@ -46,8 +47,10 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   std::size_t max_bytes = 0;
+  std::size_t header_bytes = 0;
   HttpResponse response;
   bool too_large = false;
+  bool headers_too_large = false;
   bool cancelled = false;
   CURLcode result = CURLE_OK;
   bool done = false;
@@ -60,20 +63,44 @@ struct Transfer {
   }
 };
 
+// The body as libcurl hands it over, decoded: whatever the compression, the
+// cap counts the bytes berth would hold. The buffer is the answer's only copy
+// and is never copied to grow past 1 MiB: it is reserved at the announced
+// length when that is the decoded length (no Content-Encoding), else grown
+// from 64 KiB up to 1 MiB and then reserved at the cap in one step (pages
+// the answer never fills are never touched, so they cost no memory).
+constexpr std::size_t kGrowInPlaceUpTo = 1u << 20;
+
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
-  if (t->response.body.size() + n > t->max_bytes) {
+  std::string& body = t->response.body;
+  if (n > t->max_bytes - body.size()) {
     t->too_large = true;
     return 0;  // makes curl abort with CURLE_WRITE_ERROR
   }
-  t->response.body.append(data, n);
+  if (body.size() + n > body.capacity()) {
+    std::size_t want = std::max<std::size_t>(body.capacity() * 2, 64u << 10);
+    if (body.empty() && t->response.header("content-encoding").empty()) {
+      curl_off_t announced = -1;
+      curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+      if (announced > 0) want = std::max(want, static_cast<std::size_t>(announced));
+    }
+    if (want > kGrowInPlaceUpTo) want = std::max(want, t->max_bytes);
+    body.reserve(std::max(body.size() + n, std::min(want, t->max_bytes)));
+  }
+  body.append(data, n);
   return n;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;  // curl aborts the transfer
+  }
   std::string line(data, n);
   // A new status line starts a new response (100 Continue, proxies): only
   // the final response's headers count.
@@ -87,15 +114,43 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return n;
 }
 
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+// An address of this machine, written as one: 127.0.0.0/8 in dotted decimal
+// (as libcurl normalizes IPv4 literals) or [::1]. A name is never loopback,
+// "localhost" included: what it resolves to is not the URL's to say, and
+// "127.attacker.example" is anybody's.
+bool is_loopback_address(const std::string& host) {
+  if (host == "[::1]" || host == "::1") return true;
+  int parts = 0;
+  std::size_t i = 0;
+  bool first_is_127 = false;
+  while (true) {
+    std::size_t dot = host.find('.', i);
+    std::string part = host.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    for (char c : part)
+      if (c < '0' || c > '9') return false;
+    int value = std::stoi(part);
+    if (value > 255) return false;
+    if (parts == 0) first_is_127 = value == 127;
+    ++parts;
+    if (dot == std::string::npos) break;
+    i = dot + 1;
+  }
+  return parts == 4 && first_is_127;
 }
+
+// The scheme and host of a URL, lower-cased, as libcurl reads it (it also
+// normalizes numeric IPv4 forms such as "127.1" or "0x7f.0.0.1").
+struct UrlParts {
+  std::string scheme;
+  std::string host;
+};
 
 // TLS is never optional for credentials on the wire. Plain http is accepted
 // only where nothing leaves the machine: loopback, for tests and local gateways.
-Expected<void, HttpFailure> check_url(const std::string& url) {
+Expected<UrlParts, HttpFailure> check_url(const std::string& url) {
   CURLU* u = curl_url();
-  auto failure = [&](std::string message) -> Expected<void, HttpFailure> {
+  auto failure = [&](std::string message) -> Expected<UrlParts, HttpFailure> {
     curl_url_cleanup(u);
     return unexpected(HttpFailure{HttpFailure::Kind::kOther, std::move(message)});
   };
@@ -109,27 +164,36 @@ Expected<void, HttpFailure> check_url(const std::string& url) {
   std::string h = host ? lower(host) : "";
   curl_free(scheme);
   curl_free(host);
-  if (s == "https") {
+  if (s == "https" || (s == "http" && is_loopback_address(h))) {
     curl_url_cleanup(u);
-    return {};
-  }
-  if (s == "http" && is_loopback_host(h)) {
-    curl_url_cleanup(u);
-    return {};
+    return UrlParts{s, h};
   }
   if (s == "http")
     return failure("refusing plain http to '" + h +
-                   "': credentials travel only over TLS (http is allowed on loopback only)");
+                   "': credentials travel only over TLS (plain http is allowed to a loopback "
+                   "address only: 127.0.0.0/8 or [::1], written as a number)");
   return failure("unsupported URL scheme in '" + url + "'");
+}
+
+// What -v says about the proxy: its URL without any user name or password.
+std::string describe_proxy(const HttpProxy& proxy) {
+  std::string url = proxy.url;
+  auto scheme_end = url.find("://");
+  auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  auto at = url.rfind('@');
+  if (at != std::string::npos && at >= host_start)
+    url = url.substr(0, host_start) + "[REDACTED]@" + url.substr(at + 1);
+  std::string line =
+      "http: https requests go through the proxy " + url + " (from $" + proxy.variable + ")";
+  if (!proxy.no_proxy.empty()) line += ", except to " + proxy.no_proxy;
+  return line + "; plain http to loopback never does";
 }
 
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)) {
     if (!options_.trace_sink)
-      options_.trace_sink = [](const std::string& line) {
-        std::fputs((line + "\n").c_str(), stderr);
-      };
+      options_.trace_sink = [](const std::string& line) { print_text(stderr, line + "\n"); };
   }
 
   ~CurlHttpClient() override {
@@ -148,7 +212,12 @@ class CurlHttpClient final : public HttpClient {
     // fails like any other transport error, naming what to install.
     if (auto loaded = curl_loader::load(options_.curl_library); !loaded)
       return unexpected(HttpFailure{HttpFailure::Kind::kOther, loaded.error()});
-    if (auto ok = check_url(request.url); !ok) return unexpected(ok.error());
+    auto parts = check_url(request.url);
+    if (!parts) return unexpected(parts.error());
+    const bool proxied = parts->scheme == "https" && !options_.proxy.url.empty();
+    if (proxied)
+      std::call_once(proxy_said_,
+                     [&] { trace(1, describe_proxy(options_.proxy), options_.secrets); });
     start_loop_once();
     const auto deadline = Clock::now() + options_.total_timeout;
     std::vector<std::string> secrets = options_.secrets;
@@ -161,7 +230,7 @@ class CurlHttpClient final : public HttpClient {
         return unexpected(
             HttpFailure{HttpFailure::Kind::kTimeout,
                         fmt::format("no answer within {} ms", options_.total_timeout.count())});
-      auto result = perform(request, remaining, secrets);
+      auto result = perform(request, remaining, secrets, proxied);
       auto outcome = classify(result);
       bool last = attempt + 1 >= options_.max_attempts;
       if (!http_retry::should_retry(outcome, request.idempotent) || last) return result;
@@ -239,7 +308,8 @@ class CurlHttpClient final : public HttpClient {
 
   // One attempt, on the loop thread; blocks this caller until it ends.
   Expected<HttpResponse, HttpFailure> perform(const HttpRequest& request, Duration budget,
-                                              const std::vector<std::string>& secrets) {
+                                              const std::vector<std::string>& secrets,
+                                              bool proxied) {
     auto t = std::make_shared<Transfer>();
     t->max_bytes = request.max_response_bytes == 0
                        ? options_.max_response_bytes
@@ -247,7 +317,7 @@ class CurlHttpClient final : public HttpClient {
     t->easy = curl_easy_init();
     if (!t->easy)
       return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
-    configure(*t, request, budget);
+    configure(*t, request, budget, proxied);
 
     trace(3, fmt::format("http: > {} {}", request.method, request.url), secrets);
     for (const auto& [name, value] : request.headers)
@@ -276,9 +346,20 @@ class CurlHttpClient final : public HttpClient {
     return result;
   }
 
-  void configure(Transfer& t, const HttpRequest& request, Duration budget) {
+  void configure(Transfer& t, const HttpRequest& request, Duration budget, bool proxied) {
     CURL* e = t.easy;
     curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+    // The proxy is set explicitly, always: left unset, libcurl would take one
+    // from the environment, for plain http too (an empty string means none).
+    // Through a proxy, https is a CONNECT tunnel: the proxy relays TLS it
+    // cannot read, the Authorization header inside it.
+    if (proxied) {
+      curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy.url.c_str());
+      curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+      curl_easy_setopt(e, CURLOPT_NOPROXY, options_.proxy.no_proxy.c_str());
+    } else {
+      curl_easy_setopt(e, CURLOPT_PROXY, "");
+    }
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     // Verification is never turned off, whatever the URL or config says.
@@ -322,6 +403,10 @@ class CurlHttpClient final : public HttpClient {
   Expected<HttpResponse, HttpFailure> finish(Transfer& t) {
     using Kind = HttpFailure::Kind;
     if (t.cancelled) return unexpected(HttpFailure{Kind::kCancelled, "interrupted"});
+    if (t.headers_too_large)
+      return unexpected(HttpFailure{
+          Kind::kTooLarge,
+          fmt::format("response headers larger than the {} byte limit", kMaxHeaderBytes)});
     if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
       return unexpected(HttpFailure{
           Kind::kTooLarge, fmt::format("response larger than the {} byte limit", t.max_bytes)});
@@ -418,6 +503,7 @@ class CurlHttpClient final : public HttpClient {
 
   HttpOptions options_;
   std::once_flag loop_started_;
+  std::once_flag proxy_said_;
   CURLM* multi_ = nullptr;
   std::thread loop_;
   std::mutex mutex_;
@@ -433,9 +519,33 @@ std::unique_ptr<HttpClient> make_curl_http_client(HttpOptions options) {
   return std::make_unique<CurlHttpClient>(std::move(options));
 }
 
+HttpProxy https_proxy_from(const Environment& env) {
+  HttpProxy proxy;
+  // libcurl's order; http_proxy is never read: it names a proxy for plain
+  // http, which berth does not send through one.
+  for (const char* name : {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+    auto value = env.get(name);
+    if (value && !value->empty()) {
+      proxy.url = *value;
+      proxy.variable = name;
+      break;
+    }
+  }
+  if (proxy.url.empty()) return proxy;
+  for (const char* name : {"no_proxy", "NO_PROXY"}) {
+    auto value = env.get(name);
+    if (value && !value->empty()) {
+      proxy.no_proxy = *value;
+      break;
+    }
+  }
+  return proxy;
+}
+
 HttpOptions http_options_for_cli(int verbosity, std::optional<Duration> timeout) {
   HttpOptions options;
   options.trace_level = std::max(0, verbosity);
+  options.proxy = https_proxy_from(Environment::process());
   if (timeout) {
     options.total_timeout = std::min(options.total_timeout, *timeout);
     options.connect_timeout = std::min(options.connect_timeout, *timeout);

@@ -16,6 +16,7 @@
 #include <regex>
 
 #include "berth/http.h"
+#include "berth/json_answer.h"
 
 namespace berth {
 
@@ -118,9 +119,11 @@ bool is_ipv4_loopback(std::string_view host) {
 }
 
 // Plain http only where nothing leaves the machine: the loopback registries
-// that HttpClient (src/http.cpp) accepts plain http for, and that Docker
-// treats as insecure registries by default (127.0.0.0/8). Everything else is
-// https; a registry that only speaks http elsewhere cannot be read.
+// that Docker treats as insecure by default (127.0.0.0/8, localhost).
+// Everything else is https; a registry that only speaks http elsewhere cannot
+// be read. HttpClient (src/http.cpp) sends plain http to a loopback address
+// only, never to a name: a "localhost" registry is refused with a message
+// that says so, and is read when named by its address (127.0.0.1:5000).
 std::string registry_base_url(const std::string& registry) {
   std::string host = registry;
   if (!host.empty() && host.front() == '[') {
@@ -241,7 +244,7 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 // The registry's own words from an OCI error body ({"errors":[{"code",
 // "message"}]}) or a token service's ({"details": ...}), short.
 std::string registry_words(const std::string& body) {
-  auto doc = json::parse(body, nullptr, false);
+  auto doc = parse_json_answer(body).value_or(json(json::value_t::discarded));
   if (doc.is_discarded() || !doc.is_object()) return "";
   auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
   std::string words;
@@ -336,22 +339,11 @@ class Registry {
 
   std::string who() const { return "registry " + ref_.registry; }
 
-  /// Every failure leaves through here, so no message can carry a credential.
-  /// Only the values known to be secret are replaced: redact()'s patterns for
-  /// credentials nobody named would also take "keycloak/keycloak:24" for a
-  /// "key: value" pair and shred the image's name.
+  /// Every failure leaves through here, so no message can carry a credential:
+  /// the values known to be secret, in every encoding (redact_values). The
+  /// message goes through redact() again wherever it is printed.
   Unexpected<ImageConfigError> fail(Kind kind, std::string message) const {
-    // Longest first, so a secret that contains another is replaced whole.
-    auto secrets = secrets_;
-    std::sort(secrets.begin(), secrets.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    for (const auto& secret : secrets) {
-      if (secret.size() < 3) continue;  // as redact(): too short to be one, too common to hide
-      for (auto pos = message.find(secret); pos != std::string::npos;
-           pos = message.find(secret, pos + 10))
-        message.replace(pos, secret.size(), "[REDACTED]");
-    }
-    return unexpected(ImageConfigError{kind, std::move(message)});
+    return unexpected(ImageConfigError{kind, redact_values(std::move(message), secrets_)});
   }
 
   /// GET <registry>/v2/<repository>/<path>; only a 2xx answer is returned.
@@ -487,7 +479,7 @@ class Registry {
                    token_what);
     if (!r) return unexpected(r.error());
     if (r->status < 200 || r->status > 299) return status_failure(token_who, *r, token_what);
-    auto doc = json::parse(r->body, nullptr, false);
+    auto doc = parse_json_answer(r->body).value_or(json(json::value_t::discarded));
     std::string token;
     if (doc.is_object()) {
       for (const char* field : {"token", "access_token"}) {
@@ -585,7 +577,7 @@ Expected<std::vector<std::string>, std::string> string_list(const json& config, 
 }
 
 Expected<ImageConfig, std::string> parse_config_blob(const std::string& body) {
-  auto doc = json::parse(body, nullptr, false);
+  auto doc = parse_json_answer(body).value_or(json(json::value_t::discarded));
   if (doc.is_discarded() || !doc.is_object()) return unexpected(std::string("not a JSON object"));
   ImageConfig out;
   out.os = string_field(doc, "os");
@@ -717,7 +709,7 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
                                        reference, registry.image_name(), registry.who()));
     auto r = registry.get("manifests/" + reference, manifest_accept(), kManifestLimit, what);
     if (!r) return unexpected(r.error());
-    auto doc = json::parse(r->body, nullptr, false);
+    auto doc = parse_json_answer(r->body).value_or(json(json::value_t::discarded));
     if (doc.is_discarded() || !doc.is_object())
       return registry.fail(Kind::kBadAnswer, fmt::format("{} answered {} with something other "
                                                          "than a JSON object",

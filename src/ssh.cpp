@@ -1,18 +1,18 @@
 #include "berth/ssh.h"
 
-#include <chrono>
-#include <thread>
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "berth/shell_quote.h"
 
@@ -59,6 +59,45 @@ Expected<void, std::string> make_private_dir(const fs::path& dir) {
   fs::create_directories(dir, ec);
   if (ec) return unexpected("cannot create " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
+  return {};
+}
+
+// The folder of the control sockets: a socket there receives every command
+// berth sends the host, secrets on stdin included, so only a folder berth
+// made and nobody else can enter will do. Created with mode 0700 when
+// absent, then opened without following a symlink and checked: a directory,
+// this user's, no access for anyone else. Anything else is refused, never
+// repaired: whoever could write to it may have left a socket of their own.
+Expected<void, std::string> make_socket_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  if (ec) return unexpected("cannot create " + dir.parent_path().string() + ": " + ec.message());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return unexpected("cannot create " + dir.string() + ": " + std::strerror(errno));
+  const std::string fix =
+      ": berth keeps its SSH control sockets only in a folder of its own that nobody else can "
+      "enter; remove it (or set XDG_RUNTIME_DIR, or a shorter XDG_STATE_HOME) and run berth again";
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0)
+    return unexpected("cannot read " + dir.string() + ": " + std::strerror(errno));
+  if (S_ISLNK(st.st_mode)) return unexpected(dir.string() + " is a symbolic link" + fix);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return unexpected(dir.string() + " is not a folder berth can use" + fix);
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
+  if (::fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))
+    return unexpected(dir.string() + " is not a folder" + fix);
+  if (st.st_uid != ::geteuid())
+    return unexpected(fmt::format("{} belongs to uid {}, not to this user (uid {}){}", dir.string(),
+                                  st.st_uid, ::geteuid(), fix));
+  if ((st.st_mode & 077) != 0)
+    return unexpected(fmt::format("{} is open to other users (mode {:04o}){}", dir.string(),
+                                  st.st_mode & 07777, fix));
+  // A umask may have taken the owner's own bits; nobody else has any.
+  if ((st.st_mode & 0700) != 0700 && ::fchmod(fd, 0700) != 0)
+    return unexpected("cannot make " + dir.string() + " usable: " + std::strerror(errno));
   return {};
 }
 
@@ -114,8 +153,15 @@ SshSession::SshSession(SshTarget target, SshOptions options, ProcessRunner& runn
   std::string name = "cm-" + fnv1a_hex(target_.user + "@" + target_.host + ":" +
                                        std::to_string(target_.port) + "/" + options_.deployment);
   control_path_ = options_.state_dir / "ssh" / name;
-  if (control_path_.string().size() > kMaxControlPath)
-    control_path_ = fs::path("/tmp") / ("berth-" + std::to_string(::getuid())) / name;
+  // Too long for a socket: the user's runtime folder, else one of berth's
+  // own under /tmp (make_socket_dir checks whose it is).
+  if (control_path_.string().size() > kMaxControlPath) {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    fs::path in_runtime = runtime && *runtime == '/' ? fs::path(runtime) / "berth" / name : "";
+    control_path_ = !in_runtime.empty() && in_runtime.string().size() <= kMaxControlPath
+                        ? in_runtime
+                        : fs::path("/tmp") / ("berth-" + std::to_string(::geteuid())) / name;
+  }
 }
 
 SshSession::~SshSession() { close(); }
@@ -197,7 +243,7 @@ static bool ssh_failed(const ProcessResult& r) {
 // The control socket and known_hosts live in berth's private state folders;
 // every entry point makes sure they exist, since a command may come first.
 Expected<void, SshError> SshSession::prepare_dirs() const {
-  if (auto d = make_private_dir(control_path_.parent_path()); !d)
+  if (auto d = make_socket_dir(control_path_.parent_path()); !d)
     return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
   if (auto d = make_private_dir(known_hosts().parent_path()); !d)
     return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});

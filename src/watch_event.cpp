@@ -4,6 +4,9 @@
 
 #include <ctime>
 
+#include "berth/http.h"
+#include "berth/output.h"
+
 namespace berth {
 
 std::string to_string(WatchEventType type) {
@@ -75,24 +78,23 @@ nlohmann::json to_json(const WatchEvent& event) {
 namespace {
 
 // Container logs and provider messages are remote, untrusted text: an escape
-// sequence in them must not drive the reader's terminal, and a newline must
-// not split one event into two lines for a line-based consumer.
+// sequence in them must not drive the reader's terminal (terminal_text shows
+// it escaped), and a newline must not split one event into two lines for a
+// line-based consumer.
 std::string one_line(const std::string& text) {
   std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      if (i + 1 < text.size()) out += " | ";
-    } else if (c == '\r') {
-      continue;
-    } else if (c == '\t') {
-      out += ' ';
-    } else if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else {
-      out += static_cast<char>(c);
-    }
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    std::size_t end = nl == std::string::npos ? text.size() : nl;
+    std::size_t content_end = end > start && text[end - 1] == '\r' ? end - 1 : end;  // CRLF
+    std::string line = text.substr(start, content_end - start);
+    for (auto& c : line)
+      if (c == '\t') c = ' ';
+    if (start > 0) out += " | ";
+    out += terminal_text(line, /*multi_line=*/false);
+    if (nl == std::string::npos) break;
+    start = nl + 1;
   }
   return out;
 }
@@ -110,7 +112,12 @@ std::string format_event_line(const WatchEvent& event) {
 }
 
 WatchEventSink stream_event_sink(std::FILE* stream, bool json) {
-  return [stream, json](const WatchEvent& event) {
+  return [stream, json](const WatchEvent& original) {
+    // What people read is redacted like every message (output.h).
+    WatchEvent event = original;
+    const auto secrets = output_secrets();
+    event.detail = redact_values(event.detail, secrets);
+    event.reason = redact_values(event.reason, secrets);
     std::string line =
         json ? to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
              : format_event_line(event);

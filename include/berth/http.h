@@ -3,6 +3,14 @@
 // connect and total timeouts; TLS verification always on; retries with
 // jittered exponential backoff for transient failures and 429 (honouring
 // Retry-After); a response size cap; `-vv` tracing with credentials redacted.
+//
+// One answer's memory is bounded: its body, decoded (gzip, deflate, brotli,
+// zstd: libcurl decodes before berth sees a byte), is held once, in a buffer
+// that never grows past the cap (kMaxAnswerBytes unless a request asks for
+// less); the transfer is aborted at the first byte beyond it. Headers are
+// capped too (kMaxHeaderBytes). What reading the body builds is bounded where
+// it is read (berth/json_answer.h). README.md states the budget; bench/
+// answer_memory_bench.cpp measures it.
 #pragma once
 
 #include <atomic>
@@ -15,10 +23,16 @@
 #include <utility>
 #include <vector>
 
+#include "berth/environment.h"
 #include "berth/expected.h"
 #include "berth/units.h"
 
 namespace berth {
+
+/// The largest answer body berth accepts, decoded: ~35,000 Vast.ai offers.
+inline constexpr std::size_t kMaxAnswerBytes = 32u << 20;
+/// The most header bytes one answer may send.
+inline constexpr std::size_t kMaxHeaderBytes = 256u << 10;
 
 struct HttpRequest {
   std::string method = "GET";
@@ -55,6 +69,12 @@ struct HttpFailure {
   std::string message;
 };
 
+struct HttpProxy {
+  std::string url;       // "http://proxy:3128", "socks5h://..."; empty: no proxy
+  std::string variable;  // the environment variable it came from, for -v
+  std::string no_proxy;  // hosts that bypass it, as no_proxy spells them
+};
+
 struct HttpOptions {
   Duration connect_timeout{10'000};
   /// Budget for one send() including its retries and backoff waits: a slow
@@ -63,8 +83,8 @@ struct HttpOptions {
   int max_attempts = 4;           // first try plus retries
   Duration backoff_base{500};     // doubled per attempt, with full jitter
   Duration backoff_cap{20'000};
-  std::size_t max_response_bytes = 256u << 20;
-  int trace_level = 0;            // 2 = -vv: method, URL, status, timing; 3 adds headers
+  std::size_t max_response_bytes = kMaxAnswerBytes;
+  int trace_level = 0;  // 1 = -v: the proxy; 2 = -vv: method, URL, status, timing; 3 adds headers
   std::function<void(const std::string&)> trace_sink;  // default: stderr
   /// Redacted from every trace line besides each request's own secrets (the
   /// provider set passes every credential of the config here).
@@ -74,10 +94,21 @@ struct HttpOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// The libcurl opened on the first request (see src/curl_loader.h).
   std::string curl_library = "libcurl.so.4";
+  /// The proxy https requests go through (none when its url is empty).
+  /// libcurl never reads the environment itself: the proxy is this one or
+  /// none. Plain http (loopback only) never goes through a proxy, since its
+  /// headers, the API key among them, would reach the proxy readable.
+  HttpProxy proxy;
 };
 
-/// How the CLI turns `-v` and `--timeout` into client options: `-vv` (2) and
-/// above trace, `--timeout` caps the total budget of each request.
+/// The proxy for https requests as the environment names it, by libcurl's
+/// rules: https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY (the first set),
+/// and the hosts in no_proxy (or NO_PROXY) that bypass it.
+HttpProxy https_proxy_from(const Environment& env);
+
+/// How the CLI turns `-v` and `--timeout` into client options: `-v` (1) says
+/// which proxy is used, `-vv` (2) and above trace, `--timeout` caps the total
+/// budget of each request; the proxy comes from the process environment.
 HttpOptions http_options_for_cli(int verbosity, std::optional<Duration> timeout);
 
 class HttpClient {
@@ -91,10 +122,18 @@ class HttpClient {
 
 std::unique_ptr<HttpClient> make_curl_http_client(HttpOptions options);
 
-/// Replaces every occurrence of each secret (also base64-encoded, as HTTP
-/// Basic auth carries it), credential header values ("Authorization: ...",
-/// "X-Api-Key: ...", "Bearer ...") and credential query parameters
-/// ("api_key=...", "token=...") with "[REDACTED]".
+/// Replaces with "[REDACTED]" every occurrence of each secret in any of the
+/// encodings it travels in (raw, percent-encoded whichever characters and
+/// hex case, JSON-escaped, base64 alone or inside "user:password"), and the
+/// values of whatever is shaped like a credential: headers and YAML keys
+/// ("Authorization: ...", "X-Api-Key: ..."), auth schemes ("Bearer ..."),
+/// query and environment parameters ("api_key=...", "HF_TOKEN=..."), JSON
+/// fields ("token": "...") and URL passwords ("https://u:pw@host"). Names are
+/// matched by whole word: "keycloak:" or "max_tokens=" are left alone.
 std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+/// Only the known secrets, in every encoding, none of the name patterns: for
+/// data (JSON output) where a field named like a credential is not one.
+std::string redact_values(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace berth

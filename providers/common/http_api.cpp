@@ -1,5 +1,6 @@
 #include "providers/common/http_api.h"
 
+#include "berth/json_answer.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/url.h"
@@ -54,7 +55,10 @@ Expected<nlohmann::json, ProviderError> HttpApi::send_json(const std::string& me
 }
 
 Expected<nlohmann::json, ProviderError> HttpApi::object_body(const HttpResponse& response) {
-  auto parsed = json_util::parse(response.body);
+  std::string why;
+  auto parsed = parse_json_answer(response.body, &why);
+  if (!parsed && why != kMalformedJson)  // too large to read: say so, not "malformed"
+    return unexpected(http_errors::bad_response(why, response));
   if (!parsed || !parsed->is_object())
     return unexpected(http_errors::bad_response("not a JSON object", response));
   return std::move(*parsed);

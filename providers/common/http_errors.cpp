@@ -42,6 +42,7 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& respons
 
 ProviderError from_status(const HttpResponse& response, std::string message) {
   ProviderError e;
+  message = redact(std::move(message), {});  // the provider's words: remote text
   long s = response.status;
   if (message.empty())
     message = "HTTP " + std::to_string(s);
@@ -67,21 +68,21 @@ ProviderError from_status(const HttpResponse& response, std::string message) {
 
 ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
                         const HttpResponse& response) {
-  return {kind, message + " (HTTP " + std::to_string(response.status) + ")", std::nullopt,
-          response.status};
+  return {kind, redact(message, {}) + " (HTTP " + std::to_string(response.status) + ")",
+          std::nullopt, response.status};
 }
 
 std::string excerpt(const std::string& body, std::size_t limit) {
-  std::string out;
-  for (char c : body) {
-    if (out.size() >= limit) {
-      out += "...";
-      break;
-    }
+  // Redacted before it is cut: a credential cut in half would no longer
+  // look like one.
+  std::string head = body.substr(0, limit * 4);
+  for (auto& c : head) {
     unsigned char u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+    if (u < 0x20 || u == 0x7f) c = ' ';
   }
-  return out;
+  head = redact(std::move(head), {});  // a body may echo a credential back
+  if (head.size() <= limit && body.size() <= limit * 4) return head;
+  return head.substr(0, limit) + "...";
 }
 
 ProviderError bad_response(std::string what, const HttpResponse& response) {

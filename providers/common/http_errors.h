@@ -22,7 +22,9 @@ std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& respons
 
 /// By status alone: 401/403 auth, 404/410 not-found, 429 rate-limited (with
 /// Retry-After), 5xx transient, other 4xx invalid-request, anything else
-/// bad-response. `message` is what the provider said, if anything.
+/// bad-response. `message` is what the provider said, if anything. Here and
+/// in with_kind and excerpt, the provider's words pass through redact():
+/// whatever in them looks like a credential never reaches a message.
 ProviderError from_status(const HttpResponse& response, std::string message);
 
 /// What an adapter decided from its API's own error envelope: `kind`, with

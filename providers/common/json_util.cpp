@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "berth/json_answer.h"
+
 namespace berth::json_util {
 
 namespace {
@@ -31,11 +33,7 @@ std::string describe(const json& v) {
 
 }  // namespace
 
-std::optional<json> parse(std::string_view text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
+std::optional<json> parse(std::string_view text) { return parse_json_answer(text); }
 
 const json* find(const json& obj, std::string_view key) {
   if (!obj.is_object()) throw ShapeError("expected an object, got " + describe(obj));

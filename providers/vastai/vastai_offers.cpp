@@ -196,16 +196,18 @@ std::optional<double> numeric_text(const std::string& s) {
 
 class OfferReader {
  public:
-  OfferReader(std::string_view body, const std::string& provider)
-      : scan_(body), provider_(provider) {
+  OfferReader(std::string_view body, const std::string& provider, int max_offers)
+      : scan_(body),
+        provider_(provider),
+        max_offers_(static_cast<std::size_t>(std::max(0, max_offers))) {
     // One reallocation-free pass: count the offers roughly first (each has
     // exactly one gpu_name), which is cheap next to parsing them.
     std::size_t hint = 0;
     const std::string_view needle = "\"gpu_name\"";
-    for (auto at = body.find(needle); at != std::string_view::npos;
+    for (auto at = body.find(needle); at != std::string_view::npos && hint <= max_offers_;
          at = body.find(needle, at + needle.size()))
       ++hint;
-    offers_.reserve(hint);
+    offers_.reserve(std::min(hint, max_offers_));
   }
 
   Expected<std::vector<Offer>, std::string> read() {
@@ -243,6 +245,8 @@ class OfferReader {
     if (scan_.peek() == ']') return scan_.consume(']');
     do {
       if (scan_.peek() != '{') return scan_.fail("offers should be a list of objects");
+      if (offers_.size() == max_offers_)
+        return scan_.fail("more than the " + std::to_string(max_offers_) + " offers asked for");
       if (!read_offer()) return false;
     } while (scan_.more(']'));
     return !scan_.failed();
@@ -368,6 +372,7 @@ class OfferReader {
 
   json_scan::Scanner scan_;
   const std::string& provider_;
+  const std::size_t max_offers_;
   std::string key_;
   std::string text_;
   RawOffer cur_;
@@ -379,8 +384,9 @@ class OfferReader {
 }  // namespace
 
 Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
-                                                       const std::string& provider) {
-  return OfferReader(body, provider).read();
+                                                       const std::string& provider,
+                                                       int max_offers) {
+  return OfferReader(body, provider, max_offers).read();
 }
 
 }  // namespace berth::vastai

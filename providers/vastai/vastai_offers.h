@@ -23,10 +23,16 @@ struct SearchOptions {
 /// The POST /api/v0/bundles/ body.
 nlohmann::json offer_query(const OfferQuery& query, const SearchOptions& options);
 
+/// The most offers a search may ask for (the `limit` setting's maximum).
+inline constexpr int kMaxOffers = 100'000;
+
 /// Reads {"offers": [...]} into berth offers (units converted, GPU names
-/// normalized). Any other shape is an error naming what was wrong.
+/// normalized). Any other shape is an error naming what was wrong, and so is
+/// an answer with more than `max_offers` offers (what the search asked for):
+/// each offer kept costs ~10 times its text, so the count bounds the memory.
 Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
-                                                       const std::string& provider);
+                                                       const std::string& provider,
+                                                       int max_offers = kMaxOffers);
 
 /// "Texas, US" -> "us-texas"; "Sweden" -> "sweden"; empty -> "unknown".
 std::string region_from_geolocation(std::string_view geolocation);

@@ -157,9 +157,8 @@ Expected<json, ProviderError> VastProvider::call_json(const std::string& method,
   if (!parsed) return unexpected(parsed.error());
   // Some failures arrive as 200 with {"success": false}.
   if (auto it = parsed->find("success"); it != parsed->end() && it->is_boolean() && !*it) {
-    HttpResponse as_error = *r;
-    as_error.status = 400;
-    return unexpected(error_from(as_error));
+    r->status = 400;  // read as the error it is, without a second copy of the body
+    return unexpected(error_from(*r));
   }
   return std::move(*parsed);
 }
@@ -170,7 +169,7 @@ Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const Offe
   // A search changes nothing: safe to repeat.
   auto r = api_.send("POST", "/api/v0/bundles/", &body, true);
   if (!r) return unexpected(r.error());
-  auto offers = parse_offers(r->body, name_);
+  auto offers = parse_offers(r->body, name_, options_.limit);
   if (!offers) return unexpected(http_errors::bad_response(offers.error(), *r));
   return std::move(*offers);
 }

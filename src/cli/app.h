@@ -47,8 +47,12 @@ struct RunState {
 int report(const Failure& failure, const std::string& reason = "");
 /// Prints every diagnostic of a file (templates, config) and returns 3.
 int report(const Diagnostics& diagnostics);
-/// Loads the config for commands that talk to providers (exit 3 on errors).
+/// Loads the config for commands that talk to providers (exit 3 on errors);
+/// its credentials are redacted from everything printed from then on.
 Expected<Config, int> load_config_or_report(const GlobalOptions& g);
+/// The template's secrets are redacted from everything printed from now on
+/// (a provider's error may quote an env value back).
+void redact_from_output(const LaunchTemplate& workload);
 /// The global --timeout as a positive duration, nullopt without the flag;
 /// anything else is reported as a usage error (exit 2).
 Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g);

@@ -53,7 +53,7 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
       if (stderr_json_lines())
         print_event(make_event(WatchEventType::kNote, r.constraint, line));
       else
-        fmt::print(stderr, "  {}\n", line);
+        print_text(stderr, fmt::format("  {}\n", line));
     }
     return unexpected(*planning.failure);
   };
@@ -95,18 +95,19 @@ int run_dry_run(const GlobalOptions& g, const LaunchTemplate& w, DeploySession& 
     print_json(out);
     return 0;
   }
-  fmt::print("# dry run: nothing was sent; `berth up` would send these\n");
+  print_text(stdout, "# dry run: nothing was sent; `berth up` would send these\n");
   for (const auto& r : *dry) {
-    fmt::print("\n# replica {}: {} {} in {} at ${:.2f}/h\n", r.replica, r.offer.provider,
-               r.offer.id, r.offer.region, r.offer.price_per_hour);
+    print_text(stdout,
+               fmt::format("\n# replica {}: {} {} in {} at ${:.2f}/h\n", r.replica,
+                           r.offer.provider, r.offer.id, r.offer.region, r.offer.price_per_hour));
     if (r.requests.empty())
-      fmt::print("# no API request: berth starts the container on the host over SSH\n");
+      print_text(stdout, "# no API request: berth starts the container on the host over SSH\n");
     for (const auto& q : r.requests) {
-      if (!q.note.empty()) fmt::print("# {}\n", q.note);
-      fmt::print("{} {}\n", q.method, q.url);
-      if (!q.body.is_null()) fmt::print("{}\n", q.body.dump(2));
+      if (!q.note.empty()) print_text(stdout, fmt::format("# {}\n", q.note));
+      print_text(stdout, fmt::format("{} {}\n", q.method, q.url));
+      if (!q.body.is_null()) print_text(stdout, fmt::format("{}\n", q.body.dump(2)));
     }
-    fmt::print("# the container runs: {}\n", r.process_text);
+    print_text(stdout, fmt::format("# the container runs: {}\n", r.process_text));
   }
   return 0;
 }
@@ -116,6 +117,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   set_stderr_json_lines(g.output == "json");
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
+  redact_from_output(*workload);
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
   auto& s = **session;
@@ -166,7 +168,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
     else if (stderr_json_lines())
       print_error("interrupted; everything this run created was removed", "", reason);
     else
-      fmt::print(stderr, "berth: interrupted; everything this run created was removed\n");
+      print_text(stderr, "berth: interrupted; everything this run created was removed\n");
     return static_cast<int>(f.failure.code);
   }
   const auto& r = *result;
@@ -180,17 +182,18 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   }
   if (term.verbosity >= 0) {
     if (r.unchanged)
-      fmt::print(stderr, "berth: {} already runs template {}; nothing to do\n", r.deployment,
-                 r.template_hash);
+      print_text(stderr, fmt::format("berth: {} already runs template {}; nothing to do\n",
+                                     r.deployment, r.template_hash));
     for (const auto& rep : r.replicas)
-      fmt::print(stderr, "berth: {} replica {}: {} {} in {} at ${:.2f}/h, {}\n", r.deployment,
-                 rep.replica, rep.instance.provider, rep.instance.id, rep.instance.region,
-                 rep.instance.price_per_hour, rep.state);
+      print_text(stderr,
+                 fmt::format("berth: {} replica {}: {} {} in {} at ${:.2f}/h, {}\n", r.deployment,
+                             rep.replica, rep.instance.provider, rep.instance.id,
+                             rep.instance.region, rep.instance.price_per_hour, rep.state));
     for (const auto& old : r.replaced)
-      fmt::print(stderr, "berth: replaced {} at {}\n", old.id, old.provider);
+      print_text(stderr, fmt::format("berth: replaced {} at {}\n", old.id, old.provider));
   }
   for (const auto& rep : r.replicas)
-    for (const auto& e : rep.endpoints) fmt::print("{}\n", endpoint_text(e));
+    for (const auto& e : rep.endpoints) print_text(stdout, fmt::format("{}\n", endpoint_text(e)));
   std::fflush(stdout);
   return then_watch();
 }
@@ -384,10 +387,10 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   if (g.output == "json") {
     print_json({{"deployments", deployments}});
   } else if (found.deployments.empty()) {
-    fmt::print(stderr, "berth: {}\n",
-               name ? "no deployment named '" + *name + "'" : std::string("no deployments"));
+    print_text(stderr, fmt::format("berth: {}\n", name ? "no deployment named '" + *name + "'"
+                                                       : std::string("no deployments")));
   } else {
-    std::fputs(table.render().c_str(), stdout);
+    print_text(stdout, table.render());
   }
   return 0;
 }
@@ -506,7 +509,7 @@ int run_down(const GlobalOptions& g, const std::string& name) {
     if (g.output == "json")
       print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
     else
-      fmt::print(stderr, "berth: no deployment named '{}'; nothing to do\n", name);
+      print_text(stderr, fmt::format("berth: no deployment named '{}'; nothing to do\n", name));
     return incomplete ? static_cast<int>(ExitCode::kProviderFailed) : 0;
   }
   s.ctx.events = deploy_event_printer(g, DeployEventsFor::kUp);
@@ -523,7 +526,9 @@ int run_down(const GlobalOptions& g, const std::string& name) {
   for (const auto& e : t.errors) print_warning(e);
   for (const auto& i : t.terminated) {
     terminated.push_back({{"provider", i.provider}, {"instance_id", i.id}});
-    if (g.output != "json") fmt::print(stderr, "berth: terminated {} at {} (confirmed gone)\n", i.id, i.provider);
+    if (g.output != "json")
+      print_text(stderr,
+                 fmt::format("berth: terminated {} at {} (confirmed gone)\n", i.id, i.provider));
   }
   for (const auto& i : t.leaked) leaked.push_back({{"provider", i.provider}, {"instance_id", i.id}});
   if (g.output == "json")

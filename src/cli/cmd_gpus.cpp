@@ -48,7 +48,7 @@ int run_gpus(const GlobalOptions& g) {
                    m.architecture, aliases});
   }
   std::string out = g.output == "csv" ? table.render_csv() : table.render();
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  print_text(stdout, out);
   return 0;
 }
 

@@ -42,7 +42,7 @@ int run_init(const InitOptions& o, const GlobalOptions& g) {
     } else {
       Table table({"EXAMPLE", "DESCRIPTION"});
       for (const auto& e : examples) table.add_row({e.name, description(e)});
-      std::fputs(table.render().c_str(), stdout);
+      print_text(stdout, table.render());
     }
     return 0;
   }

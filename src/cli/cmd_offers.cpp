@@ -25,6 +25,7 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   if (o.template_file) {
     auto t = load_template(*o.template_file, Environment::process());
     if (!t) return report(t.error());
+    redact_from_output(*t);
     workload = std::move(*t);
   }
   auto filter = OfferFilter::create(o.flags, std::move(workload));
@@ -60,7 +61,7 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
     print_json(offers_to_json(search, secrets));
   } else {
     std::string out = g.output == "csv" ? offers_csv(search.offers) : offers_table(search.offers);
-    if (g.output == "csv" || !search.offers.empty()) std::fputs(out.c_str(), stdout);
+    if (g.output == "csv" || !search.offers.empty()) print_text(stdout, out);
   }
   if (auto failure = listing_failure(search.reports)) return report(*failure);
   if (search.offers.empty())

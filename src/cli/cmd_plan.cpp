@@ -132,6 +132,7 @@ std::string render(const Plan& plan) {
 int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
+  redact_from_output(*workload);
 
   std::vector<ProviderFailure> errors;
   Planning planning;
@@ -158,7 +159,7 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
     j["errors"] = std::move(list);
     print_json(j);
   } else {
-    std::fputs(render(planning.plan).c_str(), stdout);
+    print_text(stdout, render(planning.plan));
   }
   if (planning.failure) return report(*planning.failure);
   return 0;

@@ -86,7 +86,7 @@ int run_providers(bool check, const GlobalOptions& g) {
       table.add_row(std::move(row));
     }
     std::string out = g.output == "csv" ? table.render_csv() : table.render();
-    std::fputs(out.c_str(), stdout);
+    print_text(stdout, out);
     print_note(g.terminal(), "config: " + config->source);
   }
   if (all.empty())

@@ -49,13 +49,13 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
                            {"hash", t->hash},
                            {"errors", nlohmann::json::array()}});
       else
-        std::printf("%s: ok (%s, hash %s)\n", file.c_str(), t->name.c_str(), t->hash.c_str());
+        print_text(stdout, file + ": ok (" + t->name + ", hash " + t->hash + ")\n");
       continue;
     }
     ++invalid;
     std::string text;
     for (const auto& d : t.error()) text += format_diagnostic(d);
-    std::fputs(text.c_str(), stderr);
+    print_text(stderr, text);
     const std::size_t n = t.error().size();
     print_error(file + ": " + std::to_string(n) + (n == 1 ? " error" : " errors"));
     if (json) {

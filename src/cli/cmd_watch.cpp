@@ -33,6 +33,7 @@ int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
   set_stderr_json_lines(g.output == "json");
   auto workload = load_template(flags.template_path, Environment::process());
   if (!workload) return report(workload.error());
+  redact_from_output(*workload);
   WatchOptions options = default_watch_options(*workload);
   options.down_on_exit = flags.down_on_exit;
   if (flags.interval) {

@@ -73,15 +73,17 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
           print_note(term, who + e.text);
           break;
         }
-        fmt::print(stderr, "[{:>4.0f}s] {}{}\n",
-                   std::chrono::duration<double>(SteadyClock::now() - start).count(), who, e.text);
+        print_text(stderr,
+                   fmt::format("[{:>4.0f}s] {}{}\n",
+                               std::chrono::duration<double>(SteadyClock::now() - start).count(),
+                               who, e.text));
         break;
       case K::kAttempt:
-        fmt::print(stderr, "berth: {}attempt: {}\n", who, e.text);
+        print_text(stderr, fmt::format("berth: {}attempt: {}\n", who, e.text));
         break;
       case K::kNote:
       case K::kTerminated:
-        fmt::print(stderr, "berth: {}{}\n", who, e.text);
+        print_text(stderr, fmt::format("berth: {}{}\n", who, e.text));
         break;
       case K::kWarning:
         print_warning(who + e.text);

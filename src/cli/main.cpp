@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "berth/workload_spec.h"
 #include "cli/app.h"
 
 namespace berth::cli {
@@ -22,8 +23,8 @@ int report(const Diagnostics& diagnostics) {
     print_event(make_event(WatchEventType::kError, exit_code_name(ExitCode::kInvalidInput),
                            count + "\n" + all));
   } else {
-    std::fputs(all.c_str(), stderr);
-    std::fprintf(stderr, "berth: %s\n", count.c_str());
+    print_text(stderr, all);
+    print_text(stderr, "berth: " + count + "\n");
   }
   return static_cast<int>(ExitCode::kInvalidInput);
 }
@@ -33,7 +34,12 @@ Expected<Config, int> load_config_or_report(const GlobalOptions& g) {
   if (g.config) path = *g.config;
   auto config = load_config(path, Environment::process());
   if (!config) return unexpected(report(config.error()));
+  add_output_secrets(config->secrets());
   return std::move(*config);
+}
+
+void redact_from_output(const LaunchTemplate& workload) {
+  add_output_secrets(resolve_workload(workload).secrets());
 }
 
 Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g) {

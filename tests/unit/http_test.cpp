@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "berth/process.h"
 #include "http_retry.h"
 #include "support/loopback_server.h"
 
@@ -384,4 +385,145 @@ TEST_CASE("http client without a loadable libcurl fails each request, naming the
   CHECK(r.error().kind == HttpFailure::Kind::kOther);
   CHECK_THAT(r.error().message, Catch::Contains("libberth-no-such-curl.so.4") &&
                                     Catch::Contains("libcurl4"));
+}
+
+namespace {
+
+std::string gzipped(const std::string& text) {
+  auto r = system_process_runner().run({.argv = {"gzip", "-c", "-9"}, .stdin_data = text});
+  REQUIRE(r);
+  REQUIRE(r->ok());
+  return r->out;
+}
+
+}  // namespace
+
+TEST_CASE("http client caps the decoded size of a compressed answer", "[http]") {
+  // 8 MiB of spaces packed into ~8 KB: the cap counts what berth would hold.
+  const std::string bomb = gzipped(std::string(8u << 20, ' '));
+  REQUIRE(bomb.size() < 64'000);
+  LoopbackServer server([&](const ReceivedRequest&) {
+    return ScriptedReply{200, {{"Content-Encoding", "gzip"}}, bomb};
+  });
+  auto options = quick_options();
+  options.max_response_bytes = 1u << 20;
+  auto client = make_curl_http_client(options);
+  auto r = client->send(get(server.url("/bomb")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(server.request_count() == 1);  // never sent again
+
+  // Under the cap, the decoded body arrives whole.
+  auto roomy = get(server.url("/bomb"));
+  options.max_response_bytes = 16u << 20;
+  auto ok = make_curl_http_client(options)->send(roomy);
+  REQUIRE(ok);
+  CHECK(ok->body.size() == (8u << 20));
+}
+
+TEST_CASE("http client refuses an answer whose headers never end", "[http]") {
+  LoopbackServer server([](const ReceivedRequest&) {
+    ScriptedReply reply{200, {}, "{}"};
+    for (int i = 0; i < 400; ++i)
+      reply.headers.emplace_back("X-Pad-" + std::to_string(i), std::string(1000, 'h'));
+    return reply;
+  });
+  auto client = make_curl_http_client(quick_options());
+  auto r = client->send(get(server.url("/")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == HttpFailure::Kind::kTooLarge);
+  CHECK(r.error().message.find("headers") != std::string::npos);
+}
+
+TEST_CASE("http client sends plain http only to a loopback address, never to a name", "[http]") {
+  auto client = make_curl_http_client(quick_options());
+  for (const char* url :
+       {"http://127.attacker.example/api", "http://127.0.0.1.nip.io/", "http://localhost:9/",
+        "http://127.0.0.1x/", "http://[::ffff:7f00:1]/", "http://10.0.0.1/"}) {
+    INFO(url);
+    auto r = client->send(get(url));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == HttpFailure::Kind::kOther);
+    CHECK(r.error().message.find("refusing plain http") != std::string::npos);
+  }
+  // Numeric spellings of a loopback address are one, as libcurl reads them.
+  LoopbackServer server([](const ReceivedRequest&) { return ScriptedReply{200, {}, "ok"}; });
+  for (std::string host : {"127.0.0.1", "127.1", "0x7f.0.0.1"}) {
+    INFO(host);
+    auto r = client->send(get("http://" + host + ":" + std::to_string(server.port()) + "/"));
+    REQUIRE(r);
+    CHECK(r->body == "ok");
+  }
+}
+
+TEST_CASE("http client never sends plain http through a proxy, whatever the environment says",
+          "[http]") {
+  LoopbackServer origin([](const ReceivedRequest&) { return ScriptedReply{200, {}, "direct"}; });
+  LoopbackServer proxy([](const ReceivedRequest&) { return ScriptedReply{200, {}, "proxied"}; });
+  // libcurl would read these itself were the proxy left to it.
+  const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  ::setenv("http_proxy", proxy_url.c_str(), 1);
+  ::setenv("all_proxy", proxy_url.c_str(), 1);
+  auto options = quick_options();
+  options.proxy = HttpProxy{proxy_url, "https_proxy", ""};
+  auto client = make_curl_http_client(options);
+  auto req = get(origin.url("/offers"));
+  req.headers = {{"Authorization", "Bearer proxy-must-not-see-this"}};
+  auto r = client->send(req);
+  ::unsetenv("http_proxy");
+  ::unsetenv("all_proxy");
+  REQUIRE(r);
+  CHECK(r->body == "direct");
+  CHECK(proxy.request_count() == 0);
+}
+
+TEST_CASE("http client reaches https origins through a proxy only as a CONNECT tunnel", "[http]") {
+  LoopbackServer proxy([](const ReceivedRequest&) { return ScriptedReply{403, {}, "no"}; });
+  std::vector<std::string> lines;
+  std::mutex m;
+  auto options = quick_options();
+  options.max_attempts = 1;
+  options.trace_level = 1;
+  options.trace_sink = [&](const std::string& line) {
+    std::lock_guard lock(m);
+    lines.push_back(line);
+  };
+  options.proxy = HttpProxy{"http://user:proxy-pass-123@127.0.0.1:" + std::to_string(proxy.port()),
+                            "HTTPS_PROXY", "internal.example"};
+  auto client = make_curl_http_client(options);
+  auto req = get("https://api.example.com/v1/things");
+  req.headers = {{"Authorization", "Bearer tunnel-secret-456"}};
+  auto r = client->send(req);
+  REQUIRE_FALSE(r);  // this proxy refuses every tunnel
+  auto seen = proxy.requests();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].method == "CONNECT");
+  CHECK(seen[0].target == "api.example.com:443");
+  CHECK(seen[0].headers.count("authorization") == 0);
+  // -v says which proxy, once, without its password.
+  REQUIRE(client->send(req).has_value() == false);
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  INFO(all);
+  REQUIRE(lines.size() == 1);
+  CHECK(all.find("http://[REDACTED]@127.0.0.1:") != std::string::npos);
+  CHECK(all.find("$HTTPS_PROXY") != std::string::npos);
+  CHECK(all.find("internal.example") != std::string::npos);
+  CHECK(all.find("proxy-pass-123") == std::string::npos);
+}
+
+TEST_CASE("the https proxy comes from the environment by libcurl's rules", "[http]") {
+  CHECK(https_proxy_from(Environment::from_map({})).url.empty());
+  // http_proxy names a proxy for plain http, which berth never uses.
+  CHECK(https_proxy_from(Environment::from_map({{"http_proxy", "http://p:1"}})).url.empty());
+  auto lower = https_proxy_from(Environment::from_map(
+      {{"https_proxy", "http://a:1"}, {"HTTPS_PROXY", "http://b:1"}, {"no_proxy", ".corp"}}));
+  CHECK(lower.url == "http://a:1");
+  CHECK(lower.variable == "https_proxy");
+  CHECK(lower.no_proxy == ".corp");
+  auto all =
+      https_proxy_from(Environment::from_map({{"ALL_PROXY", "socks5h://c:1"}, {"NO_PROXY", "x"}}));
+  CHECK(all.url == "socks5h://c:1");
+  CHECK(all.variable == "ALL_PROXY");
+  CHECK(all.no_proxy == "x");
 }

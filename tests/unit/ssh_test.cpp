@@ -1,8 +1,13 @@
 #include "berth/ssh.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <deque>
+
+#include "support/temp_dir.h"
 
 using namespace berth;
 using Argv = std::vector<std::string>;
@@ -209,4 +214,92 @@ TEST_CASE("a cancelled remote command's process group is killed on the host", "[
   CHECK(kill.find("kill -TERM") != std::string::npos);
   CHECK(kill.find("'4242'") != std::string::npos);
   CHECK(runner.calls[1].cancel == nullptr);  // cleanup runs after ^C too
+}
+
+namespace {
+
+// A session whose state path is too long for a socket, so its control socket
+// goes to $XDG_RUNTIME_DIR/berth/, here a test folder.
+struct RuntimeDirSession {
+  berth::testing::TempDir runtime;
+  std::string saved;
+  bool had = false;
+  RuntimeDirSession() {
+    if (const char* v = std::getenv("XDG_RUNTIME_DIR")) {
+      saved = v;
+      had = true;
+    }
+    ::setenv("XDG_RUNTIME_DIR", runtime.path().c_str(), 1);
+  }
+  ~RuntimeDirSession() {
+    if (had)
+      ::setenv("XDG_RUNTIME_DIR", saved.c_str(), 1);
+    else
+      ::unsetenv("XDG_RUNTIME_DIR");
+  }
+  std::filesystem::path socket_dir() const { return runtime.path() / "berth"; }
+  Expected<void, SshError> open(FakeRunner& runner) const {
+    auto o = options();
+    o.state_dir = runtime.path() / std::string(100, 's');
+    SshSession s({"h", 22, "root"}, o, runner);
+    REQUIRE(s.control_path().parent_path() == socket_dir());
+    return s.open();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the control socket lives only in a folder berth made and nobody else can enter",
+          "[ssh]") {
+  SECTION("made with mode 0700 when absent, used when it is so") {
+    RuntimeDirSession rt;
+    FakeRunner runner;
+    REQUIRE(rt.open(runner));
+    struct stat st {};
+    REQUIRE(::lstat(rt.socket_dir().c_str(), &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0700);
+    CHECK(st.st_uid == ::geteuid());
+    FakeRunner again;
+    CHECK(rt.open(again));
+  }
+  SECTION("a symbolic link is refused, even to a folder of this user's") {
+    RuntimeDirSession rt;
+    std::filesystem::create_directory(rt.runtime.path() / "elsewhere");
+    ::chmod((rt.runtime.path() / "elsewhere").c_str(), 0700);
+    std::filesystem::create_directory_symlink(rt.runtime.path() / "elsewhere", rt.socket_dir());
+    FakeRunner runner;
+    auto r = rt.open(runner);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == SshError::Kind::kLocal);
+    CHECK(r.error().message.find("symbolic link") != std::string::npos);
+    CHECK(runner.calls.empty());  // no ssh was started
+  }
+  SECTION("a folder others may enter or write to is refused, not repaired") {
+    RuntimeDirSession rt;
+    std::filesystem::create_directory(rt.socket_dir());
+    ::chmod(rt.socket_dir().c_str(), 0777);
+    FakeRunner runner;
+    auto r = rt.open(runner);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("open to other users (mode 0777)") != std::string::npos);
+    CHECK(runner.calls.empty());
+    struct stat st {};
+    REQUIRE(::lstat(rt.socket_dir().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0777);
+  }
+  SECTION("a folder another user owns is refused") {
+    RuntimeDirSession rt;
+    std::filesystem::create_directory(rt.socket_dir());
+    ::chmod(rt.socket_dir().c_str(), 0700);
+    if (::chown(rt.socket_dir().c_str(), 65534, 65534) != 0) {
+      WARN("cannot give a folder to another user here (not root): not checked");
+      return;
+    }
+    FakeRunner runner;
+    auto r = rt.open(runner);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("belongs to uid 65534") != std::string::npos);
+    CHECK(runner.calls.empty());
+  }
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "../providers/vastai/vastai_offers.h"
 #include "berth/provider.h"
 #include "support/adapter_fixture.h"
 
@@ -414,4 +415,22 @@ TEST_CASE_METHOD(VastTest, "vastai: a refused rental names the instance it made 
   CHECK(got->state == InstanceState::kFailed);
   CHECK(got->progress.find("OCI runtime create failed") != std::string::npos);
   CHECK(mock.violations() == json::array());
+}
+
+TEST_CASE("vastai: an answer with more offers than the search asked for is refused", "[vastai]") {
+  // Each offer kept costs ~10 times its text: the count is what bounds it.
+  auto answer = [](int n) {
+    std::string body = "{\"offers\": [";
+    for (int i = 0; i < n; ++i)
+      body += std::string(i ? "," : "") + "{\"id\": " + std::to_string(i) +
+              ", \"gpu_name\": \"RTX 4090\", \"num_gpus\": 1, \"dph_total\": 0.5}";
+    return body + "]}";
+  };
+  auto fits = vastai::parse_offers(answer(3), "vast", 3);
+  REQUIRE(fits);
+  CHECK(fits->size() == 3);
+  auto over = vastai::parse_offers(answer(4), "vast", 3);
+  REQUIRE_FALSE(over);
+  CHECK(over.error().find("more than the 3 offers asked for") != std::string::npos);
+  CHECK_FALSE(vastai::parse_offers(answer(vastai::kMaxOffers + 1), "vast"));
 }

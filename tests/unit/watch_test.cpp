@@ -862,7 +862,7 @@ TEST_CASE("watch events: a text event is one line, with remote text defused", "[
   e.detail = "exited with code 1; last log lines:\nboom\x1b[31m\r\nend\n";
   CHECK(format_event_line(e) ==
         "1970-01-01T00:00:00.000Z failure replica=1 provider=lab instance=h1 "
-        "reason=container-exit: exited with code 1; last log lines: | boom?[31m | end");
+        "reason=container-exit: exited with code 1; last log lines: | boom\\x1b[31m | end");
   WatchEvent s;
   s.time = e.time;
   s.type = WatchEventType::kStopped;

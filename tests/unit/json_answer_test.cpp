@@ -1,0 +1,61 @@
+#include "berth/json_answer.h"
+
+#include <catch2/catch.hpp>
+
+#include "../providers/common/http_api.h"
+
+using namespace berth;
+
+TEST_CASE("json answers: documents within the budget are read whole", "[json]") {
+  auto j = parse_json_answer(R"({"data": {"a": [1, 2.5, "x", null, true]}})");
+  REQUIRE(j);
+  CHECK((*j)["data"]["a"][2] == "x");
+  std::string why;
+  CHECK_FALSE(parse_json_answer("{\"a\": ", &why));
+  CHECK(why == "malformed JSON");
+  CHECK_FALSE(parse_json_answer("", &why));
+}
+
+TEST_CASE("json answers: the number of values bounds what a document may build", "[json]") {
+  // [{},{},...]: 3 bytes of text, ~80 bytes of DOM each.
+  std::string many = "[";
+  for (std::size_t i = 0; i <= kMaxJsonValues; ++i) many += i ? ",{}" : "{}";
+  many += "]";
+  REQUIRE(many.size() < kMaxJsonDocumentBytes);
+  std::string why;
+  CHECK_FALSE(parse_json_answer(many, &why));
+  CHECK(why.find("values") != std::string::npos);
+  // One value fewer than the limit (the outer array counts) is fine.
+  std::string fits = "[";
+  for (std::size_t i = 0; i + 1 < kMaxJsonValues; ++i) fits += i ? ",0" : "0";
+  fits += "]";
+  CHECK(parse_json_answer(fits));
+}
+
+TEST_CASE("json answers: text too large or nested too deep is refused", "[json]") {
+  std::string why;
+  std::string big = "\"" + std::string(kMaxJsonDocumentBytes, 'x') + "\"";
+  CHECK_FALSE(parse_json_answer(big, &why));
+  CHECK(why.find("MiB") != std::string::npos);
+  std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  CHECK_FALSE(parse_json_answer(deep, &why));
+  CHECK(why.find("nested") != std::string::npos);
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  CHECK(parse_json_answer(ok));
+}
+
+TEST_CASE("json answers: an adapter says an answer is too large, not malformed", "[json]") {
+  HttpResponse r;
+  r.status = 200;
+  r.body = "{\"data\": [";
+  for (std::size_t i = 0; i <= kMaxJsonValues; ++i) r.body += i ? ",0" : "0";
+  r.body += "]}";
+  auto read = HttpApi::object_body(r);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().kind == ProviderError::Kind::kBadResponse);
+  CHECK(read.error().message.find("more than 250000 values") != std::string::npos);
+  r.body = "{\"data\": [";
+  auto malformed = HttpApi::object_body(r);
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error().message.find("not a JSON object") != std::string::npos);
+}
