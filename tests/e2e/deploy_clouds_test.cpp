@@ -48,14 +48,7 @@ struct CloudRig {
 
   // A template for the private entry image; `extra` adds keys.
   std::filesystem::path entry_template(const std::string& name, const std::string& extra) {
-    return scratch.write(name + ".yaml", "name: " + name + "\nimage: " + env.registry.entry_image +
-                                             "\nregistry_auth: {username: \"${REG_USER}\", "
-                                             "password: \"${REG_PASS}\"}\n"
-                                             "ports: [8000]\n"
-                                             "health: {http: {port: 8000, path: /health}, "
-                                             "interval: 1s, timeout: 2s, grace: 60s}\n"
-                                             "resources: {gpu: {count: 1}}\n" +
-                                             extra);
+    return scratch.write(name + ".yaml", "name: " + name + "\n" + entry_template_body(env, extra));
   }
 
   std::string served(const json& up) {

@@ -141,6 +141,18 @@ inline std::string http_get(const std::string& host, int port, const std::string
   return body == std::string::npos ? "" : response.substr(body + 4);
 }
 
+/// A template body (after `name:`) for the private entry image
+/// (host/entry-serve.sh), its credentials from ${REG_USER} and ${REG_PASS},
+/// serving on 8000 with a health check; `extra` adds keys.
+inline std::string entry_template_body(const Environment& env, const std::string& extra) {
+  return "image: " + env.registry.entry_image +
+         "\nregistry_auth: {username: \"${REG_USER}\", password: \"${REG_PASS}\"}\n"
+         "ports: [8000]\n"
+         "health: {http: {port: 8000, path: /health}, interval: 1s, timeout: 2s, grace: 60s}\n"
+         "resources: {gpu: {count: 1}}\n" +
+         extra;
+}
+
 /// Runs `down` and removes leftover containers when a test ends, however it ends.
 class DeploymentGuard {
  public:

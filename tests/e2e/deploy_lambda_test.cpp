@@ -194,14 +194,7 @@ TEST_CASE("lambda: the private entry image runs its ENTRYPOINT with the template
   e["REG_USER"] = env->registry.username;
   e["REG_PASS"] = env->registry.password;
   auto write = [&](const std::string& extra) {
-    return rig.write_template("e2e-vm-entry", "image: " + env->registry.entry_image +
-                                                  "\nregistry_auth: {username: \"${REG_USER}\", "
-                                                  "password: \"${REG_PASS}\"}\n"
-                                                  "ports: [8000]\n"
-                                                  "health: {http: {port: 8000, path: /health}, "
-                                                  "interval: 1s, timeout: 2s, grace: 60s}\n"
-                                                  "resources: {gpu: {count: 1}}\n" +
-                                                  extra);
+    return rig.write_template("e2e-vm-entry", entry_template_body(*env, extra));
   };
   DeploymentGuard guard(*env, "e2e-vm-entry", e, {"h1", "h2"});
   auto up = run_berth({"up", write("command: [--port, \"8000\", --say, \"vm: 'q' $HOME\"]\n").string(),
