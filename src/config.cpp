@@ -1,4 +1,4 @@
-// The config file (SPEC §3), read through the YAML front end templates use
+// The config file (docs/config.md), read through the YAML front end templates use
 // (src/yaml_document.h, src/yaml_reader.h): the same caps, the same ${VAR}
 // rule, every error at file:line:col with the source line and a hint, all of
 // them in one round. Each provider type reads its own settings
