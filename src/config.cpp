@@ -379,12 +379,19 @@ class ConfigReader {
         continue;
       }
       fs::path p = resolve(path->value);
-      // ssh and ssh-keygen read the key later: a key that is there must be a
-      // file (a FIFO would hang them, a device feed them forever).
+      // ssh, ssh-keygen and berth read the key and its .pub later: what is
+      // there must be a file (a FIFO would hang them, a device feed them forever).
+      fs::path pub = p;
+      pub += ".pub";
       struct stat st {};
       if (::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         error(k.mark, "ssh.key " + shown_path(k, *path, p) + " is not a regular file",
               "give the path of a private key file");
+        continue;
+      }
+      if (::stat(pub.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        error(k.mark, "the public half of ssh.key (its .pub) is not a regular file",
+              "remove it, or put the public key there");
         continue;
       }
       config_.ssh_key = p;

@@ -382,6 +382,13 @@ TEST_CASE("config: credentials are one line; their files are small regular files
   auto dir_key = key_file(dir.path().string());
   REQUIRE_FALSE(dir_key);
   CHECK_THAT(all_errors(dir_key.error()), Catch::Contains("is a directory, not a regular file"));
+  REQUIRE(::mkfifo((dir.path() / "id.pub").c_str(), 0600) == 0);
+  dir.write("id", "key\n");
+  auto pub = parse("ssh: {key: id}\n", {}, config);
+  REQUIRE_FALSE(pub);
+  CHECK_THAT(all_errors(pub.error()),
+             Catch::StartsWith(config + ":1:12: error: the public half of ssh.key (its .pub) is "
+                                        "not a regular file"));
   auto ok = key_file("ok.key");
   REQUIRE(ok);
   CHECK(ok->providers[0].api_key == "good-key");
