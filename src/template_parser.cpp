@@ -153,7 +153,7 @@ class Reader {
     std::vector<Field> out;
     std::vector<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;  // a copy: it->first lives in a temporary
       if (!k.IsScalar()) {
         error(k.Mark(), label(path) + "keys must be plain words, got " + describe(k));
         continue;
