@@ -13,9 +13,10 @@ build_pkgs=(cmake make g++ pkg-config libcli11-dev libyaml-cpp-dev libcurl4-open
 # published ports for both wherever the two have ever run on one kernel.
 run_pkgs=(podman runc netavark iptables busybox-static uidmap curl)
 # python3-jsonschema: the provider mocks validate request bodies against the
-# vendors' own schemas.
+# vendors' own schemas. clang and libclang-rt-dev (its libFuzzer and
+# sanitizer runtimes): the fuzz targets of scripts/fuzz.sh.
 test_pkgs=(openssh-server docker-registry apache2-utils python3 python3-jsonschema curl procps
-  iproute2)
+  iproute2 clang libclang-rt-dev)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

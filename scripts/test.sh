@@ -19,5 +19,6 @@ if [[ -x tests/e2e/env.sh ]]; then
   trap '"$top/tests/e2e/env.sh" stop' EXIT  # also after a start that failed halfway
   tests/e2e/env.sh start
 fi
-cd build
-ctest --output-on-failure -j1 "$@"
+(cd build && ctest --output-on-failure -j1 "$@")
+# The fuzz targets, each for a bounded time (scripts/fuzz.sh).
+scripts/fuzz.sh

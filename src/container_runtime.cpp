@@ -35,16 +35,32 @@ bool is_shell_name(const std::string& name) {
 
 // Variables that change how the shell or the runtime client itself behaves.
 // A value for them exported into the client's environment would steer the
-// client, not the container.
+// client, not the container: which engine it talks to (DOCKER_HOST,
+// CONTAINER_HOST, CONTAINER_CONNECTION), with what TLS trust (DOCKER_CERT_PATH,
+// SSL_CERT_FILE), through which proxy, with which storage (STORAGE_DRIVER),
+// or how podman re-executes itself (_CONTAINERS_USERNS_CONFIGURED).
 bool steers_client(const std::string& name) {
-  static const std::array<std::string_view, 9> exact = {
-      "PATH", "HOME", "IFS", "ENV", "BASH_ENV", "SHELL", "TMPDIR", "PS4", "REGISTRY_AUTH_FILE"};
-  static const std::array<std::string_view, 5> prefixes = {"LD_", "DOCKER_", "CONTAINERS_", "XDG_",
-                                                           "BUILDAH_"};
+  // clang-format off
+  static const std::array<std::string_view, 22> exact = {
+      "PATH", "HOME", "IFS", "ENV", "BASH_ENV", "SHELL", "TMPDIR", "PS4", "REGISTRY_AUTH_FILE",
+      "STORAGE_DRIVER", "STORAGE_OPTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
+      "OPENSSL_CONF", "GODEBUG", "GOTRACEBACK", "NOTIFY_SOCKET", "DBUS_SESSION_BUS_ADDRESS",
+      "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"};
+  static const std::array<std::string_view, 9> prefixes = {
+      "LD_", "DOCKER_", "CONTAINERS_", "_CONTAINERS_", "CONTAINER_", "XDG_", "BUILDAH_", "PODMAN_",
+      "GNUTLS_"};
+  // Proxies, in the spellings Go's and libcurl's clients read (any case).
+  static const std::array<std::string_view, 5> proxies = {
+      "http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy"};
+  // clang-format on
   for (auto e : exact)
     if (name == e) return true;
   for (auto p : prefixes)
     if (name.rfind(p, 0) == 0) return true;
+  std::string lower = name;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto p : proxies)
+    if (lower == p) return true;
   return false;
 }
 

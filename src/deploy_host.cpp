@@ -41,13 +41,19 @@ Expected<void, std::string> copy_source(Host& host, const std::filesystem::path&
   if (!std::filesystem::exists(source, ec))
     return unexpected("volume source " + source.string() + " does not exist");
   bool dir = std::filesystem::is_directory(source, ec);
-  std::vector<std::string> tar = {"tar", "-C",
-                                  dir ? source.string() : source.parent_path().string(), "-cf",
-                                  "-", dir ? "." : source.filename().string()};
+  // "--": a file named like an option ("--to-command=...") is a file.
+  std::vector<std::string> tar = {"tar",
+                                  "-C",
+                                  dir ? source.string() : source.parent_path().string(),
+                                  "-cf",
+                                  "-",
+                                  "--",
+                                  dir ? "." : source.filename().string()};
   auto packed = system_process_runner().run(ProcessSpec{.argv = tar, .cancel = &cancel_flag()});
   if (!succeeded(packed)) return unexpected("cannot read " + source.string() + ": " + failure_text(packed));
   auto unpacked = host.run(HostCommand{
-      .argv = {"sh", "-c", "rm -rf \"$1\" && mkdir -p \"$1\" && tar -C \"$1\" -xf -", "sh", dest},
+      .argv = {"sh", "-c", "rm -rf -- \"$1\" && mkdir -p -- \"$1\" && tar -C \"$1\" -xf -", "sh",
+               dest},
       .stdin_data = packed->out});
   if (!succeeded(unpacked)) return unexpected("cannot copy " + source.string() + ": " + failure_text(unpacked));
   return {};

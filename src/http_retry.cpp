@@ -57,12 +57,16 @@ std::optional<Duration> parse_retry_after(std::string_view value,
     long long seconds = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc() || ptr != value.data() + value.size()) return std::nullopt;
-    // A day is longer than any budget berth has; clamping avoids overflow.
-    seconds = std::min<long long>(seconds, 86'400);
+    seconds = std::min<long long>(seconds, kMaxRetryAfterSeconds);
     return Duration{seconds * 1000};
   }
   auto when = parse_http_date(std::string(value));
   if (!when) return std::nullopt;
+  // In seconds, before any conversion: system_clock counts nanoseconds in 64
+  // bits, which end in 2262, and a date may be any year strptime reads.
+  const std::time_t now_s = std::chrono::system_clock::to_time_t(now);
+  if (*when <= now_s) return Duration{0};
+  if (*when - now_s >= kMaxRetryAfterSeconds) return Duration{kMaxRetryAfterSeconds * 1000};
   auto target = std::chrono::system_clock::from_time_t(*when);
   if (target <= now) return Duration{0};
   return std::chrono::duration_cast<Duration>(target - now);

@@ -26,8 +26,12 @@ enum class Outcome {
 /// launched, and sending it again could start a second paid instance).
 bool should_retry(Outcome outcome, bool idempotent);
 
+/// A day is longer than any budget berth has: a longer wait is this long.
+inline constexpr long long kMaxRetryAfterSeconds = 86'400;
+
 /// Retry-After is either delta-seconds ("120") or an HTTP-date
-/// ("Wed, 21 Oct 2015 07:28:00 GMT"). A date in the past means now (0).
+/// ("Wed, 21 Oct 2015 07:28:00 GMT"). A date in the past means now (0); a
+/// wait is at most kMaxRetryAfterSeconds, whatever the date's year.
 /// nullopt when absent or unparseable.
 std::optional<Duration> parse_retry_after(std::string_view value,
                                           std::chrono::system_clock::time_point now);

@@ -80,7 +80,8 @@ struct EnvFiles {
 
 /// Fails on names the runtimes cannot take (empty, '=', whitespace, NUL) and
 /// on multi-line values for names that steer the runtime client itself
-/// (PATH, HOME, LD_*, DOCKER_*, ...), which must not leak into its process.
+/// (PATH, HOME, LD_*, DOCKER_*, CONTAINER_HOST, STORAGE_DRIVER, proxies, TLS
+/// trust, ...), which must not leak into its process.
 Expected<EnvFiles, std::string> env_files(
     const std::vector<std::pair<std::string, std::string>>& env);
 

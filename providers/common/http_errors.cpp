@@ -3,6 +3,9 @@
 #include <cctype>
 #include <ctime>
 
+#include "berth/http.h"
+#include "http_retry.h"
+
 namespace berth::http_errors {
 
 ProviderError from_failure(const HttpFailure& failure) {
@@ -20,24 +23,10 @@ ProviderError from_failure(const HttpFailure& failure) {
 }
 
 std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
-  std::string v = response.header("retry-after");
-  std::size_t b = 0, e = v.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(v[e - 1]))) --e;
-  v = v.substr(b, e - b);
-  if (v.empty()) return std::nullopt;
-  bool digits = true;
-  for (char c : v) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-  if (digits) {
-    if (v.size() > 7) return std::nullopt;
-    return std::chrono::milliseconds(std::stol(v) * 1000);
-  }
-  // An HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT".
-  std::tm tm{};
-  if (!strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  std::time_t when = timegm(&tm);
-  std::time_t now = std::time(nullptr);
-  return std::chrono::milliseconds(when > now ? (when - now) * 1000 : 0);
+  // The client's own reading (src/http_retry.h): seconds or any of the three
+  // date forms, a day at the most, whatever the year.
+  return http_retry::parse_retry_after(response.header("retry-after"),
+                                       std::chrono::system_clock::now());
 }
 
 ProviderError from_status(const HttpResponse& response, std::string message) {

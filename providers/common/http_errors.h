@@ -17,7 +17,8 @@ namespace berth::http_errors {
 /// response we cannot use (bad-response).
 ProviderError from_failure(const HttpFailure& failure);
 
-/// Seconds ("120") or an HTTP date; nullopt when absent or unreadable.
+/// Seconds ("120") or an HTTP date, at most a day; nullopt when absent or
+/// unreadable.
 std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response);
 
 /// By status alone: 401/403 auth, 404/410 not-found, 429 rate-limited (with

@@ -61,7 +61,10 @@ const json& array_at(const json& obj, std::string_view key) {
   return v;
 }
 
-std::optional<double> as_number(const json& value) {
+namespace {
+
+// A number as written, whatever its magnitude; nullopt when it is none.
+std::optional<double> any_number(const json& value) {
   if (value.is_number()) return value.get<double>();
   if (!value.is_string()) return std::nullopt;
   const auto& s = value.get_ref<const std::string&>();
@@ -75,10 +78,23 @@ std::optional<double> as_number(const json& value) {
   return out;
 }
 
+[[noreturn]] void not_a_number(std::string_view key, const json& v) {
+  if (any_number(v)) fail(key, "is out of range: " + v.dump());
+  fail(key, "should be a number, got " + describe(v));
+}
+
+}  // namespace
+
+std::optional<double> as_number(const json& value) {
+  auto n = any_number(value);
+  if (!n || std::fabs(*n) > kMaxNumber) return std::nullopt;
+  return n;
+}
+
 double number_at(const json& obj, std::string_view key) {
   const json& v = member(obj, key);
   auto n = as_number(v);
-  if (!n) fail(key, "should be a number, got " + describe(v));
+  if (!n) not_a_number(key, v);
   return *n;
 }
 
@@ -86,7 +102,7 @@ std::optional<double> opt_number(const json& obj, std::string_view key) {
   const json* v = find(obj, key);
   if (!v) return std::nullopt;
   auto n = as_number(*v);
-  if (!n) fail(key, "should be a number, got " + describe(*v));
+  if (!n) not_a_number(key, *v);
   return n;
 }
 

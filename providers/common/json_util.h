@@ -30,7 +30,14 @@ const json* find(const json& obj, std::string_view key);
 const json& object_at(const json& obj, std::string_view key);
 const json& array_at(const json& obj, std::string_view key);
 
-/// A number, or a string holding one ("1.50", " 24 "); nullopt otherwise.
+/// The largest magnitude a number read here may have. No count, size,
+/// price or port an API sends comes near it, and adapters convert what they
+/// read to int: a larger value would make that conversion undefined.
+inline constexpr double kMaxNumber = 1e9;
+
+/// A number, or a string holding one ("1.50", " 24 "), finite and within
+/// ±kMaxNumber; nullopt otherwise (number_at and opt_number then throw,
+/// saying which).
 std::optional<double> as_number(const json& value);
 
 /// Required number (or numeric string).

@@ -41,15 +41,20 @@ std::vector<Expected<T, ProviderError>> for_each_host(const std::vector<SshHostC
 }
 
 /// One error for the provider naming every failing host; auth when any host
-/// refused the key (the user must act), transient otherwise.
+/// refused the key (the user must act), the hosts' own kind when they all
+/// failed alike (a changed host key), transient otherwise.
 ProviderError combine(const std::vector<std::pair<std::string, ProviderError>>& failures) {
   ProviderError e;
   e.kind = ProviderError::Kind::kTransient;
+  bool alike = !failures.empty();
   for (const auto& [host, f] : failures) {
-    if (f.kind == ProviderError::Kind::kAuth) e.kind = f.kind;
+    alike = alike && f.kind == failures.front().second.kind;
     if (!e.message.empty()) e.message += "; ";
     e.message += f.message;
   }
+  if (alike) e.kind = failures.front().second.kind;
+  for (const auto& [host, f] : failures)
+    if (f.kind == ProviderError::Kind::kAuth) e.kind = f.kind;
   return e;
 }
 
@@ -173,8 +178,17 @@ Expected<ProcessResult, ProviderError> SshProvider::run_remote(const SshHostConf
   const std::string where = host_key(host);
   if (!r) {
     const SshError& e = r.error();
+    // A host whose key changed is not a rejected credential (exit 4, "check
+    // the API keys"): it is a host berth refuses to trust, which no retry
+    // fixes. Its message says so and what to do.
+    if (e.kind == SshError::Kind::kHostKeyChanged)
+      return unexpected(error(
+          ProviderError::Kind::kInvalidRequest,
+          e.message + ": it no longer matches the key pinned in " + session.known_hosts().string() +
+              "; if the host was really reinstalled, remove its line there and retry, "
+              "otherwise someone may be intercepting the connection"));
     auto kind = ProviderError::Kind::kTransient;
-    if (e.kind == SshError::Kind::kAuth || e.kind == SshError::Kind::kHostKeyChanged)
+    if (e.kind == SshError::Kind::kAuth)
       kind = ProviderError::Kind::kAuth;
     else if (e.kind == SshError::Kind::kLocal)
       kind = ProviderError::Kind::kInvalidRequest;

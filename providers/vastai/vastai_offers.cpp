@@ -194,6 +194,11 @@ std::optional<double> numeric_text(const std::string& s) {
   return v;
 }
 
+// The largest magnitude of a number field: no count, size or price comes
+// near it, and counts and cores are converted to int (a larger value would
+// make that undefined).
+constexpr double kMaxFieldValue = 1e9;
+
 class OfferReader {
  public:
   OfferReader(std::string_view body, const std::string& provider, int max_offers)
@@ -278,7 +283,9 @@ class OfferReader {
           cur_.has_gpu_name = true;
         } else if (f == kGeolocation) {
           cur_.geolocation = text_;
-        } else if (auto n = numeric_text(text_)) {
+        } else if (auto n = numeric_text(text_); n && std::fabs(*n) > kMaxFieldValue) {
+          return scan_.fail(std::string("field '") + field_name(f) + "' is out of range");
+        } else if (n) {
           cur_.num[f] = n;  // numbers sent as strings
         } else if (!text_.empty()) {
           return scan_.fail(std::string("field '") + field_name(f) + "' should be a number");
@@ -287,11 +294,16 @@ class OfferReader {
         double v = 0;
         if (!scan_.number(&v)) return false;
         if (f == kId) {
-          if (v != std::floor(v)) return scan_.fail("field 'id' should be an integer");
+          // Exactly representable, so it converts: beyond 2^53 a double
+          // holds no one integer, beyond 2^63 the conversion is undefined.
+          if (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)
+            return scan_.fail("field 'id' should be an integer");
           cur_.id = std::to_string(static_cast<long long>(v));
           cur_.has_id = true;
         } else if (f == kGpuName || f == kGeolocation) {
           return scan_.fail(std::string("field '") + field_name(f) + "' should be a string");
+        } else if (std::fabs(v) > kMaxFieldValue) {
+          return scan_.fail(std::string("field '") + field_name(f) + "' is out of range");
         } else {
           cur_.num[f] = v;
         }

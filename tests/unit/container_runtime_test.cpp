@@ -177,6 +177,41 @@ TEST_CASE("env files split single-line and multi-line values", "[container_runti
   CHECK(env_files({{"my.var", "x"}}));
 }
 
+TEST_CASE("env files never export what steers the runtime client", "[container_runtime]") {
+  // Which engine it talks to, with what TLS trust, through which proxy, on
+  // which storage, how podman re-executes itself.
+  for (const char* name : {"CONTAINER_HOST",
+                           "CONTAINER_CONNECTION",
+                           "CONTAINER_SSHKEY",
+                           "STORAGE_DRIVER",
+                           "STORAGE_OPTS",
+                           "DOCKER_HOST",
+                           "DOCKER_TLS_VERIFY",
+                           "DOCKER_CERT_PATH",
+                           "SSL_CERT_FILE",
+                           "SSL_CERT_DIR",
+                           "http_proxy",
+                           "HTTPS_PROXY",
+                           "all_proxy",
+                           "NO_PROXY",
+                           "Https_Proxy",
+                           "PODMAN_USERNS",
+                           "_CONTAINERS_USERNS_CONFIGURED",
+                           "CONTAINERS_CONF",
+                           "NOTIFY_SOCKET",
+                           "GODEBUG"}) {
+    INFO(name);
+    CHECK_FALSE(env_files({{name, "a\nb"}}));
+    // On one line it goes into the env file, read by the runtime for the
+    // container, never into the client's own environment.
+    auto single = env_files({{name, "x"}});
+    REQUIRE(single);
+    CHECK(single->passthrough_names.empty());
+  }
+  CHECK(env_files({{"CONTAINERISED", "a\nb"}}));  // not a prefix match on a word
+  CHECK(env_files({{"MY_HTTP_PROXY_URL", "a\nb"}}));
+}
+
 TEST_CASE("run argv never carries env values", "[container_runtime]") {
   auto files = env_files({{"TOKEN", "s3cret-value"}, {"KEY", "-----BEGIN\nabc\n-----END"}});
   REQUIRE(files);

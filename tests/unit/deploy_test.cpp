@@ -1,14 +1,15 @@
 // The deploy engine against a scripted provider and a recording host: the
 // failover, rollback, idempotency and secret-handling rules of the deploy lifecycle,
 // without a network.
-#include <catch2/catch.hpp>
+#include "berth/deploy.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <deque>
 #include <map>
 
 #include "berth/cancel.h"
-#include "berth/deploy.h"
+#include "support/temp_dir.h"
 
 using namespace berth;
 
@@ -771,4 +772,31 @@ TEST_CASE("a provider that starts the process itself gets the image's, read once
   CHECK(r2.error().failure.code == ExitCode::kProviderFailed);
   CHECK(r2.error().failure.message.find("answered 401") != std::string::npos);
   CHECK(b.launched_names.empty());
+}
+
+TEST_CASE("a one-file volume whose name reads like an option is copied as a file", "[deploy]") {
+  // Without "--", tar would take "--to-command=..." (or "-v.txt") as options.
+  berth::testing::TempDir dir;
+  for (std::string name : {"--to-command=touch pwned", "-v.txt"}) {
+    INFO(name);
+    dir.write(name, "payload of " + name + "\n");
+    Harness h;
+    h.add("lambda");
+    auto w = workload();
+    w.source = dir.path() / "template.yaml";
+    Volume v;
+    v.kind = Volume::Kind::kBind;
+    v.source = name;
+    v.path = "/data/" + std::string("file");
+    w.volumes = {v};
+    auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+    REQUIRE(r);
+    bool copied = false;
+    for (const auto& c : h.host->commands)
+      if (c.stdin_data && c.stdin_data->find("payload of " + name) != std::string::npos &&
+          c.argv.size() > 2 && c.argv[2].find("tar -C") != std::string::npos)
+        copied = true;
+    CHECK(copied);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "pwned"));
+  }
 }

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../providers/common/http_errors.h"
 #include "berth/process.h"
 #include "http_retry.h"
 #include "support/loopback_server.h"
@@ -343,6 +344,28 @@ TEST_CASE("retry policy: Retry-After in seconds and as an HTTP-date", "[http]") 
   CHECK_FALSE(parse_retry_after("", now));
   CHECK_FALSE(parse_retry_after("soon", now));
   CHECK_FALSE(parse_retry_after("-5", now));
+}
+
+TEST_CASE("retry policy: a Retry-After however far away waits a day at the most", "[http]") {
+  using http_retry::parse_retry_after;
+  auto now = std::chrono::system_clock::from_time_t(1445412480);
+  const Duration day{http_retry::kMaxRetryAfterSeconds * 1000};
+  CHECK(parse_retry_after("999999999999", now) == day);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == Duration{0});
+  CHECK(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now) == day);
+  // Past 2262 system_clock (nanoseconds in 64 bits) overflows.
+  for (const char* far : {"Fri, 01 Jan 2300 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+                          "Sun Jan  1 00:00:00 3000"}) {
+    INFO(far);
+    CHECK(parse_retry_after(far, now) == day);
+  }
+  // An adapter reads the header the same way.
+  HttpResponse r;
+  r.status = 429;
+  r.headers["retry-after"] = "Fri, 31 Dec 9999 23:59:59 GMT";
+  auto e = http_errors::from_status(r, "slow down");
+  REQUIRE(e.retry_after);
+  CHECK(*e.retry_after == day);
 }
 
 TEST_CASE("retry policy: full-jitter exponential backoff stays under its ceiling", "[http]") {

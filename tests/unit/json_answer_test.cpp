@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "../providers/common/http_api.h"
+#include "../providers/common/json_util.h"
 
 using namespace berth;
 
@@ -58,4 +59,21 @@ TEST_CASE("json answers: an adapter says an answer is too large, not malformed",
   auto malformed = HttpApi::object_body(r);
   REQUIRE_FALSE(malformed);
   CHECK(malformed.error().message.find("not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("json answers: a number an adapter reads is finite and within range", "[json]") {
+  using nlohmann::json;
+  namespace ju = json_util;
+  // Adapters convert counts, cores and ports to int: a larger value would
+  // make that conversion undefined (found by fuzz/fuzz_vast_offers.cpp).
+  CHECK(ju::as_number(json(24)) == 24);
+  CHECK(ju::as_number(json(" 1.50 ")) == 1.5);
+  CHECK_FALSE(ju::as_number(json(2e44)));
+  CHECK_FALSE(ju::as_number(json("-3e12")));
+  CHECK_FALSE(ju::as_number(json("inf")));
+  CHECK_FALSE(ju::as_number(json("nan")));
+  json obj = {{"gpus", 1e300}};
+  CHECK_THROWS_WITH(ju::number_at(obj, "gpus"), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(ju::opt_number(json{{"gpus", "x"}}, "gpus"),
+                    Catch::Contains("should be a number"));
 }

@@ -8,6 +8,7 @@
 
 #include "berth/config.h"
 #include "berth/container_runtime.h"
+#include "berth/offer_search.h"
 #include "berth/shell_quote.h"
 #include "support/temp_dir.h"
 
@@ -191,6 +192,26 @@ TEST_CASE("ssh discovery failures name the host", "[ssh]") {
     CHECK(offers.error().kind == ProviderError::Kind::kAuth);
     CHECK(has(offers.error().message, "ubuntu@10.0.0.5 rejected"));
     CHECK(has(offers.error().message, "root@10.0.0.6:2222"));
+  }
+  SECTION("host key changed: never taken for a rejected credential") {
+    ssh.handler = [](const std::string& address, const std::string&) {
+      if (address == "10.0.0.5") return result(0, probe_output("[]", "", -1));
+      return result(255, "",
+                    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+                    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
+                    "Host key verification failed.\n");
+    };
+    auto offers = make(ssh).list_offers({});
+    REQUIRE_FALSE(offers);
+    CHECK(offers.error().kind != ProviderError::Kind::kAuth);
+    CHECK(has(offers.error().message, "host key for 10.0.0.6 changed"));
+    CHECK(has(offers.error().message, "/tmp/berth-test-state/known_hosts/"));
+    CHECK(has(offers.error().message, "if the host was really reinstalled, remove its line"));
+    // berth offers says "providers failed" (exit 6), not "check the API keys" (exit 4).
+    ProviderReport report{"lab", 0, Duration{1}, offers.error()};
+    auto failure = listing_failure({report});
+    REQUIRE(failure);
+    CHECK(failure->code == ExitCode::kProviderFailed);
   }
   SECTION("nvidia-smi broken") {
     ssh.handler = [](const std::string& address, const std::string&) {

@@ -434,3 +434,19 @@ TEST_CASE("vastai: an answer with more offers than the search asked for is refus
   CHECK(over.error().find("more than the 3 offers asked for") != std::string::npos);
   CHECK_FALSE(vastai::parse_offers(answer(vastai::kMaxOffers + 1), "vast"));
 }
+
+TEST_CASE("vastai: an offer whose numbers are out of any range is refused, not converted",
+          "[vastai]") {
+  // Found by fuzz/fuzz_vast_offers.cpp: "id": 2e44 converted to long long.
+  for (std::string offer :
+       {R"({"id": 2e44, "gpu_name": "RTX 4090", "num_gpus": 1, "dph_total": 0.5})",
+        R"({"id": 1, "gpu_name": "RTX 4090", "num_gpus": 1e300, "dph_total": 0.5})",
+        R"({"id": 1, "gpu_name": "RTX 4090", "num_gpus": "-5e20", "dph_total": 0.5})",
+        R"({"id": 1, "gpu_name": "RTX 4090", "num_gpus": 1, "cpu_cores": 1e12, "dph_total": 1})"}) {
+    INFO(offer);
+    auto r = vastai::parse_offers("{\"offers\": [" + offer + "]}", "vast");
+    REQUIRE_FALSE(r);
+    CHECK((r.error().find("out of range") != std::string::npos ||
+           r.error().find("should be an integer") != std::string::npos));
+  }
+}
