@@ -25,6 +25,7 @@
 #include "berth/deploy.h"
 #include "berth/provider_set.h"
 #include "berth/watch_deploy.h"
+#include "berth/workload_spec.h"
 
 extern char** environ;
 
@@ -75,7 +76,7 @@ class HealthyHosts : public HostProbe {
 class AdapterDeployer : public ReplicaDeployer {
  public:
   AdapterDeployer(const LaunchTemplate& w, Provider& p, Offer offer)
-      : workload_(w), provider_(p), offer_(std::move(offer)) {}
+      : workload_(w), container_(resolve_workload(w)), provider_(p), offer_(std::move(offer)) {}
   Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
     std::vector<LiveReplica> out;
     for (int r = 0; r < workload_.replicas; ++r) {
@@ -100,7 +101,7 @@ class AdapterDeployer : public ReplicaDeployer {
     req.offer = offer_;
     req.ssh_public_key =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBench bench";
-    req.workload = &workload_;
+    req.container = &container_;
     auto i = provider_.launch(req);
     if (!i) return unexpected(Failure{ExitCode::kProviderFailed, i.error().message, ""});
     // The mock answers "booting" first; the soak wants running replicas.
@@ -112,6 +113,7 @@ class AdapterDeployer : public ReplicaDeployer {
     return unexpected(Failure{ExitCode::kProviderFailed, "instance never ran", ""});
   }
   const LaunchTemplate& workload_;
+  WorkloadSpec container_;
   Provider& provider_;
   Offer offer_;
 };
