@@ -18,13 +18,13 @@ _berth() {
     validate) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    offers) COMPREPLY=($(compgen -W "--help -h --gpu --vram --gpus --cc --max-price --provider --region --spot --sort --limit $global" -- "$cur"))
+    offers) COMPREPLY=($(compgen -W "--help -h --gpu --vram --gpus --cc --max-price --provider --region --spot --strict --sort --limit $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    plan) COMPREPLY=($(compgen -W "--help -h --offers $global" -- "$cur"))
+    plan) COMPREPLY=($(compgen -W "--help -h --offers --strict $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    up) COMPREPLY=($(compgen -W "--help -h --keep-on-failure --watch --dry-run $global" -- "$cur"))
+    up) COMPREPLY=($(compgen -W "--help -h --keep-on-failure --watch --dry-run --strict $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     status) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
@@ -42,7 +42,7 @@ _berth() {
     down) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    watch) COMPREPLY=($(compgen -W "--help -h --down-on-exit --interval --unreachable-grace $global" -- "$cur"))
+    watch) COMPREPLY=($(compgen -W "--help -h --down-on-exit --interval --unreachable-grace --strict $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     providers) COMPREPLY=($(compgen -W "--help -h --check $global" -- "$cur"))

@@ -35,16 +35,19 @@ complete -c berth -n '__fish_seen_subcommand_from offers' -l max-price -r -F -d 
 complete -c berth -n '__fish_seen_subcommand_from offers' -l provider -r -F -d 'Provider name from the config (glob); repeatable'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l region -r -F -d 'Region (glob, e.g. '\''us-*'\''); repeatable'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l spot -d 'Include spot (interruptible) offers'
+complete -c berth -n '__fish_seen_subcommand_from offers' -l strict -d 'With TEMPLATE: reject offers that do not report a vCPU count, RAM, disk or CUDA version it constrains'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l sort -r -a 'price vram cc' -d 'Order: price (default), vram or cc'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l limit -r -F -d 'Show at most N offers'
 complete -c berth -n '__fish_seen_subcommand_from offers' -F
 complete -c berth -n '__fish_seen_subcommand_from plan' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from plan' -l offers -r -F -d 'Plan from a saved '\''berth offers -o json'\'' result instead of asking the providers'
+complete -c berth -n '__fish_seen_subcommand_from plan' -l strict -d 'Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template constrains (placement.strict)'
 complete -c berth -n '__fish_seen_subcommand_from plan' -F
 complete -c berth -n '__fish_seen_subcommand_from up' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from up' -l keep-on-failure -d 'Keep what was created when the deploy fails (for debugging; it keeps billing)'
 complete -c berth -n '__fish_seen_subcommand_from up' -l watch -d 'Stay after the deploy and redeploy replicas that fail (as '\''berth watch'\'')'
 complete -c berth -n '__fish_seen_subcommand_from up' -l dry-run -d 'Plan, then print the requests the launch would send (credentials redacted) and the process the container would run; send nothing'
+complete -c berth -n '__fish_seen_subcommand_from up' -l strict -d 'Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template constrains (placement.strict)'
 complete -c berth -n '__fish_seen_subcommand_from up' -F
 complete -c berth -n '__fish_seen_subcommand_from status' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from status' -F
@@ -65,6 +68,7 @@ complete -c berth -n '__fish_seen_subcommand_from watch' -l help -s h -d 'Print 
 complete -c berth -n '__fish_seen_subcommand_from watch' -l down-on-exit -d 'Tear the deployment down when watching stops (default: leave it running)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -l interval -r -F -d 'Poll period (default: the template'\''s health.interval, else 10s)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -l unreachable-grace -r -F -d 'How long SSH may fail while the provider says running (default 60s)'
+complete -c berth -n '__fish_seen_subcommand_from watch' -l strict -d 'Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template constrains (placement.strict)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -F
 complete -c berth -n '__fish_seen_subcommand_from providers' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from providers' -l check -d 'Verify each provider'\''s credentials (all at once)'

@@ -9,6 +9,41 @@ std::string gpu_summary(const OfferGpu& g) {
   return g.model + " ×" + std::to_string(g.count);
 }
 
+const char* fact_key(HostFact f) {
+  switch (f) {
+    case HostFact::kCpus:
+      return "vcpus";
+    case HostFact::kMemory:
+      return "memory_gb";
+    case HostFact::kDisk:
+      return "disk_gb";
+    case HostFact::kCuda:
+      return "cuda";
+  }
+  return "";
+}
+
+bool Offer::knows(HostFact f) const {
+  switch (f) {
+    case HostFact::kCpus:
+      return vcpus.has_value();
+    case HostFact::kMemory:
+      return memory_gb.has_value();
+    case HostFact::kDisk:
+      return disk_gb.has_value();
+    case HostFact::kCuda:
+      return cuda.has_value();
+  }
+  return false;
+}
+
+HostFactSet Offer::unknown_facts() const {
+  HostFactSet out = 0;
+  for (auto f : kHostFacts)
+    if (!knows(f) && !(settable & fact_bit(f))) out |= fact_bit(f);
+  return out;
+}
+
 namespace {
 template <class T>
 nlohmann::json opt(const std::optional<T>& v) {
@@ -46,6 +81,14 @@ nlohmann::json to_json(const Offer& o) {
     auto& list = j["cannot"] = nlohmann::json::array();
     for (auto f : features_in(cannot)) list.push_back(feature_name(f));
   }
+  auto facts = [](HostFactSet set) {
+    nlohmann::json list = nlohmann::json::array();
+    for (auto f : kHostFacts)
+      if (set & fact_bit(f)) list.push_back(fact_key(f));
+    return list;
+  };
+  if (o.settable) j["settable"] = facts(o.settable);
+  if (auto unknown = o.unknown_facts()) j["unknown"] = facts(unknown);
   return j;
 }
 
@@ -79,6 +122,20 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
         auto f = feature_from_name(name.get<std::string>());
         if (!f) return unexpected("unknown feature '" + name.get<std::string>() + "' in \"cannot\"");
         o.honours &= ~feature_bit(*f);
+      }
+    }
+    // "unknown" is derived (null and not settable); only "settable" is read.
+    if (auto it = j.find("settable"); it != j.end()) {
+      if (!it->is_array()) return unexpected(std::string("\"settable\" must be a list of names"));
+      for (const auto& name : *it) {
+        const auto key = name.get<std::string>();
+        bool found = false;
+        for (auto f : kHostFacts)
+          if (key == fact_key(f)) {
+            o.settable |= fact_bit(f);
+            found = true;
+          }
+        if (!found) return unexpected("unknown field '" + key + "' in \"settable\"");
       }
     }
     return o;

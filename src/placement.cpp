@@ -375,6 +375,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
     ReplicaPlacement p;
     p.replica = replicas[i];
     p.offer = offers[chosen[i].index];
+    p.unverified = checker.unverified(p.offer);
     p.fallbacks = std::move(fallbacks[i]);
     plan.total_price_per_hour += p.offer.price_per_hour;
     plan.placement.push_back(std::move(p));
@@ -387,8 +388,13 @@ nlohmann::json to_json(const Plan& plan) {
   for (const auto& p : plan.placement) {
     nlohmann::json fallbacks = nlohmann::json::array();
     for (const auto& f : p.fallbacks) fallbacks.push_back(to_json(f));
-    placement.push_back(
-        {{"replica", p.replica}, {"offer", to_json(p.offer)}, {"fallbacks", std::move(fallbacks)}});
+    nlohmann::json unverified = nlohmann::json::array();
+    for (const auto& u : p.unverified)
+      unverified.push_back({{"constraint", u.constraint}, {"detail", u.detail}});
+    placement.push_back({{"replica", p.replica},
+                         {"offer", to_json(p.offer)},
+                         {"fallbacks", std::move(fallbacks)},
+                         {"unverified", std::move(unverified)}});
   }
   nlohmann::json rejections = nlohmann::json::array();
   for (const auto& r : plan.rejections) {

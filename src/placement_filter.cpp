@@ -206,14 +206,22 @@ ConstraintMask ConstraintChecker::failures(const Offer& o) {
     else if (!o.gpu.vram_gb || !in_gb_range(*o.gpu.vram_gb * o.gpu.count, g.total_vram))
       mask |= bit(Constraint::kGpuTotalVram);
   }
-  if (!r.cuda.unbounded() && (!o.cuda || !in_range(*o.cuda, r.cuda)))
-    mask |= bit(Constraint::kCuda);
-  if (!r.cpus.unbounded() && (!o.vcpus || !r.cpus.contains(*o.vcpus)))
-    mask |= bit(Constraint::kCpus);
-  if (!r.memory.unbounded() && (!o.memory_gb || !in_gb_range(*o.memory_gb, r.memory)))
-    mask |= bit(Constraint::kMemory);
-  if (!r.disk.unbounded() && (!o.disk_gb || !in_gb_range(*o.disk_gb, r.disk)))
-    mask |= bit(Constraint::kDisk);
+  // Host facts: a known value must fit; a settable one is asked for at
+  // launch; an unknown one passes (with a warning: unverified()) unless
+  // placement.strict.
+  auto host = [&](HostFact f, Constraint c, bool constrained, auto fits) {
+    if (!constrained) return;
+    if (o.knows(f) ? !fits() : (!(o.settable & fact_bit(f)) && w_.placement.strict))
+      mask |= bit(c);
+  };
+  host(HostFact::kCuda, Constraint::kCuda, !r.cuda.unbounded(),
+       [&] { return in_range(*o.cuda, r.cuda); });
+  host(HostFact::kCpus, Constraint::kCpus, !r.cpus.unbounded(),
+       [&] { return r.cpus.contains(*o.vcpus); });
+  host(HostFact::kMemory, Constraint::kMemory, !r.memory.unbounded(),
+       [&] { return in_gb_range(*o.memory_gb, r.memory); });
+  host(HostFact::kDisk, Constraint::kDisk, !r.disk.unbounded(),
+       [&] { return in_gb_range(*o.disk_gb, r.disk); });
 
   if (features_ & ~o.honours) mask |= bit(Constraint::kWorkload);
 
@@ -270,16 +278,16 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return fmt::format("compute capability {}, needs {}", number(*o.gpu.compute_capability),
                          range_text(g.compute_capability));
     case Constraint::kCuda:
-      if (!o.cuda) return unknown("host CUDA version");
+      if (!o.cuda) return unknown("host CUDA version") + " (placement.strict)";
       return fmt::format("CUDA {}, needs {}", number(*o.cuda), range_text(r.cuda));
     case Constraint::kCpus:
-      if (!o.vcpus) return unknown("vCPU count");
+      if (!o.vcpus) return unknown("vCPU count") + " (placement.strict)";
       return fmt::format("{} vCPUs, needs {}", *o.vcpus, range_text(r.cpus));
     case Constraint::kMemory:
-      if (!o.memory_gb) return unknown("RAM");
+      if (!o.memory_gb) return unknown("RAM") + " (placement.strict)";
       return fmt::format("{} RAM, needs {}", size_gb(*o.memory_gb), range_text(r.memory));
     case Constraint::kDisk:
-      if (!o.disk_gb) return unknown("disk size");
+      if (!o.disk_gb) return unknown("disk size") + " (placement.strict)";
       return fmt::format("{} disk, needs {}", size_gb(*o.disk_gb), range_text(r.disk));
     case Constraint::kSpot:
       return fmt::format("{} offer, placement.spot is {}", o.spot ? "a spot" : "an on-demand",
@@ -294,6 +302,26 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       break;
   }
   return "unknown constraint";
+}
+
+std::vector<Unverified> ConstraintChecker::unverified(const Offer& o) const {
+  const auto& r = w_.resources;
+  std::vector<Unverified> out;
+  auto check = [&](HostFact f, Constraint c, bool constrained, const char* what,
+                   std::string needs) {
+    if (!constrained || o.knows(f) || (o.settable & fact_bit(f))) return;
+    out.push_back({constraint_name(c), fmt::format("{} does not report the {}; the template "
+                                                   "needs {}",
+                                                   o.provider, what, needs)});
+  };
+  check(HostFact::kCuda, Constraint::kCuda, !r.cuda.unbounded(), "host CUDA version",
+        range_text(r.cuda));
+  check(HostFact::kCpus, Constraint::kCpus, !r.cpus.unbounded(), "vCPU count",
+        range_text(r.cpus));
+  check(HostFact::kMemory, Constraint::kMemory, !r.memory.unbounded(), "RAM",
+        range_text(r.memory));
+  check(HostFact::kDisk, Constraint::kDisk, !r.disk.unbounded(), "disk size", range_text(r.disk));
+  return out;
 }
 
 // Headroom: for each of total VRAM, vCPUs, RAM and disk, the surplus over the

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "berth/launch_template.h"
 #include "berth/offer.h"
+#include "berth/placement.h"
 #include "berth/workload_spec.h"
 
 namespace berth::placement {
@@ -60,6 +62,10 @@ class ConstraintChecker {
 
   /// Why `offer` fails `c`, for people: "24 GB VRAM per GPU, needs ≥80 GB".
   std::string explain(Constraint c, const Offer& offer) const;
+
+  /// The constrained host facts `offer` leaves unknown (it passes them
+  /// unless placement.strict): what a plan warns about.
+  std::vector<Unverified> unverified(const Offer& offer) const;
 
   /// Surplus over the template's minimums, normalized per dimension (see
   /// offer_headroom in placement.h).

@@ -176,7 +176,13 @@ nlohmann::json launch_template_schema() {
                              described(ref("duration"),
                                        "How long a launched instance may go without progress "
                                        "before berth gives it up and tries the next offer; "
-                                       "default per provider.")}})},
+                                       "default per provider.")},
+                            {"strict",
+                             {{"type", "boolean"},
+                              {"description",
+                               "Reject offers that do not report a constrained vCPU count, RAM, "
+                               "disk or host CUDA version instead of keeping them with a "
+                               "warning."}}}})},
       {"replicas", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
       {"spread", {{"enum", json::array({"none", "provider", "region"})}}},
       {"restart", restart()},

@@ -23,7 +23,8 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"volumes[]", {"name", "source", "path", "readonly"}},
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
-      {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout"}},
+      {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout",
+                     "strict"}},
       {"restart", {"max_restarts", "window", "backoff", "on"}},
   };
   return keys;
@@ -319,6 +320,8 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
         p.spot = *v == "only"    ? SpotPolicy::kOnly
                  : *v == "allow" ? SpotPolicy::kAllow
                                  : SpotPolicy::kNever;
+    } else if (f.key == "strict") {
+      if (auto b = r.boolean(f)) p.strict = *b;
     } else if (f.key == "boot_timeout") {
       auto s = r.string(f);
       if (!s) continue;

@@ -1,5 +1,6 @@
 #include "berth/workload_spec.h"
 
+#include <algorithm>
 #include <array>
 
 #include "berth/container_runtime.h"
@@ -105,8 +106,11 @@ std::vector<std::string> WorkloadSpec::secrets() const {
 }
 
 long long WorkloadSpec::disk_gb(long long fallback) const {
-  if (!disk_bytes) return fallback;
-  return static_cast<long long>((*disk_bytes + 999'999'999) / 1'000'000'000);
+  if (disk_bytes) return static_cast<long long>((*disk_bytes + 999'999'999) / 1'000'000'000);
+  if (disk_max_bytes)
+    return std::max(1LL, std::min(fallback, static_cast<long long>(*disk_max_bytes /
+                                                                    1'000'000'000)));
+  return fallback;
 }
 
 WorkloadSpec resolve_workload(const LaunchTemplate& w) {
@@ -149,6 +153,7 @@ WorkloadSpec resolve_workload(const LaunchTemplate& w) {
                                w.registry_auth->username.secret};
   s.volumes = w.volumes;
   s.disk_bytes = w.resources.disk.min;
+  s.disk_max_bytes = w.resources.disk.max;
   s.min_cuda = w.resources.cuda.min;
   return s;
 }

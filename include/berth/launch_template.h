@@ -82,6 +82,9 @@ struct PlacementPolicy {
   /// Launch to running without progress before the attempt is given up;
   /// nullopt = the provider's default (Capabilities::boot_timeout).
   std::optional<Duration> boot_timeout;
+  /// An offer that does not report a fact the template constrains (vCPUs,
+  /// RAM, disk, host CUDA) is rejected instead of kept with a warning.
+  bool strict = false;
 };
 
 struct RestartPolicy {

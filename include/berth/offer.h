@@ -1,6 +1,7 @@
 // A live offer from a provider (docs/json.md, Offer): what an instance would have and cost.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,21 @@ struct OfferGpu {
   std::optional<double> compute_capability;  // from the catalog or the provider
 };
 
+/// Facts about the host a template can constrain (resources.cpus, memory,
+/// disk, cuda) and an offer may leave open. Each is known (the offer's field
+/// has a value), settable (the launch asks for what the template needs:
+/// RunPod's container disk) or unknown (neither): an unknown fact keeps the
+/// offer with a warning, or rejects it under placement.strict.
+enum class HostFact : std::uint8_t { kCpus, kMemory, kDisk, kCuda };
+using HostFactSet = std::uint8_t;
+constexpr HostFactSet fact_bit(HostFact f) {
+  return static_cast<HostFactSet>(1u << static_cast<unsigned>(f));
+}
+inline constexpr HostFact kHostFacts[] = {HostFact::kCpus, HostFact::kMemory, HostFact::kDisk,
+                                          HostFact::kCuda};
+/// The offer's JSON key for the fact: "vcpus", "memory_gb", "disk_gb", "cuda".
+const char* fact_key(HostFact f);
+
 struct Offer {
   std::string provider;  // the provider's name in berth's config
   std::string id;        // stable within one listing; what launch needs to find it again
@@ -38,6 +54,14 @@ struct Offer {
   /// Capabilities::honours, set by the core when listing). In JSON as
   /// "cannot": the feature names it cannot honour, when there are any.
   FeatureSet honours = kAllFeatures;
+  /// Facts the launch sets from the template rather than the offer fixing
+  /// them (their fields stay nullopt). In JSON as "settable".
+  HostFactSet settable = 0;
+
+  /// Whether the offer's value of `f` is known (the field is set).
+  bool knows(HostFact f) const;
+  /// Facts neither known nor settable. In JSON as "unknown".
+  HostFactSet unknown_facts() const;
 };
 
 /// The documented `-o json` shape (docs/json.md). `launch_data` is included under

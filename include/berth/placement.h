@@ -19,7 +19,9 @@ namespace berth {
 /// The one filter behind both `offers TEMPLATE` and `plan`: the name of the
 /// first constraint `offer` fails ("gpu.count", "gpu.vram", "max_price",
 /// ...), or nullopt when it satisfies the template. Unknown data for a
-/// constrained field fails that constraint.
+/// constrained GPU field fails that constraint; an unknown host fact (vCPUs,
+/// RAM, disk, CUDA) fails it only under placement.strict, and a fact the
+/// offer's launch sets (Offer::settable) satisfies it.
 std::optional<std::string> unmet_constraint(const LaunchTemplate& workload, const Offer& offer);
 
 /// The tie-breaker after price: how far `offer` exceeds the template's
@@ -35,9 +37,17 @@ struct Rejection {
   std::string detail;           // "cheapest offer with ≥80 GB VRAM: 4.10/h on runpod, above max_price 3.50"
 };
 
+/// A constraint the chosen offer passes without the provider saying so: it
+/// does not report the fact (placement.strict would reject the offer).
+struct Unverified {
+  std::string constraint;  // "cpus", "memory", "disk", "cuda"
+  std::string detail;      // "runpod does not report the vCPU count; the template needs ≥8"
+};
+
 struct ReplicaPlacement {
   int replica = 0;               // 0-based
   Offer offer;
+  std::vector<Unverified> unverified;  // of `offer`
   std::vector<Offer> fallbacks;  // ranked, best first; what deploy walks on capacity errors
 };
 

@@ -81,7 +81,8 @@ struct WorkloadSpec {
   std::vector<PortMapping> ports;
   std::optional<RegistryLogin> registry;
   std::vector<Volume> volumes;
-  std::optional<std::uint64_t> disk_bytes;  // the template's minimum
+  std::optional<std::uint64_t> disk_bytes;      // the template's minimum
+  std::optional<std::uint64_t> disk_max_bytes;  // and its maximum
   std::optional<double> min_cuda;           // host CUDA driver, major.minor
   /// Read from the image's registry when the provider starts the process
   /// itself (Capabilities::starts_process); nullopt otherwise.
@@ -96,7 +97,8 @@ struct WorkloadSpec {
   /// Every secret value (env, image, arguments, registry password), for
   /// HttpRequest::secrets and redaction.
   std::vector<std::string> secrets() const;
-  /// Whole gigabytes (10^9 bytes) of disk, rounded up; `fallback` without one.
+  /// Whole gigabytes (10^9 bytes) of disk: the template's minimum rounded up,
+  /// else `fallback` lowered to the template's maximum (at least 1).
   long long disk_gb(long long fallback) const;
 };
 

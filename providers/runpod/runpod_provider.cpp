@@ -190,6 +190,9 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
             o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
             o.available = availability_hint(avail);
             o.cuda = cuda;
+            // Container disk is chosen at create (`disk`, from the template);
+            // the catalog reports no vCPUs or RAM: those stay unknown.
+            o.settable = fact_bit(HostFact::kDisk);
             o.launch_data = {{"gpu_id", id},
                              {"count", count},
                              {"cloud", std::string(cloud) == "secure" ? "SECURE" : "COMMUNITY"},

@@ -28,6 +28,16 @@ namespace {
 
 void warn_failed_providers(const std::vector<ProviderReport>& reports) {
   for (const auto& r : reports) {
+    if (!r.error && r.dropped) {
+      std::string line = fmt::format("{}: dropped {} offer{} with impossible values (first: {})",
+                                     r.provider, r.dropped, r.dropped == 1 ? "" : "s",
+                                     r.dropped_reason);
+      if (stderr_json_lines())
+        print_event(make_event(WatchEventType::kNote, "offers-dropped", line, std::nullopt,
+                               r.provider));
+      else
+        print_warning(line);
+    }
     if (!r.error) continue;
     if (stderr_json_lines())
       print_event(make_event(WatchEventType::kProviderUnavailable, to_string(r.error->kind),
@@ -45,7 +55,19 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
   return [&w, &providers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
     Planning planning = plan_deployment(w, providers, PlanRequest{replicas, {}, {}});
     warn_failed_providers(planning.reports);
-    if (!planning.failure) return std::move(planning.plan);
+    if (!planning.failure) {
+      // What the chosen offers leave unchecked, said before anything launches.
+      for (const auto& p : planning.plan.placement)
+        for (const auto& u : p.unverified) {
+          std::string line = fmt::format("replica {} on {}/{}: {} (--strict rejects such offers)",
+                                         p.replica, p.offer.provider, p.offer.id, u.detail);
+          if (stderr_json_lines())
+            print_event(make_event(WatchEventType::kNote, u.constraint, line));
+          else
+            print_warning(line);
+        }
+      return std::move(planning.plan);
+    }
     for (const auto& r : planning.plan.rejections) {
       std::string line = fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
                                      r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ",
@@ -74,6 +96,7 @@ struct UpOptions {
   bool keep_on_failure = false;
   bool watch = false;  // stay and heal, as `berth watch` (cmd_watch.cpp)
   bool dry_run = false;  // plan and show the launch requests; send nothing
+  bool strict = false;   // placement.strict
 };
 
 // `up --dry-run`: plans as `up` does, then prints per replica the requests
@@ -118,6 +141,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
   redact_from_output(*workload);
+  if (o.strict) workload->placement.strict = true;
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
   if (!session) return session.error();
   auto& s = **session;
@@ -563,6 +587,9 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
                "Plan, then print the requests the launch would send (credentials redacted) and "
                "the process the container would run; send nothing")
       ->excludes("--watch");
+  up->add_flag("--strict", up_opts->strict,
+               "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the "
+               "template constrains (placement.strict)");
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();

@@ -16,6 +16,7 @@ struct OffersOptions {
   OfferFlags flags;
   std::string sort = "price";
   std::optional<std::size_t> limit;
+  bool strict = false;
 };
 
 int run_offers(const OffersOptions& o, const GlobalOptions& g) {
@@ -26,6 +27,7 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
     auto t = load_template(*o.template_file, Environment::process());
     if (!t) return report(t.error());
     redact_from_output(*t);
+    if (o.strict) t->placement.strict = true;
     workload = std::move(*t);
   }
   auto filter = OfferFilter::create(o.flags, std::move(workload));
@@ -52,7 +54,7 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   auto term = g.terminal();
   auto secrets = config->secrets();
   for (const auto& r : search.reports) {
-    if (r.error)
+    if (r.error || r.dropped)
       print_warning(describe_report(r, secrets));
     else
       print_note(term, describe_report(r, secrets));
@@ -93,6 +95,9 @@ void setup_offers(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->add_option("--region", o->flags.regions, "Region (glob, e.g. 'us-*'); repeatable")
       ->option_text("GLOB");
   sub->add_flag("--spot", o->flags.spot, "Include spot (interruptible) offers");
+  sub->add_flag("--strict", o->strict,
+                "With TEMPLATE: reject offers that do not report a vCPU count, RAM, disk or CUDA "
+                "version it constrains");
   sub->add_option("--sort", o->sort, "Order: price (default), vram or cc")
       ->check(CLI::IsMember({"price", "vram", "cc"}))
       ->option_text("KEY");

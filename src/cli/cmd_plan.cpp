@@ -21,6 +21,7 @@ constexpr std::size_t kAlternativesShown = 3;
 struct PlanOptions {
   std::string template_path;
   std::optional<std::string> offers_file;
+  bool strict = false;
 };
 
 struct ProviderFailure {
@@ -75,6 +76,8 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
     if (r.error) {
       print_warning(describe_report(r, secrets));
       errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
+    } else if (r.dropped) {
+      print_warning(describe_report(r, secrets));
     } else {
       print_note(term, describe_report(r, secrets));
     }
@@ -112,6 +115,12 @@ std::string render(const Plan& plan) {
       chosen.add_row(offer_row(std::to_string(p.replica), p.offer));
     out += chosen.render();
     out += fmt::format("\nTotal: {}/h\n", price_text(plan.total_price_per_hour));
+    std::string unverified;
+    for (const auto& p : plan.placement)
+      for (const auto& u : p.unverified)
+        unverified += fmt::format("  replica {}: {}\n", p.replica, u.detail);
+    if (!unverified.empty())
+      out += "\nNot reported, so not checked (--strict rejects such offers):\n" + unverified;
 
     Table alt({"REPLICA", "PROVIDER", "REGION", "GPU", "VRAM", "PRICE/H", "OFFER"},
               {true, false, false, false, true, true, false});
@@ -133,6 +142,7 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto workload = load_template(o.template_path, Environment::process());
   if (!workload) return report(workload.error());
   redact_from_output(*workload);
+  if (o.strict) workload->placement.strict = true;
 
   std::vector<ProviderFailure> errors;
   Planning planning;
@@ -177,6 +187,8 @@ void setup_plan(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->add_option("--offers", opts->offers_file,
                   "Plan from a saved 'berth offers -o json' result instead of asking the providers")
       ->option_text("FILE");
+  sub->add_flag("--strict", opts->strict, "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template "
+                  "constrains (placement.strict)");
   sub->callback([&g, &s, opts] {
     if (g.output == "csv") {
       s.exit_code = report(Failure{ExitCode::kUsage, "plan has no csv output", "use -o json"});

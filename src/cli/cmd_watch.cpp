@@ -17,6 +17,7 @@ struct WatchFlags {
   bool down_on_exit = false;
   std::optional<std::string> interval;
   std::optional<std::string> unreachable_grace;
+  bool strict = false;  // placement.strict
 };
 
 Expected<Duration, int> duration_flag(const std::string& flag, const std::string& text) {
@@ -34,6 +35,7 @@ int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
   auto workload = load_template(flags.template_path, Environment::process());
   if (!workload) return report(workload.error());
   redact_from_output(*workload);
+  if (flags.strict) workload->placement.strict = true;
   WatchOptions options = default_watch_options(*workload);
   options.down_on_exit = flags.down_on_exit;
   if (flags.interval) {
@@ -91,6 +93,8 @@ void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->add_option("--unreachable-grace", flags->unreachable_grace,
                   "How long SSH may fail while the provider says running (default 60s)")
       ->option_text("DURATION");
+  sub->add_flag("--strict", flags->strict, "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template "
+                  "constrains (placement.strict)");
   sub->footer(
       "Events go to stderr, one line each (JSON lines with -o json); see\n"
       "docs/watch-events.md. SIGINT/SIGTERM stop watching and leave the deployment\n"

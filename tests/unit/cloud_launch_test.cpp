@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "berth/launch_template.h"
+#include "berth/placement.h"
 #include "berth/shell_quote.h"
 #include "berth/workload_spec.h"
 #include "support/adapter_fixture.h"
@@ -41,7 +42,7 @@ json last_body(MockServer& mock, const std::string& method, const std::string& p
 
 }  // namespace
 
-TEST_CASE("every shipped template launches on every cloud's strict mock, running what docker would",
+TEST_CASE("every shipped template, planned on every cloud's strict mock, launches what docker would",
           "[adapter][clouds]") {
   const auto env = Environment::from_map({{"HF_TOKEN", "hf_test_token"}});
   const auto templates = shipped_templates();
@@ -63,8 +64,21 @@ TEST_CASE("every shipped template launches on every cloud's strict mock, running
       if (caps.starts_process) spec.image_process = kImage;
       auto process = spec.process();
 
+      // The offer berth would choose on this cloud alone: nothing a cloud
+      // does not report (RunPod's vCPUs and RAM, Lambda's host CUDA) may
+      // keep a template off it.
+      auto plan = solve_placement(*t, *offers, PlacementOptions{{0}, {}, {}, 10});
+      INFO("rejections: " << to_json(plan)["rejections"].dump());
+      if (t->resources.gpu.count.max == 0) {
+        // CPU-only (hello.yaml): the clouds list GPU machines, and say so.
+        REQUIRE(plan.placement.empty());
+        CHECK(plan.rejections.at(0).constraint == "gpu.count");
+        continue;
+      }
+      REQUIRE(plan.placement.size() == 1);
+      const Offer& chosen = plan.placement[0].offer;
       std::string name = "berth-" + t->name + "-" + std::to_string(n++) + "-abc123";
-      auto launched = f.adapter->launch(request_for(offers->front(), spec, name));
+      auto launched = f.adapter->launch(request_for(chosen, spec, name));
       REQUIRE(launched);
       CHECK(f.mock.violations() == json::array());
 

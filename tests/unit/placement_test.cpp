@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <random>
+#include <set>
 
 using namespace berth;
 
@@ -138,34 +139,52 @@ TEST_CASE("each constraint rejects with its own name", "[placement]") {
     o.gpu.vendor = GpuVendor::kAmd;
     CHECK_FALSE(unmet_constraint(w, o));
   }
-  SECTION("cuda, unknown rejected") {
+  // Unknown is not too small: an unreported host fact passes, and rejects
+  // only under placement.strict; a settable one passes either way.
+  SECTION("cuda, unknown passes unless strict") {
     w.resources.cuda = {12.6, std::nullopt};
     CHECK(unmet_constraint(w, o) == "cuda");
     o.cuda = 12.6;
     CHECK_FALSE(unmet_constraint(w, o));
     o.cuda.reset();
+    CHECK_FALSE(unmet_constraint(w, o));
+    w.placement.strict = true;
     CHECK(unmet_constraint(w, o) == "cuda");
   }
-  SECTION("cpus, unknown rejected") {
+  SECTION("cpus, unknown passes unless strict") {
     w.resources.cpus = {32, std::nullopt};
     CHECK(unmet_constraint(w, o) == "cpus");
     o.vcpus.reset();
     w.resources.cpus = {1, std::nullopt};
+    CHECK_FALSE(unmet_constraint(w, o));
+    w.placement.strict = true;
     CHECK(unmet_constraint(w, o) == "cpus");
   }
-  SECTION("memory, unknown rejected") {
+  SECTION("memory, unknown passes unless strict") {
     w.resources.memory = {256 * kGB, std::nullopt};
     CHECK(unmet_constraint(w, o) == "memory");
     w.resources.memory = {128 * kGB, std::nullopt};
     CHECK_FALSE(unmet_constraint(w, o));
     o.memory_gb.reset();
+    CHECK_FALSE(unmet_constraint(w, o));
+    w.placement.strict = true;
     CHECK(unmet_constraint(w, o) == "memory");
   }
-  SECTION("disk, unknown rejected") {
+  SECTION("disk, unknown passes unless strict; settable passes always") {
     w.resources.disk = {1000 * kGB, std::nullopt};
     CHECK(unmet_constraint(w, o) == "disk");
     o.disk_gb.reset();
     w.resources.disk = {1 * kGB, std::nullopt};
+    CHECK_FALSE(unmet_constraint(w, o));
+    w.placement.strict = true;
+    CHECK(unmet_constraint(w, o) == "disk");
+    o.settable = fact_bit(HostFact::kDisk);
+    w.resources.disk = {2000 * kGB, std::nullopt};
+    CHECK_FALSE(unmet_constraint(w, o));
+  }
+  SECTION("a known value that does not fit rejects even when others are settable") {
+    o.settable = fact_bit(HostFact::kDisk);
+    w.resources.disk = {1000 * kGB, std::nullopt};
     CHECK(unmet_constraint(w, o) == "disk");
   }
   SECTION("placement.providers globs") {
@@ -488,9 +507,17 @@ TEST_CASE("every rejection reason explains itself", "[placement]") {
       {"cuda",
        [](auto& w, auto& o) {
          w.resources.cuda = {12.1, {}};
+         w.placement.strict = true;
          o.cuda.reset();
        },
-       "host CUDA version not reported"},
+       "host CUDA version not reported (placement.strict)"},
+      {"cpus",
+       [](auto& w, auto& o) {
+         w.resources.cpus = {8, {}};
+         w.placement.strict = true;
+         o.vcpus.reset();
+       },
+       "vCPU count not reported (placement.strict)"},
       {"cuda",
        [](auto& w, auto&) {
          w.resources.cuda = {12.6, {}};
@@ -622,4 +649,51 @@ TEST_CASE("what an offer's provider cannot do survives a saved listing", "[place
   CHECK_FALSE(to_json(offer("lambda", "vm", 1)).contains("cannot"));
   j["cannot"] = {"teleport"};
   CHECK_FALSE(offer_from_json(j));
+}
+
+TEST_CASE("the chosen offer's unreported host facts are warnings in the plan, not rejections",
+          "[placement]") {
+  auto w = gpu_workload();
+  w.resources.cpus = {8, std::nullopt};
+  w.resources.memory = {32 * kGB, std::nullopt};
+  w.resources.disk = {100 * kGB, std::nullopt};
+  w.resources.cuda = {12.1, std::nullopt};
+  Offer pod = offer("runpod", "pod", 0.5);
+  pod.vcpus.reset();
+  pod.memory_gb.reset();
+  pod.disk_gb.reset();
+  pod.settable = fact_bit(HostFact::kDisk);
+  Offer vm = offer("lambda", "vm", 0.9);
+  vm.cuda.reset();
+
+  auto plan = solve_placement(w, {pod, vm});
+  REQUIRE(plan.placement.size() == 1);
+  CHECK(plan.placement[0].offer.id == "pod");
+  const auto& u = plan.placement[0].unverified;
+  REQUIRE(u.size() == 2);  // disk is set at launch: not a warning
+  CHECK(u[0].constraint == "cpus");
+  CHECK(u[0].detail == "runpod does not report the vCPU count; the template needs ≥8");
+  CHECK(u[1].constraint == "memory");
+  CHECK(u[1].detail == "runpod does not report the RAM; the template needs ≥32 GB");
+  auto j = to_json(plan);
+  CHECK(j["placement"][0]["unverified"][0]["constraint"] == "cpus");
+  CHECK(j["placement"][0]["offer"]["unknown"] == nlohmann::json({"vcpus", "memory_gb"}));
+  CHECK(j["placement"][0]["offer"]["settable"] == nlohmann::json({"disk_gb"}));
+
+  // Strict: the pod is rejected for what it does not report, the VM for its CUDA.
+  w.placement.strict = true;
+  auto strict = solve_placement(w, {pod, vm});
+  CHECK(strict.placement.empty());
+  REQUIRE(strict.rejections.size() == 2);
+  std::set<std::string> rejected{strict.rejections[0].constraint, strict.rejections[1].constraint};
+  CHECK(rejected == std::set<std::string>{"cuda", "cpus"});
+
+  // A saved listing keeps what is settable; "unknown" is derived again.
+  auto back = offer_from_json(to_json(pod));
+  REQUIRE(back);
+  CHECK(back->settable == fact_bit(HostFact::kDisk));
+  CHECK(back->unknown_facts() == (fact_bit(HostFact::kCpus) | fact_bit(HostFact::kMemory)));
+  auto bad = to_json(pod);
+  bad["settable"] = {"gpus"};
+  CHECK_FALSE(offer_from_json(bad));
 }
