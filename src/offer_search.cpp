@@ -288,9 +288,14 @@ std::string offers_csv(const std::vector<Offer>& offers) {
 }
 
 std::string describe_report(const ProviderReport& r, const std::vector<std::string>& secrets) {
-  if (!r.error)
-    return fmt::format("{}: {} offer{} in {} ms", r.provider, r.count, r.count == 1 ? "" : "s",
-                       r.latency.count());
+  if (!r.error) {
+    std::string text = fmt::format("{}: {} offer{} in {} ms", r.provider, r.count,
+                                   r.count == 1 ? "" : "s", r.latency.count());
+    if (r.dropped)
+      text += fmt::format("; dropped {} with impossible values (first: {})", r.dropped,
+                          redact(r.dropped_reason, secrets));
+    return text;
+  }
   return fmt::format("{}: failed ({}) after {} ms: {}", r.provider, to_string(r.error->kind),
                      r.latency.count(), redact(r.error->message, secrets));
 }

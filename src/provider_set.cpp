@@ -3,15 +3,45 @@
 // answers nonsense becomes a report, never a failure of the others.
 #include "berth/provider_set.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <thread>
 
 #include "berth/process.h"
 
 namespace berth {
+
+std::optional<std::string> offer_insanity(const Offer& o) {
+  auto outside = [](double v, double lo, double hi) { return !std::isfinite(v) || v < lo || v > hi; };
+  // Bounds far beyond any machine rented today, and far inside what the
+  // arithmetic after them can hold.
+  if (outside(o.price_per_hour, 0, 10'000))
+    return fmt::format("price {:g}/h is impossible", o.price_per_hour);
+  if (o.gpu.count < 0 || o.gpu.count > 64)
+    return fmt::format("a GPU count of {} is impossible", o.gpu.count);
+  if (o.gpu.vram_gb && outside(*o.gpu.vram_gb, 0.001, 4096))
+    return fmt::format("{:g} GB of VRAM per GPU is impossible", *o.gpu.vram_gb);
+  if (o.gpu.compute_capability && outside(*o.gpu.compute_capability, 1, 99))
+    return fmt::format("compute capability {:g} is impossible", *o.gpu.compute_capability);
+  if (o.vcpus && (*o.vcpus < 1 || *o.vcpus > 16'384))
+    return fmt::format("{} vCPUs is impossible", *o.vcpus);
+  if (o.memory_gb && outside(*o.memory_gb, 0.001, 1e6))
+    return fmt::format("{:g} GB of RAM is impossible", *o.memory_gb);
+  if (o.disk_gb && outside(*o.disk_gb, 0, 1e7))
+    return fmt::format("{:g} GB of disk is impossible", *o.disk_gb);
+  if (o.cuda && outside(*o.cuda, 1, 99)) return fmt::format("CUDA {:g} is impossible", *o.cuda);
+  if (o.available && *o.available < 0)
+    return fmt::format("{} available is impossible", *o.available);
+  if (o.id.empty()) return std::string("an offer without an id");
+  if (o.id.size() > 512) return fmt::format("an id of {} bytes", o.id.size());
+  // Control characters in an id or region are kept: what berth prints
+  // escapes them (output.h), and JSON carries them exactly.
+  return std::nullopt;
+}
 
 namespace {
 
@@ -140,10 +170,18 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
         // The provider field is the config name, whatever the adapter wrote.
         // So are what it can honour of a workload: its own word, not the offer's.
         const FeatureSet honours = p.capabilities().honours;
+        std::size_t kept = 0;
         for (auto& o : offers) {
+          if (auto why = offer_insanity(o)) {
+            if (report.dropped++ == 0) report.dropped_reason = *why;
+            continue;
+          }
           o.provider = p.name();
           o.honours = honours;
+          if (&offers[kept] != &o) offers[kept] = std::move(o);
+          ++kept;
         }
+        offers.resize(kept);
         report.count = offers.size();
       });
   OfferListing listing;

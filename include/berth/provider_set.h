@@ -20,8 +20,18 @@ struct ProviderReport {
   std::size_t count = 0;  // offers or instances returned
   Duration latency{0};
   std::optional<ProviderError> error;
+  /// Offers dropped for impossible values (offer_insanity), and why the
+  /// first one was: said once per provider, never placed.
+  std::size_t dropped = 0;
+  std::string dropped_reason;
   bool ok() const { return !error.has_value(); }
 };
+
+/// Why an offer's values cannot be real (a negative or non-finite price,
+/// a GPU count outside 0..64, VRAM, RAM, disk, vCPUs or CUDA out of any
+/// machine's range, an empty or overlong id), or nullopt.
+/// ProviderSet::list_offers drops such offers before anything ranks them.
+std::optional<std::string> offer_insanity(const Offer& offer);
 
 struct OfferListing {
   std::vector<Offer> offers;

@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 
+#include "berth/offer_search.h"
 #include "support/fake_provider.h"
 #include "support/loopback_server.h"
 
@@ -166,4 +168,48 @@ TEST_CASE("provider set hands adapters the runtime, state directory and SSH key"
   CHECK(labels.at("runtime") == "podman");
   CHECK(labels.at("ssh_key") == "/keys/id_test");
   CHECK(labels.at("state_dir") == state_dir(Environment::process()).string());
+}
+
+TEST_CASE("offers with impossible values never reach placement: dropped, counted, said once",
+          "[provider_set]") {
+  auto good = make_offer("x", "fine", "H100", 1, 80, 2.5);
+  auto hostile = nlohmann::json::array({to_json(good)});
+  auto add = [&](auto change) {
+    Offer o = make_offer("x", "bad-" + std::to_string(hostile.size()), "H100", 1, 80, 2.5);
+    change(o);
+    hostile.push_back(to_json(o));
+  };
+  add([](Offer& o) { o.price_per_hour = -3; });  // would be "cheapest"
+  add([](Offer& o) { o.gpu.count = -8; });
+  add([](Offer& o) { o.gpu.count = 1000; });
+  add([](Offer& o) { o.disk_gb = -1e300; });
+  add([](Offer& o) { o.gpu.vram_gb = 1e12; });
+  add([](Offer& o) { o.vcpus = 0; });
+  add([](Offer& o) { o.memory_gb = -1; });
+  add([](Offer& o) { o.cuda = 1e9; });
+  add([](Offer& o) { o.available = -2; });
+  add([](Offer& o) { o.id = ""; });
+  add([](Offer& o) { o.id = std::string(600, 'x'); });
+  Config config;
+  config.providers = {ProviderConfig{"market", "fake", "", "", {}, {{"offers", hostile}}}};
+  auto set = ProviderSet::create(config, HttpOptions{}, fake_provider_types());
+  REQUIRE(set);
+  auto listing = set->list_offers({});
+  REQUIRE(listing.reports.size() == 1);
+  CHECK(listing.reports[0].count == 1);
+  CHECK(listing.reports[0].dropped == 11);
+  CHECK(listing.reports[0].dropped_reason == "price -3/h is impossible");
+  REQUIRE(listing.offers.size() == 1);
+  CHECK(listing.offers[0].id == "fine");
+  CHECK(describe_report(listing.reports[0], {}).find(
+            "dropped 11 with impossible values (first: price -3/h is impossible)") !=
+        std::string::npos);
+
+  CHECK_FALSE(offer_insanity(good));
+  Offer nan = good;
+  nan.price_per_hour = std::numeric_limits<double>::quiet_NaN();
+  CHECK(offer_insanity(nan) == std::string("price nan/h is impossible"));
+  Offer free = good;
+  free.price_per_hour = 0;  // own machines cost nothing
+  CHECK_FALSE(offer_insanity(free));
 }
