@@ -74,6 +74,7 @@ nlohmann::json to_json(const Offer& o) {
       {"price_per_hour", o.price_per_hour},
       {"spot", o.spot},
       {"available", opt(o.available)},
+      {"stock", o.stock.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.stock)},
       {"cuda", opt(o.cuda)},
   };
   if (!o.launch_data.is_null()) j["launch_data"] = o.launch_data;
@@ -114,6 +115,7 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
     o.price_per_hour = j.at("price_per_hour").get<double>();
     o.spot = j.value("spot", false);
     o.available = get_opt<int>(j, "available");
+    o.stock = get_opt<std::string>(j, "stock").value_or("");
     o.cuda = get_opt<double>(j, "cuda");
     if (auto it = j.find("launch_data"); it != j.end()) o.launch_data = *it;
     if (auto it = j.find("cannot"); it != j.end()) {

@@ -248,8 +248,8 @@ nlohmann::json offers_to_json(const OfferSearch& search, const std::vector<std::
 
 std::string offers_table(const std::vector<Offer>& offers) {
   Table table({"PROVIDER", "REGION", "GPU", "COUNT", "VRAM", "CC", "VCPUS", "MEM", "DISK", "$/H",
-               "SPOT", "AVAIL"},
-              {false, false, false, true, true, true, true, true, true, true, false, true});
+               "SPOT", "AVAIL", "ID"},
+              {false, false, false, true, true, true, true, true, true, true, false, true, false});
   for (const auto& o : offers) {
     bool gpu = o.gpu.count > 0;
     table.add_row({
@@ -267,7 +267,8 @@ std::string offers_table(const std::vector<Offer>& offers) {
         o.price_per_hour > 0 && o.price_per_hour < 0.1 ? fmt::format("{:.3f}", o.price_per_hour)
                                                        : fmt::format("{:.2f}", o.price_per_hour),
         o.spot ? "yes" : "no",
-        or_dash(o.available, std::to_string(o.available.value_or(0))),
+        o.available ? std::to_string(*o.available) : o.stock.empty() ? "-" : o.stock,
+        o.id,
     });
   }
   return table.render();
@@ -276,14 +277,14 @@ std::string offers_table(const std::vector<Offer>& offers) {
 std::string offers_csv(const std::vector<Offer>& offers) {
   Table table({"provider", "id", "region", "gpu_model", "gpu_vendor", "gpu_count", "vram_gb",
                "compute_capability", "vcpus", "memory_gb", "disk_gb", "price_per_hour", "spot",
-               "available"});
+               "available", "stock"});
   auto num = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string(); };
   for (const auto& o : offers)
     table.add_row({o.provider, o.id, o.region, o.gpu.model, to_string(o.gpu.vendor),
                    std::to_string(o.gpu.count), num(o.gpu.vram_gb), num(o.gpu.compute_capability),
                    num(o.vcpus), num(o.memory_gb), num(o.disk_gb),
                    fmt::format("{}", o.price_per_hour), o.spot ? "true" : "false",
-                   num(o.available)});
+                   num(o.available), o.stock});
   return table.render_csv();
 }
 

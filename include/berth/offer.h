@@ -48,6 +48,9 @@ struct Offer {
   double price_per_hour = 0;  // USD per instance-hour
   bool spot = false;
   std::optional<int> available;     // instances available; nullopt = unknown
+  /// The provider's stock level where it gives a level, not a count
+  /// ("low", "medium", "high": RunPod); empty otherwise.
+  std::string stock;
   std::optional<double> cuda;       // host CUDA driver version, where reported
   nlohmann::json launch_data;       // opaque to the core: what the adapter needs to launch it
   /// What of a workload the offer's provider can honour (its

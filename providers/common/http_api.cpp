@@ -1,5 +1,9 @@
 #include "providers/common/http_api.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "berth/json_answer.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
@@ -52,6 +56,31 @@ Expected<nlohmann::json, ProviderError> HttpApi::send_json(const std::string& me
   auto r = send(method, path, body, idempotent, std::move(secrets));
   if (!r) return unexpected(r.error());
   return object_body(*r);
+}
+
+Expected<void, ProviderError> HttpApi::get_json_each(const std::vector<std::string>& paths,
+                                                     std::size_t parallel,
+                                                     const AnswerReader& read) {
+  std::vector<std::optional<ProviderError>> failed(paths.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < paths.size();) {
+      auto answer = send_json("GET", paths[i], nullptr, true);
+      if (!answer) {
+        failed[i] = answer.error();
+        continue;
+      }
+      if (auto r = read(i, std::move(*answer)); !r) failed[i] = r.error();
+    }
+  };
+  std::vector<std::thread> threads;
+  const std::size_t n = std::min(std::max<std::size_t>(parallel, 1), paths.size());
+  for (std::size_t t = 1; t < n; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (auto& f : failed)
+    if (f) return unexpected(std::move(*f));
+  return {};
 }
 
 Expected<nlohmann::json, ProviderError> HttpApi::object_body(const HttpResponse& response) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,15 @@ class HttpApi {
                                                     const std::string& path,
                                                     const nlohmann::json* body, bool idempotent,
                                                     std::vector<std::string> secrets = {});
+
+  /// GETs every path (idempotent), at most `parallel` at once, and hands each
+  /// JSON answer to `read` as it arrives, in the thread that fetched it, so
+  /// no more than `parallel` answers are held at a time. The first failure in
+  /// path order, of a request or of `read`, is the result.
+  using AnswerReader =
+      std::function<Expected<void, ProviderError>(std::size_t index, nlohmann::json&& answer)>;
+  Expected<void, ProviderError> get_json_each(const std::vector<std::string>& paths,
+                                              std::size_t parallel, const AnswerReader& read);
 
   /// The full URL a request to `path` goes to.
   std::string url(const std::string& path) const;

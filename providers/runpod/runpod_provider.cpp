@@ -64,12 +64,13 @@ ProviderError error_from(const HttpResponse& r) {
   return http_errors::from_status(r, detail);
 }
 
-// A count hint from the catalog's availability words; nullopt = unknown.
-std::optional<int> availability_hint(const std::string& word) {
-  if (word == "LOW") return 1;
-  if (word == "MEDIUM") return 3;
-  if (word == "HIGH") return 10;
-  return std::nullopt;
+// The catalog's stock level, as berth shows it: "low", "medium", "high";
+// empty for NONE and anything else (no stock to offer).
+std::string stock_word(const std::string& level) {
+  if (level == "LOW") return "low";
+  if (level == "MEDIUM") return "medium";
+  if (level == "HIGH") return "high";
+  return "";
 }
 
 enum class CloudChoice { kAll, kSecure, kCommunity };
@@ -118,6 +119,7 @@ class RunpodProvider final : public ProviderAdapter {
 
  private:
   std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
+  std::vector<Offer> catalog_offers(const json& root, const std::string& cloud, int count) const;
   json pod_body(const LaunchRequest& request, const std::optional<std::string>& registry_id) const;
   Expected<std::string, ProviderError> registry_credential(const LaunchRequest& request);
 
@@ -125,85 +127,117 @@ class RunpodProvider final : public ProviderAdapter {
   CloudChoice cloud_;
 };
 
+// The catalog's stock depends on the tier and the GPU count asked
+// (`cloud`, `count`; SECURE and 1 when omitted): one answer per pair, each
+// read only for that pair, so no offer claims stock the API did not report
+// for exactly that tier and count. At most 4 requests at once.
+constexpr std::size_t kCatalogParallel = 4;
+
+std::vector<int> catalog_counts(const Range<int>& wanted) {
+  std::vector<int> counts;
+  for (int c : {1, 2, 4, 8})
+    if (wanted.contains(c)) counts.push_back(c);
+  // An exact count between the usual ones (3, 6, ...) is asked as such.
+  if (wanted.min && *wanted.min >= 1 && *wanted.min <= 8 && wanted.contains(*wanted.min) &&
+      std::find(counts.begin(), counts.end(), *wanted.min) == counts.end())
+    counts.push_back(*wanted.min);
+  std::sort(counts.begin(), counts.end());
+  return counts;
+}
+
 Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const OfferQuery& query) {
   if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
-  auto root =
-      api_.send_json("GET", "/v2/catalog/gpus?include=AVAILABILITY&product=POD", nullptr, true);
-  if (!root) return unexpected(root.error());
-  return answer::read("catalog shape", [&] {
-    std::vector<Offer> offers;
-    for (const json& g : ju::array_at(*root, "gpus")) {
-      std::string id = ju::string_at(g, "id");
-      std::string display = ju::opt_string(g, "name").value_or("");
-      std::optional<double> memory = ju::opt_number(g, "memory");
-      const GpuModel* model = normalize_gpu_name(id, memory);
-      if (!model && !display.empty()) model = normalize_gpu_name(display, memory);
-      OfferGpu gpu;
-      if (model) {
-        gpu = catalog_gpu(*model);
-      } else {
-        gpu.model = "unknown:" + id;
-        gpu.vram_gb = memory;
-        std::string maker = lower(ju::opt_string(g, "manufacturer").value_or(""));
-        if (maker.find("amd") != std::string::npos) gpu.vendor = GpuVendor::kAmd;
-      }
-      std::optional<double> cuda;
-      if (const json* cv = ju::find(g, "cudaVersions"); cv && cv->is_array())
-        for (const json& v : *cv)
-          if (v.is_object() && v.value("available", true))
-            if (auto n = ju::opt_number(v, "version")) cuda = std::max(cuda.value_or(0), *n);
-
-      const json* price = ju::find(g, "price");
-      const json* max_count = ju::find(g, "maxCount");
-      const json* dcs = ju::find(g, "dataCenters");
-      if (!price || !dcs) continue;  // listed without price or data centers: not rentable
-      if (!dcs->is_array()) throw ju::ShapeError("dataCenters should be an array");
-
-      for (const char* cloud : {"secure", "community"}) {
-        if (cloud_ == CloudChoice::kSecure && std::string(cloud) != "secure") continue;
-        if (cloud_ == CloudChoice::kCommunity && std::string(cloud) != "community") continue;
-        if (auto flag = ju::find(g, cloud); flag && flag->is_boolean() && !flag->get<bool>())
-          continue;
-        auto per_gpu = ju::opt_number(*price, cloud);
-        if (!per_gpu || *per_gpu <= 0) continue;
-        int max = 1;
-        if (max_count && max_count->is_object())
-          max = static_cast<int>(ju::opt_number(*max_count, cloud).value_or(1));
-        std::vector<int> counts;
-        for (int c : {1, 2, 4, 8})
-          if (c <= max) counts.push_back(c);
-        if (query.gpu_count.min && *query.gpu_count.min >= 1 && *query.gpu_count.min <= max &&
-            std::find(counts.begin(), counts.end(), *query.gpu_count.min) == counts.end())
-          counts.push_back(*query.gpu_count.min);
-        for (const json& dc : *dcs) {
-          std::string dc_id = ju::string_at(dc, "id");
-          std::string avail = ju::opt_string(dc, "availability").value_or("");
-          if (avail == "NONE") continue;
-          for (int count : counts) {
-            if (!query.gpu_count.contains(count)) continue;
-            Offer o;
-            o.provider = name_;
-            o.region = dc_id;
-            o.id = id + "/" + cloud + "/" + dc_id + "/x" + std::to_string(count);
-            o.gpu = gpu;
-            o.gpu.count = count;
-            o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
-            o.available = availability_hint(avail);
-            o.cuda = cuda;
-            // Container disk is chosen at create (`disk`, from the template);
-            // the catalog reports no vCPUs or RAM: those stay unknown.
-            o.settable = fact_bit(HostFact::kDisk);
-            o.launch_data = {{"gpu_id", id},
-                             {"count", count},
-                             {"cloud", std::string(cloud) == "secure" ? "SECURE" : "COMMUNITY"},
-                             {"data_center", dc_id}};
-            offers.push_back(std::move(o));
-          }
-        }
-      }
-    }
-    return offers;
+  struct Ask {
+    const char* cloud;  // "secure" | "community": the catalog's keys
+    int count;
+  };
+  std::vector<Ask> asks;
+  for (const char* cloud : {"secure", "community"}) {
+    if (cloud_ == CloudChoice::kSecure && std::string(cloud) != "secure") continue;
+    if (cloud_ == CloudChoice::kCommunity && std::string(cloud) != "community") continue;
+    for (int count : catalog_counts(query.gpu_count)) asks.push_back({cloud, count});
+  }
+  std::vector<std::string> paths;
+  for (const auto& a : asks)
+    paths.push_back(fmt::format("/v2/catalog/gpus?include=AVAILABILITY&product=POD&cloud={}&count={}",
+                                std::string(a.cloud) == "secure" ? "SECURE" : "COMMUNITY",
+                                a.count));
+  std::vector<std::vector<Offer>> found(asks.size());
+  auto done = api_.get_json_each(paths, kCatalogParallel, [&](std::size_t i, json&& root) {
+    return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
+      found[i] = catalog_offers(root, asks[i].cloud, asks[i].count);
+      return {};
+    });
   });
+  if (!done) return unexpected(done.error());
+  std::vector<Offer> offers;
+  for (auto& list : found)
+    for (auto& o : list) offers.push_back(std::move(o));
+  return offers;
+}
+
+// The offers one catalog answer makes for the tier and count it was asked
+// for: a data center listed with stock (LOW, MEDIUM or HIGH) for exactly that.
+std::vector<Offer> RunpodProvider::catalog_offers(const json& root, const std::string& cloud,
+                                                  int count) const {
+  std::vector<Offer> offers;
+  for (const json& g : ju::array_at(root, "gpus")) {
+    std::string id = ju::string_at(g, "id");
+    if (auto flag = ju::find(g, cloud); flag && flag->is_boolean() && !flag->get<bool>()) continue;
+    const json* price = ju::find(g, "price");
+    const json* dcs = ju::find(g, "dataCenters");
+    // No price, or no data center with stock for this tier and count (the
+    // document omits dataCenters then): nothing to rent.
+    if (!price || !price->is_object() || !dcs) continue;
+    if (!dcs->is_array()) throw ju::ShapeError("dataCenters should be an array");
+    auto per_gpu = ju::opt_number(*price, cloud);
+    if (!per_gpu || *per_gpu <= 0) continue;
+    if (const json* max_count = ju::find(g, "maxCount"); max_count && max_count->is_object())
+      if (auto max = ju::opt_number(*max_count, cloud); max && count > *max) continue;
+
+    std::string display = ju::opt_string(g, "name").value_or("");
+    std::optional<double> memory = ju::opt_number(g, "memory");
+    const GpuModel* model = normalize_gpu_name(id, memory);
+    if (!model && !display.empty()) model = normalize_gpu_name(display, memory);
+    OfferGpu gpu;
+    if (model) {
+      gpu = catalog_gpu(*model);
+    } else {
+      gpu.model = "unknown:" + id;
+      gpu.vram_gb = memory;
+      std::string maker = lower(ju::opt_string(g, "manufacturer").value_or(""));
+      if (maker.find("amd") != std::string::npos) gpu.vendor = GpuVendor::kAmd;
+    }
+    gpu.count = count;
+    std::optional<double> cuda;
+    if (const json* cv = ju::find(g, "cudaVersions"); cv && cv->is_array())
+      for (const json& v : *cv)
+        if (v.is_object() && v.value("available", true))
+          if (auto n = ju::opt_number(v, "version")) cuda = std::max(cuda.value_or(0), *n);
+
+    for (const json& dc : *dcs) {
+      std::string dc_id = ju::string_at(dc, "id");
+      std::string stock = stock_word(ju::opt_string(dc, "availability").value_or(""));
+      if (stock.empty()) continue;  // NONE, or a word the document does not have
+      Offer o;
+      o.provider = name_;
+      o.region = dc_id;
+      o.id = id + "/" + cloud + "/" + dc_id + "/x" + std::to_string(count);
+      o.gpu = gpu;
+      o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
+      o.stock = stock;  // a level, not a count: `available` stays unknown
+      o.cuda = cuda;
+      // Container disk is chosen at create (`disk`, from the template);
+      // the catalog reports no vCPUs or RAM: those stay unknown.
+      o.settable = fact_bit(HostFact::kDisk);
+      o.launch_data = {{"gpu_id", id},
+                       {"count", count},
+                       {"cloud", cloud == "secure" ? "SECURE" : "COMMUNITY"},
+                       {"data_center", dc_id}};
+      offers.push_back(std::move(o));
+    }
+  }
+  return offers;
 }
 
 std::string port_spec(const PortMapping& p) {

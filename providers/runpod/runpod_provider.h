@@ -12,11 +12,14 @@
 //   detail text only, no code [3p for the wording]); 402 balance (stop); 403
 //   no access to that GPU pool (skip the candidate); 429 with Retry-After;
 //   5xx retry.
-// - GET /v2/catalog/gpus?include=AVAILABILITY&product=POD -> {"gpus": [{id,
-//   name, manufacturer, memory (GB per GPU), secure, community, price {secure,
-//   community} (USD/h for ONE GPU), maxCount {secure, community},
-//   availability, dataCenters [{id, availability NONE|LOW|MEDIUM|HIGH}],
-//   cudaVersions}]}.
+// - GET /v2/catalog/gpus?include=AVAILABILITY&product=POD&cloud=SECURE|
+//   COMMUNITY&count=N -> {"gpus": [{id, name, manufacturer, memory (GB per
+//   GPU), secure, community, price {secure, community} (USD/h for ONE GPU),
+//   maxCount {secure, community} (a ceiling, not stock), availability,
+//   dataCenters [{id, availability NONE|LOW|MEDIUM|HIGH}], cudaVersions}]}.
+//   `cloud` and `count` scope the stock (defaults SECURE and 1): dataCenters
+//   lists only data centers with stock for that tier and count, and is
+//   omitted when there is none. Stock is a level, never a count.
 // - POST /v2/pods (CreatePodRequest, unevaluatedProperties: false) {name,
 //   image, gpu {id, count, minCudaVersion "major.minor"}, cloud,
 //   dataCenterIds, disk (GB, ephemeral), ports ["8000/tcp"], env {string:

@@ -6,8 +6,17 @@ Point berth's base_url at http://127.0.0.1:PORT (paths /v2/...).
 Reproduced: Bearer auth; RFC 9457 problem+json errors {"title", "status",
 "detail", "errors"?}; the GPU catalog needs include=AVAILABILITY together with
 product (400 otherwise), and only then carries availability, dataCenters and
-cudaVersions; prices are USD per hour for ONE GPU; memory in GB;
-availability NONE|LOW|MEDIUM|HIGH per data center; pods go PROVISIONING ->
+cudaVersions; `cloud` (SECURE | COMMUNITY, default SECURE) and `count`
+(>= 1, default 1) are valid only with it (400 otherwise; a malformed value
+is a 422) and scope the stock: dataCenters lists only the data centers with
+stock for that tier and count, and is omitted when there is none anywhere;
+prices are USD per hour for ONE GPU; memory in GB; availability
+NONE|LOW|MEDIUM|HIGH per data center. A data center's stock per tier is the
+mock-only key "stock": {"SECURE": N, "COMMUNITY": N}, the largest count in
+stock there (never answered); without it, a tier the GPU is priced in has
+stock up to its maxCount. Create refuses with the capacity detail when no
+data center the request allows has stock for its tier and count, as the
+catalog said; pods go PROVISIONING ->
 STARTING -> RUNNING; `ssh.direct` and `runtime` are null until RUNNING;
 DELETE answers 204 with no body; 404 for unknown pods; RateLimit/
 RateLimit-Policy headers on every answer (429 fault bodies should carry
@@ -87,12 +96,18 @@ def problem(status, title, detail, errors=None):
 
 
 def gpu(gid, name, pool, maker, mem, sprice, cprice, smax, cmax, avail, dcs):
+    """dcs: (id, availability) or (id, availability, {"SECURE": n, "COMMUNITY": n})."""
+    def dc(entry):
+        d = {"id": entry[0], "name": entry[0], "availability": entry[1]}
+        if len(entry) > 2:
+            d["stock"] = entry[2]
+        return d
     return {"id": gid, "name": name, "pool": pool, "manufacturer": maker, "memory": mem,
             "secure": sprice is not None, "community": cprice is not None,
             "price": {"secure": sprice, "community": cprice},
             "maxCount": {"secure": smax, "community": cmax},
             "availability": avail,
-            "dataCenters": [{"id": d, "name": d, "availability": a} for d, a in dcs],
+            "dataCenters": [dc(e) for e in dcs],
             # AMD machines report no CUDA version: the document omits the list.
             **({"cudaVersions": [{"version": "12.4", "available": True},
                                  {"version": "12.8", "available": True}]}
@@ -106,8 +121,11 @@ class RunpodMock(mock_base.MockApi):
 
     def default_catalog(self):
         return {"gpus": [
+            # Community capacity only in Romania, up to 2 GPUs; secure only in
+            # Kansas: the cheap tier is not where the secure stock is.
             gpu("NVIDIA GeForce RTX 4090", "RTX 4090", "ADA_24", "NVIDIA", 24, 0.69, 0.34, 8, 4,
-                "HIGH", [("US-KS-2", "HIGH"), ("EU-RO-1", "LOW")]),
+                "HIGH", [("US-KS-2", "HIGH", {"SECURE": 8, "COMMUNITY": 0}),
+                         ("EU-RO-1", "LOW", {"SECURE": 0, "COMMUNITY": 2})]),
             gpu("NVIDIA H100 80GB HBM3", "H100 SXM", "HOPPER_141", "NVIDIA", 80, 2.99, None, 8, 0,
                 "MEDIUM", [("US-TX-3", "MEDIUM"), ("CA-MTL-1", "NONE")]),
             gpu("NVIDIA A100 80GB PCIe", "A100 PCIe", "AMPERE_80", "NVIDIA", "80", "1.64", "1.19",
@@ -163,16 +181,64 @@ class RunpodMock(mock_base.MockApi):
             return "terminate", lambda: self.delete(m.group(1))
         return None
 
+    @staticmethod
+    def stock(spec, dc, cloud):
+        """The largest GPU count data center `dc` has in stock on `cloud`
+        (SECURE | COMMUNITY) for GPU `spec`."""
+        if dc.get("availability") in (None, "NONE"):
+            return 0
+        if "stock" in dc:
+            return int(dc["stock"].get(cloud, 0))
+        key = cloud.lower()
+        if (spec.get("price") or {}).get(key) is None:
+            return 0
+        return int((spec.get("maxCount") or {}).get(key) or 0)
+
     def catalog_answer(self, query):
         include = query.get("include", [""])[0]
-        if "AVAILABILITY" in include.split(",") and not query.get("product"):
+        availability = "AVAILABILITY" in include.split(",")
+        if availability and not query.get("product"):
             return problem(400, "Bad Request", "include=AVAILABILITY requires product")
+        for param in ("cloud", "count"):
+            if param in query and not availability:
+                return problem(400, "Bad Request",
+                               "%s is valid only with include=AVAILABILITY" % param)
+        cloud = query.get("cloud", ["SECURE"])[0]
+        if cloud not in ("SECURE", "COMMUNITY"):
+            return problem(422, "Unprocessable Entity", "Request validation failed.",
+                           ["cloud: %r is not one of ['SECURE', 'COMMUNITY']" % cloud])
+        count_text = query.get("count", ["1"])[0]
+        if not re.fullmatch(r"[1-9][0-9]{0,3}", count_text):
+            return problem(422, "Unprocessable Entity", "Request validation failed.",
+                           ["count: %r is not an integer >= 1" % count_text])
+        count = int(count_text)
         data = self.catalog
-        if "AVAILABILITY" not in include.split(",") and isinstance(data, dict):
-            data = {"gpus": [{k: v for k, v in g.items()
-                              if k not in ("availability", "dataCenters", "cudaVersions")}
-                             for g in data.get("gpus", [])]}
-        return Reply(200, data)
+        if not isinstance(data, dict):
+            return Reply(200, data)
+        gpus = []
+        for g in data.get("gpus", []):
+            if not isinstance(g, dict):
+                gpus.append(g)
+                continue
+            g = dict(g)
+            dcs = g.pop("dataCenters", None)
+            if not availability:
+                g.pop("availability", None)
+                g.pop("cudaVersions", None)
+            elif isinstance(dcs, list):
+                # Only data centers with stock for this tier and count; none
+                # at all: no dataCenters, availability NONE.
+                listed = [{k: v for k, v in d.items() if k != "stock"}
+                          for d in dcs
+                          if isinstance(d, dict) and self.stock(g, d, cloud) >= count]
+                if listed:
+                    g["dataCenters"] = listed
+                else:
+                    g["availability"] = "NONE"
+            elif dcs is not None:
+                g["dataCenters"] = dcs  # a test's malformed catalog, as given
+            gpus.append(g)
+        return Reply(200, dict(data, gpus=gpus))
 
     def find_gpu(self, gid):
         for g in (self.catalog or {}).get("gpus", []):
@@ -226,7 +292,7 @@ class RunpodMock(mock_base.MockApi):
                                "container registry credential %s not found" % body["registry"])
         dcs = body.get("dataCenterIds") or [d["id"] for d in spec.get("dataCenters", [])]
         usable = [d["id"] for d in spec.get("dataCenters", [])
-                  if d["id"] in dcs and d.get("availability") not in (None, "NONE")]
+                  if d["id"] in dcs and self.stock(spec, d, cloud.upper()) >= count]
         cuda = self.usable_cuda(spec, g)
         if not usable or not cuda:
             return problem(400, "Bad Request", CAPACITY_DETAIL)

@@ -7,6 +7,7 @@
 #include <thread>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include "berth/config.h"
@@ -68,15 +69,23 @@ TEST_CASE_METHOD(RunpodTest, "runpod: catalog offers per GPU count, cloud and da
   CHECK(one->gpu.model == "RTX4090");
   CHECK(one->gpu.vram_gb == Approx(24));
   CHECK(one->region == "US-KS-2");
-  CHECK(one->available == 10);  // HIGH
+  CHECK_FALSE(one->available);  // RunPod reports a level, never a count
+  CHECK(one->stock == "high");
   CHECK(one->cuda == Approx(12.8));
   CHECK(one->launch_data["cloud"] == "SECURE");
   CHECK(one->launch_data["gpu_id"] == "NVIDIA GeForce RTX 4090");
 
-  // Community max is 4: no x8 there; LOW availability is a small hint.
-  CHECK(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/US-KS-2/x4"));
-  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/US-KS-2/x8"));
-  CHECK(find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/EU-RO-1/x1")->available == 1);
+  // Stock per tier and count, as the catalog reports it for exactly that
+  // pair: community 4090s only in EU-RO-1 and only up to 2, secure ones only
+  // in US-KS-2. No cheap community offer where only secure stock is.
+  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/US-KS-2/x1"));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/EU-RO-1/x1"));
+  const Offer* community = find_offer(*offers, "NVIDIA GeForce RTX 4090/community/EU-RO-1/x2");
+  REQUIRE(community);
+  CHECK(community->stock == "low");
+  CHECK(community->price_per_hour == Approx(0.68));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/EU-RO-1/x4"));
+  CHECK_FALSE(find_offer(*offers, "NVIDIA GeForce RTX 4090/community/EU-RO-1/x8"));
 
   // Data centers and types with availability NONE are not offered; no
   // community price means no community offers.
@@ -103,11 +112,39 @@ TEST_CASE_METHOD(RunpodTest, "runpod: catalog offers per GPU count, cloud and da
   CHECK(zz->gpu.model == "unknown:NVIDIA ZZ9000");
   CHECK(zz->gpu.vram_gb == Approx(48));
 
-  // The catalog call asks for availability, as the API requires product with it.
-  json req = mock.requests().back();
-  CHECK(req["path"] == "/v2/catalog/gpus");
-  CHECK(req["query"]["include"] == "AVAILABILITY");
-  CHECK(req["query"]["product"] == "POD");
+  // One catalog call per tier and count, each asking for availability (the
+  // API requires product with it) for exactly that pair.
+  std::set<std::string> asked;
+  for (const json& req : mock.requests()) {
+    REQUIRE(req["path"] == "/v2/catalog/gpus");
+    CHECK(req["query"]["include"] == "AVAILABILITY");
+    CHECK(req["query"]["product"] == "POD");
+    asked.insert(req["query"]["cloud"].get<std::string>() + "/" +
+                 req["query"]["count"].get<std::string>());
+  }
+  CHECK(asked == std::set<std::string>{"SECURE/1", "SECURE/2", "SECURE/4", "SECURE/8",
+                                       "COMMUNITY/1", "COMMUNITY/2", "COMMUNITY/4",
+                                       "COMMUNITY/8"});
+  CHECK(mock.violations() == json::array());
+
+  // Every offer listed launches: no capacity error the catalog contradicts.
+  LaunchTemplate t = workload();
+  WorkloadSpec spec = resolve_workload(t);
+  for (const char* id : {"NVIDIA GeForce RTX 4090/community/EU-RO-1/x2",
+                         "NVIDIA GeForce RTX 4090/secure/US-KS-2/x8"}) {
+    INFO(id);
+    auto pod = runpod->launch(request_for(*find_offer(*offers, id), spec,
+                                          "berth-chat-0-abc123def456"));
+    REQUIRE(pod);
+    REQUIRE(runpod->terminate(pod->id));
+  }
+  // The tier and count the catalog had no stock for are refused, as RunPod does.
+  Offer ghost = *find_offer(*offers, "NVIDIA GeForce RTX 4090/community/EU-RO-1/x2");
+  ghost.launch_data["count"] = 4;
+  ghost.gpu.count = 4;
+  auto refused = runpod->launch(request_for(ghost, spec, "berth-chat-0-abc123def456"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == Kind::kNoCapacity);
 }
 
 TEST_CASE_METHOD(RunpodTest, "runpod: the cloud setting and the count filter narrow offers",
