@@ -21,4 +21,4 @@ if [[ -x tests/e2e/env.sh ]]; then
 fi
 (cd build && ctest --output-on-failure -j1 "$@")
 # The fuzz targets, each for a bounded time (scripts/fuzz.sh).
-scripts/fuzz.sh
+scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-10}"
