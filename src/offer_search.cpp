@@ -140,6 +140,7 @@ Expected<OfferFilter, std::string> OfferFilter::create(const OfferFlags& flags,
   t.placement.providers = flags.providers;
   t.placement.regions = flags.regions;
   t.placement.spot = flags.spot ? SpotPolicy::kAllow : SpotPolicy::kNever;
+  t.resources.arch = CpuArch::kUnknown;  // the flags list every architecture
 
   OfferFilter filter;
   filter.flags_nvidia_ = t;

@@ -330,7 +330,8 @@ CpuArch ConstraintChecker::wanted_arch() const {
 }
 
 bool ConstraintChecker::arch_fails(const Offer& o) const {
-  return o.arch != CpuArch::kUnknown && o.arch != wanted_arch();
+  const CpuArch wanted = wanted_arch();
+  return wanted != CpuArch::kUnknown && o.arch != CpuArch::kUnknown && o.arch != wanted;
 }
 
 // Headroom: for each of total VRAM, vCPUs, RAM and disk, the surplus over the

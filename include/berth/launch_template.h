@@ -47,6 +47,7 @@ struct Resources {
   Range<std::uint64_t> memory;  // bytes
   Range<std::uint64_t> disk;    // bytes
   /// resources.arch; nullopt = the image's platform where `up` reads it, else x86_64.
+  /// kUnknown (never read from a file) = any: `berth offers` without a template.
   std::optional<CpuArch> arch;
 };
 

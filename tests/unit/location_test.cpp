@@ -11,6 +11,7 @@
 #include "../src/placement_filter.h"
 #include "berth/location.h"
 #include "berth/offer.h"
+#include "berth/offer_search.h"
 #include "berth/planning.h"
 #include "support/adapter_fixture.h"
 
@@ -368,4 +369,15 @@ TEST_CASE("arch names", "[location][arch]") {
   CHECK(cpu_arch_from_oci("arm64") == CpuArch::kArm64);
   CHECK_FALSE(cpu_arch_from_oci("arm"));
   CHECK(to_string(CpuArch::kUnknown) == "unknown");
+}
+
+TEST_CASE("offers without a template list every architecture; with one, its arch filters",
+          "[location][arch][offers]") {
+  const Offer arm = located("us-east-3", loc("us", "na"), CpuArch::kArm64);
+  auto flags_only = OfferFilter::create({});
+  REQUIRE(flags_only);
+  CHECK_FALSE(flags_only->unmet(arm));
+  auto with_template = OfferFilter::create({}, regions_only({}));
+  REQUIRE(with_template);
+  CHECK(with_template->unmet(arm) == "arch");
 }
