@@ -33,7 +33,7 @@ complete -c berth -n '__fish_seen_subcommand_from offers' -l gpus -r -F -d 'GPU 
 complete -c berth -n '__fish_seen_subcommand_from offers' -l cc -r -F -d 'CUDA compute capability: 8.0, 8.0..9.0'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l max-price -r -F -d 'Highest USD per instance-hour'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l provider -r -F -d 'Provider name from the config (glob); repeatable'
-complete -c berth -n '__fish_seen_subcommand_from offers' -l region -r -F -d 'Region (glob, e.g. '\''us-*'\''); repeatable'
+complete -c berth -n '__fish_seen_subcommand_from offers' -l region -r -F -d 'Region, country or continent (glob, e.g. '\''us'\'', '\''eu'\'', '\''us-tx'\'', '\''US-KS-*'\''); repeatable'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l spot -d 'Include spot (interruptible) offers'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l strict -d 'With TEMPLATE: reject offers that do not report a vCPU count, RAM, disk or CUDA version it constrains'
 complete -c berth -n '__fish_seen_subcommand_from offers' -l sort -r -a 'price vram cc' -d 'Order: price (default), vram or cc'

@@ -28,4 +28,10 @@ const ProviderType* find_provider_type(const std::string& type) {
   return nullptr;
 }
 
+std::vector<std::string> known_provider_regions() {
+  std::vector<std::string> names = lambda::region_codes();
+  for (auto& id : runpod::known_data_centers()) names.push_back(std::move(id));
+  return names;
+}
+
 }  // namespace berth

@@ -4,6 +4,8 @@
 #include "berth/deploy.h"
 #include "berth/image_config.h"
 
+#include <memory>
+
 namespace berth {
 
 ImageReader registry_image_reader(HttpClient& http) {
@@ -31,6 +33,25 @@ ImageReader registry_image_reader(HttpClient& http) {
                                 hint});
     }
     return ImageProcess{config->entrypoint, config->cmd, config->working_dir};
+  };
+}
+
+std::function<std::optional<CpuArch>()> registry_arch_reader(HttpClient& http,
+                                                             const LaunchTemplate& workload) {
+  auto memo = std::make_shared<std::optional<std::optional<CpuArch>>>();
+  return [&http, &workload, memo]() -> std::optional<CpuArch> {
+    if (*memo) return **memo;
+    std::optional<CpuArch> arch;
+    if (auto ref = parse_image_reference(workload.image.value)) {
+      std::optional<RegistryCredentials> credentials;
+      if (workload.registry_auth)
+        credentials = RegistryCredentials{workload.registry_auth->username.value,
+                                          workload.registry_auth->password.value};
+      if (auto platforms = read_image_platforms(http, *ref, credentials))
+        arch = default_arch_of_platforms(*platforms);
+    }
+    *memo = arch;
+    return arch;
   };
 }
 

@@ -521,7 +521,8 @@ std::string string_field(const json& object, const char* name) {
 // image does not run on a v8 host).
 Expected<std::string, ImageConfigError> pick_platform(const Registry& registry, const json& index,
                                                       const Platform& want,
-                                                      const std::string& what) {
+                                                      const std::string& what,
+                                                      std::vector<std::string>& offered) {
   auto entries = index.find("manifests");
   if (entries == index.end() || !entries->is_array())
     return registry.fail(
@@ -529,7 +530,7 @@ Expected<std::string, ImageConfigError> pick_platform(const Registry& registry, 
         fmt::format("{} answered {} with an index without a manifest list", registry.who(), what));
   const json* best = nullptr;
   int best_score = 0;
-  std::vector<std::string> offered;
+  offered.clear();
   for (const auto& entry : *entries) {
     if (!entry.is_object()) continue;
     auto platform = entry.find("platform");
@@ -689,9 +690,11 @@ Expected<ImageReference, std::string> parse_image_reference(std::string_view tex
   return ref;
 }
 
-Expected<ImageConfig, ImageConfigError> read_image_config(
+namespace {
+Expected<ImageConfig, ImageConfigError> read_config(
     HttpClient& http, const ImageReference& ref,
-    const std::optional<RegistryCredentials>& credentials, const std::string& platform_arch) {
+    const std::optional<RegistryCredentials>& credentials, const std::string& platform_arch,
+    std::vector<std::string>& index_platforms) {
   Registry registry(http, ref, credentials);
   if (ref.registry.empty() || ref.repository.empty())
     return registry.fail(Kind::kNotFound,
@@ -702,6 +705,7 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
   std::string reference = ref.digest.empty() ? ref.tag : ref.digest;
   std::string what = "the manifest of " + registry.image_name();
   json manifest;
+  index_platforms.clear();
   for (int fetched = 1;; ++fetched) {
     if (!valid_digest(reference) && !std::regex_match(reference, tag_grammar()))
       return registry.fail(Kind::kNotFound,
@@ -737,7 +741,9 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
       return registry.fail(Kind::kBadAnswer, fmt::format("{} answered {} with indexes nested "
                                                          "deeper than berth follows",
                                                          registry.who(), what));
-    auto digest = pick_platform(registry, doc, want, what);
+    std::vector<std::string> offered;
+    auto digest = pick_platform(registry, doc, want, what, offered);
+    if (fetched == 1) index_platforms = std::move(offered);  // the reference's own index
     if (!digest) return unexpected(digest.error());
     reference = *digest;
     what =
@@ -786,6 +792,41 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
                                                        "not an image config: {}",
                                                        registry.who(), blob_what, parsed.error()));
   return std::move(*parsed);
+}
+
+}  // namespace
+
+Expected<ImageConfig, ImageConfigError> read_image_config(
+    HttpClient& http, const ImageReference& ref,
+    const std::optional<RegistryCredentials>& credentials, const std::string& platform_arch) {
+  std::vector<std::string> platforms;
+  auto config = read_config(http, ref, credentials, platform_arch, platforms);
+  if (config) config->index_platforms = std::move(platforms);
+  return config;
+}
+
+Expected<std::vector<std::string>, ImageConfigError> read_image_platforms(
+    HttpClient& http, const ImageReference& ref,
+    const std::optional<RegistryCredentials>& credentials) {
+  std::vector<std::string> platforms;
+  auto config = read_config(http, ref, credentials, "amd64", platforms);
+  // An index without linux/amd64 still says what it has.
+  if (!config && config.error().kind == Kind::kNotFound && !platforms.empty()) return platforms;
+  if (!config) return unexpected(config.error());
+  if (!platforms.empty()) return platforms;
+  return std::vector<std::string>{
+      platform_name(config->os, config->architecture, config->variant)};
+}
+
+std::optional<CpuArch> default_arch_of_platforms(const std::vector<std::string>& platforms) {
+  auto has = [&](const std::string& prefix) {
+    for (const auto& p : platforms)
+      if (p == prefix || p.rfind(prefix + "/", 0) == 0) return true;
+    return false;
+  };
+  if (has("linux/amd64")) return CpuArch::kX86_64;
+  if (has("linux/arm64")) return CpuArch::kArm64;
+  return std::nullopt;
 }
 
 }  // namespace berth

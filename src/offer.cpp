@@ -49,6 +49,13 @@ template <class T>
 nlohmann::json opt(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
+nlohmann::json text_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+std::string text_at(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? std::string() : it->get<std::string>();
+}
 template <class T>
 std::optional<T> get_opt(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -62,6 +69,12 @@ nlohmann::json to_json(const Offer& o) {
       {"provider", o.provider},
       {"id", o.id},
       {"region", o.region},
+      {"location",
+       {{"country", text_or_null(o.location.country)},
+        {"continent", text_or_null(o.location.continent)},
+        {"subregion", text_or_null(o.location.subregion)}}},
+      {"arch", o.arch == CpuArch::kUnknown ? nlohmann::json(nullptr)
+                                           : nlohmann::json(to_string(o.arch))},
       {"gpu",
        {{"model", o.gpu.model},
         {"vendor", to_string(o.gpu.vendor)},
@@ -100,6 +113,17 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
     o.provider = j.at("provider").get<std::string>();
     o.id = j.at("id").get<std::string>();
     o.region = j.value("region", "");
+    if (auto it = j.find("location"); it != j.end() && !it->is_null()) {
+      if (!it->is_object()) return unexpected(std::string("\"location\" must be an object"));
+      o.location.country = text_at(*it, "country");
+      o.location.continent = text_at(*it, "continent");
+      o.location.subregion = text_at(*it, "subregion");
+    }
+    if (auto arch = text_at(j, "arch"); !arch.empty()) {
+      auto a = cpu_arch_from_name(arch);
+      if (!a) return unexpected("unknown arch '" + arch + "' (x86_64 or arm64)");
+      o.arch = *a;
+    }
     const auto& g = j.at("gpu");
     o.gpu.model = g.value("model", "");
     std::string vendor = g.value("vendor", "nvidia");

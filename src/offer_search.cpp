@@ -140,6 +140,7 @@ Expected<OfferFilter, std::string> OfferFilter::create(const OfferFlags& flags,
   t.placement.providers = flags.providers;
   t.placement.regions = flags.regions;
   t.placement.spot = flags.spot ? SpotPolicy::kAllow : SpotPolicy::kNever;
+  t.resources.arch = CpuArch::kUnknown;  // the flags list every architecture
 
   OfferFilter filter;
   filter.flags_nvidia_ = t;
@@ -247,29 +248,47 @@ nlohmann::json offers_to_json(const OfferSearch& search, const std::vector<std::
 }
 
 std::string offers_table(const std::vector<Offer>& offers) {
-  Table table({"PROVIDER", "REGION", "GPU", "COUNT", "VRAM", "CC", "VCPUS", "MEM", "DISK", "$/H",
-               "SPOT", "AVAIL", "ID"},
-              {false, false, false, true, true, true, true, true, true, true, false, true, false});
+  // LOCATION and ARCH only when some offer knows them, so listings of
+  // providers that report neither read as before.
+  const bool located = std::any_of(offers.begin(), offers.end(),
+                                   [](const Offer& o) { return !o.location.continent.empty(); });
+  const bool arch = std::any_of(offers.begin(), offers.end(),
+                                [](const Offer& o) { return o.arch != CpuArch::kUnknown; });
+  std::vector<std::string> headers = {"PROVIDER", "REGION"};
+  std::vector<bool> right = {false, false};
+  if (located) headers.push_back("LOCATION"), right.push_back(false);
+  if (arch) headers.push_back("ARCH"), right.push_back(false);
+  for (const char* h :
+       {"GPU", "COUNT", "VRAM", "CC", "VCPUS", "MEM", "DISK", "$/H", "SPOT", "AVAIL", "ID"})
+    headers.push_back(h);
+  for (bool r : {false, true, true, true, true, true, true, true, false, true, false})
+    right.push_back(r);
+  Table table(headers, right);
   for (const auto& o : offers) {
     bool gpu = o.gpu.count > 0;
-    table.add_row({
-        o.provider,
-        o.region.empty() ? "-" : o.region,
-        gpu ? o.gpu.model : "-",
-        std::to_string(o.gpu.count),
-        gpu ? or_dash(o.gpu.vram_gb, trimmed_number(o.gpu.vram_gb.value_or(0), 1) + "GB") : "-",
-        gpu ? or_dash(o.gpu.compute_capability,
-                      fmt::format("{:.1f}", o.gpu.compute_capability.value_or(0)))
-            : "-",
-        or_dash(o.vcpus, std::to_string(o.vcpus.value_or(0))),
-        or_dash(o.memory_gb, trimmed_number(o.memory_gb.value_or(0), 1) + "GB"),
-        or_dash(o.disk_gb, trimmed_number(o.disk_gb.value_or(0), 0) + "GB"),
-        o.price_per_hour > 0 && o.price_per_hour < 0.1 ? fmt::format("{:.3f}", o.price_per_hour)
-                                                       : fmt::format("{:.2f}", o.price_per_hour),
-        o.spot ? "yes" : "no",
-        o.available ? std::to_string(*o.available) : o.stock.empty() ? "-" : o.stock,
-        o.id,
-    });
+    std::vector<std::string> row = {o.provider, o.region.empty() ? "-" : o.region};
+    if (located) row.push_back(location_summary(o.location));
+    if (arch) row.push_back(o.arch == CpuArch::kUnknown ? "-" : to_string(o.arch));
+    for (auto& cell : std::vector<std::string>{
+             gpu ? o.gpu.model : "-",
+             std::to_string(o.gpu.count),
+             gpu ? or_dash(o.gpu.vram_gb, trimmed_number(o.gpu.vram_gb.value_or(0), 1) + "GB")
+                 : "-",
+             gpu ? or_dash(o.gpu.compute_capability,
+                           fmt::format("{:.1f}", o.gpu.compute_capability.value_or(0)))
+                 : "-",
+             or_dash(o.vcpus, std::to_string(o.vcpus.value_or(0))),
+             or_dash(o.memory_gb, trimmed_number(o.memory_gb.value_or(0), 1) + "GB"),
+             or_dash(o.disk_gb, trimmed_number(o.disk_gb.value_or(0), 0) + "GB"),
+             o.price_per_hour > 0 && o.price_per_hour < 0.1
+                 ? fmt::format("{:.3f}", o.price_per_hour)
+                 : fmt::format("{:.2f}", o.price_per_hour),
+             o.spot ? "yes" : "no",
+             o.available ? std::to_string(*o.available) : o.stock.empty() ? "-" : o.stock,
+             o.id,
+         })
+      row.push_back(std::move(cell));
+    table.add_row(row);
   }
   return table.render();
 }

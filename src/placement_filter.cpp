@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 
+#include "berth/location.h"
 #include "berth/placement.h"
 
 namespace berth {
@@ -87,6 +88,15 @@ std::string list_text(const std::vector<std::string>& items) {
   return fmt::format("[{}]", fmt::join(items, ", "));
 }
 
+// " (de, eu)" after a raw region, or nothing when the location is unknown.
+std::string location_text(const Location& l) {
+  std::vector<std::string> parts;
+  for (const auto* s : {&l.subregion, &l.country, &l.continent})
+    if (!s->empty() && (s != &l.country || l.subregion.empty())) parts.push_back(*s);
+  if (parts.empty()) return "";
+  return fmt::format(" ({})", fmt::join(parts, ", "));
+}
+
 std::string spot_policy_text(SpotPolicy p) {
   switch (p) {
     case SpotPolicy::kNever:
@@ -131,6 +141,8 @@ const char* constraint_name(Constraint c) {
       return "memory";
     case Constraint::kDisk:
       return "disk";
+    case Constraint::kArch:
+      return "arch";
     case Constraint::kWorkload:
       return "workload";
     case Constraint::kSpot:
@@ -172,11 +184,13 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
   ConstraintMask mask = it->second.mask;
   if (!p.regions.empty()) {
     auto& regions = it->second.regions;
-    auto r = regions.find(o.region);
+    // The location is the adapter's reading of the region; offers read back
+    // from a file may carry another, so both make the key.
+    std::string key = o.region + '\n' + o.location.country + '\n' + o.location.continent + '\n' +
+                      o.location.subregion;
+    auto r = regions.find(key);
     if (r == regions.end())
-      r = regions
-              .emplace(o.region, matches_any(p.regions, o.region) ? 0 : bit(Constraint::kRegions))
-              .first;
+      r = regions.emplace(std::move(key), region_matches(o) ? 0 : bit(Constraint::kRegions)).first;
     mask |= r->second;
   }
   return mask;
@@ -223,6 +237,7 @@ ConstraintMask ConstraintChecker::failures(const Offer& o) {
   host(HostFact::kDisk, Constraint::kDisk, !r.disk.unbounded(),
        [&] { return in_gb_range(*o.disk_gb, r.disk); });
 
+  if (arch_fails(o)) mask |= bit(Constraint::kArch);
   if (features_ & ~o.honours) mask |= bit(Constraint::kWorkload);
 
   const auto spot = w_.placement.spot;
@@ -254,8 +269,13 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return fmt::format("provider {} is excluded by placement.exclude_providers {}", o.provider,
                          list_text(p.exclude_providers));
     case Constraint::kRegions:
-      return fmt::format("region {} does not match placement.regions {}",
-                         o.region.empty() ? "(none)" : o.region, list_text(p.regions));
+      return fmt::format("region {}{} does not match placement.regions {}",
+                         o.region.empty() ? "(none)" : o.region, location_text(o.location),
+                         list_text(p.regions));
+    case Constraint::kArch:
+      return fmt::format("{}offer is {}, the template needs {}",
+                         o.gpu.count > 0 ? o.gpu.model + " " : "", to_string(o.arch),
+                         to_string(wanted_arch()));
     case Constraint::kGpuCount:
       return fmt::format("{} GPU{}, needs {}", o.gpu.count, o.gpu.count == 1 ? "" : "s",
                          range_text(g.count));
@@ -322,6 +342,24 @@ std::vector<Unverified> ConstraintChecker::unverified(const Offer& o) const {
         range_text(r.memory));
   check(HostFact::kDisk, Constraint::kDisk, !r.disk.unbounded(), "disk size", range_text(r.disk));
   return out;
+}
+
+// placement.regions: the rule of region_glob_matches (docs/templates.md).
+bool ConstraintChecker::region_matches(const Offer& o) const {
+  for (const auto& g : w_.placement.regions)
+    if (region_glob_matches(g, o.region, o.location)) return true;
+  return false;
+}
+
+// The template's arch, or x86_64 when it has none (`up` sets it from the
+// image's platform before planning). An offer whose arch is unknown passes.
+CpuArch ConstraintChecker::wanted_arch() const {
+  return w_.resources.arch.value_or(CpuArch::kX86_64);
+}
+
+bool ConstraintChecker::arch_fails(const Offer& o) const {
+  const CpuArch wanted = wanted_arch();
+  return wanted != CpuArch::kUnknown && o.arch != CpuArch::kUnknown && o.arch != wanted;
 }
 
 // Headroom: for each of total VRAM, vCPUs, RAM and disk, the surplus over the

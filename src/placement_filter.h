@@ -33,6 +33,7 @@ enum class Constraint : std::uint8_t {
   kCpus,
   kMemory,
   kDisk,
+  kArch,      // resources.arch, or its default: the offer's known CPU architecture differs
   kWorkload,  // the provider cannot honour something the container needs
   kSpot,
   kAvailable,
@@ -73,6 +74,9 @@ class ConstraintChecker {
 
  private:
   ConstraintMask location_failures(const Offer& offer);
+  bool region_matches(const Offer& offer) const;
+  bool arch_fails(const Offer& offer) const;
+  CpuArch wanted_arch() const;
 
   const LaunchTemplate& w_;
   FeatureSet features_ = 0;  // what the workload asks of a provider

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "berth/location.h"
 #include "berth/offer_search.h"
 
 namespace berth {
@@ -34,6 +37,22 @@ std::optional<Failure> no_placement(const Plan& plan) {
   return f;
 }
 
+// A plain word in placement.regions that is no location and no offer's
+// region matches nothing: say so before any other advice.
+void note_unknown_regions(Failure& f, const LaunchTemplate& workload,
+                          const std::vector<Offer>& offers) {
+  std::vector<std::string> raw;
+  for (const auto& o : offers) raw.push_back(o.region);
+  auto unknown = unknown_region_words(workload.placement.regions, raw);
+  if (unknown.empty()) return;
+  std::string words;
+  for (const auto& w : unknown) words += (words.empty() ? "'" : ", '") + w + "'";
+  f.hint = fmt::format(
+      "placement.regions {} {} no country, continent or sub-region berth knows, nor the region "
+      "of any offer (write e.g. us, eu, de, us-tx or us-*){}",
+      words, unknown.size() == 1 ? "names" : "name", f.hint.empty() ? "" : "; " + f.hint);
+}
+
 }  // namespace
 
 Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
@@ -41,6 +60,7 @@ Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offe
   Planning out;
   out.plan = solve_placement(workload, offers, placement_options(request, offers));
   out.failure = no_placement(out.plan);
+  if (out.failure) note_unknown_regions(*out.failure, workload, offers);
   return out;
 }
 
@@ -72,6 +92,21 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     out.failure = *failed;
     return out;
   }
+  // Without resources.arch the image's platform decides, but reading it is a
+  // registry request: made only when some offer is known to differ from the
+  // x86_64 default, so only when the answer could change the placement.
+  if (!workload.resources.arch && request.image_arch &&
+      std::any_of(listing.offers.begin(), listing.offers.end(), [](const Offer& o) {
+        return o.arch != CpuArch::kUnknown && o.arch != CpuArch::kX86_64;
+      }))
+    if (auto arch = request.image_arch(); arch && *arch != CpuArch::kX86_64) {
+      LaunchTemplate for_image = workload;
+      for_image.resources.arch = *arch;
+      Planning solved = plan_from_offers(for_image, listing.offers, request);
+      out.plan = std::move(solved.plan);
+      out.failure = std::move(solved.failure);
+      return out;
+    }
   Planning solved = plan_from_offers(workload, listing.offers, request);
   out.plan = std::move(solved.plan);
   out.failure = std::move(solved.failure);

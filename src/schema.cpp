@@ -84,6 +84,9 @@ json resources() {
       {"cpus", described(ref("countRange"), "vCPUs.")},
       {"memory", described(ref("sizeRange"), "RAM.")},
       {"disk", described(ref("sizeRange"), "Disk.")},
+      {"arch", described({{"enum", json::array({"x86_64", "arm64"})}},
+                         "CPU architecture the image runs on. Default: the image's platform "
+                         "where 'up' reads it, else x86_64.")},
   });
 }
 

@@ -78,6 +78,8 @@ std::string template_hash(const LaunchTemplate& t) {
   c << g.count << g.vram << g.total_vram << g.compute_capability << g.models << g.exclude_models
     << static_cast<int>(g.vendor);
   c << t.resources.cuda << t.resources.cpus << t.resources.memory << t.resources.disk;
+  // Only when written, so templates without it keep the hashes they had.
+  if (t.resources.arch) c << "arch" << static_cast<int>(*t.resources.arch);
   c << static_cast<long long>(t.ports.size());
   for (const auto& p : t.ports) c << p.container << p.host << p.protocol;
   c << static_cast<long long>(t.volumes.size());

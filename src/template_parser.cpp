@@ -16,7 +16,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
        {"name", "image", "command", "entrypoint", "env", "registry_auth", "resources", "ports",
         "volumes", "health", "placement", "replicas", "spread", "restart"}},
       {"registry_auth", {"username", "password"}},
-      {"resources", {"gpu", "cuda", "cpus", "memory", "disk"}},
+      {"resources", {"gpu", "cuda", "cpus", "memory", "disk", "arch"}},
       {"resources.gpu",
        {"count", "vram", "total_vram", "compute_capability", "models", "exclude_models", "vendor"}},
       {"ports[]", {"container", "host", "protocol"}},
@@ -138,6 +138,9 @@ void read_resources(Reader& r, const Reader::Field& section, Resources& res) {
     } else if (f.key == "disk") {
       if (auto v = r.range<std::uint64_t>(f, size_parser(), false, "100GB.. or 50GB..1TB"))
         res.disk = *v;
+    } else if (f.key == "arch") {
+      if (auto v = r.choice(f, {"x86_64", "arm64"}))
+        res.arch = *v == "arm64" ? CpuArch::kArm64 : CpuArch::kX86_64;
     }
   }
 }

@@ -309,10 +309,14 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
 }  // namespace
 
 WatchPlanner make_watch_planner(const LaunchTemplate& workload, ProviderSet& providers) {
-  return [&workload, &providers](const WatchPlanRequest& request) -> Expected<Plan, Failure> {
+  auto image_arch = registry_arch_reader(providers.http(), workload);
+  return [&workload, &providers, image_arch](const WatchPlanRequest& request)
+             -> Expected<Plan, Failure> {
     // The planning `plan` and `up` do: the same providers asked, the same rule.
-    Planning planning = plan_deployment(
-        workload, providers, PlanRequest{request.replicas, request.excluded, request.occupied});
+    Planning planning =
+        plan_deployment(workload, providers,
+                        PlanRequest{request.replicas, request.excluded, request.occupied,
+                                    image_arch});
     if (planning.failure) return unexpected(*planning.failure);
     return std::move(planning.plan);
   };

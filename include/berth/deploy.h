@@ -115,6 +115,11 @@ using ImageReader = std::function<Expected<ImageProcess, Failure>(const Workload
 class HttpClient;
 /// Reads images' configs over the OCI distribution API through `http`.
 ImageReader registry_image_reader(HttpClient& http);
+/// The architecture `workload`'s image needs (default_arch_of_platforms over
+/// its registry's platforms), read once on the first call and remembered;
+/// nullopt when the registry cannot say (PlanRequest::image_arch).
+std::function<std::optional<CpuArch>()> registry_arch_reader(HttpClient& http,
+                                                             const LaunchTemplate& workload);
 
 using PlanFunction = std::function<Expected<Plan, Failure>(const std::vector<int>& replicas)>;
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "berth/expected.h"
+#include "berth/launch_template.h"
 
 namespace berth {
 
@@ -44,6 +45,9 @@ struct ImageConfig {
   std::string os;                       // "linux"
   std::string architecture;             // "amd64", "arm64"
   std::string variant;                  // "v8", or empty
+  /// The platforms the reference's index offers ("linux/amd64",
+  /// "linux/arm64/v8"), in its order; empty when it names one manifest.
+  std::vector<std::string> index_platforms;
 };
 
 struct RegistryCredentials {
@@ -79,5 +83,17 @@ Expected<ImageConfig, ImageConfigError> read_image_config(
     HttpClient& http, const ImageReference& ref,
     const std::optional<RegistryCredentials>& credentials,
     const std::string& platform_arch = "amd64");
+
+/// The platforms an image runs on: its index's (linux/... only), or the one
+/// manifest's own os/architecture[/variant]. An index without the platform
+/// read_image_config looks for is still an answer here.
+Expected<std::vector<std::string>, ImageConfigError> read_image_platforms(
+    HttpClient& http, const ImageReference& ref,
+    const std::optional<RegistryCredentials>& credentials);
+
+/// The architecture a template without resources.arch needs, from the
+/// image's platforms: x86_64 when linux/amd64 is among them, else arm64 when
+/// linux/arm64 is; nullopt otherwise (no linux image of either).
+std::optional<CpuArch> default_arch_of_platforms(const std::vector<std::string>& platforms);
 
 }  // namespace berth

@@ -19,6 +19,8 @@ namespace berth {
 enum class GpuVendor { kNvidia, kAmd };
 enum class SpotPolicy { kNever, kAllow, kOnly };
 enum class Spread { kNone, kProvider, kRegion };
+/// An instance's CPU architecture; kUnknown only on offers (a template says x86_64 or arm64).
+enum class CpuArch { kUnknown, kX86_64, kArm64 };
 enum class FailureClass { kInstanceLost, kPreempted, kContainerExit, kUnhealthy, kUnreachable };
 
 /// A string from the template. Values that came from ${VAR} expansion are
@@ -44,6 +46,9 @@ struct Resources {
   Range<int> cpus;
   Range<std::uint64_t> memory;  // bytes
   Range<std::uint64_t> disk;    // bytes
+  /// resources.arch; nullopt = the image's platform where `up` reads it, else x86_64.
+  /// kUnknown (never read from a file) = any: `berth offers` without a template.
+  std::optional<CpuArch> arch;
 };
 
 struct PortMapping {

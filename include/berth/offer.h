@@ -10,6 +10,7 @@
 
 #include "berth/expected.h"
 #include "berth/launch_template.h"
+#include "berth/location.h"
 #include "berth/workload_spec.h"
 
 namespace berth {
@@ -40,7 +41,9 @@ const char* fact_key(HostFact f);
 struct Offer {
   std::string provider;  // the provider's name in berth's config
   std::string id;        // stable within one listing; what launch needs to find it again
-  std::string region;
+  std::string region;    // the provider's own name for where it is ("US-KS-2")
+  Location location;     // the same, normalized by the adapter; unknown parts empty
+  CpuArch arch = CpuArch::kUnknown;
   OfferGpu gpu;
   std::optional<int> vcpus;
   std::optional<double> memory_gb;

@@ -4,6 +4,7 @@
 // exit code when there is no placement.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +22,11 @@ struct PlanRequest {
   std::vector<int> replicas;           // to place; empty = all of the template's
   std::set<std::string> excluded;      // watch's cooldown keys (PlacementOptions::excluded)
   std::vector<Instance> occupied;      // replicas that stay: their offers count as taken
+  /// The architecture the image needs when the template has no
+  /// resources.arch (`up`: read from its registry); asked only when an offer
+  /// listed is known to be of an architecture other than x86_64, the
+  /// default. Unset or nullopt: x86_64.
+  std::function<std::optional<CpuArch>()> image_arch;
 };
 
 struct Planning {

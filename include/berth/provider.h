@@ -183,6 +183,10 @@ struct ProviderType {
 /// The registry, keyed by type; filled from providers/registry.cpp.
 const std::vector<ProviderType>& provider_types();
 const ProviderType* find_provider_type(const std::string& type);
+/// Every raw region name an adapter knows from its provider's documents
+/// (Lambda's region codes, RunPod's data center ids), for telling a region
+/// word from a typo without asking any provider.
+std::vector<std::string> known_provider_regions();
 
 /// berth-<deployment>-<replica>-<hash>, and the reverse.
 std::string instance_name(const std::string& deployment, int replica, const std::string& hash);

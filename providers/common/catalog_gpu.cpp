@@ -23,4 +23,9 @@ std::string instance_gpu(std::initializer_list<std::string> raw_names, int count
   return gpu_summary(gpu);
 }
 
+CpuArch arch_of_gpu(const OfferGpu& gpu) {
+  if (gpu.count > 0 && (gpu.model == "GH200" || gpu.model == "GB200")) return CpuArch::kArm64;
+  return CpuArch::kUnknown;
+}
+
 }  // namespace berth

@@ -21,4 +21,9 @@ OfferGpu catalog_gpu(const GpuModel& model, int count = 0);
 /// Empty when `count` is 0.
 std::string instance_gpu(std::initializer_list<std::string> raw_names, int count);
 
+/// The host CPU an offer of these GPUs must have, whichever provider rents
+/// it: a Grace superchip (GH200, GB200) is its own host CPU, an arm64 one.
+/// kUnknown for every other model (the GPU does not say).
+CpuArch arch_of_gpu(const OfferGpu& gpu);
+
 }  // namespace berth

@@ -189,6 +189,8 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
         Offer o;
         o.provider = name_;
         o.region = ju::string_at(region, "name");
+        o.location = region_location(o.region, ju::opt_string(region, "description").value_or(""));
+        o.arch = type_arch(gpu);
         o.id = type_name + "@" + o.region;
         o.gpu = gpu;
         if (auto v = ju::opt_number(specs, "vcpus")) o.vcpus = static_cast<int>(*v);
@@ -380,6 +382,45 @@ Expected<void, ProviderError> LambdaProvider::check_credentials() {
 }
 
 }  // namespace
+
+const std::vector<std::string>& region_codes() {
+  static const std::vector<std::string> codes = {
+      "europe-central-1", "asia-south-1",  "australia-east-1", "me-west-1",
+      "asia-northeast-1", "asia-northeast-2", "us-east-1",     "us-west-2",
+      "us-west-1",        "us-south-1",    "us-west-3",        "us-midwest-1",
+      "us-east-2",        "us-south-2",    "us-south-3",       "us-east-3",
+      "us-midwest-2"};
+  return codes;
+}
+
+Location region_location(const std::string& name, const std::string& description) {
+  // What the code itself says: a country, or only a continent.
+  struct Prefix {
+    const char* prefix;
+    const char* country;
+    const char* continent;
+  };
+  static const Prefix kPrefixes[] = {
+      {"us-", "us", "na"},       {"europe-", "", "eu"}, {"asia-", "", "as"},
+      {"me-", "", "as"},         {"australia-", "au", "oc"},
+  };
+  Location by_name;
+  for (const auto& p : kPrefixes)
+    if (name.rfind(p.prefix, 0) == 0) {
+      by_name = *p.country ? location_of_country(p.country) : Location{"", p.continent, ""};
+      break;
+    }
+  if (by_name.continent.empty()) return {};  // a code berth does not know: unknown
+  Location by_description = parse_place(description);
+  if (by_description.continent != by_name.continent) return by_name;
+  if (!by_name.country.empty() && by_description.country != by_name.country) return by_name;
+  return by_description;
+}
+
+CpuArch type_arch(const OfferGpu& gpu) {
+  if (auto a = arch_of_gpu(gpu); a != CpuArch::kUnknown) return a;
+  return CpuArch::kX86_64;
+}
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {

@@ -28,20 +28,41 @@
 //   region listed with capacity. Rate limits: about one request per second,
 //   one launch per 12 s, 429 global/rate-limited without Retry-After [3p;
 //   the 429 body is unverified]: Capabilities::pacing spaces launches 12 s.
+// - Region {name, description}: name is one of PublicRegionCode (us-east-1,
+//   europe-central-1, asia-northeast-1, me-west-1, ...), description "the
+//   location represented by the region code" ("California, USA"). berth's
+//   location: what the code says (us-* is the US, europe-* Europe, asia-* and
+//   me-* Asia, australia-* Australia), refined by the description read as
+//   "State, Country" [the description's form is unverified beyond the
+//   document's one example]; a description that contradicts the code is
+//   ignored.
+// - No instance-type field states the CPU architecture (ImageArchitecture
+//   x86_64 | arm64 is only for VM images). GH200 types (gpu_1x_gh200) are
+//   arm64: the GH200 is a Grace (Arm) superchip; every other type is taken
+//   as x86_64 [unverified].
 // - Boots of large images take well over 10 minutes [3p: dstack allows 30]:
 //   boot deadline 30 minutes.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "berth/config.h"
 #include "berth/expected.h"
+#include "berth/location.h"
 #include "berth/provider.h"
 
 namespace berth::lambda {
 
 inline constexpr const char* kDefaultBaseUrl = "https://cloud.lambda.ai/api/v1";
+
+/// An offer's location from a Region's name and description.
+Location region_location(const std::string& name, const std::string& description);
+/// The CPU architecture of an instance type with these GPUs.
+CpuArch type_arch(const OfferGpu& gpu);
+/// The region codes of Lambda's document (PublicRegionCode, OpenAPI 1.8.3).
+const std::vector<std::string>& region_codes();
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);

@@ -89,7 +89,13 @@ Expected<std::vector<Offer>, ProviderError> LocalProvider::list_offers(const Off
   Offer o;
   o.provider = name_;
   o.id = "local";
-  o.region = "local";
+  o.region = "local";  // location unknown
+  // Containers here run on this machine's own architecture: berth's own.
+#if defined(__x86_64__)
+  o.arch = CpuArch::kX86_64;
+#elif defined(__aarch64__)
+  o.arch = CpuArch::kArm64;
+#endif
   o.vcpus = machine_.cpus ? *machine_.cpus : cpu_count();
   o.memory_gb = mem_total_gb(machine_.meminfo);
   o.disk_gb = free_disk_gb(machine_.disk);

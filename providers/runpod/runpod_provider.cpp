@@ -222,8 +222,10 @@ std::vector<Offer> RunpodProvider::catalog_offers(const json& root, const std::s
       Offer o;
       o.provider = name_;
       o.region = dc_id;
+      o.location = data_center_location(dc_id);
       o.id = id + "/" + cloud + "/" + dc_id + "/x" + std::to_string(count);
       o.gpu = gpu;
+      o.arch = arch_of_gpu(o.gpu);
       o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
       o.stock = stock;  // a level, not a count: `available` stays unknown
       o.cuda = cuda;
@@ -506,6 +508,54 @@ Expected<void, ProviderError> RunpodProvider::check_credentials() {
 }
 
 }  // namespace
+
+namespace {
+struct DataCenter {
+  const char* id;
+  const char* country;
+  const char* subregion;
+};
+// The ids of the document's examples and of the mock, and their places.
+constexpr DataCenter kDataCenters[] = {
+    {"US-KS-2", "us", "ks"}, {"US-TX-3", "us", "tx"}, {"US-CA-2", "us", "ca"},
+    {"EU-RO-1", "ro", ""},   {"CA-MTL-1", "ca", "qc"},
+};
+}  // namespace
+
+std::vector<std::string> known_data_centers() {
+  std::vector<std::string> ids;
+  for (const auto& dc : kDataCenters) ids.emplace_back(dc.id);
+  return ids;
+}
+
+Location data_center_location(const std::string& raw) {
+  std::string id = raw;
+  for (auto& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& dc : kDataCenters)
+    if (id == dc.id) return location_of_country(dc.country, dc.subregion);
+  // <area>-<place>-<n>
+  auto d1 = id.find('-');
+  auto d2 = d1 == std::string::npos ? d1 : id.find('-', d1 + 1);
+  if (d2 == std::string::npos || d2 + 1 >= id.size() ||
+      !std::all_of(id.begin() + static_cast<long>(d2) + 1, id.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return {};
+  std::string area = id.substr(0, d1), place = id.substr(d1 + 1, d2 - d1 - 1);
+  if (area == "US") {
+    auto l = location_of_country("us", place);
+    return l.subregion.empty() ? Location{} : l;
+  }
+  if (area == "CA") {
+    auto l = location_of_country("ca", place);
+    return l.subregion.empty() ? Location{} : l;
+  }
+  static const std::pair<const char*, const char*> kAreas[] = {
+      {"EU", "eu"}, {"EUR", "eu"}, {"AP", "as"}, {"SEA", "as"}, {"OC", "oc"}};
+  for (const auto& [prefix, continent] : kAreas)
+    if (area == prefix && place.size() == 2 && continent_of(place) == continent)
+      return location_of_country(place);
+  return {};
+}
 
 void read_settings(const ProviderSettings& settings, ProviderConfig& out) {
   if (auto v = settings.get("cloud"))

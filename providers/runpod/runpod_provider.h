@@ -37,19 +37,37 @@
 //   pod runs; runtime.ports [{private, public, type, ip}].
 // - GET /v2/pods -> {"pods": [...]} (no name filter). DELETE /v2/pods/{id} ->
 //   204 with no body; 404 when unknown.
+// - Data center ids (dataCenters[].id, Pod.dataCenterId): US-KS-2,
+//   US-TX-3, US-CA-2, EU-RO-1 in the document's examples, names like "US
+//   Texas 3"; GET /v2/catalog/datacenters puts each in a continental region
+//   (NORTH_AMERICA, EUROPE, ...). berth reads an id as <area>-<place>-<n>:
+//   a table for the ids seen (CA-MTL-1 is Montreal [3p]), else US-<state>,
+//   CA-<province> and <EU|EUR|AP|OC|SEA>-<country> when the place is a code
+//   of that area [the scheme beyond the examples is unverified]; any other
+//   id is an unknown location.
+// - No field states the host CPU architecture: unknown, but for Grace GPUs
+//   (GH200), which are arm64 hosts.
 // - Boots: pulls of multi-GB images take long [3p: dstack allows 20 min].
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "berth/config.h"
 #include "berth/expected.h"
+#include "berth/location.h"
 #include "berth/provider.h"
 
 namespace berth::runpod {
 
 inline constexpr const char* kDefaultBaseUrl = "https://api.runpod.io";
+
+/// A data center id's location ("US-KS-2" -> us, us-ks, na); unknown when
+/// the id does not say.
+Location data_center_location(const std::string& id);
+/// The ids whose location the table above states.
+std::vector<std::string> known_data_centers();
 
 /// Settings: `cloud: secure | community | all` (default all).
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,

@@ -1,11 +1,13 @@
 #include "providers/ssh/ssh_provider.h"
 
 #include <algorithm>
+#include <cctype>
 #include <future>
 #include <map>
 #include <sstream>
 
 #include "berth/gpu_catalog.h"
+#include "berth/location.h"
 #include "berth/provider_settings.h"
 #include "berth/shell_quote.h"
 #include "providers/common/catalog_gpu.h"
@@ -56,6 +58,16 @@ ProviderError combine(const std::vector<std::pair<std::string, ProviderError>>& 
   for (const auto& [host, f] : failures)
     if (f.kind == ProviderError::Kind::kAuth) e.kind = f.kind;
   return e;
+}
+
+// `uname -m`: x86_64, aarch64 (Linux) or arm64; anything else is unknown.
+CpuArch arch_from_uname(const std::string& text) {
+  std::string word;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) word += c;
+  if (word == "x86_64" || word == "amd64") return CpuArch::kX86_64;
+  if (word == "aarch64" || word == "arm64") return CpuArch::kArm64;
+  return CpuArch::kUnknown;
 }
 
 /// The probe's output is sections introduced by "@@ name" lines.
@@ -228,6 +240,7 @@ Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
   const bool discover = !host.gpu_model && host.gpu_count.value_or(1) != 0;
   if (discover)
     script += "echo '@@ gpu'; " + *smi + " 2>&1; rc=$?; echo; echo \"@@ gpu-exit $rc\"; ";
+  script += "echo '@@ arch'; uname -m 2>/dev/null; ";
   script += "echo '@@ cuda'; nvidia-smi 2>/dev/null | grep 'CUDA Version'; true";
 
   auto r = run_remote(host, {"sh", "-c", script}, false);
@@ -239,6 +252,10 @@ Expected<Offer, ProviderError> SshProvider::probe(const SshHostConfig& host) {
   o.provider = name_;
   o.id = where;
   o.region = host.region;
+  // The config's `region:` is a location when it is a word of berth's
+  // vocabulary ("de", "us-tx", "eu"); otherwise the location is unknown.
+  o.location = location_from_word(host.region);
+  o.arch = arch_from_uname(s["arch"]);
   o.price_per_hour = host.price_per_hour;
   o.launch_data = {{"host", host.address}, {"port", host.port}, {"user", host.user}};
   if (auto n = first_number(s["nproc"], 0)) o.vcpus = static_cast<int>(*n);

@@ -113,6 +113,8 @@ std::string region_from_geolocation(std::string_view geo) {
   return s.empty() ? "unknown" : s;
 }
 
+Location location_from_geolocation(std::string_view geo) { return parse_place(geo); }
+
 namespace {
 
 // The fields berth reads from one offer; everything else is skipped.
@@ -358,6 +360,8 @@ class OfferReader {
     o.price_per_hour = *r.num[kDphTotal];
     o.cuda = r.num[kCudaMaxGood];
     o.region = region(r.geolocation);
+    o.location = location(r.geolocation);
+    o.arch = arch_of_gpu(o.gpu);
     o.available = 1;  // one machine behind each ask
     o.launch_data = json{{"ask_id", r.id}};
     offers_.push_back(std::move(o));
@@ -382,6 +386,12 @@ class OfferReader {
     return regions_.emplace(geo, region_from_geolocation(geo)).first->second;
   }
 
+  const Location& location(const std::string& geo) {
+    auto it = locations_.find(geo);
+    if (it != locations_.end()) return it->second;
+    return locations_.emplace(geo, location_from_geolocation(geo)).first->second;
+  }
+
   json_scan::Scanner scan_;
   const std::string& provider_;
   const std::size_t max_offers_;
@@ -391,6 +401,7 @@ class OfferReader {
   std::vector<Offer> offers_;
   std::unordered_map<std::string, const GpuModel*> models_;
   std::unordered_map<std::string, std::string> regions_;
+  std::unordered_map<std::string, Location> locations_;
 };
 
 }  // namespace

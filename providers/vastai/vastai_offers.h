@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "berth/expected.h"
+#include "berth/location.h"
 #include "berth/offer.h"
 #include "berth/provider.h"
 
@@ -36,5 +37,9 @@ Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
 
 /// "Texas, US" -> "us-texas"; "Sweden" -> "sweden"; empty -> "unknown".
 std::string region_from_geolocation(std::string_view geolocation);
+
+/// An offer's location from its `geolocation`: "City, ST, US", "Texas, US",
+/// "Sweden, SE", "SE", "Sweden" (parse_place); unknown otherwise.
+Location location_from_geolocation(std::string_view geolocation);
 
 }  // namespace berth::vastai

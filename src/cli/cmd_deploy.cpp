@@ -52,8 +52,10 @@ void warn_failed_providers(const std::vector<ProviderReport>& reports) {
 // `up`'s planner: the one planning function `plan` and `watch` use, with the
 // failed providers and, when nothing fits, the rejections said on stderr.
 PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
-  return [&w, &providers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
-    Planning planning = plan_deployment(w, providers, PlanRequest{replicas, {}, {}});
+  auto image_arch = registry_arch_reader(providers.http(), w);
+  return [&w, &providers, image_arch](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
+    Planning planning =
+        plan_deployment(w, providers, PlanRequest{replicas, {}, {}, image_arch});
     warn_failed_providers(planning.reports);
     if (!planning.failure) {
       // What the chosen offers leave unchecked, said before anything launches.

@@ -92,7 +92,7 @@ void setup_offers(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->add_option("--provider", o->flags.providers,
                   "Provider name from the config (glob); repeatable")
       ->option_text("NAME");
-  sub->add_option("--region", o->flags.regions, "Region (glob, e.g. 'us-*'); repeatable")
+  sub->add_option("--region", o->flags.regions, "Region, country or continent (glob, e.g. 'us', 'eu', 'us-tx', 'US-KS-*'); repeatable")
       ->option_text("GLOB");
   sub->add_flag("--spot", o->flags.spot, "Include spot (interruptible) offers");
   sub->add_flag("--strict", o->strict,

@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "berth/launch_template.h"
+#include "berth/location.h"
+#include "berth/provider.h"
 #include "cli/app.h"
 
 namespace berth::cli {
@@ -50,6 +52,13 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
                            {"errors", nlohmann::json::array()}});
       else
         print_text(stdout, file + ": ok (" + t->name + ", hash " + t->hash + ")\n");
+      // Valid, but a word that names no place and no provider's region
+      // matches only an offer whose region is exactly that word.
+      for (const auto& w : unknown_region_words(t->placement.regions, known_provider_regions()))
+        print_warning(file + ": placement.regions: '" + w +
+                      "' is no country, continent or sub-region berth knows, nor a Lambda or "
+                      "RunPod region; it matches only offers whose region is exactly that "
+                      "(e.g. an ssh host's region:)");
       continue;
     }
     ++invalid;

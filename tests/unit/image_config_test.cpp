@@ -741,3 +741,63 @@ TEST_CASE("image config error kinds have stable names", "[image_config]") {
   CHECK(to_string(ImageConfigError::Kind::kBadAnswer) == "bad-answer");
   CHECK(to_string(ImageConfigError::Kind::kInterrupted) == "interrupted");
 }
+
+// --- the platforms an image runs on (a template's default resources.arch) ---
+
+TEST_CASE("an image's platforms: its index's, or its one manifest's", "[image_config][arch]") {
+  FakeRegistry registry(FakeRegistry::Auth::kNone);
+  auto http = make_curl_http_client(quick_options());
+
+  SECTION("a multi-platform index lists them, and read_image_config says so too") {
+    json index = {{"schemaVersion", 2},
+                  {"mediaType", kOciIndex},
+                  {"manifests",
+                   {index_entry(digest_of('1'), "linux", "amd64"),
+                    index_entry(digest_of('2'), "linux", "arm64", "v8"),
+                    index_entry(digest_of('4'), "unknown", "unknown")}}};
+    registry.put("/v2/team/multi/manifests/1", document(kOciIndex, index.dump()));
+    std::string blob = config_blob("amd64");
+    registry.put("/v2/team/multi/manifests/" + digest_of('1'),
+                 document(kOciManifest, manifest_for(digest_of('a'), blob, kOciManifest)));
+    registry.put("/v2/team/multi/blobs/" + digest_of('a'), document(kDockerConfig, blob));
+    auto platforms = read_image_platforms(*http, registry.ref("team/multi", "1"), std::nullopt);
+    REQUIRE(platforms);
+    CHECK(*platforms == std::vector<std::string>{"linux/amd64", "linux/arm64/v8"});
+    CHECK(default_arch_of_platforms(*platforms) == CpuArch::kX86_64);
+    auto config = read_image_config(*http, registry.ref("team/multi", "1"), std::nullopt);
+    REQUIRE(config);
+    CHECK(config->index_platforms == *platforms);
+  }
+  SECTION("an index with only arm64 is an arm64 image, not an error") {
+    json index = {{"schemaVersion", 2},
+                  {"mediaType", kOciIndex},
+                  {"manifests", {index_entry(digest_of('2'), "linux", "arm64", "v8")}}};
+    registry.put("/v2/team/grace/manifests/1", document(kOciIndex, index.dump()));
+    auto platforms = read_image_platforms(*http, registry.ref("team/grace", "1"), std::nullopt);
+    REQUIRE(platforms);
+    CHECK(*platforms == std::vector<std::string>{"linux/arm64/v8"});
+    CHECK(default_arch_of_platforms(*platforms) == CpuArch::kArm64);
+  }
+  SECTION("a single-platform arm64 image is arm64") {
+    registry.put_image("team/one", "1", config_blob("arm64", "v8"), 'c', kOciManifest);
+    auto platforms = read_image_platforms(*http, registry.ref("team/one", "1"), std::nullopt);
+    REQUIRE(platforms);
+    CHECK(*platforms == std::vector<std::string>{"linux/arm64/v8"});
+    CHECK(default_arch_of_platforms(*platforms) == CpuArch::kArm64);
+    auto config = read_image_config(*http, registry.ref("team/one", "1"), std::nullopt);
+    REQUIRE(config);
+    CHECK(config->index_platforms.empty());
+  }
+  SECTION("a missing image is still an error") {
+    auto r = read_image_platforms(*http, registry.ref("team/none", "1"), std::nullopt);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ImageConfigError::Kind::kNotFound);
+  }
+}
+
+TEST_CASE("the default arch of an image's platforms", "[image_config][arch]") {
+  CHECK(default_arch_of_platforms({"linux/arm64/v8", "linux/amd64"}) == CpuArch::kX86_64);
+  CHECK(default_arch_of_platforms({"linux/arm64"}) == CpuArch::kArm64);
+  CHECK(default_arch_of_platforms({"linux/arm/v7", "windows/amd64"}) == std::nullopt);
+  CHECK(default_arch_of_platforms({}) == std::nullopt);
+}

@@ -98,3 +98,49 @@ TEST_CASE("replicas that stay count against the offers they use", "[planning]") 
   REQUIRE(p.failure);
   CHECK(p.failure->code == ExitCode::kNoPlacement);
 }
+
+TEST_CASE("without resources.arch the image's platform decides, asked only when it could matter",
+          "[planning][arch]") {
+  Offer arm = make_offer("p", "grace", "GH200", 1, 96, 0.5);
+  arm.arch = CpuArch::kArm64;
+  Offer x86 = make_offer("p", "x86", "H100", 1, 80, 2.0);
+  x86.arch = CpuArch::kX86_64;
+  auto set = providers_from("providers:\n  p: {type: fake, offers: " +
+                            nlohmann::json::array({to_json(arm), to_json(x86)}).dump() + "}\n");
+  auto w = gpu_workload();
+  int asked = 0;
+  PlanRequest request;
+  request.image_arch = [&asked]() -> std::optional<CpuArch> {
+    ++asked;
+    return CpuArch::kArm64;
+  };
+  auto arm_image = plan_deployment(w, set, request);
+  REQUIRE_FALSE(arm_image.failure);
+  CHECK(arm_image.plan.placement.front().offer.id == "grace");
+  CHECK(asked == 1);
+
+  // An x86_64 image (or a registry that cannot say): the default.
+  request.image_arch = []() -> std::optional<CpuArch> { return std::nullopt; };
+  auto unknown = plan_deployment(w, set, request);
+  REQUIRE_FALSE(unknown.failure);
+  CHECK(unknown.plan.placement.front().offer.id == "x86");
+
+  // The template's own arch is never second-guessed.
+  w.resources.arch = CpuArch::kX86_64;
+  request.image_arch = [&asked]() -> std::optional<CpuArch> {
+    ++asked;
+    return CpuArch::kArm64;
+  };
+  auto written = plan_deployment(w, set, request);
+  REQUIRE_FALSE(written.failure);
+  CHECK(written.plan.placement.front().offer.id == "x86");
+  CHECK(asked == 1);
+
+  // No offer of another arch: the registry is not asked at all.
+  auto only_x86 = providers_from("providers:\n  p: {type: fake, offers: " +
+                                 nlohmann::json::array({to_json(x86)}).dump() + "}\n");
+  w.resources.arch.reset();
+  auto plain = plan_deployment(w, only_x86, request);
+  REQUIRE_FALSE(plain.failure);
+  CHECK(asked == 1);
+}

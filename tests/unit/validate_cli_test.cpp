@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "berth/process.h"
 
@@ -379,4 +380,22 @@ TEST_CASE("up, watch, down -o json: usage errors are JSON error events", "[cli]"
   // And a value that merely looks like a command is not one.
   auto config = run_berth({"--config", "up", "status", "-o", "json", "--no-such-flag"});
   CHECK(config.err.rfind("berth: error: ", 0) == 0);
+}
+
+TEST_CASE("validate warns about a region word that names no place, and stays valid",
+          "[cli][region]") {
+  auto dir = fs::temp_directory_path() / ("berth-regions-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "t.yaml") << "name: app\nimage: busybox\nplacement:\n"
+                                   "  regions: [us, eu-*, us-east-1, US-KS-2, mars, Moon]\n";
+  auto r = run_berth({"validate", (dir / "t.yaml").string()});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("t.yaml: ok ("));
+  CHECK_THAT(r.err, Catch::Contains("placement.regions: 'mars' is no country, continent or "
+                                    "sub-region berth knows"));
+  CHECK_THAT(r.err, Catch::Contains("'Moon'"));
+  // Location words, Lambda region codes and RunPod data centers are known.
+  for (const char* known : {"'us'", "'eu-*'", "'us-east-1'", "'US-KS-2'"})
+    CHECK_THAT(r.err, !Catch::Contains(known));
+  fs::remove_all(dir);
 }
