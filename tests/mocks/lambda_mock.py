@@ -92,6 +92,11 @@ class LambdaMock(mock_base.MockApi):
                 "instance_type": itype("gpu_1x_gh200", "1x GH200 (96 GB)", "GH200 (96 GB)",
                                        149, 64, 432, 4096, 1),
                 "regions_with_capacity_available": [region("us-east-3", "Washington DC, USA")]},
+            # The x86_64 80 GB single GPU (the GH200 beside it is arm64).
+            "gpu_1x_h100_pcie": {
+                "instance_type": itype("gpu_1x_h100_pcie", "1x H100 (80 GB PCIe)",
+                                       "H100 (80 GB PCIe)", 249, 26, 200, 1024, 1),
+                "regions_with_capacity_available": [region("us-west-3", "Utah, USA")]},
             "gpu_1x_a100_sxm4": {
                 "instance_type": itype("gpu_1x_a100_sxm4", "1x A100 (40 GB SXM4)",
                                        "A100 (40 GB SXM4)", 129, 30, 200, 512, 1),

@@ -202,7 +202,7 @@ class VastMock(mock_base.MockApi):
                   "Quebec, CA", "12.8"),  # string-typed numbers
             offer(1003, "H100 SXM", 8, 81559, 900, 224, 224.0, 2063000, 2000.0, 19.2,
                   "Oregon, US", 12.8),
-            offer(1004, "A100 PCIE", 1, 81920, 800, 48, 12.0, 193000, 200.0, 1.05, "Sweden",
+            offer(1004, "A100 PCIE", 1, 81920, 800, 48, 24.0, 193000, 200.0, 1.05, "Sweden",
                   12.2),
             offer(1005, "RTX 3090", 1, 24576, 860, 16, 16.0, 64000, 80.0, 0.18, "Poland, PL",
                   12.2, verified=False),

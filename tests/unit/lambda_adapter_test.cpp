@@ -46,7 +46,7 @@ TEST_CASE_METHOD(LambdaTest, "lambda: offers from the instance-type map, in USD 
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
   // One offer per (type, region with capacity); the A100 type has none.
-  CHECK(offers->size() == 5);
+  CHECK(offers->size() == 6);
   CHECK(find_offer(*offers, "gpu_1x_a100_sxm4@us-east-1") == nullptr);
 
   const Offer* h100 = find_offer(*offers, "gpu_8x_h100_sxm5@us-south-1");
@@ -274,7 +274,7 @@ TEST_CASE_METHOD(RetryingLambda, "lambda: the core's retries absorb one 500 and 
   mock.fault({{"op", "offers"}, {"delay", 0.2}});
   auto offers = lambda->list_offers({});
   REQUIRE(offers);
-  CHECK(offers->size() == 5);
+  CHECK(offers->size() == 6);
 }
 
 TEST_CASE_METHOD(LaunchLimitedLambda, "lambda: the launch rate limit is its own 429",

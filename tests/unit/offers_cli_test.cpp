@@ -168,13 +168,17 @@ TEST_CASE("offers: table, CSV and the documented JSON", "[offers]") {
   auto offers = sample_offers();
   sort_offers(offers, OfferSort::kPrice, 2);
   CHECK(offers_table(offers) ==
-        "PROVIDER  REGION     GPU  COUNT  VRAM   CC  VCPUS   MEM   DISK    $/H  SPOT  AVAIL\n"
-        "b         us-east-1  -        0     -    -      0   0GB  500GB  0.050  no        -\n"
-        "a         us-west-1  A10      1  24GB  8.6      8  64GB  500GB   0.75  no        -\n");
+        "PROVIDER  REGION     GPU  COUNT  VRAM   CC  VCPUS   MEM   DISK    $/H  SPOT  AVAIL  ID\n"
+        "b         us-east-1  -        0     -    -      0   0GB  500GB  0.050  no        -  cpu\n"
+        "a         us-west-1  A10      1  24GB  8.6      8  64GB  500GB   0.75  no        -  a10\n");
+  // A stock level where the provider gives no count (RunPod).
+  auto leveled = offers;
+  leveled[1].stock = "low";
+  CHECK(offers_table(leveled).find("0.75  no      low  a10\n") != std::string::npos);
   CHECK(offers_csv({offers[1]}) ==
         "provider,id,region,gpu_model,gpu_vendor,gpu_count,vram_gb,compute_capability,vcpus,"
-        "memory_gb,disk_gb,price_per_hour,spot,available\n"
-        "a,a10,us-west-1,A10,nvidia,1,24,8.6,8,64,500,0.75,false,\n");
+        "memory_gb,disk_gb,price_per_hour,spot,available,stock\n"
+        "a,a10,us-west-1,A10,nvidia,1,24,8.6,8,64,500,0.75,false,,\n");
 
   OfferSearch search;
   search.offers = {offers[1]};
