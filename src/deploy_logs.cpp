@@ -59,8 +59,8 @@ std::string failed_replica_hint(const Run& run) {
   if (run.ctx.options.keep_on_failure)
     return "the failed replica is kept (--keep-on-failure): 'berth logs " + name +
            "' shows its log, 'berth down " + name + "' removes it";
-  return "the failed replica was removed; 'berth up --keep-on-failure' keeps one for 'berth "
-         "logs' and 'berth down'";
+  return "the failed replica was removed; 'berth up --keep-on-failure' keeps a failed "
+         "replica to inspect";
 }
 
 }  // namespace deploy_detail
