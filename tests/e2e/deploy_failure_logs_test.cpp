@@ -130,3 +130,50 @@ TEST_CASE("runpod: a crashing pod's log comes from the API, kept on request",
   });
   CHECK(mock.violations() == json::array());
 }
+
+TEST_CASE("vastai: logs reads the workload's output through Vast's request_logs and its URL",
+          "[e2e][failure-logs]") {
+  BERTH_E2E_ENV(env);
+  const auto& h3 = env->host("h3");
+  std::string hook = std::string(BERTH_TEST_DIR) + "/e2e/deploy_pod_hook.py";
+  std::string env_json = (env->root / "env.json").string();
+  berth::testing::MockServer mock(
+      "vastai", {"--ssh-host", h3.address + ":" + std::to_string(h3.port), "--on-launch-cmd",
+                 hook + " launch " + env_json, "--on-terminate-cmd", hook + " terminate " + env_json,
+                 "--container-logs-cmd", hook + " logs " + env_json, "--log-upload-seconds", "0.6"});
+  Scratch scratch;
+  auto key = berth::ensure_ssh_key(scratch.state_dir(), std::nullopt);
+  REQUIRE(key);
+  env->authorize(key->public_key);
+  auto e = scratch.env({{"VAST_KEY", mock.api_key()}});
+  e["BERTH_CONFIG"] = scratch.write("config.yaml",
+                                    "providers:\n  vast: {type: vastai, api_key: \"${VAST_KEY}\", "
+                                    "base_url: \"" + mock.url() + "\"}\nruntime: docker\n").string();
+  DeploymentGuard guard(*env, "e2e-vastlog", e, {"h3"});
+  // Both set: the image's own process need not be read from a registry.
+  auto tmpl = scratch.write("vast.yaml", R"(name: e2e-vastlog
+image: localhost/berth-demo:1
+entrypoint: [sh, -c]
+command: ['echo vast says hello; echo CUDA out of memory >&2; printf "\033[2Jcleared\n"; sleep 3600']
+resources: {gpu: {count: 1}}
+placement: {providers: [vast]}
+)");
+  auto up = run_berth({"up", tmpl.string()}, e);
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  BerthRun logs;
+  CHECK(eventually([&] {
+    logs = run_berth({"logs", "e2e-vastlog", "--tail", "50"}, e);
+    return logs.out.find("CUDA out of memory") != std::string::npos;
+  }));
+  INFO(logs.err);
+  CHECK(logs.exit_code == 0);
+  CHECK(logs.out.find("vast says hello\n") != std::string::npos);
+  // The escape sequence arrives as text, not as a command to the terminal.
+  CHECK(logs.out.find('\x1b') == std::string::npos);
+  CHECK(logs.out.find("\\x1b[2Jcleared") != std::string::npos);
+  CHECK(mock.violations() == json::array());
+  auto down = run_berth({"down", "e2e-vastlog"}, e);
+  CHECK(down.exit_code == 0);
+  for (const auto& i : mock.instances()) CHECK(i["terminated"] == true);
+}
