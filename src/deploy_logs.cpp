@@ -9,6 +9,20 @@
 
 namespace berth {
 
+std::vector<std::string> bounded_logs_argv(const ContainerRuntime& rt, const std::string& container,
+                                           std::optional<int> tail) {
+  // The runtime's status travels on fd 3 out of the pipeline into $(...),
+  // the log on fd 4 to the real stdout: POSIX sh has no pipefail.
+  std::vector<std::string> argv = {
+      "sh", "-c",
+      fmt::format("exec 4>&1; rc=$( {{ {{ \"$@\" 2>&1; echo $? >&3; }} | tail -c {} >&4; }} 3>&1 ); "
+                  "exit \"${{rc:-1}}\"",
+                  kMaxLogAnswerBytes),
+      "sh"};
+  for (auto& a : logs_argv(rt, container, false, tail)) argv.push_back(std::move(a));
+  return argv;
+}
+
 Expected<std::vector<std::string>, std::string> container_log_tail(DeployContext& ctx,
                                                                    const Instance& instance,
                                                                    Host* host,
@@ -24,13 +38,9 @@ Expected<std::vector<std::string>, std::string> container_log_tail(DeployContext
     return std::move(*lines);
   }
   if (!host) return unexpected(std::string("no host to read the container's log on"));
-  // stdout and stderr in the order the runtime prints them, and never more
-  // than the cap, whatever the container wrote on one line.
-  std::vector<std::string> argv = {
-      "sh", "-c", fmt::format("\"$@\" 2>&1 | tail -c {}", kMaxLogAnswerBytes), "sh"};
-  for (auto& a : logs_argv(runtime_for(instance, ctx), container, false, tail))
-    argv.push_back(std::move(a));
-  auto r = host->run(HostCommand{.argv = argv, .timeout = Duration{30'000}, .cancellable = false});
+  auto r = host->run(HostCommand{.argv = bounded_logs_argv(runtime_for(instance, ctx), container, tail),
+                                 .timeout = Duration{30'000},
+                                 .cancellable = false});
   if (!r) return unexpected(r.error());
   if (r->timed_out) return unexpected(std::string("the runtime's logs command timed out"));
   return last_log_lines(r->out, static_cast<std::size_t>(tail),

@@ -180,6 +180,13 @@ Expected<std::vector<std::string>, std::string> container_log_tail(DeployContext
                                                                    const std::string& container,
                                                                    int tail);
 
+/// The runtime's `logs` of `container` on a host, bounded: stdout and stderr
+/// merged in the order written, only the newest kMaxLogAnswerBytes of them
+/// reach berth, and the command's exit status is the runtime's.
+std::vector<std::string> bounded_logs_argv(const ContainerRuntime& rt,
+                                           const std::string& container,
+                                           std::optional<int> tail);
+
 /// The runtime that runs an instance's container: this machine's for `local`.
 const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx);
 

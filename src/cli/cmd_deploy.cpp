@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -16,6 +17,7 @@
 #include "berth/deploy.h"
 #include "berth/deployments.h"
 #include "berth/health.h"
+#include "berth/log_text.h"
 #include "berth/placement.h"
 #include "berth/planning.h"
 #include "berth/provider_set.h"
@@ -469,6 +471,20 @@ int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow,
     return 0;
   }
   const auto& rt = runtime_for(replica.instance, session->ctx);
+  if (!follow) {
+    // Read, bounded, and printed as berth prints remote text: the log can
+    // neither flood berth's memory nor drive the terminal.
+    auto r = host->run(HostCommand{.argv = bounded_logs_argv(rt, replica.instance.name, tail)});
+    if (session->timed_out()) return report_timed_out(*session, "");
+    if (!r) return report(Failure{ExitCode::kProviderFailed, r.error(), ""});
+    auto lines = last_log_lines(r->out, std::numeric_limits<std::size_t>::max(),
+                                r->out.size() >= kMaxLogAnswerBytes);
+    for (const auto& l : lines) print_text(stdout, l + "\n");
+    if (!r->err.empty()) print_text(stderr, r->err);
+    std::fflush(stdout);
+    return r->exit_code < 0 ? 130 : r->exit_code;
+  }
+  // Followed: the runtime's stream, as it comes, on the terminal.
   auto result = host->run(
       HostCommand{.argv = logs_argv(rt, replica.instance.name, follow, tail), .interactive = true});
   return finish_interactive(*session, result, "");
