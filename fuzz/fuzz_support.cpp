@@ -78,6 +78,7 @@ void exercise_adapter(const std::string& type, long status, const std::string& b
   (void)p.get("i-123");
   (void)p.terminate("i-123");
   (void)p.check_credentials();
+  (void)p.logs("1", 50);  // the log answer: SSE (RunPod), a request and a file (Vast.ai)
   static const WorkloadSpec spec = container();
   LaunchRequest request;
   request.name = "berth-fuzz-0-abc123def456";

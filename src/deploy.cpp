@@ -140,9 +140,10 @@ std::optional<Instance> roll_back(Run& run, int replica, Created& created) {
   const auto& ctx = run.ctx;
   if (ctx.options.keep_on_failure) {
     if (created.instance)
-      run.warn(replica, "kept instance " + created.instance->id + " at " +
-                            created.instance->provider + " (--keep-on-failure); remove it with "
-                            "'berth down " + run.workload.name + "'");
+      run.warn(replica, fmt::format("kept instance {} at {} (--keep-on-failure), billing "
+                                    "${:.2f}/h until removed: 'berth down {}' removes it",
+                                    created.instance->id, created.instance->provider,
+                                    created.instance->price_per_hour, run.workload.name));
     return std::nullopt;
   }
   if (created.host && created.instance && (created.container_started || created.private_dir))

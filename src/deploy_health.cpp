@@ -20,25 +20,6 @@ constexpr Duration kEagerGap{250};
 // command each time), so a crash fails the deploy fast.
 constexpr Duration kCrashCheck{1'000};
 
-std::string last_lines(const std::string& text, int n) {
-  std::vector<std::string> lines;
-  std::string cur;
-  for (char c : text) {
-    if (c == '\n') {
-      lines.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) lines.push_back(cur);
-  std::string out;
-  for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0;
-       i < lines.size(); ++i)
-    out += "  | " + lines[i] + "\n";
-  return out;
-}
-
 struct ContainerCheck {
   bool known = false;
   bool running = true;
@@ -59,13 +40,20 @@ ContainerCheck inspect(const ContainerRuntime& rt, Host& host, const std::string
                                              state->restart_count > 0 ? ", restarted" : "")};
 }
 
-std::string logs_tail(const ContainerRuntime& rt, Host& host, const std::string& name) {
-  auto r = host.run(HostCommand{.argv = logs_argv(rt, name, false, 20),
-                                .timeout = Duration{30'000},
-                                .cancellable = false});
-  if (!r) return {};
-  std::string text = r->out + r->err;
-  return text.empty() ? std::string() : "last lines of its log:\n" + last_lines(text, 20);
+// The state of a pod (the instance is its container), from the provider.
+ContainerCheck pod_state(Provider& provider, const Instance& instance) {
+  auto got = provider.get(instance.id);
+  if (!got) return {};
+  switch (got->state) {
+    case InstanceState::kExited:
+    case InstanceState::kFailed:
+    case InstanceState::kTerminated:
+      return ContainerCheck{true, false,
+                            "the provider reports it " + to_string(got->state) +
+                                (got->raw_state.empty() ? "" : " (" + got->raw_state + ")")};
+    default:
+      return ContainerCheck{true, true, "running"};
+  }
 }
 
 int probe_port(const LaunchTemplate& w, const Instance& instance, int container_port,
@@ -91,20 +79,24 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   bool native = provider && provider->capabilities().in_pod();
   std::string address = !instance.host.empty() ? instance.host : host ? host->address() : "";
 
+  // The container's last lines go out before anything is rolled back.
   auto workload_failure = [&](std::string message) {
-    std::string hint = "see 'berth logs " + w.name + "'";
-    if (host) {
-      std::string tail = logs_tail(rt, *host, name);
-      if (!tail.empty()) message += "\n" + tail;
-    }
-    return unexpected(Failure{ExitCode::kWorkloadFailed, std::move(message), std::move(hint)});
+    show_failed_log(run, replica, instance, host);
+    return unexpected(
+        Failure{ExitCode::kWorkloadFailed, std::move(message), failed_replica_hint(run)});
+  };
+  // Where the container still runs, as its host or (for a pod) its provider says.
+  auto check_container = [&]() -> ContainerCheck {
+    if (host) return inspect(rt, *host, name);
+    if (native && provider) return pod_state(*provider, instance);
+    return {};
   };
 
   if (check.kind == HealthCheck::Kind::kNone) {
-    if (!host) return std::string("running");  // the provider's running is all there is
+    if (!host && !native) return std::string("running");
     run.phase(replica, "checking that the container keeps running");
     if (!run.sleep(run.ctx.options.running_check)) return unexpected(interrupted_failure());
-    auto c = inspect(rt, *host, name);
+    auto c = check_container();
     if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
     return std::string("running");
   }
@@ -155,9 +147,9 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
                                             tracker.consecutive_failures(), result.error()));
     }
     // A crashed container will not become healthy: say so now, not after grace.
-    if (host && now - last_inspected >= kCrashCheck) {
+    if ((host || native) && now - last_inspected >= kCrashCheck) {
       last_inspected = now;
-      auto c = inspect(rt, *host, name);
+      auto c = check_container();
       if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
     }
     if (!run.sleep(std::min(gap, check.interval))) return unexpected(interrupted_failure());

@@ -72,6 +72,15 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
 Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
                                             Host* host);
 
+/// A failed replica's container log, its last kFailedLogLines lines, shown
+/// (a kContainerLog event) before anything is rolled back; a warning when it
+/// cannot be read.
+void show_failed_log(Run& run, int replica, const Instance& instance, Host* host);
+
+/// The hint of a failed replica's failure: only commands that work now (the
+/// replica kept by --keep-on-failure, or removed).
+std::string failed_replica_hint(const Run& run);
+
 /// Removes the replica's container and private directory from a host that
 /// outlives it, in one command; best effort.
 void remove_container(const ContainerRuntime& rt, Host& host, const std::string& container);

@@ -62,6 +62,8 @@ bool ready(const Instance& i, bool container_native) {
 struct BootFailure {
   bool interrupted = false;
   std::string message;
+  /// A pod whose container exited: the workload failed, not the offer.
+  bool container_exited = false;
 };
 
 // How long a boot may go without progress: the command's override, the
@@ -91,10 +93,11 @@ Expected<Instance, BootFailure> wait_running(Run& run, int replica, Provider& pr
       case InstanceState::kTerminated:
       case InstanceState::kPreempted:
         return unexpected(BootFailure{
-            false, "the provider reports it " + to_string(instance.state) +
-                       (instance.raw_state.empty() ? std::string()
-                                                   : " (" + instance.raw_state + ")") +
-                       (instance.progress.empty() ? std::string() : ": " + instance.progress)});
+            false,
+            "the provider reports it " + to_string(instance.state) +
+                (instance.raw_state.empty() ? std::string() : " (" + instance.raw_state + ")") +
+                (instance.progress.empty() ? std::string() : ": " + instance.progress),
+            native && instance.state == InstanceState::kExited});
       default: break;
     }
     if (!run.sleep(delay)) return unexpected(BootFailure{true, "interrupted"});
@@ -365,6 +368,14 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
                   fmt::format("{} {} {}: instance {} failed: {}", offer.provider, offer.id,
                               price(offer.price_per_hour), launched->id, running.error().message),
                   launched->id);
+    // The pod is the container and it exited: the workload fails on any
+    // offer. Its log is shown, and the pod left to the rollback (or kept).
+    if (running.error().container_exited) {
+      show_failed_log(run, replica, *created.instance, nullptr);
+      return unexpected(Failure{ExitCode::kWorkloadFailed,
+                                "the container exited: " + running.error().message,
+                                failed_replica_hint(run)});
+    }
     // A failed boot is a capacity problem of that offer: remove it, move on.
     if (auto t = terminate_confirmed(run.ctx, *created.instance); !t)
       return unexpected(Failure{ExitCode::kProviderFailed,

@@ -47,6 +47,11 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   std::size_t max_bytes = 0;
+  bool keep_last = false;           // HttpRequest::keep_last_bytes
+  Duration stream_quiet{0};         // HttpRequest::stream_quiet
+  std::chrono::steady_clock::time_point last_data{};  // a header or body byte, last
+  bool quiet_ended = false;         // a stream ended by its silence
+  std::function<bool(std::string_view)> is_keepalive;  // HttpRequest::is_keepalive
   std::size_t header_bytes = 0;
   HttpResponse response;
   bool too_large = false;
@@ -75,6 +80,19 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
   std::string& body = t->response.body;
+  if (t->is_keepalive && t->is_keepalive(std::string_view(data, n))) return n;
+  t->last_data = std::chrono::steady_clock::now();
+  if (n > t->max_bytes - body.size() && t->keep_last) {
+    // Only the newest max_bytes are kept: the oldest go, half the buffer at
+    // a time (amortized), or all of it when this one piece fills the cap.
+    t->response.cut = true;
+    if (n >= t->max_bytes) {
+      body.assign(data + (n - t->max_bytes), t->max_bytes);
+      return n;
+    }
+    std::size_t drop = std::max(body.size() + n - t->max_bytes, body.size() / 2);
+    body.erase(0, std::min(drop, body.size()));
+  }
   if (n > t->max_bytes - body.size()) {
     t->too_large = true;
     return 0;  // makes curl abort with CURLE_WRITE_ERROR
@@ -96,6 +114,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
+  t->last_data = std::chrono::steady_clock::now();
   t->header_bytes += n;
   if (t->header_bytes > kMaxHeaderBytes) {
     t->headers_too_large = true;
@@ -314,6 +333,9 @@ class CurlHttpClient final : public HttpClient {
     t->max_bytes = request.max_response_bytes == 0
                        ? options_.max_response_bytes
                        : std::min(request.max_response_bytes, options_.max_response_bytes);
+    t->keep_last = request.keep_last_bytes;
+    t->stream_quiet = request.stream_quiet;
+    t->is_keepalive = request.is_keepalive;
     t->easy = curl_easy_init();
     if (!t->easy)
       return unexpected(HttpFailure{HttpFailure::Kind::kOther, "curl_easy_init failed"});
@@ -371,7 +393,8 @@ class CurlHttpClient final : public HttpClient {
                      static_cast<long>(std::min(options_.connect_timeout, budget).count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<Duration::rep>(1, budget.count())));
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_bytes));
+    if (!t.keep_last)
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_bytes));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -410,9 +433,15 @@ class CurlHttpClient final : public HttpClient {
     if (t.too_large || t.result == CURLE_FILESIZE_EXCEEDED)
       return unexpected(HttpFailure{
           Kind::kTooLarge, fmt::format("response larger than the {} byte limit", t.max_bytes)});
-    if (t.result == CURLE_OK) {
+    if (t.result == CURLE_OK || t.quiet_ended) {
       curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       return std::move(t.response);
+    }
+    if (t.result == CURLE_OPERATION_TIMEDOUT && t.stream_quiet > Duration{0}) {
+      // A stream that kept talking until the budget ran out: what arrived
+      // is the answer, when the status said it would be one.
+      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+      if (t.response.status >= 200 && t.response.status < 300) return std::move(t.response);
     }
     std::string what = curl_easy_strerror(t.result);
     switch (t.result) {
@@ -487,6 +516,20 @@ class CurlHttpClient final : public HttpClient {
         (*it)->result = code;
         complete(**it);
         active.erase(it);
+      }
+      // Streams that went quiet after their headers are complete answers.
+      const auto now = Clock::now();
+      for (auto it = active.begin(); it != active.end();) {
+        Transfer& t = **it;
+        if (t.stream_quiet > Duration{0} && t.header_bytes > 0 &&
+            now - t.last_data >= t.stream_quiet) {
+          curl_multi_remove_handle(multi_, t.easy);
+          t.quiet_ended = true;
+          complete(t);
+          it = active.erase(it);
+        } else {
+          ++it;
+        }
       }
       curl_multi_poll(multi_, nullptr, 0, static_cast<int>(kCancelPoll.count()), nullptr);
     }

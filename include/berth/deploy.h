@@ -79,6 +79,7 @@ struct DeployEvent {
     kNote,
     kWarning,
     kTerminated,  // an instance this run created is confirmed gone (rollback)
+    kContainerLog,  // a failed container's last log lines: `text` is the block, `lines` them
   };
   Kind kind = Kind::kNote;
   int replica = -1;  // -1: not about one replica
@@ -86,7 +87,11 @@ struct DeployEvent {
   std::optional<Attempt> attempt;
   std::string provider;  // the instance an event is about, when it is about one
   std::string instance_id;
+  std::vector<std::string> lines;  // kContainerLog: the log lines, not terminal-safe yet
 };
+
+/// How many of a failed container's last log lines `up` shows.
+inline constexpr int kFailedLogLines = 50;
 
 struct DeployOptions {
   bool keep_on_failure = false;
@@ -168,6 +173,24 @@ std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const In
 /// Which connector reaches an instance's containers (local or SSH), or
 /// nullptr for container-native providers, whose instance is the container.
 HostConnector* connector_for(const Instance& instance, DeployContext& ctx);
+
+/// The last `tail` lines of an instance's container log (`container` on
+/// `host`), oldest first, each bounded (berth/log_text.h): the provider's
+/// API where the instance is the container (Capabilities::Logs::kApi), else
+/// the runtime's `logs --tail` on the host, its output capped. The error
+/// says why it could not be read.
+Expected<std::vector<std::string>, std::string> container_log_tail(DeployContext& ctx,
+                                                                   const Instance& instance,
+                                                                   Host* host,
+                                                                   const std::string& container,
+                                                                   int tail);
+
+/// The runtime's `logs` of `container` on a host, bounded: stdout and stderr
+/// merged in the order written, only the newest kMaxLogAnswerBytes of them
+/// reach berth, and the command's exit status is the runtime's.
+std::vector<std::string> bounded_logs_argv(const ContainerRuntime& rt,
+                                           const std::string& container,
+                                           std::optional<int> tail);
 
 /// The runtime that runs an instance's container: this machine's for `local`.
 const ContainerRuntime& runtime_for(const Instance& instance, const DeployContext& ctx);

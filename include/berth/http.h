@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,18 @@ struct HttpRequest {
   /// the client's): a caller expecting a small document need not buffer a
   /// flood before it can refuse it.
   std::size_t max_response_bytes = 0;
+  /// An answer larger than the cap keeps its last bytes (HttpResponse::cut)
+  /// instead of failing: for logs, whose newest lines are the ones wanted.
+  bool keep_last_bytes = false;
+  /// A stream that never ends by itself (server-sent events): once the
+  /// answer's headers arrived, the transfer ends, as a complete answer, when
+  /// nothing more arrived for this long, or when the budget runs out after
+  /// a 2xx status. 0: an ordinary answer.
+  Duration stream_quiet{0};
+  /// For a stream: tells a piece of the answer that only keeps the
+  /// connection alive (an SSE comment). Such a piece is dropped and does
+  /// not count as something arriving. Called on the client's loop thread.
+  std::function<bool(std::string_view piece)> is_keepalive;
 };
 
 struct HttpResponse {
@@ -56,6 +69,8 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   Duration elapsed{0};
+  /// The body lost its beginning to the size cap (HttpRequest::keep_last_bytes).
+  bool cut = false;
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

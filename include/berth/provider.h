@@ -69,6 +69,11 @@ struct Capabilities {
   bool in_pod() const { return runs == Runs::kPod; }
   /// The host stays when the instance goes: its container must be removed.
   bool host_outlives_instance() const { return runs == Runs::kHost || runs == Runs::kThisMachine; }
+  /// Where a replica's container log is read: the runtime on the host berth
+  /// started the container on (`logs --tail` over SSH, or here), or the
+  /// provider's API (Provider::logs), where the instance is the container.
+  enum class Logs { kRuntime, kApi };
+  Logs logs = Logs::kRuntime;
   bool spot = false;
   bool labels = false;             // instances carry labels/tags besides the name
   bool volumes = false;
@@ -84,6 +89,13 @@ struct Capabilities {
   Duration boot_timeout{1'200'000};
   LaunchPacing pacing;
 };
+
+/// What reading a container log may hold: at most this many lines (RunPod's
+/// documented maximum `tail`), each cut at kMaxLogLineBytes, from an answer
+/// of at most kMaxLogAnswerBytes (its newest bytes, when it is larger).
+inline constexpr int kMaxLogTail = 5000;
+inline constexpr std::size_t kMaxLogLineBytes = 4096;
+inline constexpr std::size_t kMaxLogAnswerBytes = 4u << 20;
 
 /// What the template asks for, so adapters whose APIs filter server-side
 /// (Vast.ai) can narrow the query. Adapters may ignore any of it: the core
@@ -136,6 +148,17 @@ class Provider {
   virtual Expected<void, ProviderError> terminate(const std::string& instance_id) = 0;
   /// One cheap authenticated call.
   virtual Expected<void, ProviderError> check_credentials() = 0;
+
+  /// The last `tail` (1..kMaxLogTail) lines of the instance's container log,
+  /// oldest first, as the API reports them: each without its line end and at
+  /// most kMaxLogLineBytes (berth/log_text.h), not yet made terminal-safe.
+  /// Only for Capabilities::Logs::kApi; the others answer invalid-request.
+  virtual Expected<std::vector<std::string>, ProviderError> logs(const std::string& /*instance_id*/,
+                                                                 int /*tail*/) {
+    return unexpected(ProviderError{ProviderError::Kind::kInvalidRequest,
+                                    "this provider's API returns no container log",
+                                    std::nullopt, 0, ""});
+  }
 
   /// The requests launch(request) would send, in order, without sending
   /// anything. Providers that launch nothing over an API (this machine, SSH

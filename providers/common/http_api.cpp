@@ -93,6 +93,36 @@ Expected<nlohmann::json, ProviderError> HttpApi::object_body(const HttpResponse&
   return std::move(*parsed);
 }
 
+Expected<HttpResponse, ProviderError> HttpApi::get_text(const std::string& path,
+                                                        const TextAnswer& how) {
+  HttpRequest req;
+  req.url = url(path);
+  req.headers = {{"Authorization", "Bearer " + api_key_}, {"Accept", how.accept}};
+  req.secrets = {api_key_};
+  req.max_response_bytes = how.max_bytes;
+  req.keep_last_bytes = how.max_bytes > 0;
+  req.stream_quiet = how.stream_quiet;
+  req.is_keepalive = how.is_keepalive;
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  if (!http_errors::is_success(*resp)) return unexpected(read_error_(*resp));
+  return std::move(*resp);
+}
+
+Expected<HttpResponse, ProviderError> HttpApi::fetch_url(const std::string& target,
+                                                         const TextAnswer& how) {
+  HttpRequest req;
+  req.url = target;
+  req.headers = {{"Accept", how.accept}};
+  req.secrets = {api_key_};
+  req.max_response_bytes = how.max_bytes;
+  req.keep_last_bytes = how.max_bytes > 0;
+  req.stream_quiet = how.stream_quiet;
+  auto resp = http_->send(req);
+  if (!resp) return unexpected(http_errors::from_failure(resp.error()));
+  return std::move(*resp);
+}
+
 std::string HttpApi::url(const std::string& path) const { return url::join(base_url_, path); }
 
 }  // namespace berth

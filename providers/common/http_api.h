@@ -56,6 +56,24 @@ class HttpApi {
   Expected<void, ProviderError> get_json_each(const std::vector<std::string>& paths,
                                               std::size_t parallel, const AnswerReader& read);
 
+  /// How a text answer (a log) is read: what it may be (Accept), the most
+  /// of it kept (its newest bytes), and for a stream, the silence that ends it.
+  struct TextAnswer {
+    std::string accept = "text/plain";
+    std::size_t max_bytes = 0;
+    Duration stream_quiet{0};
+    std::function<bool(std::string_view)> is_keepalive;  // HttpRequest::is_keepalive
+  };
+
+  /// A GET whose answer is text, not JSON: the key in the Authorization
+  /// header, failures read as send() reads them.
+  Expected<HttpResponse, ProviderError> get_text(const std::string& path, const TextAnswer& how);
+
+  /// A GET of a URL the API handed out (a presigned download): sent without
+  /// the API key, which must not reach another host. A non-2xx answer is
+  /// returned as it arrived, for the adapter to read.
+  Expected<HttpResponse, ProviderError> fetch_url(const std::string& url, const TextAnswer& how);
+
   /// The full URL a request to `path` goes to.
   std::string url(const std::string& path) const;
 

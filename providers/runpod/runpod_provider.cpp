@@ -14,6 +14,8 @@
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/provider_adapter.h"
+#include "providers/common/sse.h"
+#include "berth/log_text.h"
 #include "providers/common/url.h"
 
 namespace berth::runpod {
@@ -83,6 +85,7 @@ constexpr long long kNamedVolumeGb = 50;
 Capabilities runpod_capabilities() {
   Capabilities c;
   c.runs = Capabilities::Runs::kPod;
+  c.logs = Capabilities::Logs::kApi;  // GET /v2/pods/{id}/logs
   // A pod publishes TCP and HTTP ports at public ports RunPod picks, mounts
   // at most one persistent volume (mounts.persistent; network volumes are
   // data-center bound and not used), and nothing from this machine.
@@ -110,6 +113,8 @@ class RunpodProvider final : public ProviderAdapter {
   Expected<std::vector<Instance>, ProviderError> list() override;
   Expected<void, ProviderError> terminate(const std::string& instance_id) override;
   Expected<void, ProviderError> check_credentials() override;
+  Expected<std::vector<std::string>, ProviderError> logs(const std::string& instance_id,
+                                                         int tail) override;
   Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
       const LaunchRequest& request) override;
   Expected<void, ProviderError> release(const std::string& deployment,
@@ -507,6 +512,20 @@ Expected<void, ProviderError> RunpodProvider::check_credentials() {
   return {};
 }
 
+// The log stream holds its connection open after the backfill: the answer
+// ends when nothing more came for this long.
+constexpr Duration kLogStreamQuiet{1'500};
+
+Expected<std::vector<std::string>, ProviderError> RunpodProvider::logs(
+    const std::string& instance_id, int tail) {
+  tail = std::clamp(tail, 1, kMaxLogTail);
+  auto r = api_.get_text("/v2/pods/" + url::segment(instance_id) +
+                             "/logs?source=container&tail=" + std::to_string(tail),
+                         {"text/event-stream", kMaxLogAnswerBytes, kLogStreamQuiet, sse::only_comments});
+  if (!r) return unexpected(r.error());
+  return parse_log_stream(r->body, static_cast<std::size_t>(tail), r->cut);
+}
+
 }  // namespace
 
 namespace {
@@ -555,6 +574,24 @@ Location data_center_location(const std::string& raw) {
     if (area == prefix && place.size() == 2 && continent_of(place) == continent)
       return location_of_country(place);
   return {};
+}
+
+std::vector<std::string> parse_log_stream(std::string_view body, std::size_t tail, bool cut_front) {
+  std::vector<std::string> lines;
+  // Each event's data is {"source", "line", "ts"}; a line may hold several
+  // lines of its own: each counts. Events that are not that are skipped.
+  for (const auto& e : sse::parse(body, tail, kMaxLogAnswerBytes, cut_front)) {
+    auto data = json_util::parse(e.data);
+    if (!data || !data->is_object()) continue;
+    auto source = data->find("source");
+    if (source != data->end() && source->is_string() && *source != "container") continue;
+    auto line = data->find("line");
+    if (line == data->end() || !line->is_string()) continue;
+    for (auto& l : last_log_lines(line->get_ref<const std::string&>(), tail))
+      lines.push_back(std::move(l));
+  }
+  if (lines.size() > tail) lines.erase(lines.begin(), lines.end() - static_cast<long>(tail));
+  return lines;
 }
 
 void read_settings(const ProviderSettings& settings, ProviderConfig& out) {

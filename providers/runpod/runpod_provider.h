@@ -47,11 +47,18 @@
 //   id is an unknown location.
 // - No field states the host CPU architecture: unknown, but for Grace GPUs
 //   (GH200), which are arm64 hosts.
+// - GET /v2/pods/{id}/logs?source=container|system&tail=N (0..5000, default
+//   100: lines backfilled before live streaming) -> 200 text/event-stream;
+//   each event "id: <ts>/<seq>" and "data: {\"ts\", \"source\", \"line\"}".
+//   The stream stays open (Connection: keep-alive) after the backfill; errors
+//   are problem+json (401, 403, 404, 429). Whether one `line` may hold a
+//   newline is unverified: berth splits it.
 // - Boots: pulls of multi-GB images take long [3p: dstack allows 20 min].
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/config.h"
@@ -72,6 +79,13 @@ std::vector<std::string> known_data_centers();
 /// Settings: `cloud: secure | community | all` (default all).
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);
+/// The container log lines of a GET /v2/pods/{id}/logs answer (SSE), the
+/// last `tail` of them, each bounded (berth/log_text.h); events of another
+/// source, or whose data is not the documented object, are skipped.
+/// `cut_front`: the answer lost its beginning to the size cap.
+std::vector<std::string> parse_log_stream(std::string_view body, std::size_t tail,
+                                          bool cut_front = false);
+
 /// Reads `cloud` from the config into settings["cloud"], an error at its position.
 void read_settings(const ProviderSettings& settings, ProviderConfig& out);
 

@@ -37,6 +37,13 @@
 //   [{"HostPort": "41234"}]} (a string) once running; SSH
 //   root@public_ipaddr:HostPort.
 // - GET /api/v1/instances/?limit=25&after_token=... pages by next_token.
+// - PUT /api/v0/instances/request_logs/{id} (no trailing slash in the
+//   document) {"tail": "N" (a string), "filter"?, "daemon_logs"?: "true"} ->
+//   {"success": true, "result_url": "<S3 URL>", "msg"}; 404 {error:
+//   invalid_id}, 403 not_authorized. The log (plain text, the container's
+//   output) is uploaded to result_url after the answer: fetched without the
+//   API key; until it is there the URL answers 403/404 [unverified; the CLI
+//   polls it].
 // - DELETE /api/v0/instances/{id}/ -> {"success": true}; 404 not_found or
 //   no_such_instance when already gone.
 #pragma once
@@ -48,6 +55,8 @@
 #include "berth/expected.h"
 #include "berth/provider.h"
 
+#include <nlohmann/json.hpp>
+
 namespace berth::vastai {
 
 inline constexpr const char* kDefaultBaseUrl = "https://console.vast.ai";
@@ -56,6 +65,12 @@ inline constexpr const char* kDefaultBaseUrl = "https://console.vast.ai";
 /// query (default 1000).
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);
+/// The body of a request_logs call for the last `tail` lines.
+nlohmann::json log_request_body(int tail);
+/// The URL a request_logs answer names; throws json_util::ShapeError when it
+/// names none, or one that is not http(s).
+std::string log_url(const nlohmann::json& answer);
+
 /// Reads `verified_only` and `limit` from the config into settings, each
 /// error at its position.
 void read_settings(const ProviderSettings& settings, ProviderConfig& out);

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +17,7 @@
 #include "berth/deploy.h"
 #include "berth/deployments.h"
 #include "berth/health.h"
+#include "berth/log_text.h"
 #include "berth/placement.h"
 #include "berth/planning.h"
 #include "berth/provider_set.h"
@@ -439,22 +442,6 @@ struct ReachedReplica {
   std::shared_ptr<Host> host;
 };
 
-// A container-native instance (RunPod, Vast.ai) is the provider's own
-// container: no runtime runs inside it to ask for logs, and its workload's
-// output goes to the provider, whose APIs (providers/*/README.md) have no
-// endpoint that returns it.
-Failure logs_unavailable(const DeploySession& s, const Deployment& d, const DeployedReplica& r) {
-  const Provider* p = s.providers->find(r.instance.provider);
-  std::string type = p ? p->type() : r.instance.provider;
-  return Failure{ExitCode::kUsage,
-                 fmt::format("logs are not available for replica {} of '{}' at {}: on {} the "
-                             "workload is the instance's own container, and {}'s API offers no "
-                             "way to read its output",
-                             r.replica, d.name, r.instance.provider, type, type),
-                 "the provider's console shows the log; 'berth exec " + d.name +
-                     " -- CMD' and 'berth ssh " + d.name + "' run inside the container"};
-}
-
 // The preamble logs, exec and ssh share.
 Expected<ReachedReplica, int> reach_replica(const GlobalOptions& g, const ReplicaOptions& o,
                                             ReplicaUse use) {
@@ -466,7 +453,9 @@ Expected<ReachedReplica, int> reach_replica(const GlobalOptions& g, const Replic
   auto r = pick_replica(*d, o.replica);
   if (!r) return unexpected(r.error());
   bool native = container_native(s, r->instance);
-  if (native && use == ReplicaUse::kLogs) return unexpected(report(logs_unavailable(s, *d, *r)));
+  // A pod's log comes from its provider's API: no host to reach for it.
+  if (native && use == ReplicaUse::kLogs)
+    return ReachedReplica{std::move(*session), *r, native, nullptr};
   auto host = host_of(s, *d, *r);
   if (!host) return unexpected(host.error());
   return ReachedReplica{std::move(*session), *r, native, *host};
@@ -485,7 +474,43 @@ int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow,
   auto reached = reach_replica(g, o, ReplicaUse::kLogs);
   if (!reached) return reached.error();
   auto& [session, replica, native, host] = *reached;
+  if (native) {
+    // The pod is the container: its provider's API has the log, the last
+    // lines of it (all it keeps, up to kMaxLogTail), not a stream to follow.
+    if (follow)
+      return report(Failure{ExitCode::kUsage,
+                            "--follow is not available for replica " +
+                                std::to_string(replica.replica) + " of '" + o.name + "' at " +
+                                replica.instance.provider +
+                                ": its provider's API returns a pod's log, not a stream of it",
+                            "'berth logs " + o.name + "' without -f shows its last lines"});
+    int lines = std::clamp(tail.value_or(kMaxLogTail), 0, kMaxLogTail);
+    if (lines == 0) return 0;
+    auto log = container_log_tail(session->ctx, replica.instance, nullptr, replica.instance.name,
+                                  lines);
+    if (session->timed_out()) return report_timed_out(*session, "");
+    if (!log)
+      return report(Failure{ExitCode::kProviderFailed, "cannot read the log: " + log.error(),
+                            ""});
+    for (const auto& l : *log) print_text(stdout, l + "\n");
+    std::fflush(stdout);
+    return 0;
+  }
   const auto& rt = runtime_for(replica.instance, session->ctx);
+  if (!follow) {
+    // Read, bounded, and printed as berth prints remote text: the log can
+    // neither flood berth's memory nor drive the terminal.
+    auto r = host->run(HostCommand{.argv = bounded_logs_argv(rt, replica.instance.name, tail)});
+    if (session->timed_out()) return report_timed_out(*session, "");
+    if (!r) return report(Failure{ExitCode::kProviderFailed, r.error(), ""});
+    auto lines = last_log_lines(r->out, std::numeric_limits<std::size_t>::max(),
+                                r->out.size() >= kMaxLogAnswerBytes);
+    for (const auto& l : lines) print_text(stdout, l + "\n");
+    if (!r->err.empty()) print_text(stderr, r->err);
+    std::fflush(stdout);
+    return r->exit_code < 0 ? 130 : r->exit_code;
+  }
+  // Followed: the runtime's stream, as it comes, on the terminal.
   auto result = host->run(
       HostCommand{.argv = logs_argv(rt, replica.instance.name, follow, tail), .interactive = true});
   return finish_interactive(*session, result, "");
@@ -602,12 +627,11 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   auto logs_opts = std::make_shared<ReplicaOptions>();
   auto follow = std::make_shared<bool>(false);
   auto tail = std::make_shared<std::optional<int>>();
-  auto* logs = app.add_subcommand(
-      "logs", "Container logs of a deployment's replica (not for RunPod/Vast.ai pods)");
+  auto* logs = app.add_subcommand("logs", "Container logs of a deployment's replica");
   logs->footer(
-      "RunPod and Vast.ai run the workload as the pod's own container: there is no\n"
-      "runtime inside it to ask, and their APIs return no log, so logs exits 2 for\n"
-      "them; 'berth exec' and 'berth ssh' work inside the pod.");
+      "On hosts berth starts containers on, the runtime's own log (docker/podman logs).\n"
+      "RunPod and Vast.ai pods are their container: the log comes from the provider's\n"
+      "API, its last lines only (--tail N, at most 5000; -f is not available there).");
   logs->add_option("name", logs_opts->name, "Deployment")->required();
   logs->add_flag("-f,--follow", *follow, "Keep streaming new output");
   logs->add_option("--tail", *tail, "Only the last N lines")->option_text("N");

@@ -42,6 +42,12 @@ WatchEvent as_event(const DeployEvent& e) {
     case K::kTerminated:
       return make_event(WatchEventType::kTerminated, "rollback", e.text, replica, e.provider,
                         e.instance_id);
+    case K::kContainerLog: {
+      std::string lines;
+      for (const auto& l : e.lines) lines += (lines.empty() ? "" : "\n") + l;
+      return make_event(WatchEventType::kNote, "container-log", lines, replica, e.provider,
+                        e.instance_id);
+    }
   }
   return make_event(WatchEventType::kNote, "", e.text, replica);
 }
@@ -56,7 +62,8 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
   return [term, start, watching](const DeployEvent& e) {
     using K = DeployEvent::Kind;
     const bool json = stderr_json_lines();
-    if (term.verbosity < 0 && e.kind != K::kWarning) return;
+    // A failed container's log is what explains the failure: shown even with --quiet.
+    if (term.verbosity < 0 && e.kind != K::kWarning && e.kind != K::kContainerLog) return;
     // Watch reports attempts itself; the rest of the engine's chatter is -v.
     if (watching && e.kind == K::kAttempt) return;
     if (watching && e.kind != K::kWarning && term.verbosity < 1) return;
@@ -87,6 +94,9 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
         break;
       case K::kWarning:
         print_warning(who + e.text);
+        break;
+      case K::kContainerLog:
+        print_text(stderr, e.text);  // delimited, each line "  | ": no line passes for berth's
         break;
     }
     std::fflush(stderr);

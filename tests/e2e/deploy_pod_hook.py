@@ -9,10 +9,13 @@ host reads as an exited pod at the provider, as the real APIs report it).
 The VM mock (lambda) uses terminate alone: the end of a VM takes the
 container berth started on it along (lambda_fixture.h).
 
-Usage (as --on-launch-cmd / --on-terminate-cmd / --container-status-cmd):
-  deploy_pod_hook.py launch|terminate|status ENV_JSON
+Usage (as --on-launch-cmd / --on-terminate-cmd / --container-status-cmd /
+--container-logs-cmd):
+  deploy_pod_hook.py launch|terminate|status|logs ENV_JSON
 The mock's JSON document arrives on stdin. `status` prints running, exited,
-or unknown (podman could not tell).
+or unknown (podman could not tell). `logs` prints the container's last
+"tail" lines, stdout and stderr as podman interleaves them: the log the
+provider's logs endpoint serves.
 
 How the container starts:
   RunPod (runpod/docs api-reference-v2/openapi.json @ a900806e; the
@@ -193,6 +196,12 @@ def main():
     if action == "terminate":
         subprocess.run([podman, "rm", "-f", "--time", "0", name], env=penv, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return
+    if action == "logs":
+        done = subprocess.run([podman, "logs", "--tail", str(int(doc.get("tail", 100))), name],
+                              env=penv, check=False, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        sys.stdout.buffer.write(done.stdout)
         return
     if action == "status":
         done = subprocess.run([podman, "inspect", "--format", "{{.State.Running}}", name],

@@ -70,15 +70,18 @@ placement: {providers: [runpod]}
   // The pod's GPU as the API reports it, through the catalog.
   CHECK(s["deployments"][0]["replicas"][0]["gpu"].is_string());
   CHECK(s["deployments"][0]["replicas"][0]["gpu"].get<std::string>().find(" ×1") != std::string::npos);
-  // The pod is the container: no runtime inside it to ask, and RunPod's API
-  // returns no log. berth says so instead of running `docker logs` in it.
+  // The pod is the container: no runtime inside it to ask. Its log comes
+  // from RunPod's API (the SSE endpoint; this mock makes its lines up), and
+  // berth runs no `docker logs` anywhere for it.
   auto log_before = slurp(h4.runtime_log).size();  // the file is the whole environment's
-  auto logs = run_berth({"logs", "e2e-pod"}, e);
+  auto logs = run_berth({"logs", "e2e-pod", "--tail", "20"}, e);
   INFO(logs.err);
-  CHECK(logs.exit_code == 2);
-  CHECK(logs.err.find("berth: error: logs are not available for replica 0 of 'e2e-pod' at "
-                      "runpod") != std::string::npos);
-  CHECK(logs.out.empty());
+  CHECK(logs.exit_code == 0);
+  CHECK(logs.out.find("[runpod mock] berth-e2e-pod-0-") != std::string::npos);
+  CHECK(mock.violations() == json::array());
+  auto follow = run_berth({"logs", "e2e-pod", "-f"}, e);
+  CHECK(follow.exit_code == 2);
+  CHECK(follow.err.find("--follow is not available") != std::string::npos);
   auto runtime_log = slurp(h4.runtime_log).substr(log_before);
   CHECK(runtime_log.find("docker logs") == std::string::npos);
   CHECK(runtime_log.find("podman logs") == std::string::npos);

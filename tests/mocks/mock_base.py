@@ -31,6 +31,13 @@ Command line (every mock):
                         its running, unpinned instance read as the provider
                         reports an exited container (RunPod EXITED, Vast
                         exited), as the real APIs follow their containers.
+  --container-logs-cmd C
+                        for the same mocks: run when a pod's log is asked for,
+                        with the terminate document plus "tail" (lines) on
+                        stdin; prints the container's log (stdout and stderr
+                        as the runtime interleaves them). Without it a pod's
+                        log is a line the mock makes up, or what the control
+                        API set.
   The commands are split with shlex and run without a shell; their exit
   status is logged, never turned into an API error.
   --min-interval OP=S   answer the provider's own 429 when two requests for
@@ -53,6 +60,10 @@ recorded: GET /_mock/violations lists them, so a test can assert that its
 client never sent anything the vendor would refuse.
 
 Control API (no auth; loopback only):
+  POST /_mock/instances/<id>/logs {"text": "..."} | {"raw": "..."}
+      The pod's log from now on: `text` its lines (each endpoint frames them
+      as its vendor does), `raw` the whole answer body, sent as it is (a
+      hostile or malformed stream).
   POST /_mock/fault     {"op": "<operation>"|"any", "status": 400,
                          "body": <str or JSON>, "headers": {...}, "times": 1,
                          "delay": 0.0, "hang": false, "truncate": false,
@@ -230,6 +241,8 @@ class Instance:
         # container not made yet is not one that exited).
         self.launching = False
         self.container_checked = None  # monotonic time of the last check
+        self.log_text = None  # the pod's log as the control API set it
+        self.log_raw = None   # a whole answer body to send instead
         self._mock = mock
 
     def phase(self):
@@ -338,6 +351,31 @@ class MockApi:
                     inst.container_checked = time.monotonic()
                     if answer == "exited" and inst.terminated_at is None:
                         inst.container_exited = True
+
+    def current_host(self):
+        """(host, port) this mock answers the current request on."""
+        return self.current.server_address
+
+    def container_log(self, inst, tail):
+        """The last `tail` lines of a pod's log: what the control API set,
+        else what --container-logs-cmd prints (the real container's), else
+        a line of the mock's own."""
+        if inst.log_text is not None:
+            text = inst.log_text
+        elif self.args.container_logs_cmd:
+            try:
+                done = subprocess.run(
+                    shlex.split(self.args.container_logs_cmd),
+                    input=json.dumps(dict(self.hook_document(inst), tail=tail)).encode(),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+                text = done.stdout.decode(errors="replace")
+            except (OSError, subprocess.SubprocessError) as e:
+                sys.stderr.write("%s mock: logs hook failed: %s\n" % (self.provider, e))
+                text = ""
+        else:
+            text = "[%s mock] %s (%s) started\n" % (self.provider, inst.name, inst.id)
+        lines = text.splitlines()
+        return lines[-tail:] if tail > 0 else []
 
     def hook_document(self, inst):
         return {"provider": self.provider, "id": inst.id, "name": inst.name,
@@ -526,6 +564,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_reply(mock.not_found(method, path))
         op, action = found
         mock.current.op, mock.current.method, mock.current.path = op, method, path
+        mock.current.server_address = self.server.server_address[:2]
         fault = mock.take_fault(op)
         if fault:
             if fault.get("delay"):
@@ -595,6 +634,14 @@ class Handler(BaseHTTPRequestHandler):
                                     "ssh_host": i.ssh_host, "ssh_port": i.ssh_port,
                                     "request": i.request}
                                    for i in mock.instances.values()])
+        if method == "POST" and len(parts) == 4 and parts[1] == "instances" and parts[3] == "logs":
+            with mock.lock:
+                inst = mock.instances.get(parts[2])
+                if inst is None:
+                    return Reply(404, {"error": "no such instance"})
+                inst.log_text = (body or {}).get("text")
+                inst.log_raw = (body or {}).get("raw")
+            return Reply(200, {"ok": True})
         if method == "POST" and len(parts) == 4 and parts[1] == "instances" and parts[3] == "state":
             with mock.lock:
                 inst = mock.instances.get(parts[2])
@@ -605,7 +652,32 @@ class Handler(BaseHTTPRequestHandler):
             return Reply(200, {"ok": True})
         return Reply(404, {"error": "unknown control path"})
 
+    def send_stream(self, reply):
+        """An answer that does not end by itself (server-sent events): the
+        body, then a keep-alive comment every half second until the client
+        goes or `reply.stream_seconds` pass."""
+        self.send_response(reply.status)
+        headers = dict(self.mock.common_headers())
+        headers.update(reply.headers)
+        self.send_header("Content-Type", reply.content_type)
+        for k, v in headers.items():
+            self.send_header(k, str(v))
+        self.end_headers()
+        self.close_connection = True  # no length: the answer ends with the connection
+        try:
+            self.wfile.write(reply.encoded())
+            self.wfile.flush()
+            deadline = time.monotonic() + reply.stream_seconds
+            while time.monotonic() < deadline:
+                time.sleep(0.5)
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def send_reply(self, reply, fault=None):
+        if getattr(reply, "stream_seconds", None) is not None and not fault:
+            return self.send_stream(reply)
         data = reply.encoded()
         announced = len(data)
         if fault and fault.get("truncate"):
@@ -650,6 +722,7 @@ def parse_args(argv, description, add_arguments=None):
     p.add_argument("--on-launch-cmd")
     p.add_argument("--on-terminate-cmd")
     p.add_argument("--container-status-cmd")
+    p.add_argument("--container-logs-cmd")
     p.add_argument("--min-interval", action="append", default=[])
     p.add_argument("--rate-limit", action="append", default=[])
     if add_arguments:

@@ -62,14 +62,26 @@ it.
 A pod whose container exited reads EXITED when --container-status-cmd
 says so (the launch hook's containers are real; see mock_base).
 
-Fault ops: offers, launch, get, list, terminate, registries.
+Logs (GET /v2/pods/{id}/logs, getPodLogs): `source` (container | system)
+and `tail` (an integer 0..5000, default 100) are checked as the document
+types them (400 problem otherwise, recorded in /_mock/violations); the
+answer is text/event-stream, one event per line: "id: <ts>/<seq>" and
+"data: {"ts", "source", "line"}", then, as the real stream stays open for
+new lines, a keep-alive comment every half second for 30 s or until the
+client goes. The lines are the pod's container log (--container-logs-cmd
+reads the real container's; see mock_base); `system` adds a line of the
+mock's own. Unknown pods are 404 problems.
+
+Fault ops: offers, launch, get, list, terminate, registries, logs.
 Statuses for /_mock/instances/<id>/state: PROVISIONING, STARTING, RUNNING,
 EXITED, ERROR, TERMINATED.
 """
 
+import json
 import random
 import re
 import string
+import time
 
 import mock_base
 from mock_base import Reply
@@ -174,6 +186,9 @@ class RunpodMock(mock_base.MockApi):
             return "registries", lambda: self.delete_registry(m.group(1))
         if method == "GET" and p == "/v2/pods":
             return "list", self.list_pods
+        m = re.fullmatch(r"/v2/pods/([^/]+)/logs", p)
+        if m and method == "GET":
+            return "logs", lambda: self.pod_logs(m.group(1), query)
         m = re.fullmatch(r"/v2/pods/([^/]+)", p)
         if m and method == "GET":
             return "get", lambda: self.get(m.group(1))
@@ -426,6 +441,46 @@ class RunpodMock(mock_base.MockApi):
         if inst is None:
             return problem(404, "Not Found", "pod %s not found" % iid)
         return Reply(200, self.render(inst))
+
+    def pod_logs(self, iid, query):
+        errors = []
+        source = query.get("source", [None])[0]
+        if source is not None and source not in ("container", "system"):
+            errors.append("source: %r is not one of ['container', 'system']" % source)
+        tail = 100
+        raw_tail = query.get("tail", [None])[0]
+        if raw_tail is not None:
+            try:
+                tail = int(raw_tail)
+                if not 0 <= tail <= 5000:
+                    errors.append("tail: %d is not within [0, 5000]" % tail)
+            except ValueError:
+                errors.append("tail: %r is not of type 'integer'" % raw_tail)
+        if errors:
+            self.record_violation("getPodLogs", errors)
+            return problem(400, "Bad Request", "Request validation failed.", errors)
+        with self.lock:
+            inst = self.live(iid)
+            if inst is None:
+                return problem(404, "Not Found", "pod %s not found" % iid)
+            raw = inst.log_raw
+        if raw is not None:
+            body = raw
+        else:
+            events = []
+            if source in (None, "system"):
+                events.append(("system", "[mock] pod %s scheduled" % iid))
+            if source in (None, "container"):
+                events += [("container", l) for l in self.container_log(inst, tail)]
+            events = events[-tail:] if tail > 0 else []
+            ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            body = "".join("id: %s/%012d\ndata: %s\n\n" % (
+                ts, n + 1, json.dumps({"ts": ts, "source": src, "line": line}))
+                for n, (src, line) in enumerate(events))
+        reply = Reply(200, body, {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                      content_type="text/event-stream")
+        reply.stream_seconds = 30
+        return reply
 
     def list_pods(self):
         with self.lock:

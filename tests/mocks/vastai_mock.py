@@ -44,6 +44,17 @@ other an `ssh` one (the document's default). Every env value is at most 256
 characters; a longer one is refused with invalid_args (recorded).
 /_mock/instances shows the env as parsed.
 
+Logs (PUT /api/v0/instances/request_logs/<id>, showLogs): the body is
+validated against the document's (schemas/vastai.json; `tail` is a STRING;
+400 invalid_args and recorded otherwise); unknown instances answer 404
+{"error": "invalid_id", "msg": "Invalid instance id."}. The answer is
+{"success": true, "result_url": "http://127.0.0.1:PORT/instance_logs/<hex>.log",
+"msg": ...}: like Vast's S3 object the URL needs no key, and it answers 404
+(S3's NoSuchKey, XML) until the log is "uploaded", --log-upload-seconds
+(default 0) after the request. The file is the last `tail` lines of the
+container's log (see mock_base's --container-logs-cmd), or the control
+API's raw body as it is.
+
 Keys: POST /api/v0/ssh/ {"ssh_key"} (createSshKey) answers {"success": true,
 "key": {"id", "user_id", "public_key", "created_at", "deleted_at"}}; without
 a ssh_key string it is 400 {"success": false, "error": "no_ssh_key"}; adding
@@ -86,6 +97,8 @@ reports a container that could not start.
 """
 
 import json
+import random
+import time
 import re
 
 import mock_base
@@ -212,10 +225,17 @@ class VastMock(mock_base.MockApi):
         ]}
 
     def extra_reset(self):
+        self.log_files = {}  # token -> (monotonic time it is there, bytes)
         self.ssh_keys = []
         self.next_contract = 9000001
 
+    @staticmethod
+    def add_arguments(p):
+        p.add_argument("--log-upload-seconds", type=float, default=0.0)
+
     def authorized(self, handler):
+        if handler.path.startswith("/instance_logs/"):
+            return True  # a presigned object URL: no key
         if handler.headers.get("Authorization", "") == "Bearer " + self.args.api_key:
             return True
         q = handler.path.partition("?")[2]
@@ -276,6 +296,12 @@ class VastMock(mock_base.MockApi):
             return "list", lambda: self.list_v1(query)
         if method == "GET" and p == "/api/v0/instances":
             return "list", self.list_v0
+        m = re.fullmatch(r"/api/v0/instances/request_logs/([^/]+)", p)
+        if m and method == "PUT":
+            return "logs", lambda: self.request_logs(m.group(1), body)
+        m = re.fullmatch(r"/instance_logs/([0-9a-f]+)\.log", p)
+        if m and method == "GET":
+            return "log-file", lambda: self.log_file(m.group(1))
         m = re.fullmatch(r"/api/v0/instances/([^/]+)", p)
         if m and method == "GET":
             return "get", lambda: self.get(m.group(1))
@@ -496,6 +522,42 @@ class VastMock(mock_base.MockApi):
                     "next_token": page[-1].id if more and page else None,
                     "instances": [self.render(i) for i in page]}
         return Reply(200, body)
+
+    def request_logs(self, iid, body):
+        errors = self.violations_of("showLogs", body) if body is not None else []
+        if errors:
+            return err(400, "invalid_args", "Invalid args: " + "; ".join(errors))
+        tail = 1000
+        if body and body.get("tail") is not None:
+            try:
+                tail = max(0, int(body["tail"]))
+            except ValueError:
+                return err(400, "invalid_args", "tail must be a number of lines")
+        with self.lock:
+            inst = self.live(iid)
+            if inst is None:
+                return Reply(404, {"error": "invalid_id", "msg": "Invalid instance id."})
+            raw = inst.log_raw
+        if raw is not None:
+            data = raw.encode(errors="surrogateescape") if isinstance(raw, str) else raw
+        else:
+            data = "".join(l + "\n" for l in self.container_log(inst, tail)).encode()
+        token = "%032x" % random.getrandbits(128)
+        with self.lock:
+            self.log_files[token] = (time.monotonic() + self.args.log_upload_seconds, data)
+        host, port = self.current_host()
+        return Reply(200, {"success": True,
+                           "result_url": "http://%s:%d/instance_logs/%s.log" % (host, port, token),
+                           "msg": "Logs are being uploaded, check result_url shortly."})
+
+    def log_file(self, token):
+        with self.lock:
+            found = self.log_files.get(token)
+        if found is None or time.monotonic() < found[0]:
+            return Reply(404, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey"
+                              "</Code><Message>The specified key does not exist.</Message></Error>",
+                         content_type="application/xml")
+        return Reply(200, found[1], content_type="text/plain")
 
     def destroy(self, iid):
         with self.lock:

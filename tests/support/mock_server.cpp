@@ -112,6 +112,10 @@ nlohmann::json MockServer::control(const std::string& method, const std::string&
 
 void MockServer::fault(const nlohmann::json& f) { control("POST", "/_mock/fault", &f); }
 
+void MockServer::set_logs(const std::string& id, const nlohmann::json& logs) {
+  control("POST", "/_mock/instances/" + id + "/logs", &logs);
+}
+
 void MockServer::set_state(const std::string& id, const nlohmann::json& status) {
   nlohmann::json body = {{"status", status}};
   control("POST", "/_mock/instances/" + id + "/state", &body);

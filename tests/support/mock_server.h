@@ -36,6 +36,8 @@ class MockServer {
   void set_state(const std::string& instance_id, const nlohmann::json& status,
                  const std::string& status_msg);
   void set_catalog(const nlohmann::json& catalog);
+  /// The instance's log from now on: {"text": lines} or {"raw": answer body}.
+  void set_logs(const std::string& instance_id, const nlohmann::json& logs);
   /// How long instances launched from now on provision and boot.
   void set_timing(double provision_seconds, double boot_seconds);
   void reset();

@@ -54,7 +54,10 @@ class ScriptedProvider : public Provider {
   std::string type() const override { return type_; }
   Capabilities capabilities() const override {
     Capabilities c = caps;
-    if (native_) c.runs = Capabilities::Runs::kPod;
+    if (native_) {
+      c.runs = Capabilities::Runs::kPod;
+      c.logs = Capabilities::Logs::kApi;
+    }
     return c;
   }
   Capabilities caps = [] {
@@ -122,6 +125,13 @@ class ScriptedProvider : public Provider {
     return {};
   }
   Expected<void, ProviderError> check_credentials() override { return {}; }
+  // A pod's log through the API (Capabilities::Logs::kApi when native).
+  std::vector<std::string> log_lines;
+  std::vector<int> logs_asked;  // the tail of each logs() call
+  Expected<std::vector<std::string>, ProviderError> logs(const std::string&, int tail) override {
+    logs_asked.push_back(tail);
+    return log_lines;
+  }
 
   std::vector<Instance> alive() {
     auto l = list();
@@ -141,6 +151,7 @@ class RecordingHost : public Host {
   bool container_running = true;
   bool image_present = false;
   std::string addr = "10.0.0.9";
+  std::string log_text = "loading\nCUDA out of memory\n";
 
   std::string address() const override { return addr; }
   Expected<ProcessResult, std::string> run(const HostCommand& c) override {
@@ -158,6 +169,9 @@ class RecordingHost : public Host {
       r.out = std::string(kImageMissing) + "\n";
       return r;
     }
+    // The log read after a failure: sh -c '"$@" 2>&1 | tail -c N' sh RUNTIME logs ...
+    if (a.size() > 5 && a[0] == "sh" && a[4] != "" && a[5] == "logs")
+      r.out = log_text;
     if (a.size() > 1 && a[1] == "inspect")
       r.out = std::string(R"([{"Id":"c1","Name":"x","State":{"Status":")") +
               (container_running ? "running\",\"Running\":true" : "exited\",\"Running\":false,\"ExitCode\":3") +
@@ -798,5 +812,75 @@ TEST_CASE("a one-file volume whose name reads like an option is copied as a file
         copied = true;
     CHECK(copied);
     CHECK_FALSE(std::filesystem::exists(dir.path() / "pwned"));
+  }
+}
+
+// The failed container's last lines come before anything is rolled back, in
+// one delimited event; the hint names only what works once it is gone.
+TEST_CASE("a container that exits: its last 50 log lines are shown, then it is removed",
+          "[deploy][logs]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.host->container_running = false;
+  auto w = workload();
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kWorkloadFailed);
+  CHECK(r.error().failure.hint.find("berth logs") == std::string::npos);
+  std::optional<std::size_t> log_at, gone_at;
+  for (std::size_t i = 0; i < h.events.size(); ++i) {
+    if (h.events[i].kind == DeployEvent::Kind::kContainerLog) log_at = i;
+    if (h.events[i].kind == DeployEvent::Kind::kTerminated && !gone_at) gone_at = i;
+  }
+  REQUIRE(log_at);
+  REQUIRE(gone_at);
+  CHECK(*log_at < *gone_at);
+  const auto& e = h.events[*log_at];
+  CHECK(e.lines == std::vector<std::string>{"loading", "CUDA out of memory"});
+  CHECK(e.text.find("  | CUDA out of memory\n") != std::string::npos);
+  bool asked_50 = false;
+  for (const auto& c : h.host->commands)
+    for (std::size_t i = 0; i + 1 < c.argv.size(); ++i)
+      if (c.argv[i] == "--tail" && c.argv[i + 1] == "50") asked_50 = true;
+  CHECK(asked_50);
+  CHECK(a.alive().empty());
+}
+
+TEST_CASE("a pod whose container exits: its log from the provider's API, a workload failure, "
+          "kept on request with its price",
+          "[deploy][logs]") {
+  for (bool keep : {false, true}) {
+    Harness h;
+    h.ctx.options.keep_on_failure = keep;
+    auto& pod = h.add("runpod", "runpod", true);
+    pod.log_lines = {"starting", "CUDA out of memory"};
+    ScriptedProvider::Launch exits;
+    exits.states = {InstanceState::kExited};
+    pod.script.push_back(exits);
+    auto w = workload();
+    auto r = deploy(w, std::nullopt,
+                    h.plan_of({offer("runpod", "a", 0.44), offer("runpod", "b", 0.5)}), h.ctx);
+    REQUIRE_FALSE(r);
+    // The workload fails on any offer: the next one is not tried.
+    CHECK(r.error().failure.code == ExitCode::kWorkloadFailed);
+    CHECK(pod.launched_names.size() == 1);
+    CHECK(pod.logs_asked == std::vector<int>{kFailedLogLines});
+    bool shown = false;
+    std::string warnings;
+    for (const auto& e : h.events) {
+      if (e.kind == DeployEvent::Kind::kContainerLog)
+        shown = e.lines == std::vector<std::string>{"starting", "CUDA out of memory"};
+      if (e.kind == DeployEvent::Kind::kWarning) warnings += e.text + "\n";
+    }
+    CHECK(shown);
+    if (keep) {
+      CHECK(pod.alive().size() == 1);
+      CHECK(warnings.find("$0.44/h") != std::string::npos);
+      CHECK(warnings.find("'berth down demo'") != std::string::npos);
+      CHECK(r.error().failure.hint.find("'berth logs demo'") != std::string::npos);
+    } else {
+      CHECK(pod.alive().empty());
+      CHECK(r.error().failure.hint.find("berth logs") == std::string::npos);
+    }
   }
 }

@@ -550,3 +550,29 @@ TEST_CASE("the https proxy comes from the environment by libcurl's rules", "[htt
   CHECK(all.variable == "ALL_PROXY");
   CHECK(all.no_proxy == "x");
 }
+
+TEST_CASE("http client keeps only the newest bytes of a large answer when asked", "[http][logs]") {
+  std::string body;
+  for (int i = 0; i < 200000; ++i) body += "line " + std::to_string(i) + "\n";
+  LoopbackServer server([&](const auto&) { return ScriptedReply{200, {}, body}; });
+  auto client = make_curl_http_client(quick_options());
+  auto req = get(server.url("/log"));
+  req.max_response_bytes = 64 << 10;
+  auto refused = client->send(req);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == HttpFailure::Kind::kTooLarge);
+  req.keep_last_bytes = true;
+  auto kept = client->send(req);
+  REQUIRE(kept);
+  CHECK(kept->cut);
+  CHECK(kept->body.size() <= (64u << 10));
+  CHECK(kept->body.size() > (16u << 10));
+  CHECK(body.size() >= kept->body.size());
+  CHECK(body.compare(body.size() - kept->body.size(), kept->body.size(), kept->body) == 0);
+  // A small answer is whole and not cut.
+  req.max_response_bytes = body.size() + 1;
+  auto whole = client->send(req);
+  REQUIRE(whole);
+  CHECK_FALSE(whole->cut);
+  CHECK(whole->body == body);
+}

@@ -409,3 +409,41 @@ TEST_CASE("runpod mock: a pod whose container is still being made is not read as
   }
   std::filesystem::remove_all(tmpl);
 }
+
+TEST_CASE_METHOD(RunpodTest, "runpod: a pod's log through the SSE endpoint, the stream ended "
+                             "when it goes quiet", "[runpod][adapter][logs]") {
+  auto offers = runpod->list_offers({});
+  REQUIRE(offers);
+  auto inst = runpod->launch(request_for(offers->front(), workload(), "berth-chat-0-abc123"));
+  REQUIRE(inst);
+  mock.set_logs(inst->id, {{"text", "starting\nCUDA out of memory\n\x1b[31mred\x1b[0m\n"}});
+  auto started = std::chrono::steady_clock::now();
+  auto lines = runpod->logs(inst->id, 2);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(lines);
+  CHECK(*lines == std::vector<std::string>{"CUDA out of memory", "\x1b[31mred\x1b[0m"});
+  // The mock holds the stream open (keep-alive comments) for 30 s.
+  CHECK(took < std::chrono::seconds(10));
+  json sent;
+  for (const auto& r : mock.requests())
+    if (r["path"].get<std::string>().find("/logs") != std::string::npos) sent = r;
+  CHECK(sent["method"] == "GET");
+  CHECK(sent["query"]["tail"] == "2");
+  CHECK(sent["query"]["source"] == "container");
+  CHECK(mock.violations() == json::array());
+  // More than the API's maximum is never asked for.
+  REQUIRE(runpod->logs(inst->id, 100000));
+  CHECK(mock.violations() == json::array());
+
+  // A hostile stream: malformed events, a huge line, control characters.
+  mock.set_logs(inst->id, {{"raw", "data: {\"line\": \"ok\", \"source\": \"container\"}\n\n"
+                                   "data: {broken\n\n:\n\ndata: {\"line\": \"" +
+                                       std::string(5'000'000, 'Z') + "\"}\n\n"}});
+  auto hostile = runpod->logs(inst->id, 50);
+  REQUIRE(hostile);
+  for (const auto& l : *hostile) CHECK(l.size() <= kMaxLogLineBytes + 64);
+
+  auto gone = runpod->logs("nosuchpod", 10);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().kind == Kind::kNotFound);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "../providers/vastai/vastai_offers.h"
+#include "../providers/vastai/vastai_provider.h"
 #include "berth/provider.h"
 #include "support/adapter_fixture.h"
 
@@ -208,7 +209,8 @@ TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[
   // sh in the instance, so every argument is quoted.
   CHECK(rent["onstart"] ==
         "mkdir -p /var/log; cd '/app' || exit 1; (exec '/usr/bin/entry' 'serve' "
-        "'--name=$(reboot); rm -rf /') >/var/log/berth-workload.log 2>&1 </dev/null &");
+        "'--name=$(reboot); rm -rf /') </dev/null 2>&1 | (tee /var/log/berth-workload.log "
+        ">/proc/1/fd/1 2>/dev/null || cat >>/var/log/berth-workload.log) &");
   CHECK(mock.violations().empty());
 
   // A second launch finds the registered key and does not add it again.
@@ -449,4 +451,49 @@ TEST_CASE("vastai: an offer whose numbers are out of any range is refused, not c
     CHECK((r.error().find("out of range") != std::string::npos ||
            r.error().find("should be an integer") != std::string::npos));
   }
+}
+
+// The log is uploaded a moment after it is asked for.
+struct SlowLogVast : VastTest {
+  SlowLogVast() : VastTest({.mock_args = {"--log-upload-seconds", "0.7"}}) {}
+};
+
+TEST_CASE_METHOD(SlowLogVast, "vastai: a log is requested, then fetched from the URL named",
+                 "[vastai][adapter][logs]") {
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  auto inst = vast->launch(request_for(*find_offer(*offers, "1001"), container(),
+                                       "berth-chat-0-abc123"));
+  REQUIRE(inst);
+  mock.set_logs(inst->id, {{"text", "one\ntwo\nCUDA out of memory\n"}});
+  auto lines = vast->logs(inst->id, 2);
+  REQUIRE(lines);
+  CHECK(*lines == std::vector<std::string>{"two", "CUDA out of memory"});
+  json asked = last_request(mock, "/api/v0/instances/request_logs/" + inst->id);
+  CHECK(asked["method"] == "PUT");
+  CHECK(asked["body"] == json{{"tail", "2"}});
+  CHECK(mock.violations() == json::array());
+  // The URL is fetched without the API key.
+  for (const auto& r : mock.requests())
+    if (r["path"].get<std::string>().rfind("/instance_logs/", 0) == 0)
+      CHECK(r["auth_scheme"] == "");
+
+  // Hostile text: one huge line, escape sequences; bounded and kept as data.
+  mock.set_logs(inst->id, {{"raw", std::string(6'000'000, 'x') + "\n\x1b[2Jlast\n"}});
+  auto hostile = vast->logs(inst->id, 50);
+  REQUIRE(hostile);
+  REQUIRE_FALSE(hostile->empty());
+  CHECK(hostile->back() == "\x1b[2Jlast");
+  for (const auto& l : *hostile) CHECK(l.size() <= kMaxLogLineBytes + 64);
+
+  auto unknown = vast->logs("424242", 10);
+  REQUIRE_FALSE(unknown);
+}
+
+TEST_CASE("vastai: request_logs answers", "[vastai][logs]") {
+  CHECK(vastai::log_request_body(50) == json{{"tail", "50"}});
+  CHECK(vastai::log_url({{"success", true}, {"result_url", "https://s3.example/x.log"}}) ==
+        "https://s3.example/x.log");
+  CHECK_THROWS(vastai::log_url({{"success", true}}));
+  CHECK_THROWS(vastai::log_url({{"result_url", "file:///etc/passwd"}}));
 }

@@ -54,7 +54,8 @@ SOURCES = {
         "sha256": "84fdb88342dcca514b87795a16a9751b5e6805341034ec8ca24fbf3519d42b25",
         # The document spells these paths without the trailing slash that
         # its own prose and clients use (/api/v0/asks/{id}/, /api/v0/ssh/).
-        "operations": [("PUT", "/api/v0/asks/{id}"), ("POST", "/api/v0/ssh")],
+        "operations": [("PUT", "/api/v0/asks/{id}"), ("POST", "/api/v0/ssh"),
+                       ("PUT", "/api/v0/instances/request_logs/{id}")],
     },
 }
 
