@@ -250,6 +250,22 @@ class Runpod(MockCase):
         self.assertNoViolations()
 
 
+class RunpodLogs(MockCase):
+    provider = "runpod"
+
+    def test_log_query_parameters_are_typed_as_documented(self):
+        code, _, pod_body = self.mock.call("POST", "/v2/pods", pod())
+        self.assertEqual(code, 201, pod_body)
+        for query, needle in (("tail=5001", "tail"), ("tail=x", "tail"), ("source=all", "source")):
+            code, headers, body = self.mock.call(
+                "GET", "/v2/pods/%s/logs?%s" % (pod_body["id"], query))
+            self.assertEqual(code, 400, body)
+            self.assertEqual(headers["content-type"], "application/problem+json")
+            self.assertViolation("logs", "getPodLogs", needle)
+        code, _, body = self.mock.call("GET", "/v2/pods/nosuchpod/logs?tail=5")
+        self.assertEqual(code, 404, body)
+
+
 class RunpodHookDocument(MockCase):
     """The launch hook receives the credential the request names."""
     provider = "runpod"
@@ -494,6 +510,40 @@ class Vast(MockCase):
             got = self.mock.call("GET", "/api/v0/instances/%d/" % cid)[2]["instances"]
             self.assertEqual(got["actual_status"], status)
             self.assertNotEqual(got["status_msg"], oci)
+
+
+class VastLogs(MockCase):
+    provider = "vastai"
+    options = ("--log-upload-seconds", "0.3")
+
+    def test_logs_are_requested_then_fetched_from_the_url_without_a_key(self):
+        code, _, body = self.mock.call("POST", "/api/v0/ssh/", {"ssh_key": PUBKEY})
+        self.assertEqual(code, 200, body)
+        code, _, body = self.mock.call("PUT", "/api/v0/asks/1001/", rent_body())
+        self.assertEqual(code, 200, body)
+        iid = body["new_contract"]
+        self.mock.control("POST", "instances/%s/logs" % iid, {"text": "a\nb\nc\n"})
+        code, _, body = self.mock.call("PUT", "/api/v0/instances/request_logs/%s" % iid,
+                                       {"tail": "2"})
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["success"], True)
+        path = body["result_url"].split("/", 3)[3]
+        code, _, text = self.mock.call("GET", "/" + path, auth=False)
+        self.assertEqual(code, 404)  # not uploaded yet
+        time.sleep(0.4)
+        code, _, text = self.mock.call("GET", "/" + path, auth=False)
+        self.assertEqual((code, text), (200, "b\nc\n"))
+        self.assertNoViolations()
+
+    def test_a_tail_that_is_not_a_string_is_invalid_args(self):
+        code, _, body = self.mock.call("PUT", "/api/v0/instances/request_logs/9000001",
+                                       {"tail": 5})
+        self.assertEqual(code, 400, body)
+        self.assertEqual(body["error"], "invalid_args")
+        self.assertViolation("logs", "showLogs", "tail")
+        code, _, body = self.mock.call("PUT", "/api/v0/instances/request_logs/424242",
+                                       {"tail": "5"})
+        self.assertEqual((code, body["error"]), (404, "invalid_id"))
 
 
 class VastRateLimit(MockCase):
