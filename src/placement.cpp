@@ -162,6 +162,7 @@ bool is_hardware(Constraint c) {
     case Constraint::kProviders:
     case Constraint::kExcludeProviders:
     case Constraint::kRegions:
+    case Constraint::kOffers:
     case Constraint::kSpot:
     case Constraint::kAvailable:
     case Constraint::kMaxPrice:

@@ -119,6 +119,8 @@ const char* constraint_name(Constraint c) {
       return "placement.exclude_providers";
     case Constraint::kRegions:
       return "placement.regions";
+    case Constraint::kOffers:
+      return "placement.offers";
     case Constraint::kGpuCount:
       return "gpu.count";
     case Constraint::kGpuVendor:
@@ -167,7 +169,8 @@ ConstraintChecker::ConstraintChecker(const LaunchTemplate& workload)
     : w_(workload), features_(resolve_workload(workload).features()) {
   const auto& p = w_.placement;
   wants_location_check_ =
-      !p.providers.empty() || !p.exclude_providers.empty() || !p.regions.empty();
+      !p.providers.empty() || !p.exclude_providers.empty() || !p.regions.empty() ||
+      !p.offers.empty();
 }
 
 ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
@@ -193,6 +196,10 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
       r = regions.emplace(std::move(key), region_matches(o) ? 0 : bit(Constraint::kRegions)).first;
     mask |= r->second;
   }
+  // Pinned offers: by id, or provider/id (ids repeat across providers).
+  if (!p.offers.empty() && !matches_any(p.offers, o.id) &&
+      !matches_any(p.offers, o.provider + "/" + o.id))
+    mask |= bit(Constraint::kOffers);
   return mask;
 }
 
@@ -272,6 +279,9 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return fmt::format("region {}{} does not match placement.regions {}",
                          o.region.empty() ? "(none)" : o.region, location_text(o.location),
                          list_text(p.regions));
+    case Constraint::kOffers:
+      return fmt::format("offer {}/{} is not in placement.offers {}", o.provider, o.id,
+                         list_text(p.offers));
     case Constraint::kArch:
       return fmt::format("{}offer is {}, the template needs {}",
                          o.gpu.count > 0 ? o.gpu.model + " " : "", to_string(o.arch),

@@ -22,6 +22,7 @@ enum class Constraint : std::uint8_t {
   kProviders,
   kExcludeProviders,
   kRegions,
+  kOffers,
   kGpuCount,
   kGpuVendor,
   kGpuModels,

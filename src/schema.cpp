@@ -170,6 +170,10 @@ nlohmann::json launch_template_schema() {
       {"placement", object({{"providers", string_list()},
                             {"exclude_providers", string_list()},
                             {"regions", string_list()},
+                            {"offers", described(string_list(),
+                                                 "Offer ids to pin to (globs over the id berth "
+                                                 "offers shows, or provider/id); any offer when "
+                                                 "empty.")},
                             {"max_price",
                              {{"type", "number"},
                               {"exclusiveMinimum", 0},

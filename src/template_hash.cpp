@@ -90,6 +90,8 @@ std::string template_hash(const LaunchTemplate& t) {
     << h.failures << h.grace;
   const auto& p = t.placement;
   c << p.providers << p.exclude_providers << p.regions << p.max_price << static_cast<int>(p.spot);
+  // Only when written, so templates without it keep their hash.
+  if (!p.offers.empty()) c << "offers" << p.offers;
   c << t.replicas << static_cast<int>(t.spread);
   c << t.restart.max_restarts << t.restart.window << t.restart.backoff;
   c << static_cast<long long>(t.restart.on.size());

@@ -82,6 +82,8 @@ struct PlacementPolicy {
   std::vector<std::string> providers;          // globs; empty = all
   std::vector<std::string> exclude_providers;  // globs
   std::vector<std::string> regions;            // globs; empty = all
+  /// Offer ids to pin to: globs over `id` or `provider/id`; empty = any.
+  std::vector<std::string> offers;
   std::optional<double> max_price;             // USD per hour per replica
   SpotPolicy spot = SpotPolicy::kNever;
   /// Launch to running without progress before the attempt is given up;

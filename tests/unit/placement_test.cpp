@@ -697,3 +697,29 @@ TEST_CASE("the chosen offer's unreported host facts are warnings in the plan, no
   bad["settable"] = {"gpus"};
   CHECK_FALSE(offer_from_json(bad));
 }
+
+TEST_CASE("placement.offers pins the deployment to offers by id or provider/id", "[placement]") {
+  auto w = gpu_workload();
+  Offer cheap = offer("vast", "4242", 0.5);
+  Offer pinned = offer("runpod", "NVIDIA H100 80GB HBM3/secure/US-TX-3/x1", 2.99);
+  Offer same_id = offer("lambda", "4242", 0.4);
+
+  w.placement.offers = {"runpod/*/secure/*"};
+  auto plan = solve_placement(w, {cheap, pinned, same_id});
+  REQUIRE(plan.placement.size() == 1);
+  CHECK(plan.placement[0].offer.provider == "runpod");
+  REQUIRE(plan.rejections.size() == 1);
+  CHECK(plan.rejections[0].constraint == "placement.offers");
+  CHECK(plan.rejections[0].count == 2);
+  CHECK(plan.rejections[0].detail.find("offer lambda/4242 is not in placement.offers "
+                                       "[runpod/*/secure/*]") != std::string::npos);
+
+  // A bare id matches that id on every provider; provider/id only one.
+  w.placement.offers = {"4242"};
+  CHECK_FALSE(unmet_constraint(w, cheap));
+  CHECK_FALSE(unmet_constraint(w, same_id));
+  CHECK(unmet_constraint(w, pinned) == "placement.offers");
+  w.placement.offers = {"vast/4242"};
+  CHECK_FALSE(unmet_constraint(w, cheap));
+  CHECK(unmet_constraint(w, same_id) == "placement.offers");
+}

@@ -472,3 +472,19 @@ TEST_CASE("credentials and paths that would break a request line are refused",
   CHECK(one_error("name: app\nimage: x\nenv:\n  A: \"a\\0b\"\n") ==
         "4:3: env.A: the value holds a NUL byte, which no environment variable can carry");
 }
+
+TEST_CASE("placement.offers is a list of ids; the hash changes only when it is written",
+          "[template]") {
+  const std::string base = "name: pin\nimage: busybox:1.36\n";
+  auto plain = parse_template(base, "t.yaml", Environment::from_map({}));
+  auto pinned = parse_template(base + "placement:\n  offers: [\"runpod/*\", \"4242\"]\n", "t.yaml",
+                               Environment::from_map({}));
+  REQUIRE(plain);
+  REQUIRE(pinned);
+  CHECK(pinned->placement.offers == std::vector<std::string>{"runpod/*", "4242"});
+  CHECK(plain->hash != pinned->hash);
+  auto bad = parse_template(base + "placement:\n  offers: 4242\n", "t.yaml",
+                            Environment::from_map({}));
+  REQUIRE_FALSE(bad);
+  CHECK(format_diagnostic(bad.error().front()).find("t.yaml:4:") != std::string::npos);
+}
