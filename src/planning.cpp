@@ -53,6 +53,24 @@ void note_unknown_regions(Failure& f, const LaunchTemplate& workload,
       words, unknown.size() == 1 ? "names" : "name", f.hint.empty() ? "" : "; " + f.hint);
 }
 
+// placement.spot only: a provider whose API has no spot instances listed
+// nothing, which the offers cannot say; one rejection per such provider does.
+void note_spotless_providers(Plan& plan, const LaunchTemplate& workload,
+                             const ProviderSet& providers, const std::vector<std::string>& asked) {
+  if (workload.placement.spot != SpotPolicy::kOnly) return;
+  for (const Provider* p : providers.all()) {
+    if (std::find(asked.begin(), asked.end(), p->name()) == asked.end()) continue;
+    const Capabilities c = p->capabilities();
+    if (c.spot) continue;
+    Rejection r;
+    r.constraint = "placement.spot";
+    r.detail = c.host_outlives_instance()
+                   ? fmt::format("{}: its own machines are never spot instances", p->name())
+                   : fmt::format("{}: its API has no spot instances", p->name());
+    plan.rejections.push_back(std::move(r));
+  }
+}
+
 }  // namespace
 
 Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
@@ -92,6 +110,14 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     out.failure = *failed;
     return out;
   }
+  // What the offers cannot say goes in before the failure's hint is chosen.
+  auto finish = [&](Planning solved, const LaunchTemplate& w) {
+    out.plan = std::move(solved.plan);
+    note_spotless_providers(out.plan, w, providers, asked);
+    out.failure = no_placement(out.plan);
+    if (out.failure) note_unknown_regions(*out.failure, w, listing.offers);
+    return std::move(out);
+  };
   // Without resources.arch the image's platform decides, but reading it is a
   // registry request: made only when some offer is known to differ from the
   // x86_64 default, so only when the answer could change the placement.
@@ -102,15 +128,9 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     if (auto arch = request.image_arch(); arch && *arch != CpuArch::kX86_64) {
       LaunchTemplate for_image = workload;
       for_image.resources.arch = *arch;
-      Planning solved = plan_from_offers(for_image, listing.offers, request);
-      out.plan = std::move(solved.plan);
-      out.failure = std::move(solved.failure);
-      return out;
+      return finish(plan_from_offers(for_image, listing.offers, request), for_image);
     }
-  Planning solved = plan_from_offers(workload, listing.offers, request);
-  out.plan = std::move(solved.plan);
-  out.failure = std::move(solved.failure);
-  return out;
+  return finish(plan_from_offers(workload, listing.offers, request), workload);
 }
 
 const Rejection* rejection_to_relax(const Plan& plan) {

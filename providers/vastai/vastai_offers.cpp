@@ -80,7 +80,7 @@ json offer_query(const OfferQuery& query, const SearchOptions& options) {
   }
   if (query.max_price) q["dph_total"] = op("lte", *query.max_price);
   if (query.min_cuda) q["cuda_max_good"] = op("gte", *query.min_cuda);
-  q["type"] = "on-demand";
+  q["type"] = query.spot == SpotPolicy::kOnly ? "bid" : "on-demand";
   q["order"] = json::array({json::array({"dph_total", "asc"})});
   q["limit"] = options.limit;
   return q;
@@ -132,6 +132,7 @@ enum Field {
   kComputeCap,
   kCudaMaxGood,
   kGeolocation,
+  kMinBid,
   kFieldCount
 };
 
@@ -142,7 +143,7 @@ Field field_for(std::string_view k) {
     case 2:
       return k == "id" ? kId : kNone;
     case 7:
-      return k == "gpu_ram" ? kGpuRam : k == "cpu_ram" ? kCpuRam : kNone;
+      return k == "gpu_ram" ? kGpuRam : k == "cpu_ram" ? kCpuRam : k == "min_bid" ? kMinBid : kNone;
     case 8:
       return k == "gpu_name" ? kGpuName : k == "num_gpus" ? kNumGpus : kNone;
     case 9:
@@ -173,7 +174,8 @@ const char* field_name(Field f) {
                                 "dph_total",
                                 "compute_cap",
                                 "cuda_max_good",
-                                "geolocation"};
+                                "geolocation",
+                                "min_bid"};
   return names[f];
 }
 
@@ -203,9 +205,10 @@ constexpr double kMaxFieldValue = 1e9;
 
 class OfferReader {
  public:
-  OfferReader(std::string_view body, const std::string& provider, int max_offers)
+  OfferReader(std::string_view body, const std::string& provider, int max_offers, bool bids)
       : scan_(body),
         provider_(provider),
+        bids_(bids),
         max_offers_(static_cast<std::size_t>(std::max(0, max_offers))) {
     // One reallocation-free pass: count the offers roughly first (each has
     // exactly one gpu_name), which is cheap next to parsing them.
@@ -364,6 +367,17 @@ class OfferReader {
     o.arch = arch_of_gpu(o.gpu);
     o.available = 1;  // one machine behind each ask
     o.launch_data = json{{"ask_id", r.id}};
+    if (bids_) {
+      // An interruptible rental at the ask's minimum bid: the bid is what
+      // the launch sends as `price`; the offer costs at least that. An ask
+      // with no minimum bid cannot be bid on at a known price.
+      if (!r.num[kMinBid] || *r.num[kMinBid] < 0) return true;
+      double bid = std::max(*r.num[kMinBid], kMinBidPrice);
+      o.id = r.id + "-bid";
+      o.spot = true;
+      o.price_per_hour = std::max(o.price_per_hour, bid);
+      o.launch_data["bid"] = bid;
+    }
     offers_.push_back(std::move(o));
     return true;
   }
@@ -394,6 +408,7 @@ class OfferReader {
 
   json_scan::Scanner scan_;
   const std::string& provider_;
+  const bool bids_;
   const std::size_t max_offers_;
   std::string key_;
   std::string text_;
@@ -408,8 +423,8 @@ class OfferReader {
 
 Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
                                                        const std::string& provider,
-                                                       int max_offers) {
-  return OfferReader(body, provider, max_offers).read();
+                                                       int max_offers, bool bids) {
+  return OfferReader(body, provider, max_offers, bids).read();
 }
 
 }  // namespace berth::vastai

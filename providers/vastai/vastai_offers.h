@@ -21,8 +21,15 @@ struct SearchOptions {
   int limit = 1000;
 };
 
-/// The POST /api/v0/bundles/ body.
+/// The POST /api/v0/bundles/ body: on-demand asks, or interruptible ones
+/// ("type": "bid") when query.spot is kOnly. With spot `allow` the adapter
+/// searches twice, the second time with spot set to kOnly.
 nlohmann::json offer_query(const OfferQuery& query, const SearchOptions& options);
+
+/// The lowest and highest bid the create call takes (`price`, USD/h per
+/// machine: providers/vastai/vastai_provider.h).
+inline constexpr double kMinBidPrice = 0.001;
+inline constexpr double kMaxBidPrice = 128.0;
 
 /// The most offers a search may ask for (the `limit` setting's maximum).
 inline constexpr int kMaxOffers = 100'000;
@@ -31,9 +38,13 @@ inline constexpr int kMaxOffers = 100'000;
 /// normalized). Any other shape is an error naming what was wrong, and so is
 /// an answer with more than `max_offers` offers (what the search asked for):
 /// each offer kept costs ~10 times its text, so the count bounds the memory.
+/// With `bids` (the answer to a "type": "bid" search) each ask becomes a
+/// spot offer "<id>-bid" at its `min_bid`, which launch_data carries as
+/// "bid"; asks without a min_bid are left out.
 Expected<std::vector<Offer>, std::string> parse_offers(std::string_view body,
                                                        const std::string& provider,
-                                                       int max_offers = kMaxOffers);
+                                                       int max_offers = kMaxOffers,
+                                                       bool bids = false);
 
 /// "Texas, US" -> "us-texas"; "Sweden" -> "sweden"; empty -> "unknown".
 std::string region_from_geolocation(std::string_view geolocation);

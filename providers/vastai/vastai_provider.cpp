@@ -112,6 +112,7 @@ Capabilities vast_capabilities() {
                                feature_bit(WorkloadFeature::kBindVolume) |
                                feature_bit(WorkloadFeature::kReadonlyVolume));
   c.starts_process = true;
+  c.spot = true;  // interruptible (bid) rentals: vastai_provider.h
   c.boot_timeout = Duration{1'800'000};  // marketplace hosts pull slowly
   // Launch threshold 4.5 s, penalty 12 s, no Retry-After (vast-ai/docs
   // api-reference/rate-limits-and-errors.mdx); spaced 5 s, so that a first
@@ -128,6 +129,7 @@ class VastProvider final : public ProviderAdapter {
         options_(options) {}
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
+  Expected<std::vector<Offer>, ProviderError> search(const OfferQuery& query);
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
   Expected<Instance, ProviderError> get(const std::string& instance_id) override;
   Expected<std::vector<Instance>, ProviderError> list() override;
@@ -169,14 +171,39 @@ Expected<json, ProviderError> VastProvider::call_json(const std::string& method,
   return std::move(*parsed);
 }
 
-Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const OfferQuery& query) {
-  if (query.spot == SpotPolicy::kOnly) return std::vector<Offer>{};
+// One search: on-demand asks, or with query.spot kOnly interruptible ones
+// at their minimum bid, each bid at most max_price and what the create call
+// takes.
+Expected<std::vector<Offer>, ProviderError> VastProvider::search(const OfferQuery& query) {
   json body = offer_query(query, options_);
   // A search changes nothing: safe to repeat.
   auto r = api_.send("POST", "/api/v0/bundles/", &body, true);
   if (!r) return unexpected(r.error());
-  auto offers = parse_offers(r->body, name_, options_.limit);
+  const bool bids = query.spot == SpotPolicy::kOnly;
+  auto offers = parse_offers(r->body, name_, options_.limit, bids);
   if (!offers) return unexpected(http_errors::bad_response(offers.error(), *r));
+  if (bids)
+    std::erase_if(*offers, [&](const Offer& o) {
+      double bid = o.launch_data.value("bid", 0.0);
+      return bid > kMaxBidPrice || (query.max_price && bid > *query.max_price);
+    });
+  return std::move(*offers);
+}
+
+// spot never: on-demand asks only, as ever; only: interruptible ones; allow:
+// both, two searches.
+Expected<std::vector<Offer>, ProviderError> VastProvider::list_offers(const OfferQuery& query) {
+  if (query.spot != SpotPolicy::kAllow) return search(query);
+  OfferQuery on_demand = query;
+  on_demand.spot = SpotPolicy::kNever;
+  auto offers = search(on_demand);
+  if (!offers) return unexpected(offers.error());
+  OfferQuery bids = query;
+  bids.spot = SpotPolicy::kOnly;
+  auto spot = search(bids);
+  if (!spot) return unexpected(spot.error());
+  offers->insert(offers->end(), std::make_move_iterator(spot->begin()),
+                 std::make_move_iterator(spot->end()));
   return std::move(*offers);
 }
 
@@ -277,6 +304,11 @@ Expected<json, ProviderError> VastProvider::ask_body(const LaunchRequest& reques
                {"onstart", *onstart},
                {"disk", c.disk_gb(kDefaultDiskGb)},
                {"cancel_unavail", true}};
+  // An interruptible offer is rented at its bid (`price`, USD/h per
+  // machine); cancel_unavail stays true so that a bid that cannot start now
+  // is refused rather than left waiting.
+  if (const json* bid = ju::find(request.offer.launch_data, "bid"); bid && bid->is_number())
+    body["price"] = bid->get<double>();
   if (c.registry) {
     std::string login = "-u " + c.registry->username + " -p " + c.registry->password;
     std::string reg = registry_of(c.image);
@@ -320,7 +352,17 @@ Expected<Instance, ProviderError> VastProvider::launch(const LaunchRequest& requ
   // new_contract into created_instance): the core removes it.
   auto r = call_json("PUT", "/api/v0/asks/" + url::segment(ask_id) + "/", &*body, false,
                      launch_secrets(*request.container));
-  if (!r) return unexpected(r.error());
+  if (!r) {
+    ProviderError e = r.error();
+    // A bid refused as a bad price (createInstance 400 invalid_price): the
+    // ask's minimum bid rose since the listing, so it is not to be had at
+    // the bid berth placed; the next offer may be. Without a bid the same
+    // answer is a request berth got wrong.
+    if (body->contains("price") && e.http_status == 400 && e.kind == Kind::kInvalidRequest &&
+        contains(e.message, "invalid_price"))
+      e.kind = Kind::kNoCapacity;
+    return unexpected(std::move(e));
+  }
   // The new instance's id.
   auto id = answer::read("rental answer", [&] { return ju::id_at(*r, "new_contract"); });
   if (!id) return unexpected(id.error());
@@ -385,7 +427,16 @@ Instance VastProvider::to_instance(const json& d) const {
   inst.raw_state = status.empty() ? "provisioning" : status;
   std::string lowered_msg = inst.progress;
   for (auto& ch : lowered_msg) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (status == "created" && contains(lowered_msg, "error"))
+  const json* is_bid = ju::find(d, "is_bid");
+  const std::string contract = ju::opt_string(d, "cur_state").value_or("");
+  if (is_bid && is_bid->is_boolean() && is_bid->get<bool>() &&
+      ((contract == "stopped" && intended != "stopped") || contains(lowered_msg, "outbid"))) {
+    // An interruptible instance whose contract Vast stopped while its
+    // renter still wants it running, or that says it was outbid: a spot
+    // interruption (vastai_provider.h; how Vast shows one is unverified).
+    inst.state = InstanceState::kPreempted;
+    inst.raw_state = status.empty() ? "outbid" : status + ", outbid";
+  } else if (status == "created" && contains(lowered_msg, "error"))
     // The container could not be made (an OCI runtime error, a pull that
     // failed): it will not start by waiting.
     inst.state = InstanceState::kFailed;

@@ -28,6 +28,19 @@
 //   no_such_ask in msg or 410 no_such_ask when the ask is gone (capacity). A
 //   refused rental can still carry new_contract: that instance exists and
 //   bills [docs]. Launch rate limit: threshold 4.5 s, penalty 12 s [docs].
+// - Interruptible rentals: the search's "type" is ondemand | bid | reserved
+//   (the document's enum; its example and Vast's hello-world send
+//   "on-demand", which berth keeps for on-demand); "bid" "uses minimum bid
+//   price ... may be interrupted if outbid". Offers carry min_bid (USD/h).
+//   The create call's `price` is the "bid price per machine (in $/hour).
+//   Only for interruptible instances", 0.001..128; 400 invalid_price is a
+//   documented create error (that it answers a bid below min_bid is
+//   unverified). cancel_unavail "defaults to false for interruptibles".
+//   Instances carry is_bid, min_bid, cur_state (the machine contract's
+//   state), intended_status; how an outbid instance reads is not
+//   documented [unverified: is_bid with cur_state "stopped" while
+//   intended_status is not "stopped", or "outbid" in status_msg].
+//   PUT /api/v0/instances/bid_price/{id}/ changes a bid (berth does not).
 // - SSH keys are account-wide: GET /api/v0/ssh/ lists [{id, user_id, key,
 //   ...}]; POST /api/v0/ssh/ {"ssh_key"} answers the key as `public_key`.
 // - GET /api/v0/instances/{id}/ -> {"instances": {...}} (one object under a

@@ -74,9 +74,13 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
       return std::move(planning.plan);
     }
     for (const auto& r : planning.plan.rejections) {
-      std::string line = fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
-                                     r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ",
-                                     r.detail);
+      // A rejection of no offer says why a provider offered none
+      // (placement.spot only: "lambda: its API has no spot instances").
+      std::string line =
+          r.count == 0 && !r.detail.empty()
+              ? fmt::format("{}: {}", r.constraint, r.detail)
+              : fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
+                            r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
       if (stderr_json_lines())
         print_event(make_event(WatchEventType::kNote, r.constraint, line));
       else

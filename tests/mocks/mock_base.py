@@ -84,7 +84,8 @@ Control API (no auth; loopback only):
                                      "status_msg": "..."}
       Pins an instance to a status (e.g. Lambda "preempted", RunPod
       "EXITED", Vast "exited"); {"status": null} unpins. "status_msg" pins
-      the provider's status text too, where it has one (Vast).
+      the provider's status text too, where it has one (Vast); Vast also
+      takes "cur_state" and "intended_status" (an outbid interruptible).
   POST /_mock/timing    {"provision_seconds": S, "boot_seconds": S}: what
       instances launched from now on take (the ones running keep theirs).
   GET  /_mock/instances  every instance ever launched, with its current status
@@ -503,7 +504,9 @@ class MockApi:
     def status_snapshot(self, inst):
         return inst.phase()
 
-    def control_state(self, inst, status, status_msg=None):
+    def control_state(self, inst, status, status_msg=None, body=None):
+        """`body` is the whole control document, for providers whose
+        instances carry more status fields than one word (Vast.ai)."""
         inst.pinned = status
         inst.pinned_msg = status_msg if status else None
 
@@ -648,7 +651,7 @@ class Handler(BaseHTTPRequestHandler):
                 if inst is None:
                     return Reply(404, {"error": "no such instance"})
                 mock.control_state(inst, (body or {}).get("status"),
-                                   (body or {}).get("status_msg"))
+                                   (body or {}).get("status_msg"), body or {})
             return Reply(200, {"ok": True})
         return Reply(404, {"error": "unknown control path"})
 

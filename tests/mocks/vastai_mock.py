@@ -88,6 +88,21 @@ request, env parsed, and "runtype": the documented runtype the request
 amounts to: ssh, ssh_direct, ssh_proxy, jupyter, jupyter_direct,
 jupyter_proxy or args) and --on-terminate-cmd.
 
+Interruptible (bid) instances, as the document describes them: a search
+with "type": "bid" answers the same asks priced at their minimum bid (the
+document: bid "uses minimum bid price"): dph_total = min_bid plus the ask's
+storage share (dph_total - dph_base), and "is_bid": true; filters and order
+apply to those prices. A rent with `price` (the document: "Bid price per
+machine (in $/hour). Only for interruptible instances", 0.001..128, checked
+by the schema) makes an interruptible instance ("is_bid": true, its
+dph_total the bid plus storage); a bid below the ask's min_bid is refused
+400 {"error": "invalid_price"} (the code is the document's; the message and
+that min_bid is the floor are not documented: unverified). The document
+does not say how an outbid instance reads; the mock shows it as Vast's SDK
+documents a stopped contract: pin it with
+{"status": "exited", "cur_state": "stopped", "status_msg": "..."}
+(intended_status stays "running": the renter did not stop it; unverified).
+
 Fault ops: offers, launch, get, list, terminate, ssh-keys, user.
 Statuses for /_mock/instances/<id>/state (the value of actual_status):
 loading, running, created, exited, offline, unknown. "status_msg" pins the
@@ -329,6 +344,10 @@ class VastMock(mock_base.MockApi):
                 filters.append((field, op, value))
         out = []
         for o in (self.catalog or {}).get("offers", []):
+            if kind == "bid":
+                o = self.as_bid(o)
+                if o is None:
+                    continue
             ok = True
             for field, op, value in filters:
                 have = number(o.get(field))
@@ -348,6 +367,16 @@ class VastMock(mock_base.MockApi):
         if isinstance(limit, int):
             out = out[:limit]
         return Reply(200, {"offers": out})
+
+    @staticmethod
+    def as_bid(o):
+        """The ask as a bid search shows it: priced at its minimum bid."""
+        min_bid = number(o.get("min_bid"))
+        if not isinstance(min_bid, (int, float)):
+            return None
+        storage = max(0.0, float(number(o.get("dph_total")) or 0) -
+                      float(number(o.get("dph_base")) or 0))
+        return dict(o, dph_total=round(min_bid + storage, 4), is_bid=True)
 
     # --- keys ----------------------------------------------------------------
     def add_key(self, body):
@@ -397,6 +426,13 @@ class VastMock(mock_base.MockApi):
             return err(410, "no_such_ask",
                        "error 410/3907: no_such_ask Instance type %s is no longer available."
                        % ask_id, ask_id=o["id"])
+        bid = body.get("price")
+        if bid is not None:
+            min_bid = number(o.get("min_bid"))
+            if isinstance(min_bid, (int, float)) and bid < min_bid:
+                return err(400, "invalid_price",
+                           "error 400: bid price %g is below the minimum bid %g for ask %s."
+                           % (bid, min_bid, ask_id), ask_id=o["id"])
         runtype = runtype_of(body)
         if runtype.startswith("ssh") and not self.ssh_keys:
             return err(400, "no_ssh_key_for_vm", "No SSH key found for this account.")
@@ -407,7 +443,7 @@ class VastMock(mock_base.MockApi):
             self.next_contract += 1
             o["rented"] = True  # the ask is taken now
         self.add_instance(str(cid), body.get("label"), request,
-                          {"offer": o, "runtype": runtype})
+                          {"offer": o, "runtype": runtype, "bid": bid})
         return Reply(200, {"success": True, "new_contract": cid,
                            "instance_api_key": "instkey-%d" % cid})
 
@@ -448,6 +484,12 @@ class VastMock(mock_base.MockApi):
     def launch_document(self, inst):
         return dict(super().launch_document(inst), runtype=inst.extra["runtype"])
 
+    def control_state(self, inst, status, status_msg=None, body=None):
+        super().control_state(inst, status, status_msg, body)
+        body = body or {}
+        inst.extra["pinned_fields"] = {k: body[k] for k in ("cur_state", "intended_status")
+                                       if status and isinstance(body.get(k), str)}
+
     def status_snapshot(self, inst):
         if inst.pinned:
             return inst.pinned
@@ -472,12 +514,14 @@ class VastMock(mock_base.MockApi):
              "machine_id": o.get("machine_id"), "host_id": o.get("host_id"),
              "gpu_name": o.get("gpu_name"), "num_gpus": o.get("num_gpus"),
              "gpu_ram": o.get("gpu_ram"), "cpu_ram": o.get("cpu_ram"),
-             "disk_space": inst.request.get("disk", 10), "dph_total": o.get("dph_total"),
+             "disk_space": inst.request.get("disk", 10), "dph_total": self.dph_of(inst),
+             "is_bid": inst.extra.get("bid") is not None, "min_bid": o.get("min_bid"),
              "geolocation": o.get("geolocation"),
              "ssh_host": "ssh5.vast.ai", "ssh_port": 20000 + int(inst.id) % 10000,
              "public_ipaddr": inst.ssh_host + "\n", "ports": {}, "extra_env": [],
              "direct_port_start": 40000, "direct_port_end": 40100,
              "start_date": inst.created_wall}
+        d.update(inst.extra.get("pinned_fields") or {})
         if status == "running":
             ports = {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(inst.ssh_port)},
                                 {"HostIp": "::", "HostPort": str(inst.ssh_port)}]}
@@ -489,6 +533,16 @@ class VastMock(mock_base.MockApi):
                     ports["%s/%s" % (cport, proto)] = [{"HostIp": "0.0.0.0", "HostPort": cport}]
             d["ports"] = ports
         return d
+
+    @staticmethod
+    def dph_of(inst):
+        o = inst.extra["offer"]
+        bid = inst.extra.get("bid")
+        if bid is None:
+            return o.get("dph_total")
+        storage = max(0.0, float(number(o.get("dph_total")) or 0) -
+                      float(number(o.get("dph_base")) or 0))
+        return round(bid + storage, 4)
 
     def get(self, iid):
         with self.lock:

@@ -43,7 +43,12 @@ class FakeProvider : public Provider {
 
   const std::string& name() const override { return name_; }
   std::string type() const override { return type_; }
-  Capabilities capabilities() const override { return {}; }
+  Capabilities capabilities() const override {
+    Capabilities c;
+    if (auto it = settings_.find("spot"); it != settings_.end())
+      c.spot = it->is_boolean() ? it->get<bool>() : *it == "true";
+    return c;
+  }
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery&) override {
     if (auto e = configured_error()) return unexpected(*e);
@@ -119,7 +124,7 @@ Expected<std::unique_ptr<Provider>, std::string> create_fake(const ProviderConfi
 
 const std::vector<ProviderType>& fake_provider_types() {
   static const std::vector<ProviderType> types = {
-      {"fake", {"offers", "error", "throws"}, "", create_fake},
+      {"fake", {"offers", "error", "throws", "spot"}, "", create_fake},
       {"fakehttp", {}, "FAKEHTTP_API_KEY", create_fake},
   };
   return types;

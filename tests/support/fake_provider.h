@@ -12,7 +12,7 @@
 namespace berth::testing {
 
 /// settings: offers (array of offer JSON), error ("auth", "transient", ...),
-/// throws (bool). fakehttp: base_url, api_key; GET {base_url}/offers with a
+/// throws (bool), spot (bool: Capabilities::spot). fakehttp: base_url, api_key; GET {base_url}/offers with a
 /// Bearer key; 401 = auth, other non-2xx = transient; body = array of offers.
 const std::vector<ProviderType>& fake_provider_types();
 

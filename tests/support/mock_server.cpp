@@ -127,6 +127,10 @@ void MockServer::set_state(const std::string& id, const nlohmann::json& status,
   control("POST", "/_mock/instances/" + id + "/state", &body);
 }
 
+void MockServer::set_state_fields(const std::string& id, const nlohmann::json& fields) {
+  control("POST", "/_mock/instances/" + id + "/state", &fields);
+}
+
 void MockServer::set_timing(double provision_seconds, double boot_seconds) {
   nlohmann::json body = {{"provision_seconds", provision_seconds}, {"boot_seconds", boot_seconds}};
   control("POST", "/_mock/timing", &body);

@@ -35,6 +35,9 @@ class MockServer {
   /// With the provider's status message too (Vast.ai's status_msg).
   void set_state(const std::string& instance_id, const nlohmann::json& status,
                  const std::string& status_msg);
+  /// The whole state document: {"status", "status_msg", and what else the
+  /// provider's mock pins (Vast.ai: "cur_state", "intended_status")}.
+  void set_state_fields(const std::string& instance_id, const nlohmann::json& fields);
   void set_catalog(const nlohmann::json& catalog);
   /// The instance's log from now on: {"text": lines} or {"raw": answer body}.
   void set_logs(const std::string& instance_id, const nlohmann::json& logs);

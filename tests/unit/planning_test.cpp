@@ -144,3 +144,40 @@ TEST_CASE("without resources.arch the image's platform decides, asked only when 
   REQUIRE_FALSE(plain.failure);
   CHECK(asked == 1);
 }
+
+TEST_CASE("placement.spot only names each provider whose API has no spot instances",
+          "[planning][placement]") {
+  nlohmann::json spot_offer = to_json(make_offer("market", "m-1", "H100", 1, 80, 1.0));
+  spot_offer["spot"] = true;
+  // A provider without spot lists nothing under spot: only (as Lambda does).
+  auto set = providers_from("providers:\n  lambda: {type: fake, offers: []}\n"
+                            "  market: {type: fake, spot: true, offers: [" +
+                            spot_offer.dump() + "]}\n");
+  auto w = gpu_workload();
+  w.placement.spot = SpotPolicy::kOnly;
+  auto p = plan_deployment(w, set);
+  REQUIRE_FALSE(p.failure);
+  CHECK(p.plan.placement.at(0).offer.provider == "market");
+  // The provider without spot is named, the one with spot is not.
+  std::vector<std::string> details;
+  for (const auto& r : p.plan.rejections)
+    if (r.constraint == "placement.spot") details.push_back(r.detail);
+  CHECK(std::count(details.begin(), details.end(), "lambda: its API has no spot instances") == 1);
+  for (const auto& d : details) CHECK(d.find("market:") == std::string::npos);
+
+  SECTION("with nothing offered at all, the hint says why") {
+    w.placement.providers = {"lambda"};
+    auto none = plan_deployment(w, set);
+    REQUIRE(none.failure);
+    CHECK(none.failure->code == ExitCode::kNoPlacement);
+    CHECK(none.failure->hint.find("lambda: its API has no spot instances") != std::string::npos);
+  }
+  SECTION("spot allow and never say nothing of it") {
+    for (auto policy : {SpotPolicy::kAllow, SpotPolicy::kNever}) {
+      w.placement.spot = policy;
+      auto q = plan_deployment(w, set);
+      for (const auto& r : q.plan.rejections)
+        CHECK(r.detail.find("no spot instances") == std::string::npos);
+    }
+  }
+}

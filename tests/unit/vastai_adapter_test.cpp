@@ -497,3 +497,131 @@ TEST_CASE("vastai: request_logs answers", "[vastai][logs]") {
   CHECK_THROWS(vastai::log_url({{"success", true}}));
   CHECK_THROWS(vastai::log_url({{"result_url", "file:///etc/passwd"}}));
 }
+
+TEST_CASE_METHOD(VastTest, "vastai: spot searches interruptible asks at their minimum bid",
+                 "[vastai][adapter][spot]") {
+  auto bundle_searches = [&] {
+    std::vector<json> out;
+    for (const auto& r : mock.requests())
+      if (r["path"] == "/api/v0/bundles/") out.push_back(r["body"]);
+    return out;
+  };
+  SECTION("never: one on-demand search, as before") {
+    auto offers = vast->list_offers({});
+    REQUIRE(offers);
+    auto searches = bundle_searches();
+    REQUIRE(searches.size() == 1);
+    CHECK(searches[0]["type"] == "on-demand");
+    for (const auto& o : *offers) CHECK_FALSE(o.spot);
+  }
+  SECTION("only: one bid search; offers priced at the bid") {
+    OfferQuery q;
+    q.spot = SpotPolicy::kOnly;
+    auto offers = vast->list_offers(q);
+    REQUIRE(offers);
+    auto searches = bundle_searches();
+    REQUIRE(searches.size() == 1);
+    CHECK(searches[0]["type"] == "bid");
+    CHECK(offers->size() == 5);
+    for (const auto& o : *offers) CHECK(o.spot);
+    const Offer* o = find_offer(*offers, "1001-bid");
+    REQUIRE(o);
+    // min_bid 0.175, plus the ask's storage share (dph_total - dph_base).
+    CHECK(o->launch_data["ask_id"] == "1001");
+    CHECK(o->launch_data["bid"].get<double>() == Approx(0.175));
+    CHECK(o->price_per_hour == Approx(0.175 + 0.35 - 0.3255));
+    CHECK(o->price_per_hour >= o->launch_data["bid"].get<double>());
+  }
+  SECTION("only, with max_price: no bid above it") {
+    OfferQuery q;
+    q.spot = SpotPolicy::kOnly;
+    q.max_price = 0.25;
+    auto offers = vast->list_offers(q);
+    REQUIRE(offers);
+    REQUIRE(offers->size() == 1);
+    CHECK((*offers)[0].id == "1001-bid");
+  }
+  SECTION("allow: both, the on-demand search unchanged") {
+    OfferQuery q;
+    q.spot = SpotPolicy::kAllow;
+    auto offers = vast->list_offers(q);
+    REQUIRE(offers);
+    auto searches = bundle_searches();
+    REQUIRE(searches.size() == 2);
+    CHECK(searches[0]["type"] == "on-demand");
+    CHECK(searches[1]["type"] == "bid");
+    json same = searches[1];
+    same["type"] = "on-demand";
+    CHECK(same == searches[0]);
+    CHECK(offers->size() == 10);
+    REQUIRE(find_offer(*offers, "1001"));
+    CHECK_FALSE(find_offer(*offers, "1001")->spot);
+    REQUIRE(find_offer(*offers, "1001-bid"));
+    CHECK(find_offer(*offers, "1001-bid")->spot);
+  }
+}
+
+TEST_CASE_METHOD(BootingVast, "vastai: a spot launch bids; an outbid instance is preempted",
+                 "[vastai][adapter][spot]") {
+  OfferQuery q;
+  q.spot = SpotPolicy::kAllow;
+  auto offers = vast->list_offers(q);
+  REQUIRE(offers);
+  const Offer* bid = find_offer(*offers, "1004-bid");
+  REQUIRE(bid);
+  auto inst = vast->launch(request_for(*bid, container(), "berth-chat-0-abc123"));
+  REQUIRE(inst);
+  json put = last_request(mock, "/api/v0/asks/1004/")["body"];
+  CHECK(put["price"].get<double>() == Approx(0.525));  // 1004's min_bid
+  CHECK(mock.violations().empty());
+  CHECK(inst->offer_id == "1004-bid");
+
+  // The on-demand launch sends no price.
+  auto demand = vast->launch(request_for(*find_offer(*offers, "1001"), container(),
+                                         "berth-chat-1-abc123"));
+  REQUIRE(demand);
+  CHECK_FALSE(last_request(mock, "/api/v0/asks/1001/")["body"].contains("price"));
+
+  // How Vast shows an outbid interruptible: its contract stopped while its
+  // renter still wants it running.
+  json outbid = {{"status", "exited"}, {"cur_state", "stopped"}, {"status_msg", "stopped"}};
+  mock.set_state_fields(inst->id, outbid);
+  auto got = vast->get(inst->id);
+  REQUIRE(got);
+  CHECK(got->state == InstanceState::kPreempted);
+  CHECK(got->raw_state == "exited, outbid");
+  auto listed = vast->list();
+  REQUIRE(listed);
+  for (const auto& i : *listed)
+    if (i.id == inst->id) CHECK(i.state == InstanceState::kPreempted);
+
+  // The same on an on-demand instance is not an interruption.
+  mock.set_state_fields(demand->id, outbid);
+  auto exited = vast->get(demand->id);
+  REQUIRE(exited);
+  CHECK(exited->state == InstanceState::kExited);
+  // Nor is a bid instance its renter stopped.
+  mock.set_state_fields(inst->id, {{"status", "exited"},
+                                   {"cur_state", "stopped"},
+                                   {"intended_status", "stopped"}});
+  CHECK(vast->get(inst->id)->state == InstanceState::kStopping);
+
+  REQUIRE(vast->terminate(inst->id));
+  REQUIRE(vast->terminate(demand->id));
+}
+
+TEST_CASE_METHOD(VastTest, "vastai: a bid below the ask's minimum is refused as no capacity",
+                 "[vastai][adapter][spot]") {
+  OfferQuery q;
+  q.spot = SpotPolicy::kOnly;
+  auto offers = vast->list_offers(q);
+  REQUIRE(offers);
+  Offer low = *find_offer(*offers, "1001-bid");
+  low.launch_data["bid"] = 0.1;  // the minimum rose to 0.175 since
+  auto r = vast->launch(request_for(low, container(), "berth-chat-0-abc123"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == Kind::kNoCapacity);
+  CHECK(r.error().http_status == 400);
+  CHECK(mock.violations().empty());  // a vendor refusal, not a malformed body
+  CHECK(mock.instances().empty());
+}
