@@ -1,4 +1,4 @@
-// One HTTP client for every provider (SPEC §8): libcurl's multi interface on a
+// One HTTP client for every provider (ARCHITECTURE.md, http): libcurl's multi interface on a
 // single event-loop thread, so requests from all providers run concurrently;
 // connect and total timeouts; TLS verification always on; retries with
 // jittered exponential backoff for transient failures and 429 (honouring
