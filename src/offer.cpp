@@ -89,6 +89,8 @@ nlohmann::json to_json(const Offer& o) {
       {"available", opt(o.available)},
       {"stock", o.stock.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.stock)},
       {"cuda", opt(o.cuda)},
+      {"reliability", opt(o.reliability)},
+      {"inet_down_mbps", opt(o.inet_down_mbps)},
   };
   if (!o.launch_data.is_null()) j["launch_data"] = o.launch_data;
   if (auto cannot = kAllFeatures & ~o.honours) {
@@ -141,6 +143,8 @@ Expected<Offer, std::string> offer_from_json(const nlohmann::json& j) {
     o.available = get_opt<int>(j, "available");
     o.stock = get_opt<std::string>(j, "stock").value_or("");
     o.cuda = get_opt<double>(j, "cuda");
+    o.reliability = get_opt<double>(j, "reliability");
+    o.inet_down_mbps = get_opt<double>(j, "inet_down_mbps");
     if (auto it = j.find("launch_data"); it != j.end()) o.launch_data = *it;
     if (auto it = j.find("cannot"); it != j.end()) {
       if (!it->is_array()) return unexpected(std::string("\"cannot\" must be a list of names"));

@@ -186,6 +186,8 @@ OfferQuery OfferFilter::query() const {
   if (!workload_ && flags.placement.spot == SpotPolicy::kAllow) q.spot = SpotPolicy::kAllow;
   q.vendor = g.vendor;
   q.min_cuda = base.resources.cuda.min;
+  q.min_reliability = base.placement.min_reliability;
+  q.min_inet_mbps = base.placement.min_inet_mbps;
   return q;
 }
 

@@ -163,6 +163,8 @@ bool is_hardware(Constraint c) {
     case Constraint::kExcludeProviders:
     case Constraint::kRegions:
     case Constraint::kOffers:
+    case Constraint::kMinReliability:
+    case Constraint::kMinInet:
     case Constraint::kSpot:
     case Constraint::kAvailable:
     case Constraint::kMaxPrice:

@@ -121,6 +121,10 @@ const char* constraint_name(Constraint c) {
       return "placement.regions";
     case Constraint::kOffers:
       return "placement.offers";
+    case Constraint::kMinReliability:
+      return "placement.min_reliability";
+    case Constraint::kMinInet:
+      return "placement.min_inet_mbps";
     case Constraint::kGpuCount:
       return "gpu.count";
     case Constraint::kGpuVendor:
@@ -247,6 +251,14 @@ ConstraintMask ConstraintChecker::failures(const Offer& o) {
   if (arch_fails(o)) mask |= bit(Constraint::kArch);
   if (features_ & ~o.honours) mask |= bit(Constraint::kWorkload);
 
+  // Marketplace quality: unknown (a provider that reports none) passes.
+  if (w_.placement.min_reliability && o.reliability &&
+      *o.reliability + kTolerance < *w_.placement.min_reliability)
+    mask |= bit(Constraint::kMinReliability);
+  if (w_.placement.min_inet_mbps && o.inet_down_mbps &&
+      *o.inet_down_mbps + kTolerance < *w_.placement.min_inet_mbps)
+    mask |= bit(Constraint::kMinInet);
+
   const auto spot = w_.placement.spot;
   if ((spot == SpotPolicy::kNever && o.spot) || (spot == SpotPolicy::kOnly && !o.spot))
     mask |= bit(Constraint::kSpot);
@@ -282,6 +294,12 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
     case Constraint::kOffers:
       return fmt::format("offer {}/{} is not in placement.offers {}", o.provider, o.id,
                          list_text(p.offers));
+    case Constraint::kMinReliability:
+      return fmt::format("reliability {:g}, needs ≥{:g}", o.reliability.value_or(0),
+                         p.min_reliability.value_or(0));
+    case Constraint::kMinInet:
+      return fmt::format("{:g} Mbps down, needs ≥{:g}", o.inet_down_mbps.value_or(0),
+                         p.min_inet_mbps.value_or(0));
     case Constraint::kArch:
       return fmt::format("{}offer is {}, the template needs {}",
                          o.gpu.count > 0 ? o.gpu.model + " " : "", to_string(o.arch),

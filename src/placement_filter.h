@@ -37,6 +37,8 @@ enum class Constraint : std::uint8_t {
   kArch,      // resources.arch, or its default: the offer's known CPU architecture differs
   kWorkload,  // the provider cannot honour something the container needs
   kSpot,
+  kMinReliability,
+  kMinInet,
   kAvailable,
   kMaxPrice,
   kCooldown,  // not a template constraint: PlacementOptions::excluded

@@ -179,6 +179,19 @@ nlohmann::json launch_template_schema() {
                               {"exclusiveMinimum", 0},
                               {"description", "USD per hour per replica."}}},
                             {"spot", {{"enum", json::array({"never", "allow", "only"})}}},
+                            {"min_reliability",
+                             {{"type", "number"},
+                              {"minimum", 0},
+                              {"maximum", 1},
+                              {"description",
+                               "Lowest host reliability score (Vast.ai, 0-1); offers that report "
+                               "none pass."}}},
+                            {"min_inet_mbps",
+                             {{"type", "number"},
+                              {"exclusiveMinimum", 0},
+                              {"description",
+                               "Lowest download bandwidth in Mbps (Vast.ai); offers that report "
+                               "none pass."}}},
                             {"boot_timeout",
                              described(ref("duration"),
                                        "How long a launched instance may go without progress "

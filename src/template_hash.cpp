@@ -92,6 +92,8 @@ std::string template_hash(const LaunchTemplate& t) {
   c << p.providers << p.exclude_providers << p.regions << p.max_price << static_cast<int>(p.spot);
   // Only when written, so templates without it keep their hash.
   if (!p.offers.empty()) c << "offers" << p.offers;
+  if (p.min_reliability) c << "min_reliability" << *p.min_reliability;
+  if (p.min_inet_mbps) c << "min_inet_mbps" << *p.min_inet_mbps;
   c << t.replicas << static_cast<int>(t.spread);
   c << t.restart.max_restarts << t.restart.window << t.restart.backoff;
   c << static_cast<long long>(t.restart.on.size());

@@ -24,7 +24,8 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
       {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout",
-                     "strict", "offers"}},
+                     "strict", "offers",
+                     "min_reliability", "min_inet_mbps"}},
       {"restart", {"max_restarts", "window", "backoff", "on"}},
   };
   return keys;
@@ -318,6 +319,10 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
       if (auto v = r.string_list(f)) p.regions = *v;
     } else if (f.key == "offers") {
       if (auto v = r.string_list(f)) p.offers = *v;
+    } else if (f.key == "min_reliability") {
+      if (auto v = r.number(f)) p.min_reliability = *v;
+    } else if (f.key == "min_inet_mbps") {
+      if (auto v = r.number(f)) p.min_inet_mbps = *v;
     } else if (f.key == "max_price") {
       if (auto v = r.number(f)) p.max_price = *v;
     } else if (f.key == "spot") {

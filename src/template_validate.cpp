@@ -268,6 +268,14 @@ void validate_template(const LaunchTemplate& t, const ValueLocations& where,
   check_volumes(rules, t);
   check_health(rules, t);
 
+  if (where.has("placement.min_reliability") && t.placement.min_reliability &&
+      (*t.placement.min_reliability < 0 || *t.placement.min_reliability > 1))
+    rules.error("placement.min_reliability", "must be between 0 and 1 (Vast.ai's score)",
+                "e.g. 0.98; leave it out for no floor");
+  if (where.has("placement.min_inet_mbps") && t.placement.min_inet_mbps &&
+      *t.placement.min_inet_mbps <= 0)
+    rules.error("placement.min_inet_mbps", "must be more than 0 (download Mbps)",
+                "leave min_inet_mbps out for no floor");
   if (where.has("placement.max_price") && t.placement.max_price && *t.placement.max_price <= 0)
     rules.error("placement.max_price", "must be more than 0 (USD per hour per replica)",
                 "leave max_price out for no price cap");

@@ -92,6 +92,10 @@ struct PlacementPolicy {
   /// An offer that does not report a fact the template constrains (vCPUs,
   /// RAM, disk, host CUDA) is rejected instead of kept with a warning.
   bool strict = false;
+  /// Marketplace quality floors (Vast.ai's reliability score, 0-1, and
+  /// download bandwidth in Mbps); offers that do not report them pass.
+  std::optional<double> min_reliability;
+  std::optional<double> min_inet_mbps;
 };
 
 struct RestartPolicy {

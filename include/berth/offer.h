@@ -55,6 +55,10 @@ struct Offer {
   /// ("low", "medium", "high": RunPod); empty otherwise.
   std::string stock;
   std::optional<double> cuda;       // host CUDA driver version, where reported
+  /// Marketplace quality figures, where reported (Vast.ai): the host's
+  /// reliability score (0-1) and its download bandwidth in Mbps.
+  std::optional<double> reliability;
+  std::optional<double> inet_down_mbps;
   nlohmann::json launch_data;       // opaque to the core: what the adapter needs to launch it
   /// What of a workload the offer's provider can honour (its
   /// Capabilities::honours, set by the core when listing). In JSON as

@@ -109,6 +109,8 @@ struct OfferQuery {
   SpotPolicy spot = SpotPolicy::kNever;
   GpuVendor vendor = GpuVendor::kNvidia;
   std::optional<double> min_cuda;
+  std::optional<double> min_reliability;  // placement.min_reliability
+  std::optional<double> min_inet_mbps;    // placement.min_inet_mbps
 };
 
 /// Everything a launch needs. Container-native providers start `container`

@@ -79,6 +79,8 @@ json offer_query(const OfferQuery& query, const SearchOptions& options) {
     if (every_model_spelled && !names.empty()) q["gpu_name"] = op("in", names);
   }
   if (query.max_price) q["dph_total"] = op("lte", *query.max_price);
+  if (query.min_reliability) q["reliability"] = op("gte", *query.min_reliability);
+  if (query.min_inet_mbps) q["inet_down"] = op("gte", *query.min_inet_mbps);
   if (query.min_cuda) q["cuda_max_good"] = op("gte", *query.min_cuda);
   q["type"] = query.spot == SpotPolicy::kOnly ? "bid" : "on-demand";
   q["order"] = json::array({json::array({"dph_total", "asc"})});
@@ -133,6 +135,9 @@ enum Field {
   kCudaMaxGood,
   kGeolocation,
   kMinBid,
+  kReliability,
+  kReliability2,
+  kInetDown,
   kFieldCount
 };
 
@@ -147,11 +152,19 @@ Field field_for(std::string_view k) {
     case 8:
       return k == "gpu_name" ? kGpuName : k == "num_gpus" ? kNumGpus : kNone;
     case 9:
-      return k == "cpu_cores" ? kCpuCores : k == "dph_total" ? kDphTotal : kNone;
+      return k == "cpu_cores"   ? kCpuCores
+             : k == "dph_total" ? kDphTotal
+             : k == "inet_down" ? kInetDown
+                                : kNone;
     case 10:
       return k == "disk_space" ? kDiskSpace : kNone;
     case 11:
-      return k == "compute_cap" ? kComputeCap : k == "geolocation" ? kGeolocation : kNone;
+      return k == "compute_cap"   ? kComputeCap
+             : k == "geolocation" ? kGeolocation
+             : k == "reliability" ? kReliability
+                                  : kNone;
+    case 12:
+      return k == "reliability2" ? kReliability2 : kNone;
     case 13:
       return k == "cuda_max_good" ? kCudaMaxGood : kNone;
     case 19:
@@ -175,7 +188,10 @@ const char* field_name(Field f) {
                                 "compute_cap",
                                 "cuda_max_good",
                                 "geolocation",
-                                "min_bid"};
+                                "min_bid",
+                                "reliability",
+                                "reliability2",
+                                "inet_down"};
   return names[f];
 }
 
@@ -362,6 +378,10 @@ class OfferReader {
     if (r.num[kDiskSpace]) o.disk_gb = *r.num[kDiskSpace];
     o.price_per_hour = *r.num[kDphTotal];
     o.cuda = r.num[kCudaMaxGood];
+    // reliability2 is the score the vendor's CLI shows; reliability the older one.
+    o.reliability = r.num[kReliability2] ? r.num[kReliability2] : r.num[kReliability];
+    if (o.reliability && (*o.reliability < 0 || *o.reliability > 1)) o.reliability.reset();
+    if (r.num[kInetDown] && *r.num[kInetDown] >= 0) o.inet_down_mbps = *r.num[kInetDown];
     o.region = region(r.geolocation);
     o.location = location(r.geolocation);
     o.arch = arch_of_gpu(o.gpu);

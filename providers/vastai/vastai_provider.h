@@ -15,7 +15,10 @@
 //   1}, "gpu_name": {"in": [...]}, ...}, "order", "type", "limit") ->
 //   {"offers": [...]}: gpu_ram MB per GPU, cpu_ram MB for the whole machine
 //   (share = cpu_cores_effective / cpu_cores), disk_space GB, dph_total USD/h,
-//   compute_cap = CC x 100, cuda_max_good, geolocation "City, CC".
+//   compute_cap = CC x 100, cuda_max_good, geolocation "City, CC",
+//   reliability/reliability2 0-1 (filter `reliability` {"gte": x}), inet_down
+//   (the OpenAPI says MB/s, the vendor's CLI shows Mbps: berth reads Mbps
+//   [unverified]).
 // - PUT /api/v0/asks/{id}/ {client_id, image, label, disk, runtype, env,
 //   onstart, image_login, cancel_unavail} -> {"success": true,
 //   "new_contract": <instance id>}. env is an object {"KEY": "value",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
+#include <map>
 #include <random>
 #include <set>
 
@@ -722,4 +723,39 @@ TEST_CASE("placement.offers pins the deployment to offers by id or provider/id",
   w.placement.offers = {"vast/4242"};
   CHECK_FALSE(unmet_constraint(w, cheap));
   CHECK(unmet_constraint(w, same_id) == "placement.offers");
+}
+
+TEST_CASE("marketplace quality floors reject low offers and pass those that report nothing",
+          "[placement]") {
+  auto w = gpu_workload();
+  w.placement.min_reliability = 0.98;
+  w.placement.min_inet_mbps = 500;
+  Offer flaky = offer("vast", "1", 0.3);
+  flaky.reliability = 0.91;
+  flaky.inet_down_mbps = 900;
+  Offer slow = offer("vast", "2", 0.4);
+  slow.reliability = 0.995;
+  slow.inet_down_mbps = 120;
+  Offer good = offer("vast", "3", 0.6);
+  good.reliability = 0.98;
+  good.inet_down_mbps = 500;
+  Offer vm = offer("lambda", "vm", 0.5);  // reports neither: passes
+
+  CHECK(unmet_constraint(w, flaky) == "placement.min_reliability");
+  CHECK(unmet_constraint(w, slow) == "placement.min_inet_mbps");
+  CHECK_FALSE(unmet_constraint(w, good));
+  CHECK_FALSE(unmet_constraint(w, vm));
+  auto plan = solve_placement(w, {flaky, slow, good, vm});
+  REQUIRE(plan.placement.size() == 1);
+  CHECK(plan.placement[0].offer.id == "vm");
+  std::map<std::string, std::string> detail;
+  for (const auto& r : plan.rejections) detail[r.constraint] = r.detail;
+  CHECK(detail["placement.min_reliability"].find("reliability 0.91, needs ≥0.98") !=
+        std::string::npos);
+  CHECK(detail["placement.min_inet_mbps"].find("120 Mbps down, needs ≥500") != std::string::npos);
+
+  auto back = offer_from_json(to_json(good));
+  REQUIRE(back);
+  CHECK(back->reliability == Approx(0.98));
+  CHECK(back->inet_down_mbps == Approx(500));
 }

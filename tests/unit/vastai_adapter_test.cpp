@@ -174,6 +174,23 @@ TEST_CASE_METHOD(UnverifiedVast, "vastai: the template's constraints become oper
   query.models = {"RTX4090", "NoSuchGpu"};
   REQUIRE(vast->list_offers(query));
   CHECK_FALSE(last_request(mock, "/api/v0/bundles/")["body"].contains("gpu_name"));
+  // Marketplace quality floors go to the server too; offers carry the figures.
+  OfferQuery quality;
+  quality.min_reliability = 0.99;
+  quality.min_inet_mbps = 850;
+  auto rated = vast->list_offers(quality);
+  REQUIRE(rated);
+  json rq = last_request(mock, "/api/v0/bundles/")["body"];
+  CHECK(rq["reliability"] == json({{"gte", 0.99}}));
+  CHECK(rq["inet_down"] == json({{"gte", 850.0}}));
+  CHECK(mock.violations() == json::array());
+  REQUIRE_FALSE(rated->empty());
+  CHECK(rated->front().reliability == Approx(0.993));
+  CHECK(rated->front().inet_down_mbps == Approx(900.7));
+  quality.min_inet_mbps = 1000;  // every mock host has 900.7 down
+  auto none = vast->list_offers(quality);
+  REQUIRE(none);
+  CHECK(none->empty());
 }
 
 TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[vastai][adapter]") {
