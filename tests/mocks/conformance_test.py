@@ -253,6 +253,29 @@ class Runpod(MockCase):
 class RunpodLogs(MockCase):
     provider = "runpod"
 
+    def test_catalog_stock_is_scoped_by_cloud_and_count_as_documented(self):
+        base = "/v2/catalog/gpus?include=AVAILABILITY&product=POD"
+        for query, status, needle in (("&count=0", 422, "count"), ("&count=x", 422, "count"),
+                                      ("&cloud=MOON", 422, "cloud")):
+            code, headers, body = self.mock.call("GET", base + query)
+            self.assertEqual(code, status, body)
+            self.assertEqual(headers["content-type"], "application/problem+json")
+            self.assertViolation("offers", "listGpuTypes", needle)
+        code, headers, body = self.mock.call("GET", "/v2/catalog/gpus?count=2")
+        self.assertEqual(code, 400, body)
+        self.assertEqual(headers["content-type"], "application/problem+json")
+        self.assertViolation("offers", "listGpuTypes", "count")
+        # Stock for exactly the tier and count asked; none anywhere: no dataCenters.
+        code, _, body = self.mock.call("GET", base + "&cloud=COMMUNITY&count=2")
+        self.assertEqual(code, 200, body)
+        rtx = next(g for g in body["gpus"] if g["id"] == "NVIDIA GeForce RTX 4090")
+        self.assertEqual([d["id"] for d in rtx["dataCenters"]], ["EU-RO-1"])
+        self.assertNotIn("stock", rtx["dataCenters"][0])
+        code, _, body = self.mock.call("GET", base + "&cloud=COMMUNITY&count=4")
+        rtx = next(g for g in body["gpus"] if g["id"] == "NVIDIA GeForce RTX 4090")
+        self.assertNotIn("dataCenters", rtx)
+        self.assertEqual(rtx["availability"], "NONE")
+
     def test_log_query_parameters_are_typed_as_documented(self):
         code, _, pod_body = self.mock.call("POST", "/v2/pods", pod())
         self.assertEqual(code, 201, pod_body)

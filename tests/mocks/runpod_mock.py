@@ -216,16 +216,19 @@ class RunpodMock(mock_base.MockApi):
             return problem(400, "Bad Request", "include=AVAILABILITY requires product")
         for param in ("cloud", "count"):
             if param in query and not availability:
-                return problem(400, "Bad Request",
-                               "%s is valid only with include=AVAILABILITY" % param)
+                message = "%s is valid only with include=AVAILABILITY" % param
+                self.record_violation("listGpuTypes", [message])
+                return problem(400, "Bad Request", message)
         cloud = query.get("cloud", ["SECURE"])[0]
-        if cloud not in ("SECURE", "COMMUNITY"):
-            return problem(422, "Unprocessable Entity", "Request validation failed.",
-                           ["cloud: %r is not one of ['SECURE', 'COMMUNITY']" % cloud])
         count_text = query.get("count", ["1"])[0]
+        errors = []
+        if cloud not in ("SECURE", "COMMUNITY"):
+            errors.append("cloud: %r is not one of ['SECURE', 'COMMUNITY']" % cloud)
         if not re.fullmatch(r"[1-9][0-9]{0,3}", count_text):
-            return problem(422, "Unprocessable Entity", "Request validation failed.",
-                           ["count: %r is not an integer >= 1" % count_text])
+            errors.append("count: %r is not an integer >= 1" % count_text)
+        if errors:
+            self.record_violation("listGpuTypes", errors)
+            return problem(422, "Unprocessable Entity", "Request validation failed.", errors)
         count = int(count_text)
         data = self.catalog
         if not isinstance(data, dict):
