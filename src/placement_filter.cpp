@@ -193,11 +193,12 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
     auto& regions = it->second.regions;
     // The location is the adapter's reading of the region; offers read back
     // from a file may carry another, so both make the key.
-    std::string key = o.region + '\n' + o.location.country + '\n' + o.location.continent + '\n' +
-                      o.location.subregion;
-    auto r = regions.find(key);
+    region_key_.assign(o.region);
+    for (const auto* part : {&o.location.country, &o.location.continent, &o.location.subregion})
+      region_key_.append(1, '\n').append(*part);
+    auto r = regions.find(region_key_);
     if (r == regions.end())
-      r = regions.emplace(std::move(key), region_matches(o) ? 0 : bit(Constraint::kRegions)).first;
+      r = regions.emplace(region_key_, region_matches(o) ? 0 : bit(Constraint::kRegions)).first;
     mask |= r->second;
   }
   // Pinned offers: by id, or provider/id (ids repeat across providers).
