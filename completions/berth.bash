@@ -14,7 +14,7 @@ _berth() {
   esac
   local global="--help -h --version --config --output -o --quiet -q --verbose -v --no-color --yes -y --timeout"
   case "$cmd" in
-    "") COMPREPLY=($(compgen -W "validate offers plan up status logs exec ssh down watch providers gpus init schema completion $global" -- "$cur")); return ;;
+    "") COMPREPLY=($(compgen -W "validate offers plan up status logs exec ssh down watch providers volumes gpus init schema completion $global" -- "$cur")); return ;;
     validate) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
@@ -46,6 +46,9 @@ _berth() {
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     providers) COMPREPLY=($(compgen -W "--help -h --check $global" -- "$cur"))
+      ;;
+    volumes) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
+      [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     gpus) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
       ;;

@@ -262,10 +262,10 @@ void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& e
   spec.passthrough_names = files.passthrough_names;
 }
 
-Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& workload,
-                                                    const ContainerIdentity& identity,
-                                                    GpuAccess gpus,
-                                                    const std::vector<std::string>& bind_sources) {
+Expected<ContainerSpec, std::string> container_spec(
+    const LaunchTemplate& workload, const ContainerIdentity& identity, GpuAccess gpus,
+    const std::vector<std::string>& bind_sources,
+    const std::map<std::string, std::string>& volume_dirs) {
   ContainerSpec spec;
   spec.name = identity.instance;
   spec.image = workload.image.value;
@@ -278,7 +278,10 @@ Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& worklo
   std::size_t next_bind = 0;
   for (const auto& v : workload.volumes) {
     if (v.kind == Volume::Kind::kNamed) {
-      spec.mounts.push_back({volume_name(identity.deployment, v.name), v.path, v.readonly});
+      auto dir = volume_dirs.find(v.name);
+      spec.mounts.push_back({dir != volume_dirs.end() ? dir->second
+                                                      : volume_name(identity.deployment, v.name),
+                             v.path, v.readonly});
     } else {
       if (next_bind >= bind_sources.size())
         return unexpected("volume source " + v.source + " has not been copied to the host");

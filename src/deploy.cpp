@@ -238,6 +238,7 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
           Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
                   "run 'berth plan' to see which constraint to relax"},
           {}, {}});
+    run.volume_homes = planned->volume_homes;
     auto placements = planned->placement;
     std::sort(placements.begin(), placements.end(),
               [](const auto& a, const auto& b) { return a.replica < b.replica; });
@@ -265,6 +266,8 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
           failure.hint = "some instances could not be confirmed gone: run 'berth down " +
                          workload.name + "'";
         if (leaked.empty()) {
+          run.volumes_in_use.clear();  // every replica of this run is gone again
+          release_made_volumes(run);
           std::set<std::string> tried;
           std::vector<std::string> keep;
           for (const auto& a : run.attempts) tried.insert(a.provider);
@@ -277,6 +280,7 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
         return unexpected(DeployFailure{failure, run.attempts, leaked});
       }
       result.replicas.push_back(*done);
+      for (const auto& v : created.volumes) run.volumes_in_use.insert(v.id);
       auto old = current.find(p.replica);
       if (old == current.end() || old->second.empty()) {
         fresh.emplace_back(p.replica, created);
@@ -295,6 +299,7 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
   }
   std::sort(result.replicas.begin(), result.replicas.end(),
             [](const auto& a, const auto& b) { return a.replica < b.replica; });
+  release_made_volumes(run);  // made at a place an attempt then failed at
   result.attempts = run.attempts;
   if (leaked.empty() && !run.attempts.empty()) {
     std::set<std::string> used;

@@ -3,6 +3,8 @@
 // image reader), with nothing sent.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "berth/deploy.h"
 #include "berth/deployments.h"
 #include "berth/http.h"
@@ -77,12 +79,37 @@ Expected<std::vector<DryRunReplica>, Failure> dry_run(const LaunchTemplate& work
     r.offer = placement.offer;
     auto request =
         launch_request(workload, placement.replica, placement.offer, ctx.ssh_public_key, container);
+    // Provider volumes: the one the plan found where the offer is, else the
+    // one `up` would make there first (its id not known yet).
+    std::vector<std::string> to_make;
+    if (provider->capabilities().volumes)
+      for (const auto& v : workload.volumes) {
+        if (!v.provider_volume()) continue;
+        const std::string name = provider_volume_name(workload.name, v.name);
+        auto home = std::find_if(plan.volume_homes.begin(), plan.volume_homes.end(),
+                                 [&](const VolumeHome& h) {
+                                   return h.volume == v.name && h.provider == placement.offer.provider &&
+                                          h.region == placement.offer.region;
+                                 });
+        if (home != plan.volume_homes.end()) {
+          request.volumes.push_back({v.name, home->id, v.path, home->host_path});
+        } else {
+          request.volumes.push_back({v.name, "<the id of " + name + ">", v.path, ""});
+          to_make.push_back(name);
+        }
+      }
     auto planned = provider->plan_launch(request);
     if (!planned)
       return unexpected(Failure{ExitCode::kProviderFailed,
                                 provider->name() + " cannot launch this: " + planned.error().message,
                                 ""});
     r.requests = std::move(*planned);
+    // The launch itself is the last request: it waits for those volumes.
+    if (!to_make.empty() && !r.requests.empty()) {
+      auto& launch = r.requests.back();
+      launch.note = (launch.note.empty() ? "" : launch.note + "; ") + "after making " +
+                    fmt::format("{}", fmt::join(to_make, ", ")) + " in " + placement.offer.region;
+    }
     for (auto& req : r.requests) redact_strings(req.body, secrets);
     if (auto argv = container.process()) {
       r.process = *argv;

@@ -146,7 +146,10 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
   for (const auto& [k, v] : w.env) env.emplace_back(k, v.value);
   auto files = env_files(env);
   if (!files) return workload_failure("env: " + files.error());
-  auto spec = container_spec(w, identity, gpu_access(offer), bind_sources);
+  std::map<std::string, std::string> volume_dirs;
+  for (const auto& v : created.volumes)
+    if (!v.host_path.empty()) volume_dirs[v.name] = v.host_path;
+  auto spec = container_spec(w, identity, gpu_access(offer), bind_sources, volume_dirs);
   if (!spec) return workload_failure(spec.error());
   spec->labels["berth.health"] = health_label(w.health);
   std::string ports;

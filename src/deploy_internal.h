@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct Run {
   /// Why the image's own process could not be read, once it was tried: the
   /// offers of providers that need it are skipped, with this as the reason.
   std::optional<Failure> image_error;
+  /// Where the template's provider volumes live: the plan's, then those this
+  /// run made (made_volumes), so that a later attempt at the same place
+  /// uses the one made before.
+  std::vector<VolumeHome> volume_homes;
+  std::vector<ProviderVolume> made_volumes;
+  std::set<std::string> volumes_in_use;  // ids a replica of this run kept uses
 
   bool cancelled() const { return ctx.cancel && ctx.cancel->load(); }
   void emit(DeployEvent event) const;
@@ -51,7 +58,12 @@ struct Created {
   std::shared_ptr<Host> host;
   bool container_started = false;
   bool private_dir = false;  // $HOME/.berth/<instance> on the host: volumes, secret files
+  std::vector<AttachedVolume> volumes;  // the provider volumes its launch attached
 };
+
+/// Deletes the volumes this run made that no replica it keeps uses (all of
+/// them after a failed run): an empty volume left behind would bill.
+void release_made_volumes(Run& run);
 
 /// Provisions one replica: the planned offer, then each fallback, until an
 /// instance runs. On success `created.instance` is the running instance.

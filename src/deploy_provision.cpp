@@ -295,7 +295,60 @@ std::optional<Expected<Instance, ProviderError>> launch_paced(Run& run, int repl
   }
 }
 
+// The template's provider volumes where `offer` is: found (where the plan
+// or an earlier attempt of this run saw them), else made there now. Nothing
+// for a provider whose API keeps no volumes: on a host berth manages, a
+// provider volume is the host's named runtime volume.
+Expected<std::vector<AttachedVolume>, ProviderError> attach_volumes(Run& run, int replica,
+                                                                    Provider& provider,
+                                                                    const Offer& offer) {
+  std::vector<AttachedVolume> out;
+  if (!provider.capabilities().volumes) return out;
+  for (const auto& v : run.workload.volumes) {
+    if (!v.provider_volume()) continue;
+    auto at_offer = [&](const VolumeHome& h) {
+      return h.volume == v.name && h.provider == offer.provider && h.region == offer.region;
+    };
+    auto home = std::find_if(run.volume_homes.begin(), run.volume_homes.end(), at_offer);
+    if (home == run.volume_homes.end()) {
+      const std::string name = provider_volume_name(run.workload.name, v.name);
+      const double gb = static_cast<double>(*v.size_bytes) / 1e9;
+      run.phase(replica, fmt::format("making volume {} ({:g} GB) at {} in {}", name, gb,
+                                     offer.provider, offer.region));
+      auto made = provider.create_volume(name, gb, offer);
+      if (!made) return unexpected(made.error());
+      run.made_volumes.push_back(*made);
+      run.volume_homes.push_back(
+          {v.name, offer.provider, offer.region, made->id, made->size_gb, made->host_path});
+      home = std::prev(run.volume_homes.end());
+    } else {
+      run.phase(replica, fmt::format("using volume {} ({}) at {} in {}",
+                                     provider_volume_name(run.workload.name, v.name), home->id,
+                                     offer.provider, offer.region));
+    }
+    out.push_back({v.name, home->id, v.path, home->host_path});
+  }
+  return out;
+}
+
 }  // namespace
+
+void release_made_volumes(Run& run) {
+  for (const auto& v : run.made_volumes) {
+    if (run.volumes_in_use.count(v.id)) continue;
+    Provider* provider = run.ctx.provider ? run.ctx.provider(v.provider) : nullptr;
+    if (!provider) continue;
+    if (auto gone = provider->delete_volume(v.id); !gone)
+      run.warn(-1, fmt::format("the volume {} ({}) made at {} in {} is not used and could not "
+                               "be deleted: {}; delete it with 'berth volumes rm {}/{}'",
+                               v.name, v.id, v.provider, v.region, gone.error().message,
+                               v.provider, v.id));
+    else
+      run.note(-1, fmt::format("deleted the unused volume {} ({}) made at {} in {}", v.name,
+                               v.id, v.provider, v.region));
+  }
+  run.made_volumes.clear();
+}
 
 Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
                                               Created& created) {
@@ -325,6 +378,20 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
                                    offer.region, price(offer.price_per_hour)));
     LaunchRequest request =
         launch_request(run.workload, replica, offer, run.ctx.ssh_public_key, run.container);
+    auto volumes = attach_volumes(run, replica, *provider, offer);
+    if (!volumes) {
+      const auto& err = volumes.error();
+      attempt.result = to_string(err.kind);
+      attempt.message = "volume: " + err.message;
+      run.attempted(attempt, fmt::format("{} {} {}: {}: the volume could not be made: {}",
+                                         offer.provider, offer.id, price(offer.price_per_hour),
+                                         attempt.result, err.message));
+      if (err.kind == ProviderError::Kind::kAuth || err.kind == ProviderError::Kind::kQuota)
+        given_up.insert(offer.provider);
+      continue;
+    }
+    request.volumes = *volumes;
+    created.volumes = *volumes;
     auto paced = launch_paced(run, replica, *provider, request);
     if (!paced) return unexpected(interrupted_failure());
     auto& launched = *paced;

@@ -11,9 +11,10 @@
 // each truncated to rank R, and a truncated matroid is still a matroid. On a
 // matroid, taking elements in order of weight and keeping each one that stays
 // independent yields a minimum-weight basis (Rado–Edmonds). Our weight is
-// lexicographic — price, then less headroom — which equals the scalar weight
-// price·M − headroom for a large enough M, so the greedy basis has the lowest
-// total price and, among those, the most total headroom. Provider name and
+// lexicographic — fewer provider volumes elsewhere, then price, then less
+// headroom — which equals a scalar weight away·M² + price·M − headroom for a
+// large enough M, so the greedy basis keeps replicas where their volumes
+// live first, then has the lowest total price and the most total headroom. Provider name and
 // offer id only order equal-weight copies, making the answer deterministic.
 // tests/unit/placement_property_test.cpp checks this against brute force.
 //
@@ -50,6 +51,7 @@ constexpr int kConstraintCount = static_cast<int>(Constraint::kCount_);
 constexpr int kUnlimited = INT_MAX;
 
 struct Candidate {
+  int away;  // provider volumes not where the offer is (volumes_away)
   double price;
   double headroom;
   int provider_rank;
@@ -61,9 +63,10 @@ class Ranking {
  public:
   explicit Ranking(const std::vector<Offer>& offers) : offers_(offers) {}
 
-  /// True when `a` ranks before `b`: cheaper, then more headroom, then
+  /// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
   /// provider name, then offer id (then input position, for exact duplicates).
   bool before(const Candidate& a, const Candidate& b) const {
+    if (a.away != b.away) return a.away < b.away;
     if (a.price != b.price) return a.price < b.price;
     if (a.headroom != b.headroom) return a.headroom > b.headroom;
     if (a.provider_rank != b.provider_rank) return a.provider_rank < b.provider_rank;
@@ -241,6 +244,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   Plan plan;
   plan.deployment = workload.name;
   plan.offers_considered = offers.size();
+  plan.volume_homes = options.volume_homes;
 
   std::vector<int> replicas = options.replicas;
   if (replicas.empty())
@@ -262,7 +266,8 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
       tally(tally_, offers, i, mask);
       continue;
     }
-    candidates.push_back({o.price_per_hour, checker.headroom(o), 0, i});
+    int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
+    candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
   }
   plan.offers_matching = candidates.size();
   plan.rejections = rejections_from(tally_, offers, workload, checker);
@@ -379,11 +384,43 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
     p.replica = replicas[i];
     p.offer = offers[chosen[i].index];
     p.unverified = checker.unverified(p.offer);
+    for (const auto& v : workload.volumes)
+      if (v.provider_volume() &&
+          std::none_of(options.volume_homes.begin(), options.volume_homes.end(),
+                       [&](const VolumeHome& h) {
+                         return h.volume == v.name && h.provider == p.offer.provider &&
+                                h.region == p.offer.region;
+                       }))
+        p.new_volumes.push_back(v.name);
     p.fallbacks = std::move(fallbacks[i]);
     plan.total_price_per_hour += p.offer.price_per_hour;
     plan.placement.push_back(std::move(p));
   }
   return plan;
+}
+
+int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                 const Offer& offer) {
+  int away = 0;
+  for (const auto& v : workload.volumes) {
+    if (!v.provider_volume()) continue;
+    bool home = std::any_of(homes.begin(), homes.end(), [&](const VolumeHome& h) {
+      return h.volume == v.name && h.provider == offer.provider && h.region == offer.region;
+    });
+    if (!home) ++away;
+  }
+  return away;
+}
+
+nlohmann::json volume_homes_json(const std::vector<VolumeHome>& homes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& h : homes)
+    out.push_back({{"volume", h.volume},
+                   {"provider", h.provider},
+                   {"region", h.region},
+                   {"id", h.id},
+                   {"size_gb", h.size_gb ? nlohmann::json(*h.size_gb) : nlohmann::json(nullptr)}});
+  return out;
 }
 
 nlohmann::json to_json(const Plan& plan) {
@@ -397,7 +434,8 @@ nlohmann::json to_json(const Plan& plan) {
     placement.push_back({{"replica", p.replica},
                          {"offer", to_json(p.offer)},
                          {"fallbacks", std::move(fallbacks)},
-                         {"unverified", std::move(unverified)}});
+                         {"unverified", std::move(unverified)},
+                         {"new_volumes", p.new_volumes}});
   }
   nlohmann::json rejections = nlohmann::json::array();
   for (const auto& r : plan.rejections) {
@@ -411,7 +449,8 @@ nlohmann::json to_json(const Plan& plan) {
           {"total_price_per_hour", plan.total_price_per_hour},
           {"rejections", std::move(rejections)},
           {"offers_considered", plan.offers_considered},
-          {"offers_matching", plan.offers_matching}};
+          {"offers_matching", plan.offers_matching},
+          {"volumes", volume_homes_json(plan.volume_homes)}};
 }
 
 }  // namespace berth

@@ -15,6 +15,7 @@ PlacementOptions placement_options(const PlanRequest& request, const std::vector
   PlacementOptions options;
   options.replicas = request.replicas;
   options.excluded = request.excluded;
+  options.volume_homes = request.volume_homes;
   for (const auto& inst : request.occupied)
     for (const auto& o : offers)
       if (o.provider == inst.provider && o.id == inst.offer_id) {
@@ -73,6 +74,35 @@ void note_spotless_providers(Plan& plan, const LaunchTemplate& workload,
 
 }  // namespace
 
+std::vector<VolumeHome> find_volume_homes(const LaunchTemplate& workload,
+                                          const ProviderSet& providers,
+                                          const std::vector<std::string>& asked,
+                                          std::vector<std::string>& warnings) {
+  std::vector<VolumeHome> homes;
+  if (std::none_of(workload.volumes.begin(), workload.volumes.end(),
+                   [](const Volume& v) { return v.provider_volume(); }))
+    return homes;
+  for (Provider* p : providers.all()) {
+    if (std::find(asked.begin(), asked.end(), p->name()) == asked.end()) continue;
+    if (!p->capabilities().volumes) continue;
+    auto listed = p->list_volumes();
+    if (!listed) {
+      warnings.push_back(fmt::format("{}: its volumes could not be listed ({}): planned as if "
+                                     "the deployment had none there",
+                                     p->name(), listed.error().message));
+      continue;
+    }
+    for (const auto& v : workload.volumes) {
+      if (!v.provider_volume()) continue;
+      const std::string name = provider_volume_name(workload.name, v.name);
+      for (const auto& pv : *listed)
+        if (pv.name == name)
+          homes.push_back({v.name, p->name(), pv.region, pv.id, pv.size_gb, pv.host_path});
+    }
+  }
+  return homes;
+}
+
 Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
                           const PlanRequest& request) {
   Planning out;
@@ -110,9 +140,13 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     out.failure = *failed;
     return out;
   }
+  std::vector<std::string> volume_warnings;
+  PlanRequest with_homes = request;
+  with_homes.volume_homes = find_volume_homes(workload, providers, asked, volume_warnings);
   // What the offers cannot say goes in before the failure's hint is chosen.
   auto finish = [&](Planning solved, const LaunchTemplate& w) {
     out.plan = std::move(solved.plan);
+    out.volume_warnings = std::move(volume_warnings);
     note_spotless_providers(out.plan, w, providers, asked);
     out.failure = no_placement(out.plan);
     if (out.failure) note_unknown_regions(*out.failure, w, listing.offers);
@@ -128,9 +162,9 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     if (auto arch = request.image_arch(); arch && *arch != CpuArch::kX86_64) {
       LaunchTemplate for_image = workload;
       for_image.resources.arch = *arch;
-      return finish(plan_from_offers(for_image, listing.offers, request), for_image);
+      return finish(plan_from_offers(for_image, listing.offers, with_homes), for_image);
     }
-  return finish(plan_from_offers(workload, listing.offers, request), workload);
+  return finish(plan_from_offers(workload, listing.offers, with_homes), workload);
 }
 
 const Rejection* rejection_to_relax(const Plan& plan) {

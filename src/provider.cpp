@@ -36,6 +36,14 @@ std::string to_string(InstanceState s) {
   return "unknown";
 }
 
+std::string provider_volume_name(const std::string& deployment, const std::string& name) {
+  return "berth-" + deployment + "-" + name;
+}
+
+bool is_berth_volume(const std::string& provider_name) {
+  return provider_name.rfind("berth-", 0) == 0;
+}
+
 std::string instance_name(const std::string& deployment, int replica, const std::string& hash) {
   return "berth-" + deployment + "-" + std::to_string(replica) + "-" + hash;
 }

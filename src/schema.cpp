@@ -42,6 +42,9 @@ json defs() {
                     {"description",
                      "A size (MB GB TB decimal, MiB GiB TiB binary) or range: 24GB.., "
                      "24GB..80GB, ..48GB. One value means at least that."}};
+  d["size"] = {{"type", "string"},
+               {"pattern", "^" + std::string(kSize) + "$"},
+               {"description", "A size: MB GB TB decimal, MiB GiB TiB binary (100GB)."}};
   d["countRange"] = {
       {"description", "A count or range: 2, 1..8, 4.., ..2. One value means exactly that."},
       {"anyOf", json::array({{{"type", "integer"}, {"minimum", 0}},
@@ -104,13 +107,16 @@ json volumes() {
   json v = object({{"name", {{"type", "string"}, {"pattern", "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"}}},
                    {"source", {{"type", "string"}, {"minLength", 1}}},
                    {"path", {{"type", "string"}, {"pattern", "^/"}}},
-                   {"readonly", {{"type", "boolean"}}}},
+                   {"readonly", {{"type", "boolean"}}},
+                   {"size", described(ref("size"),
+                                      "With name: a volume the provider keeps apart from any "
+                                      "instance (10GB-4096GB), bound to where it was made.")}},
                   {"path"});
   v["oneOf"] = json::array({{{"required", {"name"}}}, {{"required", {"source"}}}});
   return {{"type", "array"},
           {"description",
-           "Named volumes persist on the host; source directories are copied "
-           "from beside the template."},
+           "Named volumes persist on the host; with size, the provider keeps them across "
+           "redeploys; source directories are copied from beside the template."},
           {"items", v}};
 }
 

@@ -20,7 +20,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"resources.gpu",
        {"count", "vram", "total_vram", "compute_capability", "models", "exclude_models", "vendor"}},
       {"ports[]", {"container", "host", "protocol"}},
-      {"volumes[]", {"name", "source", "path", "readonly"}},
+      {"volumes[]", {"name", "source", "path", "readonly", "size"}},
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
       {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout",
@@ -213,6 +213,21 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
         if (b) v.readonly = *b;
         continue;
       }
+      if (f.key == "size") {
+        auto text = r.string(f);
+        if (!text) {
+          ok = false;
+          continue;
+        }
+        auto bytes = parse_size(*text);
+        if (!bytes) {
+          r.error(f.mark, f.path + ": " + bytes.error(), "e.g. size: 100GB");
+          ok = false;
+          continue;
+        }
+        v.size_bytes = *bytes;
+        continue;
+      }
       auto s = r.string(f);
       if (!s) {
         ok = false;
@@ -245,6 +260,11 @@ void read_volumes(Reader& r, const Reader::Field& section, const std::filesystem
                   ": a volume needs 'name' (persistent) or 'source' (local "
                   "directory)",
               "e.g. {name: hf-cache, path: /root/.cache/huggingface}");
+      continue;
+    }
+    if (v.size_bytes && !has_name) {
+      r.error(item.Mark(), path + ": 'size' is for a named volume kept by the provider",
+              "drop size:, or give the volume a name: instead of source:");
       continue;
     }
     if (!has_path) {

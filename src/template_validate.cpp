@@ -186,6 +186,11 @@ void check_volumes(Rules& rules, const LaunchTemplate& t) {
     if (v.kind == Volume::Kind::kNamed && !lexical::is_volume_name(v.name))
       rules.error(path + ".name", "volume name '" + v.name + "' is not valid",
                   "use letters, digits, '-', '_' and '.', starting with a letter or digit");
+    // The providers' own bounds: RunPod network volumes take 10-4096 GB.
+    if (v.size_bytes && (*v.size_bytes < kMinProviderVolumeBytes ||
+                         *v.size_bytes > kMaxProviderVolumeBytes))
+      rules.error(path + ".size", "a provider volume is 10GB to 4096GB",
+                  "e.g. size: 100GB");
   }
 }
 

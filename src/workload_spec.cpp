@@ -21,6 +21,7 @@ constexpr std::array<FeatureText, static_cast<std::size_t>(WorkloadFeature::kCou
     {"named_volumes", "keep more than one named volume"},
     {"bind_volume", "copy a local directory to the host (volumes with source:)"},
     {"readonly_volume", "mount a named volume read-only"},
+    {"provider_volume", "keep a volume across redeploys (volumes with size:)"},
     {"udp_port", "publish a UDP port"},
     {"host_port", "publish on a chosen host port (ports with host:)"},
     {"long_env_value", "pass an env value longer than 256 characters"},
@@ -58,6 +59,7 @@ FeatureSet WorkloadSpec::features() const {
     } else {
       ++named;
       if (v.readonly) f |= feature_bit(WorkloadFeature::kReadonlyVolume);
+      if (v.size_bytes) f |= feature_bit(WorkloadFeature::kProviderVolume);
     }
   }
   if (named >= 1) f |= feature_bit(WorkloadFeature::kNamedVolume);

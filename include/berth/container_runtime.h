@@ -116,12 +116,14 @@ void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& e
                 const std::string& shell_exports_path);
 
 /// Builds the spec for one replica of a template. `bind_sources[i]` is the
-/// host path where the i-th `source:` volume (in template order) was copied.
+/// host path where the i-th `source:` volume (in template order) was copied;
+/// `volume_dirs` maps a named volume to the host directory a provider
+/// mounted for it (a Lambda filesystem), bound instead of a runtime volume.
 /// GPU access only when the placement has GPUs (`gpus` != kNone).
-Expected<ContainerSpec, std::string> container_spec(const LaunchTemplate& workload,
-                                                    const ContainerIdentity& identity,
-                                                    GpuAccess gpus,
-                                                    const std::vector<std::string>& bind_sources);
+Expected<ContainerSpec, std::string> container_spec(
+    const LaunchTemplate& workload, const ContainerIdentity& identity, GpuAccess gpus,
+    const std::vector<std::string>& bind_sources,
+    const std::map<std::string, std::string>& volume_dirs = {});
 
 /// Writes stdin into `path` with mode 0600 (its directory 0700, created when
 /// missing). How secrets reach a host: the content goes through SSH stdin.

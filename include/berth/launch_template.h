@@ -57,6 +57,11 @@ struct PortMapping {
   std::string protocol = "tcp";
 };
 
+/// The sizes a provider volume may have (RunPod's network volume bounds,
+/// providers/runpod/README.md; Lambda's filesystems have no size).
+inline constexpr std::uint64_t kMinProviderVolumeBytes = 10'000'000'000ull;
+inline constexpr std::uint64_t kMaxProviderVolumeBytes = 4'096'000'000'000ull;
+
 struct Volume {
   enum class Kind { kNamed, kBind };
   Kind kind = Kind::kNamed;
@@ -64,6 +69,11 @@ struct Volume {
   std::string source;  // kBind: local path, resolved against the template's directory
   std::string path;    // absolute path in the container
   bool readonly = false;
+  /// kNamed with `size:`: a provider volume, kept by the provider apart from
+  /// any instance (RunPod network volume, Lambda filesystem), so it outlives
+  /// redeploys; bound to where it was made (docs/templates.md, volumes).
+  std::optional<std::uint64_t> size_bytes;
+  bool provider_volume() const { return kind == Kind::kNamed && size_bytes.has_value(); }
 };
 
 struct HealthCheck {

@@ -49,6 +49,20 @@ struct ReplicaPlacement {
   Offer offer;
   std::vector<Unverified> unverified;  // of `offer`
   std::vector<Offer> fallbacks;  // ranked, best first; what deploy walks on capacity errors
+  /// The template's provider volumes that do not live where `offer` is: the
+  /// launch makes them there, empty.
+  std::vector<std::string> new_volumes;
+};
+
+/// Where one of the template's provider volumes (volumes with size:)
+/// already lives: offers of that provider in that region are preferred.
+struct VolumeHome {
+  std::string volume;    // the template's volume name
+  std::string provider;  // config name
+  std::string region;    // Offer::region spelling
+  std::string id;        // the provider's id for it
+  std::optional<double> size_gb;
+  std::string host_path;  // ProviderVolume::host_path
 };
 
 struct Plan {
@@ -58,7 +72,14 @@ struct Plan {
   std::vector<Rejection> rejections;
   std::size_t offers_considered = 0;
   std::size_t offers_matching = 0;
+  /// The provider volumes found for this deployment (PlacementOptions).
+  std::vector<VolumeHome> volume_homes;
 };
+
+/// How many of the template's provider volumes do not yet live where `offer`
+/// is (each would be made there, empty, at launch).
+int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                 const Offer& offer);
 
 struct PlacementOptions {
   /// Replicas to place (0-based). Empty = all of 0..replicas-1.
@@ -69,6 +90,9 @@ struct PlacementOptions {
   /// "provider/offer-id" or "provider/region/host" keys excluded (watch's cooldown).
   std::set<std::string> excluded;
   std::size_t max_fallbacks = 10;
+  /// Where the template's provider volumes already live: offers there rank
+  /// before all others (then price, headroom), so data stays reachable.
+  std::vector<VolumeHome> volume_homes;
 };
 
 /// Solves the assignment exactly. A plan with an empty `placement` means no
@@ -77,5 +101,6 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
                      const PlacementOptions& options = {});
 
 nlohmann::json to_json(const Plan& plan);
+nlohmann::json volume_homes_json(const std::vector<VolumeHome>& homes);
 
 }  // namespace berth

@@ -27,6 +27,9 @@ struct PlanRequest {
   /// listed is known to be of an architecture other than x86_64, the
   /// default. Unset or nullopt: x86_64.
   std::function<std::optional<CpuArch>()> image_arch;
+  /// Where the template's provider volumes live (plan_deployment finds them
+  /// by asking the providers with Capabilities::volumes).
+  std::vector<VolumeHome> volume_homes;
 };
 
 struct Planning {
@@ -36,7 +39,18 @@ struct Planning {
   /// nothing fits (5), no provider answered (4 when every one refused the
   /// credentials, else 6). nullopt when `plan` places every replica asked.
   std::optional<Failure> failure;
+  /// Providers whose volumes could not be listed ("runpod: ..."): their
+  /// offers are planned as if the volumes were not there.
+  std::vector<std::string> volume_warnings;
 };
+
+/// The template's provider volumes (volumes with size:) that `providers`
+/// named in `asked` keep for this deployment; a provider that cannot list
+/// its volumes adds a line to `warnings`.
+std::vector<VolumeHome> find_volume_homes(const LaunchTemplate& workload,
+                                          const ProviderSet& providers,
+                                          const std::vector<std::string>& asked,
+                                          std::vector<std::string>& warnings);
 
 /// Asks the configured providers that placement.providers and
 /// exclude_providers allow, then solves over everything they offered (so

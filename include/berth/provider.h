@@ -76,6 +76,9 @@ struct Capabilities {
   Logs logs = Logs::kRuntime;
   bool spot = false;
   bool labels = false;             // instances carry labels/tags besides the name
+  /// The API keeps volumes apart from instances (list_volumes,
+  /// create_volume, delete_volume): a template's provider volumes
+  /// (volumes with size:) are made, found and attached through it.
   bool volumes = false;
   /// The workload features the provider can honour (workload_spec.h). A
   /// provider whose hosts berth starts containers on honours all of them.
@@ -113,6 +116,37 @@ struct OfferQuery {
   std::optional<double> min_inet_mbps;    // placement.min_inet_mbps
 };
 
+/// A volume a provider keeps apart from any instance (a RunPod network
+/// volume, a Lambda filesystem). berth's are named
+/// berth-<deployment>-<volume name> (provider_volume_name).
+struct ProviderVolume {
+  std::string provider;  // the provider's name in berth's config
+  std::string id;        // the provider's id for it
+  std::string name;      // as the provider has it
+  std::string region;    // where it is bound, as Offer::region spells it
+  std::optional<double> size_gb;  // nullopt: it has no fixed size (Lambda)
+  std::optional<bool> in_use;     // attached to an instance, where the API says
+  /// Where it appears on a VM the provider starts (Lambda: its mount point);
+  /// empty where the provider mounts it into the container itself.
+  std::string host_path;
+};
+
+/// berth-<deployment>-<name>: how berth finds its provider volumes again.
+std::string provider_volume_name(const std::string& deployment, const std::string& name);
+/// Whether a provider's volume name is one of berth's ("berth-" first).
+/// Deployment and volume names may both hold '-', so the name is shown
+/// whole rather than split.
+bool is_berth_volume(const std::string& provider_name);
+
+/// A provider volume a launch attaches: the template's volume, the
+/// provider's id for it, and where the container sees it.
+struct AttachedVolume {
+  std::string name;       // the template's volume name
+  std::string id;         // ProviderVolume::id
+  std::string path;       // in the container
+  std::string host_path;  // ProviderVolume::host_path
+};
+
 /// Everything a launch needs. Container-native providers start `container`
 /// in the create call; for the others the core starts it over SSH later.
 struct LaunchRequest {
@@ -121,6 +155,9 @@ struct LaunchRequest {
   Offer offer;
   std::string ssh_public_key;                 // OpenSSH one-line format
   const WorkloadSpec* container = nullptr;    // resolved by the core; env holds secrets
+  /// The template's provider volumes, made or found where `offer` is by the
+  /// core before the launch, in template order.
+  std::vector<AttachedVolume> volumes;
 };
 
 /// One request a launch would send (`up --dry-run`): built exactly as
@@ -168,6 +205,25 @@ class Provider {
   virtual Expected<std::vector<PlannedRequest>, ProviderError> plan_launch(
       const LaunchRequest& /*request*/) {
     return std::vector<PlannedRequest>{};
+  }
+  /// berth's provider volumes (names starting "berth-"), for
+  /// Capabilities::volumes; the others have none.
+  virtual Expected<std::vector<ProviderVolume>, ProviderError> list_volumes() {
+    return std::vector<ProviderVolume>{};
+  }
+  /// Makes a volume named `name` of `size_gb` where `at` is (its data
+  /// center or region), for Capabilities::volumes.
+  virtual Expected<ProviderVolume, ProviderError> create_volume(const std::string& /*name*/,
+                                                                double /*size_gb*/,
+                                                                const Offer& /*at*/) {
+    return unexpected(ProviderError{ProviderError::Kind::kInvalidRequest,
+                                    "this provider's API keeps no volumes", std::nullopt, 0, ""});
+  }
+  /// Idempotent: a volume already gone is success. A volume in use is
+  /// refused by the provider (kInvalidRequest with its message).
+  virtual Expected<void, ProviderError> delete_volume(const std::string& /*id*/) {
+    return unexpected(ProviderError{ProviderError::Kind::kInvalidRequest,
+                                    "this provider's API keeps no volumes", std::nullopt, 0, ""});
   }
   /// Gives back what the provider keeps for a deployment besides its
   /// instances (RunPod's registry credentials) except what the template

@@ -48,6 +48,7 @@ enum class WorkloadFeature : std::uint8_t {
   kNamedVolumes,    // more than one
   kBindVolume,      // a local directory copied to the host (source:)
   kReadonlyVolume,  // a named volume mounted read-only
+  kProviderVolume,  // a named volume with size: kept apart from any instance
   kUdpPort,         // a UDP port
   kHostPort,        // a port published on a chosen host port
   kLongEnvValue,    // an env value longer than 256 characters

@@ -1,5 +1,7 @@
 #include "providers/lambda/lambda_provider.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <regex>
@@ -123,6 +125,7 @@ OfferGpu type_gpu(const json& type, const std::string& type_name) {
 Capabilities lambda_capabilities() {
   Capabilities c;
   c.labels = true;  // a VM: the core starts the container over SSH, so it honours everything
+  c.volumes = true;  // persistent filesystems, region bound, mounted on the VM
   // Large images take well over 10 minutes to boot and pull (dstack allows 30).
   c.boot_timeout = Duration{1'800'000};
   // One launch per 12 s; the 429 (global/rate-limited) has no Retry-After.
@@ -145,8 +148,13 @@ class LambdaProvider final : public ProviderAdapter {
   Expected<std::vector<Instance>, ProviderError> list() override;
   Expected<void, ProviderError> terminate(const std::string& instance_id) override;
   Expected<void, ProviderError> check_credentials() override;
+  Expected<std::vector<ProviderVolume>, ProviderError> list_volumes() override;
+  Expected<ProviderVolume, ProviderError> create_volume(const std::string& name, double size_gb,
+                                                        const Offer& at) override;
+  Expected<void, ProviderError> delete_volume(const std::string& id) override;
 
  private:
+  ProviderVolume to_volume(const json& fs) const;
   // One call: success gives the parsed "data" member.
   Expected<json, ProviderError> call(const std::string& method, const std::string& path,
                                      const json* body, bool idempotent);
@@ -264,6 +272,15 @@ json launch_body(const LaunchRequest& request, const std::string& key_name) {
                {"ssh_key_names", {key_name}},
                {"name", request.name}};
   if (!tags.empty()) body["tags"] = tags;
+  // Provider volumes: the filesystems the core found or made in the offer's
+  // region, each at its own mount point on the VM; the core binds that
+  // directory into the container.
+  if (!request.volumes.empty()) {
+    json mounts = json::array();
+    for (const auto& v : request.volumes)
+      mounts.push_back({{"mount_point", v.host_path}, {"file_system_id", v.id}});
+    body["file_system_mounts"] = mounts;
+  }
   return body;
 }
 
@@ -307,6 +324,60 @@ Expected<Instance, ProviderError> LambdaProvider::launch(const LaunchRequest& re
   inst.offer_id = request.offer.id;
   inst.labels = request.labels;
   return inst;
+}
+
+// Filesystem: {id, name, mount_point, created, created_by, is_in_use,
+// region: {name, description}, bytes_used?}. No size: it grows as it fills.
+ProviderVolume LambdaProvider::to_volume(const json& fs) const {
+  ProviderVolume v;
+  v.provider = name_;
+  v.id = ju::id_at(fs, "id");
+  v.name = ju::string_at(fs, "name");
+  v.region = ju::string_at(ju::member(fs, "region"), "name");
+  if (auto it = fs.find("is_in_use"); it != fs.end() && it->is_boolean()) v.in_use = it->get<bool>();
+  v.host_path = ju::opt_string(fs, "mount_point").value_or("/lambda/nfs/" + v.name);
+  return v;
+}
+
+Expected<std::vector<ProviderVolume>, ProviderError> LambdaProvider::list_volumes() {
+  auto data = call("GET", "/file-systems", nullptr, true);
+  if (!data) return unexpected(data.error());
+  return answer::read("filesystems answer", [&] {
+    if (!data->is_array()) throw ju::ShapeError("data should be an array");
+    std::vector<ProviderVolume> out;
+    for (const json& fs : *data)
+      if (is_berth_volume(ju::opt_string(fs, "name").value_or(""))) out.push_back(to_volume(fs));
+    return out;
+  });
+}
+
+// FilesystemCreateRequest: name ^[a-zA-Z]+[0-9a-zA-Z-]*$, at most 60.
+static bool filesystem_name_ok(const std::string& name) {
+  if (name.empty() || name.size() > 60 || !std::isalpha(static_cast<unsigned char>(name[0])))
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+Expected<ProviderVolume, ProviderError> LambdaProvider::create_volume(const std::string& name,
+                                                                      double /*size_gb*/,
+                                                                      const Offer& at) {
+  if (!filesystem_name_ok(name))
+    return unexpected(ProviderError{
+        Kind::kInvalidRequest,
+        "Lambda filesystem names hold only letters, digits and '-', at most 60: '" + name +
+            "' cannot be one (rename the deployment or the volume)"});
+  json body = {{"name", name}, {"region", at.region}};
+  auto data = call("POST", "/filesystems", &body, false);
+  if (!data) return unexpected(data.error());
+  return answer::read("filesystem answer", [&] { return to_volume(*data); });
+}
+
+Expected<void, ProviderError> LambdaProvider::delete_volume(const std::string& id) {
+  auto data = call("DELETE", "/filesystems/" + url::segment(id), nullptr, true);
+  if (!data) return answer::unless_gone(data.error());
+  return {};
 }
 
 Instance LambdaProvider::to_instance(const json& d) const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -87,13 +88,15 @@ Capabilities runpod_capabilities() {
   c.runs = Capabilities::Runs::kPod;
   c.logs = Capabilities::Logs::kApi;  // GET /v2/pods/{id}/logs
   // A pod publishes TCP and HTTP ports at public ports RunPod picks, mounts
-  // at most one persistent volume (mounts.persistent; network volumes are
-  // data-center bound and not used), and nothing from this machine.
+  // at most one volume (mounts: persistent, host-local, or one network
+  // volume, bound to its data center: maxItems 1 and mutually exclusive in
+  // the v2 document's Mounts), and nothing from this machine.
   c.honours = kAllFeatures & ~(feature_bit(WorkloadFeature::kUdpPort) |
                                feature_bit(WorkloadFeature::kHostPort) |
                                feature_bit(WorkloadFeature::kNamedVolumes) |
                                feature_bit(WorkloadFeature::kBindVolume) |
                                feature_bit(WorkloadFeature::kReadonlyVolume));
+  c.volumes = true;  // /v2/network-volumes
   // Pulls of multi-GB inference images take a while (dstack allows 20 min).
   c.boot_timeout = Duration{1'200'000};
   // 429s carry Retry-After: no pacing of our own.
@@ -119,8 +122,13 @@ class RunpodProvider final : public ProviderAdapter {
       const LaunchRequest& request) override;
   Expected<void, ProviderError> release(const std::string& deployment,
                                         const std::vector<std::string>& keep) override;
+  Expected<std::vector<ProviderVolume>, ProviderError> list_volumes() override;
+  Expected<ProviderVolume, ProviderError> create_volume(const std::string& name, double size_gb,
+                                                        const Offer& at) override;
+  Expected<void, ProviderError> delete_volume(const std::string& id) override;
 
   Instance to_instance(const json& pod) const;
+  ProviderVolume to_volume(const json& v) const;
 
  private:
   std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
@@ -308,9 +316,13 @@ json RunpodProvider::pod_body(const LaunchRequest& request,
                {"disk", c.disk_gb(kDefaultDiskGb)}};
   if (auto args = start_command(c)) body["args"] = *args;
   if (registry_id) body["registry"] = *registry_id;
+  // At most one named volume (Capabilities::honours): a provider volume is
+  // the network volume the core found or made in the offer's data center.
   for (const auto& v : c.volumes)
-    if (v.kind == Volume::Kind::kNamed)  // at most one: Capabilities::honours
+    if (v.kind == Volume::Kind::kNamed && !v.provider_volume())
       body["mounts"] = {{"persistent", {{"size", kNamedVolumeGb}, {"path", v.path}}}};
+  for (const auto& a : request.volumes)
+    body["mounts"] = {{"network", json::array({{{"volumeId", a.id}, {"path", a.path}}})}};
   return body;
 }
 
@@ -424,6 +436,53 @@ Expected<void, ProviderError> RunpodProvider::release(const std::string& deploym
       if (auto gone = answer::unless_gone(r.error()); !gone) return gone;
     }
   }
+  return {};
+}
+
+// NetworkVolume: {id, name, size (GB), dataCenter, type}.
+ProviderVolume RunpodProvider::to_volume(const json& v) const {
+  ProviderVolume out;
+  out.provider = name_;
+  out.id = ju::id_at(v, "id");
+  out.name = ju::string_at(v, "name");
+  out.region = ju::string_at(v, "dataCenter");
+  out.size_gb = ju::opt_number(v, "size");
+  return out;
+}
+
+Expected<std::vector<ProviderVolume>, ProviderError> RunpodProvider::list_volumes() {
+  auto listed = api_.send("GET", "/v2/network-volumes", nullptr, true);
+  if (!listed) return unexpected(listed.error());
+  return answer::read("network volumes shape", [&] {
+    json all = ju::parse(listed->body).value_or(json());
+    const json* list = &all;
+    if (all.is_object()) list = &ju::member(all, "networkVolumes");
+    if (!list->is_array()) throw ju::ShapeError("networkVolumes should be an array");
+    std::vector<ProviderVolume> out;
+    for (const json& v : *list)
+      if (is_berth_volume(ju::opt_string(v, "name").value_or(""))) out.push_back(to_volume(v));
+    return out;
+  });
+}
+
+Expected<ProviderVolume, ProviderError> RunpodProvider::create_volume(const std::string& name,
+                                                                      double size_gb,
+                                                                      const Offer& at) {
+  const json& ld = at.launch_data;
+  if (!ld.is_object() || !ld.contains("data_center"))
+    return unexpected(ProviderError{Kind::kInvalidRequest, "offer " + at.id + " has no data center"});
+  // Whole GB, 10..4096 (CreateNetworkVolumeRequest); the template checks the range.
+  json body = {{"name", name},
+               {"size", static_cast<long long>(std::ceil(size_gb - 1e-9))},
+               {"dataCenter", ld["data_center"]}};
+  auto made = api_.send_json("POST", "/v2/network-volumes", &body, false, {});
+  if (!made) return unexpected(made.error());
+  return answer::read("network volume shape", [&] { return to_volume(*made); });
+}
+
+Expected<void, ProviderError> RunpodProvider::delete_volume(const std::string& id) {
+  auto r = api_.send("DELETE", "/v2/network-volumes/" + url::segment(id), nullptr, true);
+  if (!r) return answer::unless_gone(r.error());
   return {};
 }
 

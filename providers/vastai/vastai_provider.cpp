@@ -106,8 +106,11 @@ Capabilities vast_capabilities() {
   // disk, kept across its restarts and gone with it, as on any one host.
   // Ports are mapped to host ports Vast picks; env values are at most 256
   // characters (vast-ai/docs api-reference/openapi.yaml); nothing is copied
-  // from this machine.
+  // from this machine. Vast's own volumes (/api/v0/volumes) are bound to one
+  // machine and carry no name berth could find them by again, so a volume
+  // kept across redeploys (size:) is not offered here.
   c.honours = kAllFeatures & ~(feature_bit(WorkloadFeature::kHostPort) |
+                               feature_bit(WorkloadFeature::kProviderVolume) |
                                feature_bit(WorkloadFeature::kLongEnvValue) |
                                feature_bit(WorkloadFeature::kBindVolume) |
                                feature_bit(WorkloadFeature::kReadonlyVolume));

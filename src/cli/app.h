@@ -70,6 +70,7 @@ void setup_plan(CLI::App& app, GlobalOptions& g, RunState& s);
 void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s);  // up status logs exec ssh down
 void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s);
 void setup_completion(CLI::App& app, GlobalOptions& g, RunState& s);
+void setup_volumes(CLI::App& app, GlobalOptions& g, RunState& s);
 
 /// The watch loop for `berth watch` and `berth up --watch` (after a
 /// successful up, which it then adopts): events on stderr, exit code back.

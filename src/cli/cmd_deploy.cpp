@@ -58,8 +58,14 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
   auto image_arch = registry_arch_reader(providers.http(), w);
   return [&w, &providers, image_arch](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
     Planning planning =
-        plan_deployment(w, providers, PlanRequest{replicas, {}, {}, image_arch});
+        plan_deployment(w, providers, PlanRequest{replicas, {}, {}, image_arch, {}});
     warn_failed_providers(planning.reports);
+    for (const auto& line : planning.volume_warnings) {
+      if (stderr_json_lines())
+        print_event(make_event(WatchEventType::kNote, "volumes-unlisted", line));
+      else
+        print_warning(line);
+    }
     if (!planning.failure) {
       // What the chosen offers leave unchecked, said before anything launches.
       for (const auto& p : planning.plan.placement)

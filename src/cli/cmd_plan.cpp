@@ -72,6 +72,7 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
   if (cancel_requested()) return unexpected(static_cast<int>(ExitCode::kInterrupted));
   const auto term = g.terminal();
   const auto secrets = config->secrets();
+  for (const auto& w : planning.volume_warnings) print_warning(redact(w, secrets));
   for (const auto& r : planning.reports) {
     if (r.error) {
       print_warning(describe_report(r, secrets));
@@ -121,6 +122,16 @@ std::string render(const Plan& plan) {
         unverified += fmt::format("  replica {}: {}\n", p.replica, u.detail);
     if (!unverified.empty())
       out += "\nNot reported, so not checked (--strict rejects such offers):\n" + unverified;
+    std::string volumes;
+    for (const auto& h : plan.volume_homes)
+      volumes += fmt::format("  {}: at {} in {} ({}{}): offers there rank first\n", h.volume,
+                             h.provider, h.region, h.id,
+                             h.size_gb ? fmt::format(", {:g} GB", *h.size_gb) : "");
+    for (const auto& p : plan.placement)
+      for (const auto& v : p.new_volumes)
+        volumes += fmt::format("  replica {}: {} is made at {} in {}, empty\n", p.replica, v,
+                               p.offer.provider, p.offer.region.empty() ? "-" : p.offer.region);
+    if (!volumes.empty()) out += "\nVolumes kept across redeploys:\n" + volumes;
 
     Table alt({"REPLICA", "PROVIDER", "REGION", "GPU", "VRAM", "PRICE/H", "OFFER"},
               {true, false, false, false, true, true, false});

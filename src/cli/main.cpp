@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid template or config,\n"
       "4 credentials rejected, 5 no placement, 6 providers failed, 7 workload failed,\n"
-      "130 interrupted.\nSee berth(1) for details.");
+      "8 not found, 130 interrupted.\nSee berth(1) for details.");
 
   GlobalOptions g;
   RunState state;
@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
   setup_deploy_commands(app, g, state);
   setup_watch(app, g, state);
   setup_providers(app, g, state);
+  setup_volumes(app, g, state);
   setup_gpus(app, g, state);
   setup_init(app, g, state);
   setup_schema(app, g, state);

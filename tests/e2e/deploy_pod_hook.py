@@ -162,6 +162,10 @@ def launch_argv(doc, podman, scratch):
         entrypoint, command = runpod_start(req)
         cred = doc.get("registry_credential")
         login = (cred["username"], cred["password"], None) if cred else None
+        # mounts.network: the network volume's files (the mock says where).
+        dirs = doc.get("network_volume_dirs") or {}
+        for mount in ((req.get("mounts") or {}).get("network") or []):
+            argv += ["-v", "%s:%s" % (dirs[mount["volumeId"]], mount["path"])]
     for spec in ports:
         if spec.split(":")[0] != "22":  # the host's own sshd is the pod's SSH endpoint
             argv += ["-p", spec]

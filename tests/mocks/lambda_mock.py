@@ -44,6 +44,7 @@ terminating, terminated, preempted.
 
 import base64
 import re
+import time
 import uuid
 
 import mock_base
@@ -109,6 +110,7 @@ class LambdaMock(mock_base.MockApi):
 
     def extra_reset(self):
         self.ssh_keys = []
+        self.filesystems = {}  # id -> Filesystem
 
     def authorized(self, handler):
         auth = handler.headers.get("Authorization", "")
@@ -162,7 +164,58 @@ class LambdaMock(mock_base.MockApi):
             return "get", lambda: self.get(m.group(1))
         if method == "POST" and p == "/instance-operations/terminate":
             return "terminate", lambda: self.terminate(body)
+        # The document lists at /file-systems but creates and deletes at /filesystems.
+        if method == "GET" and p == "/file-systems":
+            return "filesystems", self.list_filesystems
+        if method == "POST" and p == "/filesystems":
+            return "filesystems", lambda: self.create_filesystem(body)
+        m = re.fullmatch(r"/filesystems/([^/]+)", p)
+        if method == "DELETE" and m:
+            return "filesystems", lambda: self.delete_filesystem(m.group(1))
         return None
+
+    # --- persistent filesystems ---------------------------------------------
+
+    def create_filesystem(self, body):
+        errors = self.violations_of("createFilesystem", body)
+        if errors:
+            return self.invalid(errors)
+        with self.lock:
+            if any(f["name"] == body["name"] for f in self.filesystems.values()):
+                return err(400, "global/duplicate",
+                           "A filesystem with this name already exists.")
+            fid = uuid.uuid4().hex
+            fs = {"id": fid, "name": body["name"], "mount_point": "/lambda/nfs/" + body["name"],
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                  "created_by": {"id": "mock-user", "email": "mock@example.com",
+                                 "status": "active"},
+                  "is_in_use": False,
+                  "region": {"name": body["region"], "description": "mock region"},
+                  "bytes_used": 0}
+            self.filesystems[fid] = fs
+        return Reply(200, {"data": dict(fs)})
+
+    def filesystem_users(self, fid):
+        return [i.id for i in self.instances.values() if i.terminated_at is None and any(
+            m.get("file_system_id") == fid for m in i.request.get("file_system_mounts") or [])]
+
+    def list_filesystems(self):
+        with self.lock:
+            out = []
+            for fs in self.filesystems.values():
+                out.append(dict(fs, is_in_use=bool(self.filesystem_users(fs["id"]))))
+            return Reply(200, {"data": out})
+
+    def delete_filesystem(self, fid):
+        with self.lock:
+            if fid not in self.filesystems:
+                return err(404, "global/object-does-not-exist", "Filesystem was not found.")
+            if self.filesystem_users(fid):
+                return err(400, "filesystems/filesystem-in-use",
+                           "Filesystem is currently mounted to an instance.",
+                           "Terminate the instances using it first.")
+            del self.filesystems[fid]
+        return Reply(200, {"data": {"deleted_ids": [fid]}})
 
     def add_key(self, body):
         errors = self.violations_of("addSSHKey", body)
@@ -198,6 +251,16 @@ class LambdaMock(mock_base.MockApi):
         if offer is None:
             return err(400, "global/invalid-parameters",
                        "Unknown instance type %r" % body["instance_type_name"])
+        with self.lock:
+            for mount in body.get("file_system_mounts") or []:
+                fs = self.filesystems.get(mount["file_system_id"])
+                if fs is None:
+                    return err(404, "global/object-does-not-exist",
+                               "Filesystem %s not found." % mount["file_system_id"])
+                if fs["region"]["name"] != body["region_name"]:
+                    return err(400, "instance-operations/launch/file-system-in-wrong-region",
+                               "The filesystem is in %s, not in %s."
+                               % (fs["region"]["name"], body["region_name"]))
         regions = [r["name"] for r in offer.get("regions_with_capacity_available", [])]
         if body["region_name"] not in regions:
             return err(400, "instance-operations/launch/insufficient-capacity",

@@ -114,6 +114,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -271,6 +272,9 @@ class MockApi:
         self.schemas = RequestSchemas(self.provider) \
             if os.path.exists(os.path.join(SCHEMA_DIR, self.provider + ".json")) else None
         self.current = threading.local()  # the request this thread answers
+        # Where provider volumes keep their files (one directory each), so
+        # that every instance attaching one sees the same data.
+        self.volume_root = args.volume_dir or tempfile.mkdtemp(prefix="mock-volumes-")
         self.reset()
 
     # --- state ---------------------------------------------------------------
@@ -726,6 +730,7 @@ def parse_args(argv, description, add_arguments=None):
     p.add_argument("--on-terminate-cmd")
     p.add_argument("--container-status-cmd")
     p.add_argument("--container-logs-cmd")
+    p.add_argument("--volume-dir", help="where provider volumes keep their files")
     p.add_argument("--min-interval", action="append", default=[])
     p.add_argument("--rate-limit", action="append", default=[])
     if add_arguments:

@@ -78,6 +78,7 @@ EXITED, ERROR, TERMINATED.
 """
 
 import json
+import os
 import random
 import re
 import string
@@ -157,6 +158,7 @@ class RunpodMock(mock_base.MockApi):
 
     def extra_reset(self):
         self.registries = {}  # id -> {"id", "name", "username", "password"}
+        self.volumes = {}  # id -> NetworkVolume {"id", "name", "size", "dataCenter", "type"}
 
     def rate_limited(self, op):
         r = problem(429, "Too Many Requests", "rate limit exceeded for the minute window")
@@ -184,6 +186,15 @@ class RunpodMock(mock_base.MockApi):
             return "registries", lambda: self.get_registry(m.group(1))
         if m and method == "DELETE":
             return "registries", lambda: self.delete_registry(m.group(1))
+        if method == "GET" and p == "/v2/network-volumes":
+            return "volumes", self.list_volumes
+        if method == "POST" and p == "/v2/network-volumes":
+            return "volumes", lambda: self.create_volume(body)
+        m = re.fullmatch(r"/v2/network-volumes/([^/]+)", p)
+        if m and method == "GET":
+            return "volumes", lambda: self.get_volume(m.group(1))
+        if m and method == "DELETE":
+            return "volumes", lambda: self.delete_volume(m.group(1))
         if method == "GET" and p == "/v2/pods":
             return "list", self.list_pods
         m = re.fullmatch(r"/v2/pods/([^/]+)/logs", p)
@@ -309,6 +320,19 @@ class RunpodMock(mock_base.MockApi):
                 return problem(400, "Bad Request",
                                "container registry credential %s not found" % body["registry"])
         dcs = body.get("dataCenterIds") or [d["id"] for d in spec.get("dataCenters", [])]
+        for mount in mounts.get("network") or []:
+            # NetworkMount.volumeId: "an existing NetworkVolume in the same
+            # data center as the pod": the pod can only go where it is.
+            with self.lock:
+                vol = self.volumes.get(mount["volumeId"])
+            if vol is None:
+                return problem(400, "Bad Request",
+                               "network volume %s not found" % mount["volumeId"])
+            dcs = [d for d in dcs if d == vol["dataCenter"]]
+            if not dcs:
+                return problem(400, "Bad Request",
+                               "network volume %s is in %s, not in the requested data centers"
+                               % (vol["id"], vol["dataCenter"]))
         usable = [d["id"] for d in spec.get("dataCenters", [])
                   if d["id"] in dcs and self.stock(spec, d, cloud.upper()) >= count]
         cuda = self.usable_cuda(spec, g)
@@ -343,6 +367,11 @@ class RunpodMock(mock_base.MockApi):
 
     def launch_document(self, inst):
         doc = super().launch_document(inst)
+        # Where each network volume's data lives on this machine, so that the
+        # hook mounts the same files into every pod that attaches it.
+        doc["network_volume_dirs"] = {
+            m["volumeId"]: self.volume_dir(m["volumeId"])
+            for m in ((inst.request.get("mounts") or {}).get("network") or [])}
         if inst.extra.get("credential"):
             # The provider pulls private images with the credential the
             # request names; the hook needs it to do the same.
@@ -389,6 +418,50 @@ class RunpodMock(mock_base.MockApi):
                                "container registry credential %s is in use by pod %s"
                                % (rid, ", ".join(users)))
             del self.registries[rid]
+        return Reply(204)
+
+    # --- network volumes ----------------------------------------------------
+    def volume_dir(self, vid):
+        path = os.path.join(self.volume_root, vid)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def create_volume(self, body):
+        errors = self.violations_of("createNetworkVolume", body)
+        if errors:
+            return problem(422, "Unprocessable Entity", "Request validation failed.", errors)
+        known = {d["id"] for g in self.catalog.get("gpus", []) for d in g.get("dataCenters", [])}
+        if body["dataCenter"] not in known:
+            return problem(400, "Bad Request", "unknown data center %r" % body["dataCenter"])
+        vid = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+        vol = {"id": vid, "name": body["name"], "size": body["size"],
+               "dataCenter": body["dataCenter"], "type": body.get("type") or "STANDARD"}
+        with self.lock:
+            self.volumes[vid] = vol
+        return Reply(201, dict(vol))
+
+    def list_volumes(self):
+        with self.lock:
+            return Reply(200, {"networkVolumes": [dict(v) for v in self.volumes.values()]})
+
+    def get_volume(self, vid):
+        with self.lock:
+            v = self.volumes.get(vid)
+        if v is None:
+            return problem(404, "Not Found", "network volume %s not found" % vid)
+        return Reply(200, dict(v))
+
+    def delete_volume(self, vid):
+        with self.lock:
+            if vid not in self.volumes:
+                return problem(404, "Not Found", "network volume %s not found" % vid)
+            users = [i.id for i in self.instances.values() if i.terminated_at is None and any(
+                m.get("volumeId") == vid
+                for m in ((i.request.get("mounts") or {}).get("network") or []))]
+            if users:
+                return problem(400, "Bad Request", "network volume %s is in use by pod %s"
+                               % (vid, ", ".join(users)))
+            del self.volumes[vid]
         return Reply(204)
 
     def status_snapshot(self, inst):

@@ -515,3 +515,25 @@ TEST_CASE("run's pull policy and podman's replace", "[container_runtime]") {
   auto image = std::find(p.begin(), p.end(), spec.image);
   CHECK(std::find(p.begin(), image, "--pull=never") != image);
 }
+
+TEST_CASE("a provider volume mounted on the VM is bound into the container",
+          "[container_runtime][volumes]") {
+  LaunchTemplate t;
+  t.name = "train";
+  t.image = {"img:1", false};
+  t.volumes = {Volume{Volume::Kind::kNamed, "ckpt", "", "/ckpt", false, 200'000'000'000ull},
+               Volume{Volume::Kind::kNamed, "cache", "", "/cache", false, std::nullopt}};
+  ContainerIdentity id{"train", 0, "abc", "berth-train-0-abc"};
+  auto has = [](const Argv& a, const std::string& s) {
+    return std::find(a.begin(), a.end(), s) != a.end();
+  };
+  auto s = container_spec(t, id, GpuAccess::kNone, {}, {{"ckpt", "/lambda/nfs/berth-train-ckpt"}});
+  REQUIRE(s);
+  auto argv = *run_argv(docker(), *s);
+  CHECK(has(argv, "/lambda/nfs/berth-train-ckpt:/ckpt"));
+  CHECK(has(argv, "berth-train-cache:/cache"));  // the host's runtime volume, as before
+  // Without the provider's directory (ssh, local): the host's named volume.
+  s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  CHECK(has(*run_argv(docker(), *s), "berth-train-ckpt:/ckpt"));
+}

@@ -289,3 +289,63 @@ TEST_CASE_METHOD(LaunchLimitedLambda, "lambda: the launch rate limit is its own 
   CHECK(second.error().kind == Kind::kRateLimited);
   CHECK(lambda->list());  // other calls are not limited by it
 }
+
+TEST_CASE_METHOD(LambdaTest, "lambda: filesystems are made, found, attached in their region, "
+                             "and deleted", "[lambda][adapter][volumes]") {
+  REQUIRE(lambda->capabilities().volumes);
+  auto offers = lambda->list_offers({});
+  REQUIRE(offers);
+  const Offer* a10 = find_offer(*offers, "gpu_1x_a10@us-east-1");
+  REQUIRE(a10);
+  const Offer* elsewhere = nullptr;
+  for (const auto& o : *offers)
+    if (o.region != a10->region) elsewhere = &o;
+  REQUIRE(elsewhere);
+
+  auto listed = lambda->list_volumes();
+  REQUIRE(listed);
+  CHECK(listed->empty());
+  auto made = lambda->create_volume("berth-chat-models", 100, *a10);
+  REQUIRE(made);
+  CHECK(made->name == "berth-chat-models");
+  CHECK(made->region == a10->region);
+  CHECK(made->host_path == "/lambda/nfs/berth-chat-models");
+  CHECK_FALSE(made->size_gb);  // Lambda's filesystems have no size
+  // A name Lambda cannot take is refused before anything is sent.
+  auto bad = lambda->create_volume("berth-chat-hf_cache", 100, *a10);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().kind == Kind::kInvalidRequest);
+  CHECK_THAT(bad.error().message, Catch::Contains("letters, digits and '-'"));
+
+  // Attached at its mount point in the launch body, in its region only.
+  LaunchRequest req = request_for(*a10, "berth-chat-0-abc123");
+  req.volumes = {{"models", made->id, "/models", made->host_path}};
+  auto inst = lambda->launch(req);
+  REQUIRE(inst);
+  json body;
+  for (const auto& r : mock.requests())
+    if (r["path"] == "/api/v1/instance-operations/launch") body = r["body"];
+  CHECK(body["file_system_mounts"] ==
+        json::array({{{"mount_point", "/lambda/nfs/berth-chat-models"},
+                      {"file_system_id", made->id}}}));
+  LaunchRequest wrong = request_for(*elsewhere, "berth-chat-1-abc123");
+  wrong.volumes = req.volumes;
+  auto refused = lambda->launch(wrong);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == Kind::kInvalidRequest);
+
+  listed = lambda->list_volumes();
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().id == made->id);
+  CHECK(listed->front().in_use == std::optional<bool>(true));
+  // In use: Lambda refuses, and says so.
+  auto busy = lambda->delete_volume(made->id);
+  REQUIRE_FALSE(busy);
+  CHECK_THAT(busy.error().message, Catch::Contains("filesystem-in-use"));
+  REQUIRE(lambda->terminate(inst->id));
+  REQUIRE(lambda->delete_volume(made->id));
+  REQUIRE(lambda->delete_volume(made->id));  // gone already: success
+  CHECK(lambda->list_volumes()->empty());
+  CHECK(mock.violations() == json::array());
+}

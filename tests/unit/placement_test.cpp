@@ -759,3 +759,37 @@ TEST_CASE("marketplace quality floors reject low offers and pass those that repo
   CHECK(back->reliability == Approx(0.98));
   CHECK(back->inet_down_mbps == Approx(500));
 }
+
+TEST_CASE("offers where the template's provider volumes live rank first", "[placement][volumes]") {
+  auto w = gpu_workload();
+  w.volumes = {Volume{Volume::Kind::kNamed, "models", "", "/models", false, 100 * kGB}};
+  Offer cheap = offer("runpod", "cheap", 1.0);
+  cheap.region = "EU-RO-1";
+  Offer home = offer("runpod", "home", 2.5);
+  home.region = "US-KS-2";
+  Offer other_provider = offer("lambda", "same-region-name", 0.5);
+  other_provider.region = "US-KS-2";
+
+  // No volume yet: the cheapest, which makes it there.
+  Plan first = solve_placement(w, {cheap, home, other_provider});
+  REQUIRE(ids(first) == std::vector<std::string>{"lambda/same-region-name"});
+  CHECK(first.placement[0].new_volumes == std::vector<std::string>{"models"});
+
+  // The volume lives at runpod US-KS-2: that offer wins over cheaper ones,
+  // and nothing new is made; the rest stay ranked by price behind it.
+  PlacementOptions options;
+  options.volume_homes = {{"models", "runpod", "US-KS-2", "vol1", 100, ""}};
+  Plan kept = solve_placement(w, {cheap, home, other_provider}, options);
+  REQUIRE(ids(kept) == std::vector<std::string>{"runpod/home"});
+  CHECK(kept.placement[0].new_volumes.empty());
+  REQUIRE(kept.placement[0].fallbacks.size() == 2);
+  CHECK(kept.placement[0].fallbacks[0].id == "same-region-name");
+  CHECK(to_json(kept)["volumes"][0]["region"] == "US-KS-2");
+  CHECK(to_json(kept)["placement"][0]["new_volumes"] == nlohmann::json::array());
+
+  // A volume without size: is the host's own: no homes, no preference.
+  w.volumes[0].size_bytes.reset();
+  Plan plain = solve_placement(w, {cheap, home, other_provider}, options);
+  REQUIRE(ids(plain) == std::vector<std::string>{"lambda/same-region-name"});
+  CHECK(plain.placement[0].new_volumes.empty());
+}

@@ -447,3 +447,53 @@ TEST_CASE_METHOD(RunpodTest, "runpod: a pod's log through the SSE endpoint, the 
   REQUIRE_FALSE(gone);
   CHECK(gone.error().kind == Kind::kNotFound);
 }
+
+TEST_CASE_METHOD(RunpodTest, "runpod: network volumes are made in the offer's data center and "
+                             "mounted by id", "[runpod][adapter][volumes]") {
+  REQUIRE(runpod->capabilities().volumes);
+  auto offers = runpod->list_offers({});
+  REQUIRE(offers);
+  const Offer* kansas = find_offer(*offers, "NVIDIA GeForce RTX 4090/secure/US-KS-2/x1");
+  const Offer* romania = find_offer(*offers, "NVIDIA GeForce RTX 4090/community/EU-RO-1/x1");
+  REQUIRE(kansas);
+  REQUIRE(romania);
+
+  auto made = runpod->create_volume("berth-chat-models", 99.5, *kansas);
+  REQUIRE(made);
+  CHECK(made->region == "US-KS-2");
+  CHECK(made->size_gb == std::optional<double>(100));  // whole GB, rounded up
+  json sent;
+  for (const auto& r : mock.requests())
+    if (r["path"] == "/v2/network-volumes" && r["method"] == "POST") sent = r["body"];
+  CHECK(sent == json{{"name", "berth-chat-models"}, {"size", 100}, {"dataCenter", "US-KS-2"}});
+
+  LaunchTemplate t = workload();
+  t.volumes = {Volume{Volume::Kind::kNamed, "models", "", "/models", false, 100'000'000'000ull}};
+  WorkloadSpec spec = resolve_workload(t);
+  LaunchRequest req = request_for(*kansas, spec, "berth-chat-0-abc123");
+  req.volumes = {{"models", made->id, "/models", ""}};
+  auto pod = runpod->launch(req);
+  REQUIRE(pod);
+  json body;
+  for (const auto& r : mock.requests())
+    if (r["path"] == "/v2/pods" && r["method"] == "POST") body = r["body"];
+  CHECK(body["mounts"] ==
+        json{{"network", json::array({{{"volumeId", made->id}, {"path", "/models"}}})}});
+  // A pod elsewhere cannot mount it: RunPod refuses.
+  LaunchRequest away = request_for(*romania, spec, "berth-chat-1-abc123");
+  away.volumes = req.volumes;
+  REQUIRE_FALSE(runpod->launch(away));
+
+  auto listed = runpod->list_volumes();
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().name == "berth-chat-models");
+  REQUIRE_FALSE(runpod->delete_volume(made->id));  // in use by the pod
+  REQUIRE(runpod->terminate(pod->id));
+  REQUIRE(runpod->delete_volume(made->id));
+  REQUIRE(runpod->delete_volume(made->id));  // gone already: success
+  CHECK(runpod->list_volumes()->empty());
+  // An out-of-range size is the vendor's 422, recorded as a violation.
+  REQUIRE_FALSE(runpod->create_volume("berth-chat-huge", 5000, *kansas));
+  CHECK(mock.violations().size() == 1);
+}

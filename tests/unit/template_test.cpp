@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "berth/launch_template.h"
+#include "berth/workload_spec.h"
 #include "interpolate.h"
 
 using namespace berth;
@@ -140,6 +141,7 @@ restart:
   CHECK(t.volumes[1].kind == Volume::Kind::kBind);
   CHECK(t.volumes[1].source == "dir/data");
   CHECK(t.volumes[1].readonly);
+  CHECK_FALSE(t.volumes[0].provider_volume());
   CHECK(t.health.kind == HealthCheck::Kind::kHttp);
   CHECK(t.health.port == 8000);
   CHECK(t.health.path == "/health");
@@ -309,6 +311,15 @@ TEST_CASE("validation rules", "[template]") {
   CHECK(one_error(m + "volumes: [{path: /d}]\n").find("needs 'name'") != std::string::npos);
   CHECK(one_error(m + "volumes: [{name: v, path: /d}, {name: w, path: /d}]\n") ==
         "3:48: volumes[1].path: '/d' is already mounted by volumes[0]");
+  // size: makes a provider volume; only for a named one, within the providers' bounds.
+  CHECK(one_error(m + "volumes: [{source: ./d, path: /d, size: 100GB}]\n")
+            .find("'size' is for a named volume") != std::string::npos);
+  CHECK(one_error(m + "volumes: [{name: v, path: /d, size: lots}]\n").find("volumes[0].size") !=
+        std::string::npos);
+  CHECK(one_error(m + "volumes: [{name: v, path: /d, size: 5GB}]\n") ==
+        "3:37: volumes[0].size: a provider volume is 10GB to 4096GB");
+  CHECK(one_error(m + "volumes: [{name: v, path: /d, size: 5TB}]\n") ==
+        "3:37: volumes[0].size: a provider volume is 10GB to 4096GB");
   CHECK(one_error(m + "health:\n  http: {port: 8000}\n") ==
         "4:16: health.http.port: port 8000 is not among the published ports");
   CHECK(one_error(m + "ports: [8000]\nhealth:\n  tcp: 9000\n") ==
@@ -487,4 +498,15 @@ TEST_CASE("placement.offers is a list of ids; the hash changes only when it is w
                             Environment::from_map({}));
   REQUIRE_FALSE(bad);
   CHECK(format_diagnostic(bad.error().front()).find("t.yaml:4:") != std::string::npos);
+}
+
+TEST_CASE("a named volume with size: is a provider volume", "[template][volumes]") {
+  auto t = parse_ok(
+      "name: chat\nimage: busybox\nvolumes:\n  - {name: models, path: /models, size: 100GB}\n"
+      "  - {name: cache, path: /cache}\n");
+  REQUIRE(t.volumes.size() == 2);
+  CHECK(t.volumes[0].size_bytes == std::optional<std::uint64_t>(100'000'000'000ull));
+  CHECK(t.volumes[0].provider_volume());
+  CHECK_FALSE(t.volumes[1].provider_volume());
+  CHECK(resolve_workload(t).features() & feature_bit(WorkloadFeature::kProviderVolume));
 }

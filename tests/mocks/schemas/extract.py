@@ -34,7 +34,8 @@ SOURCES = {
         "path": "api-reference-v2/openapi.json",
         "commit": "a900806e253c4f8c16da27d1a4370e72456da4cb",
         "sha256": "b8bce61c5a2290d28a7cb2ed53173637166817249986cb18b101b2fd651fd313",
-        "operations": [("POST", "/v2/pods"), ("POST", "/v2/registries")],
+        "operations": [("POST", "/v2/pods"), ("POST", "/v2/registries"),
+                       ("POST", "/v2/network-volumes")],
     },
     "lambda": {
         # Lambda's own document (spec version 1.8.3), vendored by a third-party
@@ -45,7 +46,8 @@ SOURCES = {
         "sha256": "e848f3e22b533929474c8661561ba271b16eeffbc0d4c2697b6b45b2fc4ceb8f",
         "operations": [("POST", "/api/v1/instance-operations/launch"),
                        ("POST", "/api/v1/instance-operations/terminate"),
-                       ("POST", "/api/v1/ssh-keys")],
+                       ("POST", "/api/v1/ssh-keys"),
+                       ("POST", "/api/v1/filesystems")],
     },
     "vastai": {
         "repository": "vast-ai/docs",
