@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "berth/cancel.h"
+#include "berth/deploy.h"
 #include "berth/launch_template.h"
 #include "berth/offer_search.h"
 #include "berth/placement.h"
@@ -68,7 +69,11 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
                                       : "no providers in " + config->source,
         "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable "
         "(LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"}));
-  Planning planning = plan_deployment(w, *providers);
+  // As `up` plans: without resources.arch, the image's platform decides
+  // (read from its registry only when some offer is not x86_64).
+  PlanRequest request;
+  request.image_arch = registry_arch_reader(providers->http(), w);
+  Planning planning = plan_deployment(w, *providers, request);
   if (cancel_requested()) return unexpected(static_cast<int>(ExitCode::kInterrupted));
   const auto term = g.terminal();
   const auto secrets = config->secrets();

@@ -6,6 +6,7 @@
 // serves the arguments it was started with.
 #include "berth/ssh.h"
 #include "e2e/lambda_fixture.h"
+#include "e2e/watch_support.h"
 #include "support/mock_server.h"
 
 using namespace berth::e2e;
@@ -321,4 +322,132 @@ TEST_CASE("a boot that shows no progress is waited for until the boot deadline",
     CHECK(up.err.find("no progress for 1s") != std::string::npos);
     for (const auto& i : rig.mock.instances()) CHECK(i["terminated"] == true);
   }
+}
+
+TEST_CASE("regions: a continent word moves the placement off the cheapest offer on RunPod and "
+          "Vast.ai, read from each one's own data-center facts",
+          "[e2e][deploy][clouds][regions]") {
+  BERTH_E2E_ENV(env);
+  for (const std::string type : {"runpod", "vastai"}) {
+    DYNAMIC_SECTION(type) {
+      CloudRig rig(*env, type);
+      const std::string name = "e2e-region-" + type;
+      DeploymentGuard guard(*env, name, rig.vars, {"h3", "h4"});
+      // Where the cheapest offer is, and the other continent asked for instead.
+      auto anywhere = run_berth({"plan", rig.entry_template(name, "").string(), "-o", "json"},
+                                rig.vars);
+      REQUIRE(anywhere.exit_code == 0);
+      const std::string cheapest =
+          parse_json(anywhere.out)["placement"][0]["offer"]["location"]["continent"];
+      const std::string wanted = cheapest == "eu" ? "na" : "eu";
+      const std::string word = wanted == "eu" ? "EU" : "us";  // any case
+      auto tmpl = rig.entry_template(name, "placement: {regions: [" + word + "]}\n");
+      auto plan = run_berth({"plan", tmpl.string(), "-o", "json"}, rig.vars);
+      INFO(plan.err);
+      REQUIRE(plan.exit_code == 0);
+      auto chosen = parse_json(plan.out)["placement"][0]["offer"];
+      CHECK(chosen["location"]["continent"] == wanted);
+      auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+      INFO(up.err);
+      REQUIRE(up.exit_code == 0);
+      auto j = parse_json(up.out);
+      CHECK(j["attempts"].back()["offer_id"] == chosen["id"]);
+      CHECK(j["attempts"].back()["result"] == "launched");
+      if (type == "runpod") {
+        auto pods = rig.mock.instances();
+        REQUIRE(pods.size() == 1);
+        CHECK(pods[0]["request"]["dataCenterIds"][0].get<std::string>().rfind(
+                  wanted == "eu" ? "EU-" : "US-", 0) == 0);
+      }
+      CHECK(rig.served(j) == "hello from the image CMD\n");
+      CHECK(run_berth({"down", name}, rig.vars).exit_code == 0);
+      CHECK(rig.mock.violations() == json::array());
+    }
+  }
+}
+
+TEST_CASE("arch: an x86_64 image never lands on Lambda's cheaper arm64 GH200, and arm64 asks for it",
+          "[e2e][deploy][clouds][arch]") {
+  BERTH_E2E_ENV(env);
+  berth::testing::MockServer mock("lambda");
+  Scratch scratch;
+  auto vars = scratch.env({{"LAMBDA_KEY", mock.api_key()},
+                           {"REG_USER", env->registry.username},
+                           {"REG_PASS", env->registry.password}});
+  vars["BERTH_CONFIG"] =
+      scratch
+          .write("config.yaml", "providers:\n  lambda: {type: lambda, api_key: \"${LAMBDA_KEY}\", "
+                                "base_url: \"" + mock.url() + "/api/v1\"}\n")
+          .string();
+  // The private entry image is built for this machine's platform, linux/amd64:
+  // berth reads that from its registry, as `up` does.
+  auto tmpl = scratch.write(
+      "arch.yaml", "name: e2e-arch\nimage: " + env->registry.entry_image +
+                       "\nregistry_auth: {username: \"${REG_USER}\", password: \"${REG_PASS}\"}\n"
+                       "resources: {gpu: {count: 1, vram: 80GB}}\n");
+  auto plan = run_berth({"plan", tmpl.string(), "-o", "json"}, vars);
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  auto j = parse_json(plan.out);
+  CHECK(j["placement"][0]["offer"]["id"] == "gpu_1x_h100_pcie@us-west-3");
+  CHECK(j["placement"][0]["offer"]["arch"] == "x86_64");
+  bool arch_rejected = false;
+  for (const auto& r : j["rejections"])
+    if (r["constraint"] == "arch") {
+      arch_rejected = true;
+      CHECK(r["nearest"]["id"] == "gpu_1x_gh200@us-east-3");
+    }
+  CHECK(arch_rejected);
+
+  auto arm = scratch.write(
+      "arm.yaml", "name: e2e-arch\nimage: busybox\nresources: {arch: arm64, gpu: {vram: 80GB}}\n");
+  plan = run_berth({"plan", arm.string(), "-o", "json"}, vars);
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(parse_json(plan.out)["placement"][0]["offer"]["id"] == "gpu_1x_gh200@us-east-3");
+}
+
+TEST_CASE("vastai spot: watch rents an interruptible instance with a bid under max_price, "
+          "outbid, it is preempted and rented again",
+          "[e2e][watch][clouds][spot]") {
+  BERTH_E2E_ENV(env);
+  CloudRig rig(*env, "vastai");
+  DeploymentGuard guard(*env, "e2e-spot", rig.vars, {"h3", "h4"});
+  auto tmpl = rig.entry_template("e2e-spot", "placement: {spot: only, max_price: 5}\n");
+  auto plan = run_berth({"plan", tmpl.string(), "-o", "json"}, rig.vars);
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  auto chosen = parse_json(plan.out)["placement"][0]["offer"];
+  CHECK(chosen["spot"] == true);
+
+  std::vector<std::string> vars;
+  for (const auto& [k, v] : rig.vars) vars.push_back(k + "=" + v);
+  berth::testing::WatchProcess w({"watch", tmpl.string(), "-o", "json", "--down-on-exit"}, vars);
+  auto healthy = w.wait_event("healthy", std::chrono::seconds(120), 0);
+  INFO(w.transcript());
+  REQUIRE(healthy);
+  std::string first = (*healthy)["instance_id"];
+  json rented;
+  for (const auto& i : rig.mock.instances())
+    if (i["id"] == first) rented = i;
+  REQUIRE(rented.is_object());
+  // An interruptible rental: a bid, and never above the template's cap.
+  REQUIRE(rented["request"].contains("price"));
+  CHECK(rented["request"]["price"].get<double>() <= 5.0);
+
+  // Outbid: Vast stops the contract the renter did not stop.
+  rig.mock.set_state_fields(first, {{"status", "exited"},
+                                    {"cur_state", "stopped"},
+                                    {"status_msg", "outbid"}});
+  auto failure = w.wait_event("failure", std::chrono::seconds(60));
+  REQUIRE(failure);
+  CHECK((*failure)["reason"] == "preempted");
+  CHECK((*failure)["instance_id"] == first);
+  auto redeployed = w.wait_event("redeployed", std::chrono::seconds(120), 0);
+  REQUIRE(redeployed);
+  CHECK((*redeployed)["reason"] == "preempted");
+  CHECK((*redeployed)["instance_id"] != first);
+  CHECK(w.terminate() == 130);
+  for (const auto& i : rig.mock.instances()) CHECK(i["terminated"] == true);
+  CHECK(rig.mock.violations() == json::array());
 }
