@@ -4,6 +4,7 @@
 
 #include "../providers/vastai/vastai_offers.h"
 #include "../providers/vastai/vastai_provider.h"
+#include "berth/placement.h"
 #include "berth/provider.h"
 #include "support/adapter_fixture.h"
 
@@ -641,4 +642,28 @@ TEST_CASE_METHOD(VastTest, "vastai: a bid below the ask's minimum is refused as 
   CHECK(r.error().http_status == 400);
   CHECK(mock.violations().empty());  // a vendor refusal, not a malformed body
   CHECK(mock.instances().empty());
+}
+
+TEST_CASE_METHOD(VastTest, "vastai: a volume kept across redeploys is refused with the reason",
+                 "[vastai][adapter][volumes]") {
+  const Capabilities c = vast->capabilities();
+  CHECK_FALSE(c.volumes);
+  CHECK_FALSE(c.honours & feature_bit(WorkloadFeature::kProviderVolume));
+  CHECK(c.honours & feature_bit(WorkloadFeature::kNamedVolume));  // on the instance's own disk
+
+  LaunchTemplate w;
+  w.name = "train";
+  w.image = {"busybox", false};
+  w.volumes = {Volume{Volume::Kind::kNamed, "ckpt", "", "/ckpt", false, 100'000'000'000ull}};
+  auto offers = vast->list_offers({});
+  REQUIRE(offers);
+  REQUIRE_FALSE(offers->empty());
+  Offer o = offers->front();
+  o.honours = c.honours;  // as the core sets it when listing
+  auto plan = solve_placement(w, {o});
+  REQUIRE(plan.placement.empty());
+  REQUIRE_FALSE(plan.rejections.empty());
+  CHECK(plan.rejections[0].constraint == "workload");
+  CHECK_THAT(plan.rejections[0].detail,
+             Catch::Contains("cannot keep a volume across redeploys (volumes with size:)"));
 }
