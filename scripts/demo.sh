@@ -4,12 +4,18 @@
 # busybox-static, imported into the container runtime's own store), then
 # deploy templates/hello.yaml with the real `berth up` on the embedded default
 # config (the `local` provider), fetch the endpoint it prints, and take the
-# deployment down again.
+# deployment down again. BERTH=/usr/bin/berth runs the same with an installed
+# berth (the Debian package: scripts/check-package.sh) instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh --target berth
-berth=$PWD/build/berth
+if [[ -n "${BERTH:-}" ]]; then
+  scripts/install-deps.sh --run
+  berth=$BERTH
+else
+  scripts/install-deps.sh
+  scripts/build.sh --target berth
+  berth=$PWD/build/berth
+fi
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
@@ -24,7 +30,8 @@ if docker info >/dev/null 2>&1; then
   runtime=docker
 else
   runtime=podman
-  conf_dir=$PWD/build/demo
+  conf_dir=${TMPDIR:-/tmp}/berth-demo.$$
+  [[ -n "${BERTH:-}" ]] || conf_dir=$PWD/build/demo
   mkdir -p "$conf_dir"
   cat >"$conf_dir/containers.conf" <<'EOF'
 [containers]

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs what berth needs to build (and, with --test, to run its whole test
-# suite: sshd, podman, a registry, busybox for the demo image) from Debian's
-# packages. Idempotent; quiet when everything is present.
+# Installs what berth needs from Debian's packages: to build and run it (no
+# flag), to run the demo with an installed berth (--run), to build its Debian
+# package (--package: dpkg-dev, for the libraries the package depends on), or
+# to run its whole test suite (--test: all of that, plus sshd, a registry,
+# jq for the CI example, clang for the fuzz targets). Idempotent; quiet when
+# everything is present.
 set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev
   nlohmann-json3-dev libfmt-dev catch2 ca-certificates openssh-client)
@@ -15,11 +18,17 @@ run_pkgs=(podman runc netavark iptables busybox-static uidmap curl)
 # python3-jsonschema: the provider mocks validate request bodies against the
 # vendors' own schemas. clang and libclang-rt-dev (its libFuzzer and
 # sanitizer runtimes): the fuzz targets of scripts/fuzz.sh.
+package_pkgs=(dpkg-dev)
 test_pkgs=(openssh-server docker-registry apache2-utils python3 python3-jsonschema curl procps
-  iproute2 clang libclang-rt-dev)
+  iproute2 clang libclang-rt-dev jq "${package_pkgs[@]}")
 
-want=("${build_pkgs[@]}" "${run_pkgs[@]}")
-[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+case "${1:-}" in
+  --run) want=("${run_pkgs[@]}" ca-certificates openssh-client) ;;
+  --package) want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${package_pkgs[@]}") ;;
+  --test) want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  "") want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+  *) echo "usage: install-deps.sh [--run|--package|--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

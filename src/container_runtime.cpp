@@ -274,6 +274,8 @@ Expected<ContainerSpec, std::string> container_spec(
   spec.labels = identity.labels();
   spec.ports = workload.ports;
   spec.gpus = gpus;
+  spec.shm_bytes = workload.shm_size;
+  spec.ipc_host = workload.ipc_host;
 
   std::size_t next_bind = 0;
   for (const auto& v : workload.volumes) {
@@ -428,6 +430,15 @@ Expected<std::vector<std::string>, std::string> run_argv(const ContainerRuntime&
                         " cannot be expressed as a mount (empty, or containing ':')");
     run.push_back("-v");
     run.push_back(m.source + ":" + m.target + (m.readonly ? ":ro" : ""));
+  }
+  // Both runtimes take a byte count with the unit "b".
+  if (spec.shm_bytes) {
+    run.push_back("--shm-size");
+    run.push_back(std::to_string(*spec.shm_bytes) + "b");
+  }
+  if (spec.ipc_host) {
+    run.push_back("--ipc");
+    run.push_back("host");
   }
   switch (spec.gpus) {
     case GpuAccess::kNone:

@@ -368,6 +368,16 @@ std::vector<std::string> suggest_gpu_models(std::string_view name) {
   // Every spelling the catalog accepts is a candidate, so "A10O" can lead to
   // the family name "A100" as well as to "A10"; all equally close ones are shown.
   const std::string folded = simple_fold(name);
+  // A model number alone ("4090", "a6000") is part of the names that carry
+  // it: those, before anything merely a few edits away ("A4000").
+  if (folded.size() >= 3 &&
+      std::any_of(folded.begin(), folded.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    std::vector<std::string> containing;
+    for (const auto& m : gpu_catalog())
+      if (simple_fold(m.name).find(folded) != std::string::npos && containing.size() < 4)
+        containing.push_back(m.name);
+    if (!containing.empty()) return containing;
+  }
   const std::size_t limit = std::max<std::size_t>(1, (folded.size() + 2) / 3);
   std::vector<std::pair<std::string, std::size_t>> scored;  // spelling, distance
   std::vector<std::string> seen;

@@ -3,6 +3,7 @@
 // other caller's; retries and backoff happen in the caller's thread so a long
 // wait never stalls the loop.
 #include "berth/http.h"
+#include "berth/version.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -23,6 +24,11 @@
 namespace berth {
 
 namespace {
+
+const std::string& user_agent() {
+  static const std::string ua = std::string("berth/") + version();
+  return ua;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -396,7 +402,7 @@ class CurlHttpClient final : public HttpClient {
     if (!t.keep_last)
       curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_bytes));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent().c_str());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

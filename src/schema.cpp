@@ -81,6 +81,10 @@ json resources() {
       {"vendor", {{"enum", json::array({"nvidia", "amd"})}, {"default", "nvidia"}}},
   });
   gpu["description"] = "GPU requirements; leave out for a CPU-only workload.";
+  gpu = {{"description", "GPU requirements; leave out for a CPU-only workload. A string is the "
+                         "shorthand MODEL or MODEL:COUNT (\"H100:8\")."},
+         {"anyOf", json::array({gpu, {{"type", "string"},
+                                      {"pattern", "^[^:]+(:[0-9]+)?$"}}})}};
   return object({
       {"gpu", gpu},
       {"cuda", described(ref("versionRange"), "Minimum host CUDA driver version.")},
@@ -212,6 +216,12 @@ nlohmann::json launch_template_schema() {
       {"replicas", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
       {"spread", {{"enum", json::array({"none", "provider", "region"})}}},
       {"restart", restart()},
+      {"shm_size", described(ref("size"),
+                             "The container's /dev/shm size (docker --shm-size); what NCCL "
+                             "needs for multi-GPU serving. Not on RunPod or Vast.ai.")},
+      {"ipc", {{"enum", json::array({"private", "host"})},
+               {"description", "host: share the host's IPC namespace (docker --ipc host). "
+                               "Not on RunPod or Vast.ai."}}},
   };
   json schema = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
                  {"$id", "urn:berth:launch-template:v1"},

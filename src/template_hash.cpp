@@ -83,8 +83,10 @@ std::string template_hash(const LaunchTemplate& t) {
   c << static_cast<long long>(t.ports.size());
   for (const auto& p : t.ports) c << p.container << p.host << p.protocol;
   c << static_cast<long long>(t.volumes.size());
-  for (const auto& v : t.volumes)
+  for (const auto& v : t.volumes) {
     c << static_cast<int>(v.kind) << v.name << v.source << v.path << v.readonly;
+    if (v.size_bytes) c << "size" << *v.size_bytes;  // only when written, as below
+  }
   const auto& h = t.health;
   c << static_cast<int>(h.kind) << h.port << h.path << h.exec << h.interval << h.timeout
     << h.failures << h.grace;
@@ -98,6 +100,8 @@ std::string template_hash(const LaunchTemplate& t) {
   c << t.restart.max_restarts << t.restart.window << t.restart.backoff;
   c << static_cast<long long>(t.restart.on.size());
   for (auto f : t.restart.on) c << static_cast<int>(f);
+  if (t.shm_size) c << "shm_size" << *t.shm_size;
+  if (t.ipc_host) c << "ipc_host";
   char buf[16];
   std::snprintf(buf, sizeof buf, "%012llx",
                 static_cast<unsigned long long>(fnv1a(c.str()) & 0xFFFFFFFFFFFFull));

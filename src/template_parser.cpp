@@ -14,7 +14,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
       {"",
        {"name", "image", "command", "entrypoint", "env", "registry_auth", "resources", "ports",
-        "volumes", "health", "placement", "replicas", "spread", "restart"}},
+        "volumes", "health", "placement", "replicas", "spread", "restart", "shm_size", "ipc"}},
       {"registry_auth", {"username", "password"}},
       {"resources", {"gpu", "cuda", "cpus", "memory", "disk", "arch"}},
       {"resources.gpu",
@@ -85,8 +85,44 @@ void read_models(Reader& r, const Reader::Field& f, std::vector<std::string>& ou
   }
 }
 
+// `gpu: "H100:8"` (or `gpu: H100`): one model and an exact count, as
+// SkyPilot's accelerators are written; the same as {models: [H100], count: 8}.
+void read_gpu_shorthand(Reader& r, const Reader::Field& section, GpuRequirement& gpu) {
+  auto text = r.string(section);
+  if (!text) return;
+  std::string model = *text;
+  int count = 1;
+  if (auto colon = text->rfind(':'); colon != std::string::npos) {
+    model = text->substr(0, colon);
+    auto n = parse_count(text->substr(colon + 1));
+    if (!n || *n < 1 || *n > 64) {
+      r.error(section.mark,
+              section.path + ": '" + *text + "' is not MODEL:COUNT (COUNT 1 to 64)",
+              "e.g. gpu: \"H100:8\", or gpu: {models: [H100], count: 8}");
+      return;
+    }
+    count = static_cast<int>(*n);
+  }
+  auto models = find_gpu_models(model);
+  if (models.empty()) {
+    auto close = suggest_gpu_models(model);
+    r.error(section.mark, section.path + ": unknown GPU model '" + model + "'",
+            close.empty() ? "run 'berth gpus' for the models berth knows"
+                          : "did you mean " + quoted_list(close) + "? ('berth gpus' lists all)");
+    return;
+  }
+  gpu.count = Range<int>{count, count};
+  for (const auto* m : models)
+    if (std::find(gpu.models.begin(), gpu.models.end(), m->name) == gpu.models.end())
+      gpu.models.push_back(m->name);
+  if (std::all_of(models.begin(), models.end(),
+                  [](const auto* m) { return m->vendor == GpuVendor::kAmd; }))
+    gpu.vendor = GpuVendor::kAmd;
+}
+
 void read_gpu(Reader& r, const Reader::Field& section, GpuRequirement& gpu) {
   gpu.count = Range<int>{1, 1};  // a gpu section without a count asks for one GPU
+  if (section.value.IsScalar()) return read_gpu_shorthand(r, section, gpu);
   auto fields = r.fields(section.value, section.mark, section.path, keys("resources.gpu"));
   if (!fields) return;
   bool vendor_given = false;
@@ -146,6 +182,32 @@ void read_resources(Reader& r, const Reader::Field& section, Resources& res) {
   }
 }
 
+struct DockerPort {
+  std::string host, container, proto;
+};
+
+// "8000:80" or "8000:80/udp": digits, ':', digits, an optional /tcp or /udp.
+std::optional<DockerPort> docker_port(const std::string& text) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 5 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  std::string_view t = text;
+  DockerPort out;
+  if (auto slash = t.find('/'); slash != std::string_view::npos) {
+    out.proto = std::string(t.substr(slash + 1));
+    if (out.proto != "tcp" && out.proto != "udp") return std::nullopt;
+    t = t.substr(0, slash);
+  }
+  auto colon = t.find(':');
+  if (colon == std::string_view::npos || !digits(t.substr(0, colon)) ||
+      !digits(t.substr(colon + 1)))
+    return std::nullopt;
+  out.host = std::string(t.substr(0, colon));
+  out.container = std::string(t.substr(colon + 1));
+  return out;
+}
+
 void read_ports(Reader& r, const Reader::Field& section, std::vector<PortMapping>& out) {
   if (!section.value.IsSequence()) {
     r.error(section.mark, "ports: expected a list, got " + describe(section.value),
@@ -158,6 +220,15 @@ void read_ports(Reader& r, const Reader::Field& section, std::vector<PortMapping
     r.where().set(path, item.Mark());
     PortMapping port;
     if (item.IsScalar()) {
+      // docker's "HOST:CONTAINER[/PROTO]": say how berth writes it.
+      if (auto d = docker_port(item.Scalar())) {
+        r.error(item.Mark(), path + ": '" + item.Scalar() + "' is docker's HOST:CONTAINER form",
+                d->host == d->container && d->proto.empty()
+                    ? "write " + d->container + " (published on the same host port)"
+                    : "write {container: " + d->container + ", host: " + d->host +
+                          (d->proto.empty() ? "" : ", protocol: " + d->proto) + "}");
+        continue;
+      }
       if (auto v = r.integer(item, section.mark, path, 1, 65535)) {
         port.container = static_cast<int>(*v);
         out.push_back(port);
@@ -418,7 +489,9 @@ std::optional<std::vector<TemplateString>> expanded_list(Reader& r, const Reader
 void read_template(const YamlDocument& doc, const std::filesystem::path& base_dir,
                    const Environment& env, DiagnosticSink& sink, LaunchTemplate& t,
                    ValueLocations& where) {
-  Reader r(doc, sink, where, env, {});
+  Reader::Options options;
+  options.sections = &template_keys();
+  Reader r(doc, sink, where, env, options);
   const YAML::Node& root = doc.root;
   t.resources.gpu.count = Range<int>{0, 0};  // no gpu section: a CPU-only workload
   YAML::Mark start;
@@ -517,6 +590,19 @@ void read_template(const YamlDocument& doc, const std::filesystem::path& base_di
                                     : Spread::kNone;
     } else if (f.key == "restart") {
       read_restart(r, f, t.restart);
+    } else if (f.key == "shm_size") {
+      if (auto text = r.string(f)) {
+        auto bytes = parse_size(*text);
+        if (!bytes)
+          r.error(f.mark, f.path + ": " + bytes.error(), "e.g. shm_size: 16GB");
+        else if (*bytes == 0)
+          r.error(f.mark, f.path + ": the shared memory size must be more than 0",
+                  "e.g. shm_size: 16GB; leave it out for the runtime's default");
+        else
+          t.shm_size = *bytes;
+      }
+    } else if (f.key == "ipc") {
+      if (auto v = r.choice(f, {"private", "host"})) t.ipc_host = *v == "host";
     }
   }
   if (!has_name && !r.suggested("name"))

@@ -25,6 +25,8 @@ constexpr std::array<FeatureText, static_cast<std::size_t>(WorkloadFeature::kCou
     {"udp_port", "publish a UDP port"},
     {"host_port", "publish on a chosen host port (ports with host:)"},
     {"long_env_value", "pass an env value longer than 256 characters"},
+    {"shm_size", "set the container's shared memory size (shm_size)"},
+    {"ipc_host", "share the host's IPC namespace (ipc: host)"},
 }};
 
 }  // namespace
@@ -70,6 +72,8 @@ FeatureSet WorkloadSpec::features() const {
   }
   for (const auto& e : env)
     if (e.value.size() > 256) f |= feature_bit(WorkloadFeature::kLongEnvValue);
+  if (shm_size) f |= feature_bit(WorkloadFeature::kShmSize);
+  if (ipc_host) f |= feature_bit(WorkloadFeature::kIpcHost);
   return f;
 }
 
@@ -154,6 +158,8 @@ WorkloadSpec resolve_workload(const LaunchTemplate& w) {
                                w.registry_auth->password.value,
                                w.registry_auth->username.secret};
   s.volumes = w.volumes;
+  s.shm_size = w.shm_size;
+  s.ipc_host = w.ipc_host;
   s.disk_bytes = w.resources.disk.min;
   s.disk_max_bytes = w.resources.disk.max;
   s.min_cuda = w.resources.cuda.min;

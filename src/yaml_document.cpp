@@ -189,9 +189,21 @@ class StructureGuard : public YAML::EventHandler {
   std::map<YAML::anchor_t, std::size_t> sizes_;
 };
 
+// The nearest line above `line` (0-based) with something on it other than a
+// comment; empty when there is none.
+std::string previous_line(const SourceText& source, int line) {
+  for (int l = line - 1; l >= 0; --l) {
+    std::string text = source.line(l);
+    auto i = text.find_first_not_of(" \t\r");
+    if (i != std::string::npos && text[i] != '#') return text;
+  }
+  return "";
+}
+
 // yaml-cpp's messages are terse and lower-case; they are kept (users search
 // for them) with a hint where the usual cause is known.
-std::string hint_for(const std::string& msg, const std::string& line) {
+std::string hint_for(const std::string& msg, const std::string& line,
+                     const std::string& previous) {
   // YAML forbids tabs in indentation; yaml-cpp's complaint never says so.
   if (line.find_first_not_of(" \t") != std::string::npos &&
       line.substr(0, line.find_first_not_of(" \t")).find('\t') != std::string::npos)
@@ -201,8 +213,22 @@ std::string hint_for(const std::string& msg, const std::string& line) {
     return "check the indentation of this block and the lines around it";
   if (msg.find("flow") != std::string::npos)
     return "a '[' or '{' is not closed; check brackets and commas";
-  if (msg.find("illegal map value") != std::string::npos)
+  if (msg.find("illegal map value") != std::string::npos) {
+    // A key indented deeper than the `key: value` line before it is the
+    // usual cause; a second ': ' on one line the other.
+    auto indent = [](const std::string& l) { return l.find_first_not_of(' '); };
+    auto content = [](const std::string& l) {
+      auto i = l.find_first_not_of(' ');
+      return i == std::string::npos ? std::string() : l.substr(i);
+    };
+    const std::string prev = content(previous), here = content(line);
+    bool prev_has_value = prev.find(": ") != std::string::npos && prev.back() != ':';
+    if (!here.empty() && !prev.empty() && indent(line) > indent(previous) && prev_has_value &&
+        here.find(": ") != std::string::npos)
+      return "this line is indented deeper than the line before it, which already has a "
+             "value: indent it like that line, or nest it under a key that ends with ':'";
     return "a value containing ': ' must be quoted";
+  }
   if (msg.find("unknown escape") != std::string::npos)
     return "inside double quotes, write a literal backslash as \\\\ or use single quotes";
   return "";
@@ -466,14 +492,14 @@ std::optional<YamlDocument> load_yaml_source(const SourceText& source, const Fil
     return std::nullopt;
   } catch (const YAML::Exception& e) {
     sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg,
-               hint_for(e.msg, source.line(e.mark.line)));
+               hint_for(e.msg, source.line(e.mark.line), previous_line(source, e.mark.line)));
     return std::nullopt;
   }
   try {
     doc.root = YAML::Load(doc.text);
   } catch (const YAML::Exception& e) {
     sink.error(e.mark.line, e.mark.column, "invalid YAML: " + e.msg,
-               hint_for(e.msg, source.line(e.mark.line)));
+               hint_for(e.msg, source.line(e.mark.line), previous_line(source, e.mark.line)));
     return std::nullopt;
   }
   return doc;

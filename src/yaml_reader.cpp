@@ -5,11 +5,34 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 #include "interpolate.h"
 #include "lexical.h"
 
 namespace berth {
+
+namespace {
+
+// What to write instead of a value that is not a number: the number alone
+// when it came with a currency sign or a unit ("$1.50", "1.5/h"), without
+// quotes when the quotes are all that is wrong.
+std::string number_hint(const std::string& written, bool quoted) {
+  std::string bare = written;
+  if (!bare.empty() && bare.front() == '$') bare.erase(0, 1);
+  for (std::string_view unit : {"/h", "/hr", "/hour", " USD", "USD"})
+    if (bare.size() > unit.size() &&
+        std::string_view(bare).substr(bare.size() - unit.size()) == unit) {
+      bare.erase(bare.size() - unit.size());
+      break;
+    }
+  if (bare != written && lexical::is_number(bare))
+    return "write the number alone, without quotes, currency or unit: " + bare;
+  if (quoted && lexical::is_number(written)) return "remove the quotes";
+  return "";
+}
+
+}  // namespace
 
 void ValueLocations::set(const std::string& path, const YAML::Mark& mark) {
   if (mark.line >= 0) marks_[path] = {mark.line, mark.column};
@@ -118,9 +141,23 @@ std::optional<std::vector<YamlReader::Field>> YamlReader::fields(
     if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
       std::string suggestion = did_you_mean(key, known);
       if (!suggestion.empty()) suggested_.push_back(join_path(path, suggestion));
+      // A key of a section one level down, written at this level: dedented.
+      std::string below;
+      if (options_.sections)
+        for (const auto& child : known) {
+          auto it = options_.sections->find(join_path(path, child));
+          if (it != options_.sections->end() &&
+              std::find(it->second.begin(), it->second.end(), key) != it->second.end()) {
+            below = child;
+            break;
+          }
+        }
       error(k.Mark(), "unknown key '" + key + "'" + in,
-            suggestion.empty() ? "expected one of: " + quoted_list(known)
-                               : "did you mean '" + suggestion + "'?");
+            !below.empty()
+                ? "'" + key + "' belongs under " + below + ": indent it below '" + below +
+                      ":' (" + join_path(join_path(path, below), key) + ")"
+            : suggestion.empty() ? "expected one of: " + quoted_list(known)
+                                 : "did you mean '" + suggestion + "'?");
       continue;
     }
     Field f{key, k, v, join_path(path, key), mark_of(v, k.Mark())};
@@ -213,8 +250,9 @@ std::optional<long long> YamlReader::read_integer(const YAML::Node& n, const YAM
     return std::nullopt;
   }
   if (!options_.expand_everywhere && !plain(n)) {
+    // "remove the quotes" only helps when what is inside them is a number.
     error(n.Mark(), label(path) + "expected a whole number, got the string '" + n.Scalar() + "'",
-          "remove the quotes");
+          lexical::is_integer(n.Scalar()) ? "remove the quotes" : "");
     return std::nullopt;
   }
   auto text = typed_text(n, at, path);
@@ -257,7 +295,7 @@ std::optional<double> YamlReader::read_number(const Field& f) {
   }
   if (!text || !lexical::is_number(*text)) {
     error(f.mark, label(f.path) + "expected a number, got " + describe(n),
-          quoted ? "remove the quotes" : "");
+          number_hint(n.IsScalar() ? n.Scalar() : "", quoted));
     return std::nullopt;
   }
   const double v = std::strtod(text->c_str(), nullptr);

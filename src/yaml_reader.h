@@ -65,6 +65,10 @@ class YamlReader {
     /// Messages start with the value's path ("resources.gpu.count: ...");
     /// the config's name their key themselves.
     bool label_paths = true;
+    /// The keys of each section by its path ("resources.gpu"), so that an
+    /// unknown key that belongs one level down can be pointed there
+    /// ("vram" in resources: it goes under gpu). Null: no such hint.
+    const std::map<std::string, std::vector<std::string>>* sections = nullptr;
   };
 
   YamlReader(const YamlDocument& doc, DiagnosticSink& sink, ValueLocations& where,

@@ -92,6 +92,8 @@ struct ContainerSpec {
   std::vector<PortMapping> ports;
   std::vector<ContainerMount> mounts;
   GpuAccess gpus = GpuAccess::kNone;
+  std::optional<std::uint64_t> shm_bytes;  // --shm-size; nullopt = the runtime's default
+  bool ipc_host = false;                   // --ipc host
   std::string restart = "unless-stopped";
   /// The runtime's pull policy for this start ("never": berth pulls on its
   /// own terms, with credentials, progress and its own timeout, and the

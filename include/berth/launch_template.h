@@ -141,6 +141,11 @@ struct LaunchTemplate {
   int replicas = 1;
   Spread spread = Spread::kNone;
   RestartPolicy restart;
+  /// The container's /dev/shm size (docker --shm-size), nullopt = the
+  /// runtime's default; and whether it shares the host's IPC namespace
+  /// (ipc: host). What multi-GPU serving (NCCL) needs.
+  std::optional<std::uint64_t> shm_size;
+  bool ipc_host = false;
 
   std::filesystem::path source;  // the file it was read from
   std::string hash;              // 12 hex digits over the expanded content; stable

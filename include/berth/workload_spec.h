@@ -52,6 +52,8 @@ enum class WorkloadFeature : std::uint8_t {
   kUdpPort,         // a UDP port
   kHostPort,        // a port published on a chosen host port
   kLongEnvValue,    // an env value longer than 256 characters
+  kShmSize,         // shm_size: the container's /dev/shm size
+  kIpcHost,         // ipc: host
   kCount_,
 };
 using FeatureSet = std::uint32_t;
@@ -85,6 +87,8 @@ struct WorkloadSpec {
   std::optional<std::uint64_t> disk_bytes;      // the template's minimum
   std::optional<std::uint64_t> disk_max_bytes;  // and its maximum
   std::optional<double> min_cuda;           // host CUDA driver, major.minor
+  std::optional<std::uint64_t> shm_size;    // the template's shm_size
+  bool ipc_host = false;                    // ipc: host
   /// Read from the image's registry when the provider starts the process
   /// itself (Capabilities::starts_process); nullopt otherwise.
   std::optional<ImageProcess> image_process;

@@ -95,7 +95,10 @@ Capabilities runpod_capabilities() {
                                feature_bit(WorkloadFeature::kHostPort) |
                                feature_bit(WorkloadFeature::kNamedVolumes) |
                                feature_bit(WorkloadFeature::kBindVolume) |
-                               feature_bit(WorkloadFeature::kReadonlyVolume));
+                               feature_bit(WorkloadFeature::kReadonlyVolume) |
+                               // No shared-memory or IPC setting in its API.
+                               feature_bit(WorkloadFeature::kShmSize) |
+                               feature_bit(WorkloadFeature::kIpcHost));
   c.volumes = true;  // /v2/network-volumes
   // Pulls of multi-GB inference images take a while (dstack allows 20 min).
   c.boot_timeout = Duration{1'200'000};

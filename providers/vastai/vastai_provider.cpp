@@ -113,7 +113,10 @@ Capabilities vast_capabilities() {
                                feature_bit(WorkloadFeature::kProviderVolume) |
                                feature_bit(WorkloadFeature::kLongEnvValue) |
                                feature_bit(WorkloadFeature::kBindVolume) |
-                               feature_bit(WorkloadFeature::kReadonlyVolume));
+                               feature_bit(WorkloadFeature::kReadonlyVolume) |
+                               // No shared-memory or IPC setting in its API.
+                               feature_bit(WorkloadFeature::kShmSize) |
+                               feature_bit(WorkloadFeature::kIpcHost));
   c.starts_process = true;
   c.spot = true;  // interruptible (bid) rentals: vastai_provider.h
   c.boot_timeout = Duration{1'800'000};  // marketplace hosts pull slowly

@@ -528,15 +528,27 @@ int run_logs(const GlobalOptions& g, const ReplicaOptions& o, bool follow,
 
 int run_exec(const GlobalOptions& g, const ReplicaOptions& o, std::vector<std::string> cmd) {
   if (!cmd.empty() && cmd.front() == "--") cmd.erase(cmd.begin());
-  if (cmd.empty())
-    return report(Failure{ExitCode::kUsage, "no command to run", "berth exec NAME -- CMD [ARG...]"});
   auto reached = reach_replica(g, o, ReplicaUse::kExec);
   if (!reached) return reached.error();
   auto& [session, replica, native, host] = *reached;
   bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  const bool shell = cmd.empty();
+  if (cmd.empty()) {
+    // No command: an interactive shell in the container. A pod's SSH login
+    // is the container's own shell; elsewhere bash where the image has it.
+    if (native) {
+      auto code = host->login_shell();
+      if (session->timed_out()) return report_timed_out(*session, "");
+      if (!code) return report(Failure{ExitCode::kProviderFailed, code.error(), ""});
+      return *code;
+    }
+    cmd = {"sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
+  }
+  // A shell reads its commands from stdin, with or without a terminal.
+  const bool keep_stdin = tty || shell;
   std::vector<std::string> argv = native ? cmd
                                          : exec_argv(runtime_for(replica.instance, session->ctx),
-                                                     replica.instance.name, cmd, tty, tty);
+                                                     replica.instance.name, cmd, keep_stdin, tty);
   auto result = host->run(HostCommand{.argv = argv, .interactive = true, .tty = tty});
   return finish_interactive(*session, result, "the command was stopped");
 }
@@ -652,10 +664,12 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
 
   auto exec_opts = std::make_shared<ReplicaOptions>();
   auto command = std::make_shared<std::vector<std::string>>();
-  auto* exec = app.add_subcommand("exec", "Run a command in a replica's container");
+  auto* exec = app.add_subcommand(
+      "exec", "Run a command in a replica's container; without one, open a shell there");
   exec->add_option("name", exec_opts->name, "Deployment")->required();
   exec->add_option("--replica", exec_opts->replica, "Replica index (default: 0)")->option_text("N");
-  exec->add_option("command", *command, "Command and arguments, after --");
+  exec->add_option("command", *command,
+                   "Command and arguments, after --; none: an interactive shell");
   exec->positionals_at_end();
   exec->callback([&g, &s, exec_opts, command] { s.exit_code = run_exec(g, *exec_opts, *command); });
 

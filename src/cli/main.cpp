@@ -4,6 +4,7 @@
 #include <string>
 
 #include "berth/workload_spec.h"
+#include "berth/version.h"
 #include "cli/app.h"
 
 namespace berth::cli {
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
   CLI::App app{"berth deploys GPU workloads from hardware-agnostic launch templates.", "berth"};
   app.fallthrough();  // global flags may follow the command
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("berth ") + BERTH_VERSION);
+  app.set_version_flag("--version", std::string("berth ") + berth::version());
   app.get_formatter()->column_width(28);
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid template or config,\n"

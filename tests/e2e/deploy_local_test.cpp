@@ -72,6 +72,16 @@ TEST_CASE("local: up, status, logs, exec, up again, down", "[e2e][deploy]") {
   INFO(exec.err);
   CHECK(exec.exit_code == 0);
   CHECK(exec.out == "hi there\n");
+  // No command: a shell in the container, here reading its commands from stdin.
+  auto shell = berth::system_process_runner().run(
+      {.argv = {BERTH_BINARY, "exec", "e2e-local"},
+       .stdin_data = std::string("echo \"in the shell: $GREETING\"\nexit 3\n"),
+       .extra_env = e,
+       .timeout = berth::Duration{60'000}});
+  REQUIRE(shell);
+  INFO(shell->err);
+  CHECK(shell->out == "in the shell: hi there\n");
+  CHECK(shell->exit_code == 3);  // the shell's own exit code
   auto fails = run_berth({"exec", "e2e-local", "--", "sh", "-c", "exit 3"}, e);
   CHECK(fails.exit_code == 3);
 

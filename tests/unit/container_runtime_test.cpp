@@ -537,3 +537,30 @@ TEST_CASE("a provider volume mounted on the VM is bound into the container",
   REQUIRE(s);
   CHECK(has(*run_argv(docker(), *s), "berth-train-ckpt:/ckpt"));
 }
+
+TEST_CASE("shm_size and ipc: host reach docker and podman as flags", "[container_runtime]") {
+  LaunchTemplate t;
+  t.name = "serve";
+  t.image = {"img:1", false};
+  t.shm_size = 16'000'000'000ull;
+  t.ipc_host = true;
+  ContainerIdentity id{"serve", 0, "abc", "berth-serve-0-abc"};
+  auto s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  for (const auto& rt : {docker(), podman()}) {
+    auto argv = *run_argv(rt, *s);
+    auto shm = std::find(argv.begin(), argv.end(), "--shm-size");
+    REQUIRE(shm != argv.end());
+    CHECK(*(shm + 1) == "16000000000b");
+    auto ipc = std::find(argv.begin(), argv.end(), "--ipc");
+    REQUIRE(ipc != argv.end());
+    CHECK(*(ipc + 1) == "host");
+  }
+  t.shm_size.reset();
+  t.ipc_host = false;
+  s = container_spec(t, id, GpuAccess::kNone, {});
+  REQUIRE(s);
+  auto argv = *run_argv(docker(), *s);
+  CHECK(std::find(argv.begin(), argv.end(), "--shm-size") == argv.end());
+  CHECK(std::find(argv.begin(), argv.end(), "--ipc") == argv.end());
+}

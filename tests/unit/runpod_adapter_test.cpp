@@ -497,3 +497,12 @@ TEST_CASE_METHOD(RunpodTest, "runpod: network volumes are made in the offer's da
   REQUIRE_FALSE(runpod->create_volume("berth-chat-huge", 5000, *kansas));
   CHECK(mock.violations().size() == 1);
 }
+
+TEST_CASE_METHOD(RunpodTest, "runpod: shm_size and ipc: host are refused, saying why",
+                 "[runpod][adapter]") {
+  const FeatureSet h = runpod->capabilities().honours;
+  CHECK_FALSE(h & feature_bit(WorkloadFeature::kShmSize));
+  CHECK_FALSE(h & feature_bit(WorkloadFeature::kIpcHost));
+  CHECK(std::string(describe(WorkloadFeature::kShmSize)) ==
+        "set the container's shared memory size (shm_size)");
+}

@@ -281,7 +281,8 @@ TEST_CASE("the schema's keys are the parser's keys", "[schema]") {
   CHECK(keys_of(s) == parser(""));
   CHECK(keys_of(p["registry_auth"]) == parser("registry_auth"));
   CHECK(keys_of(p["resources"]) == parser("resources"));
-  CHECK(keys_of(p["resources"]["properties"]["gpu"]) == parser("resources.gpu"));
+  // The mapping form; the other is the "MODEL:COUNT" string.
+  CHECK(keys_of(p["resources"]["properties"]["gpu"]["anyOf"][0]) == parser("resources.gpu"));
   CHECK(keys_of(p["ports"]["items"]["anyOf"][1]) == parser("ports[]"));
   CHECK(keys_of(p["volumes"]["items"]) == parser("volumes[]"));
   CHECK(keys_of(p["health"]) == parser("health"));

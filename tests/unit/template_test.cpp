@@ -510,3 +510,40 @@ TEST_CASE("a named volume with size: is a provider volume", "[template][volumes]
   CHECK_FALSE(t.volumes[1].provider_volume());
   CHECK(resolve_workload(t).features() & feature_bit(WorkloadFeature::kProviderVolume));
 }
+
+TEST_CASE("gpu: \"MODEL:COUNT\" is the shorthand for models and an exact count",
+          "[template][gpu]") {
+  auto t = parse_ok("name: a\nimage: busybox\nresources:\n  gpu: \"H100:8\"\n");
+  CHECK(t.resources.gpu.count.min == 8);
+  CHECK(t.resources.gpu.count.max == 8);
+  CHECK(t.resources.gpu.models == std::vector<std::string>{"H100"});
+  auto one = parse_ok("name: a\nimage: busybox\nresources:\n  gpu: L40S\n");
+  CHECK(one.resources.gpu.count.min == 1);
+  CHECK(one.resources.gpu.models == std::vector<std::string>{"L40S"});
+  auto amd = parse_ok("name: a\nimage: busybox\nresources:\n  gpu: \"MI300X:8\"\n");
+  CHECK(amd.resources.gpu.vendor == GpuVendor::kAmd);
+  const std::string m = "name: a\nimage: busybox\nresources:\n  gpu: ";
+  CHECK(one_error(m + "\"H100:0\"\n").find("is not MODEL:COUNT") != std::string::npos);
+  CHECK(one_error(m + "\"H100:x\"\n").find("is not MODEL:COUNT") != std::string::npos);
+  CHECK(one_error(m + "\"H100:65\"\n").find("is not MODEL:COUNT") != std::string::npos);
+  CHECK(one_error(m + "\"4090:2\"\n").find("unknown GPU model '4090'") != std::string::npos);
+}
+
+TEST_CASE("shm_size and ipc: host", "[template][workload]") {
+  auto t = parse_ok("name: a\nimage: busybox\nshm_size: 16GB\nipc: host\n");
+  CHECK(t.shm_size == std::optional<std::uint64_t>(16'000'000'000ull));
+  CHECK(t.ipc_host);
+  auto f = resolve_workload(t).features();
+  CHECK(f & feature_bit(WorkloadFeature::kShmSize));
+  CHECK(f & feature_bit(WorkloadFeature::kIpcHost));
+  auto plain = parse_ok("name: a\nimage: busybox\nipc: private\n");
+  CHECK_FALSE(plain.ipc_host);
+  CHECK_FALSE(resolve_workload(plain).features() & feature_bit(WorkloadFeature::kShmSize));
+  // The hash moves with them, and templates without them keep theirs.
+  CHECK(t.hash != parse_ok("name: a\nimage: busybox\n").hash);
+  CHECK(plain.hash == parse_ok("name: a\nimage: busybox\n").hash);
+  const std::string m = "name: a\nimage: busybox\n";
+  CHECK(one_error(m + "shm_size: 0GB\n").find("more than 0") != std::string::npos);
+  CHECK(one_error(m + "shm_size: lots\n").find("shm_size") != std::string::npos);
+  CHECK(one_error(m + "ipc: shareable\n").find("ipc") != std::string::npos);
+}
