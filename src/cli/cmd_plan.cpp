@@ -76,7 +76,7 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
     if (r.error) {
       print_warning(describe_report(r, secrets));
       errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
-    } else if (r.dropped) {
+    } else if (r.dropped || r.cut_at) {
       print_warning(describe_report(r, secrets));
     } else {
       print_note(term, describe_report(r, secrets));
