@@ -151,6 +151,12 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
     if (!saved) return saved.error();
     planning = plan_from_offers(*workload, saved->offers);
     errors = std::move(saved->errors);
+    // A saved listing keeps launch_data as text (saved_offers.h): parsed
+    // only for the offers the plan names.
+    for (auto& p : planning.plan.placement) {
+      p.offer.materialize_launch_data();
+      for (auto& f : p.fallbacks) f.materialize_launch_data();
+    }
   } else {
     auto live = plan_live(g, *workload, errors);
     if (!live) return live.error();
