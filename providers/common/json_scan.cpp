@@ -80,6 +80,25 @@ bool Scanner::fail(const std::string& what) {
   return false;
 }
 
+void Scanner::skip_whitespace() {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' '), newline = _mm_set1_epi8('\n'),
+                cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+  while (end_ - p_ >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+    const __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, space), _mm_cmpeq_epi8(x, newline)),
+                                    _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+    const unsigned other = ~static_cast<unsigned>(_mm_movemask_epi8(ws)) & 0xFFFFu;
+    if (other) {
+      p_ += __builtin_ctz(other);
+      return;
+    }
+    p_ += 16;
+  }
+#endif
+  while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+}
+
 bool Scanner::expected(char c) {
   if (p_ >= end_) return fail(std::string("truncated: expected '") + c + "'");
   return fail(std::string("expected '") + c + "'");

@@ -18,9 +18,7 @@ class Scanner {
   /// (Inline, with consume and more: they run for every value of a large
   /// answer or listing.)
   char peek() {
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
-           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
-      ++p_;
+    if (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') skip_whitespace();
     return p_ < end_ ? *p_ : '\0';
   }
   /// Consumes `c` (after whitespace) or fails.
@@ -69,6 +67,7 @@ class Scanner {
   const char* position() const { return p_; }
 
  private:
+  void skip_whitespace();  // peek's, past a line break and its indentation
   bool expected(char c);   // consume's failure
   bool neither(char close);  // more's failure; false
 
