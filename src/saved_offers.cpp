@@ -313,6 +313,7 @@ class ListingReader {
            (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80)
       --end;
     if (end <= checked_) end = text_.size();
+    if (release_) populate(checked_, end);
     if (!valid_text(reinterpret_cast<const unsigned char*>(text_.data()) + checked_,
                     end - checked_)) {
       error_.offset = checked_;
@@ -322,6 +323,19 @@ class ListingReader {
     }
     checked_ = end;
     return true;
+  }
+
+  // Maps the file's pages of [from, to) at once, instead of a page fault
+  // every few pages (MADV_POPULATE_READ, Linux 5.14; without it, faults).
+  void populate(std::size_t from, std::size_t to) {
+#if defined(MADV_POPULATE_READ)
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    from = from / page * page;
+    if (to > from)
+      ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_POPULATE_READ);
+#else
+    (void)from, (void)to;
+#endif
   }
 
   void give_back(std::size_t upto) {
@@ -338,6 +352,15 @@ class ListingReader {
     // Some 900 bytes per offer as berth writes them: room reserved is only
     // address space until it is used.
     offers.reserve(text_.size() / 300 + 1);
+    // In huge pages where the system allows them on request: hundreds of
+    // megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB.
+    const std::size_t bytes = offers.capacity() * sizeof(Offer);
+    if (bytes >= (8u << 20)) {
+      const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
+      const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
+      if (from < at + bytes)
+        ::madvise(reinterpret_cast<void*>(from), (at + bytes - from) / huge * huge, MADV_HUGEPAGE);
+    }
     if (s_.peek() == ']') {
       s_.consume(']');
       return true;
