@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -155,10 +156,10 @@ bool all_ascii_without_nul(const unsigned char* p, std::size_t n) {
   return true;
 }
 
-// Whether [p, p+n) is UTF-8 without NUL bytes, by the rule
-// check_text_encoding applies (src/source_text.cpp): no overlong forms,
-// surrogates or code points past U+10FFFF.
-bool valid_text(const unsigned char* p, std::size_t n) {
+// Where [p, p+n) stops being UTF-8 without NUL bytes (n when it does not),
+// by the rule check_text_encoding applies (src/source_text.cpp): no overlong
+// forms, surrogates or code points past U+10FFFF.
+std::size_t invalid_text_at(const unsigned char* p, std::size_t n) {
   std::size_t i = 0;
   while (i < n) {
     // Long ASCII runs first, eight bytes at a time.
@@ -170,7 +171,7 @@ bool valid_text(const unsigned char* p, std::size_t n) {
     const std::size_t stop = i + run;
     while (i < stop) {
       const unsigned char c = p[i];
-      if (c == 0) return false;
+      if (c == 0) return i;
       if (c < 0x80) {
         ++i;
         continue;
@@ -184,19 +185,19 @@ bool valid_text(const unsigned char* p, std::size_t n) {
       } else if (c >= 0xF0 && c <= 0xF4) {
         len = 4, cp = c & 0x07u;
       } else {
-        return false;
+        return i;
       }
-      if (i + len > n) return false;
+      if (i + len > n) return i;
       for (std::size_t k = 1; k < len; ++k) {
-        if ((p[i + k] & 0xC0) != 0x80) return false;
+        if ((p[i + k] & 0xC0) != 0x80) return i;
         cp = (cp << 6) | (p[i + k] & 0x3Fu);
       }
-      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
-      if (cp >= 0xD800 && cp <= 0xDFFF) return false;
+      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return i;
+      if (cp >= 0xD800 && cp <= 0xDFFF) return i;
       i += len;
     }
   }
-  return true;
+  return n;
 }
 
 // Where a streaming read stopped: `offer` is the index of the offer it was
@@ -314,11 +315,18 @@ class ListingReader {
       --end;
     if (end <= checked_) end = text_.size();
     if (release_) populate(checked_, end);
-    if (!valid_text(reinterpret_cast<const unsigned char*>(text_.data()) + checked_,
-                    end - checked_)) {
-      error_.offset = checked_;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    if (auto at = invalid_text_at(bytes + checked_, end - checked_); at != end - checked_) {
+      // Worded as check_text_encoding words it (src/source_text.cpp).
+      error_.offset = checked_ + at;
       error_.offer = -1;
-      error_.message = "file contains a NUL byte or invalid UTF-8";
+      if (bytes[error_.offset] == 0) {
+        error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
+      } else {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
+        error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
+      }
       return false;
     }
     checked_ = end;

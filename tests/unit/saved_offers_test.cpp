@@ -156,6 +156,37 @@ TEST_CASE("saved offers: a bad offer in a file too large to read twice is named 
   CHECK(d.hint == "save offers with: berth offers TEMPLATE -o json > FILE");
 }
 
+TEST_CASE("saved offers: a byte that is not UTF-8 in a file too large to read twice",
+          "[saved_offers]") {
+  TempDir dir;
+  const auto path = dir.path() / "big.json";
+  const std::string one = to_json(sample_offers()[1]).dump(2);
+  const int n = static_cast<int>((33u << 20) / one.size()) + 10;
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "{\"offers\": [\n";
+    for (int i = 0; i < n; ++i) {
+      out << (i ? ",\n" : "");
+      if (i == n / 2)
+        out << "{\"provider\": \"p\xff\"}";
+      else
+        out << one;
+    }
+    out << "\n]}\n";
+  }
+  auto saved = read_saved_offers(path);
+  REQUIRE_FALSE(saved);
+  REQUIRE(saved.error().size() == 1);
+  const auto& d = saved.error()[0];
+  CHECK(d.message == "invalid UTF-8 (byte 0xFF)");
+  CHECK(d.hint == "save the file as UTF-8");
+  CHECK(d.column == 16);  // the byte after {"provider": "p
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  for (int i = 0; i < d.line; ++i) std::getline(in, line);
+  CHECK(line == "{\"provider\": \"p\xff\"},");
+}
+
 TEST_CASE("saved offers: a large listing is read whole", "[saved_offers]") {
   TempDir dir;
   const auto path = dir.path() / "many.json";
