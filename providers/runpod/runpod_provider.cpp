@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -174,12 +175,30 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
                                 std::string(a.cloud) == "secure" ? "SECURE" : "COMMUNITY",
                                 a.count));
   std::vector<std::vector<Offer>> found(asks.size());
-  auto done = api_.get_json_each(paths, kCatalogParallel, [&](std::size_t i, json&& root) {
-    return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
-      found[i] = catalog_offers(root, asks[i].cloud, asks[i].count, max_offers_);
-      return {};
-    });
-  });
+  // Offers are kept in ask order up to the limit: an ask whose earlier asks
+  // already hold that many is not sent (a hostile catalog answered once
+  // costs one reading, not eight).
+  std::mutex mutex;
+  std::vector<bool> answered(asks.size(), false);
+  auto wanted = [&](std::size_t i) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::size_t before = 0;
+    for (std::size_t j = 0; j < i; ++j)
+      if (answered[j]) before += found[j].size();
+    return before < max_offers_;
+  };
+  auto done = api_.get_json_each(
+      paths, kCatalogParallel,
+      [&](std::size_t i, json&& root) {
+        return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
+          auto offers = catalog_offers(root, asks[i].cloud, asks[i].count, max_offers_);
+          std::lock_guard<std::mutex> lock(mutex);
+          found[i] = std::move(offers);
+          answered[i] = true;
+          return {};
+        });
+      },
+      wanted);
   if (!done) return unexpected(done.error());
   std::vector<Offer> offers;
   for (auto& list : found)
