@@ -16,7 +16,7 @@ const std::vector<ProviderType>& provider_types() {
       {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create, nullptr},
       {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create,
        runpod::read_settings},
-      {"vastai", {"api_key", "base_url", "verified_only", "limit"}, "VAST_API_KEY", vastai::create,
+      {"vastai", {"api_key", "base_url", "verified_only"}, "VAST_API_KEY", vastai::create,
        vastai::read_settings},
   };
   return types;

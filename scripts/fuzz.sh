@@ -16,7 +16,7 @@ top=$PWD
 seconds="${1:-${BERTH_FUZZ_SECONDS:-20}}"
 
 targets=(fuzz_template fuzz_config fuzz_lambda fuzz_runpod fuzz_vastai fuzz_vast_offers
-  fuzz_retry_after fuzz_shell_quote fuzz_output)
+  fuzz_retry_after fuzz_shell_quote fuzz_output fuzz_saved_offers)
 # Inputs of the repository that seed a target besides its committed corpus.
 declare -A seeds=(
   [fuzz_template]="templates tests/corpus/bad tests/corpus/golden"

@@ -525,7 +525,8 @@ class ConfigReader {
     provider.settings = nlohmann::json::object();
 
     const bool takes_api_key = !type_info->api_key_env.empty();
-    std::vector<std::string> allowed = {"type"};
+    // `limit` is every type's (offer_limit, config.h): read here, once.
+    std::vector<std::string> allowed = {"type", "limit", "limit_file"};
     if (takes_api_key) allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
     for (const auto& k : type_info->keys) {
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
@@ -597,11 +598,14 @@ class ConfigReader {
     if (takes_api_key && !key_given && !reader_.suggested("providers." + name + ".api_key"))
       error(at, "provider '" + name + "' (" + provider.type + ") needs api_key",
             "add api_key: ${" + type_info->api_key_env + "} or api_key_file: PATH");
+    if (auto v = settings.get("limit"))
+      if (auto n = v->integer(1, kMaxOfferLimit)) provider.settings["limit"] = *n;
     if (type_info->read_settings) {
       type_info->read_settings(settings, provider);
     } else {
       for (const auto& [key, value] : settings.values())
-        if (auto j = value.to_json()) provider.settings[key] = std::move(*j);
+        if (key != "limit")
+          if (auto j = value.to_json()) provider.settings[key] = std::move(*j);
     }
     config_.providers.push_back(std::move(provider));
   }
@@ -663,6 +667,16 @@ Expected<Config, Diagnostics> parse_config(const std::string& text, const std::s
   if (!sink.empty()) return unexpected(sink.take());
   config.source = name;
   return config;
+}
+
+std::size_t offer_limit(const ProviderConfig& config) {
+  if (config.settings.is_object())
+    if (auto it = config.settings.find("limit");
+        it != config.settings.end() && it->is_number_integer()) {
+      auto n = it->get<long long>();
+      if (n >= 1 && n <= kMaxOfferLimit) return static_cast<std::size_t>(n);
+    }
+  return kDefaultOfferLimit;
 }
 
 Config default_config(const Environment& env, const std::vector<ProviderType>& types) {

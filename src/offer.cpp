@@ -44,6 +44,18 @@ HostFactSet Offer::unknown_facts() const {
   return out;
 }
 
+bool Offer::materialize_launch_data() {
+  if (launch_data_text.empty()) return true;
+  if (launch_data.is_null()) {
+    auto parsed = nlohmann::json::parse(launch_data_text, nullptr, false);
+    if (parsed.is_discarded()) return false;
+    launch_data = std::move(parsed);
+  }
+  launch_data_text.clear();
+  launch_data_text.shrink_to_fit();
+  return true;
+}
+
 namespace {
 template <class T>
 nlohmann::json opt(const std::optional<T>& v) {
@@ -92,7 +104,13 @@ nlohmann::json to_json(const Offer& o) {
       {"reliability", opt(o.reliability)},
       {"inet_down_mbps", opt(o.inet_down_mbps)},
   };
-  if (!o.launch_data.is_null()) j["launch_data"] = o.launch_data;
+  if (!o.launch_data.is_null()) {
+    j["launch_data"] = o.launch_data;
+  } else if (!o.launch_data_text.empty()) {
+    // Checked JSON when it was kept (src/saved_offers.cpp).
+    auto parsed = nlohmann::json::parse(o.launch_data_text, nullptr, false);
+    if (!parsed.is_discarded()) j["launch_data"] = std::move(parsed);
+  }
   if (auto cannot = kAllFeatures & ~o.honours) {
     auto& list = j["cannot"] = nlohmann::json::array();
     for (auto f : features_in(cannot)) list.push_back(feature_name(f));

@@ -316,6 +316,10 @@ std::string describe_report(const ProviderReport& r, const std::vector<std::stri
     if (r.dropped)
       text += fmt::format("; dropped {} with impossible values (first: {})", r.dropped,
                           redact(r.dropped_reason, secrets));
+    if (r.cut_at)
+      text += fmt::format("; the answer held more than its limit of {} offers, the rest were "
+                          "not read (raise 'limit' in the config to see more)",
+                          r.cut_at);
     return text;
   }
   return fmt::format("{}: failed ({}) after {} ms: {}", r.provider, to_string(r.error->kind),

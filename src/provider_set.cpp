@@ -123,6 +123,7 @@ Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
       failure = "provider '" + pc.name + "': unknown type '" + pc.type + "'";
     } else if (auto provider = type->create(pc, *set.context_)) {
       set.providers_.push_back(std::move(*provider));
+      set.limits_.push_back(offer_limit(pc));
       continue;
     } else {
       failure = provider.error();
@@ -159,6 +160,11 @@ std::vector<Provider*> pick(const std::vector<Provider*>& all,
 
 OfferListing ProviderSet::list_offers(const OfferQuery& query,
                                       const std::vector<std::string>& only) const {
+  auto limit_of = [this](const Provider& p) -> std::size_t {
+    for (std::size_t i = 0; i < providers_.size() && i < limits_.size(); ++i)
+      if (providers_[i].get() == &p) return limits_[i];
+    return kDefaultOfferLimit;
+  };
   auto slots = fan_out<std::vector<Offer>>(
       pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Offer>& offers) {
         auto r = p.list_offers(query);
@@ -167,11 +173,17 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
           return;
         }
         offers = std::move(*r);
+        // At most `limit` offers per provider. Adapters stop reading an
+        // answer one past it (that one says there were more); this also
+        // bounds any that does not.
+        const std::size_t limit = limit_of(p);
+        if (offers.size() > limit) report.cut_at = limit;
         // The provider field is the config name, whatever the adapter wrote.
         // So are what it can honour of a workload: its own word, not the offer's.
         const FeatureSet honours = p.capabilities().honours;
         std::size_t kept = 0;
         for (auto& o : offers) {
+          if (kept == limit) break;
           if (auto why = offer_insanity(o)) {
             if (report.dropped++ == 0) report.dropped_reason = *why;
             continue;

@@ -1,5 +1,20 @@
 #include "berth/saved_offers.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <nlohmann/json.hpp>
 
 #include "berth/user_file.h"
@@ -59,8 +74,11 @@ std::string string_member(const nlohmann::json& obj, const char* key) {
 
 }  // namespace
 
-Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
-                                                      const std::string& name) {
+// The reader before the streaming one, kept for what it words best: every
+// problem of a file up to kFullReaderBytes, at its position, as it always
+// was. A file the streaming reader takes never comes here.
+static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
+                                                     const std::string& name) {
   SourceText source(name, text);
   DiagnosticSink sink(source);
   auto fail = [&](std::size_t offset, std::string message) {
@@ -103,19 +121,638 @@ Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
   return saved;
 }
 
-Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file) {
-  auto text = read_user_file(file, kMaxOffersFileBytes);
-  if (!text) {
-    Diagnostic d;
-    d.file = file.string();
-    const auto& e = text.error();
-    d.message = e.kind == FileReadError::Kind::kMissing || e.kind == FileReadError::Kind::kUnreadable
-                    ? "cannot read the offers file: " + e.reason
-                    : "offers file " + e.describe(kMaxOffersFileBytes);
-    d.hint = kHint;
-    return unexpected(Diagnostics{d});
+
+namespace {
+
+// Files up to this size that the streaming reader does not take are read
+// again by parse_full, which words every problem as it always has; larger
+// ones are worded from the streaming reader's own position and message.
+constexpr std::size_t kFullReaderBytes = 32u << 20;
+
+// Pages of a mapped listing already read are given back while reading goes
+// on, so a million offers never hold the whole file in memory as well.
+constexpr std::size_t kReleaseStep = 16u << 20;
+
+bool all_ascii_without_nul(const unsigned char* p, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // A high bit set, or a zero byte.
+    if (_mm_movemask_epi8(x) | _mm_movemask_epi8(_mm_cmpeq_epi8(x, zero))) return false;
   }
-  return parse_saved_offers(*text, file.string());
+#endif
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    // A high bit set, or a zero byte (the classic has-zero-byte test).
+    if ((w & 0x8080808080808080ull) ||
+        ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+      return false;
+  }
+  for (; i < n; ++i)
+    if (p[i] == 0 || p[i] >= 0x80) return false;
+  return true;
+}
+
+// Where [p, p+n) stops being UTF-8 without NUL bytes (n when it does not),
+// by the rule check_text_encoding applies (src/source_text.cpp): no overlong
+// forms, surrogates or code points past U+10FFFF.
+std::size_t invalid_text_at(const unsigned char* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    // Long ASCII runs first, eight bytes at a time.
+    std::size_t run = std::min<std::size_t>(n - i, 4096);
+    if (all_ascii_without_nul(p + i, run)) {
+      i += run;
+      continue;
+    }
+    const std::size_t stop = i + run;
+    while (i < stop) {
+      const unsigned char c = p[i];
+      if (c == 0) return i;
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      std::size_t len;
+      unsigned cp;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, cp = c & 0x1Fu;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, cp = c & 0x0Fu;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, cp = c & 0x07u;
+      } else {
+        return i;
+      }
+      if (i + len > n) return i;
+      for (std::size_t k = 1; k < len; ++k) {
+        if ((p[i + k] & 0xC0) != 0x80) return i;
+        cp = (cp << 6) | (p[i + k] & 0x3Fu);
+      }
+      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return i;
+      if (cp >= 0xD800 && cp <= 0xDFFF) return i;
+      i += len;
+    }
+  }
+  return n;
+}
+
+// Where a streaming read stopped: `offer` is the index of the offer it was
+// in (its start at `offset`), or -1 outside any offer (then `offset` is the
+// problem's own position).
+struct StreamError {
+  std::size_t offset = 0;
+  long long offer = -1;
+  std::string message;
+};
+
+// `k` is the literal: a comparison of a known length, which the compiler
+// does inline (keys are compared some 25 times per offer).
+template <std::size_t N>
+inline bool is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
+// The offer keys berth reads; anything else is checked JSON and skipped.
+enum OfferKey : unsigned {
+  kProvider, kId, kRegion, kLocation, kArch, kGpu, kVcpus, kMemory, kDisk, kPrice, kSpot,
+  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther
+};
+
+OfferKey offer_key(std::string_view k) {
+  switch (k.size()) {
+    case 2: return is(k, "id") ? kId : kOther;
+    case 3: return is(k, "gpu") ? kGpu : kOther;
+    case 4: return is(k, "arch") ? kArch : is(k, "cuda") ? kCuda : is(k, "spot") ? kSpot : kOther;
+    case 5: return is(k, "vcpus") ? kVcpus : is(k, "stock") ? kStock : kOther;
+    case 6: return is(k, "region") ? kRegion : is(k, "cannot") ? kCannot : kOther;
+    case 7: return is(k, "disk_gb") ? kDisk : kOther;
+    case 8:
+      return is(k, "provider") ? kProvider : is(k, "location") ? kLocation : is(k, "settable") ? kSettable
+                                                                                      : kOther;
+    case 9: return is(k, "memory_gb") ? kMemory : is(k, "available") ? kAvailable : kOther;
+    case 11:
+      return is(k, "reliability") ? kReliability : is(k, "launch_data") ? kLaunchData : kOther;
+    case 14:
+      return is(k, "price_per_hour") ? kPrice : is(k, "inet_down_mbps") ? kInetDown : kOther;
+    default: return kOther;
+  }
+}
+
+// Reads the listing as `berth offers -o json` writes it, with the scanner
+// the live adapters use (providers/common/json_scan.h), straight into
+// offers: no document of the whole file. It takes only what offer_from_json
+// takes with the same meaning (src/offer.cpp); anything it does not take
+// plainly (a duplicate key, a count written 2.0, a wrong type) stops it, and
+// the caller lets parse_full decide, so both readers agree on every file.
+class ListingReader {
+ public:
+  ListingReader(std::string_view text, bool release)
+      : text_(text), s_(text), release_(release) {}
+
+  bool read(SavedOffers& out) {
+    if (!s_.consume('{')) return outside();
+    bool saw_offers = false, saw_errors = false;
+    if (s_.peek() != '}') {
+      do {
+        std::string_view key;
+        if (!s_.string_view(&key, &scratch_) || !s_.consume(':')) return outside();
+        if (is(key, "offers")) {
+          if (saw_offers) return outside_at("\"offers\" twice");
+          saw_offers = true;
+          if (s_.peek() != '[') return outside_at("expected an object with an \"offers\" array");
+          if (!read_offers(out.offers)) return false;
+        } else if (is(key, "errors")) {
+          if (saw_errors) return outside_at("\"errors\" twice");
+          saw_errors = true;
+          if (!read_errors(out.errors)) return outside();
+        } else if (!s_.skip_value()) {
+          return outside();
+        }
+      } while (s_.more('}'));
+      if (s_.failed()) return outside();
+    } else {
+      s_.consume('}');
+    }
+    if (!s_.at_end()) return outside();
+    if (!saw_offers) {
+      error_.offset = std::min(text_.size(), text_.find_first_not_of(" \t\r\n"));
+      error_.message = "expected an object with an \"offers\" array";
+      return false;
+    }
+    if (!check_text(text_.size())) return false;
+    return true;
+  }
+
+  const StreamError& error() const { return error_; }
+
+ private:
+  std::size_t here() { return s_.offset(text_.data()); }
+  bool outside() {
+    error_.offset = here();
+    error_.offer = -1;
+    error_.message = "not JSON: " + s_.error();
+    return false;
+  }
+  bool outside_at(const char* what) {
+    error_.offset = here();
+    error_.offer = -1;
+    error_.message = what;
+    return false;
+  }
+
+  // Text up to `upto` is checked to be UTF-8 without NUL bytes before it is
+  // taken; pages already read are given back behind the reader.
+  bool check_text(std::size_t upto) {
+    if (upto <= checked_) return true;
+    std::size_t end = std::min(text_.size(), std::max(upto, checked_ + (4u << 20)));
+    // Not in the middle of a sequence: back to its lead byte.
+    while (end < text_.size() && end > checked_ &&
+           (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80)
+      --end;
+    if (end <= checked_) end = text_.size();
+    if (release_) populate(checked_, end);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    if (auto at = invalid_text_at(bytes + checked_, end - checked_); at != end - checked_) {
+      // Worded as check_text_encoding words it (src/source_text.cpp).
+      error_.offset = checked_ + at;
+      error_.offer = -1;
+      if (bytes[error_.offset] == 0) {
+        error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
+      } else {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
+        error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
+      }
+      return false;
+    }
+    checked_ = end;
+    return true;
+  }
+
+  // Maps the file's pages of [from, to) at once, instead of a page fault
+  // every few pages (MADV_POPULATE_READ, Linux 5.14; without it, faults).
+  void populate(std::size_t from, std::size_t to) {
+#if defined(MADV_POPULATE_READ)
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    from = from / page * page;
+    if (to > from)
+      ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_POPULATE_READ);
+#else
+    (void)from, (void)to;
+#endif
+  }
+
+  void give_back(std::size_t upto) {
+    if (!release_ || upto < released_ + kReleaseStep) return;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t from = released_, to = upto / page * page;
+    if (to <= from) return;
+    ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_DONTNEED);
+    released_ = to;
+  }
+
+  bool read_offers(std::vector<Offer>& offers) {
+    s_.consume('[');
+    // Some 900 bytes per offer as berth writes them: room reserved is only
+    // address space until it is used.
+    offers.reserve(text_.size() / 300 + 1);
+    // In huge pages where the system allows them on request: hundreds of
+    // megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB.
+    const std::size_t bytes = offers.capacity() * sizeof(Offer);
+    if (bytes >= (8u << 20)) {
+      const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
+      const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
+      if (from < at + bytes)
+        ::madvise(reinterpret_cast<void*>(from), (at + bytes - from) / huge * huge, MADV_HUGEPAGE);
+    }
+    if (s_.peek() == ']') {
+      s_.consume(']');
+      return true;
+    }
+    do {
+      s_.peek();
+      const std::size_t start = here();
+      if (!check_text(start + (1u << 20))) return false;
+      offers.emplace_back();
+      if (!read_offer(offers.back())) {
+        error_.offset = start;
+        error_.offer = static_cast<long long>(offers.size() - 1);
+        offers.pop_back();
+        return false;
+      }
+      give_back(start);
+    } while (s_.more(']'));
+    if (s_.failed()) return outside();
+    return true;
+  }
+
+  bool bad(std::string what) {
+    error_.message = std::move(what);
+    return false;
+  }
+  bool scan_failed() { return bad("malformed offer: " + s_.error()); }
+
+  // A JSON string into `out`; false (the file goes to parse_full) for any
+  // other value.
+  bool text(std::string& out) {
+    std::string_view v;
+    if (s_.peek() != '"') return bad("malformed offer: a string was expected");
+    if (!s_.string_view(&v, &scratch_)) return scan_failed();
+    out.assign(v.data(), v.size());
+    return true;
+  }
+  // null, or a string.
+  bool text_or_null(std::string& out) {
+    if (s_.peek() == 'n') return null();
+    return text(out);
+  }
+  bool null() {
+    const char* p = s_.position();
+    if (!s_.literal()) return scan_failed();
+    if (*p != 'n') return bad("malformed offer: a value of the wrong type");
+    return true;
+  }
+  bool number(double& out) {
+    char c = s_.peek();
+    if (c != '-' && (c < '0' || c > '9')) return bad("malformed offer: a number was expected");
+    const char* from = s_.position();
+    if (!s_.number(&out)) return scan_failed();
+    // nlohmann reads -0 as the integer 0.
+    if (out == 0 && integral(from)) out = 0;
+    return true;
+  }
+  bool integral(const char* from) {
+    for (const char* p = from; p < s_.position(); ++p)
+      if (*p == '.' || *p == 'e' || *p == 'E') return false;
+    return true;
+  }
+  bool integer(int& out) {
+    double v = 0;
+    const char* from = (s_.peek(), s_.position());
+    if (!number(v)) return false;
+    if (!integral(from) || v < -2147483648.0 || v > 2147483647.0)
+      return bad("malformed offer: a whole number was expected");
+    out = static_cast<int>(v);
+    return true;
+  }
+  template <class T>
+  bool optional_number(std::optional<T>& out) {
+    if (s_.peek() == 'n') return null();
+    if constexpr (std::is_same_v<T, int>) {
+      int v = 0;
+      if (!integer(v)) return false;
+      out = v;
+    } else {
+      double v = 0;
+      if (!number(v)) return false;
+      out = v;
+    }
+    return true;
+  }
+  bool boolean(bool& out) {
+    const char c = s_.peek();
+    if (c != 't' && c != 'f') return bad("malformed offer: true or false was expected");
+    if (!s_.literal()) return scan_failed();
+    out = c == 't';
+    return true;
+  }
+  // An object's members, each handed to `member(key)`; a key twice stops.
+  template <class Member>
+  bool members(Member member) {
+    if (!s_.consume('{')) return scan_failed();
+    if (s_.peek() == '}') return s_.consume('}');
+    do {
+      std::string_view key;
+      if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
+      if (!member(key)) return false;
+    } while (s_.more('}'));
+    return !s_.failed() || scan_failed();
+  }
+  template <class Item>
+  bool items(Item item) {
+    if (s_.peek() != '[') return bad("malformed offer: a list was expected");
+    s_.consume('[');
+    if (s_.peek() == ']') return s_.consume(']');
+    do {
+      if (!item()) return false;
+    } while (s_.more(']'));
+    return !s_.failed() || scan_failed();
+  }
+
+  bool read_offer(Offer& o) {
+    if (s_.peek() != '{') return bad("an offer must be a JSON object");
+    std::uint32_t seen = 0;
+    bool ok = members([&](std::string_view key) {
+      const OfferKey k = offer_key(key);
+      if (k != kOther) {
+        if (seen & (1u << k)) return bad("malformed offer: a key twice");
+        seen |= 1u << k;
+      }
+      switch (k) {
+        case kProvider: return text(o.provider);
+        case kId: return text(o.id);
+        case kRegion: return text(o.region);
+        case kLocation: return location(o.location);
+        case kArch: {
+          std::string name;
+          if (!text_or_null(name)) return false;
+          if (name.empty()) return true;
+          auto a = cpu_arch_from_name(name);
+          if (!a) return bad("unknown arch '" + name + "' (x86_64 or arm64)");
+          o.arch = *a;
+          return true;
+        }
+        case kGpu: return gpu(o.gpu);
+        case kVcpus: return optional_number(o.vcpus);
+        case kMemory: return optional_number(o.memory_gb);
+        case kDisk: return optional_number(o.disk_gb);
+        case kPrice: return number(o.price_per_hour);
+        case kSpot: return boolean(o.spot);
+        case kAvailable: return optional_number(o.available);
+        case kStock: return text_or_null(o.stock);
+        case kCuda: return optional_number(o.cuda);
+        case kReliability: return optional_number(o.reliability);
+        case kInetDown: return optional_number(o.inet_down_mbps);
+        case kLaunchData: return launch_data(o.launch_data_text);
+        case kCannot:
+          return items([&] {
+            std::string name;
+            if (!text(name)) return false;
+            auto f = feature_from_name(name);
+            if (!f) return bad("unknown feature '" + name + "' in \"cannot\"");
+            o.honours &= ~feature_bit(*f);
+            return true;
+          });
+        case kSettable:
+          return items([&] {
+            std::string name;
+            if (!text(name)) return false;
+            for (auto f : kHostFacts)
+              if (name == fact_key(f)) {
+                o.settable |= fact_bit(f);
+                return true;
+              }
+            return bad("unknown field '" + name + "' in \"settable\"");
+          });
+        case kOther:
+          return s_.skip_value() || scan_failed();
+      }
+      return false;
+    });
+    if (!ok) return false;
+    for (auto required : {kProvider, kId, kGpu, kPrice})
+      if (!(seen & (1u << required))) {
+        static const char* names[] = {"provider", "id", "", "", "", "gpu", "", "", "",
+                                      "price_per_hour"};
+        return bad(std::string("malformed offer: key '") + names[required] + "' not found");
+      }
+    return true;
+  }
+
+  bool location(Location& l) {
+    if (s_.peek() == 'n') return null();
+    if (s_.peek() != '{') return bad("\"location\" must be an object");
+    unsigned seen = 0;
+    return members([&](std::string_view key) {
+      std::string* field = is(key, "country")     ? &l.country
+                           : is(key, "continent") ? &l.continent
+                           : is(key, "subregion") ? &l.subregion
+                                                : nullptr;
+      if (!field) return s_.skip_value() || scan_failed();
+      const unsigned bit = field == &l.country ? 1u : field == &l.continent ? 2u : 4u;
+      if (seen & bit) return bad("malformed offer: a key twice");
+      seen |= bit;
+      return text_or_null(*field);
+    });
+  }
+
+  bool gpu(OfferGpu& g) {
+    if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
+    unsigned seen = 0;
+    return members([&](std::string_view key) {
+      unsigned bit = is(key, "model")                ? 1u
+                     : is(key, "vendor")             ? 2u
+                     : is(key, "count")              ? 4u
+                     : is(key, "vram_gb")            ? 8u
+                     : is(key, "compute_capability") ? 16u
+                                                   : 0u;
+      if (!bit) return s_.skip_value() || scan_failed();
+      if (seen & bit) return bad("malformed offer: a key twice");
+      seen |= bit;
+      switch (bit) {
+        case 1: return text(g.model);
+        case 2: {
+          std::string vendor;
+          if (!text(vendor)) return false;
+          if (vendor != "nvidia" && vendor != "amd")
+            return bad("unknown GPU vendor '" + vendor + "'");
+          g.vendor = vendor == "amd" ? GpuVendor::kAmd : GpuVendor::kNvidia;
+          return true;
+        }
+        case 4: return integer(g.count);
+        case 8: return optional_number(g.vram_gb);
+        default: return optional_number(g.compute_capability);
+      }
+    });
+  }
+
+  // Checked and kept as compact text (whitespace outside strings dropped);
+  // parsed only for the offers a plan shows (Offer::launch_data_text).
+  bool launch_data(std::string& out) {
+    if (s_.peek() == 'n') return null();
+    const char* from = s_.position();
+    if (!s_.skip_value()) return scan_failed();
+    const char* to = s_.position();
+    // Checked JSON: outside strings, whitespace goes; a string is copied up
+    // to its closing quote (one after no backslash).
+    out.resize(static_cast<std::size_t>(to - from));
+    char* w = out.data();
+    for (const char* p = from; p < to;) {
+      const char c = *p++;
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+      *w++ = c;
+      if (c != '"') continue;
+      for (;;) {
+        const char d = *p++;
+        *w++ = d;
+        if (d == '\\') {
+          *w++ = *p++;
+        } else if (d == '"') {
+          break;
+        }
+      }
+    }
+    out.resize(static_cast<std::size_t>(w - out.data()));
+    out.shrink_to_fit();
+    return true;
+  }
+
+  bool read_errors(std::vector<SavedProviderError>& errors) {
+    if (s_.peek() != '[') return s_.skip_value();
+    s_.consume('[');
+    if (s_.peek() == ']') return s_.consume(']');
+    do {
+      if (s_.peek() != '{') {
+        if (!s_.skip_value()) return false;
+        continue;
+      }
+      SavedProviderError e;
+      s_.consume('{');
+      if (s_.peek() == '}') {
+        s_.consume('}');
+        continue;
+      }
+      do {
+        std::string_view key;
+        if (!s_.string_view(&key, &key_) || !s_.consume(':')) return false;
+        std::string* field = is(key, "provider") ? &e.provider
+                             : is(key, "kind")   ? &e.kind
+                             : is(key, "message") ? &e.message
+                                                : nullptr;
+        if (field && s_.peek() == '"') {
+          if (!s_.string(field)) return false;
+        } else {
+          // Not a string: the member counts as empty (string_member), the
+          // last one of a key twice wins, as in a parsed document.
+          if (field) field->clear();
+          if (!s_.skip_value()) return false;
+        }
+      } while (s_.more('}'));
+      if (s_.failed()) return false;
+      if (!e.provider.empty()) errors.push_back(std::move(e));
+    } while (s_.more(']'));
+    return !s_.failed();
+  }
+
+  std::string_view text_;
+  json_scan::Scanner s_;
+  bool release_;
+  std::size_t checked_ = 0, released_ = 0;
+  std::string key_, scratch_;
+  StreamError error_;
+};
+
+// The 0-based line and byte column of `offset`, and that line's text.
+struct Place {
+  int line0 = 0, column0 = 0;
+  std::string line;
+};
+Place place_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  Place p;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++p.line0, start = i + 1;
+  p.column0 = static_cast<int>(offset - start);
+  std::size_t end = text.find('\n', start);
+  p.line = std::string(text.substr(start, (end == std::string_view::npos ? text.size() : end) - start));
+  return p;
+}
+
+Expected<SavedOffers, Diagnostics> read_listing(std::string_view text, const std::string& name,
+                                                bool mapped) {
+  SavedOffers saved;
+  ListingReader reader(text, mapped);
+  if (reader.read(saved)) return saved;
+  if (text.size() <= kFullReaderBytes) return parse_full(std::string(text), name);
+  // Too large to read again as a document: the streaming reader's own words,
+  // at the bad offer's start (or where the text stopped being JSON).
+  const StreamError& e = reader.error();
+  Place p = place_of(text, e.offset);
+  SourceText line(name, p.line);
+  DiagnosticSink sink(line);
+  std::string message = e.message;
+  if (e.offer >= 0) message = "offers[" + std::to_string(e.offer) + "]: " + message;
+  sink.error(0, p.column0, std::move(message),
+             message.find("UTF-8") != std::string::npos ? "save the file as UTF-8" : kHint);
+  auto ds = sink.take();
+  for (auto& d : ds) d.line = p.line0 + 1;
+  return unexpected(std::move(ds));
+}
+
+Diagnostics read_error(const std::filesystem::path& file, const FileReadError& e) {
+  Diagnostic d;
+  d.file = file.string();
+  d.message = e.kind == FileReadError::Kind::kMissing || e.kind == FileReadError::Kind::kUnreadable
+                  ? "cannot read the offers file: " + e.reason
+                  : "offers file " + e.describe(kMaxOffersFileBytes);
+  d.hint = kHint;
+  return Diagnostics{d};
+}
+
+}  // namespace
+
+Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
+                                                      const std::string& name) {
+  return read_listing(text, name, false);
+}
+
+Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file) {
+  // A regular file within the cap is mapped and read as a stream; anything
+  // else is refused by the bounded reader, in its words (berth/user_file.h).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st {};
+  const bool plain = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                     static_cast<std::uint64_t>(st.st_size) <= kMaxOffersFileBytes;
+  void* map = plain ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                             fd, 0)
+                    : MAP_FAILED;
+  if (fd >= 0) ::close(fd);
+  if (map == MAP_FAILED) {
+    auto text = read_user_file(file, kMaxOffersFileBytes);
+    if (!text) return unexpected(read_error(file, text.error()));
+    return parse_saved_offers(*text, file.string());
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  auto result = read_listing(std::string_view(static_cast<const char*>(map), size),
+                             file.string(), true);
+  ::munmap(map, size);
+  return result;
 }
 
 }  // namespace berth

@@ -2,6 +2,7 @@
 // credentials (by reference only), and how to reach hosts.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,6 +37,15 @@ struct ProviderConfig {
   /// (already checked), or as written for a type without one.
   nlohmann::json settings;
 };
+
+/// How many offers one provider's listing may hold: its `limit` setting
+/// (docs/config.md), read for every type by the core when the config is
+/// loaded. Adapters stop reading an answer there, and ProviderSet cuts what
+/// an adapter returns beyond it.
+inline constexpr int kDefaultOfferLimit = 2000;
+inline constexpr int kMaxOfferLimit = 100'000;
+/// The provider's `limit`, else kDefaultOfferLimit.
+std::size_t offer_limit(const ProviderConfig& config);
 
 struct Config {
   std::vector<ProviderConfig> providers;

@@ -60,6 +60,11 @@ struct Offer {
   std::optional<double> reliability;
   std::optional<double> inet_down_mbps;
   nlohmann::json launch_data;       // opaque to the core: what the adapter needs to launch it
+  /// launch_data as compact JSON text not parsed yet, or empty: how a saved
+  /// listing keeps it (src/saved_offers.cpp), so that only the offers a plan
+  /// shows pay for a parsed value. to_json writes it as "launch_data" when
+  /// launch_data itself is null; materialize_launch_data() parses it.
+  std::string launch_data_text;
   /// What of a workload the offer's provider can honour (its
   /// Capabilities::honours, set by the core when listing). In JSON as
   /// "cannot": the feature names it cannot honour, when there are any.
@@ -72,6 +77,9 @@ struct Offer {
   bool knows(HostFact f) const;
   /// Facts neither known nor settable. In JSON as "unknown".
   HostFactSet unknown_facts() const;
+  /// Parses launch_data_text into launch_data (when launch_data is null),
+  /// then clears it; false when the text is not JSON.
+  bool materialize_launch_data();
 };
 
 /// The documented `-o json` shape (docs/json.md). `launch_data` is included under

@@ -24,6 +24,9 @@ struct ProviderReport {
   /// first one was: said once per provider, never placed.
   std::size_t dropped = 0;
   std::string dropped_reason;
+  /// The provider's `limit` when its answer held more offers and the rest
+  /// were left unread (config.h, offer_limit); 0 when nothing was cut.
+  std::size_t cut_at = 0;
   bool ok() const { return !error.has_value(); }
 };
 
@@ -70,6 +73,7 @@ class ProviderSet {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ProviderContext> context_;
   std::vector<std::unique_ptr<Provider>> providers_;
+  std::vector<std::size_t> limits_;  // offer_limit of each of providers_
 };
 
 }  // namespace berth

@@ -1,6 +1,7 @@
 // A saved `berth offers -o json` listing, as `berth plan --offers FILE`
-// reads it: through the bounded reader (a regular file of at most 32 MiB),
-// UTF-8 without NUL bytes, JSON, every problem at file:line:col.
+// reads it: a regular file of at most 1 GiB, UTF-8 without NUL bytes, JSON,
+// every problem at file:line:col. Read by a streaming scanner straight into
+// offers (no document of the whole file), so a million offers fit.
 #pragma once
 
 #include <cstddef>
@@ -14,8 +15,8 @@
 
 namespace berth {
 
-/// Tens of thousands of offers; a listing is never bigger.
-inline constexpr std::size_t kMaxOffersFileBytes = 32u << 20;
+/// About a million offers as `berth offers -o json` writes them.
+inline constexpr std::size_t kMaxOffersFileBytes = std::size_t{1} << 30;
 
 struct SavedProviderError {
   std::string provider, kind, message;

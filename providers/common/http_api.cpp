@@ -60,11 +60,13 @@ Expected<nlohmann::json, ProviderError> HttpApi::send_json(const std::string& me
 
 Expected<void, ProviderError> HttpApi::get_json_each(const std::vector<std::string>& paths,
                                                      std::size_t parallel,
-                                                     const AnswerReader& read) {
+                                                     const AnswerReader& read,
+                                                     const AnswerWanted& wanted) {
   std::vector<std::optional<ProviderError>> failed(paths.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < paths.size();) {
+      if (wanted && !wanted(i)) continue;
       auto answer = send_json("GET", paths[i], nullptr, true);
       if (!answer) {
         failed[i] = answer.error();

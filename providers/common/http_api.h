@@ -53,8 +53,13 @@ class HttpApi {
   /// path order, of a request or of `read`, is the result.
   using AnswerReader =
       std::function<Expected<void, ProviderError>(std::size_t index, nlohmann::json&& answer)>;
+  /// With `wanted`, a path is asked only if wanted(index) still says so when
+  /// its turn comes (an adapter whose earlier answers already hold its
+  /// `limit` of offers needs no more).
+  using AnswerWanted = std::function<bool(std::size_t index)>;
   Expected<void, ProviderError> get_json_each(const std::vector<std::string>& paths,
-                                              std::size_t parallel, const AnswerReader& read);
+                                              std::size_t parallel, const AnswerReader& read,
+                                              const AnswerWanted& wanted = {});
 
   /// How a text answer (a log) is read: what it may be (Accept), the most
   /// of it kept (its newest bytes), and for a stream, the silence that ends it.

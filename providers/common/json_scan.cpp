@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace berth::json_scan {
 
 namespace {
@@ -21,7 +25,28 @@ struct PlainTable {
 };
 constexpr PlainTable kPlain;
 
-bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+// The first character from `p` that needs attention (or `end`): sixteen at a
+// time where the CPU has SSE2 (every x86-64 has), since most of a large
+// answer's bytes are inside strings.
+const char* plain_run(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control_max = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // x <= 0x1F, unsigned: the larger of the two is 0x1F.
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, control_max), control_max);
+    const __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), control);
+    const int mask = _mm_movemask_epi8(stop);
+    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && kPlain[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -55,30 +80,31 @@ bool Scanner::fail(const std::string& what) {
   return false;
 }
 
-char Scanner::peek() {
-  while (p_ < end_ && is_ws(*p_)) ++p_;
-  return p_ < end_ ? *p_ : '\0';
+void Scanner::skip_whitespace() {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' '), newline = _mm_set1_epi8('\n'),
+                cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+  while (end_ - p_ >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+    const __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, space), _mm_cmpeq_epi8(x, newline)),
+                                    _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+    const unsigned other = ~static_cast<unsigned>(_mm_movemask_epi8(ws)) & 0xFFFFu;
+    if (other) {
+      p_ += __builtin_ctz(other);
+      return;
+    }
+    p_ += 16;
+  }
+#endif
+  while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
 }
 
-bool Scanner::consume(char c) {
-  if (peek() != c) {
-    if (p_ >= end_) return fail(std::string("truncated: expected '") + c + "'");
-    return fail(std::string("expected '") + c + "'");
-  }
-  ++p_;
-  return true;
+bool Scanner::expected(char c) {
+  if (p_ >= end_) return fail(std::string("truncated: expected '") + c + "'");
+  return fail(std::string("expected '") + c + "'");
 }
 
-bool Scanner::more(char close) {
-  char c = peek();
-  if (c == ',') {
-    ++p_;
-    return true;
-  }
-  if (c == close) {
-    ++p_;
-    return false;
-  }
+bool Scanner::neither(char close) {
   fail(p_ >= end_ ? "truncated" : std::string("expected ',' or '") + close + "'");
   return false;
 }
@@ -89,7 +115,7 @@ bool Scanner::string(std::string* out) {
   while (true) {
     // Copy the run up to the next quote or backslash at once.
     const char* run = p_;
-    while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+    p_ = plain_run(p_, end_);
     if (p_ < end_ && static_cast<unsigned char>(*p_) < 0x20)
       return fail("control character in a string");
     if (out) out->append(run, p_);
@@ -161,8 +187,7 @@ bool Scanner::string(std::string* out) {
 bool Scanner::string_view(std::string_view* out, std::string* scratch) {
   if (peek() != '"') return fail(p_ >= end_ ? "truncated" : "expected a string");
   const char* start = p_ + 1;
-  const char* q = start;
-  while (q < end_ && kPlain[static_cast<unsigned char>(*q)]) ++q;
+  const char* q = plain_run(start, end_);
   if (q < end_ && *q == '"') {
     *out = std::string_view(start, static_cast<std::size_t>(q - start));
     p_ = q + 1;
@@ -204,13 +229,16 @@ bool Scanner::number(double* out) {
 }
 
 bool Scanner::literal() {
-  peek();
-  for (const char* lit : {"true", "false", "null"}) {
-    std::size_t n = std::strlen(lit);
-    if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, lit, n) == 0) {
-      p_ += n;
-      return true;
-    }
+  const char c = peek();
+  const std::size_t left = static_cast<std::size_t>(end_ - p_);
+  if ((c == 't' && left >= 4 && std::memcmp(p_, "true", 4) == 0) ||
+      (c == 'n' && left >= 4 && std::memcmp(p_, "null", 4) == 0)) {
+    p_ += 4;
+    return true;
+  }
+  if (c == 'f' && left >= 5 && std::memcmp(p_, "false", 5) == 0) {
+    p_ += 5;
+    return true;
   }
   return fail(p_ >= end_ ? "truncated" : "expected a value");
 }

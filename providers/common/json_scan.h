@@ -15,13 +15,35 @@ class Scanner {
   explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
 
   /// Skips whitespace; the next significant character, or '\0' at the end.
-  char peek();
+  /// (Inline, with consume and more: they run for every value of a large
+  /// answer or listing.)
+  char peek() {
+    if (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') skip_whitespace();
+    return p_ < end_ ? *p_ : '\0';
+  }
   /// Consumes `c` (after whitespace) or fails.
-  bool consume(char c);
+  bool consume(char c) {
+    if (peek() == c) {
+      ++p_;
+      return true;
+    }
+    return expected(c);
+  }
   /// After an element of an object or array: true and positioned at the next
   /// element when a ',' follows, false (and `close` consumed) at its end.
   /// Sets the error when neither follows.
-  bool more(char close);
+  bool more(char close) {
+    const char c = peek();
+    if (c == ',') {
+      ++p_;
+      return true;
+    }
+    if (c == close) {
+      ++p_;
+      return false;
+    }
+    return neither(close);
+  }
 
   /// A string (the opening quote next), unescaped into `out` when given.
   bool string(std::string* out);
@@ -45,6 +67,10 @@ class Scanner {
   const char* position() const { return p_; }
 
  private:
+  void skip_whitespace();  // peek's, past a line break and its indentation
+  bool expected(char c);   // consume's failure
+  bool neither(char close);  // more's failure; false
+
   const char* p_;
   const char* end_;
   std::string error_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <regex>
 
+#include "berth/config.h"
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
 #include "providers/common/answer.h"
@@ -138,7 +139,8 @@ class LambdaProvider final : public ProviderAdapter {
  public:
   LambdaProvider(const ProviderConfig& config, ProviderContext& context)
       : ProviderAdapter(config.name, "lambda", lambda_capabilities()),
-        api_(config, context, kDefaultBaseUrl, error_from) {}
+        api_(config, context, kDefaultBaseUrl, error_from),
+        max_offers_(offer_limit(config) + 1) {}
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
@@ -162,6 +164,9 @@ class LambdaProvider final : public ProviderAdapter {
   Instance to_instance(const json& data) const;
 
   HttpApi api_;
+  // The `limit` and one more, which tells the core the answer held more
+  // (ProviderSet::list_offers cuts it and says so).
+  std::size_t max_offers_;
 };
 
 Expected<json, ProviderError> LambdaProvider::call(const std::string& method,
@@ -186,6 +191,7 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
     // A map keyed by instance-type name, not a list.
     if (!data->is_object()) throw ju::ShapeError("\"data\" should be an object keyed by type");
     for (const auto& [key, entry] : data->items()) {
+      if (offers.size() >= max_offers_) break;  // the rest is not read
       const json& type = ju::object_at(entry, "instance_type");
       const json& specs = ju::object_at(type, "specs");
       std::string type_name = ju::opt_string(type, "name").value_or(key);
@@ -194,6 +200,7 @@ Expected<std::vector<Offer>, ProviderError> LambdaProvider::list_offers(const Of
 
       const json& regions = ju::array_at(entry, "regions_with_capacity_available");
       for (const json& region : regions) {
+        if (offers.size() >= max_offers_) break;
         Offer o;
         o.provider = name_;
         o.region = ju::string_at(region, "name");

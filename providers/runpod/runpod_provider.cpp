@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <mutex>
 
 #include <fmt/format.h>
 
+#include "berth/config.h"
 #include "berth/deployments.h"
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
@@ -111,7 +113,8 @@ class RunpodProvider final : public ProviderAdapter {
   RunpodProvider(const ProviderConfig& config, ProviderContext& context, CloudChoice cloud)
       : ProviderAdapter(config.name, "runpod", runpod_capabilities()),
         api_(config, context, kDefaultBaseUrl, error_from),
-        cloud_(cloud) {}
+        cloud_(cloud),
+        max_offers_(offer_limit(config) + 1) {}
 
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery& query) override;
   Expected<Instance, ProviderError> launch(const LaunchRequest& request) override;
@@ -135,12 +138,16 @@ class RunpodProvider final : public ProviderAdapter {
 
  private:
   std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
-  std::vector<Offer> catalog_offers(const json& root, const std::string& cloud, int count) const;
+  std::vector<Offer> catalog_offers(const json& root, const std::string& cloud, int count,
+                                    std::size_t max) const;
   json pod_body(const LaunchRequest& request, const std::optional<std::string>& registry_id) const;
   Expected<std::string, ProviderError> registry_credential(const LaunchRequest& request);
 
   HttpApi api_;
   CloudChoice cloud_;
+  // The `limit` and one more, which tells the core the answers held more
+  // (ProviderSet::list_offers cuts it and says so).
+  std::size_t max_offers_;
 };
 
 // The catalog's stock depends on the tier and the GPU count asked
@@ -179,25 +186,47 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
                                 std::string(a.cloud) == "secure" ? "SECURE" : "COMMUNITY",
                                 a.count));
   std::vector<std::vector<Offer>> found(asks.size());
-  auto done = api_.get_json_each(paths, kCatalogParallel, [&](std::size_t i, json&& root) {
-    return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
-      found[i] = catalog_offers(root, asks[i].cloud, asks[i].count);
-      return {};
-    });
-  });
+  // Offers are kept in ask order up to the limit: an ask whose earlier asks
+  // already hold that many is not sent (a hostile catalog answered once
+  // costs one reading, not eight).
+  std::mutex mutex;
+  std::vector<bool> answered(asks.size(), false);
+  auto wanted = [&](std::size_t i) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::size_t before = 0;
+    for (std::size_t j = 0; j < i; ++j)
+      if (answered[j]) before += found[j].size();
+    return before < max_offers_;
+  };
+  auto done = api_.get_json_each(
+      paths, kCatalogParallel,
+      [&](std::size_t i, json&& root) {
+        return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
+          auto offers = catalog_offers(root, asks[i].cloud, asks[i].count, max_offers_);
+          std::lock_guard<std::mutex> lock(mutex);
+          found[i] = std::move(offers);
+          answered[i] = true;
+          return {};
+        });
+      },
+      wanted);
   if (!done) return unexpected(done.error());
   std::vector<Offer> offers;
   for (auto& list : found)
-    for (auto& o : list) offers.push_back(std::move(o));
+    for (auto& o : list) {
+      if (offers.size() == max_offers_) return offers;
+      offers.push_back(std::move(o));
+    }
   return offers;
 }
 
 // The offers one catalog answer makes for the tier and count it was asked
 // for: a data center listed with stock (LOW, MEDIUM or HIGH) for exactly that.
 std::vector<Offer> RunpodProvider::catalog_offers(const json& root, const std::string& cloud,
-                                                  int count) const {
+                                                  int count, std::size_t max) const {
   std::vector<Offer> offers;
   for (const json& g : ju::array_at(root, "gpus")) {
+    if (offers.size() >= max) break;  // the rest is not read
     std::string id = ju::string_at(g, "id");
     if (auto flag = ju::find(g, cloud); flag && flag->is_boolean() && !flag->get<bool>()) continue;
     const json* price = ju::find(g, "price");
@@ -232,6 +261,7 @@ std::vector<Offer> RunpodProvider::catalog_offers(const json& root, const std::s
           if (auto n = ju::opt_number(v, "version")) cuda = std::max(cuda.value_or(0), *n);
 
     for (const json& dc : *dcs) {
+      if (offers.size() >= max) break;
       std::string dc_id = ju::string_at(dc, "id");
       std::string stock = stock_word(ju::opt_string(dc, "availability").value_or(""));
       if (stock.empty()) continue;  // NONE, or a word the document does not have

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "berth/config.h"
 #include "berth/expected.h"
 #include "berth/location.h"
 #include "berth/offer.h"
@@ -18,7 +19,7 @@ namespace berth::vastai {
 
 struct SearchOptions {
   bool verified_only = true;
-  int limit = 1000;
+  int limit = kDefaultOfferLimit;  // the provider's `limit` (berth/config.h)
 };
 
 /// The POST /api/v0/bundles/ body: on-demand asks, or interruptible ones

@@ -569,14 +569,14 @@ std::string log_url(const json& answer) {
 void read_settings(const ProviderSettings& settings, ProviderConfig& out) {
   if (auto v = settings.get("verified_only"))
     if (auto b = v->boolean()) out.settings["verified_only"] = *b;
-  if (auto v = settings.get("limit"))
-    if (auto n = v->integer(1, 100000)) out.settings["limit"] = *n;
+  // `limit` is read by the core for every type (offer_limit, berth/config.h).
 }
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context) {
   if (auto error = HttpApi::config_error(config, context, "vastai")) return unexpected(*error);
   SearchOptions options;
+  options.limit = static_cast<int>(offer_limit(config));
   if (config.settings.is_object()) {
     if (auto it = config.settings.find("verified_only");
         it != config.settings.end() && !it->is_null()) {

@@ -41,6 +41,16 @@ void warn_failed_providers(const std::vector<ProviderReport>& reports) {
       else
         print_warning(line);
     }
+    if (!r.error && r.cut_at) {
+      std::string line = fmt::format(
+          "{}: the answer held more than its limit of {} offers, the rest were not read",
+          r.provider, r.cut_at);
+      if (stderr_json_lines())
+        print_event(make_event(WatchEventType::kNote, "offers-cut", line, std::nullopt,
+                               r.provider));
+      else
+        print_warning(line);
+    }
     if (!r.error) continue;
     if (stderr_json_lines())
       print_event(make_event(WatchEventType::kProviderUnavailable, to_string(r.error->kind),

@@ -54,7 +54,7 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   auto term = g.terminal();
   auto secrets = config->secrets();
   for (const auto& r : search.reports) {
-    if (r.error || r.dropped)
+    if (r.error || r.dropped || r.cut_at)
       print_warning(describe_report(r, secrets));
     else
       print_note(term, describe_report(r, secrets));

@@ -82,7 +82,7 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
     if (r.error) {
       print_warning(describe_report(r, secrets));
       errors.push_back({r.provider, to_string(r.error->kind), redact(r.error->message, secrets)});
-    } else if (r.dropped) {
+    } else if (r.dropped || r.cut_at) {
       print_warning(describe_report(r, secrets));
     } else {
       print_note(term, describe_report(r, secrets));
@@ -167,6 +167,12 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
     if (!saved) return saved.error();
     planning = plan_from_offers(*workload, saved->offers);
     errors = std::move(saved->errors);
+    // A saved listing keeps launch_data as text (saved_offers.h): parsed
+    // only for the offers the plan names.
+    for (auto& p : planning.plan.placement) {
+      p.offer.materialize_launch_data();
+      for (auto& f : p.fallbacks) f.materialize_launch_data();
+    }
   } else {
     auto live = plan_live(g, *workload, errors);
     if (!live) return live.error();

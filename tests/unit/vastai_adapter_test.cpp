@@ -125,7 +125,7 @@ TEST_CASE_METHOD(VastTest, "vastai: offers with unit conversion and a server-sid
   CHECK(q["rented"] == json({{"eq", false}}));
   CHECK(q["type"] == "on-demand");
   CHECK(q["order"] == json::array({json::array({"dph_total", "asc"})}));
-  CHECK(q["limit"] == 1000);
+  CHECK(q["limit"] == 2000);  // the default limit (docs/config.md)
 
   // Escaped strings decode; nested values and unknown fields are skipped.
   mock.set_catalog({{"offers",
