@@ -396,9 +396,9 @@ std::optional<std::vector<TemplateString>> expanded_list(Reader& r, const Reader
 }  // namespace
 
 void read_template(const YamlDocument& doc, const std::filesystem::path& base_dir,
-                   const Environment& env, DiagnosticSink& sink, LaunchTemplate& t,
-                   ValueLocations& where) {
-  Reader r(doc, sink, where, env, {});
+                   const Environment& env, UnsetVariables unset, DiagnosticSink& sink,
+                   LaunchTemplate& t, ValueLocations& where) {
+  Reader r(doc, sink, where, env, {.unset = unset});
   const YAML::Node& root = doc.root;
   t.resources.gpu.count = Range<int>{0, 0};  // no gpu section: a CPU-only workload
   YAML::Mark start;
@@ -499,6 +499,7 @@ void read_template(const YamlDocument& doc, const std::filesystem::path& base_di
       read_restart(r, f, t.restart);
     }
   }
+  t.unset_variables = r.unset();
   if (!has_name && !r.suggested("name"))
     r.error(start, "missing required key 'name'", "e.g. name: llama-chat (the deployment's name)");
   if (!has_image && !r.suggested("image"))

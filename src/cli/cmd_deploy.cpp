@@ -238,9 +238,16 @@ Expected<Deployment, int> find_one(DeploySession& s, const std::string& name) {
   if (s.timed_out()) return unexpected(report_timed_out(s, "the providers did not answer in time"));
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
-  if (found.deployments.empty())
+  if (found.deployments.empty()) {
+    // A deployment on a disabled provider cannot be seen: say which credential is missing.
+    if (auto off = disabled_providers_text(s.config); !off.empty())
+      return unexpected(report(Failure{
+          ExitCode::kInvalidInput,
+          "no deployment named '" + name + "' on the providers asked; " + off,
+          "set the missing credential to reach a deployment there"}));
     return unexpected(report(Failure{ExitCode::kNotFound, "no deployment named '" + name + "'",
                                      "'berth status' lists the deployments the providers report"}));
+  }
   return found.deployments.front();
 }
 
@@ -420,8 +427,11 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   if (g.output == "json") {
     print_json({{"deployments", deployments}});
   } else if (found.deployments.empty()) {
-    print_text(stderr, fmt::format("berth: {}\n", name ? "no deployment named '" + *name + "'"
-                                                       : std::string("no deployments")));
+    const std::string off = disabled_providers_text(s.config);
+    print_text(stderr, fmt::format("berth: {}{}\n",
+                                   name ? "no deployment named '" + *name + "'"
+                                        : std::string("no deployments"),
+                                   off.empty() ? "" : " on the providers asked; " + off));
   } else {
     print_text(stdout, table.render());
   }
@@ -561,6 +571,11 @@ int run_down(const GlobalOptions& g, const std::string& name) {
                                 [](const ProviderReport& r) { return r.error.has_value(); });
   nlohmann::json terminated = nlohmann::json::array(), leaked = nlohmann::json::array();
   if (found.deployments.empty()) {
+    // Not found where berth could look: a disabled provider may hold it.
+    if (auto off = disabled_providers_text(s.config); !off.empty())
+      return report(Failure{ExitCode::kInvalidInput,
+                            "no deployment named '" + name + "' on the providers asked; " + off,
+                            "set the missing credential to take down a deployment there"});
     if (g.output == "json")
       print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
     else
