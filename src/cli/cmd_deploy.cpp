@@ -636,6 +636,11 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   up->add_flag("--strict", up_opts->strict,
                "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the "
                "template constrains (placement.strict)");
+  up->footer(
+      "Before renting anything that costs money, up shows each replica's offer and $/h\n"
+      "and the total, and asks on a terminal; -y/--yes skips the question. Without a\n"
+      "terminal (or with -o json) and without --yes, a paid plan is refused (exit 2);\n"
+      "offers that cost nothing (local, free ssh hosts) are never asked about.");
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();

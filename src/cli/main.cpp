@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
   app.add_flag("-v,--verbose", g.verbose, "More detail on stderr; -vv traces HTTP (redacted)");
   app.add_flag("--no-color", g.no_color, "No colors (NO_COLOR is honoured too)");
-  app.add_flag("-y,--yes", g.yes, "Never prompt; assume yes");
+  app.add_flag("-y,--yes", g.yes,
+               "Never prompt; assume yes (up and watch rent paid offers without asking)");
   app.add_option("--timeout", g.timeout, "Overall time limit, e.g. 30s, 10m")
       ->option_text("DURATION");
 

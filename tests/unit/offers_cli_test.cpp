@@ -11,6 +11,7 @@
 
 #include "berth/offer_search.h"
 #include "berth/process.h"
+#include "berth/shell_quote.h"
 #include "support/fake_provider.h"
 #include "support/loopback_server.h"
 #include "support/mock_server.h"
@@ -522,4 +523,67 @@ TEST_CASE("a config with one unset key: offers, providers, status and down for t
   auto nothing = run_berth({"--config", all.string(), "down", "chat"}, env);
   CHECK(nothing.exit_code == 0);
   CHECK_THAT(nothing.err, Catch::Contains("no deployment named 'chat'; nothing to do"));
+}
+
+TEST_CASE("up and watch rent nothing unasked: a terminal is asked, none needs --yes",
+          "[e2e][offers][spend]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto config = dir.write("config.yaml", "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                                             lambda.url() + "/api/v1}\n");
+  auto tmpl = dir.write("t.yaml", "name: spend\nimage: busybox\nresources:\n  gpu: {count: 1}\n"
+                                  "placement: {providers: [lam]}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey},
+                                            {"XDG_STATE_HOME", (dir.path() / "state").string()},
+                                            {"HOME", dir.path().string()},
+                                            {"NO_COLOR", "1"}};
+  auto launches = [&] {
+    std::size_t n = 0;
+    for (const auto& r : lambda.requests())
+      n += r["method"] == "POST" &&
+           r["path"].get<std::string>().find("/instance-operations/launch") != std::string::npos;
+    return n;
+  };
+  // No terminal, no --yes: refused before anything is rented, exit 2.
+  for (const char* command : {"up", "watch"}) {
+    auto r = run_berth({"--config", config.string(), command, tmpl.string()}, env);
+    INFO(command << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("this would rent 1 replica for ") &&
+                          Catch::Contains("USD/h and there is no terminal to ask") &&
+                          Catch::Contains("pass --yes (-y)"));
+  }
+  CHECK(launches() == 0);
+
+  // On a terminal (script(1)): the offer, its $/h and the total, then the
+  // question; anything but y rents nothing.
+  auto on_tty = [&](const std::string& answer, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BERTH_BINARY, "--config", config.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(tmpl.string());
+    auto r = system_process_runner().run({.argv = {"script", "-qec", shell_join(argv), "/dev/null"},
+                                          .stdin_data = answer,
+                                          .extra_env = env,
+                                          .timeout = Duration{60'000}});
+    REQUIRE(r);
+    return *r;
+  };
+  auto no = on_tty("n\n", {"up"});
+  INFO(no.out);
+  CHECK(no.exit_code == 2);
+  CHECK_THAT(no.out, Catch::Contains("berth: about to rent:") &&
+                         Catch::Contains("  replica 0: lam/") && Catch::Contains(" USD/h") &&
+                         Catch::Contains("  total: ") && Catch::Contains("Rent it? [y/N]") &&
+                         Catch::Contains("not confirmed: nothing was rented"));
+  CHECK(launches() == 0);
+  auto silent = on_tty("", {"watch"});  // end of input is no
+  CHECK(silent.exit_code == 2);
+  CHECK_THAT(silent.out, Catch::Contains("Rent it? [y/N]"));
+  CHECK(launches() == 0);
+  // y rents (here cut short by --timeout, which removes what it made).
+  auto yes = on_tty("y\n", {"--timeout", "4s", "up"});
+  INFO(yes.out);
+  CHECK_THAT(yes.out, Catch::Contains("Rent it? [y/N]"));
+  CHECK(launches() == 1);
+  CHECK(yes.exit_code == 130);
 }
