@@ -55,6 +55,15 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
                           "API-key variable (LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"});
   auto search = search_offers(*providers, *filter, *offer_sort_from_string(o.sort), o.limit);
   if (cancel_requested()) return static_cast<int>(ExitCode::kInterrupted);
+  if (search.reports.empty()) {
+    // --provider named only disabled providers: say which credential is missing.
+    std::string off;
+    for (const auto& d : config->disabled)
+      if (ProviderSet::selected(d.name, o.flags.providers))
+        off += (off.empty() ? "" : "; ") + describe(d);
+    if (!off.empty())
+      return report(Failure{ExitCode::kInvalidInput, off, "set the missing credential"});
+  }
   if (search.reports.empty())
     return report(Failure{ExitCode::kUsage, "no configured provider matches the selection",
                           "configured: " + provider_names(*providers)});

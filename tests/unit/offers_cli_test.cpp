@@ -483,6 +483,12 @@ TEST_CASE("a config with one unset key: offers, providers, status and down for t
   CHECK_THAT(offers.out, Catch::Contains("lam"));
   CHECK(count(offers.err, warning) == 1);  // one warning, naming the variable
 
+  // Asking only for the disabled one names what it lacks.
+  auto only_rp = run_berth({"--config", config.string(), "offers", "--provider", "rp"}, env);
+  CHECK(only_rp.exit_code == 3);
+  CHECK_THAT(only_rp.err, Catch::Contains("error: provider 'rp' is disabled: "
+                                          "BERTH_TEST_RUNPOD_UNSET is not set"));
+
   auto providers = run_berth({"--config", config.string(), "providers", "-o", "json"}, env);
   CHECK(providers.exit_code == 0);
   auto j = nlohmann::json::parse(providers.out)["providers"];
