@@ -23,7 +23,7 @@ complete -c berth -l output -s o -r -a 'table json csv' -d 'Output format: table
 complete -c berth -l quiet -s q -d 'Print only results and errors'
 complete -c berth -l verbose -s v -d 'More detail on stderr; -vv traces HTTP (redacted)'
 complete -c berth -l no-color -d 'No colors (NO_COLOR is honoured too)'
-complete -c berth -l yes -s y -d 'Never prompt; assume yes'
+complete -c berth -l yes -s y -d 'Never prompt; assume yes (up and watch rent paid offers without asking)'
 complete -c berth -l timeout -r -F -d 'Overall time limit, e.g. 30s, 10m'
 complete -c berth -n '__fish_seen_subcommand_from validate' -l help -s h -d 'Print this help message and exit'
 complete -c berth -n '__fish_seen_subcommand_from validate' -F

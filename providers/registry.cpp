@@ -1,5 +1,6 @@
 // Every provider type berth knows. Adding a provider is a folder under
 // providers/ plus one line here (see providers/README.md).
+#include "berth/config.h"
 #include "berth/provider.h"
 #include "providers/lambda/lambda_provider.h"
 #include "providers/local/local_provider.h"
@@ -13,11 +14,12 @@ const std::vector<ProviderType>& provider_types() {
   static const std::vector<ProviderType> types = {
       local_provider_type(),
       ssh_provider_type(),
-      {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create, nullptr},
+      {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create, nullptr,
+       lambda::kDefaultBaseUrl},
       {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create,
-       runpod::read_settings},
+       runpod::read_settings, runpod::kDefaultBaseUrl},
       {"vastai", {"api_key", "base_url", "verified_only"}, "VAST_API_KEY", vastai::create,
-       vastai::read_settings},
+       vastai::read_settings, vastai::kDefaultBaseUrl},
   };
   return types;
 }
@@ -26,6 +28,12 @@ const ProviderType* find_provider_type(const std::string& type) {
   for (const auto& t : provider_types())
     if (t.type == type) return &t;
   return nullptr;
+}
+
+std::string effective_base_url(const ProviderConfig& config) {
+  const ProviderType* t = find_provider_type(config.type);
+  if (!t || t->default_base_url.empty()) return "";
+  return config.base_url.empty() ? t->default_base_url : config.base_url;
 }
 
 std::vector<std::string> known_provider_regions() {

@@ -81,4 +81,17 @@ CommandDeadline::~CommandDeadline() {
   timer_.join();
 }
 
+namespace {
+thread_local std::optional<std::chrono::steady_clock::time_point> t_call_deadline;
+}  // namespace
+
+ScopedCallDeadline::ScopedCallDeadline(std::optional<Clock::time_point> at)
+    : previous_(t_call_deadline) {
+  if (at && (!t_call_deadline || *at < *t_call_deadline)) t_call_deadline = at;
+}
+
+ScopedCallDeadline::~ScopedCallDeadline() { t_call_deadline = previous_; }
+
+std::optional<std::chrono::steady_clock::time_point> call_deadline() { return t_call_deadline; }
+
 }  // namespace berth

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <map>
 
+#include "berth/units.h"
 #include "berth/user_file.h"
 #include "lexical.h"
 #include "source_text.h"
@@ -44,6 +45,12 @@ constexpr std::size_t kMaxKeyFileBytes = 64u << 10;
 const std::vector<std::string> kTopLevelKeys = {"providers", "ssh", "runtime"};
 const std::vector<std::string> kRuntimes = {"docker", "podman"};
 const std::vector<std::string> kHttpKeys = {"api_key", "api_key_file", "base_url"};
+/// What every provider type takes besides its own keys.
+// Every type's: `limit` (offer_limit, config.h) and `offers_timeout`, read
+// here, once.
+const std::vector<std::string> kCommonKeys = {"type", "offers_timeout", "limit", "limit_file"};
+/// The longest offers_timeout: a listing that takes longer is not one.
+constexpr Duration kMaxOffersTimeout{3'600'000};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -296,8 +303,9 @@ class EntrySettings final : public ProviderSettings {
 class ConfigReader {
  public:
   ConfigReader(const YamlDocument& doc, DiagnosticSink& sink, const Environment& env,
-               const std::vector<ProviderType>& types, fs::path base_dir)
-      : reader_(doc, sink, where_, env, {.expand_everywhere = true, .label_paths = false}),
+               const std::vector<ProviderType>& types, fs::path base_dir, std::string source_name)
+      : source_name_(std::move(source_name)),
+        reader_(doc, sink, where_, env, {.expand_everywhere = true, .label_paths = false}),
         ctx_{reader_},
         doc_(doc),
         env_(env),
@@ -429,10 +437,47 @@ class ConfigReader {
     return nullptr;
   }
 
-  // A credential written as ${VAR}, never literally.
-  std::optional<std::string> secret_value(const Field& f, const std::string& key) {
-    auto v = single(f, key);
+  // The names of the ${...} references written in a value, in order.
+  static std::vector<std::string> variables_in(const std::string& written) {
+    std::vector<std::string> names;
+    for (std::size_t i = written.find("${"); i != std::string::npos;
+         i = written.find("${", i + 2)) {
+      std::size_t end = i + 2;
+      while (end < written.size() && written[end] != '}' && written[end] != ':') ++end;
+      names.push_back(written.substr(i + 2, end - i - 2));
+    }
+    return names;
+  }
+
+  static bool blank(const std::string& s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](unsigned char c) { return std::isspace(c) != 0; });
+  }
+
+  // A credential written as ${VAR}, never literally. With `missing`, a
+  // variable that is unset, or a value that is empty or only whitespace, is
+  // no error: `missing` says which variable, and the provider is disabled.
+  std::optional<std::string> secret_value(const Field& f, const std::string& key,
+                                          std::string* missing = nullptr) {
+    std::vector<std::string> unset;
+    std::optional<TemplateString> v;
+    if (!f.value.IsScalar())
+      v = single(f, key);
+    else
+      v = reader_.expanded(f.value, f.mark, f.path, missing ? &unset : nullptr);
     if (!v) return std::nullopt;
+    if (missing && (!unset.empty() || (v->secret && blank(v->value)))) {
+      if (!unset.empty()) {
+        *missing = unset.front() + " is not set";
+      } else {
+        auto names = variables_in(f.value.Scalar());
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        *missing = (list.empty() ? key : list) +
+                   (v->value.empty() ? " is empty" : " holds only whitespace");
+      }
+      return std::nullopt;
+    }
     if (!v->secret) {
       error(f.mark, key + " is written literally in the config",
             "secrets are never stored in the config: use " + key + ": ${VARIABLE} or " + key +
@@ -458,13 +503,19 @@ class ConfigReader {
     return "'" + (path.secret ? f.value.Scalar() : p.string()) + "'";
   }
 
-  // A KEY_file's content: one line, trailing whitespace (the final newline) removed.
-  std::optional<std::string> file_value(const Field& f) {
+  // A KEY_file's content: one line, trailing whitespace (the final newline)
+  // removed. With `missing`, a file that does not exist or holds nothing is
+  // no error: `missing` says so, and the provider is disabled.
+  std::optional<std::string> file_value(const Field& f, std::string* missing = nullptr) {
     auto path = single(f, f.key);
     if (!path) return std::nullopt;
     const fs::path p = resolve(path->value);
     const std::string shown = shown_path(f, *path, p);
     auto text = read_user_file(p, kMaxKeyFileBytes);
+    if (!text && missing && text.error().kind == FileReadError::Kind::kMissing) {
+      *missing = f.key + " " + shown + " does not exist";
+      return std::nullopt;
+    }
     if (!text) {
       error(f.mark,
             "cannot read " + f.key + " " + shown + ": it " + text.error().describe(kMaxKeyFileBytes),
@@ -475,7 +526,10 @@ class ConfigReader {
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
       value.pop_back();
     if (value.empty()) {
-      error(f.mark, f.key + " " + shown + " is empty");
+      if (missing)
+        *missing = f.key + " " + shown + " is empty";
+      else
+        error(f.mark, f.key + " " + shown + " is empty");
       return std::nullopt;
     }
     if (find_control_character(value, false) != std::string::npos) {
@@ -525,8 +579,7 @@ class ConfigReader {
     provider.settings = nlohmann::json::object();
 
     const bool takes_api_key = !type_info->api_key_env.empty();
-    // `limit` is every type's (offer_limit, config.h): read here, once.
-    std::vector<std::string> allowed = {"type", "limit", "limit_file"};
+    std::vector<std::string> allowed = kCommonKeys;
     if (takes_api_key) allowed.insert(allowed.end(), kHttpKeys.begin(), kHttpKeys.end());
     for (const auto& k : type_info->keys) {
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
@@ -536,10 +589,24 @@ class ConfigReader {
 
     EntrySettings settings(ctx_, name, provider.type, at);
     bool has_key = false, key_given = false;
+    std::optional<DisabledProvider> disabled;
     auto fields = reader_.fields(node, at, "providers." + name, allowed,
                                  " for provider '" + name + "'");
     for (const auto& f : fields ? *fields : std::vector<Field>{}) {
       if (f.key == "type") continue;
+      if (f.key == "offers_timeout") {
+        auto v = single(f, "offers_timeout");
+        if (!v) continue;
+        auto d = parse_duration(v->value);
+        if (!d || d->count() <= 0 || *d > kMaxOffersTimeout) {
+          error(f.mark,
+                "offers_timeout must be a duration from 1ms to 1h, not '" + f.value.Scalar() + "'",
+                "e.g. offers_timeout: 20s");
+          continue;
+        }
+        provider.offers_timeout = *d;
+        continue;
+      }
       if (f.key == "api_key" || f.key == "api_key_file") {
         key_given = true;
         if (has_key) {
@@ -547,8 +614,19 @@ class ConfigReader {
           continue;
         }
         has_key = true;
-        auto v = f.key == "api_key" ? secret_value(f, "api_key") : file_value(f);
+        std::string missing;
+        auto v = f.key == "api_key" ? secret_value(f, "api_key", &missing) : file_value(f, &missing);
         if (v) provider.api_key = *v;
+        if (!missing.empty()) {
+          // The variable is the message's first word ("HF_TOKEN is not set");
+          // a file's message starts with its key.
+          const bool from_variable = f.key == "api_key" && missing.rfind("api_key ", 0) != 0;
+          disabled = DisabledProvider{
+              name, provider.type, missing,
+              from_variable ? missing.substr(0, missing.find_first_of(", ")) : "",
+              source_name_ + ":" + std::to_string(f.mark.line + 1) + ":" +
+                  std::to_string(f.mark.column + 1)};
+        }
       } else if (f.key == "base_url") {
         auto v = single(f, "base_url");
         if (!v) continue;
@@ -607,9 +685,17 @@ class ConfigReader {
         if (key != "limit")
           if (auto j = value.to_json()) provider.settings[key] = std::move(*j);
     }
-    config_.providers.push_back(std::move(provider));
+    // Its settings were still read and judged: a disabled provider's other
+    // mistakes are errors as ever.
+    if (disabled) {
+      disabled->base_url = provider.base_url;
+      config_.disabled.push_back(std::move(*disabled));
+    }
+    else
+      config_.providers.push_back(std::move(provider));
   }
 
+  std::string source_name_;
   ValueLocations where_;
   YamlReader reader_;
   ConfigContext ctx_;
@@ -663,7 +749,7 @@ Expected<Config, Diagnostics> parse_config(const std::string& text, const std::s
   DiagnosticSink sink(source);
   auto doc = load_yaml_source(source, config_file(), sink);
   if (!doc) return unexpected(sink.take());
-  Config config = ConfigReader(*doc, sink, env, types, fs::path(name).parent_path()).read();
+  Config config = ConfigReader(*doc, sink, env, types, fs::path(name).parent_path(), name).read();
   if (!sink.empty()) return unexpected(sink.take());
   config.source = name;
   return config;
@@ -716,6 +802,10 @@ Expected<Config, Diagnostics> load_config(const std::optional<fs::path>& explici
     if (fs::exists(c, ec)) return load_file(c, env, types, "the default location");
   }
   return default_config(env, types);
+}
+
+std::string describe(const DisabledProvider& d) {
+  return "provider '" + d.name + "' is disabled: " + d.reason;
 }
 
 Expected<void, std::string> make_state_dir(const fs::path& dir) {

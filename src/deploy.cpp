@@ -238,6 +238,9 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
           Failure{ExitCode::kNoPlacement, "no offer satisfies the template",
                   "run 'berth plan' to see which constraint to relax"},
           {}, {}});
+    if (ctx.approve)
+      if (auto approved = ctx.approve(*planned); !approved)
+        return unexpected(DeployFailure{approved.error(), {}, {}});
     run.volume_homes = planned->volume_homes;
     auto placements = planned->placement;
     std::sort(placements.begin(), placements.end(),

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "berth/cancel.h"
 #include "berth/output.h"
 #include "curl_loader.h"
 #include "http_retry.h"
@@ -244,7 +245,13 @@ class CurlHttpClient final : public HttpClient {
       std::call_once(proxy_said_,
                      [&] { trace(1, describe_proxy(options_.proxy), options_.secrets); });
     start_loop_once();
-    const auto deadline = Clock::now() + options_.total_timeout;
+    // The thread's call deadline (berth/cancel.h), when earlier, ends it sooner.
+    auto deadline = Clock::now() + options_.total_timeout;
+    Duration budget = options_.total_timeout;
+    if (auto call = call_deadline(); call && *call < deadline) {
+      budget = std::chrono::duration_cast<Duration>(*call - Clock::now());
+      deadline = *call;
+    }
     std::vector<std::string> secrets = options_.secrets;
     secrets.insert(secrets.end(), request.secrets.begin(), request.secrets.end());
 
@@ -254,7 +261,8 @@ class CurlHttpClient final : public HttpClient {
       if (remaining <= Duration{0})
         return unexpected(
             HttpFailure{HttpFailure::Kind::kTimeout,
-                        fmt::format("no answer within {} ms", options_.total_timeout.count())});
+                        fmt::format("no answer within {} ms",
+                                    std::max<long long>(0, budget.count()))});
       auto result = perform(request, remaining, secrets, proxied);
       auto outcome = classify(result);
       bool last = attempt + 1 >= options_.max_attempts;

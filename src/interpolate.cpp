@@ -5,7 +5,8 @@
 namespace berth {
 
 Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
-                                                       const Environment& env) {
+                                                       const Environment& env,
+                                                       UnsetVariables unset) {
   Interpolated out;
   out.value.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -34,6 +35,12 @@ Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
       name = inner.substr(0, sep);
       fallback = inner.substr(sep + 2);
     }
+    // The default runs to the first '}': "${A:-${B}}" would leave a stray
+    // '}' behind and take "${B" as text. Defaults are literal; say so.
+    if (fallback && fallback->find("${") != std::string_view::npos)
+      return unexpected(InterpolationError{
+          i, "a default cannot hold another ${...}: '${" + std::string(inner) + "}'",
+          "defaults are literal text, up to the first '}'; write ${NAME:-text}"});
     if (!lexical::is_env_name(name))
       return unexpected(InterpolationError{
           i, "invalid variable reference '${" + std::string(inner) + "}'",
@@ -41,6 +48,10 @@ Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
     auto value = env.get(name);
     // Like the shell's ${VAR:-default}: an empty variable takes the default too.
     if (fallback && (!value || value->empty())) value = std::string(*fallback);
+    if (!value && unset == UnsetVariables::kRecord) {
+      out.unset.emplace_back(name);
+      value = std::string();
+    }
     if (!value)
       return unexpected(
           InterpolationError{i, "environment variable " + std::string(name) + " is not set",

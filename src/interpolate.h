@@ -3,11 +3,15 @@
 // loaded. `$$` is a literal `$`; any other `$` is left alone so shell commands
 // such as "echo $HOME" reach the container unchanged. An empty variable is the
 // empty string, unless a default is given (as in the shell's ${VAR:-default}).
+// An unset variable without a default is an error, unless the caller asks to
+// record it (UnsetVariables::kRecord): then it stands for the empty string and
+// its name is listed, for commands that do not need the value yet.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "berth/environment.h"
 #include "berth/expected.h"
@@ -18,7 +22,10 @@ struct Interpolated {
   std::string value;
   bool expanded = false;  // a ${...} was replaced: the value is a secret
   std::string first_variable;  // the name in the first ${...}, for messages
+  /// Variables that were unset and had no default (kRecord only), in order.
+  std::vector<std::string> unset;
 };
+
 
 struct InterpolationError {
   std::size_t offset = 0;  // byte offset of the offending "${" in the input
@@ -26,7 +33,8 @@ struct InterpolationError {
   std::string hint;
 };
 
-Expected<Interpolated, InterpolationError> interpolate(std::string_view text,
-                                                       const Environment& env);
+Expected<Interpolated, InterpolationError> interpolate(
+    std::string_view text, const Environment& env,
+    UnsetVariables unset = UnsetVariables::kError);
 
 }  // namespace berth

@@ -1,5 +1,7 @@
 #include "berth/launch_template.h"
 
+#include <algorithm>
+
 #include "berth/user_file.h"
 
 #include "source_text.h"
@@ -12,13 +14,14 @@ namespace {
 
 Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
                                                    const std::filesystem::path& base_dir,
-                                                   const Environment& env) {
+                                                   const Environment& env,
+                                                   UnsetVariables unset) {
   DiagnosticSink sink(source);
   auto doc = load_yaml_source(source, template_file(), sink);
   if (!doc) return unexpected(sink.take());
   LaunchTemplate t;
   ValueLocations where;
-  read_template(*doc, base_dir, env, sink, t, where);
+  read_template(*doc, base_dir, env, unset, sink, t, where);
   validate_template(t, where, sink);
   if (!sink.empty()) return unexpected(sink.take());
   t.hash = template_hash(t);
@@ -28,7 +31,8 @@ Expected<LaunchTemplate, Diagnostics> parse_source(const SourceText& source,
 }  // namespace
 
 Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path& file,
-                                                    const Environment& env) {
+                                                    const Environment& env,
+                                                    UnsetVariables unset) {
   const std::string name = file.string();
   auto whole_file_error = [&](std::string message, std::string hint) {
     Diagnostic d;
@@ -53,17 +57,30 @@ Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path&
                                 "is this the right file?");
     }
   }
-  auto t = parse_source(SourceText(name, std::move(*text)), file.parent_path(), env);
+  auto t = parse_source(SourceText(name, std::move(*text)), file.parent_path(), env, unset);
   if (t) t->source = file;
   return t;
 }
 
 Expected<LaunchTemplate, Diagnostics> parse_template(const std::string& text,
                                                      const std::string& name,
-                                                     const Environment& env) {
-  auto t = parse_source(SourceText(name, text), std::filesystem::path(name).parent_path(), env);
+                                                     const Environment& env,
+                                                     UnsetVariables unset) {
+  auto t = parse_source(SourceText(name, text), std::filesystem::path(name).parent_path(), env,
+                        unset);
   if (t) t->source = name;
   return t;
+}
+
+std::string unset_variable_names(const LaunchTemplate& t) {
+  std::vector<std::string> seen;
+  std::string out;
+  for (const auto& u : t.unset_variables) {
+    if (std::find(seen.begin(), seen.end(), u.name) != seen.end()) continue;
+    seen.push_back(u.name);
+    out += (out.empty() ? "" : ", ") + u.name;
+  }
+  return out;
 }
 
 std::string to_string(FailureClass c) {

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <optional>
 
+#include "berth/cancel.h"
+
 extern char** environ;
 
 namespace berth {
@@ -142,6 +144,8 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
   }
   int out_fd = capture ? out_pipe[0] : -1, err_fd = capture ? err_pipe[0] : -1;
   auto start = std::chrono::steady_clock::now();
+  // The thread's call deadline (berth/cancel.h) ends the run as a timeout would.
+  const auto call_due = call_deadline();
   std::optional<std::chrono::steady_clock::time_point> stop_due;
   bool killed = false;
   auto kill_child = [&](bool cancelled) {
@@ -203,7 +207,7 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
     if (!killed) {
       auto now = std::chrono::steady_clock::now();
       bool cancelled = spec.cancel && spec.cancel->load();
-      bool timed_out = spec.timeout && now - start > *spec.timeout;
+      bool timed_out = (spec.timeout && now - start > *spec.timeout) || (call_due && now > *call_due);
       if ((cancelled || timed_out) && !stop_due) stop_due = now;
       if (stop_due && (!spec.ready_to_stop || spec.ready_to_stop(result.err) ||
                        now - *stop_due >= spec.stop_wait))

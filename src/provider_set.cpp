@@ -11,7 +11,9 @@
 #include <exception>
 #include <thread>
 
+#include "berth/cancel.h"
 #include "berth/process.h"
+#include "berth/units.h"
 
 namespace berth {
 
@@ -46,6 +48,9 @@ std::optional<std::string> offer_insanity(const Offer& o) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// How close to its offers deadline a provider's failure counts as late.
+constexpr Duration kDeadlineSlack{100};
 
 // Runs `call` for each provider in its own thread; results land in the slot
 // of their provider so the output order is the config order, whatever the
@@ -124,6 +129,7 @@ Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
     } else if (auto provider = type->create(pc, *set.context_)) {
       set.providers_.push_back(std::move(*provider));
       set.limits_.push_back(offer_limit(pc));
+      set.offers_timeouts_.push_back(pc.offers_timeout);
       continue;
     } else {
       failure = provider.error();
@@ -140,6 +146,13 @@ std::vector<Provider*> ProviderSet::all() const {
   std::vector<Provider*> out;
   for (const auto& p : providers_) out.push_back(p.get());
   return out;
+}
+
+Duration ProviderSet::offers_timeout(const Provider& provider) const {
+  for (std::size_t i = 0; i < providers_.size(); ++i)
+    if (providers_[i].get() == &provider && i < offers_timeouts_.size() && offers_timeouts_[i])
+      return *offers_timeouts_[i];
+  return provider.capabilities().offers_timeout;
 }
 
 Provider* ProviderSet::find(const std::string& name) const {
@@ -167,7 +180,22 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
   };
   auto slots = fan_out<std::vector<Offer>>(
       pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Offer>& offers) {
+        // The provider's deadline bounds every request and subprocess it
+        // makes on this thread (berth/cancel.h: ScopedCallDeadline).
+        const Duration limit = offers_timeout(p);
+        const auto started = Clock::now();
+        ScopedCallDeadline deadline(started + limit);
         auto r = p.list_offers(query);
+        // A failure at the deadline is the deadline's doing (a transfer's own
+        // timer may fire a little before the steady clock reaches it).
+        if (!r && Clock::now() - started + kDeadlineSlack >= limit) {
+          report.error = ProviderError{
+              ProviderError::Kind::kTransient,
+              fmt::format("no offers within {} (its offers deadline; offers_timeout in the "
+                          "config sets another)",
+                          format_duration(limit))};
+          return;
+        }
         if (!r) {
           report.error = r.error();
           return;

@@ -487,10 +487,11 @@ std::optional<std::vector<TemplateString>> expanded_list(Reader& r, const Reader
 }  // namespace
 
 void read_template(const YamlDocument& doc, const std::filesystem::path& base_dir,
-                   const Environment& env, DiagnosticSink& sink, LaunchTemplate& t,
-                   ValueLocations& where) {
+                   const Environment& env, UnsetVariables unset, DiagnosticSink& sink,
+                   LaunchTemplate& t, ValueLocations& where) {
   Reader::Options options;
   options.sections = &template_keys();
+  options.unset = unset;
   Reader r(doc, sink, where, env, options);
   const YAML::Node& root = doc.root;
   t.resources.gpu.count = Range<int>{0, 0};  // no gpu section: a CPU-only workload
@@ -605,6 +606,7 @@ void read_template(const YamlDocument& doc, const std::filesystem::path& base_di
       if (auto v = r.choice(f, {"private", "host"})) t.ipc_host = *v == "host";
     }
   }
+  t.unset_variables = r.unset();
   if (!has_name && !r.suggested("name"))
     r.error(start, "missing required key 'name'", "e.g. name: llama-chat (the deployment's name)");
   if (!has_image && !r.suggested("image"))

@@ -22,10 +22,11 @@
 namespace berth {
 
 /// Reads the document into `out`, reporting type, unit, key and catalog
-/// errors. Relative volume sources resolve against `base_dir`.
+/// errors. Relative volume sources resolve against `base_dir`. With
+/// UnsetVariables::kRecord an unset ${VAR} is listed in out.unset_variables.
 void read_template(const YamlDocument& doc, const std::filesystem::path& base_dir,
-                   const Environment& env, DiagnosticSink& sink, LaunchTemplate& out,
-                   ValueLocations& where);
+                   const Environment& env, UnsetVariables unset, DiagnosticSink& sink,
+                   LaunchTemplate& out, ValueLocations& where);
 
 /// Semantic rules of docs/templates.md over a template that read without errors in
 /// the fields involved.

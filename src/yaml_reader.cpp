@@ -181,14 +181,16 @@ std::optional<std::string> YamlReader::string(const YAML::Node& n, const YAML::M
 }
 
 std::optional<TemplateString> YamlReader::expanded(const YAML::Node& n, const YAML::Mark& at,
-                                                   const std::string& path) {
+                                                   const std::string& path,
+                                                   std::vector<std::string>* unset_out) {
   if (!n.IsScalar()) {
     error(mark_of(n, at), label(path) + "expected a string, got " + describe(n));
     where_.fail(path);
     return std::nullopt;
   }
   const std::string& s = n.Scalar();
-  auto r = interpolate(s, env_);
+  const bool record = unset_out || options_.unset == UnsetVariables::kRecord;
+  auto r = interpolate(s, env_, record ? UnsetVariables::kRecord : UnsetVariables::kError);
   if (!r) {
     YAML::Mark m = mark_of(n, at);
     // Point at the "${" itself when the value sits on one line as written.
@@ -197,6 +199,12 @@ std::optional<TemplateString> YamlReader::expanded(const YAML::Node& n, const YA
     error(m, label(path) + r.error().message, r.error().hint);
     where_.fail(path);
     return std::nullopt;
+  }
+  if (unset_out) {
+    unset_out->insert(unset_out->end(), r->unset.begin(), r->unset.end());
+  } else {
+    const YAML::Mark m = mark_of(n, at);
+    for (auto& name : r->unset) unset_.push_back({std::move(name), path, m.line + 1, m.column + 1});
   }
   return TemplateString{std::move(r->value), r->expanded};
 }

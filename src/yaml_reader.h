@@ -69,6 +69,9 @@ class YamlReader {
     /// unknown key that belongs one level down can be pointed there
     /// ("vram" in resources: it goes under gpu). Null: no such hint.
     const std::map<std::string, std::vector<std::string>>* sections = nullptr;
+    /// What expanded() does with an unset ${VAR} that has no default: an
+    /// error, or (kRecord) the empty string, listed in unset().
+    UnsetVariables unset = UnsetVariables::kError;
   };
 
   YamlReader(const YamlDocument& doc, DiagnosticSink& sink, ValueLocations& where,
@@ -105,8 +108,14 @@ class YamlReader {
   std::optional<std::string> string(const YAML::Node& n, const YAML::Mark& at,
                                     const std::string& path);
   /// A string that may hold ${VAR}: expanded now, marked secret when it did.
+  /// With `unset_out`, an unset variable is not an error but its name is
+  /// appended there (the value then stands for the empty string), whatever
+  /// the options say.
   std::optional<TemplateString> expanded(const YAML::Node& n, const YAML::Mark& at,
-                                         const std::string& path);
+                                         const std::string& path,
+                                         std::vector<std::string>* unset_out = nullptr);
+  /// The unset variables expanded() recorded under Options::unset = kRecord.
+  const std::vector<UnsetVariable>& unset() const { return unset_; }
 
   std::optional<long long> integer(const Field& f, long long lo, long long hi) {
     return integer(f.value, f.mark, f.path, lo, hi);
@@ -194,6 +203,7 @@ class YamlReader {
   const Environment& env_;
   Options options_;
   std::vector<std::string> suggested_;
+  std::vector<UnsetVariable> unset_;
 };
 
 }  // namespace berth

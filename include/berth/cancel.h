@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "berth/units.h"
@@ -57,5 +58,26 @@ class CommandDeadline {
   bool disarmed_ = false;
   std::thread timer_;
 };
+
+/// A time by which whatever the current thread asks of the outside must end:
+/// the HTTP client's send() (berth/http.h) and ProcessRunner runs cap their
+/// budgets by it and end as timed out there. ProviderSet::list_offers sets
+/// one per provider (its offers deadline, docs/config.md), so a provider that
+/// answers slowly becomes a report instead of holding up the others. A scope
+/// inside another keeps the earlier time; leaving it restores the outer one.
+class ScopedCallDeadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit ScopedCallDeadline(std::optional<Clock::time_point> at);
+  ~ScopedCallDeadline();
+  ScopedCallDeadline(const ScopedCallDeadline&) = delete;
+  ScopedCallDeadline& operator=(const ScopedCallDeadline&) = delete;
+
+ private:
+  std::optional<Clock::time_point> previous_;
+};
+
+/// The current thread's call deadline, if a ScopedCallDeadline set one.
+std::optional<std::chrono::steady_clock::time_point> call_deadline();
 
 }  // namespace berth

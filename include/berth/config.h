@@ -36,6 +36,22 @@ struct ProviderConfig {
   /// The type's own keys as its ProviderType::read_settings stored them
   /// (already checked), or as written for a type without one.
   nlohmann::json settings;
+  /// offers_timeout: the deadline for listing its offers; absent = the
+  /// adapter's default (Capabilities::offers_timeout).
+  std::optional<Duration> offers_timeout;
+};
+
+/// A provider the config describes but whose credential is missing: its
+/// api_key's variable is unset, empty or blank, or its api_key_file does
+/// not exist or is empty. It is left out of `providers`; every other
+/// provider works (docs/config.md, "A missing credential").
+struct DisabledProvider {
+  std::string name;
+  std::string type;
+  std::string reason;    // "RUNPOD_API_KEY is not set", "api_key_file '/k' does not exist"
+  std::string variable;  // RUNPOD_API_KEY; empty when a file is missing
+  std::string where;     // "config.yaml:3:5", where the credential is written
+  std::string base_url;  // as configured; empty = the type's default
 };
 
 /// How many offers one provider's listing may hold: its `limit` setting
@@ -49,6 +65,7 @@ std::size_t offer_limit(const ProviderConfig& config);
 
 struct Config {
   std::vector<ProviderConfig> providers;
+  std::vector<DisabledProvider> disabled;  // in file order
   std::optional<std::filesystem::path> ssh_key;  // absent = berth's own key
   std::string runtime = "docker";                // docker | podman
   std::string source;                            // file path, or "(embedded default)"
@@ -80,6 +97,10 @@ Config default_config(const Environment& env,
 /// berth's own state directory for caches (generated key, known_hosts):
 /// $XDG_STATE_HOME/berth or ~/.local/state/berth.
 std::filesystem::path state_dir(const Environment& env);
+
+/// "provider 'runpod' is disabled: RUNPOD_API_KEY is not set": how every
+/// command names a disabled provider.
+std::string describe(const DisabledProvider& d);
 /// Creates the state directory, and any missing parent, with mode 0700, and
 /// tightens one of ours that exists already: it holds the SSH key, pinned
 /// host keys and SSH control sockets. Everything that puts files there

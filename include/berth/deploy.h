@@ -139,6 +139,10 @@ struct DeployContext {
   std::function<void(const DeployEvent&)> events;
   DeployOptions options;
   ImageReader read_image;  // unset: a provider that needs the image's process cannot be used
+  /// Called with each plan before anything of it is rented (up's and
+  /// watch's spend confirmation, src/cli/deploy_session.h); a Failure ends
+  /// the deploy with it, nothing launched. Unset: every plan goes ahead.
+  std::function<Expected<void, Failure>(const Plan&)> approve;
   std::shared_ptr<LaunchPacer> pacer = std::make_shared<LaunchPacer>();
 };
 

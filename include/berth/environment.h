@@ -10,6 +10,12 @@
 
 namespace berth {
 
+/// What a ${VAR} without a default does when VAR is unset (src/interpolate.h):
+/// an error, or recorded (it stands for the empty string and its name is
+/// listed) by commands that do not need the value yet (validate, offers,
+/// plan; docs/templates.md).
+enum class UnsetVariables { kError, kRecord };
+
 class Environment {
  public:
   using Getter = std::function<std::optional<std::string>(std::string_view)>;

@@ -126,6 +126,14 @@ struct RegistryAuth {
   TemplateString password;
 };
 
+/// A ${VAR} of the template that was unset (and had no default) when it was
+/// loaded with UnsetVariables::kRecord: `up` and `watch` will need it.
+struct UnsetVariable {
+  std::string name;  // HF_TOKEN
+  std::string path;  // env.HF_TOKEN
+  int line = 0, column = 0;  // 1-based, of the value
+};
+
 struct LaunchTemplate {
   std::string name;
   TemplateString image;
@@ -149,15 +157,24 @@ struct LaunchTemplate {
 
   std::filesystem::path source;  // the file it was read from
   std::string hash;              // 12 hex digits over the expanded content; stable
+  /// Loaded with UnsetVariables::kRecord: the variables that were unset (their
+  /// values are empty here); always empty otherwise.
+  std::vector<UnsetVariable> unset_variables;
 };
 
-/// Parses and validates a template file, reporting every error in it.
-Expected<LaunchTemplate, Diagnostics> load_template(const std::filesystem::path& file,
-                                                     const Environment& env);
+/// Parses and validates a template file, reporting every error in it. An
+/// unset ${VAR} is one of them unless `unset` is kRecord (commands that do
+/// not start anything: validate, offers, plan), which lists it in
+/// unset_variables instead.
+Expected<LaunchTemplate, Diagnostics> load_template(
+    const std::filesystem::path& file, const Environment& env,
+    UnsetVariables unset = UnsetVariables::kError);
 /// Same, from text already in memory (`name` is used in diagnostics).
-Expected<LaunchTemplate, Diagnostics> parse_template(const std::string& text,
-                                                      const std::string& name,
-                                                      const Environment& env);
+Expected<LaunchTemplate, Diagnostics> parse_template(
+    const std::string& text, const std::string& name, const Environment& env,
+    UnsetVariables unset = UnsetVariables::kError);
+/// "HF_TOKEN, REGISTRY_PASSWORD": each unset variable once, in file order.
+std::string unset_variable_names(const LaunchTemplate& t);
 
 std::string to_string(FailureClass c);        // "instance-lost", ...
 std::optional<FailureClass> failure_class_from_string(std::string_view s);

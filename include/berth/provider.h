@@ -90,6 +90,10 @@ struct Capabilities {
   /// From launch until the instance runs, unless the template's
   /// placement.boot_timeout says otherwise.
   Duration boot_timeout{1'200'000};
+  /// How long listing offers may take before the provider is reported late
+  /// and left out (ProviderSet::list_offers), unless the config's
+  /// offers_timeout says otherwise (docs/config.md).
+  Duration offers_timeout{30'000};
   LaunchPacing pacing;
 };
 
@@ -259,7 +263,14 @@ struct ProviderType {
   /// Checks and reads the type's own keys when the config is loaded, each
   /// error at its position; null = the keys are kept as written (settings).
   SettingsReader read_settings;
+  /// The API endpoint when the config sets no base_url (the adapter's
+  /// kDefaultBaseUrl); "" for types without an HTTP API (local, ssh).
+  std::string default_base_url;
 };
+
+/// The base URL a provider of this config talks to: its configured base_url,
+/// else its type's default; "" for types without an HTTP API.
+std::string effective_base_url(const ProviderConfig& config);
 
 /// The registry, keyed by type; filled from providers/registry.cpp.
 const std::vector<ProviderType>& provider_types();

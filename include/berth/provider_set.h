@@ -57,9 +57,15 @@ class ProviderSet {
 
   std::vector<Provider*> all() const;
   Provider* find(const std::string& name) const;
+  /// The deadline list_offers gives `provider` (one of all()).
+  Duration offers_timeout(const Provider& provider) const;
   HttpClient& http() const { return *http_; }
 
-  /// Concurrently, from every provider (or only those named).
+  /// Concurrently, from every provider (or only those named). Each provider
+  /// has its offers deadline (offers_timeout in the config, else
+  /// Capabilities::offers_timeout): one that has not answered by then is
+  /// reported late (a kTransient error naming the deadline) and its offers
+  /// are left out; the others are not held up.
   OfferListing list_offers(const OfferQuery& query,
                            const std::vector<std::string>& only = {}) const;
   InstanceListing list_instances(const std::vector<std::string>& only = {}) const;
@@ -74,6 +80,7 @@ class ProviderSet {
   std::unique_ptr<ProviderContext> context_;
   std::vector<std::unique_ptr<Provider>> providers_;
   std::vector<std::size_t> limits_;  // offer_limit of each of providers_
+  std::vector<std::optional<Duration>> offers_timeouts_;  // per provider, from the config
 };
 
 }  // namespace berth

@@ -1,6 +1,8 @@
 #include "providers/common/http_errors.h"
 
+#include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <ctime>
 
 #include "berth/http.h"
@@ -61,7 +63,73 @@ ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
           std::nullopt, response.status};
 }
 
+namespace {
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The text between <tag ...> and </tag>, its own tags dropped and its
+// whitespace collapsed; empty when there is none.
+std::string element_text(const std::string& body, const std::string& lowered,
+                         const std::string& tag) {
+  std::size_t open = lowered.find("<" + tag);
+  while (open != std::string::npos) {
+    const char next = open + 1 + tag.size() < lowered.size() ? lowered[open + 1 + tag.size()] : 0;
+    if (next == '>' || next == ' ' || next == '\t' || next == '\n') break;
+    open = lowered.find("<" + tag, open + 1);
+  }
+  if (open == std::string::npos) return "";
+  const std::size_t start = lowered.find('>', open);
+  if (start == std::string::npos) return "";
+  std::size_t end = lowered.find("</" + tag, start);
+  if (end == std::string::npos) end = std::min(body.size(), start + 1 + 1024);
+  std::string text;
+  bool in_tag = false, space = false;
+  for (std::size_t i = start + 1; i < end; ++i) {
+    const unsigned char c = static_cast<unsigned char>(body[i]);
+    if (c == '<') in_tag = true;
+    if (in_tag) {
+      if (c == '>') in_tag = false;
+      continue;
+    }
+    if (std::isspace(c) || c < 0x20 || c == 0x7f) {
+      space = !text.empty();
+      continue;
+    }
+    if (space) text += ' ';
+    space = false;
+    text += static_cast<char>(c);
+  }
+  return text;
+}
+
+}  // namespace
+
+bool looks_like_html(const std::string& body) {
+  std::size_t i = 0;
+  while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
+  const std::string head = lower_ascii(std::string_view(body).substr(i, 512));
+  return head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0 ||
+         (head.rfind("<", 0) == 0 && head.find("<html") != std::string::npos);
+}
+
+std::string html_summary(const std::string& body, std::size_t limit) {
+  // The head of a page is enough to find its title (and the first heading).
+  const std::string part = body.substr(0, 64u << 10);
+  const std::string lowered = lower_ascii(part);
+  std::string what = element_text(part, lowered, "title");
+  if (what.empty()) what = element_text(part, lowered, "h1");
+  what = redact(std::move(what), {});
+  if (what.size() > limit) what = what.substr(0, limit) + "...";
+  return what.empty() ? "an HTML page" : "an HTML page: " + what;
+}
+
 std::string excerpt(const std::string& body, std::size_t limit) {
+  // An error page of a proxy or load balancer is summed up, never pasted.
+  if (looks_like_html(body)) return html_summary(body, limit);
   // Redacted before it is cut: a credential cut in half would no longer
   // look like one.
   std::string head = body.substr(0, limit * 4);

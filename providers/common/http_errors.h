@@ -34,8 +34,15 @@ ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
                         const HttpResponse& response);
 
 /// The start of a body on one line, for messages about answers we could not
-/// read (never the whole body: it may be megabytes).
+/// read (never the whole body: it may be megabytes). An HTML page (a proxy's
+/// or load balancer's error page) is summed up as html_summary does instead.
 std::string excerpt(const std::string& body, std::size_t limit = 160);
+
+/// Whether a body is an HTML page (<!DOCTYPE html>, <html ...>).
+bool looks_like_html(const std::string& body);
+/// "an HTML page: 503 Service Temporarily Unavailable": the page's <title>,
+/// else its first <h1>, as one line of at most `limit` bytes, redacted.
+std::string html_summary(const std::string& body, std::size_t limit = 160);
 
 ProviderError bad_response(std::string what, const HttpResponse& response);
 

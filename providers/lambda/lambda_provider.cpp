@@ -68,7 +68,10 @@ ProviderError error_from(const HttpResponse& r) {
     if (r.status >= 500) return http_errors::from_status(r, http_errors::excerpt(r.body));
     if (r.status >= 400 && r.status < 500 && r.status != 404)
       return http_errors::from_status(r, http_errors::excerpt(r.body));
-    if (r.status == 404) return http_errors::from_status(r, "not found");
+    // What answered says whether the base URL is wrong (another server's page).
+    if (r.status == 404)
+      return http_errors::from_status(
+          r, r.body.empty() ? "not found" : "not found: " + http_errors::excerpt(r.body));
     return http_errors::bad_response("no error envelope", r);
   }
   ProviderError e;

@@ -56,7 +56,8 @@ ProviderError error_from(const HttpResponse& r) {
       for (const json& e : *it)
         if (e.is_string()) detail += (detail.empty() ? "" : "; ") + e.get<std::string>();
     }
-  } else if (r.status < 500 && r.status != 429 && !r.body.empty()) {
+  } else if (r.status != 429 && !r.body.empty()) {
+    // What the server answered, a proxy's error page summed up (excerpt).
     detail = http_errors::excerpt(r.body);
   }
   if (r.status == 400 && is_capacity_detail(detail))

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "berth/cancel.h"
 #include "berth/gpu_catalog.h"
 #include "berth/location.h"
 #include "berth/provider_settings.h"
@@ -36,7 +37,14 @@ template <class T, class Fn>
 std::vector<Expected<T, ProviderError>> for_each_host(const std::vector<SshHostConfig>& hosts,
                                                       Fn fn) {
   std::vector<std::future<Expected<T, ProviderError>>> futures;
-  for (const auto& h : hosts) futures.push_back(std::async(std::launch::async, fn, std::cref(h)));
+  // Each host's thread keeps the caller's call deadline (berth/cancel.h): the
+  // provider's offers deadline bounds its SSH runs too.
+  const auto deadline = call_deadline();
+  for (const auto& h : hosts)
+    futures.push_back(std::async(std::launch::async, [&fn, &h, deadline] {
+      ScopedCallDeadline scoped(deadline);
+      return fn(h);
+    }));
   std::vector<Expected<T, ProviderError>> out;
   for (auto& f : futures) out.push_back(f.get());
   return out;

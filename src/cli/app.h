@@ -50,6 +50,16 @@ int report(const Diagnostics& diagnostics);
 /// Loads the config for commands that talk to providers (exit 3 on errors);
 /// its credentials are redacted from everything printed from then on.
 Expected<Config, int> load_config_or_report(const GlobalOptions& g);
+/// "runpod is disabled (RUNPOD_API_KEY is not set); ...", empty when no
+/// provider is: for messages about what could not be asked.
+std::string disabled_providers_text(const Config& config);
+/// For commands that start nothing (validate, offers, plan): a template whose
+/// ${VAR} is unset is accepted, and this note says which variables `up`
+/// will need (nothing when all are set).
+void note_unset_variables(const GlobalOptions& g, const std::string& file,
+                          const LaunchTemplate& workload);
+/// The same list for -o json: [{"name", "path", "line", "column"}].
+nlohmann::json unset_variables_json(const LaunchTemplate& workload);
 /// The template's secrets are redacted from everything printed from now on
 /// (a provider's error may quote an env value back).
 void redact_from_output(const LaunchTemplate& workload);

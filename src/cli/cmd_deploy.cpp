@@ -254,9 +254,16 @@ Expected<Deployment, int> find_one(DeploySession& s, const std::string& name) {
   if (s.timed_out()) return unexpected(report_timed_out(s, "the providers did not answer in time"));
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
-  if (found.deployments.empty())
+  if (found.deployments.empty()) {
+    // A deployment on a disabled provider cannot be seen: say which credential is missing.
+    if (auto off = disabled_providers_text(s.config); !off.empty())
+      return unexpected(report(Failure{
+          ExitCode::kInvalidInput,
+          "no deployment named '" + name + "' on the providers asked; " + off,
+          "set the missing credential to reach a deployment there"}));
     return unexpected(report(Failure{ExitCode::kNotFound, "no deployment named '" + name + "'",
                                      "'berth status' lists the deployments the providers report"}));
+  }
   return found.deployments.front();
 }
 
@@ -436,8 +443,11 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   if (g.output == "json") {
     print_json({{"deployments", deployments}});
   } else if (found.deployments.empty()) {
-    print_text(stderr, fmt::format("berth: {}\n", name ? "no deployment named '" + *name + "'"
-                                                       : std::string("no deployments")));
+    const std::string off = disabled_providers_text(s.config);
+    print_text(stderr, fmt::format("berth: {}{}\n",
+                                   name ? "no deployment named '" + *name + "'"
+                                        : std::string("no deployments"),
+                                   off.empty() ? "" : " on the providers asked; " + off));
   } else {
     print_text(stdout, table.render());
   }
@@ -589,6 +599,11 @@ int run_down(const GlobalOptions& g, const std::string& name) {
                                 [](const ProviderReport& r) { return r.error.has_value(); });
   nlohmann::json terminated = nlohmann::json::array(), leaked = nlohmann::json::array();
   if (found.deployments.empty()) {
+    // Not found where berth could look: a disabled provider may hold it.
+    if (auto off = disabled_providers_text(s.config); !off.empty())
+      return report(Failure{ExitCode::kInvalidInput,
+                            "no deployment named '" + name + "' on the providers asked; " + off,
+                            "set the missing credential to take down a deployment there"});
     if (g.output == "json")
       print_json({{"deployment", name}, {"terminated", terminated}, {"leaked", leaked}});
     else
@@ -649,6 +664,11 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   up->add_flag("--strict", up_opts->strict,
                "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the "
                "template constrains (placement.strict)");
+  up->footer(
+      "Before renting anything that costs money, up shows each replica's offer and $/h\n"
+      "and the total, and asks on a terminal; -y/--yes skips the question. Without a\n"
+      "terminal (or with -o json) and without --yes, a paid plan is refused (exit 2);\n"
+      "offers that cost nothing (local, free ssh hosts) are never asked about.");
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();

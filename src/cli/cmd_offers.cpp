@@ -23,10 +23,13 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   if (g.output != "table" && g.output != "json" && g.output != "csv")
     return report(Failure{ExitCode::kUsage, "offers prints table, json or csv", ""});
   std::optional<LaunchTemplate> workload;
+  nlohmann::json unset_json = nlohmann::json::array();
   if (o.template_file) {
-    auto t = load_template(*o.template_file, Environment::process());
+    auto t = load_template(*o.template_file, Environment::process(), UnsetVariables::kRecord);
     if (!t) return report(t.error());
     redact_from_output(*t);
+    note_unset_variables(g, *o.template_file, *t);
+    unset_json = unset_variables_json(*t);
     if (o.strict) t->placement.strict = true;
     workload = std::move(*t);
   }
@@ -39,6 +42,11 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
   auto providers = open_providers(*config, g);
   if (!providers) return providers.error();
 
+  if (providers->all().empty() && !config->disabled.empty())
+    return report(Failure{ExitCode::kInvalidInput,
+                          "every provider in " + config->source + " is disabled: " +
+                              disabled_providers_text(*config),
+                          "set the missing credentials"});
   if (providers->all().empty())
     return report(Failure{ExitCode::kInvalidInput,
                           config->source.front() == '(' ? "no providers configured"
@@ -47,6 +55,15 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
                           "API-key variable (LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"});
   auto search = search_offers(*providers, *filter, *offer_sort_from_string(o.sort), o.limit);
   if (cancel_requested()) return static_cast<int>(ExitCode::kInterrupted);
+  if (search.reports.empty()) {
+    // --provider named only disabled providers: say which credential is missing.
+    std::string off;
+    for (const auto& d : config->disabled)
+      if (ProviderSet::selected(d.name, o.flags.providers))
+        off += (off.empty() ? "" : "; ") + describe(d);
+    if (!off.empty())
+      return report(Failure{ExitCode::kInvalidInput, off, "set the missing credential"});
+  }
   if (search.reports.empty())
     return report(Failure{ExitCode::kUsage, "no configured provider matches the selection",
                           "configured: " + provider_names(*providers)});
@@ -60,7 +77,9 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
       print_note(term, describe_report(r, secrets));
   }
   if (g.output == "json") {
-    print_json(offers_to_json(search, secrets));
+    auto j = offers_to_json(search, secrets);
+    if (o.template_file) j["unset_variables"] = unset_json;
+    print_json(j);
   } else {
     std::string out = g.output == "csv" ? offers_csv(search.offers) : offers_table(search.offers);
     if (g.output == "csv" || !search.offers.empty()) print_text(stdout, out);

@@ -62,6 +62,11 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
   if (!config) return unexpected(config.error());
   auto providers = open_providers(*config, g);
   if (!providers) return unexpected(providers.error());
+  if (providers->all().empty() && !config->disabled.empty())
+    return unexpected(report(Failure{ExitCode::kInvalidInput,
+                                     "every provider in " + config->source + " is disabled: " +
+                                         disabled_providers_text(*config),
+                                     "set the missing credentials"}));
   if (providers->all().empty())
     return unexpected(report(Failure{
         ExitCode::kInvalidInput,
@@ -155,9 +160,11 @@ std::string render(const Plan& plan) {
 }
 
 int run_plan(const GlobalOptions& g, const PlanOptions& o) {
-  auto workload = load_template(o.template_path, Environment::process());
+  // A plan starts nothing: an unset ${VAR} is noted, needed only by up.
+  auto workload = load_template(o.template_path, Environment::process(), UnsetVariables::kRecord);
   if (!workload) return report(workload.error());
   redact_from_output(*workload);
+  note_unset_variables(g, o.template_path, *workload);
   if (o.strict) workload->placement.strict = true;
 
   std::vector<ProviderFailure> errors;
@@ -189,6 +196,7 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
     for (const auto& e : errors)
       list.push_back({{"provider", e.provider}, {"kind", e.kind}, {"message", e.message}});
     j["errors"] = std::move(list);
+    j["unset_variables"] = unset_variables_json(*workload);
     print_json(j);
   } else {
     print_text(stdout, render(planning.plan));

@@ -30,66 +30,88 @@ int run_providers(bool check, const GlobalOptions& g) {
     (r.error->kind == ProviderError::Kind::kAuth ? auth_failed : other_failed) = true;
   }
 
-  auto base_url = [&](const std::string& name) {
+  auto config_of = [&](const std::string& name) {
     for (const auto& p : config->providers)
-      if (p.name == name) return p.base_url;
-    return std::string();
-  };
-  auto type = [&](const std::string& name) {
-    for (const auto& p : config->providers)
-      if (p.name == name) return p.type;
-    return std::string();
+      if (p.name == name) return p;
+    return ProviderConfig{};
   };
   const auto all = providers->all();
+  // Every provider the config describes: the working ones, then the ones
+  // disabled for a missing credential (docs/config.md). The base URL is the
+  // one each talks to, configured or its type's default, in one form.
+  struct Row {
+    ProviderConfig config;
+    std::string disabled;  // why, or empty
+  };
+  std::vector<Row> rows;
+  for (const auto* p : all) rows.push_back({config_of(p->name()), ""});
+  for (const auto& d : config->disabled) {
+    ProviderConfig pc;
+    pc.name = d.name;
+    pc.type = d.type;
+    pc.base_url = d.base_url;
+    rows.push_back({std::move(pc), d.reason});
+  }
 
   if (g.output == "json") {
     nlohmann::json list = nlohmann::json::array();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto& name = all[i]->name();
-      std::string url = base_url(name);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      std::string url = effective_base_url(row.config);
       nlohmann::json j = {
-          {"name", name},
-          {"type", type(name)},
-          {"base_url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)}};
+          {"name", row.config.name},
+          {"type", row.config.type},
+          {"base_url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)},
+          {"base_url_configured", !row.config.base_url.empty()},
+          {"enabled", row.disabled.empty()},
+          {"disabled_reason",
+           row.disabled.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.disabled)}};
       if (check) {
-        const auto& r = reports[i];
-        j["check"] = {
-            {"ok", r.ok()},
-            {"latency_ms", r.latency.count()},
-            {"kind", r.error ? nlohmann::json(to_string(r.error->kind)) : nlohmann::json(nullptr)},
-            {"message", r.error ? nlohmann::json(redact(r.error->message, secrets))
-                                : nlohmann::json(nullptr)}};
+        if (i < reports.size()) {
+          const auto& r = reports[i];
+          j["check"] = {
+              {"ok", r.ok()},
+              {"latency_ms", r.latency.count()},
+              {"kind",
+               r.error ? nlohmann::json(to_string(r.error->kind)) : nlohmann::json(nullptr)},
+              {"message", r.error ? nlohmann::json(redact(r.error->message, secrets))
+                                  : nlohmann::json(nullptr)}};
+        } else {
+          j["check"] = nullptr;  // disabled: not asked
+        }
       }
       list.push_back(std::move(j));
     }
     print_json({{"config", config->source}, {"providers", std::move(list)}});
   } else {
-    std::vector<std::string> headers = {"NAME", "TYPE", "BASE URL"};
+    std::vector<std::string> headers = {"NAME", "TYPE", "BASE URL", "STATE"};
     if (check) headers.push_back("CHECK");
     Table table(headers);
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto& name = all[i]->name();
-      std::string url = base_url(name);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      std::string url = effective_base_url(row.config);
       // Providers without an HTTP API (local, ssh) have no URL to show.
-      const ProviderType* t = find_provider_type(type(name));
-      bool http = t && !t->api_key_env.empty();
-      std::vector<std::string> row = {name, type(name),
-                                      !http         ? "-"
-                                      : url.empty() ? "(default)"
-                                                    : url};
+      std::vector<std::string> row_text = {row.config.name, row.config.type,
+                                           url.empty() ? "-" : url,
+                                           row.disabled.empty() ? "enabled"
+                                                                : "disabled: " + row.disabled};
       if (check) {
-        const auto& r = reports[i];
-        row.push_back(r.ok() ? fmt::format("ok ({} ms)", r.latency.count())
-                             : fmt::format("{}: {}", to_string(r.error->kind),
-                                           redact(r.error->message, secrets)));
+        if (i < reports.size()) {
+          const auto& r = reports[i];
+          row_text.push_back(r.ok() ? fmt::format("ok ({} ms)", r.latency.count())
+                                    : fmt::format("{}: {}", to_string(r.error->kind),
+                                                  redact(r.error->message, secrets)));
+        } else {
+          row_text.push_back("-");
+        }
       }
-      table.add_row(std::move(row));
+      table.add_row(std::move(row_text));
     }
     std::string out = g.output == "csv" ? table.render_csv() : table.render();
     print_text(stdout, out);
     print_note(g.terminal(), "config: " + config->source);
   }
-  if (all.empty())
+  if (rows.empty())
     print_note(g.terminal(),
                "no providers configured; write one in ~/.config/berth/config.yaml or set a "
                "provider's API-key variable (LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)");
@@ -97,8 +119,9 @@ int run_providers(bool check, const GlobalOptions& g) {
     return report(Failure{ExitCode::kAuth, "a provider rejected the credentials",
                           "check the API key named in " + config->source});
   if (other_failed)
-    return report(Failure{ExitCode::kProviderFailed, "a provider could not be reached",
-                          "the CHECK column says why; retry, or run with -vv to trace HTTP"});
+    return report(Failure{ExitCode::kProviderFailed, "a provider's check failed",
+                          "the CHECK column says what it answered; retry, or run with -vv to "
+                          "trace HTTP"});
   return 0;
 }
 

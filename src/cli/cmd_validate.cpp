@@ -42,16 +42,20 @@ int run_validate(const ValidateOptions& o, const GlobalOptions& g) {
     const std::string file = arg == "-" ? "<stdin>" : arg;
     // "-" reads the template from stdin (pipelines); its volume sources resolve
     // against the current directory.
-    auto t = arg == "-" ? parse_template(read_stdin(), "<stdin>", env) : load_template(file, env);
+    // An unset ${VAR} is no error here: only up and watch need its value.
+    auto t = arg == "-" ? parse_template(read_stdin(), "<stdin>", env, UnsetVariables::kRecord)
+                        : load_template(file, env, UnsetVariables::kRecord);
     if (t) {
       if (json)
         results.push_back({{"file", file},
                            {"valid", true},
                            {"name", t->name},
                            {"hash", t->hash},
+                           {"unset_variables", unset_variables_json(*t)},
                            {"errors", nlohmann::json::array()}});
       else
         print_text(stdout, file + ": ok (" + t->name + ", hash " + t->hash + ")\n");
+      note_unset_variables(g, file, *t);
       // Valid, but a word that names no place and no provider's region
       // matches only an offer whose region is exactly that word.
       for (const auto& w : unknown_region_words(t->placement.regions, known_provider_regions()))
@@ -90,7 +94,9 @@ void setup_validate(CLI::App& app, GlobalOptions& g, RunState& s) {
       "template is invalid.\n"
       "-o json prints {\"templates\": [{\"file\", \"valid\", \"name\", \"hash\", \"errors\":\n"
       "[{\"file\", \"line\", \"column\", \"message\", \"hint\"}]}]} (name and hash only when "
-      "valid).");
+      "valid).\n"
+      "An unset ${VAR} is accepted: a note names the variables 'up' will need\n"
+      "(-o json: \"unset_variables\": [{\"name\", \"path\", \"line\", \"column\"}]).");
   sub->callback([o, &g, &s] { s.exit_code = run_validate(*o, g); });
 }
 

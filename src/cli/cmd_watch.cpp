@@ -101,7 +101,9 @@ void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
       "running (exit 130); --timeout stops watching that long after the command\n"
       "started, the initial deploy included (exit 0; 130 as for up when the initial\n"
       "deploy had not finished); exit 7 when a replica gave up after\n"
-      "restart.max_restarts and none is healthy.");
+      "restart.max_restarts and none is healthy.\n"
+      "As up, watch asks before it first rents anything that costs money (-y/--yes\n"
+      "skips the question; without a terminal a paid plan needs --yes, else exit 2).");
   sub->callback([&g, &s, flags] { s.exit_code = run_watch(g, *flags); });
 }
 

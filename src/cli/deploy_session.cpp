@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
@@ -103,6 +108,48 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
   };
 }
 
+std::function<Expected<void, Failure>(const Plan&)> spend_approval(const GlobalOptions& g) {
+  auto confirmed = std::make_shared<std::atomic<bool>>(g.yes);
+  return [confirmed](const Plan& plan) -> Expected<void, Failure> {
+    bool paid = false;
+    for (const auto& p : plan.placement) paid = paid || p.offer.price_per_hour > 0;
+    if (!paid || confirmed->load()) return {};
+    const std::size_t n = plan.placement.size();
+    const std::string what =
+        fmt::format("{} replica{} for {:.2f} USD/h", n, n == 1 ? "" : "s", plan.total_price_per_hour);
+    const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO) && !stderr_json_lines();
+    if (!terminal)
+      return unexpected(Failure{ExitCode::kUsage,
+                                "this would rent " + what + " and there is no terminal to ask",
+                                "pass --yes (-y) to rent without asking; 'berth plan' shows what "
+                                "would be rented"});
+    std::string text = "berth: about to rent:\n";
+    auto sorted = plan.placement;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.replica < b.replica; });
+    for (const auto& p : sorted)
+      text += fmt::format("  replica {}: {}/{} ({}, {}) at {:.2f} USD/h\n", p.replica,
+                          p.offer.provider, p.offer.id,
+                          p.offer.gpu.count ? gpu_summary(p.offer.gpu) : "no GPU",
+                          p.offer.region.empty() ? "-" : p.offer.region, p.offer.price_per_hour);
+    text += fmt::format("  total: {:.2f} USD/h\nRent {}? [y/N] ", plan.total_price_per_hour,
+                        n == 1 ? "it" : "them");
+    print_text(stderr, text);
+    std::fflush(stderr);
+    char line[64] = {};
+    std::string answer = std::fgets(line, sizeof line, stdin) ? line : "";
+    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back())))
+      answer.pop_back();
+    for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (answer == "y" || answer == "yes") {
+      confirmed->store(true);
+      return {};
+    }
+    return unexpected(Failure{ExitCode::kUsage, "not confirmed: nothing was rented",
+                              "answer 'y' to rent, or pass --yes (-y)"});
+  };
+}
+
 DeploySession::~DeploySession() {
   if (ssh) ssh->close_all();
 }
@@ -155,6 +202,8 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   s->ctx.ssh_public_key = key->public_key;
   s->ctx.read_image = registry_image_reader(s->providers->http());
   s->ctx.cancel = &cancel_flag();
+  // Nothing is rented unasked (up and watch; down never calls it).
+  s->ctx.approve = spend_approval(g);
   return s;
 }
 

@@ -49,6 +49,14 @@ enum class DeployEventsFor { kUp, kWatch };
 std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions& g,
                                                              DeployEventsFor who);
 
+/// Spend safety for up and watch (docs/json.md, exit codes): a plan whose
+/// chosen offers all cost nothing goes ahead; so does any plan with --yes,
+/// or once one was confirmed in this command. Otherwise, on a terminal
+/// (stdin and stderr, not -o json) it shows each replica's offer and $/h and
+/// the total, and asks; without one it refuses (exit 2) with a hint to pass
+/// --yes. Declining rents nothing (exit 2).
+std::function<Expected<void, Failure>(const Plan&)> spend_approval(const GlobalOptions& g);
+
 /// Loads the config and opens everything; reports failures (bad --timeout 2,
 /// config 3, SSH key 1) and returns their exit code.
 Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOptions& g,

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "berth/launch_template.h"
 #include "berth/workload_spec.h"
 #include "berth/version.h"
 #include "cli/app.h"
@@ -36,7 +37,35 @@ Expected<Config, int> load_config_or_report(const GlobalOptions& g) {
   auto config = load_config(path, Environment::process());
   if (!config) return unexpected(report(config.error()));
   add_output_secrets(config->secrets());
+  // One warning per disabled provider; the others work (docs/config.md).
+  for (const auto& d : config->disabled)
+    print_warning(describe(d) + " (" + d.where + "); the other providers are used");
   return std::move(*config);
+}
+
+std::string disabled_providers_text(const Config& config) {
+  std::string out;
+  for (const auto& d : config.disabled)
+    out += (out.empty() ? "" : "; ") + d.name + " is disabled (" + d.reason + ")";
+  return out;
+}
+
+void note_unset_variables(const GlobalOptions& g, const std::string& file,
+                          const LaunchTemplate& workload) {
+  if (workload.unset_variables.empty()) return;
+  const auto n = workload.unset_variables.size();
+  print_note(g.terminal(), file + ": 'berth up' and 'berth watch' will need " +
+                               unset_variable_names(workload) + " (not set now" +
+                               (n == 1 ? "" : "; " + std::to_string(n) + " values use them") +
+                               ")");
+}
+
+nlohmann::json unset_variables_json(const LaunchTemplate& workload) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& u : workload.unset_variables)
+    list.push_back(
+        {{"name", u.name}, {"path", u.path}, {"line", u.line}, {"column", u.column}});
+  return list;
 }
 
 void redact_from_output(const LaunchTemplate& workload) {
@@ -110,7 +139,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
   app.add_flag("-v,--verbose", g.verbose, "More detail on stderr; -vv traces HTTP (redacted)");
   app.add_flag("--no-color", g.no_color, "No colors (NO_COLOR is honoured too)");
-  app.add_flag("-y,--yes", g.yes, "Never prompt; assume yes");
+  app.add_flag("-y,--yes", g.yes,
+               "Never prompt; assume yes (up and watch rent paid offers without asking)");
   app.add_option("--timeout", g.timeout, "Overall time limit, e.g. 30s, 10m")
       ->option_text("DURATION");
 

@@ -83,7 +83,7 @@ TEST_CASE("runpod: the image's ENTRYPOINT runs with the template's arguments, or
   DeploymentGuard guard(*env, "e2e-rp-entry", rig.vars, {"h3", "h4"});
   auto with_args = rig.entry_template(
       "e2e-rp-entry", "command: [--port, \"8000\", --say, \"two words, 'quoted' and $HOME\"]\n");
-  auto up = run_berth({"up", with_args.string(), "-o", "json"}, rig.vars);
+  auto up = run_berth({"up", "--yes", with_args.string(), "-o", "json"}, rig.vars);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
@@ -100,7 +100,7 @@ TEST_CASE("runpod: the image's ENTRYPOINT runs with the template's arguments, or
   // Without a command: the image's own CMD. A new template hash, a new
   // credential; the old one goes with the replica it served.
   auto without = rig.entry_template("e2e-rp-entry", "");
-  auto up2 = run_berth({"up", without.string(), "-o", "json"}, rig.vars);
+  auto up2 = run_berth({"up", "--yes", without.string(), "-o", "json"}, rig.vars);
   INFO(up2.err);
   REQUIRE(up2.exit_code == 0);
   auto j2 = parse_json(up2.out);
@@ -128,7 +128,7 @@ TEST_CASE("vastai: berth starts the image's ENTRYPOINT and CMD itself, read from
   DeploymentGuard guard(*env, "e2e-vast-entry", rig.vars, {"h3", "h4"});
   auto with_args =
       rig.entry_template("e2e-vast-entry", "command: [--port, \"8000\", --say, \"vast: $(id) ok\"]\n");
-  auto up = run_berth({"up", with_args.string(), "-o", "json"}, rig.vars);
+  auto up = run_berth({"up", "--yes", with_args.string(), "-o", "json"}, rig.vars);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
@@ -138,7 +138,7 @@ TEST_CASE("vastai: berth starts the image's ENTRYPOINT and CMD itself, read from
 
   // Without a command: the image's CMD, in the image's WORKDIR.
   auto without = rig.entry_template("e2e-vast-entry", "");
-  auto up2 = run_berth({"up", without.string(), "-o", "json"}, rig.vars);
+  auto up2 = run_berth({"up", "--yes", without.string(), "-o", "json"}, rig.vars);
   INFO(up2.err);
   REQUIRE(up2.exit_code == 0);
   CHECK(rig.served(parse_json(up2.out)) == "hello from the image CMD\n");
@@ -157,7 +157,7 @@ TEST_CASE("vastai: an image whose config cannot be read launches nothing (exit 6
   auto tmpl = rig.scratch.write("noimg.yaml", "name: e2e-vast-noimg\nimage: " +
                                                   env->registry.entry_image +
                                                   "\nresources: {gpu: {count: 1}}\n");
-  auto up = run_berth({"up", tmpl.string()}, rig.vars);
+  auto up = run_berth({"up", "--yes", tmpl.string()}, rig.vars);
   INFO(up.err);
   CHECK(up.exit_code == 6);
   CHECK(up.err.find(env->registry.address) != std::string::npos);
@@ -173,7 +173,7 @@ TEST_CASE("vastai: a refused rental that made an instance anyway has it destroye
   DeploymentGuard guard(*env, "e2e-vast-contract", rig.vars, {"h3", "h4"});
   rig.mock.fault({{"op", "launch"}, {"create_anyway", true}, {"status", 400}, {"times", 1}});
   auto tmpl = rig.entry_template("e2e-vast-contract", "");
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+  auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.vars);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
@@ -220,7 +220,7 @@ TEST_CASE("failover past two capacity misses under enforced rate limits spends n
                                                       "\nentrypoint: [httpd]\ncommand: [-f, -p, "
                                                       "\"8000\", -h, /www]\nports: [8000]\n"
                                                       "resources: {gpu: {count: 1}}\n");
-    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.vars);
     INFO(up.err);
     REQUIRE(up.exit_code == 0);
     auto j = parse_json(up.out);
@@ -288,7 +288,7 @@ TEST_CASE("a boot that shows no progress is waited for until the boot deadline",
     DeploymentGuard guard(*env, name, rig.vars, {"h3", "h4"});
     auto tmpl = rig.entry_template(name, slow_boot);
     auto started = std::chrono::steady_clock::now();
-    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.vars);
     INFO(up.err);
     REQUIRE(up.exit_code == 0);
     CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(4));
@@ -305,7 +305,7 @@ TEST_CASE("a boot that shows no progress is waited for until the boot deadline",
                                    "image: " + env->demo_image +
                                        "\nports: [8000]\nresources: {gpu: {count: 1}}\n" +
                                        slow_boot);
-    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.env());
+    auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.env());
     INFO(up.err);
     REQUIRE(up.exit_code == 0);
     REQUIRE(parse_json(up.out)["attempts"].size() == 1);
@@ -316,7 +316,7 @@ TEST_CASE("a boot that shows no progress is waited for until the boot deadline",
     DeploymentGuard guard(*env, "e2e-boot-short", rig.vars, {"h3", "h4"});
     auto tmpl = rig.entry_template("e2e-boot-short",
                                    "placement: {boot_timeout: 1s, max_price: 0.5}\n");
-    auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+    auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.vars);
     INFO(up.err);
     CHECK(up.exit_code == 6);
     CHECK(up.err.find("no progress for 1s") != std::string::npos);
@@ -347,7 +347,7 @@ TEST_CASE("regions: a continent word moves the placement off the cheapest offer 
       REQUIRE(plan.exit_code == 0);
       auto chosen = parse_json(plan.out)["placement"][0]["offer"];
       CHECK(chosen["location"]["continent"] == wanted);
-      auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.vars);
+      auto up = run_berth({"up", tmpl.string(), "-o", "json", "--yes"}, rig.vars);
       INFO(up.err);
       REQUIRE(up.exit_code == 0);
       auto j = parse_json(up.out);
@@ -422,7 +422,8 @@ TEST_CASE("vastai spot: watch rents an interruptible instance with a bid under m
 
   std::vector<std::string> vars;
   for (const auto& [k, v] : rig.vars) vars.push_back(k + "=" + v);
-  berth::testing::WatchProcess w({"watch", tmpl.string(), "-o", "json", "--down-on-exit"}, vars);
+  berth::testing::WatchProcess w(
+      {"watch", tmpl.string(), "-o", "json", "--down-on-exit", "--yes"}, vars);
   auto healthy = w.wait_event("healthy", std::chrono::seconds(120), 0);
   INFO(w.transcript());
   REQUIRE(healthy);

@@ -26,7 +26,7 @@ std::string crash_template(const std::string& name, const std::string& image,
 void check_failure_logs(const std::string& name, const std::filesystem::path& tmpl,
                         const std::map<std::string, std::string>& e,
                         const std::function<bool()>& nothing_left) {
-  auto up = run_berth({"up", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string()}, e);
   INFO(up.err);
   CHECK(up.exit_code == 7);
   auto block = up.err.find("----- last ");
@@ -46,7 +46,7 @@ void check_failure_logs(const std::string& name, const std::filesystem::path& tm
   CHECK(parse_json(status.out)["deployments"] == json::array());
   CHECK(nothing_left());
 
-  auto kept = run_berth({"up", "--keep-on-failure", tmpl.string()}, e);
+  auto kept = run_berth({"up", "--yes", "--keep-on-failure", tmpl.string()}, e);
   INFO(kept.err);
   CHECK(kept.exit_code == 7);  // still the documented failure
   CHECK(kept.err.find("  | CUDA out of memory") != std::string::npos);
@@ -158,7 +158,7 @@ command: ['echo vast says hello; echo CUDA out of memory >&2; printf "\033[2Jcle
 resources: {gpu: {count: 1}}
 placement: {providers: [vast]}
 )");
-  auto up = run_berth({"up", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string()}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   BerthRun logs;

@@ -206,7 +206,7 @@ struct Interrupted {
 inline Interrupted interrupt_up(const Scratch& scratch, const std::map<std::string, std::string>& env,
                                 const std::filesystem::path& tmpl, const std::string& phase,
                                 int sig = SIGINT, const std::function<void()>& before_signal = {}) {
-  BackgroundBerth up(scratch.path(), {"up", "-v", tmpl.string()}, env);
+  BackgroundBerth up(scratch.path(), {"up", "--yes", "-v", tmpl.string()}, env);
   INFO("waiting for '" << phase << "'");
   if (!up.wait_for_stderr(phase)) FAIL("never reached '" << phase << "':\n" << up.err());
   if (before_signal) before_signal();

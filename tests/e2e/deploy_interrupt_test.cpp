@@ -78,7 +78,7 @@ resources: {gpu: {count: 1}}
 placement: {providers: [lambda]}
 )");
   auto start = std::chrono::steady_clock::now();
-  auto up = run_berth({"up", "--timeout", "3s", tmpl.string()}, rig.env());
+  auto up = run_berth({"up", "--yes", "--timeout", "3s", tmpl.string()}, rig.env());
   auto took = std::chrono::steady_clock::now() - start;
   INFO(up.err);
   CHECK(up.exit_code == 130);
@@ -104,7 +104,7 @@ TEST_CASE("up: --timeout while waiting for health removes the container, exit 13
                                           "1s, grace: 10m}\n"
                                           "resources: {gpu: {count: 0}}\n");
   DeploymentGuard guard(*env, name, e, {"local"});
-  auto up = run_berth({"up", "-o", "json", "--timeout", "15s", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", "-o", "json", "--timeout", "15s", tmpl.string()}, e);
   INFO(up.err);
   CHECK(up.exit_code == 130);
   auto j = parse_json(up.out);

@@ -64,7 +64,7 @@ TEST_CASE("up -o json: stderr carries only JSON lines, the failure included", "[
   auto tmpl = scratch.write("t.yaml",
                             "name: e2e-json\nimage: localhost/berth-demo:1\n"
                             "resources: {gpu: {count: 1}}\n");
-  auto up = run_berth({"up", "-o", "json", "-vv", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", "-o", "json", "-vv", tmpl.string()}, e);
   INFO(up.err);
   CHECK(up.exit_code == 6);
   auto out = parse_json(up.out);
@@ -91,7 +91,7 @@ TEST_CASE("up -o json: stderr carries only JSON lines, the failure included", "[
 
   // A template error, before anything else happens, is a JSON line as well.
   auto bad = scratch.write("bad.yaml", "name: e2e-json\nimage: x\nreplicas: many\n");
-  auto invalid = run_berth({"up", "-o", "json", bad.string()}, e);
+  auto invalid = run_berth({"up", "--yes", "-o", "json", bad.string()}, e);
   INFO(invalid.err);
   CHECK(invalid.exit_code == 3);
   auto lines = json_lines(invalid.err);
@@ -121,7 +121,7 @@ TEST_CASE("up --watch -o json: a redeploy adds JSON lines only, --timeout ends i
   for (const auto& [k, v] : e) env_list.push_back(k + "=" + v);
   // -v: the deploy engine's progress is reported too, which is what used
   // to arrive as text.
-  WatchProcess up({"up", tmpl.string(), "--watch", "-o", "json", "-v", "--timeout", "25s"},
+  WatchProcess up({"up", "--yes", tmpl.string(), "--watch", "-o", "json", "-v", "--timeout", "25s"},
                   env_list);
   auto healthy = up.wait_event("healthy", std::chrono::seconds(40));
   INFO(up.transcript());

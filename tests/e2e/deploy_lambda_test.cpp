@@ -50,7 +50,7 @@ placement: {providers: [lambda]}
   rig.mock().fault(insufficient_capacity());
   int as_ubuntu = env->count_in_sshd_log("h2", "Accepted publickey for ubuntu ");
   int as_root = env->count_in_sshd_log("h2", "Accepted publickey for root ");
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.env());
+  auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.env());
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
@@ -197,7 +197,7 @@ TEST_CASE("lambda: the private entry image runs its ENTRYPOINT with the template
     return rig.write_template("e2e-vm-entry", entry_template_body(*env, extra));
   };
   DeploymentGuard guard(*env, "e2e-vm-entry", e, {"h1", "h2"});
-  auto up = run_berth({"up", write("command: [--port, \"8000\", --say, \"vm: 'q' $HOME\"]\n").string(),
+  auto up = run_berth({"up", "--yes", write("command: [--port, \"8000\", --say, \"vm: 'q' $HOME\"]\n").string(),
                        "-o", "json"},
                       e);
   INFO(up.err);
@@ -207,7 +207,7 @@ TEST_CASE("lambda: the private entry image runs its ENTRYPOINT with the template
   CHECK(up.err.find(env->registry.password) == std::string::npos);
   CHECK(rig.mock().violations() == json::array());
 
-  auto up2 = run_berth({"up", write("").string(), "-o", "json"}, e);
+  auto up2 = run_berth({"up", "--yes", write("").string(), "-o", "json"}, e);
   INFO(up2.err);
   REQUIRE(up2.exit_code == 0);
   auto ep2 = parse_json(up2.out)["replicas"][0]["endpoints"][0];
@@ -228,7 +228,7 @@ TEST_CASE("lambda: failover past two capacity misses under its one-launch-per-12
                                                      "\nports: [8000]\n"
                                                      "resources: {gpu: {count: 1}}\n");
   DeploymentGuard guard(*env, "e2e-vm-paced", rig.env(), {"h2"});
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, rig.env());
+  auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, rig.env());
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);

@@ -38,7 +38,7 @@ placement: {providers: [runpod]}
               {"body", {{"title", "Bad Request"}, {"status", 400},
                         {"detail", "There are no longer any instances available with the "
                                    "requested specifications. Please refresh and try again."}}}});
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto j = parse_json(up.out);
@@ -117,7 +117,7 @@ resources: {gpu: {count: 1}}
 placement: {providers: [runpod]}
 )");
   DeploymentGuard guard(*env, "e2e-rekey", e, {"h3"});
-  auto up = run_berth({"up", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string()}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto first = run_berth({"exec", "e2e-rekey", "--", "true"}, e);  // pins the key

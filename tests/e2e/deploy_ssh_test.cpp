@@ -92,7 +92,7 @@ resources: {gpu: {count: 0}}
   env->runtime("h1", {"rmi", "-f", env->registry.image});  // so the private pull happens
 
   ArgvWatcher watcher;
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string(), "-o", "json"}, e);
   watcher.stop();
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
@@ -160,7 +160,7 @@ registry_auth: {username: "${REG_USER}", password: "${REG_PASS}"}
 resources: {gpu: {count: 0}}
 )");
   DeploymentGuard guard(*env, "e2e-badauth", e, {"h2"});
-  auto up = run_berth({"up", tmpl.string()}, e);
+  auto up = run_berth({"up", "--yes", tmpl.string()}, e);
   INFO(up.err);
   CHECK(up.exit_code == 7);
   CHECK(up.err.find("wrong-password-123") == std::string::npos);

@@ -60,7 +60,7 @@ placement: {providers: [runpod]}
               {"body", {{"title", "Bad Request"}, {"status", 400},
                         {"detail", "There are no longer any instances available with the "
                                    "requested specifications. Please refresh and try again."}}}});
-  auto up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  auto up = run_berth({"up", tmpl.string(), "-o", "json", "--yes"}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   auto launched = mock.instances();
@@ -92,7 +92,7 @@ placement: {providers: [runpod]}
   // elsewhere, and the container sees what the last one wrote.
   plan = run_berth({"plan", tmpl.string()}, e);
   CHECK(plan.out.find("data: at runpod in " + region) != std::string::npos);
-  up = run_berth({"up", tmpl.string(), "-o", "json"}, e);
+  up = run_berth({"up", tmpl.string(), "-o", "json", "--yes"}, e);
   INFO(up.err);
   REQUIRE(up.exit_code == 0);
   launched = mock.instances();

@@ -80,7 +80,7 @@ placement: {providers: [runpod]}
   }
 
   WatchProcess watch(std::vector<std::string> extra = {}, bool down_on_exit = true) {
-    std::vector<std::string> args{"watch", tmpl.string(), "-o", "json"};
+    std::vector<std::string> args{"watch", "--yes", tmpl.string(), "-o", "json"};
     if (down_on_exit) args.push_back("--down-on-exit");
     args.insert(args.end(), extra.begin(), extra.end());
     return WatchProcess(args, berth_env);

@@ -39,7 +39,7 @@ placement: {providers: [lambda]}
   }
 
   WatchProcess watch(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"watch", tmpl.string(), "-o", "json", "--down-on-exit"};
+    std::vector<std::string> args{"watch", "--yes", tmpl.string(), "-o", "json", "--down-on-exit"};
     args.insert(args.end(), extra.begin(), extra.end());
     return WatchProcess(args, rig.env_list());
   }

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <tuple>
+
 #include <catch2/catch.hpp>
 
 #include "../providers/ssh/ssh_provider.h"
@@ -105,9 +107,9 @@ TEST_CASE("config: every error of the file is reported", "[config]") {
   auto text = R"(provider: {}
 providers:
   a: {type: fakecloud, api_key: literal-key}
-  b: {type: fakecloud, api_key: ${UNSET_VAR}}
+  b: {type: fakecloud, api_key: ${X}, project: ${UNSET_VAR}}
   c: {type: fakeclod}
-  d: {type: fakecloud, api_key_file: /nonexistent/berth/key}
+  d: {type: fakecloud, api_key: ${X}, project_file: /nonexistent/berth/key}
   e: {api_key: ${X}}
   f: {type: fakecloud, project: "${BROKEN"}
   g: {type: ssh, hosts: [{user: x, port: 70000, gpus: {model: RTX4900}}]}
@@ -121,11 +123,11 @@ ssh: {key: a, extra: b}
   CHECK(all.find("config.yaml:1:1: error: unknown key 'provider'") != std::string::npos);
   CHECK(all.find("did you mean 'providers'?") != std::string::npos);
   CHECK(all.find("config.yaml:3:33: error: api_key is written literally") != std::string::npos);
-  CHECK(all.find("config.yaml:4:33: error: environment variable UNSET_VAR is not set") !=
+  CHECK(all.find("config.yaml:4:48: error: environment variable UNSET_VAR is not set") !=
         std::string::npos);
   CHECK(all.find("config.yaml:5:13: error: unknown provider type 'fakeclod'") != std::string::npos);
   CHECK(all.find("did you mean 'fakecloud'?") != std::string::npos);
-  CHECK(all.find("config.yaml:6:38: error: cannot read api_key_file '/nonexistent/berth/key'") !=
+  CHECK(all.find("config.yaml:6:53: error: cannot read project_file '/nonexistent/berth/key'") !=
         std::string::npos);
   CHECK(all.find("config.yaml:7:3: error: provider 'e' has no type") != std::string::npos);
   CHECK(all.find("unterminated '${'") != std::string::npos);
@@ -253,13 +255,14 @@ TEST_CASE("config: ${VAR} inside flow mappings works as docs/config.md writes it
   CHECK(c->providers[1].settings["project"] == nlohmann::json({"p", "it's"}));
 
   // Diagnostics still point at the column the user wrote.
-  auto bad = parse("providers:\n  a: {type: fakecloud, api_key: ${NOPE}, bogus: 1}\n");
+  auto bad = parse("providers:\n  a: {type: fakecloud, api_key: ${K}, project: ${NOPE}, bogus: 1}\n",
+                   {{"K", "key1"}});
   REQUIRE_FALSE(bad);
   auto all = all_errors(bad.error());
   INFO(all);
-  CHECK(all.find("config.yaml:2:33: error: environment variable NOPE is not set") !=
+  CHECK(all.find("config.yaml:2:48: error: environment variable NOPE is not set") !=
         std::string::npos);
-  CHECK(all.find("config.yaml:2:42: error: unknown key 'bogus'") != std::string::npos);
+  CHECK(all.find("config.yaml:2:57: error: unknown key 'bogus'") != std::string::npos);
 }
 
 TEST_CASE("config: hostile YAML is refused at its position, never walked or expanded",
@@ -339,13 +342,13 @@ TEST_CASE("config: a message quoting the file cannot break its line or show a pa
           "[config][hostile]") {
   auto c = parse(
       "runtime: \"dock\\r\\nX-Injected: er\"\nproviders:\n"
-      "  a: {type: fakecloud, api_key_file: \"/nonexistent/${T}/key\"}\n",
-      {{"T", "secret-part"}});
+      "  a: {type: fakecloud, api_key: ${K}, project_file: \"/nonexistent/${T}/key\"}\n",
+      {{"T", "secret-part"}, {"K", "k"}});
   REQUIRE_FALSE(c);
   const auto all = all_errors(c.error());
   INFO(all);
   CHECK_THAT(all, Catch::Contains("1:10: error: unknown runtime 'dock??X-Injected: er'"));
-  CHECK_THAT(all, Catch::Contains("3:38: error: cannot read api_key_file '/nonexistent/${T}/key': "
+  CHECK_THAT(all, Catch::Contains("3:53: error: cannot read project_file '/nonexistent/${T}/key': "
                                   "it does not exist"));
   CHECK_THAT(all, !Catch::Contains("secret-part"));
 }
@@ -412,10 +415,114 @@ TEST_CASE("config: one ${VAR} rule with templates: an empty variable is empty", 
   INFO((c ? "" : all_errors(c.error())));
   REQUIRE(c);
   CHECK(c->providers[0].settings["project"] == "xy");
+  // An empty credential is a missing one, as an unset variable is: the
+  // provider is disabled (docs/config.md), not the whole config invalid.
   auto empty_key = parse("providers:\n  a: {type: fakecloud, api_key: ${EMPTY}}\n", {{"EMPTY", ""}});
-  REQUIRE_FALSE(empty_key);
-  CHECK_THAT(all_errors(empty_key.error()),
-             Catch::StartsWith("/cfg/config.yaml:2:33: error: api_key is empty"));
+  INFO((empty_key ? "" : all_errors(empty_key.error())));
+  REQUIRE(empty_key);
+  CHECK(empty_key->providers.empty());
+  REQUIRE(empty_key->disabled.size() == 1);
+  CHECK(empty_key->disabled[0].reason == "EMPTY is empty");
+}
+
+TEST_CASE("config: a provider whose credential is missing is disabled; the others work",
+          "[config][hostile]") {
+  TempDir dir;
+  dir.write("empty.key", "\n\n");
+  const std::string config = (dir.path() / "config.yaml").string();
+  auto one = [&](const std::string& key_entry, std::map<std::string, std::string> vars) {
+    auto c = parse("providers:\n"
+                   "  here: {type: local}\n"
+                   "  good: {type: fakecloud, api_key: ${GOOD}}\n"
+                   "  off: {type: fakecloud, " +
+                       key_entry + ", base_url: http://127.0.0.1:9/x/}\n",
+                   std::move(vars), config);
+    INFO(key_entry << (c ? "" : "\n" + all_errors(c.error())));
+    REQUIRE(c);
+    REQUIRE(c->providers.size() == 2);  // config order, the disabled one left out
+    CHECK(c->providers[0].name == "here");
+    CHECK(c->providers[1].name == "good");
+    CHECK(c->providers[1].api_key == "g-key");
+    REQUIRE(c->disabled.size() == 1);
+    CHECK(c->disabled[0].name == "off");
+    CHECK(c->disabled[0].type == "fakecloud");
+    CHECK(c->disabled[0].base_url == "http://127.0.0.1:9/x");
+    CHECK_THAT(c->disabled[0].where, Catch::StartsWith(config + ":4:"));
+    return c->disabled[0];
+  };
+  const std::map<std::string, std::string> good = {{"GOOD", "g-key"}};
+  auto with = [&](std::map<std::string, std::string> more) {
+    auto vars = good;
+    vars.insert(more.begin(), more.end());
+    return vars;
+  };
+  auto unset = one("api_key: ${OFF_KEY}", good);
+  CHECK(unset.reason == "OFF_KEY is not set");
+  CHECK(unset.variable == "OFF_KEY");
+  CHECK(describe(unset) == "provider 'off' is disabled: OFF_KEY is not set");
+  auto empty = one("api_key: ${OFF_KEY}", with({{"OFF_KEY", ""}}));
+  CHECK(empty.reason == "OFF_KEY is empty");
+  CHECK(empty.variable == "OFF_KEY");
+  auto blank = one("api_key: \"${OFF_KEY}\"", with({{"OFF_KEY", " \t "}}));
+  CHECK(blank.reason == "OFF_KEY holds only whitespace");
+  // ${VAR:-} with VAR unset: the default, empty, is an empty credential.
+  auto default_empty = one("api_key: \"${OFF_KEY:-}\"", good);
+  CHECK(default_empty.reason == "OFF_KEY is empty");
+  auto second = one("api_key: \"${OFF_A:-}${OFF_B}\"", good);
+  CHECK(second.reason == "OFF_B is not set");
+  CHECK(second.variable == "OFF_B");
+  auto no_file = one("api_key_file: missing.key", good);
+  CHECK(no_file.reason == "api_key_file '" + (dir.path() / "missing.key").string() +
+                              "' does not exist");
+  CHECK(no_file.variable.empty());
+  // A path with a variable in it is shown as written, never expanded.
+  auto secret_path = one("api_key_file: \"${KEY_DIR}/k.key\"", with({{"KEY_DIR", "/nope-dir"}}));
+  CHECK(secret_path.reason == "api_key_file '${KEY_DIR}/k.key' does not exist");
+  auto empty_file = one("api_key_file: empty.key", good);
+  CHECK_THAT(empty_file.reason, Catch::EndsWith("empty.key' is empty"));
+
+  // A value around the variable is no credential either way: set, it is used.
+  auto set = parse("providers:\n  a: {type: fakecloud, api_key: \"${K} \"}\n", {{"K", "k1"}});
+  REQUIRE(set);
+  CHECK(set->providers[0].api_key == "k1 ");
+  // Still errors: a literal key, a credential with a line break, a bad key
+  // file, nested braces that leave a '}' behind in a literal part, and the
+  // other mistakes of a disabled provider's entry.
+  for (const auto& [entry, vars, fragment] :
+       std::vector<std::tuple<std::string, std::map<std::string, std::string>, std::string>>{
+           {"api_key: plain", {}, "api_key is written literally"},
+           {"api_key: ${K}", {{"K", "a\nb"}}, "holds a control character"},
+           {"api_key_file: /dev/zero", {}, "is a character device"},
+           {"api_key: \"${K:-${J}}\"", {}, "a default cannot hold another ${...}"},
+           {"api_key: ${K}, projekt: x", {}, "unknown key 'projekt'"},
+       }) {
+    auto c = parse("providers:\n  a: {type: fakecloud, " + entry + "}\n", vars, config);
+    INFO(entry);
+    REQUIRE_FALSE(c);
+    CHECK_THAT(all_errors(c.error()), Catch::Contains(fragment));
+  }
+  // Missing altogether is a mistake in the file, not a missing secret.
+  auto none = parse("providers:\n  a: {type: fakecloud}\n");
+  REQUIRE_FALSE(none);
+  CHECK_THAT(all_errors(none.error()), Catch::Contains("needs api_key"));
+}
+
+TEST_CASE("config: offers_timeout for any provider, checked where it is written", "[config]") {
+  auto c = parse("providers:\n  a: {type: fakecloud, api_key: ${K}, offers_timeout: 2s}\n"
+                 "  b: {type: local, offers_timeout: \"${T:-500ms}\"}\n  c: {type: local}\n",
+                 {{"K", "k"}});
+  INFO((c ? "" : all_errors(c.error())));
+  REQUIRE(c);
+  CHECK(c->providers[0].offers_timeout == Duration{2000});
+  CHECK(c->providers[1].offers_timeout == Duration{500});
+  CHECK_FALSE(c->providers[2].offers_timeout);
+  for (const char* bad : {"0s", "-1s", "2h", "soon", "\"\""}) {
+    auto b = parse(std::string("providers:\n  a: {type: local, offers_timeout: ") + bad + "}\n");
+    INFO(bad);
+    REQUIRE_FALSE(b);
+    CHECK_THAT(all_errors(b.error()),
+               Catch::Contains("2:36: error: offers_timeout must be a duration from 1ms to 1h"));
+  }
 }
 
 TEST_CASE("config: every provider's settings are checked by its adapter when loaded",

@@ -349,3 +349,29 @@ TEST_CASE_METHOD(LambdaTest, "lambda: filesystems are made, found, attached in t
   CHECK(lambda->list_volumes()->empty());
   CHECK(mock.violations() == json::array());
 }
+
+TEST_CASE_METHOD(LambdaTest, "lambda: an HTML error page is summed up, a 404 says what answered",
+                 "[lambda][adapter]") {
+  const std::string page =
+      "<!DOCTYPE html>\n<html><head><style>body{}</style>\n<title>503 Service\n  Temporarily "
+      "Unavailable</title></head><body><h1>Service Temporarily Unavailable</h1><hr>"
+      "<center>nginx</center></body></html>";
+  mock.fault({{"op", "offers"}, {"status", 503}, {"body", page}, {"content_type", "text/html"},
+              {"times", 10}});
+  auto busy = lambda->list_offers({});
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().kind == Kind::kTransient);
+  CHECK(busy.error().message ==
+        "an HTML page: 503 Service Temporarily Unavailable (HTTP 503)");
+  mock.reset();
+  // A base URL without /api/v1 reaches some other page: a 404, said as one,
+  // with what answered (never "could not be reached").
+  mock.fault({{"op", "offers"}, {"status", 404},
+              {"body", "<html><body><h1>Not <b>Found</b></h1><p>nope</p></body></html>"},
+              {"content_type", "text/html"}});
+  auto missing = lambda->list_offers({});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind == Kind::kNotFound);
+  CHECK(missing.error().message == "not found: an HTML page: Not Found (HTTP 404)");
+  CHECK(missing.error().http_status == 404);
+}

@@ -11,6 +11,7 @@
 
 #include "berth/offer_search.h"
 #include "berth/process.h"
+#include "berth/shell_quote.h"
 #include "support/fake_provider.h"
 #include "support/loopback_server.h"
 #include "support/mock_server.h"
@@ -419,4 +420,176 @@ TEST_CASE("berth offers gives up on a hung provider at --timeout, and ^C ends it
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 130);
+}
+
+TEST_CASE("providers shows every provider's effective base URL, in one form", "[offers]") {
+  TempDir dir;
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lam: {type: lambda, api_key: ${LK}}\n"
+                          "  own: {type: lambda, api_key: ${LK}, base_url: "
+                          "\"http://127.0.0.1:9/api/v1/\"}\n"
+                          "  rp: {type: runpod, api_key: ${LK}}\n"
+                          "  vast: {type: vastai, api_key: ${LK}}\n"
+                          "  here: {type: local}\n");
+  std::map<std::string, std::string> env = {{"LK", "k-123456"}};
+  auto table = run_berth({"--config", config.string(), "providers"}, env);
+  INFO(table.err);
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("NAME  TYPE    BASE URL                        STATE") == 0);
+  CHECK_THAT(table.out, Catch::Contains("lam   lambda  https://cloud.lambda.ai/api/v1  enabled"));
+  CHECK_THAT(table.out, Catch::Contains("own   lambda  http://127.0.0.1:9/api/v1       enabled"));
+  CHECK_THAT(table.out, Catch::Contains("rp    runpod  https://api.runpod.io"));
+  CHECK_THAT(table.out, Catch::Contains("vast  vastai  https://console.vast.ai"));
+  CHECK_THAT(table.out, Catch::Contains("here  local   -"));
+  auto json = run_berth({"--config", config.string(), "providers", "-o", "json"}, env);
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out)["providers"];
+  REQUIRE(j.size() == 5);
+  CHECK(j[0]["base_url"] == "https://cloud.lambda.ai/api/v1");
+  CHECK(j[0]["base_url_configured"] == false);
+  CHECK(j[1]["base_url"] == "http://127.0.0.1:9/api/v1");
+  CHECK(j[1]["base_url_configured"] == true);
+  CHECK(j[2]["base_url"] == "https://api.runpod.io");
+  CHECK(j[3]["base_url"] == "https://console.vast.ai");
+  CHECK(j[4]["base_url"].is_null());  // local has no HTTP API
+  for (const auto& p : j) CHECK(p["enabled"] == true);
+}
+
+TEST_CASE("a config with one unset key: offers, providers, status and down for the others",
+          "[e2e][offers][secrets]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto config = dir.write("config.yaml",
+                          "providers:\n"
+                          "  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                              lambda.url() +
+                              "/api/v1}\n"
+                              "  rp: {type: runpod, api_key: ${BERTH_TEST_RUNPOD_UNSET}}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey},
+                                            {"XDG_STATE_HOME", (dir.path() / "state").string()}};
+  const std::string warning =
+      "berth: warning: provider 'rp' is disabled: BERTH_TEST_RUNPOD_UNSET is not set (" +
+      config.string() + ":3:31)";
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+
+  auto offers = run_berth({"--config", config.string(), "offers", "--gpu", "H100"}, env);
+  INFO(offers.err);
+  CHECK(offers.exit_code == 0);
+  CHECK_THAT(offers.out, Catch::Contains("lam"));
+  CHECK(count(offers.err, warning) == 1);  // one warning, naming the variable
+
+  // Asking only for the disabled one names what it lacks.
+  auto only_rp = run_berth({"--config", config.string(), "offers", "--provider", "rp"}, env);
+  CHECK(only_rp.exit_code == 3);
+  CHECK_THAT(only_rp.err, Catch::Contains("error: provider 'rp' is disabled: "
+                                          "BERTH_TEST_RUNPOD_UNSET is not set"));
+
+  auto providers = run_berth({"--config", config.string(), "providers", "-o", "json"}, env);
+  CHECK(providers.exit_code == 0);
+  auto j = nlohmann::json::parse(providers.out)["providers"];
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["enabled"] == true);
+  CHECK(j[1]["name"] == "rp");
+  CHECK(j[1]["enabled"] == false);
+  CHECK(j[1]["disabled_reason"] == "BERTH_TEST_RUNPOD_UNSET is not set");
+  CHECK(j[1]["base_url"] == "https://api.runpod.io");
+  auto table = run_berth({"--config", config.string(), "providers", "--check"}, env);
+  CHECK(table.exit_code == 0);  // the disabled one is not asked
+  CHECK_THAT(table.out, Catch::Contains("disabled: BERTH_TEST_RUNPOD_UNSET is not set  -"));
+
+  auto status = run_berth({"--config", config.string(), "status"}, env);
+  INFO(status.err);
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.err, Catch::Contains("no deployments on the providers asked; rp is disabled "
+                                         "(BERTH_TEST_RUNPOD_UNSET is not set)"));
+  // A deployment berth cannot see may be on the disabled provider: down
+  // does not say "nothing to do" but names the missing variable.
+  auto down = run_berth({"--config", config.string(), "down", "chat"}, env);
+  INFO(down.err);
+  CHECK(down.exit_code == 3);
+  CHECK_THAT(down.err, Catch::Contains("no deployment named 'chat' on the providers asked; rp is "
+                                       "disabled (BERTH_TEST_RUNPOD_UNSET is not set)"));
+  auto logs = run_berth({"--config", config.string(), "logs", "chat"}, env);
+  CHECK(logs.exit_code == 3);
+  CHECK_THAT(logs.err, Catch::Contains("BERTH_TEST_RUNPOD_UNSET is not set"));
+
+  // Set but empty, or ${VAR:-} with nothing: the same.
+  env["BERTH_TEST_RUNPOD_UNSET"] = "";
+  auto empty = run_berth({"--config", config.string(), "offers"}, env);
+  CHECK(empty.exit_code == 0);
+  CHECK_THAT(empty.err, Catch::Contains("provider 'rp' is disabled: BERTH_TEST_RUNPOD_UNSET is empty"));
+  // Every provider enabled: down of a deployment that is not there is as before.
+  auto all = dir.write("all.yaml", "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                                       lambda.url() + "/api/v1}\n");
+  auto nothing = run_berth({"--config", all.string(), "down", "chat"}, env);
+  CHECK(nothing.exit_code == 0);
+  CHECK_THAT(nothing.err, Catch::Contains("no deployment named 'chat'; nothing to do"));
+}
+
+TEST_CASE("up and watch rent nothing unasked: a terminal is asked, none needs --yes",
+          "[e2e][offers][spend]") {
+  MockServer lambda("lambda", {"--api-key", kLambdaKey});
+  TempDir dir;
+  auto config = dir.write("config.yaml", "providers:\n  lam: {type: lambda, api_key: ${LK}, base_url: " +
+                                             lambda.url() + "/api/v1}\n");
+  auto tmpl = dir.write("t.yaml", "name: spend\nimage: busybox\nresources:\n  gpu: {count: 1}\n"
+                                  "placement: {providers: [lam]}\n");
+  std::map<std::string, std::string> env = {{"LK", kLambdaKey},
+                                            {"XDG_STATE_HOME", (dir.path() / "state").string()},
+                                            {"HOME", dir.path().string()},
+                                            {"NO_COLOR", "1"}};
+  auto launches = [&] {
+    std::size_t n = 0;
+    for (const auto& r : lambda.requests())
+      n += r["method"] == "POST" &&
+           r["path"].get<std::string>().find("/instance-operations/launch") != std::string::npos;
+    return n;
+  };
+  // No terminal, no --yes: refused before anything is rented, exit 2.
+  for (const char* command : {"up", "watch"}) {
+    auto r = run_berth({"--config", config.string(), command, tmpl.string()}, env);
+    INFO(command << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("this would rent 1 replica for ") &&
+                          Catch::Contains("USD/h and there is no terminal to ask") &&
+                          Catch::Contains("pass --yes (-y)"));
+  }
+  CHECK(launches() == 0);
+
+  // On a terminal (script(1)): the offer, its $/h and the total, then the
+  // question; anything but y rents nothing.
+  auto on_tty = [&](const std::string& answer, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BERTH_BINARY, "--config", config.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(tmpl.string());
+    auto r = system_process_runner().run({.argv = {"script", "-qec", shell_join(argv), "/dev/null"},
+                                          .stdin_data = answer,
+                                          .extra_env = env,
+                                          .timeout = Duration{60'000}});
+    REQUIRE(r);
+    return *r;
+  };
+  auto no = on_tty("n\n", {"up"});
+  INFO(no.out);
+  CHECK(no.exit_code == 2);
+  CHECK_THAT(no.out, Catch::Contains("berth: about to rent:") &&
+                         Catch::Contains("  replica 0: lam/") && Catch::Contains(" USD/h") &&
+                         Catch::Contains("  total: ") && Catch::Contains("Rent it? [y/N]") &&
+                         Catch::Contains("not confirmed: nothing was rented"));
+  CHECK(launches() == 0);
+  auto silent = on_tty("", {"watch"});  // end of input is no
+  CHECK(silent.exit_code == 2);
+  CHECK_THAT(silent.out, Catch::Contains("Rent it? [y/N]"));
+  CHECK(launches() == 0);
+  // y rents (here cut short by --timeout, which removes what it made).
+  auto yes = on_tty("y\n", {"--timeout", "4s", "up"});
+  INFO(yes.out);
+  CHECK_THAT(yes.out, Catch::Contains("Rent it? [y/N]"));
+  CHECK(launches() == 1);
+  CHECK(yes.exit_code == 130);
 }

@@ -301,3 +301,34 @@ TEST_CASE("plan reports failed providers and exits 4 or 6 when none answered", "
                           {{"K", "k"}});
   CHECK(failed.exit_code == 6);
 }
+
+TEST_CASE("plan accepts an unset template variable and says that up will need it",
+          "[plan_cli][secrets]") {
+  TempDir dir;
+  auto tpl = dir.write("t.yaml", std::string(kTemplate) +
+                                     "env:\n  HF_TOKEN: ${BERTH_TEST_UNSET_HF}\n"
+                                     "  OPT: \"${BERTH_TEST_UNSET_OPT:-}\"\n");
+  auto offers = dir.write("offers.json", saved_offers().dump());
+  auto text = berth_run({"plan", tpl.string(), "--offers", offers.string()});
+  INFO(text.err);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("Plan for chat"));
+  CHECK_THAT(text.err, Catch::Contains("berth: " + tpl.string() +
+                                       ": 'berth up' and 'berth watch' will need "
+                                       "BERTH_TEST_UNSET_HF (not set now)"));
+  CHECK_THAT(text.err, !Catch::Contains("BERTH_TEST_UNSET_OPT"));  // it has a default
+  auto json = berth_run({"plan", tpl.string(), "--offers", offers.string(), "-o", "json"});
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out);
+  REQUIRE(j["unset_variables"].size() == 1);
+  CHECK(j["unset_variables"][0] == nlohmann::json({{"name", "BERTH_TEST_UNSET_HF"},
+                                                   {"path", "env.HF_TOKEN"},
+                                                   {"line", 10},
+                                                   {"column", 13}}));
+  // Set, nothing is said and the list is empty.
+  auto set = berth_run({"plan", tpl.string(), "--offers", offers.string(), "-o", "json"},
+                       {{"BERTH_TEST_UNSET_HF", "hf"}});
+  CHECK(set.exit_code == 0);
+  CHECK(nlohmann::json::parse(set.out)["unset_variables"].empty());
+  CHECK_THAT(set.err, !Catch::Contains("will need"));
+}

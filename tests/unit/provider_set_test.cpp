@@ -5,7 +5,9 @@
 #include <limits>
 #include <mutex>
 
+#include "berth/cancel.h"
 #include "berth/offer_search.h"
+#include "berth/process.h"
 #include "support/fake_provider.h"
 #include "support/loopback_server.h"
 
@@ -212,4 +214,63 @@ TEST_CASE("offers with impossible values never reach placement: dropped, counted
   Offer free = good;
   free.price_per_hour = 0;  // own machines cost nothing
   CHECK_FALSE(offer_insanity(free));
+}
+
+TEST_CASE("a provider late with its offers is reported by name; the others are not held up",
+          "[provider_set][deadline]") {
+  LoopbackServer server([](const ReceivedRequest& req) {
+    if (req.target.rfind("/slow", 0) == 0) return ScriptedReply{200, {}, "[]", 0ms, true};
+    return ScriptedReply{200, {}, offers_json("fast", 2)};
+  });
+  auto config = config_from("providers:\n"
+                            "  slow: {type: fakehttp, api_key: ${K}, base_url: " +
+                                server.url("/slow") +
+                                ", offers_timeout: 300ms}\n"
+                                "  fast: {type: fakehttp, api_key: ${K}, base_url: " +
+                                server.url("/fast") + "}\n",
+                            {{"K", "key"}});
+  auto set = ProviderSet::create(config, HttpOptions{}, fake_provider_types());
+  REQUIRE(set);
+  CHECK(set->offers_timeout(*set->find("slow")) == 300ms);
+  // Without offers_timeout: the adapter's own default, which every provider has.
+  CHECK(set->offers_timeout(*set->find("fast")) == Capabilities{}.offers_timeout);
+  CHECK(Capabilities{}.offers_timeout == 30s);
+  const auto started = std::chrono::steady_clock::now();
+  auto listing = set->list_offers({});
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took < 5s);  // the client's own budget is 60 s
+  REQUIRE(listing.reports.size() == 2);
+  REQUIRE(listing.reports[0].error);
+  CHECK(listing.reports[0].provider == "slow");
+  CHECK(listing.reports[0].error->kind == ProviderError::Kind::kTransient);
+  CHECK(listing.reports[0].error->message ==
+        "no offers within 300ms (its offers deadline; offers_timeout in the config sets another)");
+  CHECK(describe_report(listing.reports[0], {}).rfind("slow: failed (transient) after ", 0) == 0);
+  CHECK(listing.reports[1].ok());
+  CHECK(listing.offers.size() == 2);
+}
+
+TEST_CASE("a call deadline ends this thread's requests and subprocesses, and nests",
+          "[provider_set][deadline]") {
+  LoopbackServer server([](const ReceivedRequest&) { return ScriptedReply{200, {}, "", 0ms, true}; });
+  auto http = make_curl_http_client(HttpOptions{});
+  HttpRequest req;
+  req.url = server.url("/hang");
+  {
+    ScopedCallDeadline outer(std::chrono::steady_clock::now() + 10s);
+    ScopedCallDeadline inner(std::chrono::steady_clock::now() + 200ms);  // the earlier one wins
+    const auto started = std::chrono::steady_clock::now();
+    auto r = http->send(req);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == HttpFailure::Kind::kTimeout);
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    auto p = system_process_runner().run({.argv = {"sleep", "20"}});
+    REQUIRE(p);
+    CHECK(p->timed_out);
+  }
+  CHECK_FALSE(call_deadline());  // restored when the scopes end
+  {
+    ScopedCallDeadline later(std::nullopt);
+    CHECK_FALSE(call_deadline());
+  }
 }

@@ -218,6 +218,72 @@ TEST_CASE("an unset variable is an error naming it and its position", "[template
         "4:10: env.A: environment variable NOPE is not set");
 }
 
+TEST_CASE("interpolation records unset variables when asked, and refuses nested defaults",
+          "[template][interpolate]") {
+  auto rec = [](std::string_view s) { return interpolate(s, kEnv, UnsetVariables::kRecord); };
+  auto r = rec("a${NOPE}b${HF_TOKEN}${ALSO_NOT}");
+  REQUIRE(r);
+  CHECK(r->value == "abhf_secret");
+  CHECK(r->expanded);
+  CHECK(r->unset == std::vector<std::string>{"NOPE", "ALSO_NOT"});
+  // A default is used, unset or empty, and nothing is recorded.
+  CHECK(rec("${NOPE:-}")->unset.empty());
+  CHECK(rec("${EMPTY}")->unset.empty());
+  CHECK(rec("${EMPTY}")->value.empty());
+  CHECK(rec("${NOPE:-x}")->value == "x");
+  // Malformed references stay errors in either mode.
+  CHECK_FALSE(rec("${NOPE"));
+  CHECK_FALSE(rec("${ NOPE }"));
+  for (auto mode : {UnsetVariables::kError, UnsetVariables::kRecord}) {
+    auto nested = interpolate("x${A:-${B}}", kEnv, mode);
+    REQUIRE_FALSE(nested);
+    CHECK(nested.error().offset == 1);
+    CHECK_THAT(nested.error().message, Catch::Contains("a default cannot hold another ${...}"));
+  }
+}
+
+TEST_CASE("a template may leave variables unset for commands that start nothing", "[template]") {
+  const std::string text = kMinimal +
+                           "env:\n  TOKEN: ${HF_TOKEN}\n  KEY: \"k-${NOT_SET_1}\"\n"
+                           "  OPT: ${NOT_SET_2:-}\n  EMPTY: ${EMPTY}\n  SPACE: \"${NOT_SET_3} \"\n"
+                           "registry_auth: {username: ${REGISTRY_USER}, password: ${NOT_SET_1}}\n";
+  // Loaded for up and watch: every unset variable is an error at its place.
+  auto strict = parse_bad(text);
+  REQUIRE(strict.size() == 3);
+  CHECK(strict[0].line == 5);
+  CHECK(strict[0].message == "env.KEY: environment variable NOT_SET_1 is not set");
+  auto t = parse_template(text, "t.yaml", kEnv, UnsetVariables::kRecord);
+  REQUIRE(t);
+  REQUIRE(t->unset_variables.size() == 3);
+  CHECK(t->unset_variables[0].name == "NOT_SET_1");
+  CHECK(t->unset_variables[0].path == "env.KEY");
+  CHECK(t->unset_variables[0].line == 5);
+  CHECK(t->unset_variables[0].column == 8);
+  CHECK(t->unset_variables[1].name == "NOT_SET_3");
+  CHECK(t->unset_variables[1].path == "env.SPACE");
+  CHECK(t->unset_variables[2].path == "registry_auth.password");
+  CHECK(unset_variable_names(*t) == "NOT_SET_1, NOT_SET_3");
+  // What is set is as ever; an unset value stands for the empty string and
+  // stays a secret.
+  CHECK(t->env[0].second.value == "hf_secret");
+  CHECK(t->env[1].second.value == "k-");
+  CHECK(t->env[1].second.secret);
+  CHECK(t->env[4].second.value == " ");
+  // All set: nothing recorded, the same template as the strict load.
+  auto all_set = Environment::from_map(
+      {{"HF_TOKEN", "h"}, {"NOT_SET_1", "1"}, {"NOT_SET_3", "3"}, {"REGISTRY_USER", "u"},
+       {"EMPTY", ""}});
+  auto full = parse_template(text, "t.yaml", all_set, UnsetVariables::kRecord);
+  REQUIRE(full);
+  CHECK(full->unset_variables.empty());
+  CHECK(full->hash == parse_template(text, "t.yaml", all_set)->hash);
+  // A ${VAR} where a secret may not be is refused either way.
+  auto image = parse_template("name: app\nimage: \"repo/${NOPE}\"\n", "t.yaml", kEnv,
+                              UnsetVariables::kRecord);
+  REQUIRE_FALSE(image);
+  CHECK_THAT(image.error()[0].message, Catch::Contains("would appear on command lines"));
+}
+
 TEST_CASE("the hash is stable and follows every deployed value", "[template]") {
   const std::string base = kMinimal + "env:\n  TOKEN: ${HF_TOKEN}\nports: [8000]\n";
   const auto h = parse_ok(base).hash;

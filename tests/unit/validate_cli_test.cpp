@@ -176,6 +176,53 @@ TEST_CASE("golden: the full error text of some templates", "[cli][golden]") {
   CHECK(checked >= 4);
 }
 
+TEST_CASE("validate accepts an unset variable and names it; up and watch refuse it",
+          "[cli][secrets]") {
+  // The template of the former bad/35-unset-variable.yaml: validate starts
+  // nothing, so only up and watch need the value (docs/templates.md).
+  const std::string file = "secrets/unset-variable.yaml";
+  auto ok = run_berth({"validate", file});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == file + ": ok (app, hash " + ok.out.substr(ok.out.find("hash ") + 5, 12) + ")\n");
+  CHECK(ok.err == "berth: " + file +
+                      ": 'berth up' and 'berth watch' will need BERTH_CORPUS_UNSET_VARIABLE "
+                      "(not set now)\n");
+  auto json = run_berth({"validate", "-o", "json", file});
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out);
+  CHECK(j["templates"][0]["valid"] == true);
+  CHECK(j["templates"][0]["unset_variables"] ==
+        nlohmann::json::parse(R"([{"name": "BERTH_CORPUS_UNSET_VARIABLE", "path": "env.TOKEN",
+                                   "line": 4, "column": 10}])"));
+  // up and watch need every value: the error names the variable, at its
+  // place, exit 3, before any config or provider is read.
+  for (const char* command : {"up", "watch"}) {
+    auto r = run_berth({"--config", "/nonexistent/config.yaml", command, file});
+    INFO(command);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err == read(kCorpus / "secrets" / "unset-variable.up.stderr"));
+  }
+  // Hostile spellings: whitespace inside the braces and a nested default
+  // are malformed references, errors for every command.
+  TempDir dir;
+  std::ofstream(dir.path / "space.yaml") << "name: app\nimage: x\nenv:\n  A: \"${ NOPE }\"\n";
+  expect_rejected(run_berth({"validate", "space.yaml"}, dir.path), "space.yaml", 4, 7,
+                  "invalid variable reference '${ NOPE }'");
+  std::ofstream(dir.path / "nested.yaml") << "name: app\nimage: x\nenv:\n  A: \"${A:-${B}}\"\n";
+  expect_rejected(run_berth({"validate", "nested.yaml"}, dir.path), "nested.yaml", 4, 7,
+                  "a default cannot hold another ${...}");
+  // An empty variable is set: nothing to note; ${VAR:-} never needs one.
+  std::ofstream(dir.path / "empty.yaml")
+      << "name: app\nimage: x\nenv:\n  A: ${BERTH_TEST_EMPTY}\n  B: \"${BERTH_TEST_NOPE:-}\"\n";
+  std::vector<std::string> argv = {"env", "BERTH_TEST_EMPTY=", BERTH_BINARY, "validate",
+                                   (dir.path / "empty.yaml").string()};
+  auto empty = system_process_runner().run({.argv = argv, .timeout = Duration{30'000}});
+  REQUIRE(empty);
+  CHECK(empty->exit_code == 0);
+  CHECK(empty->err.empty());
+}
+
 TEST_CASE("every example template validates", "[cli][templates]") {
   std::vector<std::string> args = {"validate"};
   std::size_t n = 0;
