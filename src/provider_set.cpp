@@ -182,18 +182,18 @@ OfferListing ProviderSet::list_offers(const OfferQuery& query,
       pick(all(), only), [&](Provider& p, ProviderReport& report, std::vector<Offer>& offers) {
         // The provider's deadline bounds every request and subprocess it
         // makes on this thread (berth/cancel.h: ScopedCallDeadline).
-        const Duration limit = offers_timeout(p);
+        const Duration within = offers_timeout(p);
         const auto started = Clock::now();
-        ScopedCallDeadline deadline(started + limit);
+        ScopedCallDeadline deadline(started + within);
         auto r = p.list_offers(query);
         // A failure at the deadline is the deadline's doing (a transfer's own
         // timer may fire a little before the steady clock reaches it).
-        if (!r && Clock::now() - started + kDeadlineSlack >= limit) {
+        if (!r && Clock::now() - started + kDeadlineSlack >= within) {
           report.error = ProviderError{
               ProviderError::Kind::kTransient,
               fmt::format("no offers within {} (its offers deadline; offers_timeout in the "
                           "config sets another)",
-                          format_duration(limit))};
+                          format_duration(within))};
           return;
         }
         if (!r) {
