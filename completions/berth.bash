@@ -42,7 +42,7 @@ _berth() {
     down) COMPREPLY=($(compgen -W "--help -h $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
-    watch) COMPREPLY=($(compgen -W "--help -h --down-on-exit --interval --unreachable-grace --strict $global" -- "$cur"))
+    watch) COMPREPLY=($(compgen -W "--help -h --down-on-exit --interval --unreachable-grace --for --budget --strict $global" -- "$cur"))
       [[ "$cur" != -* ]] && COMPREPLY+=($(compgen -f -- "$cur"))
       ;;
     providers) COMPREPLY=($(compgen -W "--help -h --check $global" -- "$cur"))

@@ -69,6 +69,8 @@ complete -c berth -n '__fish_seen_subcommand_from watch' -l help -s h -d 'Print 
 complete -c berth -n '__fish_seen_subcommand_from watch' -l down-on-exit -d 'Tear the deployment down when watching stops (default: leave it running)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -l interval -r -F -d 'Poll period (default: the template'\''s health.interval, else 10s)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -l unreachable-grace -r -F -d 'How long SSH may fail while the provider says running (default 60s)'
+complete -c berth -n '__fish_seen_subcommand_from watch' -l for -r -F -d 'Take the deployment down and exit 0 this long after watch starts'
+complete -c berth -n '__fish_seen_subcommand_from watch' -l budget -r -F -d 'Take the deployment down and exit 0 once its replicas have cost this much (USD, counted from their $/h while watch sees them run)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -l strict -d 'Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template constrains (placement.strict)'
 complete -c berth -n '__fish_seen_subcommand_from watch' -F
 complete -c berth -n '__fish_seen_subcommand_from providers' -l help -s h -d 'Print this help message and exit'

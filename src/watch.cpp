@@ -717,10 +717,11 @@ std::string Watcher::summary() const {
 Failure Watcher::stop(ExitCode code, const std::string& reason, const std::string& why) {
   join_probes();  // what they would say no longer matters
   std::string detail = why;
-  if (options_.down_on_exit) {
+  if (options_.down_on_exit || take_down_) {
     auto down = services_.deployer->tear_down();
     if (down) {
-      detail += "; the deployment was torn down (--down-on-exit)";
+      detail += take_down_ ? "; the deployment was torn down"
+                           : "; the deployment was torn down (--down-on-exit)";
     } else {
       detail += "; tearing the deployment down failed: " + down.error().message;
       if (code == ExitCode::kOk || code == ExitCode::kInterrupted) code = down.error().code;
@@ -739,6 +740,27 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
     f.message = detail;
   }
   return f;
+}
+
+void Watcher::account(Clock::TimePoint now) {
+  if (accounted_ && now > *accounted_) {
+    const double hours = std::chrono::duration<double>(now - *accounted_).count() / 3600.0;
+    for (const auto& r : replicas_)
+      if (r.instance) spent_usd_ += r.instance->price_per_hour * hours;
+  }
+  accounted_ = now;
+}
+
+std::optional<Clock::TimePoint> Watcher::budget_reached_at(Clock::TimePoint now) const {
+  if (!options_.budget_usd) return std::nullopt;
+  double rate = 0;  // USD per hour
+  for (const auto& r : replicas_)
+    if (r.instance) rate += r.instance->price_per_hour;
+  if (rate <= 0) return std::nullopt;
+  const double hours = std::max(0.0, *options_.budget_usd - spent_usd_) / rate;
+  // At least a millisecond on: the next turn of the loop counts it.
+  return now + std::max(Duration{1}, std::chrono::duration_cast<Duration>(
+                                          std::chrono::duration<double>(hours * 3600.0)));
 }
 
 Failure Watcher::run() {
@@ -761,21 +783,43 @@ Failure Watcher::run() {
   auto interrupted = [&] {
     return end(ExitCode::kInterrupted, "interrupted", "stopped watching on a signal");
   };
+  // --for and --budget: done, so the deployment goes (exit 0).
+  auto done = [&]() -> std::optional<Failure> {
+    const auto now = services_.clock->now();
+    account(now);
+    if (options_.run_until && now >= *options_.run_until) {
+      take_down_ = true;
+      return end(ExitCode::kOk, "duration", "stopped watching: the time given with --for is up");
+    }
+    if (options_.budget_usd && spent_usd_ >= *options_.budget_usd - 1e-9) {
+      take_down_ = true;
+      return end(ExitCode::kOk, "budget",
+                 fmt::format("stopped watching: the budget of {:.2f} USD is spent ({:.2f} USD "
+                             "of running replicas since watch started)",
+                             *options_.budget_usd, spent_usd_));
+    }
+    return std::nullopt;
+  };
+  accounted_ = services_.clock->now();
   if (!start()) return failure_;
   for (;;) {
     if (out_of_time()) return time_limit();
+    if (auto d = done()) return *d;
     if (services_.clock->cancelled()) return interrupted();
     if (exhausted_)
       return stop(ExitCode::kWorkloadFailed, "gave-up",
                   "stopped watching: every replica gave up or failed and none is healthy");
     auto wake = next_wake();
     if (options_.deadline) wake = std::min(wake, *options_.deadline);
+    if (options_.run_until) wake = std::min(wake, *options_.run_until);
+    if (auto b = budget_reached_at(services_.clock->now())) wake = std::min(wake, *b);
     if (in_flight_) {
       auto slice = services_.clock->now() + kCollectEvery;
       wake = in_flight_->wait(kRedeployWait) ? services_.clock->now() : std::min(wake, slice);
     }
     if (!services_.clock->sleep_until(wake)) return out_of_time() ? time_limit() : interrupted();
     if (out_of_time()) return time_limit();
+    if (auto d = done()) return *d;
     collect();
     if (services_.clock->now() >= next_wake()) poll();
   }

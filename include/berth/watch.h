@@ -156,6 +156,13 @@ struct WatchOptions {
   /// deploy spends from it too. The command's deadline also cancels a deploy
   /// in progress (as a signal would); watch still ends as time-limit then.
   std::optional<Clock::TimePoint> deadline;
+  /// `watch --for`: at this moment take the deployment down and exit 0
+  /// (reason "duration"), whatever --down-on-exit says.
+  std::optional<Clock::TimePoint> run_until;
+  /// `watch --budget`: once the replicas' $/h over the time watch saw them
+  /// run adds up to this many USD, take the deployment down and exit 0
+  /// (reason "budget").
+  std::optional<double> budget_usd;
 };
 
 /// What the loop knows about one replica. Bounded: restarts holds at most
@@ -292,6 +299,10 @@ class Watcher {
   void update_exhausted();
   Duration backoff_for(std::size_t restarts) const;
   Failure stop(ExitCode code, const std::string& reason, const std::string& why);
+  /// Adds what the replicas' instances cost since the last call to spent_usd_.
+  void account(Clock::TimePoint now);
+  /// When spent_usd_ reaches the budget at the current rate, if it can.
+  std::optional<Clock::TimePoint> budget_reached_at(Clock::TimePoint now) const;
 
   const LaunchTemplate& workload_;
   WatchOptions options_;
@@ -305,6 +316,9 @@ class Watcher {
   std::shared_ptr<Redeploy> in_flight_;  // at most one redeploy at a time
   std::map<int, std::shared_ptr<Probe>> probes_;  // by replica: at most one each
   bool stopping_ = false;                // run() is ending: start no redeploy
+  bool take_down_ = false;               // --for or --budget ended it: down regardless
+  double spent_usd_ = 0;                 // --budget's count
+  std::optional<Clock::TimePoint> accounted_;  // spent_usd_ counts up to here
 };
 
 /// Placement keys that exclude the host `instance` ran on.

@@ -1,6 +1,8 @@
 // berth watch TEMPLATE: deploy if needed, then keep the workload alive
 // (docs/watch-events.md). Events go to stderr, one line each; stdout stays empty.
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "berth/cancel.h"
 #include "berth/provider_set.h"
@@ -18,6 +20,8 @@ struct WatchFlags {
   std::optional<std::string> interval;
   std::optional<std::string> unreachable_grace;
   bool strict = false;  // placement.strict
+  std::optional<std::string> run_for;  // --for
+  std::optional<std::string> budget;   // --budget
 };
 
 Expected<Duration, int> duration_flag(const std::string& flag, const std::string& text) {
@@ -47,6 +51,21 @@ int run_watch(const GlobalOptions& g, const WatchFlags& flags) {
     auto d = duration_flag("--unreachable-grace", *flags.unreachable_grace);
     if (!d) return d.error();
     options.unreachable_grace = *d;
+  }
+  if (flags.run_for) {
+    auto d = duration_flag("--for", *flags.run_for);
+    if (!d) return d.error();
+    options.run_until = std::chrono::steady_clock::now() + *d;
+  }
+  if (flags.budget) {
+    const std::string& text = *flags.budget;
+    char* end = nullptr;
+    const double usd = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(usd) || usd <= 0)
+      return report(Failure{ExitCode::kUsage,
+                            "--budget: '" + text + "' is not a positive amount of USD",
+                            "write the number alone, e.g. --budget 25 or --budget 7.50"});
+    options.budget_usd = usd;
   }
   install_cancel_handlers();
   auto session = open_deploy_session(g, RequestsOnCancel::kFinish);
@@ -93,6 +112,13 @@ void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
   sub->add_option("--unreachable-grace", flags->unreachable_grace,
                   "How long SSH may fail while the provider says running (default 60s)")
       ->option_text("DURATION");
+  sub->add_option("--for", flags->run_for,
+                  "Take the deployment down and exit 0 this long after watch starts")
+      ->option_text("DURATION");
+  sub->add_option("--budget", flags->budget,
+                  "Take the deployment down and exit 0 once its replicas have cost this much "
+                  "(USD, counted from their $/h while watch sees them run)")
+      ->option_text("USD");
   sub->add_flag("--strict", flags->strict, "Reject offers that do not report a vCPU count, RAM, disk or CUDA version the template "
                   "constrains (placement.strict)");
   sub->footer(
@@ -101,7 +127,8 @@ void setup_watch(CLI::App& app, GlobalOptions& g, RunState& s) {
       "running (exit 130); --timeout stops watching that long after the command\n"
       "started, the initial deploy included (exit 0; 130 as for up when the initial\n"
       "deploy had not finished); exit 7 when a replica gave up after\n"
-      "restart.max_restarts and none is healthy.\n"
+      "restart.max_restarts and none is healthy. --for and --budget end watching\n"
+      "with the deployment taken down (exit 0).\n"
       "As up, watch asks before it first rents anything that costs money (-y/--yes\n"
       "skips the question; without a terminal a paid plan needs --yes, else exit 2).");
   sub->callback([&g, &s, flags] { s.exit_code = run_watch(g, *flags); });

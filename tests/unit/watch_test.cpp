@@ -1027,3 +1027,32 @@ TEST_CASE("watch: --down-on-exit waits for a redeploy in flight and tears its in
   CHECK(rig.deployer.tear_downs == 1);
   CHECK(rig.providers.count() == 0);
 }
+
+TEST_CASE("watch: --for takes the deployment down at the end and exits 0", "[watch]") {
+  Rig rig;
+  rig.options.run_until = Clock::TimePoint{} + 45s;
+  auto w = rig.make();
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kOk);
+  CHECK(rig.clock.elapsed() == 45s);
+  CHECK(rig.deployer.tear_downs == 1);  // without --down-on-exit
+  CHECK(rig.providers.count() == 0);
+  CHECK(rig.names().back() == "stopped");
+  CHECK(rig.events.back().reason == "duration");
+  CHECK(rig.events.back().detail.find("torn down") != std::string::npos);
+}
+
+TEST_CASE("watch: --budget takes the deployment down once its replicas cost that much",
+          "[watch]") {
+  Rig rig;
+  // One replica at 1.50 USD/h: 0.25 USD are spent after 10 minutes.
+  rig.options.budget_usd = 0.25;
+  auto w = rig.make();
+  auto result = w.run();
+  CHECK(result.code == ExitCode::kOk);
+  CHECK(rig.clock.elapsed() >= 10min);
+  CHECK(rig.clock.elapsed() <= 10min + 1s);
+  CHECK(rig.deployer.tear_downs == 1);
+  CHECK(rig.events.back().reason == "budget");
+  CHECK(rig.events.back().detail.find("budget of 0.25 USD is spent") != std::string::npos);
+}
