@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what berth needs from Debian's packages: to build and run it (no
 # flag), to run the demo with an installed berth (--run), to build its Debian
-# package (--package: dpkg-dev, for the libraries the package depends on), or
+# package (--package: dpkg-dev and file, which CPack needs to find the libraries
+# the package depends on), or
 # to run its whole test suite (--test: all of that, plus sshd, a registry,
 # jq for the CI example, clang for the fuzz targets). Idempotent; quiet when
 # everything is present.
@@ -18,7 +19,7 @@ run_pkgs=(podman runc netavark iptables busybox-static uidmap curl)
 # python3-jsonschema: the provider mocks validate request bodies against the
 # vendors' own schemas. clang and libclang-rt-dev (its libFuzzer and
 # sanitizer runtimes): the fuzz targets of scripts/fuzz.sh.
-package_pkgs=(dpkg-dev)
+package_pkgs=(dpkg-dev file)
 test_pkgs=(openssh-server docker-registry apache2-utils python3 python3-jsonschema curl procps
   iproute2 clang libclang-rt-dev jq "${package_pkgs[@]}")
 

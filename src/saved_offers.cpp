@@ -1,6 +1,7 @@
 #include "berth/saved_offers.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -731,6 +732,49 @@ Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
   return read_listing(text, name, false);
 }
 
+namespace {
+
+// A mapped file cut short by another process (an `offers -o json > FILE`
+// started again beside this read) faults where its pages are gone: SIGBUS.
+// While a listing is read, that is said as an error with the invalid-input
+// exit code instead of a crash; nothing has been rented at this point.
+char g_cut_short[600];
+std::size_t g_cut_short_len = 0;
+
+extern "C" void on_cut_short(int) {
+  ssize_t written = ::write(STDERR_FILENO, g_cut_short, g_cut_short_len);
+  (void)written;
+  ::_exit(3);
+}
+
+class CutShortGuard {
+ public:
+  explicit CutShortGuard(const std::filesystem::path& file) {
+    // Printed from a signal handler, so made terminal-safe here: no
+    // control character of the path reaches the terminal.
+    std::string path = file.string().substr(0, 400);
+    for (auto& c : path)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    std::string text = "berth: error: " + path +
+                       ": the offers file was cut short while it was read (written again by "
+                       "another process?)\n  hint: " + kHint + "\n";
+    g_cut_short_len = std::min(text.size(), sizeof g_cut_short);
+    std::memcpy(g_cut_short, text.data(), g_cut_short_len);
+    struct sigaction sa {};
+    sa.sa_handler = on_cut_short;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, &old_);
+  }
+  ~CutShortGuard() { ::sigaction(SIGBUS, &old_, nullptr); }
+  CutShortGuard(const CutShortGuard&) = delete;
+  CutShortGuard& operator=(const CutShortGuard&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
+}  // namespace
+
 Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file) {
   // A regular file within the cap is mapped and read as a stream; anything
   // else is refused by the bounded reader, in its words (berth/user_file.h).
@@ -749,6 +793,7 @@ Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path
   }
   const auto size = static_cast<std::size_t>(st.st_size);
   ::madvise(map, size, MADV_SEQUENTIAL);
+  CutShortGuard guard(file);
   auto result = read_listing(std::string_view(static_cast<const char*>(map), size),
                              file.string(), true);
   ::munmap(map, size);

@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <thread>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "berth/process.h"
@@ -331,4 +334,44 @@ TEST_CASE("plan accepts an unset template variable and says that up will need it
   CHECK(set.exit_code == 0);
   CHECK(nlohmann::json::parse(set.out)["unset_variables"].empty());
   CHECK_THAT(set.err, !Catch::Contains("will need"));
+}
+
+TEST_CASE("plan --offers: a listing cut short while it is read is an error, never a crash",
+          "[plan_cli]") {
+  TempDir dir;
+  const auto tmpl = dir.write("t.yaml", kTemplate);
+  const auto file = dir.path() / "big.json";
+  // About 30 MB, so reading takes long enough for the cut to land inside it
+  // on some of the runs; whichever way a run goes, it must end in an exit.
+  {
+    std::ofstream out(file);
+    out << "{\"offers\": [\n";
+    const std::string one = offer("p", "x", 2.0, "H100", 80).dump(2);
+    for (int i = 0; i < 40000; ++i) out << (i ? ",\n" : "") << one;
+    out << "\n], \"errors\": []}\n";
+  }
+  int cut_short = 0;
+  for (int delay_ms : {0, 5, 20, 60}) {
+    ProcessResult r;
+    std::thread child([&] {
+      auto ran = system_process_runner().run(
+          {.argv = {BERTH_BINARY, "plan", tmpl.string(), "--offers", file.string()},
+           .timeout = Duration{60'000}});
+      if (ran) r = *ran;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    std::filesystem::resize_file(file, 1000);
+    child.join();
+    INFO("delay " << delay_ms << " ms: exit " << r.exit_code << ", " << r.err);
+    CHECK(r.signal == 0);
+    CHECK((r.exit_code == 0 || r.exit_code == 3 || r.exit_code == 5));
+    if (r.err.find("cut short while it was read") != std::string::npos) ++cut_short;
+    // Again whole for the next run.
+    std::ofstream out(file);
+    out << "{\"offers\": [\n";
+    const std::string one = offer("p", "x", 2.0, "H100", 80).dump(2);
+    for (int i = 0; i < 40000; ++i) out << (i ? ",\n" : "") << one;
+    out << "\n], \"errors\": []}\n";
+  }
+  SUCCEED("runs that met the cut: " << cut_short);
 }
