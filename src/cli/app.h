@@ -63,6 +63,12 @@ nlohmann::json unset_variables_json(const LaunchTemplate& workload);
 /// The template's secrets are redacted from everything printed from now on
 /// (a provider's error may quote an env value back).
 void redact_from_output(const LaunchTemplate& workload);
+/// Whether a question can be asked: stdin and stderr are a terminal and
+/// stderr is not a JSON event stream.
+bool can_ask();
+/// Prints `question` and " [y/N] " on stderr and reads one line of stdin:
+/// true for y or yes (any case, surrounding blanks ignored).
+bool ask_yes(const std::string& question);
 /// The global --timeout as a positive duration, nullopt without the flag;
 /// anything else is reported as a usage error (exit 2).
 Expected<std::optional<Duration>, int> timeout_flag(const GlobalOptions& g);

@@ -2,10 +2,7 @@
 // `volumes: - {name, path, size}` (RunPod network volumes, Lambda
 // filesystems), across providers; `rm` deletes one after asking.
 #include <fmt/format.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <iostream>
 
 #include "berth/cancel.h"
 #include "berth/http.h"
@@ -20,11 +17,27 @@ namespace {
 struct Listed {
   std::vector<ProviderVolume> volumes;
   std::vector<std::pair<std::string, ProviderError>> errors;
+  std::vector<std::string> secrets;  // the config's, redacted from messages
+  std::optional<ProviderSet> providers;
 };
 
-Listed list_all(ProviderSet& providers) {
+void warn_unlisted(const Listed& listed) {
+  for (const auto& [name, e] : listed.errors)
+    print_warning(fmt::format("{}: {}: {} (its volumes, if any, are not shown)", name,
+                              to_string(e.kind), redact(e.message, listed.secrets)));
+}
+
+// What both subcommands start with: the config, its providers, and the
+// volumes of every provider that keeps them (those that failed warned about).
+Expected<Listed, int> list_all(const GlobalOptions& g) {
+  auto config = load_config_or_report(g);
+  if (!config) return unexpected(config.error());
+  auto providers = open_providers(*config, g);
+  if (!providers) return unexpected(providers.error());
   Listed out;
-  for (Provider* p : providers.all()) {
+  out.secrets = config->secrets();
+  out.providers.emplace(std::move(*providers));
+  for (Provider* p : out.providers->all()) {
     if (!p->capabilities().volumes) continue;
     auto listed = p->list_volumes();
     if (!listed) {
@@ -36,6 +49,8 @@ Listed list_all(ProviderSet& providers) {
       out.volumes.push_back(std::move(v));
     }
   }
+  if (cancel_requested()) return unexpected(static_cast<int>(ExitCode::kInterrupted));
+  warn_unlisted(out);
   return out;
 }
 
@@ -56,27 +71,17 @@ std::string in_use_text(const ProviderVolume& v) {
   return v.in_use ? (*v.in_use ? "yes" : "no") : "-";
 }
 
-void warn_unlisted(const Listed& listed, const std::vector<std::string>& secrets) {
-  for (const auto& [name, e] : listed.errors)
-    print_warning(fmt::format("{}: {}: {} (its volumes, if any, are not shown)", name,
-                              to_string(e.kind), redact(e.message, secrets)));
-}
-
 int run_list(const GlobalOptions& g) {
-  auto config = load_config_or_report(g);
-  if (!config) return config.error();
-  auto providers = open_providers(*config, g);
-  if (!providers) return providers.error();
-  Listed listed = list_all(*providers);
-  if (cancel_requested()) return static_cast<int>(ExitCode::kInterrupted);
-  const auto secrets = config->secrets();
-  warn_unlisted(listed, secrets);
+  auto all = list_all(g);
+  if (!all) return all.error();
+  const Listed& listed = *all;
   if (g.output == "json") {
     nlohmann::json list = nlohmann::json::array(), errors = nlohmann::json::array();
     for (const auto& v : listed.volumes) list.push_back(to_json(v));
     for (const auto& [name, e] : listed.errors)
       errors.push_back(
-          {{"provider", name}, {"kind", to_string(e.kind)}, {"message", redact(e.message, secrets)}});
+          {{"provider", name}, {"kind", to_string(e.kind)},
+           {"message", redact(e.message, listed.secrets)}});
     print_json({{"volumes", std::move(list)}, {"errors", std::move(errors)}});
   } else {
     Table table({"PROVIDER", "NAME", "REGION", "SIZE", "IN USE", "ID"},
@@ -97,24 +102,10 @@ int run_list(const GlobalOptions& g) {
   return 0;
 }
 
-// Asks on the terminal; true only for "y" or "yes".
-bool confirmed(const std::string& question) {
-  std::fprintf(stderr, "%s [y/N] ", question.c_str());
-  std::fflush(stderr);
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
-}
-
 int run_rm(const GlobalOptions& g, const std::string& which) {
-  auto config = load_config_or_report(g);
-  if (!config) return config.error();
-  auto providers = open_providers(*config, g);
-  if (!providers) return providers.error();
-  Listed listed = list_all(*providers);
-  if (cancel_requested()) return static_cast<int>(ExitCode::kInterrupted);
-  const auto secrets = config->secrets();
-  warn_unlisted(listed, secrets);
+  auto all = list_all(g);
+  if (!all) return all.error();
+  const Listed& listed = *all;
 
   // PROVIDER/ID, an id, or a name.
   std::vector<const ProviderVolume*> matches;
@@ -138,14 +129,14 @@ int run_rm(const GlobalOptions& g, const std::string& which) {
                                        v.region.empty() ? "-" : v.region,
                                        v.size_gb ? fmt::format(", {:g} GB", *v.size_gb) : "");
   if (!g.yes) {
-    if (!isatty(STDIN_FILENO))
+    if (!can_ask())
       return report(Failure{ExitCode::kUsage,
                             "refusing to delete the volume " + what + " without confirmation",
                             "its data cannot be recovered; pass --yes to delete it"});
-    if (!confirmed("Delete the volume " + what + "? Its data cannot be recovered."))
+    if (!ask_yes("Delete the volume " + what + "? Its data cannot be recovered."))
       return report(Failure{ExitCode::kUsage, "not deleted: not confirmed", ""});
   }
-  Provider* p = providers->find(v.provider);
+  Provider* p = listed.providers->find(v.provider);
   if (!p) return report(Failure{ExitCode::kInternal, "provider " + v.provider + " vanished", ""});
   auto gone = p->delete_volume(v.id);
   if (!gone) {
@@ -153,7 +144,7 @@ int run_rm(const GlobalOptions& g, const std::string& which) {
     ExitCode code = e.kind == ProviderError::Kind::kAuth ? ExitCode::kAuth : ExitCode::kProviderFailed;
     return report(Failure{code,
                           fmt::format("{} refused to delete the volume {}: {}", v.provider, what,
-                                      redact(e.message, secrets)),
+                                      redact(e.message, listed.secrets)),
                           v.in_use.value_or(false)
                               ? "it is attached to an instance: 'berth down' its deployment first"
                               : ""});

@@ -108,6 +108,22 @@ std::function<void(const DeployEvent&)> deploy_event_printer(const GlobalOptions
   };
 }
 
+bool can_ask() {
+  return ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO) && !stderr_json_lines();
+}
+
+bool ask_yes(const std::string& question) {
+  print_text(stderr, question + " [y/N] ");
+  std::fflush(stderr);
+  char line[64] = {};
+  std::string answer = std::fgets(line, sizeof line, stdin) ? line : "";
+  while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back())))
+    answer.pop_back();
+  answer.erase(0, answer.find_first_not_of(" \t"));
+  for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
 std::function<Expected<void, Failure>(const Plan&)> spend_approval(const GlobalOptions& g) {
   auto confirmed = std::make_shared<std::atomic<bool>>(g.yes);
   return [confirmed](const Plan& plan) -> Expected<void, Failure> {
@@ -117,8 +133,7 @@ std::function<Expected<void, Failure>(const Plan&)> spend_approval(const GlobalO
     const std::size_t n = plan.placement.size();
     const std::string what =
         fmt::format("{} replica{} for {:.2f} USD/h", n, n == 1 ? "" : "s", plan.total_price_per_hour);
-    const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO) && !stderr_json_lines();
-    if (!terminal)
+    if (!can_ask())
       return unexpected(Failure{ExitCode::kUsage,
                                 "this would rent " + what + " and there is no terminal to ask",
                                 "pass --yes (-y) to rent without asking; 'berth plan' shows what "
@@ -132,16 +147,9 @@ std::function<Expected<void, Failure>(const Plan&)> spend_approval(const GlobalO
                           p.offer.provider, p.offer.id,
                           p.offer.gpu.count ? gpu_summary(p.offer.gpu) : "no GPU",
                           p.offer.region.empty() ? "-" : p.offer.region, p.offer.price_per_hour);
-    text += fmt::format("  total: {:.2f} USD/h\nRent {}? [y/N] ", plan.total_price_per_hour,
+    text += fmt::format("  total: {:.2f} USD/h\nRent {}?", plan.total_price_per_hour,
                         n == 1 ? "it" : "them");
-    print_text(stderr, text);
-    std::fflush(stderr);
-    char line[64] = {};
-    std::string answer = std::fgets(line, sizeof line, stdin) ? line : "";
-    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back())))
-      answer.pop_back();
-    for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (answer == "y" || answer == "yes") {
+    if (ask_yes(text)) {
       confirmed->store(true);
       return {};
     }
