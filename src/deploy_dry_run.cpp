@@ -3,8 +3,6 @@
 // image reader), with nothing sent.
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "berth/deploy.h"
 #include "berth/deployments.h"
 #include "berth/http.h"
@@ -86,12 +84,7 @@ Expected<std::vector<DryRunReplica>, Failure> dry_run(const LaunchTemplate& work
       for (const auto& v : workload.volumes) {
         if (!v.provider_volume()) continue;
         const std::string name = provider_volume_name(workload.name, v.name);
-        auto home = std::find_if(plan.volume_homes.begin(), plan.volume_homes.end(),
-                                 [&](const VolumeHome& h) {
-                                   return h.volume == v.name && h.provider == placement.offer.provider &&
-                                          h.region == placement.offer.region;
-                                 });
-        if (home != plan.volume_homes.end()) {
+        if (const VolumeHome* home = volume_home_at(plan.volume_homes, v.name, placement.offer)) {
           request.volumes.push_back({v.name, home->id, v.path, home->host_path});
         } else {
           request.volumes.push_back({v.name, "<the id of " + name + ">", v.path, ""});

@@ -306,11 +306,8 @@ Expected<std::vector<AttachedVolume>, ProviderError> attach_volumes(Run& run, in
   if (!provider.capabilities().volumes) return out;
   for (const auto& v : run.workload.volumes) {
     if (!v.provider_volume()) continue;
-    auto at_offer = [&](const VolumeHome& h) {
-      return h.volume == v.name && h.provider == offer.provider && h.region == offer.region;
-    };
-    auto home = std::find_if(run.volume_homes.begin(), run.volume_homes.end(), at_offer);
-    if (home == run.volume_homes.end()) {
+    const VolumeHome* home = volume_home_at(run.volume_homes, v.name, offer);
+    if (!home) {
       const std::string name = provider_volume_name(run.workload.name, v.name);
       const double gb = static_cast<double>(*v.size_bytes) / 1e9;
       run.phase(replica, fmt::format("making volume {} ({:g} GB) at {} in {}", name, gb,
@@ -320,7 +317,7 @@ Expected<std::vector<AttachedVolume>, ProviderError> attach_volumes(Run& run, in
       run.made_volumes.push_back(*made);
       run.volume_homes.push_back(
           {v.name, offer.provider, offer.region, made->id, made->size_gb, made->host_path});
-      home = std::prev(run.volume_homes.end());
+      home = &run.volume_homes.back();
     } else {
       run.phase(replica, fmt::format("using volume {} ({}) at {} in {}",
                                      provider_volume_name(run.workload.name, v.name), home->id,

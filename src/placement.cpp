@@ -385,12 +385,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
     p.offer = offers[chosen[i].index];
     p.unverified = checker.unverified(p.offer);
     for (const auto& v : workload.volumes)
-      if (v.provider_volume() &&
-          std::none_of(options.volume_homes.begin(), options.volume_homes.end(),
-                       [&](const VolumeHome& h) {
-                         return h.volume == v.name && h.provider == p.offer.provider &&
-                                h.region == p.offer.region;
-                       }))
+      if (v.provider_volume() && !volume_home_at(options.volume_homes, v.name, p.offer))
         p.new_volumes.push_back(v.name);
     p.fallbacks = std::move(fallbacks[i]);
     plan.total_price_per_hour += p.offer.price_per_hour;
@@ -399,16 +394,18 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   return plan;
 }
 
+const VolumeHome* volume_home_at(const std::vector<VolumeHome>& homes, const std::string& volume,
+                                 const Offer& offer) {
+  for (const auto& h : homes)
+    if (h.volume == volume && h.provider == offer.provider && h.region == offer.region) return &h;
+  return nullptr;
+}
+
 int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
                  const Offer& offer) {
   int away = 0;
-  for (const auto& v : workload.volumes) {
-    if (!v.provider_volume()) continue;
-    bool home = std::any_of(homes.begin(), homes.end(), [&](const VolumeHome& h) {
-      return h.volume == v.name && h.provider == offer.provider && h.region == offer.region;
-    });
-    if (!home) ++away;
-  }
+  for (const auto& v : workload.volumes)
+    if (v.provider_volume() && !volume_home_at(homes, v.name, offer)) ++away;
   return away;
 }
 

@@ -76,6 +76,11 @@ struct Plan {
   std::vector<VolumeHome> volume_homes;
 };
 
+/// Where the template's volume `volume` lives at `offer`'s provider and
+/// region, or nullptr: the one test of "the volume is there" everything uses.
+const VolumeHome* volume_home_at(const std::vector<VolumeHome>& homes, const std::string& volume,
+                                 const Offer& offer);
+
 /// How many of the template's provider volumes do not yet live where `offer`
 /// is (each would be made there, empty, at launch).
 int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
