@@ -42,6 +42,17 @@
 //   as x86_64 [unverified].
 // - Boots of large images take well over 10 minutes [3p: dstack allows 30]:
 //   boot deadline 30 minutes.
+// - Persistent filesystems: listed at GET /file-systems but made and removed
+//   at /filesystems (the document's own spelling of both paths). POST
+//   /filesystems (FilesystemCreateRequest) {name ^[a-zA-Z]+[0-9a-zA-Z-]*$ at
+//   most 60, region} -> {"data": Filesystem {id, name, mount_point (the
+//   default, /lambda/nfs/<name> in the example), is_in_use, region {name,
+//   description}, bytes_used?}}; no size. DELETE /filesystems/{id} ->
+//   {"data": {deleted_ids}}; 400 filesystems/filesystem-in-use while mounted;
+//   404 global/object-does-not-exist. Launch mounts them with
+//   file_system_mounts [{mount_point ^(/home|/lambda/nfs|/data)...,
+//   file_system_id}]; one in another region is 400
+//   instance-operations/launch/file-system-in-wrong-region.
 #pragma once
 
 #include <memory>

@@ -53,6 +53,17 @@
 //   The stream stays open (Connection: keep-alive) after the backfill; errors
 //   are problem+json (401, 403, 404, 429). Whether one `line` may hold a
 //   newline is unverified: berth splits it.
+// - Network volumes: POST /v2/network-volumes (CreateNetworkVolumeRequest,
+//   additionalProperties: false) {name, size (integer GB, 10..4096),
+//   dataCenter} -> 201 NetworkVolume {id, name, size, dataCenter, type}; GET
+//   /v2/network-volumes -> {"networkVolumes": [...]} (names need not be
+//   unique); DELETE /v2/network-volumes/{id} -> 204, 404 when unknown. A pod
+//   mounts one with mounts.network [{volumeId, path}] (maxItems 1, exclusive
+//   with mounts.persistent), and only "in the same data center as the pod"
+//   (NetworkMount.volumeId). What deleting a volume a live pod uses answers is
+//   not in the document [unverified: the mock refuses it with a 400
+//   problem]; neither is the error for a pod in another data center
+//   [unverified: a 400 problem there too].
 // - Boots: pulls of multi-GB images take long [3p: dstack allows 20 min].
 #pragma once
 

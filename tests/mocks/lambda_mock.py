@@ -37,7 +37,18 @@ body is in the document (unverified).
 which Lambda shows while some instances boot) for their --boot-seconds, after
 reading `booting` for their --provision-seconds, then `active`.
 
-Fault ops: offers, launch, get, list, terminate, ssh-keys.
+Filesystems: GET /file-systems lists them (is_in_use true while a live
+instance mounts one); POST /filesystems (FilesystemCreateRequest, 400
+global/invalid-parameters on a violation; a second one of a name is 400
+global/duplicate) answers {"data": Filesystem} with mount_point
+/lambda/nfs/<name>; DELETE /filesystems/<id> answers {"data":
+{"deleted_ids"}}, 400 filesystems/filesystem-in-use while mounted, 404
+global/object-does-not-exist. A launch whose file_system_mounts name an
+unknown filesystem is 404 global/object-does-not-exist, one in another
+region 400 instance-operations/launch/file-system-in-wrong-region. This mock
+mounts nothing on its hosts.
+
+Fault ops: offers, launch, get, list, terminate, ssh-keys, filesystems.
 Statuses for /_mock/instances/<id>/state: booting, active, unhealthy,
 terminating, terminated, preempted.
 """

@@ -41,6 +41,16 @@ gpu.minCudaVersion excluding every CUDA version the catalog lists as
 available for that GPU (the catalog's cudaVersions). 402 (balance) and 403
 (no access to the GPU pool) come from faults.
 
+Network volumes (/v2/network-volumes): POST {name, size, dataCenter}
+(CreateNetworkVolumeRequest; 422 as above; an unknown data center is a 400
+problem) answers 201 NetworkVolume; GET lists {"networkVolumes": [...]};
+DELETE answers 204, or 404 when unknown. Not in the document, so modelled
+and marked unverified in providers/runpod/runpod_provider.h: deleting a
+volume a live pod mounts is a 400 problem, and a pod whose mounts.network
+volume is in none of its dataCenterIds is a 400 problem. Each volume's
+files live in a directory under --volume-dir; the launch document names it
+(network_volume_dirs) so the hook mounts the same files into every pod.
+
 Registry credentials (/v2/registries): POST {name, username, password}
 (CreateRegistryRequest; 422 as above) answers 201 {"id", "name"}; names are
 unique (a second one is a 400 problem); GET lists {"registries": [{id,
