@@ -94,4 +94,14 @@ ScopedCallDeadline::~ScopedCallDeadline() { t_call_deadline = previous_; }
 
 std::optional<std::chrono::steady_clock::time_point> call_deadline() { return t_call_deadline; }
 
+namespace {
+thread_local const std::atomic<bool>* t_cancel = nullptr;
+}  // namespace
+
+ScopedCancel::ScopedCancel(const std::atomic<bool>* flag) : previous_(t_cancel) { t_cancel = flag; }
+
+ScopedCancel::~ScopedCancel() { t_cancel = previous_; }
+
+bool thread_cancelled() { return t_cancel && t_cancel->load(); }
+
 }  // namespace berth

@@ -1,14 +1,19 @@
-// The `up` and `down` orchestration: which replicas need work, one replica at
-// a time through provision → host → health, replacement of replicas whose
-// template changed, and rollback of everything a failed run created.
+// The `up` and `down` orchestration: which replicas need work, each replica
+// on a thread of its own through provision → host → health, replacement of
+// replicas whose template changed once all successors are healthy, and
+// rollback of everything a failed run created.
 #include "berth/deploy.h"
 
 #include <algorithm>
-#include <set>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "berth/cancel.h"
 #include "deploy_internal.h"
 
 namespace berth {
@@ -57,32 +62,51 @@ std::optional<Failure> secrets_on_command_line(const LaunchTemplate& w) {
                  "pass it through 'env:' and refer to it from the program instead"};
 }
 
-Expected<std::shared_ptr<Host>, Failure> connect_with_patience(Run& run, int replica,
-                                                               HostConnector& connector,
-                                                               const Instance& instance) {
+// Reaching a fresh instance over SSH, bounded: the template's
+// placement.ssh_timeout (else DeployOptions::connect_timeout) from the moment
+// the provider reports it running. An instance that does not answer in that
+// time is given up and the next offer tried (ReachFailure::next_offer); a
+// host key that changed is refused at once.
+Expected<std::shared_ptr<Host>, ReachFailure> connect_with_patience(Run& run, int replica,
+                                                                    HostConnector& connector,
+                                                                    const Instance& instance) {
   const auto start = Clock::now();
+  const Duration limit =
+      run.workload.placement.ssh_timeout.value_or(run.ctx.options.connect_timeout);
   // A fresh instance refuses connections, and sometimes keys, until sshd and
   // cloud-init are up: both are waited out, a refused key only briefly.
-  const auto auth_limit = std::min<Duration>(run.ctx.options.connect_timeout, Duration{60'000});
+  const auto auth_limit = std::min<Duration>(limit, Duration{60'000});
   Duration delay = run.ctx.options.poll_initial;
   std::string last;
   run.phase(replica, "connecting to " + instance.host);
   while (true) {
-    if (run.cancelled()) return unexpected(interrupted_failure());
-    auto host = connector.connect(instance, run.workload.name);
+    if (run.cancelled()) return unexpected(ReachFailure{interrupted_failure(), false});
+    Expected<std::shared_ptr<Host>, HostError> host = unexpected(HostError{});
+    {
+      // One handshake never outlasts what is left of the limit.
+      ScopedCallDeadline bound(start + limit);
+      host = connector.connect(instance, run.workload.name);
+    }
     if (host) return *host;
+    if (run.cancelled()) return unexpected(ReachFailure{interrupted_failure(), false});
     const auto& err = host.error();
     auto waited = Clock::now() - start;
-    bool retry = (err.kind == HostError::Kind::kUnreachable &&
-                  waited < run.ctx.options.connect_timeout) ||
+    bool retry = (err.kind == HostError::Kind::kUnreachable && waited < limit) ||
                  (err.kind == HostError::Kind::kAuth && waited < auth_limit);
-    // A host key that changed is never waited out: it is refused.
-    if (!retry)
-      return unexpected(Failure{ExitCode::kProviderFailed,
-                                "cannot reach " + instance.host + ": " + err.message, err.hint});
+    if (!retry) {
+      // A host key that changed is never waited out, nor tried elsewhere.
+      bool next = err.kind == HostError::Kind::kUnreachable || err.kind == HostError::Kind::kAuth;
+      std::string message = "cannot reach " + instance.host + ": " + err.message;
+      if (next)
+        message = fmt::format("no SSH within {:.0f}s ({}): {}",
+                              std::chrono::duration<double>(waited).count(), instance.host,
+                              err.message);
+      return unexpected(
+          ReachFailure{Failure{ExitCode::kProviderFailed, message, err.hint}, next});
+    }
     if (err.message != last) run.phase(replica, "still connecting: " + err.message);
     last = err.message;
-    if (!run.sleep(delay)) return unexpected(interrupted_failure());
+    if (!run.sleep(delay)) return unexpected(ReachFailure{interrupted_failure(), false});
     delay = std::min<Duration>(Duration(delay.count() * 3 / 2), run.ctx.options.poll_max);
   }
 }
@@ -90,17 +114,19 @@ Expected<std::shared_ptr<Host>, Failure> connect_with_patience(Run& run, int rep
 Expected<ReplicaResult, Failure> deploy_replica(Run& run, const ReplicaPlacement& placement,
                                                 Created& created) {
   const int r = placement.replica;
-  auto instance = provision_replica(run, placement, created);
+  ReachInstance reach = [&](const Instance& instance) -> Expected<void, ReachFailure> {
+    Provider* provider = run.ctx.provider(instance.provider);
+    HostConnector* connector = connector_for(instance, run.ctx);
+    if (!connector || (provider && provider->capabilities().in_pod())) return {};
+    auto host = connect_with_patience(run, r, *connector, instance);
+    if (!host) return unexpected(host.error());
+    created.host = *host;
+    return {};
+  };
+  auto instance = provision_replica(run, placement, created, reach);
   if (!instance) return unexpected(instance.error());
-  Provider* provider = run.ctx.provider(instance->provider);
-  bool native = provider && provider->capabilities().in_pod();
-  HostConnector* connector = connector_for(*instance, run.ctx);
-  std::shared_ptr<Host> host;
-  if (connector && !native) {
-    auto h = connect_with_patience(run, r, *connector, *instance);
-    if (!h) return unexpected(h.error());
-    host = *h;
-    created.host = host;
+  std::shared_ptr<Host> host = created.host;
+  if (host) {
     // Offer the instance was launched from: GPU access depends on it.
     const Offer* offer = &placement.offer;
     for (const auto& f : placement.fallbacks)
@@ -119,6 +145,22 @@ Expected<ReplicaResult, Failure> deploy_replica(Run& run, const ReplicaPlacement
     for (auto& e : result.endpoints)
       if (e.host.empty() && host) e.host = host->address();
   return result;
+}
+
+// Runs fn(i) for i in [0, n) on up to kParallelReplicas threads at once.
+constexpr std::size_t kParallelReplicas = 16;
+void for_each_replica(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < std::min(n, kParallelReplicas); ++t)
+    threads.emplace_back([&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    });
+  for (auto& t : threads) t.join();
 }
 
 void remove_replica(Run& run, const DeployedReplica& old, std::vector<Instance>& removed,
@@ -198,7 +240,7 @@ std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const In
 Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
                                              const std::optional<Deployment>& existing,
                                              const PlanFunction& plan, DeployContext& ctx) {
-  Run run{ctx, workload, {}};
+  Run run(ctx, workload);
   DeployResult result;
   result.deployment = workload.name;
   result.template_hash = workload.hash;
@@ -254,42 +296,70 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
         if (Provider* provider = ctx.provider ? ctx.provider(o->provider) : nullptr)
           (void)ensure_image_process(run, *provider);
     }
-    // Fresh replicas of this run: removed again if a later one fails.
-    std::vector<std::pair<int, Created>> fresh;
-    for (const auto& p : placements) {
+    // Every replica at once, each with its own failover. All or nothing:
+    // the first to fail stops the others (Run::aborted, which also ends
+    // their running commands: ScopedCancel), and everything this run made
+    // is removed; predecessors of replaced replicas go only once every new
+    // replica is healthy, so a failed update leaves the old ones running.
+    struct Slot {
       Created created;
-      auto done = deploy_replica(run, p, created);
-      if (!done) {
-        auto failure = done.error();
-        if (run.cancelled()) failure = interrupted_failure();
-        if (auto l = roll_back(run, p.replica, created)) leaked.push_back(*l);
-        for (auto it = fresh.rbegin(); it != fresh.rend(); ++it)
-          if (auto l = roll_back(run, it->first, it->second)) leaked.push_back(*l);
-        if (!leaked.empty() && failure.code == ExitCode::kInterrupted)
-          failure.hint = "some instances could not be confirmed gone: run 'berth down " +
-                         workload.name + "'";
-        if (leaked.empty()) {
-          run.volumes_in_use.clear();  // every replica of this run is gone again
-          release_made_volumes(run);
-          std::set<std::string> tried;
-          std::vector<std::string> keep;
-          for (const auto& a : run.attempts) tried.insert(a.provider);
-          for (const auto& [r, have] : current)
-            for (const auto& d : have) keep.push_back(d.hash);
-          std::vector<std::string> warnings;
-          release_at(ctx, tried, workload.name, keep, &warnings);
-          for (auto& w : warnings) run.warn(-1, std::move(w));
+      std::optional<Expected<ReplicaResult, Failure>> outcome;
+    };
+    std::vector<Slot> slots(placements.size());
+    std::mutex first_mutex;
+    std::optional<std::size_t> first_failed;
+    for_each_replica(placements.size(), [&](std::size_t i) {
+      ScopedCancel stop_with_the_run(&run.aborted);
+      auto done = deploy_replica(run, placements[i], slots[i].created);
+      if (!done && !run.cancelled()) {
+        std::lock_guard lock(first_mutex);
+        if (!first_failed) first_failed = i;
+        run.aborted = true;
+      }
+      slots[i].outcome = std::move(done);
+    });
+    const bool any_failed = std::any_of(slots.begin(), slots.end(),
+                                        [](const Slot& s) { return !*s.outcome; });
+    if (any_failed) {
+      Failure failure =
+          first_failed ? slots[*first_failed].outcome->error() : interrupted_failure();
+      if (first_failed && placements.size() > 1) {
+        const std::string who = "replica " + std::to_string(placements[*first_failed].replica);
+        if (failure.message.find(who) == std::string::npos)
+          failure.message = who + ": " + failure.message;
+      }
+      std::mutex leaked_mutex;
+      for_each_replica(slots.size(), [&](std::size_t i) {
+        if (auto l = roll_back(run, placements[i].replica, slots[i].created)) {
+          std::lock_guard lock(leaked_mutex);
+          leaked.push_back(*l);
         }
-        return unexpected(DeployFailure{failure, run.attempts, leaked});
+      });
+      if (!leaked.empty() && failure.code == ExitCode::kInterrupted)
+        failure.hint = "some instances could not be confirmed gone: run 'berth down " +
+                       workload.name + "'";
+      if (leaked.empty()) {
+        run.volumes_in_use.clear();  // every replica of this run is gone again
+        release_made_volumes(run);
+        std::set<std::string> tried;
+        std::vector<std::string> keep;
+        for (const auto& a : run.attempts) tried.insert(a.provider);
+        for (const auto& [r, have] : current)
+          for (const auto& d : have) keep.push_back(d.hash);
+        std::vector<std::string> warnings;
+        release_at(ctx, tried, workload.name, keep, &warnings);
+        for (auto& w : warnings) run.warn(-1, std::move(w));
       }
-      result.replicas.push_back(*done);
-      for (const auto& v : created.volumes) run.volumes_in_use.insert(v.id);
+      return unexpected(DeployFailure{failure, run.attempts, leaked});
+    }
+    for (std::size_t i = 0; i < placements.size(); ++i) {
+      result.replicas.push_back(**slots[i].outcome);
+      for (const auto& v : slots[i].created.volumes) run.volumes_in_use.insert(v.id);
+    }
+    // Every successor is healthy: now the predecessors go.
+    for (const auto& p : placements) {
       auto old = current.find(p.replica);
-      if (old == current.end() || old->second.empty()) {
-        fresh.emplace_back(p.replica, created);
-        continue;
-      }
-      // The successor is healthy: now the predecessor goes.
+      if (old == current.end()) continue;
       for (const auto& o : old->second) {
         run.phase(p.replica, "replacing " + o.instance.id + " (template " + o.hash + ")");
         remove_replica(run, o, result.replaced, leaked);

@@ -1,8 +1,11 @@
 // Pieces of the deploy engine shared by its source files (not a public API).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,23 +16,34 @@ namespace berth::deploy_detail {
 
 using Clock = std::chrono::steady_clock;
 
-/// One command's bookkeeping: attempts, events, cancellation.
+/// One command's bookkeeping: attempts, events, cancellation. The replicas
+/// of a run deploy on threads of their own and share it: what they change
+/// here goes through the methods and locks below.
 struct Run {
+  Run(DeployContext& c, const LaunchTemplate& w) : ctx(c), workload(w) {}
+
   DeployContext& ctx;
   const LaunchTemplate& workload;
-  std::vector<Attempt> attempts;
+  std::vector<Attempt> attempts;  // under attempts_mutex while replicas run
   WorkloadSpec container = resolve_workload(workload);  // what every launch starts
   /// Why the image's own process could not be read, once it was tried: the
   /// offers of providers that need it are skipped, with this as the reason.
   std::optional<Failure> image_error;
   /// Where the template's provider volumes live: the plan's, then those this
   /// run made (made_volumes), so that a later attempt at the same place
-  /// uses the one made before.
+  /// uses the one made before. Under volumes_mutex while replicas run.
   std::vector<VolumeHome> volume_homes;
   std::vector<ProviderVolume> made_volumes;
   std::set<std::string> volumes_in_use;  // ids a replica of this run kept uses
+  /// Set when a replica of this run failed: the others stop where they are
+  /// and everything the run made is removed (all or nothing).
+  std::atomic<bool> aborted{false};
+  mutable std::mutex events_mutex;  // one event reported at a time
+  std::mutex attempts_mutex;
+  std::mutex image_mutex;    // the image's process is read once, by one replica
+  std::mutex volumes_mutex;  // one find-or-make of the provider volumes at a time
 
-  bool cancelled() const { return ctx.cancel && ctx.cancel->load(); }
+  bool cancelled() const { return (ctx.cancel && ctx.cancel->load()) || aborted.load(); }
   void emit(DeployEvent event) const;
   void emit(DeployEvent::Kind kind, int replica, std::string text) const {
     emit(DeployEvent{kind, replica, std::move(text), {}, {}, {}});
@@ -37,6 +51,11 @@ struct Run {
   /// An attempt: recorded in `attempts` and reported, with the instance it
   /// made when it made one.
   void attempted(const Attempt& attempt, std::string text, std::string instance_id = "");
+  /// An attempt recorded without an event (one cut short by an interrupt).
+  void record(const Attempt& attempt);
+  std::vector<Attempt> attempts_so_far();
+  /// The container every launch starts (read once the image is known).
+  WorkloadSpec launch_container();
   void phase(int replica, std::string text) const { emit(DeployEvent::Kind::kPhase, replica, std::move(text)); }
   void note(int replica, std::string text) const { emit(DeployEvent::Kind::kNote, replica, std::move(text)); }
   void warn(int replica, std::string text) const { emit(DeployEvent::Kind::kWarning, replica, std::move(text)); }
@@ -65,11 +84,23 @@ struct Created {
 /// them after a failed run): an empty volume left behind would bill.
 void release_made_volumes(Run& run);
 
+/// Why an instance that runs could not be reached. `next_offer`: the
+/// instance is at fault (its SSH never answered in time), so it is removed
+/// and the next offer tried; otherwise the replica fails with `failure`.
+struct ReachFailure {
+  Failure failure;
+  bool next_offer = false;
+};
+/// Reaches an instance the provider reports running (SSH, for a VM or a
+/// host); sets what rollback needs in the Created it was given.
+using ReachInstance = std::function<Expected<void, ReachFailure>(const Instance&)>;
+
 /// Provisions one replica: the planned offer, then each fallback, until an
-/// instance runs. On success `created.instance` is the running instance.
-/// Every attempt lands in run.attempts and is reported as an event.
+/// instance runs and `reach` (when given) reaches it. On success
+/// `created.instance` is the running instance. Every attempt lands in
+/// run.attempts and is reported as an event.
 Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
-                                              Created& created);
+                                              Created& created, const ReachInstance& reach);
 
 /// Terminates and confirms by later reads (get, then list) that the instance
 /// is gone. The message says why it could not be confirmed.

@@ -12,11 +12,28 @@
 namespace berth::deploy_detail {
 
 void Run::emit(DeployEvent event) const {
-  if (ctx.events) ctx.events(event);
+  if (!ctx.events) return;
+  std::lock_guard lock(events_mutex);
+  ctx.events(event);
+}
+
+void Run::record(const Attempt& attempt) {
+  std::lock_guard lock(attempts_mutex);
+  attempts.push_back(attempt);
+}
+
+std::vector<Attempt> Run::attempts_so_far() {
+  std::lock_guard lock(attempts_mutex);
+  return attempts;
+}
+
+WorkloadSpec Run::launch_container() {
+  std::lock_guard lock(image_mutex);
+  return container;
 }
 
 void Run::attempted(const Attempt& attempt, std::string text, std::string instance_id) {
-  attempts.push_back(attempt);
+  record(attempt);
   emit(DeployEvent{DeployEvent::Kind::kAttempt, attempt.replica, std::move(text), attempt,
                    attempt.provider, std::move(instance_id)});
 }
@@ -185,6 +202,7 @@ void remove_made_anyway(Run& run, int replica, Provider& provider, const std::st
 }  // namespace
 
 std::optional<Failure> ensure_image_process(Run& run, const Provider& provider) {
+  std::lock_guard lock(run.image_mutex);  // the other replicas wait for this one's read
   WorkloadSpec& c = run.container;
   if (!provider.capabilities().starts_process || c.image_process || (c.entrypoint && c.command))
     return std::nullopt;
@@ -304,6 +322,8 @@ Expected<std::vector<AttachedVolume>, ProviderError> attach_volumes(Run& run, in
                                                                     const Offer& offer) {
   std::vector<AttachedVolume> out;
   if (!provider.capabilities().volumes) return out;
+  // Two replicas landing where no volume is yet make one, not two.
+  std::lock_guard lock(run.volumes_mutex);
   for (const auto& v : run.workload.volumes) {
     if (!v.provider_volume()) continue;
     const VolumeHome* home = volume_home_at(run.volume_homes, v.name, offer);
@@ -317,7 +337,7 @@ Expected<std::vector<AttachedVolume>, ProviderError> attach_volumes(Run& run, in
       run.made_volumes.push_back(*made);
       run.volume_homes.push_back(
           {v.name, offer.provider, offer.region, made->id, made->size_gb, made->host_path});
-      home = &run.volume_homes.back();
+      home = &run.volume_homes.back();  // the vector only grows under the lock held here
     } else {
       run.phase(replica, fmt::format("using volume {} ({}) at {} in {}",
                                      provider_volume_name(run.workload.name, v.name), home->id,
@@ -348,14 +368,14 @@ void release_made_volumes(Run& run) {
 }
 
 Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& placement,
-                                              Created& created) {
+                                              Created& created, const ReachInstance& reach) {
   const int replica = placement.replica;
   const std::string name = instance_name(run.workload.name, replica, run.workload.hash);
   std::vector<Offer> candidates{placement.offer};
   candidates.insert(candidates.end(), placement.fallbacks.begin(), placement.fallbacks.end());
 
   std::set<std::string> given_up;  // providers whose account cannot launch now
-  int tried = 0, auth_failures = 0, image_skips = 0;
+  int tried = 0, auth_failures = 0, image_skips = 0, unreachable = 0;
   for (const auto& offer : candidates) {
     if (run.cancelled()) return unexpected(interrupted_failure());
     if (given_up.count(offer.provider)) continue;
@@ -373,8 +393,9 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
     ++tried;
     run.phase(replica, fmt::format("launching {} {} in {} at {}", offer.provider, offer.id,
                                    offer.region, price(offer.price_per_hour)));
+    const WorkloadSpec container = run.launch_container();  // the request points at it
     LaunchRequest request =
-        launch_request(run.workload, replica, offer, run.ctx.ssh_public_key, run.container);
+        launch_request(run.workload, replica, offer, run.ctx.ssh_public_key, container);
     auto volumes = attach_volumes(run, replica, *provider, offer);
     if (!volumes) {
       const auto& err = volumes.error();
@@ -412,7 +433,12 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
     run.phase(replica, "instance " + launched->id + " at " + offer.provider + " " +
                            to_string(launched->state));
     auto running = wait_running(run, replica, *provider, *launched, created);
-    if (running) {
+    std::optional<ReachFailure> unreached;
+    if (running && reach) {
+      created.instance = *running;
+      if (auto reached = reach(*running); !reached) unreached = reached.error();
+    }
+    if (running && !unreached) {
       attempt.result = "launched";
       attempt.message = "instance " + running->id;
       run.attempted(attempt,
@@ -421,9 +447,42 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
                     running->id);
       return *running;
     }
+    if (unreached) {
+      const Failure& f = unreached->failure;
+      if (f.code == ExitCode::kInterrupted) {
+        attempt.result = "interrupted";
+        run.record(attempt);
+        return unexpected(f);
+      }
+      attempt.result = unreached->next_offer ? "unreachable" : "failed";
+      attempt.message = f.message;
+      run.attempted(attempt,
+                    fmt::format("{} {} {}: instance {} {}: {}", offer.provider, offer.id,
+                                price(offer.price_per_hour), running->id,
+                                unreached->next_offer ? "could not be reached" : "failed",
+                                f.message),
+                    running->id);
+      if (!unreached->next_offer) return unexpected(f);  // rollback removes the instance
+      // Its SSH never answered: that instance, not the workload, is at fault.
+      if (auto t = terminate_confirmed(run.ctx, *created.instance); !t)
+        return unexpected(Failure{ExitCode::kProviderFailed,
+                                  "instance " + created.instance->id + " at " + offer.provider +
+                                      " could not be reached and could not be removed: " +
+                                      t.error(),
+                                  "check it with 'berth status' and remove it with 'berth down " +
+                                      run.workload.name + "'"});
+      run.emit(DeployEvent{DeployEvent::Kind::kTerminated, replica,
+                           "terminated " + created.instance->id + " at " + offer.provider +
+                               " (confirmed gone); trying the next offer",
+                           {}, offer.provider, created.instance->id});
+      created.instance.reset();
+      created.host.reset();
+      ++unreachable;
+      continue;
+    }
     if (running.error().interrupted) {
       attempt.result = "interrupted";
-      run.attempts.push_back(attempt);
+      run.record(attempt);
       return unexpected(interrupted_failure());
     }
     attempt.result = "failed";
@@ -451,16 +510,22 @@ Expected<Instance, Failure> provision_replica(Run& run, const ReplicaPlacement& 
   }
   // Nothing could start because the image could not be read: that is the
   // error (it names the registry and its answer).
-  if (tried == 0 && image_skips > 0 && run.image_error) return unexpected(*run.image_error);
+  if (tried == 0 && image_skips > 0) {
+    std::lock_guard lock(run.image_mutex);
+    if (run.image_error) return unexpected(*run.image_error);
+  }
   if (tried == 0)
     return unexpected(Failure{ExitCode::kNoPlacement,
                               "no offer for replica " + std::to_string(replica) +
                                   " could be tried", "run 'berth plan' to see why"});
   ExitCode code = auth_failures == tried ? ExitCode::kAuth : ExitCode::kProviderFailed;
+  std::string hint = "the attempts above say why; 'berth offers' shows what is available now";
+  if (unreachable > 0)
+    hint += "; an instance whose SSH does not answer within placement.ssh_timeout is given up";
   return unexpected(Failure{code,
                             fmt::format("every offer for replica {} failed ({} attempt{})",
                                         replica, tried, tried == 1 ? "" : "s"),
-                            "the attempts above say why; 'berth offers' shows what is available now"});
+                            hint});
 }
 
 }  // namespace berth::deploy_detail

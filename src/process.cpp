@@ -206,7 +206,7 @@ Expected<ProcessResult, std::string> PosixProcessRunner::run(const ProcessSpec& 
     }
     if (!killed) {
       auto now = std::chrono::steady_clock::now();
-      bool cancelled = spec.cancel && spec.cancel->load();
+      bool cancelled = spec.cancel && (spec.cancel->load() || thread_cancelled());
       bool timed_out = (spec.timeout && now - start > *spec.timeout) || (call_due && now > *call_due);
       if ((cancelled || timed_out) && !stop_due) stop_due = now;
       if (stop_due && (!spec.ready_to_stop || spec.ready_to_stop(result.err) ||

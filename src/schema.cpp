@@ -207,6 +207,11 @@ nlohmann::json launch_template_schema() {
                                        "How long a launched instance may go without progress "
                                        "before berth gives it up and tries the next offer; "
                                        "default per provider.")},
+                            {"ssh_timeout",
+                             described(ref("duration"),
+                                       "How long an instance the provider reports running may "
+                                       "take to answer on SSH before berth gives it up and "
+                                       "tries the next offer; default 3m.")},
                             {"strict",
                              {{"type", "boolean"},
                               {"description",

@@ -24,7 +24,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
       {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout",
-                     "strict", "offers",
+                     "ssh_timeout", "strict", "offers",
                      "min_reliability", "min_inet_mbps"}},
       {"restart", {"max_restarts", "window", "backoff", "on"}},
   };
@@ -423,11 +423,11 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
                                  : SpotPolicy::kNever;
     } else if (f.key == "strict") {
       if (auto b = r.boolean(f)) p.strict = *b;
-    } else if (f.key == "boot_timeout") {
+    } else if (f.key == "boot_timeout" || f.key == "ssh_timeout") {
       auto s = r.string(f);
       if (!s) continue;
       if (auto d = parse_duration(*s))
-        p.boot_timeout = *d;
+        (f.key == "boot_timeout" ? p.boot_timeout : p.ssh_timeout) = *d;
       else
         r.error(f.mark, f.path + ": " + d.error());
     }

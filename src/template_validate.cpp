@@ -284,6 +284,10 @@ void validate_template(const LaunchTemplate& t, const ValueLocations& where,
   if (where.has("placement.max_price") && t.placement.max_price && *t.placement.max_price <= 0)
     rules.error("placement.max_price", "must be more than 0 (USD per hour per replica)",
                 "leave max_price out for no price cap");
+  if (where.has("placement.ssh_timeout") && t.placement.ssh_timeout &&
+      t.placement.ssh_timeout->count() <= 0)
+    rules.error("placement.ssh_timeout", "must be greater than zero",
+                "leave ssh_timeout out for the default of 3m");
   if (where.has("placement.boot_timeout") && t.placement.boot_timeout &&
       t.placement.boot_timeout->count() <= 0)
     rules.error("placement.boot_timeout", "must be greater than zero",

@@ -80,4 +80,24 @@ class ScopedCallDeadline {
 /// The current thread's call deadline, if a ScopedCallDeadline set one.
 std::optional<std::chrono::steady_clock::time_point> call_deadline();
 
+/// A second reason for the current thread to stop, beside a signal: `up`
+/// deploys its replicas on threads of their own, and when one fails the
+/// others stop where they are (all or nothing) by this flag. ProcessRunner
+/// runs that honour cancellation (ProcessSpec::cancel set) end on it as on
+/// ^C; cleanup, which runs with no cancel flag, is never cut short by it.
+/// A scope inside another replaces it until it ends.
+class ScopedCancel {
+ public:
+  explicit ScopedCancel(const std::atomic<bool>* flag);
+  ~ScopedCancel();
+  ScopedCancel(const ScopedCancel&) = delete;
+  ScopedCancel& operator=(const ScopedCancel&) = delete;
+
+ private:
+  const std::atomic<bool>* previous_;
+};
+
+/// True when the current thread's ScopedCancel flag is set.
+bool thread_cancelled();
+
 }  // namespace berth

@@ -102,7 +102,10 @@ struct DeployOptions {
   /// provider's Capabilities::boot_timeout; set, it overrides both.
   std::optional<Duration> stall_timeout;
   Duration boot_progress_every{60'000};  // "still booting" while nothing changes
-  Duration connect_timeout{300'000}; // SSH not answering while the provider says running
+  /// SSH not answering while the provider says running: the instance is
+  /// given up and the next offer tried (the template's placement.ssh_timeout
+  /// wins when set).
+  Duration connect_timeout{180'000};
   Duration pull_timeout{3'600'000};
   Duration start_timeout{120'000};
   Duration confirm_timeout{180'000};  // until a terminated instance is seen gone

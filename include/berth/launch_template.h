@@ -99,6 +99,9 @@ struct PlacementPolicy {
   /// Launch to running without progress before the attempt is given up;
   /// nullopt = the provider's default (Capabilities::boot_timeout).
   std::optional<Duration> boot_timeout;
+  /// From running to answering on SSH before the instance is given up and
+  /// the next offer tried; nullopt = DeployOptions::connect_timeout (3m).
+  std::optional<Duration> ssh_timeout;
   /// An offer that does not report a fact the template constrains (vCPUs,
   /// RAM, disk, host CUDA) is rejected instead of kept with a warning.
   bool strict = false;

@@ -343,12 +343,20 @@ Expected<Instance, ProviderError> SshProvider::launch(const LaunchRequest& reque
   if (!host)
     return unexpected(error(ProviderError::Kind::kInvalidRequest,
                             "no host " + request.offer.id + " in provider " + name_));
+  // One launch at a time: two replicas failing over to the same free host
+  // must not both get it.
+  std::lock_guard lock(launch_mutex_);
+  const std::string key = host_key(*host);
+  if (auto r = reserved_.find(key); r != reserved_.end() && r->second != request.name)
+    return unexpected(error(ProviderError::Kind::kNoCapacity,
+                            key + " is taken by " + r->second + ", launched just before"));
   auto running = host_instances(*host);
   if (!running) return unexpected(running.error());
   for (const auto& i : *running)
     if (i.name != request.name)
       return unexpected(
-          error(ProviderError::Kind::kNoCapacity, host_key(*host) + " already runs " + i.name));
+          error(ProviderError::Kind::kNoCapacity, key + " already runs " + i.name));
+  reserved_[key] = request.name;
   Instance i;
   i.provider = name_;
   i.id = host_key(*host) + "/" + request.name;
@@ -402,10 +410,19 @@ Expected<void, ProviderError> SshProvider::terminate(const std::string& instance
   if (!found) return unexpected(found.error());
   std::vector<std::string> ids;
   for (const auto& c : *found) ids.push_back(c.id.empty() ? c.name : c.id);
-  if (ids.empty()) return {};  // already gone
+  if (ids.empty()) {  // already gone (or never started)
+    release_reservation(ref->host, ref->name);
+    return {};
+  }
   auto r = run_remote(*host, remove_argv(runtime_, ids));
   if (!r) return unexpected(r.error());
+  release_reservation(ref->host, ref->name);
   return {};
+}
+
+void SshProvider::release_reservation(const std::string& key, const std::string& name) {
+  std::lock_guard lock(launch_mutex_);
+  if (auto r = reserved_.find(key); r != reserved_.end() && r->second == name) reserved_.erase(r);
 }
 
 Expected<void, ProviderError> SshProvider::check_credentials() {

@@ -1,10 +1,13 @@
 // The `ssh` provider: machines the user already has, declared in the config.
 // Each host is one offer; berth's instances on a host are the containers it
 // labelled there, listed over SSH (see providers/local/container_instances.h).
-// `launch` reserves a host that runs no other berth instance.
+// `launch` reserves a host that runs no other berth instance, nor one that
+// this process reserved for another replica and has not started yet (the
+// replicas of one `up` launch at once).
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,12 +51,15 @@ class SshProvider final : public ProviderAdapter {
   Expected<std::vector<Instance>, ProviderError> host_instances(const SshHostConfig& host);
   const SshHostConfig* find_host(const std::string& key) const;
   HostIdentity identity(const SshHostConfig& host) const;
+  void release_reservation(const std::string& key, const std::string& name);
 
   std::vector<SshHostConfig> hosts_;
   ContainerRuntime runtime_;
   ProcessRunner& processes_;
   SshOptions ssh_;
   std::mutex key_mutex_;
+  std::mutex launch_mutex_;
+  std::map<std::string, std::string> reserved_;  // host key -> instance name, this process
   bool state_dir_ready_ = false;
   std::optional<std::string> key_error_;
 };

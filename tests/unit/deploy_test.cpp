@@ -7,6 +7,10 @@
 #include <catch2/catch.hpp>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <condition_variable>
+#include <set>
+#include <thread>
 
 #include "berth/cancel.h"
 #include "support/temp_dir.h"
@@ -68,7 +72,11 @@ class ScriptedProvider : public Provider {
   std::vector<WorkloadSpec> containers;  // what each launch was asked to start
   Expected<std::vector<Offer>, ProviderError> list_offers(const OfferQuery&) override { return std::vector<Offer>{}; }
 
+  // The replicas of one deploy run on threads of their own.
+  std::recursive_mutex mutex;
+
   Expected<Instance, ProviderError> launch(const LaunchRequest& req) override {
+    std::lock_guard lock(mutex);
     launched_names.push_back(req.name);
     if (req.container) containers.push_back(*req.container);
     Launch step = script.empty() ? Launch{} : script.front();
@@ -94,6 +102,7 @@ class ScriptedProvider : public Provider {
     return i;
   }
   Expected<Instance, ProviderError> get(const std::string& id) override {
+    std::lock_guard lock(mutex);
     auto it = instances.find(id);
     if (it == instances.end()) return unexpected(ProviderError{ProviderError::Kind::kNotFound, "no", {}});
     auto& states = pending[id];
@@ -112,12 +121,14 @@ class ScriptedProvider : public Provider {
     return it->second;
   }
   Expected<std::vector<Instance>, ProviderError> list() override {
+    std::lock_guard lock(mutex);
     std::vector<Instance> out;
     for (auto& [id, i] : instances)
       if (i.state != InstanceState::kTerminated) out.push_back(i);
     return out;
   }
   Expected<void, ProviderError> terminate(const std::string& id) override {
+    std::lock_guard lock(mutex);
     terminated.push_back(id);
     auto it = instances.find(id);
     if (it != instances.end())
@@ -129,6 +140,7 @@ class ScriptedProvider : public Provider {
   std::vector<std::string> log_lines;
   std::vector<int> logs_asked;  // the tail of each logs() call
   Expected<std::vector<std::string>, ProviderError> logs(const std::string&, int tail) override {
+    std::lock_guard lock(mutex);
     logs_asked.push_back(tail);
     return log_lines;
   }
@@ -154,8 +166,12 @@ class RecordingHost : public Host {
   std::string log_text = "loading\nCUDA out of memory\n";
 
   std::string address() const override { return addr; }
+  std::mutex mutex;
   Expected<ProcessResult, std::string> run(const HostCommand& c) override {
-    commands.push_back(c);
+    {
+      std::lock_guard lock(mutex);
+      commands.push_back(c);
+    }
     ProcessResult r;
     r.exit_code = 0;
     const auto& a = c.argv;
@@ -198,11 +214,15 @@ class FixedConnector : public HostConnector {
  public:
   explicit FixedConnector(std::shared_ptr<RecordingHost> h) : host(std::move(h)) {}
   std::shared_ptr<RecordingHost> host;
-  int connects = 0;
+  std::atomic<int> connects{0};
   std::optional<HostError> fail;
-  Expected<std::shared_ptr<Host>, HostError> connect(const Instance&, const std::string&) override {
+  /// Hosts that never answer: connecting to these fails as unreachable.
+  std::set<std::string> dead;
+  Expected<std::shared_ptr<Host>, HostError> connect(const Instance& i, const std::string&) override {
     ++connects;
     if (fail) return unexpected(*fail);
+    if (dead.count(i.host))
+      return unexpected(HostError{HostError::Kind::kUnreachable, "Connection refused", ""});
     return std::shared_ptr<Host>(host);
   }
 };
@@ -610,7 +630,7 @@ TEST_CASE("up is idempotent and replaces a changed template one replica at a tim
   auto now = a.alive();
   REQUIRE(now.size() == 2);
   for (const auto& i : now) CHECK(i.name.find("bbbbbbbbbbbb") != std::string::npos);
-  // One at a time: the first old replica went before the second new one was launched.
+  // The old replicas went once both new ones ran.
   CHECK(a.terminated.size() == 2);
 }
 
@@ -883,4 +903,146 @@ TEST_CASE("a pod whose container exits: its log from the provider's API, a workl
       CHECK(r.error().failure.hint.find("berth logs") == std::string::npos);
     }
   }
+}
+
+namespace {
+
+// Each launch waits (up to 5 s) until `expected` launches have arrived: met
+// only when they are in flight at the same time.
+class RendezvousProvider : public ScriptedProvider {
+ public:
+  RendezvousProvider(std::string name, int expected)
+      : ScriptedProvider(std::move(name)), expected_(expected) {}
+  std::atomic<bool> met{true};
+  Expected<Instance, ProviderError> launch(const LaunchRequest& req) override {
+    {
+      std::unique_lock lock(wait_mutex_);
+      ++arrived_;
+      arrived_cv_.notify_all();
+      if (!arrived_cv_.wait_for(lock, std::chrono::seconds(5),
+                                [&] { return arrived_ >= expected_; }))
+        met = false;
+    }
+    return ScriptedProvider::launch(req);
+  }
+
+ private:
+  int expected_;
+  int arrived_ = 0;
+  std::mutex wait_mutex_;
+  std::condition_variable arrived_cv_;
+};
+
+// A plan that sends each replica to its own list of offers.
+PlanFunction plan_per_replica(std::map<int, std::vector<Offer>> offers) {
+  return [offers](const std::vector<int>& replicas) -> Expected<Plan, Failure> {
+    Plan p;
+    for (int r : replicas) {
+      const auto& o = offers.at(r);
+      ReplicaPlacement rp;
+      rp.replica = r;
+      rp.offer = o.front();
+      rp.fallbacks.assign(o.begin() + 1, o.end());
+      p.placement.push_back(rp);
+    }
+    return p;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("replicas are launched at once, not one after another", "[deploy][replicas]") {
+  Harness h;
+  auto provider = std::make_unique<RendezvousProvider>("lambda", 3);
+  auto& a = *provider;
+  h.providers["lambda"] = std::move(provider);
+  auto w = workload();
+  w.replicas = 3;
+  auto r = deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx);
+  REQUIRE(r);
+  CHECK(a.met);  // all three launches were in flight together
+  REQUIRE(r->replicas.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(r->replicas[static_cast<std::size_t>(i)].replica == i);
+  CHECK(a.alive().size() == 3);
+}
+
+TEST_CASE("one replica failing stops the others and removes everything the run made",
+          "[deploy][replicas]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto& b = h.add("runpod");
+  b.script.push_back({K::kNoCapacity});
+  // Replica 0 boots slowly; replica 1's only offer has no capacity.
+  ScriptedProvider::Launch slow;
+  slow.states.assign(200, InstanceState::kProvisioning);
+  slow.states.push_back(InstanceState::kRunning);
+  a.script.push_back(slow);
+  auto w = workload();
+  w.replicas = 2;
+  auto r = deploy(w, std::nullopt,
+                  plan_per_replica({{0, {offer("lambda", "a", 0.5)}}, {1, {offer("runpod", "b", 0.4)}}}),
+                  h.ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().failure.code == ExitCode::kProviderFailed);
+  CHECK(r.error().failure.message.find("replica 1") != std::string::npos);
+  CHECK(r.error().leaked.empty());
+  // Replica 0 was stopped while booting and its instance removed, confirmed.
+  CHECK(h.alive_everywhere() == 0);
+  CHECK(a.terminated.size() == 1);
+  CHECK(h.host->commands.empty());  // never got as far as its host
+}
+
+TEST_CASE("a failed update leaves the old replicas running", "[deploy][replicas]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  auto& b = h.add("runpod");
+  auto w = workload("aaaaaaaaaaaa");
+  w.replicas = 2;
+  REQUIRE(deploy(w, std::nullopt, h.plan_of({offer("lambda", "a", 0.5)}), h.ctx));
+  auto existing = group_deployments(a.alive());
+  REQUIRE(existing.size() == 1);
+
+  auto changed = workload("bbbbbbbbbbbb");
+  changed.replicas = 2;
+  b.script.push_back({K::kQuota});
+  auto r = deploy(changed, existing[0],
+                  plan_per_replica({{0, {offer("lambda", "a", 0.5)}}, {1, {offer("runpod", "b", 0.4)}}}),
+                  h.ctx);
+  REQUIRE_FALSE(r);
+  // Replica 0's successor ran, but is removed again: both old ones still run.
+  auto now = a.alive();
+  REQUIRE(now.size() == 2);
+  for (const auto& i : now) CHECK(i.name.find("aaaaaaaaaaaa") != std::string::npos);
+  CHECK(b.alive().empty());
+}
+
+TEST_CASE("an instance whose SSH never answers is given up after ssh_timeout; the next offer runs",
+          "[deploy][replicas]") {
+  Harness h;
+  auto& a = h.add("lambda");
+  h.connector.dead = {"10.0.0.1"};  // the first instance's address
+  auto w = workload();
+  w.placement.ssh_timeout = Duration{30};
+  auto r = deploy(w, std::nullopt,
+                  h.plan_of({offer("lambda", "a", 0.5), offer("lambda", "b", 0.6)}), h.ctx);
+  REQUIRE(r);
+  REQUIRE(r->attempts.size() == 2);
+  CHECK(r->attempts[0].result == "unreachable");
+  CHECK(r->attempts[0].message.find("no SSH within") != std::string::npos);
+  CHECK(r->attempts[0].message.find("Connection refused") != std::string::npos);
+  CHECK(r->attempts[1].result == "launched");
+  CHECK(a.terminated == std::vector<std::string>{"lambda-1"});
+  REQUIRE(r->replicas.size() == 1);
+  CHECK(r->replicas[0].instance.id == "lambda-2");
+  CHECK(h.connector.connects >= 2);
+
+  // With nowhere left to go, the replica fails and names the bound.
+  Harness none;
+  none.add("lambda");
+  none.connector.dead = {"10.0.0.1"};
+  auto failed = deploy(w, std::nullopt, none.plan_of({offer("lambda", "a", 0.5)}), none.ctx);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().failure.code == ExitCode::kProviderFailed);
+  CHECK(failed.error().failure.hint.find("placement.ssh_timeout") != std::string::npos);
+  CHECK(none.alive_everywhere() == 0);
 }

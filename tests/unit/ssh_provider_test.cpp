@@ -289,6 +289,21 @@ TEST_CASE("ssh launch reserves a free host", "[ssh]") {
   CHECK(i->ssh_port == 2222);
   CHECK(i->ssh_user == "root");
 
+  // Reserved in this process before its container starts: another replica
+  // launched meanwhile does not get it too; the same instance again does.
+  LaunchRequest other = req;
+  other.name = "berth-web-1-fff000";
+  auto taken = p.launch(other);
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().kind == ProviderError::Kind::kNoCapacity);
+  CHECK(taken.error().message ==
+        "root@10.0.0.6:2222 is taken by berth-web-0-fff000, launched just before");
+  CHECK(p.launch(req));
+  REQUIRE(p.terminate(i->id));  // given up before it started: the host is free again
+  auto freed = p.launch(other);
+  REQUIRE(freed);
+  REQUIRE(p.terminate(freed->id));
+
   ps = kBusyPs;  // another deployment holds it
   auto busy = p.launch(req);
   REQUIRE_FALSE(busy);
