@@ -1,6 +1,7 @@
 // An instance berth launched at a provider, as the provider reports it now.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,6 +39,10 @@ struct Instance {
   std::map<std::string, std::string> labels;  // where the API has labels/tags
   std::map<int, int> public_ports;            // container port -> public port (container-native)
   std::string progress;  // anything that moves while booting (status message, percent)
+  /// When the provider made it, where its API says (RunPod's createdAt,
+  /// Vast.ai's start_date): `status` counts age and cost from here. nullopt
+  /// where it does not (Lambda, hosts): then from the container's start.
+  std::optional<std::chrono::system_clock::time_point> created;
 };
 
 }  // namespace berth

@@ -106,6 +106,17 @@ std::optional<double> opt_number(const json& obj, std::string_view key) {
   return n;
 }
 
+std::optional<std::chrono::system_clock::time_point> opt_unix_time(const json& obj,
+                                                                   std::string_view key) {
+  const json* v = find(obj, key);
+  if (!v || !v->is_number()) return std::nullopt;
+  const double s = v->get<double>();
+  if (!(s >= 946684800.0 && s < 7258118400.0)) return std::nullopt;  // 2000 .. 2200
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::duration<double>(s)));
+}
+
 std::string string_at(const json& obj, std::string_view key) {
   const json& v = member(obj, key);
   if (!v.is_string()) fail(key, "should be a string, got " + describe(v));

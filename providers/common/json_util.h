@@ -4,6 +4,7 @@
 // reported as bad-response), never a default that looks like real data.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -44,6 +45,12 @@ std::optional<double> as_number(const json& value);
 double number_at(const json& obj, std::string_view key);
 /// Absent or null gives nullopt; anything but a number or numeric string throws.
 std::optional<double> opt_number(const json& obj, std::string_view key);
+
+/// A Unix time in seconds (a number, with a fraction or not) between 2000
+/// and 2200; nullopt for anything else, absent or not: a date is never a
+/// reason to refuse the answer it is in.
+std::optional<std::chrono::system_clock::time_point> opt_unix_time(const json& obj,
+                                                                   std::string_view key);
 
 /// Required string.
 std::string string_at(const json& obj, std::string_view key);

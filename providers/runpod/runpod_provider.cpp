@@ -11,6 +11,7 @@
 #include "berth/deployments.h"
 #include "berth/gpu_catalog.h"
 #include "berth/http.h"
+#include "berth/units.h"
 #include "providers/common/answer.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
@@ -528,6 +529,9 @@ Instance RunpodProvider::to_instance(const json& pod) const {
   inst.raw_state = ju::string_at(pod, "status");
   inst.region = ju::opt_string(pod, "dataCenterId").value_or("");
   inst.price_per_hour = ju::opt_number(pod, "cost").value_or(0);
+  // A date is never a reason to refuse the pod it describes.
+  if (const json* at = ju::find(pod, "createdAt"); at && at->is_string())
+    inst.created = parse_rfc3339(at->get<std::string>());
   inst.ssh_user = "root";
   if (const json* g = ju::find(pod, "gpu"); g && g->is_object())
     inst.gpu = instance_gpu({ju::opt_string(*g, "id").value_or(""),

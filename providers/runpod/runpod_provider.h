@@ -34,7 +34,9 @@
 //   /v2/registries; DELETE /v2/registries/{id} -> 204.
 // - GET /v2/pods/{id}: status PROVISIONING | STARTING | RUNNING | EXITED |
 //   ERROR | TERMINATED; ssh.direct {host, port, username} is null until the
-//   pod runs; runtime.ports [{private, public, type, ip}].
+//   pod runs; runtime.ports [{private, public, type, ip}]; createdAt
+//   (date-time: `status` counts age and cost from it; that RunPod bills
+//   from then, not from startedAt, is unverified).
 // - GET /v2/pods -> {"pods": [...]} (no name filter). DELETE /v2/pods/{id} ->
 //   204 with no body; 404 when unknown.
 // - Data center ids (dataCenters[].id, Pod.dataCenterId): US-KS-2,

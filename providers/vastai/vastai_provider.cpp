@@ -405,6 +405,7 @@ Instance VastProvider::to_instance(const json& d) const {
   inst.name = ju::opt_string(d, "label").value_or("");
   inst.ssh_user = "root";
   inst.price_per_hour = ju::opt_number(d, "dph_total").value_or(0);
+  inst.created = ju::opt_unix_time(d, "start_date");
   if (auto raw = ju::opt_string(d, "gpu_name"))
     inst.gpu = instance_gpu({*raw}, static_cast<int>(ju::opt_number(d, "num_gpus").value_or(0)));
   if (auto geo = ju::opt_string(d, "geolocation")) inst.region = region_from_geolocation(*geo);

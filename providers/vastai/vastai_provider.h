@@ -51,7 +51,9 @@
 //   exited and offline are failures, and so is `created` with an error in
 //   status_msg (an OCI runtime error, a failed pull); ports {"22/tcp":
 //   [{"HostPort": "41234"}]} (a string) once running; SSH
-//   root@public_ipaddr:HostPort.
+//   root@public_ipaddr:HostPort. start_date: Unix seconds, a number
+//   (`status` counts age and cost from it; that it is the rental's start
+//   and not the machine's is unverified).
 // - GET /api/v1/instances/?limit=25&after_token=... pages by next_token.
 // - PUT /api/v0/instances/request_logs/{id} (no trailing slash in the
 //   document) {"tail": "N" (a string), "filter"?, "daemon_logs"?: "true"} ->

@@ -384,7 +384,57 @@ LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplic
   return out;
 }
 
-int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
+// A deployment name (^[a-z][a-z0-9-]{0,38}$) never holds '.' or '/': an
+// argument that does is a template's path.
+bool names_a_template(const std::string& arg) {
+  return arg.find('.') != std::string::npos || arg.find('/') != std::string::npos;
+}
+
+// One replica as `status` reports it (docs/json.md, "status").
+struct ReplicaStatus {
+  const DeployedReplica* replica;
+  LiveState live;
+  std::vector<Endpoint> endpoints;         // services only
+  std::optional<std::string> ssh;          // user@host:port, when berth reaches it over SSH
+  std::optional<long long> uptime;         // since the container started
+  std::optional<long long> age;            // since the provider made it, else as uptime
+};
+
+ReplicaStatus replica_status(DeploySession& s, const Deployment& d, const DeployedReplica& r,
+                             std::chrono::system_clock::time_point now) {
+  ReplicaStatus out{&r, live_state(s, d, r), {}, {}, {}, {}};
+  const Instance& i = r.instance;
+  out.endpoints = out.live.endpoints;
+  // The provider's own port table, less the SSH port: that is how berth
+  // reaches the instance, not a service of the workload.
+  for (const auto& [container, pub] : i.public_ports)
+    if (!(container == 22 && pub == i.ssh_port)) out.endpoints.push_back({container, i.host, pub});
+  Provider* p = s.providers->find(i.provider);
+  const bool this_machine = p && p->capabilities().runs == Capabilities::Runs::kThisMachine;
+  if (!this_machine && !i.host.empty() && i.ssh_port > 0)
+    out.ssh = fmt::format("{}@{}:{}", i.ssh_user, i.host, i.ssh_port);
+  auto seconds_since = [&](std::chrono::system_clock::time_point t) -> std::optional<long long> {
+    if (t > now) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::seconds>(now - t).count();
+  };
+  if (auto started = parse_rfc3339(out.live.since)) out.uptime = seconds_since(*started);
+  out.age = i.created ? seconds_since(*i.created) : out.uptime;
+  return out;
+}
+
+bool serving(const std::string& health) { return health == "healthy" || health == "running"; }
+
+int run_status(const GlobalOptions& g, const std::optional<std::string>& argument) {
+  // With a template: its deployment, and how many replicas it wants.
+  std::optional<std::string> name = argument;
+  std::optional<LaunchTemplate> workload;
+  if (argument && names_a_template(*argument)) {
+    auto loaded = load_template(*argument, Environment::process(), UnsetVariables::kRecord);
+    if (!loaded) return report(loaded.error());
+    redact_from_output(*loaded);
+    name = loaded->name;
+    workload = std::move(*loaded);
+  }
   auto session = open_deploy_session(g, RequestsOnCancel::kAbandon);
   if (!session) return session.error();
   auto& s = **session;
@@ -392,51 +442,86 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
   warn_failed_providers(listing.reports);
   auto found = find_deployments(listing, name);
   nlohmann::json deployments = nlohmann::json::array();
+  Table summary({"DEPLOYMENT", "RUNNING", "HEALTH", "AGE", "$/H", "COST"},
+                {false, true, false, true, true, true});
   Table table({"DEPLOYMENT", "REPLICA", "PROVIDER", "REGION", "INSTANCE", "GPU", "$/H", "STATE",
-               "HEALTH", "UPTIME", "ENDPOINTS"},
-              {false, true, false, false, false, false, true, false, false, true});
+               "HEALTH", "UPTIME", "SSH", "ENDPOINTS"},
+              {false, true, false, false, false, false, true, false, false, true, false, false});
   const auto now = std::chrono::system_clock::now();
+  auto optional_json = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   for (const auto& d : found.deployments) {
     nlohmann::json replicas = nlohmann::json::array();
+    std::set<int> up;  // replica indices with a serving instance
+    double price = 0, cost = 0;
+    bool cost_known = false;
+    std::optional<long long> age;
+    int highest = -1;  // of the replicas running the deployment's template
     for (const auto& r : d.replicas) {
       // Half a table with every later replica "unreachable" would mislead.
       if (s.timed_out())
         return report_timed_out(s, "a longer --timeout gives every replica's check time");
-      auto live = live_state(s, d, r);
-      std::vector<Endpoint> endpoints = live.endpoints;
-      for (const auto& [container, pub] : r.instance.public_ports)
-        endpoints.push_back({container, r.instance.host, pub});
+      auto st = replica_status(s, d, r, now);
+      const Instance& i = r.instance;
+      if (r.hash == d.template_hash) highest = std::max(highest, r.replica);
+      if (serving(st.live.health)) up.insert(r.replica);
+      price += i.price_per_hour;
+      std::optional<double> replica_cost;
+      if (st.age) {
+        replica_cost = i.price_per_hour * static_cast<double>(*st.age) / 3600.0;
+        cost += *replica_cost;
+        cost_known = true;
+        age = std::max(age.value_or(0), *st.age);
+      }
       std::string ep;
-      for (const auto& e : endpoints) ep += (ep.empty() ? "" : ",") + endpoint_text(e);
+      for (const auto& e : st.endpoints) ep += (ep.empty() ? "" : ",") + endpoint_text(e);
       nlohmann::json eps = nlohmann::json::array();
-      for (const auto& e : endpoints) eps.push_back(to_json(e));
-      // Since the container started, where the host says so.
-      std::optional<long long> uptime;
-      if (auto started = parse_rfc3339(live.since); started && *started <= now)
-        uptime = std::chrono::duration_cast<std::chrono::seconds>(now - *started).count();
+      for (const auto& e : st.endpoints) eps.push_back(to_json(e));
       replicas.push_back({{"replica", r.replica},
-                          {"provider", r.instance.provider},
-                          {"instance_id", r.instance.id},
-                          {"region", r.instance.region},
-                          {"offer_id", r.instance.offer_id},
-                          {"gpu", r.instance.gpu.empty() ? nlohmann::json() : nlohmann::json(r.instance.gpu)},
-                          {"host", r.instance.host},
-                          {"ssh_port", r.instance.ssh_port},
-                          {"price_per_hour", r.instance.price_per_hour},
-                          {"state", to_string(r.instance.state)},
+                          {"provider", i.provider},
+                          {"instance_id", i.id},
+                          {"region", i.region},
+                          {"offer_id", i.offer_id},
+                          {"gpu", i.gpu.empty() ? nlohmann::json() : nlohmann::json(i.gpu)},
+                          {"host", i.host},
+                          {"ssh_port", i.ssh_port},
+                          {"ssh", optional_json(st.ssh)},
+                          {"price_per_hour", i.price_per_hour},
+                          {"state", to_string(i.state)},
                           {"template_hash", r.hash},
                           {"endpoints", eps},
-                          {"health", live.health},
-                          {"since", live.since.empty() ? nlohmann::json() : nlohmann::json(live.since)},
-                          {"uptime_seconds", uptime ? nlohmann::json(*uptime) : nlohmann::json()}});
-      table.add_row({d.name, std::to_string(r.replica), r.instance.provider, r.instance.region,
-                     r.instance.id, r.instance.gpu.empty() ? "-" : r.instance.gpu,
-                     fmt::format("{:.2f}", r.instance.price_per_hour), to_string(r.instance.state),
-                     live.health, uptime ? format_duration(std::chrono::seconds(*uptime)) : "-",
-                     ep});
+                          {"health", st.live.health},
+                          {"since", st.live.since.empty() ? nlohmann::json()
+                                                          : nlohmann::json(st.live.since)},
+                          {"uptime_seconds", optional_json(st.uptime)},
+                          {"age_seconds", optional_json(st.age)},
+                          {"cost_so_far", optional_json(replica_cost)}});
+      table.add_row({d.name, std::to_string(r.replica), i.provider, i.region, i.id,
+                     i.gpu.empty() ? "-" : i.gpu, fmt::format("{:.2f}", i.price_per_hour),
+                     to_string(i.state), st.live.health,
+                     st.uptime ? format_duration(std::chrono::seconds(*st.uptime)) : "-",
+                     st.ssh.value_or("-"), ep.empty() ? "-" : ep});
     }
+    // Wanted: the template's count when given; else as many as the highest
+    // replica of the deployment's template implies.
+    const int wanted = workload ? workload->replicas : highest + 1;
+    int running = 0;
+    for (int r : up) running += r < wanted ? 1 : 0;
+    const std::string health = running == 0 ? "down" : running < wanted ? "degraded" : "healthy";
     deployments.push_back(
-        {{"deployment", d.name}, {"template_hash", d.template_hash}, {"replicas", replicas}});
+        {{"deployment", d.name},
+         {"template_hash", d.template_hash},
+         {"running", running},
+         {"wanted", wanted},
+         {"wanted_from", workload ? "template" : "replicas"},
+         {"health", health},
+         {"age_seconds", optional_json(age)},
+         {"price_per_hour", price},
+         {"cost_so_far", cost_known ? nlohmann::json(cost) : nlohmann::json()},
+         {"replicas", replicas}});
+    summary.add_row({d.name, fmt::format("{}/{}", running, wanted), health,
+                     age ? format_duration(std::chrono::seconds(*age)) : "-",
+                     fmt::format("{:.2f}", price),
+                     cost_known ? fmt::format("{:.2f}", cost) : "-"});
   }
   if (s.timed_out())
     return report_timed_out(s, "a longer --timeout gives every replica's check time");
@@ -449,7 +534,7 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& name) {
                                         : std::string("no deployments"),
                                    off.empty() ? "" : " on the providers asked; " + off));
   } else {
-    print_text(stdout, table.render());
+    print_text(stdout, summary.render() + "\n" + table.render());
   }
   return 0;
 }
@@ -672,8 +757,16 @@ void setup_deploy_commands(CLI::App& app, GlobalOptions& g, RunState& s) {
   up->callback([&g, &s, up_opts] { s.exit_code = run_up(g, *up_opts); });
 
   auto status_name = std::make_shared<std::optional<std::string>>();
-  auto* status = app.add_subcommand("status", "Deployments found at the providers, with live health");
-  status->add_option("name", *status_name, "Only this deployment");
+  auto* status = app.add_subcommand(
+      "status", "Deployments found at the providers: replicas running/wanted, health, cost");
+  status->add_option("name", *status_name,
+                     "Only this deployment; or a template's path (one with '.' or '/'): its "
+                     "deployment, with the template's replica count as wanted")
+      ->option_text("NAME|TEMPLATE");
+  status->footer(
+      "AGE and COST count from when the provider made each instance where its API\n"
+      "says (RunPod, Vast.ai), else from the container's start. Without a template,\n"
+      "wanted is the highest replica index of the deployment's template, plus one.");
   status->callback([&g, &s, status_name] { s.exit_code = run_status(g, *status_name); });
 
   auto logs_opts = std::make_shared<ReplicaOptions>();

@@ -70,6 +70,18 @@ placement: {providers: [runpod]}
   // The pod's GPU as the API reports it, through the catalog.
   CHECK(s["deployments"][0]["replicas"][0]["gpu"].is_string());
   CHECK(s["deployments"][0]["replicas"][0]["gpu"].get<std::string>().find(" ×1") != std::string::npos);
+  // Age and cost from the pod's createdAt; SSH apart from the workload's ports.
+  const auto& pod = s["deployments"][0]["replicas"][0];
+  REQUIRE(pod["age_seconds"].is_number_integer());
+  CHECK(pod["age_seconds"].get<long long>() < 600);
+  REQUIRE(pod["cost_so_far"].is_number());
+  CHECK(pod["cost_so_far"].get<double>() ==
+        Approx(pod["price_per_hour"].get<double>() * pod["age_seconds"].get<double>() / 3600)
+            .margin(1e-6));
+  REQUIRE(pod["ssh"].is_string());
+  for (const auto& ep : pod["endpoints"]) CHECK(ep["container_port"] != 22);
+  CHECK(s["deployments"][0]["running"] == 1);
+  CHECK(s["deployments"][0]["wanted"] == 1);
   // The pod is the container: no runtime inside it to ask. Its log comes
   // from RunPod's API (the SSE endpoint; this mock makes its lines up), and
   // berth runs no `docker logs` anywhere for it.

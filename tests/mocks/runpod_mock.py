@@ -111,6 +111,11 @@ def cuda_key(version):
         return -1, -1
 
 
+def rfc3339(wall):
+    """A Unix time as RunPod writes its dates: 2026-03-13T20:00:00Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
+
+
 def problem(status, title, detail, errors=None):
     body = {"title": title, "status": status, "detail": detail}
     if errors:
@@ -501,7 +506,7 @@ class RunpodMock(mock_base.MockApi):
                "template": None,
                "cost": inst.extra["cost"] if status == "RUNNING" else 0,
                "locked": False, "runtime": None,
-               "createdAt": "2026-11-30T00:00:00Z", "startedAt": None,
+               "createdAt": rfc3339(inst.created_wall), "startedAt": None,
                "globalNetworking": {"enabled": False},
                "gpu": {"id": req["gpu"]["id"], "count": req["gpu"].get("count", 1)}}
         if status == "RUNNING":
@@ -514,7 +519,8 @@ class RunpodMock(mock_base.MockApi):
                 runtime_ports.append({"private": int(num), "public": public, "type": kind,
                                       "ip": inst.ssh_host})
             pod["runtime"] = {"uptime": 1, "ports": runtime_ports}
-            pod["startedAt"] = "2026-11-30T00:00:01Z"
+            pod["startedAt"] = rfc3339(inst.created_wall + inst.provision_seconds +
+                                       inst.boot_seconds)
             if "22/tcp" in ports:
                 pod["ssh"]["direct"] = {"host": inst.ssh_host, "port": inst.ssh_port,
                                         "username": "root",

@@ -77,3 +77,17 @@ TEST_CASE("json answers: a number an adapter reads is finite and within range", 
   CHECK_THROWS_WITH(ju::opt_number(json{{"gpus", "x"}}, "gpus"),
                     Catch::Contains("should be a number"));
 }
+
+TEST_CASE("json answers: a Unix time is a date between 2000 and 2200, else none", "[json]") {
+  using nlohmann::json;
+  namespace ju = json_util;
+  auto at = ju::opt_unix_time(json{{"start_date", 1764460800.5}}, "start_date");
+  REQUIRE(at);
+  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(at->time_since_epoch()).count() ==
+        1764460800500);
+  // Never a reason to refuse the answer: anything odd is no date.
+  for (const json& odd : {json(nullptr), json("1764460800"), json(-5), json(1e300), json(0),
+                          json(9e9), json::array(), json::object()})
+    CHECK_FALSE(ju::opt_unix_time(json{{"start_date", odd}}, "start_date"));
+  CHECK_FALSE(ju::opt_unix_time(json::object(), "start_date"));
+}

@@ -208,6 +208,10 @@ TEST_CASE_METHOD(SlowPodRunpod,
   auto running = runpod->get(pod->id);
   REQUIRE(running);
   CHECK(running->state == InstanceState::kRunning);
+  // When the provider made it, for status's age and cost: just now.
+  REQUIRE(running->created);
+  CHECK(std::chrono::abs(std::chrono::system_clock::now() - *running->created) <
+        std::chrono::minutes(10));
   CHECK(running->host == "127.0.0.31");
   CHECK(running->ssh_port == 2201);
   CHECK(running->ssh_user == "root");

@@ -246,6 +246,10 @@ TEST_CASE_METHOD(BootingVast, "vastai: rent, poll to running, list, destroy", "[
   auto running = vast->get(inst->id);
   REQUIRE(running);
   CHECK(running->state == InstanceState::kRunning);
+  // When the provider made it, for status's age and cost: just now.
+  REQUIRE(running->created);
+  CHECK(std::chrono::abs(std::chrono::system_clock::now() - *running->created) <
+        std::chrono::minutes(10));
   CHECK(running->host == "127.0.0.41");  // trailing newline trimmed
   CHECK(running->ssh_port == 2241);      // from the string HostPort
   CHECK(running->ssh_user == "root");
