@@ -128,6 +128,17 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     for (const Provider* p : providers.all())
       configured += (configured.empty() ? "" : ", ") + p->name();
     out.plan.deployment = workload.name;
+    // The providers it names are there, but without their credential: say which.
+    std::string off;
+    for (const auto& d : providers.disabled())
+      if (filter->asks(d.name)) off += (off.empty() ? "" : "; ") + describe(d);
+    if (!off.empty()) {
+      out.failure = Failure{ExitCode::kInvalidInput,
+                            "placement.providers allows only disabled providers: " + off,
+                            "set the credential, or allow other providers (configured: " +
+                                (configured.empty() ? "none" : configured) + ")"};
+      return out;
+    }
     out.failure = Failure{ExitCode::kNoPlacement,
                           "placement.providers excludes every configured provider",
                           "configured: " + (configured.empty() ? "none" : configured)};

@@ -104,6 +104,7 @@ Expected<ProviderSet, std::string> ProviderSet::create(const Config& config,
   set.context_->http = set.http_.get();
   set.context_->processes = &system_process_runner();
   set.context_->runtime = config.runtime;
+  set.disabled_ = config.disabled;
   // Adapters that reach hosts over SSH pin host keys under berth's state
   // directory and use the key deploy uses: the configured one, else berth's
   // own once it exists. Building a provider set never creates a key: listing

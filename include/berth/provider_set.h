@@ -57,6 +57,8 @@ class ProviderSet {
 
   std::vector<Provider*> all() const;
   Provider* find(const std::string& name) const;
+  /// The config's providers left out for a missing credential (Config::disabled).
+  const std::vector<DisabledProvider>& disabled() const { return disabled_; }
   /// The deadline list_offers gives `provider` (one of all()).
   Duration offers_timeout(const Provider& provider) const;
   HttpClient& http() const { return *http_; }
@@ -81,6 +83,7 @@ class ProviderSet {
   std::vector<std::unique_ptr<Provider>> providers_;
   std::vector<std::size_t> limits_;  // offer_limit of each of providers_
   std::vector<std::optional<Duration>> offers_timeouts_;  // per provider, from the config
+  std::vector<DisabledProvider> disabled_;
 };
 
 }  // namespace berth

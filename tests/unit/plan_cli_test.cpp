@@ -375,3 +375,20 @@ TEST_CASE("plan --offers: a listing cut short while it is read is an error, neve
   }
   SUCCEED("runs that met the cut: " << cut_short);
 }
+
+TEST_CASE("plan: placement.providers allowing only a disabled provider names its variable",
+          "[plan_cli][secrets]") {
+  TempDir dir;
+  auto config = dir.write("config.yaml",
+                          "providers:\n  runpod: {type: runpod, api_key: \"${BERTH_TEST_NO_KEY}\"}\n"
+                          "  here: {type: local}\n");
+  auto tpl = dir.write("t.yaml", "name: t\nimage: busybox\nresources: {gpu: {count: 1}}\n"
+                                 "placement: {providers: [runpod]}\n");
+  auto r = berth_run({"--config", config.string(), "plan", tpl.string()},
+                     {{"XDG_STATE_HOME", dir.path().string()}});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, Catch::Contains("placement.providers allows only disabled providers: "
+                                    "provider 'runpod' is disabled: BERTH_TEST_NO_KEY is not set"));
+  CHECK_THAT(r.err, Catch::Contains("configured: here"));
+}
