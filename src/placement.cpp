@@ -171,6 +171,7 @@ bool is_hardware(Constraint c) {
     case Constraint::kSpot:
     case Constraint::kAvailable:
     case Constraint::kMaxPrice:
+    case Constraint::kVolumes:
     case Constraint::kCooldown:
       return false;
     default:
@@ -256,11 +257,15 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
 
   // Filter, tally rejections, and collect candidates.
   ConstraintChecker checker(workload);
+  checker.set_volume_homes(&options.volume_homes);
+  const bool volumes_required = workload.placement.volumes_required;
   RejectionTally tally_;
   std::vector<Candidate> candidates;
   for (std::uint32_t i = 0; i < offers.size(); ++i) {
     const Offer& o = offers[i];
     ConstraintMask mask = checker.failures(o);
+    if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
+      mask = bit(Constraint::kVolumes);
     if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
     if (mask != 0) {
       tally(tally_, offers, i, mask);
@@ -399,6 +404,20 @@ const VolumeHome* volume_home_at(const std::vector<VolumeHome>& homes, const std
   for (const auto& h : homes)
     if (h.volume == volume && h.provider == offer.provider && h.region == offer.region) return &h;
   return nullptr;
+}
+
+int volumes_elsewhere(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                      const Offer& offer) {
+  int elsewhere = 0;
+  for (const auto& v : workload.volumes) {
+    if (!v.provider_volume() || volume_home_at(homes, v.name, offer)) continue;
+    for (const auto& h : homes)
+      if (h.volume == v.name) {
+        ++elsewhere;
+        break;
+      }
+  }
+  return elsewhere;
 }
 
 int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,

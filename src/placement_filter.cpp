@@ -157,6 +157,8 @@ const char* constraint_name(Constraint c) {
       return "available";
     case Constraint::kMaxPrice:
       return "placement.max_price";
+    case Constraint::kVolumes:
+      return "placement.volumes";
     case Constraint::kCooldown:
       return "cooldown";
     case Constraint::kCount_:
@@ -345,6 +347,22 @@ std::string ConstraintChecker::explain(Constraint c, const Offer& o) const {
       return "none available now";
     case Constraint::kMaxPrice:
       return fmt::format("above max_price {:.2f}", p.max_price.value_or(0));
+    case Constraint::kVolumes: {
+      // The first volume that lives elsewhere, and where (placement.volumes: require).
+      for (const auto& v : w_.volumes) {
+        if (!v.provider_volume() || !volume_homes_) continue;
+        std::string where;
+        bool here = false;
+        for (const auto& h : *volume_homes_) {
+          if (h.volume != v.name) continue;
+          here = here || (h.provider == o.provider && h.region == o.region);
+          where += (where.empty() ? "" : ", ") + h.provider + " in " + h.region;
+        }
+        if (!here && !where.empty())
+          return fmt::format("volume {} lives at {} (placement.volumes: require)", v.name, where);
+      }
+      return "away from the deployment's volumes (placement.volumes: require)";
+    }
     case Constraint::kCooldown:
       return "excluded for a cooldown after a failure there";
     case Constraint::kCount_:

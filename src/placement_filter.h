@@ -41,6 +41,7 @@ enum class Constraint : std::uint8_t {
   kMinInet,
   kAvailable,
   kMaxPrice,
+  kVolumes,   // placement.volumes: require, away from a provider volume of the deployment
   kCooldown,  // not a template constraint: PlacementOptions::excluded
   kCount_,
 };
@@ -67,6 +68,9 @@ class ConstraintChecker {
   /// Why `offer` fails `c`, for people: "24 GB VRAM per GPU, needs ≥80 GB".
   std::string explain(Constraint c, const Offer& offer) const;
 
+  /// Where the deployment's provider volumes live, for explain(kVolumes).
+  void set_volume_homes(const std::vector<VolumeHome>* homes) { volume_homes_ = homes; }
+
   /// The constrained host facts `offer` leaves unknown (it passes them
   /// unless placement.strict): what a plan warns about.
   std::vector<Unverified> unverified(const Offer& offer) const;
@@ -91,6 +95,7 @@ class ConstraintChecker {
   };
   std::unordered_map<std::string, ProviderMemo> memo_;
   std::string region_key_;  // reused for every lookup: no allocation per offer
+  const std::vector<VolumeHome>* volume_homes_ = nullptr;
 };
 
 }  // namespace berth::placement

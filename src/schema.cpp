@@ -207,6 +207,12 @@ nlohmann::json launch_template_schema() {
                                        "How long a launched instance may go without progress "
                                        "before berth gives it up and tries the next offer; "
                                        "default per provider.")},
+                            {"volumes",
+                             {{"enum", {"prefer", "require"}},
+                              {"description",
+                               "Where the deployment's provider volumes already live: offers "
+                               "there rank first (prefer, the default), or are the only ones "
+                               "allowed (require)."}}},
                             {"ssh_timeout",
                              described(ref("duration"),
                                        "How long an instance the provider reports running may "

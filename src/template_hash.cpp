@@ -96,6 +96,7 @@ std::string template_hash(const LaunchTemplate& t) {
   if (!p.offers.empty()) c << "offers" << p.offers;
   if (p.min_reliability) c << "min_reliability" << *p.min_reliability;
   if (p.min_inet_mbps) c << "min_inet_mbps" << *p.min_inet_mbps;
+  if (p.volumes_required) c << "volumes_required";
   c << t.replicas << static_cast<int>(t.spread);
   c << t.restart.max_restarts << t.restart.window << t.restart.backoff;
   c << static_cast<long long>(t.restart.on.size());

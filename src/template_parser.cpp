@@ -24,7 +24,7 @@ const std::map<std::string, std::vector<std::string>>& template_keys() {
       {"health", {"http", "tcp", "exec", "interval", "timeout", "failures", "grace"}},
       {"health.http", {"port", "path"}},
       {"placement", {"providers", "exclude_providers", "regions", "max_price", "spot", "boot_timeout",
-                     "ssh_timeout", "strict", "offers",
+                     "ssh_timeout", "strict", "volumes", "offers",
                      "min_reliability", "min_inet_mbps"}},
       {"restart", {"max_restarts", "window", "backoff", "on"}},
   };
@@ -423,6 +423,8 @@ void read_placement(Reader& r, const Reader::Field& section, PlacementPolicy& p)
                                  : SpotPolicy::kNever;
     } else if (f.key == "strict") {
       if (auto b = r.boolean(f)) p.strict = *b;
+    } else if (f.key == "volumes") {
+      if (auto v = r.choice(f, {"prefer", "require"})) p.volumes_required = *v == "require";
     } else if (f.key == "boot_timeout" || f.key == "ssh_timeout") {
       auto s = r.string(f);
       if (!s) continue;

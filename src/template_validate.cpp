@@ -14,6 +14,13 @@ namespace berth {
 
 namespace {
 
+// "my_models.v2" -> "my-models-v2"
+std::string dashed(std::string s) {
+  for (char& c : s)
+    if (c == '_' || c == '.') c = '-';
+  return s;
+}
+
 class Rules {
  public:
   Rules(const ValueLocations& where, DiagnosticSink& sink) : where_(where), sink_(sink) {}
@@ -186,6 +193,24 @@ void check_volumes(Rules& rules, const LaunchTemplate& t) {
     if (v.kind == Volume::Kind::kNamed && !lexical::is_volume_name(v.name))
       rules.error(path + ".name", "volume name '" + v.name + "' is not valid",
                   "use letters, digits, '-', '_' and '.', starting with a letter or digit");
+    // A provider volume is named berth-<deployment>-<name> at the provider;
+    // the strictest names (Lambda's filesystems, providers/lambda/README.md)
+    // hold only letters, digits and '-', at most 60: a template that runs
+    // anywhere keeps to them.
+    if (v.provider_volume() && lexical::is_volume_name(v.name)) {
+      const std::string at_provider = "berth-" + t.name + "-" + v.name;
+      if (v.name.find_first_of("_.") != std::string::npos)
+        rules.error(path + ".name",
+                    "a provider volume's name holds only letters, digits and '-': '" + v.name +
+                        "' (Lambda's filesystems take no other)",
+                    "rename it, e.g. '" + dashed(v.name) + "'");
+      else if (at_provider.size() > 60)
+        rules.error(path + ".name",
+                    "the volume's name at the provider, '" + at_provider + "', is " +
+                        std::to_string(at_provider.size()) + " characters; at most 60 fit " +
+                        "every provider",
+                    "shorten the volume's or the deployment's name");
+    }
     // The providers' own bounds: RunPod network volumes take 10-4096 GB.
     if (v.size_bytes && (*v.size_bytes < kMinProviderVolumeBytes ||
                          *v.size_bytes > kMaxProviderVolumeBytes))
@@ -292,6 +317,11 @@ void validate_template(const LaunchTemplate& t, const ValueLocations& where,
       t.placement.boot_timeout->count() <= 0)
     rules.error("placement.boot_timeout", "must be greater than zero",
                 "leave boot_timeout out for the provider's own deadline");
+  if (t.placement.volumes_required && where.has("placement.volumes") &&
+      std::none_of(t.volumes.begin(), t.volumes.end(),
+                   [](const Volume& v) { return v.provider_volume(); }))
+    rules.error("placement.volumes", "require needs a provider volume: one with name: and size:",
+                "add size: to a named volume, or remove placement.volumes");
   if (where.has("replicas") && t.replicas < 1)
     rules.error("replicas", "must be at least 1, got " + std::to_string(t.replicas));
   if (t.spread != Spread::kNone && t.replicas == 1 && where.has("spread"))

@@ -105,6 +105,10 @@ struct PlacementPolicy {
   /// An offer that does not report a fact the template constrains (vCPUs,
   /// RAM, disk, host CUDA) is rejected instead of kept with a warning.
   bool strict = false;
+  /// placement.volumes: require: an offer away from where one of the
+  /// deployment's provider volumes already lives is rejected (prefer, the
+  /// default, only ranks offers where they live first).
+  bool volumes_required = false;
   /// Marketplace quality floors (Vast.ai's reliability score, 0-1, and
   /// download bandwidth in Mbps); offers that do not report them pass.
   std::optional<double> min_reliability;

@@ -86,6 +86,11 @@ const VolumeHome* volume_home_at(const std::vector<VolumeHome>& homes, const std
 int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
                  const Offer& offer);
 
+/// How many of the template's provider volumes live somewhere, but not where
+/// `offer` is (placement.volumes: require rejects such an offer).
+int volumes_elsewhere(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                      const Offer& offer);
+
 struct PlacementOptions {
   /// Replicas to place (0-based). Empty = all of 0..replicas-1.
   std::vector<int> replicas;

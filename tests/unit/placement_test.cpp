@@ -787,6 +787,28 @@ TEST_CASE("offers where the template's provider volumes live rank first", "[plac
   CHECK(to_json(kept)["volumes"][0]["region"] == "US-KS-2");
   CHECK(to_json(kept)["placement"][0]["new_volumes"] == nlohmann::json::array());
 
+  // placement.volumes: require: only where it lives; the others are
+  // rejected, and the rejection says where the volume is.
+  w.placement.volumes_required = true;
+  Plan required = solve_placement(w, {cheap, home, other_provider}, options);
+  REQUIRE(ids(required) == std::vector<std::string>{"runpod/home"});
+  CHECK(required.placement[0].fallbacks.empty());
+  REQUIRE(required.rejections.size() == 1);
+  CHECK(required.rejections[0].constraint == "placement.volumes");
+  CHECK(required.rejections[0].count == 2);
+  CHECK(required.rejections[0].detail.find(
+            "volume models lives at runpod in US-KS-2 (placement.volumes: require)") !=
+        std::string::npos);
+  // Nowhere to go but away from it: no placement, and that is the reason.
+  Plan stuck = solve_placement(w, {cheap, other_provider}, options);
+  CHECK(stuck.placement.empty());
+  REQUIRE_FALSE(stuck.rejections.empty());
+  CHECK(stuck.rejections[0].constraint == "placement.volumes");
+  // A volume that lives nowhere yet may be made anywhere, required or not.
+  Plan fresh = solve_placement(w, {cheap, home, other_provider});
+  REQUIRE(ids(fresh) == std::vector<std::string>{"lambda/same-region-name"});
+  w.placement.volumes_required = false;
+
   // A volume without size: is the host's own: no homes, no preference.
   w.volumes[0].size_bytes.reset();
   Plan plain = solve_placement(w, {cheap, home, other_provider}, options);

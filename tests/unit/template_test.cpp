@@ -613,3 +613,43 @@ TEST_CASE("shm_size and ipc: host", "[template][workload]") {
   CHECK(one_error(m + "shm_size: lots\n").find("shm_size") != std::string::npos);
   CHECK(one_error(m + "ipc: shareable\n").find("ipc") != std::string::npos);
 }
+
+TEST_CASE("placement.volumes: prefer or require; require needs a provider volume",
+          "[template][volumes]") {
+  const std::string v = "name: chat\nimage: busybox\nvolumes:\n"
+                        "  - {name: models, path: /models, size: 100GB}\n";
+  auto plain = parse_ok(v);
+  CHECK_FALSE(plain.placement.volumes_required);
+  auto prefer = parse_ok(v + "placement: {volumes: prefer}\n");
+  CHECK_FALSE(prefer.placement.volumes_required);
+  CHECK(prefer.hash == plain.hash);
+  auto require = parse_ok(v + "placement: {volumes: require}\n");
+  CHECK(require.placement.volumes_required);
+  CHECK(require.hash != plain.hash);
+  CHECK(one_error(v + "placement: {volumes: always}\n").find("prefer") != std::string::npos);
+  CHECK(one_error(kMinimal + "placement: {volumes: require}\n")
+            .find("placement.volumes: require needs a provider volume") != std::string::npos);
+}
+
+TEST_CASE("placement.ssh_timeout is a positive duration outside the hash", "[template]") {
+  auto plain = parse_ok(kMinimal);
+  CHECK_FALSE(plain.placement.ssh_timeout);
+  auto t = parse_ok(kMinimal + "placement: {ssh_timeout: 5m}\n");
+  CHECK(t.placement.ssh_timeout == Duration{300'000});
+  CHECK(t.hash == plain.hash);
+  CHECK(one_error(kMinimal + "placement: {ssh_timeout: 0s}\n").find("greater than zero") !=
+        std::string::npos);
+  CHECK(one_error(kMinimal + "placement: {ssh_timeout: soon}\n").find("ssh_timeout") !=
+        std::string::npos);
+}
+
+TEST_CASE("a provider volume's name fits every provider's rules", "[template][volumes]") {
+  CHECK(one_error("name: chat\nimage: busybox\nvolumes:\n"
+                  "  - {name: my_models.v2, path: /models, size: 100GB}\n")
+            .find("holds only letters, digits and '-': 'my_models.v2'") != std::string::npos);
+  auto long_name = "name: chat\nimage: busybox\nvolumes:\n  - {name: " + std::string(50, 'm') +
+                   ", path: /models, size: 100GB}\n";
+  CHECK(one_error(long_name).find("at most 60 fit every provider") != std::string::npos);
+  // Without size: the host's own volume, where '_' and '.' are fine.
+  parse_ok("name: chat\nimage: busybox\nvolumes:\n  - {name: my_models.v2, path: /models}\n");
+}
