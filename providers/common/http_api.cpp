@@ -62,17 +62,30 @@ Expected<void, ProviderError> HttpApi::get_json_each(const std::vector<std::stri
                                                      std::size_t parallel,
                                                      const AnswerReader& read,
                                                      const AnswerWanted& wanted) {
+  return get_each(
+      paths, parallel,
+      [&](std::size_t i, const HttpResponse& answer) -> Expected<void, ProviderError> {
+        auto body = object_body(answer);
+        if (!body) return unexpected(body.error());
+        return read(i, std::move(*body));
+      },
+      wanted);
+}
+
+Expected<void, ProviderError> HttpApi::get_each(const std::vector<std::string>& paths,
+                                                std::size_t parallel, const ResponseReader& read,
+                                                const AnswerWanted& wanted) {
   std::vector<std::optional<ProviderError>> failed(paths.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < paths.size();) {
       if (wanted && !wanted(i)) continue;
-      auto answer = send_json("GET", paths[i], nullptr, true);
+      auto answer = send("GET", paths[i], nullptr, true);
       if (!answer) {
         failed[i] = answer.error();
         continue;
       }
-      if (auto r = read(i, std::move(*answer)); !r) failed[i] = r.error();
+      if (auto r = read(i, *answer); !r) failed[i] = r.error();
     }
   };
   std::vector<std::thread> threads;

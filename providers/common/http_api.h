@@ -60,6 +60,13 @@ class HttpApi {
   Expected<void, ProviderError> get_json_each(const std::vector<std::string>& paths,
                                               std::size_t parallel, const AnswerReader& read,
                                               const AnswerWanted& wanted = {});
+  /// The same, each 2xx answer handed over as it arrived, for a reader that
+  /// streams its body instead of building a document of it.
+  using ResponseReader =
+      std::function<Expected<void, ProviderError>(std::size_t index, const HttpResponse& answer)>;
+  Expected<void, ProviderError> get_each(const std::vector<std::string>& paths,
+                                         std::size_t parallel, const ResponseReader& read,
+                                         const AnswerWanted& wanted = {});
 
   /// How a text answer (a log) is read: what it may be (Accept), the most
   /// of it kept (its newest bytes), and for a stream, the silence that ends it.

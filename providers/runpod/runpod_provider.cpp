@@ -18,6 +18,7 @@
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/provider_adapter.h"
+#include "providers/runpod/runpod_catalog.h"
 #include "providers/common/sse.h"
 #include "berth/log_text.h"
 #include "providers/common/url.h"
@@ -69,15 +70,6 @@ ProviderError error_from(const HttpResponse& r) {
   if (r.status == 400 || r.status == 409 || r.status == 422)
     return http_errors::with_kind(Kind::kInvalidRequest, detail, r);
   return http_errors::from_status(r, detail);
-}
-
-// The catalog's stock level, as berth shows it: "low", "medium", "high";
-// empty for NONE and anything else (no stock to offer).
-std::string stock_word(const std::string& level) {
-  if (level == "LOW") return "low";
-  if (level == "MEDIUM") return "medium";
-  if (level == "HIGH") return "high";
-  return "";
 }
 
 enum class CloudChoice { kAll, kSecure, kCommunity };
@@ -140,8 +132,6 @@ class RunpodProvider final : public ProviderAdapter {
 
  private:
   std::optional<ProviderError> launch_error(const LaunchRequest& request) const;
-  std::vector<Offer> catalog_offers(const json& root, const std::string& cloud, int count,
-                                    std::size_t max) const;
   json pod_body(const LaunchRequest& request, const std::optional<std::string>& registry_id) const;
   Expected<std::string, ProviderError> registry_credential(const LaunchRequest& request);
 
@@ -200,16 +190,18 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
       if (answered[j]) before += found[j].size();
     return before < max_offers_;
   };
-  auto done = api_.get_json_each(
+  auto done = api_.get_each(
       paths, kCatalogParallel,
-      [&](std::size_t i, json&& root) {
-        return answer::read("catalog shape", [&]() -> Expected<void, ProviderError> {
-          auto offers = catalog_offers(root, asks[i].cloud, asks[i].count, max_offers_);
-          std::lock_guard<std::mutex> lock(mutex);
-          found[i] = std::move(offers);
-          answered[i] = true;
-          return {};
-        });
+      [&](std::size_t i, const HttpResponse& answer) -> Expected<void, ProviderError> {
+        auto offers =
+            runpod::catalog_offers(answer.body, name_, asks[i].cloud, asks[i].count, max_offers_);
+        if (!offers)
+          return unexpected(
+              http_errors::bad_response("unexpected catalog shape: " + offers.error(), answer));
+        std::lock_guard<std::mutex> lock(mutex);
+        found[i] = std::move(*offers);
+        answered[i] = true;
+        return {};
       },
       wanted);
   if (!done) return unexpected(done.error());
@@ -219,74 +211,6 @@ Expected<std::vector<Offer>, ProviderError> RunpodProvider::list_offers(const Of
       if (offers.size() == max_offers_) return offers;
       offers.push_back(std::move(o));
     }
-  return offers;
-}
-
-// The offers one catalog answer makes for the tier and count it was asked
-// for: a data center listed with stock (LOW, MEDIUM or HIGH) for exactly that.
-std::vector<Offer> RunpodProvider::catalog_offers(const json& root, const std::string& cloud,
-                                                  int count, std::size_t max) const {
-  std::vector<Offer> offers;
-  for (const json& g : ju::array_at(root, "gpus")) {
-    if (offers.size() >= max) break;  // the rest is not read
-    std::string id = ju::string_at(g, "id");
-    if (auto flag = ju::find(g, cloud); flag && flag->is_boolean() && !flag->get<bool>()) continue;
-    const json* price = ju::find(g, "price");
-    const json* dcs = ju::find(g, "dataCenters");
-    // No price, or no data center with stock for this tier and count (the
-    // document omits dataCenters then): nothing to rent.
-    if (!price || !price->is_object() || !dcs) continue;
-    if (!dcs->is_array()) throw ju::ShapeError("dataCenters should be an array");
-    auto per_gpu = ju::opt_number(*price, cloud);
-    if (!per_gpu || *per_gpu <= 0) continue;
-    if (const json* max_count = ju::find(g, "maxCount"); max_count && max_count->is_object())
-      if (auto max = ju::opt_number(*max_count, cloud); max && count > *max) continue;
-
-    std::string display = ju::opt_string(g, "name").value_or("");
-    std::optional<double> memory = ju::opt_number(g, "memory");
-    const GpuModel* model = normalize_gpu_name(id, memory);
-    if (!model && !display.empty()) model = normalize_gpu_name(display, memory);
-    OfferGpu gpu;
-    if (model) {
-      gpu = catalog_gpu(*model);
-    } else {
-      gpu.model = "unknown:" + id;
-      gpu.vram_gb = memory;
-      std::string maker = lower(ju::opt_string(g, "manufacturer").value_or(""));
-      if (maker.find("amd") != std::string::npos) gpu.vendor = GpuVendor::kAmd;
-    }
-    gpu.count = count;
-    std::optional<double> cuda;
-    if (const json* cv = ju::find(g, "cudaVersions"); cv && cv->is_array())
-      for (const json& v : *cv)
-        if (v.is_object() && v.value("available", true))
-          if (auto n = ju::opt_number(v, "version")) cuda = std::max(cuda.value_or(0), *n);
-
-    for (const json& dc : *dcs) {
-      if (offers.size() >= max) break;
-      std::string dc_id = ju::string_at(dc, "id");
-      std::string stock = stock_word(ju::opt_string(dc, "availability").value_or(""));
-      if (stock.empty()) continue;  // NONE, or a word the document does not have
-      Offer o;
-      o.provider = name_;
-      o.region = dc_id;
-      o.location = data_center_location(dc_id);
-      o.id = id + "/" + cloud + "/" + dc_id + "/x" + std::to_string(count);
-      o.gpu = gpu;
-      o.arch = arch_of_gpu(o.gpu);
-      o.price_per_hour = *per_gpu * count;  // the catalog prices one GPU
-      o.stock = stock;  // a level, not a count: `available` stays unknown
-      o.cuda = cuda;
-      // Container disk is chosen at create (`disk`, from the template);
-      // the catalog reports no vCPUs or RAM: those stay unknown.
-      o.settable = fact_bit(HostFact::kDisk);
-      o.launch_data = {{"gpu_id", id},
-                       {"count", count},
-                       {"cloud", cloud == "secure" ? "SECURE" : "COMMUNITY"},
-                       {"data_center", dc_id}};
-      offers.push_back(std::move(o));
-    }
-  }
   return offers;
 }
 
