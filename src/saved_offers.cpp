@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <thread>
 #include <type_traits>
 
 #if defined(__SSE2__)
@@ -249,10 +252,18 @@ OfferKey offer_key(std::string_view k) {
 // takes with the same meaning (src/offer.cpp); anything it does not take
 // plainly (a duplicate key, a count written 2.0, a wrong type) stops it, and
 // the caller lets parse_full decide, so both readers agree on every file.
+// A listing at least this large is read by two threads: one from the start,
+// one from an offer in its middle (ListingReader::read_offers).
+constexpr std::size_t kTwoReadersBytes = 16u << 20;
+
 class ListingReader {
  public:
   ListingReader(std::string_view text, bool release)
       : text_(text), s_(text), release_(release) {}
+  /// A reader of the offers array's elements from `from` on, the start of
+  /// one of them (read_tail).
+  ListingReader(std::string_view text, bool release, std::size_t from)
+      : text_(text), s_(text.substr(from)), release_(release), checked_(from), released_(from) {}
 
   bool read(SavedOffers& out) {
     if (!s_.consume('{')) return outside();
@@ -292,6 +303,7 @@ class ListingReader {
 
  private:
   std::size_t here() { return s_.offset(text_.data()); }
+  std::size_t here_const() const { return s_.offset(text_.data()); }
   bool outside() {
     error_.offset = here();
     error_.offer = -1;
@@ -356,8 +368,75 @@ class ListingReader {
     released_ = to;
   }
 
+  // The second reader of a large listing: from an offer in the middle of
+  // the array to its end, on a thread of its own, while the first reads up
+  // to where this one started.
+  struct Tail {
+    std::size_t from = 0;
+    std::unique_ptr<ListingReader> reader;
+    std::vector<Offer> offers;
+    std::atomic<bool> stop{false};
+    bool ok = false;
+    std::thread thread;
+    ~Tail() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  };
+
+  // The elements from this reader's start to the end of the array (its
+  // closing ']' consumed); false on anything malformed, or when stopped.
+  bool read_tail(std::vector<Offer>& offers, const std::atomic<bool>& stop) {
+    do {
+      if (stop.load(std::memory_order_relaxed) || !read_one(offers)) return false;
+    } while (s_.more(']'));
+    return !s_.failed();
+  }
+
+  // Where a second reader may start: in a listing written as berth writes
+  // it (each offer on its own lines, at one indentation), the first offer
+  // after the middle that follows `,` + that line break and indentation +
+  // `{`. A line break is never inside a JSON string, and a deeper object is
+  // deeper indented; whatever the file, the first reader only takes the
+  // second's offers when it arrives exactly at that start itself.
+  std::unique_ptr<Tail> start_tail(std::size_t after_bracket) {
+    const std::size_t first = here();
+    if (text_.size() - first < kTwoReadersBytes || std::thread::hardware_concurrency() < 2 ||
+        text_[first] != '{')
+      return nullptr;
+    const std::string_view indent = text_.substr(after_bracket, first - after_bracket);
+    if (indent.find('\n') == std::string_view::npos) return nullptr;
+    std::string needle = ",";
+    needle.append(indent).push_back('{');
+    const std::size_t at = text_.find(needle, first + (text_.size() - first) / 2);
+    if (at == std::string_view::npos) return nullptr;
+    auto tail = std::make_unique<Tail>();
+    tail->from = at + needle.size() - 1;
+    tail->reader = std::make_unique<ListingReader>(text_, release_, tail->from);
+    tail->offers.reserve((text_.size() - tail->from) / 300 + 1);
+    Tail* t = tail.get();
+    tail->thread = std::thread([t] { t->ok = t->reader->read_tail(t->offers, t->stop); });
+    return tail;
+  }
+
+  bool read_one(std::vector<Offer>& offers) {
+    s_.peek();
+    const std::size_t start = here();
+    if (!check_text(start + (1u << 20))) return false;
+    offers.emplace_back();
+    if (!read_offer(offers.back())) {
+      error_.offset = start;
+      error_.offer = static_cast<long long>(offers.size() - 1);
+      offers.pop_back();
+      return false;
+    }
+    give_back(start);
+    return true;
+  }
+
   bool read_offers(std::vector<Offer>& offers) {
     s_.consume('[');
+    const std::size_t after_bracket = here();
     // Some 900 bytes per offer as berth writes them: room reserved is only
     // address space until it is used.
     offers.reserve(text_.size() / 300 + 1);
@@ -374,18 +453,27 @@ class ListingReader {
       s_.consume(']');
       return true;
     }
+    std::unique_ptr<Tail> tail = start_tail(after_bracket);
     do {
       s_.peek();
-      const std::size_t start = here();
-      if (!check_text(start + (1u << 20))) return false;
-      offers.emplace_back();
-      if (!read_offer(offers.back())) {
-        error_.offset = start;
-        error_.offer = static_cast<long long>(offers.size() - 1);
-        offers.pop_back();
-        return false;
+      if (tail && here() >= tail->from) {
+        const bool joined = here() == tail->from;
+        tail->thread.join();
+        if (joined && tail->ok) {
+          // This reader arrived where the second one started: its offers
+          // are the rest of the array, and reading goes on after its ']'.
+          if (!check_text(tail->from)) return false;
+          offers.insert(offers.end(), std::make_move_iterator(tail->offers.begin()),
+                        std::make_move_iterator(tail->offers.end()));
+          const ListingReader& r = *tail->reader;
+          s_ = json_scan::Scanner(text_.substr(r.here_const()));
+          checked_ = std::max(checked_, r.checked_);
+          released_ = std::max(released_, r.released_);
+          return true;
+        }
+        tail.reset();  // not an element start after all, or bad there: read it here
       }
-      give_back(start);
+      if (!read_one(offers)) return false;
     } while (s_.more(']'));
     if (s_.failed()) return outside();
     return true;

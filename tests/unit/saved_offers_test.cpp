@@ -203,3 +203,63 @@ TEST_CASE("saved offers: a large listing is read whole", "[saved_offers]") {
   CHECK(saved->offers[4999].id == list[4999]["id"]);
   CHECK(to_json(saved->offers[1234]) == to_json(*offer_from_json(list[1234])));
 }
+
+TEST_CASE("saved offers: a listing read by two readers is the listing read by one",
+          "[saved_offers]") {
+  // Over 16 MiB, a second reader starts at an offer in the middle; the
+  // result is the same offers in the same order.
+  TempDir dir;
+  const auto path = dir.path() / "two.json";
+  json list = json::array();
+  const int n = 26000;  // ~800 bytes each, pretty-printed: ~21 MB
+  for (int i = 0; i < n; ++i) {
+    Offer o = sample_offers()[static_cast<std::size_t>(i % 3)];
+    o.id += "-" + std::to_string(i);
+    list.push_back(to_json(o));
+  }
+  std::ofstream(path) << json{{"offers", list}, {"errors", json::array()}}.dump(2);
+  REQUIRE(std::filesystem::file_size(path) > (16u << 20));
+  auto saved = read_saved_offers(path);
+  REQUIRE(saved);
+  REQUIRE(saved->offers.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; i += 997)
+    CHECK(to_json(saved->offers[static_cast<std::size_t>(i)]) ==
+          to_json(*offer_from_json(list[static_cast<std::size_t>(i)])));
+  CHECK(saved->offers.back().id == list.back()["id"]);
+}
+
+TEST_CASE("saved offers: a second reader that starts inside an offer is not believed",
+          "[saved_offers]") {
+  // Each offer ends with launch_data holding ",\n{" at the offers' own
+  // indentation, so the place a second reader would start can be inside an
+  // offer. Padding offers move the middle until it is.
+  const std::string pad(600, 'p');
+  auto offer_text = [&](int i) {
+    return "{\"provider\": \"p\", \"id\": \"o" + std::to_string(i) + "\", \"region\": \"" + pad +
+           "\", \"gpu\": {\"model\": \"H100\", \"count\": 1}, \"price_per_hour\": 1.5, "
+           "\"launch_data\": {\"a\": [\n{\"b\": 1},\n{\"c\": 2}]}}";
+  };
+  const int n = 24000;
+  std::string body;
+  for (int i = 0; i < n; ++i) body += (i ? ",\n" : "") + offer_text(i);
+  std::string text;
+  for (int extra = 0;; ++extra) {
+    REQUIRE(extra < 200);
+    text = "{\"offers\": [\n" + body + "\n]}\n";
+    const std::size_t first = text.find('{', 12);
+    const std::size_t at = text.find(",\n{", first + (text.size() - first) / 2);
+    if (text.compare(at + 3, 4, "\"c\":") == 0) break;  // inside an offer's launch_data
+    // The indentation before the first offer is what is looked for: keep it
+    // a line break alone, and shift the middle with a longer first region.
+    body.insert(body.find(pad), "q");
+  }
+  REQUIRE(text.size() > (16u << 20));
+  TempDir dir;
+  const auto path = dir.path() / "trap.json";
+  std::ofstream(path) << text;
+  auto saved = read_saved_offers(path);
+  REQUIRE(saved);
+  REQUIRE(saved->offers.size() == static_cast<std::size_t>(n));
+  CHECK(saved->offers[static_cast<std::size_t>(n / 2)].id == "o" + std::to_string(n / 2));
+  CHECK(saved->offers.back().id == "o" + std::to_string(n - 1));
+}
