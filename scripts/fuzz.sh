@@ -54,7 +54,9 @@ for t in "${targets[@]}"; do
   else
     failed+=("$t")
     echo "fuzz: $t: FAILED (log: $log)" >&2
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -5 >&2 || true
+    # libFuzzer writes "==PID== ERROR: libFuzzer: ..."; sanitizers "==PID==ERROR".
+    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*runtime error|terminate called)' "$log" | head -5 >&2 || true
+    tail -n 15 "$log" >&2
     ls "$artifacts/$t-"* 2>/dev/null | grep -v '\.log$' >&2 || true
   fi
 done

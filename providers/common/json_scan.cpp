@@ -15,11 +15,12 @@ namespace {
 constexpr int kMaxDepth = 128;
 
 // Characters that need no attention inside a string: not a quote, not a
-// backslash, not a control character.
+// backslash, not a control character, not the start of a multi-byte UTF-8
+// sequence (which is checked, as a document parser checks it).
 struct PlainTable {
   bool t[256];
   constexpr PlainTable() : t() {
-    for (int i = 0; i < 256; ++i) t[i] = i >= 0x20 && i != '"' && i != '\\';
+    for (int i = 0; i < 256; ++i) t[i] = i >= 0x20 && i < 0x80 && i != '"' && i != '\\';
   }
   constexpr bool operator[](unsigned char c) const { return t[c]; }
 };
@@ -39,7 +40,9 @@ const char* plain_run(const char* p, const char* end) {
     const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, control_max), control_max);
     const __m128i stop =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), control);
-    const int mask = _mm_movemask_epi8(stop);
+    // The high bit of a byte is its sign: movemask of x itself marks
+    // every non-ASCII byte.
+    const int mask = _mm_movemask_epi8(_mm_or_si128(stop, x));
     if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
     p += 16;
   }
@@ -71,6 +74,29 @@ void append_utf8(std::string& out, unsigned cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+// The length of the well-formed UTF-8 sequence at `p` (RFC 3629: no
+// overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+std::size_t utf8_sequence(const char* p, const char* end) {
+  const auto b = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(p[i]); };
+  const std::ptrdiff_t left = end - p;
+  const unsigned c = b(0);
+  auto tail = [&](std::ptrdiff_t i) { return i < left && (b(i) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return tail(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!tail(1) || !tail(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // a surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!tail(1) || !tail(2) || !tail(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -118,6 +144,13 @@ bool Scanner::string(std::string* out) {
     p_ = plain_run(p_, end_);
     if (p_ < end_ && static_cast<unsigned char>(*p_) < 0x20)
       return fail("control character in a string");
+    if (p_ < end_ && static_cast<unsigned char>(*p_) >= 0x80) {
+      const std::size_t n = utf8_sequence(p_, end_);
+      if (n == 0) return fail("invalid UTF-8 in a string");
+      p_ += n;
+      if (out) out->append(run, p_);
+      continue;
+    }
     if (out) out->append(run, p_);
     if (p_ >= end_) return fail("truncated string");
     if (*p_ == '"') {

@@ -159,7 +159,11 @@ class CatalogReader {
         v = d;
       }
       out.value = json_util::as_number(v);
-      if (!out.value) out.bad = std::string("'") + what + "' should be a number, got " + v.dump();
+      // Written back with invalid UTF-8 replaced: a hostile answer's bytes
+      // never make the reader throw.
+      if (!out.value)
+        out.bad = std::string("'") + what + "' should be a number, got " +
+                  v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       return true;
     }
     out.bad = std::string("'") + what + "' should be a number";

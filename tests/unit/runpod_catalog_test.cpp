@@ -145,3 +145,21 @@ TEST_CASE("runpod catalog: stock words", "[runpod][catalog]") {
   CHECK(runpod::stock_word("NONE").empty());
   CHECK(runpod::stock_word("high").empty());
 }
+
+TEST_CASE("runpod catalog: bytes that are not UTF-8 fail the answer, never the reader",
+          "[runpod][catalog]") {
+  // A document parser calls such an answer malformed, and so does the stream
+  // reader, in every place such a string can stand (a value read as a
+  // number, an id, a key skipped).
+  const std::string answers[] = {
+      "{\"gpus\":[{\"id\":\"A\",\"price\":{\"secure\":\"\xFF\"}}]}",
+      "{\"gpus\":[{\"id\":\"A\xC3\",\"price\":{\"secure\":1}}]}",
+      "{\"\xFE\":1,\"gpus\":[]}",
+  };
+  for (const auto& body : answers) {
+    INFO(body);
+    auto offers = runpod::catalog_offers(body, "runpod", "secure", 1, 100);
+    REQUIRE_FALSE(offers);
+    CHECK(offers.error().find("UTF-8") != std::string::npos);
+  }
+}
