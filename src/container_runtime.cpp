@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
@@ -224,6 +225,86 @@ std::map<std::string, std::string> ContainerIdentity::labels() const {
           {kLabelReplica, std::to_string(replica)},
           {kLabelHash, hash},
           {kLabelInstance, instance}};
+}
+
+namespace {
+
+// A port number written by ports_label or health_label: digits only, 1-65535.
+std::optional<int> port_number(std::string_view text) {
+  int port = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || text[0] == '+' ||
+      port < 1 || port > 65535)
+    return std::nullopt;
+  return port;
+}
+
+}  // namespace
+
+std::string health_label(const HealthCheck& check) {
+  switch (check.kind) {
+    case HealthCheck::Kind::kHttp: return "http:" + std::to_string(check.port) + ":" + check.path;
+    case HealthCheck::Kind::kTcp: return "tcp:" + std::to_string(check.port);
+    case HealthCheck::Kind::kExec: return "exec";
+    case HealthCheck::Kind::kNone: break;
+  }
+  return "none";
+}
+
+std::optional<HealthCheck> parse_health_label(std::string_view label, Duration timeout) {
+  HealthCheck check;
+  check.timeout = timeout;
+  if (label == "none") return check;
+  if (label == "exec") {
+    check.kind = HealthCheck::Kind::kExec;
+    return check;
+  }
+  const auto colon = label.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view kind = label.substr(0, colon), rest = label.substr(colon + 1);
+  if (kind == "tcp") {
+    auto port = port_number(rest);
+    if (!port) return std::nullopt;
+    check.kind = HealthCheck::Kind::kTcp;
+    check.port = *port;
+    return check;
+  }
+  if (kind != "http") return std::nullopt;
+  const auto path_at = rest.find(':');
+  if (path_at == std::string_view::npos) return std::nullopt;
+  auto port = port_number(rest.substr(0, path_at));
+  const std::string_view path = rest.substr(path_at + 1);
+  if (!port || path.empty() || path[0] != '/') return std::nullopt;
+  check.kind = HealthCheck::Kind::kHttp;
+  check.port = *port;
+  check.path = std::string(path);
+  return check;
+}
+
+std::string ports_label(const std::vector<PortMapping>& ports) {
+  std::string out;
+  for (const auto& p : ports)
+    out += (out.empty() ? "" : ",") + std::to_string(p.host.value_or(p.container)) + ":" +
+           std::to_string(p.container);
+  return out;
+}
+
+std::optional<std::map<int, int>> parse_ports_label(std::string_view label) {
+  std::map<int, int> published;
+  while (!label.empty()) {
+    const auto comma = label.find(',');
+    const std::string_view item = label.substr(0, comma);
+    const auto colon = item.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto host = port_number(item.substr(0, colon));
+    auto container = port_number(item.substr(colon + 1));
+    if (!host || !container) return std::nullopt;
+    published[*container] = *host;
+    if (comma == std::string_view::npos) break;
+    label.remove_prefix(comma + 1);
+    if (label.empty()) return std::nullopt;  // a trailing comma
+  }
+  return published;
 }
 
 std::string volume_name(const std::string& deployment, const std::string& name) {

@@ -225,16 +225,39 @@ HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
   return ctx.hosts;
 }
 
+std::string replica_container(const std::string& deployment, const Instance& instance) {
+  if (auto r = deployed_replica(instance)) return instance_name(deployment, r->replica, r->hash);
+  return instance.name;
+}
+
+std::map<int, int> published_ports(const LaunchTemplate& workload, const Instance& instance) {
+  std::map<int, int> out;
+  for (const auto& p : workload.ports) {
+    auto it = instance.public_ports.find(p.container);
+    out[p.container] = it != instance.public_ports.end() ? it->second : p.host.value_or(p.container);
+  }
+  return out;
+}
+
 std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const Instance& instance) {
   std::vector<Endpoint> out;
   std::string host = instance.host.empty() ? "127.0.0.1" : instance.host;
-  for (const auto& p : workload.ports) {
-    int port = p.host.value_or(p.container);
-    if (auto it = instance.public_ports.find(p.container); it != instance.public_ports.end())
-      port = it->second;
-    out.push_back(Endpoint{p.container, host, port});
-  }
+  const auto published = published_ports(workload, instance);
+  for (const auto& p : workload.ports) out.push_back(Endpoint{p.container, host, published.at(p.container)});
   return out;
+}
+
+HealthTarget health_target(const LaunchTemplate& workload, const Instance& instance, Host* host,
+                           DeployContext& ctx) {
+  HealthTarget t;
+  t.address = !instance.host.empty() ? instance.host : host ? host->address() : "127.0.0.1";
+  t.published = published_ports(workload, instance);
+  t.host = host;
+  if (host) {
+    t.runtime = &runtime_for(instance, ctx);
+    t.container = replica_container(workload.name, instance);
+  }
+  return t;
 }
 
 Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,

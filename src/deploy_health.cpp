@@ -56,17 +56,6 @@ ContainerCheck pod_state(Provider& provider, const Instance& instance) {
   }
 }
 
-int probe_port(const LaunchTemplate& w, const Instance& instance, int container_port,
-               bool native) {
-  if (native) {
-    auto it = instance.public_ports.find(container_port);
-    if (it != instance.public_ports.end()) return it->second;
-  }
-  for (const auto& p : w.ports)
-    if (p.container == container_port) return p.host.value_or(p.container);
-  return container_port;
-}
-
 }  // namespace
 
 Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
@@ -77,7 +66,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   const ContainerRuntime& rt = runtime_for(instance, run.ctx);
   Provider* provider = run.ctx.provider(instance.provider);
   bool native = provider && provider->capabilities().in_pod();
-  std::string address = !instance.host.empty() ? instance.host : host ? host->address() : "";
+  const HealthTarget target = health_target(w, instance, host, run.ctx);
 
   // The container's last lines go out before anything is rolled back.
   auto workload_failure = [&](std::string message) {
@@ -114,26 +103,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   Duration gap = kFirstGap;
   while (true) {
     if (run.cancelled()) return unexpected(interrupted_failure());
-    Expected<void, std::string> result;
-    switch (check.kind) {
-      case HealthCheck::Kind::kHttp:
-        result = probe_http(address, probe_port(w, instance, check.port, native), check.path,
-                            check.timeout);
-        break;
-      case HealthCheck::Kind::kTcp:
-        result = probe_tcp(address, probe_port(w, instance, check.port, native), check.timeout);
-        break;
-      case HealthCheck::Kind::kExec: {
-        auto r = host->run(HostCommand{.argv = exec_argv(rt, name, check.exec, false, false),
-                                       .timeout = check.timeout});
-        if (!r) result = unexpected(r.error());
-        else if (!r->ok())
-          result = unexpected(r->timed_out ? std::string("timed out")
-                                           : "exit code " + std::to_string(r->exit_code));
-        break;
-      }
-      case HealthCheck::Kind::kNone: break;
-    }
+    auto result = check_health(check, target);
     if (run.cancelled()) return unexpected(interrupted_failure());
     auto now = Clock::now();
     if (result) {

@@ -73,18 +73,6 @@ bool image_is_pinned(const std::string& image) {
   return image.substr(colon + 1) != "latest";
 }
 
-// Where the deploy starts and how it probes health, so `status` (which has
-// no template) can check the same thing later.
-std::string health_label(const HealthCheck& h) {
-  switch (h.kind) {
-    case HealthCheck::Kind::kHttp: return "http:" + std::to_string(h.port) + ":" + h.path;
-    case HealthCheck::Kind::kTcp: return "tcp:" + std::to_string(h.port);
-    case HealthCheck::Kind::kExec: return "exec";
-    case HealthCheck::Kind::kNone: break;
-  }
-  return "none";
-}
-
 }  // namespace
 
 ContainerIdentity identity_for(const LaunchTemplate& workload, int replica) {
@@ -151,12 +139,8 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
     if (!v.host_path.empty()) volume_dirs[v.name] = v.host_path;
   auto spec = container_spec(w, identity, gpu_access(offer), bind_sources, volume_dirs);
   if (!spec) return workload_failure(spec.error());
-  spec->labels["berth.health"] = health_label(w.health);
-  std::string ports;
-  for (const auto& p : w.ports)
-    ports += (ports.empty() ? "" : ",") + std::to_string(p.host.value_or(p.container)) + ":" +
-             std::to_string(p.container);
-  spec->labels["berth.ports"] = ports;
+  spec->labels[kLabelHealth] = health_label(w.health);
+  spec->labels[kLabelPorts] = ports_label(w.ports);
   if (std::string gpu = gpu_summary(offer.gpu); !gpu.empty()) spec->labels[kLabelGpu] = gpu;
   // The secrets travel as files in the start command's stdin, unpacked in
   // the private directory, where the start runs: paths are relative.

@@ -128,6 +128,38 @@ Expected<void, std::string> probe_http(const std::string& host, int port, const 
   return unexpected("HTTP " + line.substr(9));
 }
 
+int HealthTarget::port_for(int container_port) const {
+  auto it = published.find(container_port);
+  return it == published.end() ? container_port : it->second;
+}
+
+Expected<std::string, std::string> check_health(const HealthCheck& check,
+                                                const HealthTarget& target) {
+  switch (check.kind) {
+    case HealthCheck::Kind::kNone: return std::string("no health check");
+    case HealthCheck::Kind::kHttp: {
+      auto r = probe_http(target.address, target.port_for(check.port), check.path, check.timeout);
+      if (!r) return unexpected(r.error());
+      return std::string("ok");
+    }
+    case HealthCheck::Kind::kTcp: {
+      auto r = probe_tcp(target.address, target.port_for(check.port), check.timeout);
+      if (!r) return unexpected(r.error());
+      return std::string("ok");
+    }
+    case HealthCheck::Kind::kExec: break;
+  }
+  if (!target.host || !target.runtime)
+    return std::string("exec checks need the container runtime; not checked");
+  auto r = target.host->run(HostCommand{
+      .argv = exec_argv(*target.runtime, target.container, check.exec, false, false),
+      .timeout = check.timeout});
+  if (!r) return unexpected(r.error());
+  if (r->timed_out) return unexpected(std::string("timed out"));
+  if (!r->ok()) return unexpected("exit code " + std::to_string(r->exit_code));
+  return std::string("exit code 0");
+}
+
 HealthTracker::HealthTracker(const HealthCheck& check, Clock::time_point started)
     : check_(check), started_(started) {}
 

@@ -42,12 +42,6 @@ std::string last_lines(const std::string& text, std::size_t n) {
   return out;
 }
 
-// The container of a replica has the instance's berth name (see deploy).
-std::string container_name(const LaunchTemplate& workload, const Instance& instance) {
-  if (auto r = deployed_replica(instance)) return instance_name(workload.name, r->replica, r->hash);
-  return instance.name;
-}
-
 std::vector<DeployAttempt> to_attempts(const std::vector<Attempt>& attempts) {
   std::vector<DeployAttempt> out;
   for (const auto& a : attempts)
@@ -128,7 +122,7 @@ class RuntimeHostProbe final : public HostProbe {
                                                  bool native) {
     auto host = connector.connect(instance, workload_.name);
     if (!host) return unexpected(host.error().message);
-    const std::string name = container_name(workload_, instance);
+    const std::string name = replica_container(workload_.name, instance);
     auto r = (*host)->run(
         HostCommand{.argv = inspect_argv(runtime_for(instance, ctx_), name), .timeout = timeout_});
     if (!r) return unexpected(r.error());
@@ -168,40 +162,17 @@ class RuntimeHostProbe final : public HostProbe {
 
   HealthResult health(const Instance& instance) override {
     const auto& check = workload_.health;
-    std::string address = instance.host.empty() ? std::string("127.0.0.1") : instance.host;
-    int port = check.port;
-    for (const auto& e : replica_endpoints(workload_, instance))
-      if (e.container_port == check.port) {
-        port = e.port;
-        if (!e.host.empty()) address = e.host;
+    // Exec checks run in the container, over the host's connection.
+    std::shared_ptr<Host> host;
+    if (check.kind == HealthCheck::Kind::kExec)
+      if (HostConnector* connector = connector_for(instance, ctx_)) {
+        auto connected = connector->connect(instance, workload_.name);
+        if (!connected) return HealthResult{false, connected.error().message};
+        host = std::move(*connected);
       }
-    Expected<void, std::string> result;
-    switch (check.kind) {
-      case HealthCheck::Kind::kNone:
-        return HealthResult{true, "no health check"};
-      case HealthCheck::Kind::kHttp:
-        result = probe_http(address, port, check.path, check.timeout);
-        break;
-      case HealthCheck::Kind::kTcp:
-        result = probe_tcp(address, port, check.timeout);
-        break;
-      case HealthCheck::Kind::kExec: {
-        HostConnector* connector = connector_for(instance, ctx_);
-        if (!connector) return HealthResult{true, "exec checks need the runtime; not checked"};
-        auto host = connector->connect(instance, workload_.name);
-        if (!host) return HealthResult{false, host.error().message};
-        auto r = (*host)->run(HostCommand{
-            .argv = exec_argv(runtime_for(instance, ctx_), container_name(workload_, instance),
-                              check.exec, false, false),
-            .timeout = check.timeout});
-        if (!r) return HealthResult{false, r.error()};
-        if (r->timed_out) return HealthResult{false, "timed out"};
-        if (!r->ok()) return HealthResult{false, fmt::format("exit code {}", r->exit_code)};
-        return HealthResult{true, "exit code 0"};
-      }
-    }
+    auto result = check_health(check, health_target(workload_, instance, host.get(), ctx_));
     if (!result) return HealthResult{false, result.error()};
-    return HealthResult{true, "ok"};
+    return HealthResult{true, *result};
   }
 
  private:

@@ -1,10 +1,10 @@
 // The container runtime on a host (docker or podman), as pure functions from
 // what berth wants to argv vectors, and from the runtime's JSON to values.
-// Nothing here runs anything: the deploy engine sends these argv vectors over
-// SSH (which quotes them, once, with shell_quote) or runs them locally.
+// The deploy engine sends these argv vectors over SSH (which quotes them,
+// once, with shell_quote) or runs them locally (host.h).
 //
 // Secrets never appear in any argv built here. Environment values travel in
-// private files (written by the caller through SSH stdin with write_file_argv)
+// private files (written by the caller through SSH stdin)
 // that the start command reads and removes as soon as the runtime has read
 // them; registry credentials travel the same way, in an auth file.
 #pragma once
@@ -45,6 +45,22 @@ inline constexpr const char* kLabelInstance = "berth.instance";
 // What the placement gave the container ("H100 ×8"), for hosts whose only
 // record of an instance is its container (local, ssh).
 inline constexpr const char* kLabelGpu = "berth.gpu";
+// How the deploy checked health and where it published ports, so `status`
+// (which has no template) checks the same thing later.
+inline constexpr const char* kLabelHealth = "berth.health";
+inline constexpr const char* kLabelPorts = "berth.ports";
+
+/// berth.health: "http:PORT:PATH", "tcp:PORT", "exec" or "none".
+std::string health_label(const HealthCheck& check);
+/// The check a berth.health label records (probe timeout: `timeout`);
+/// nullopt for a label berth did not write. An exec check's command is not
+/// recorded (it may name secrets): its kind only.
+std::optional<HealthCheck> parse_health_label(std::string_view label, Duration timeout);
+/// berth.ports: "PUBLISHED:CONTAINER,..." for the template's ports.
+std::string ports_label(const std::vector<PortMapping>& ports);
+/// Container port -> published port, from a berth.ports label; nullopt for a
+/// label berth did not write.
+std::optional<std::map<int, int>> parse_ports_label(std::string_view label);
 
 struct ContainerIdentity {
   std::string deployment;

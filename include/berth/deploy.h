@@ -176,6 +176,16 @@ void release_at(const DeployContext& ctx, const std::set<std::string>& providers
 /// instances report their public ports; others publish host == container
 /// port unless the template says otherwise.
 std::vector<Endpoint> replica_endpoints(const LaunchTemplate& workload, const Instance& instance);
+/// The container of a replica: named as the deploy named it
+/// (berth-<deployment>-<replica>-<hash>), else the instance's name.
+std::string replica_container(const std::string& deployment, const Instance& instance);
+/// Container port -> the port it is published on, by the same rule.
+std::map<int, int> published_ports(const LaunchTemplate& workload, const Instance& instance);
+/// Where a replica's health check goes (health.h): its endpoints' address
+/// and ports, and for exec checks `host` (nullptr where the instance is the
+/// container) with the runtime that runs the container there.
+HealthTarget health_target(const LaunchTemplate& workload, const Instance& instance, Host* host,
+                           DeployContext& ctx);
 
 /// Which connector reaches an instance's containers (local or SSH), or
 /// nullptr for container-native providers, whose instance is the container.

@@ -307,26 +307,6 @@ struct LiveState {
   std::vector<Endpoint> endpoints;
 };
 
-// berth.ports on the container: "HOST:CONTAINER,..." as the deploy published them.
-std::vector<std::pair<int, int>> published_ports(const std::map<std::string, std::string>& labels) {
-  std::vector<std::pair<int, int>> out;
-  auto it = labels.find("berth.ports");
-  if (it == labels.end()) return out;
-  const std::string& text = it->second;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto comma = text.find(',', i);
-    std::string item = text.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
-    auto colon = item.find(':');
-    if (colon != std::string::npos)
-      out.emplace_back(std::atoi(item.substr(0, colon).c_str()),
-                       std::atoi(item.substr(colon + 1).c_str()));
-    if (comma == std::string::npos) break;
-    i = comma + 1;
-  }
-  return out;
-}
-
 LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplica& r) {
   LiveState out;
   if (r.instance.state != InstanceState::kRunning) {
@@ -344,7 +324,7 @@ LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplic
     out.health = "unreachable";
     return out;
   }
-  auto inspected = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(r.instance, s.ctx), r.instance.name),
+  auto inspected = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(r.instance, s.ctx), replica_container(d.name, r.instance)),
                                             .timeout = Duration{30'000}});
   if (!inspected || !inspected->ok()) {
     out.health = "no-container";
@@ -357,29 +337,28 @@ LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplic
     out.health = "exited (" + std::to_string(st->exit_code) + ")";
     return out;
   }
-  // The check the deploy ran, recorded on the container: http:PORT:PATH or tcp:PORT.
-  std::string check = st->labels.count("berth.health") ? st->labels.at("berth.health") : "none";
-  std::string address = r.instance.host.empty() ? (*host)->address() : r.instance.host;
-  auto ports = published_ports(st->labels);
-  for (const auto& [host_port, container_port] : ports)
-    out.endpoints.push_back({container_port, address, host_port});
-  auto published = [&](int container_port) {
-    for (const auto& [host_port, cp] : ports)
-      if (cp == container_port) return host_port;
-    return container_port;
+  // The check the deploy ran and the ports it published, as it recorded
+  // them on the container; a label berth did not write leaves health unknown.
+  auto label = [&](const char* key) -> std::string_view {
+    auto it = st->labels.find(key);
+    return it == st->labels.end() ? std::string_view() : std::string_view(it->second);
   };
-  Expected<void, std::string> probe;
-  if (check.rfind("http:", 0) == 0) {
-    auto colon = check.find(':', 5);
-    int port = std::atoi(check.substr(5, colon - 5).c_str());
-    std::string path = colon == std::string::npos ? "/" : check.substr(colon + 1);
-    probe = probe_http(address, published(port), path, Duration{5'000});
-  } else if (check.rfind("tcp:", 0) == 0) {
-    probe = probe_tcp(address, published(std::atoi(check.substr(4).c_str())), Duration{5'000});
-  } else {
+  auto check = parse_health_label(st->labels.count(kLabelHealth) ? label(kLabelHealth) : "none",
+                                  Duration{5'000});
+  auto ports = parse_ports_label(label(kLabelPorts));
+  HealthTarget target;
+  target.address = r.instance.host.empty() ? (*host)->address() : r.instance.host;
+  if (ports) target.published = *ports;
+  for (const auto& [container_port, host_port] : target.published)
+    out.endpoints.push_back({container_port, target.address, host_port});
+  if (!check || !ports) return out;
+  // An exec check's command is not on the container: that it runs is all
+  // status can say.
+  if (check->kind == HealthCheck::Kind::kNone || check->kind == HealthCheck::Kind::kExec) {
     out.health = "running";
     return out;
   }
+  auto probe = check_health(*check, target);
   out.health = probe ? "healthy" : "unhealthy";
   return out;
 }

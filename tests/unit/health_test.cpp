@@ -84,3 +84,105 @@ TEST_CASE("http probe: 2xx is healthy, 5xx is not, refused says so", "[health]")
   REQUIRE_FALSE(refused);
   CHECK(refused.error().find("refused") != std::string::npos);
 }
+
+namespace {
+// A host that answers every command with one exit code and records the argv.
+class ExecHost : public Host {
+ public:
+  explicit ExecHost(int exit_code, bool timed_out = false) : exit_code_(exit_code), timed_out_(timed_out) {}
+  std::string address() const override { return "127.0.0.1"; }
+  Expected<ProcessResult, std::string> run(const HostCommand& c) override {
+    argv = c.argv;
+    timeout = c.timeout;
+    ProcessResult r;
+    r.exit_code = exit_code_;
+    r.timed_out = timed_out_;
+    return r;
+  }
+  Expected<int, std::string> login_shell() override { return 0; }
+  std::vector<std::string> argv;
+  std::optional<Duration> timeout;
+
+ private:
+  int exit_code_;
+  bool timed_out_;
+};
+}  // namespace
+
+TEST_CASE("check_health: one check for every kind, at the published port", "[health]") {
+  HealthTarget target;
+  target.address = "127.0.0.1";
+  HealthCheck none;
+  CHECK(*check_health(none, target) == "no health check");
+
+  // http and tcp probe the port the container port is published on.
+  OneShotServer s("HTTP/1.1 204 No Content\r\n\r\n");
+  HealthCheck http;
+  http.kind = HealthCheck::Kind::kHttp;
+  http.port = 8000;
+  http.path = "/ready";
+  http.timeout = Duration{2000};
+  target.published = {{8000, s.port}};
+  CHECK(target.port_for(8000) == s.port);
+  CHECK(target.port_for(9000) == 9000);
+  CHECK(check_health(http, target));
+
+  // exec runs the command in the container, through the runtime, within the
+  // check's timeout; where no runtime reaches the container it is not checked.
+  HealthCheck exec;
+  exec.kind = HealthCheck::Kind::kExec;
+  exec.exec = {"pg_isready", "-q"};
+  exec.timeout = Duration{1234};
+  auto unreached = check_health(exec, target);
+  REQUIRE(unreached);
+  CHECK(unreached->find("not checked") != std::string::npos);
+  ContainerRuntime podman{ContainerRuntime::Kind::kPodman, "podman"};
+  ExecHost ok(0), failing(3), slow(0, true);
+  target.runtime = &podman;
+  target.container = "berth-db-0-abc123def456";
+  target.host = &ok;
+  CHECK(*check_health(exec, target) == "exit code 0");
+  REQUIRE(ok.argv.size() >= 4);
+  CHECK(ok.argv.front() == "podman");
+  CHECK(ok.argv[ok.argv.size() - 3] == "berth-db-0-abc123def456");
+  CHECK(ok.argv.back() == "-q");
+  CHECK(ok.timeout == Duration{1234});
+  target.host = &failing;
+  CHECK(check_health(exec, target).error() == "exit code 3");
+  target.host = &slow;
+  CHECK(check_health(exec, target).error() == "timed out");
+}
+
+TEST_CASE("health and ports labels: what the deploy writes, status reads back", "[health]") {
+  HealthCheck http;
+  http.kind = HealthCheck::Kind::kHttp;
+  http.port = 8080;
+  http.path = "/v1/health?deep=1";
+  auto read = parse_health_label(health_label(http), Duration{5000});
+  REQUIRE(read);
+  CHECK(read->kind == HealthCheck::Kind::kHttp);
+  CHECK(read->port == 8080);
+  CHECK(read->path == "/v1/health?deep=1");
+  CHECK(read->timeout == Duration{5000});
+  HealthCheck tcp;
+  tcp.kind = HealthCheck::Kind::kTcp;
+  tcp.port = 5432;
+  REQUIRE(parse_health_label(health_label(tcp), Duration{5000}));
+  CHECK(parse_health_label("tcp:5432", Duration{5000})->port == 5432);
+  CHECK(parse_health_label("exec", Duration{5000})->kind == HealthCheck::Kind::kExec);
+  CHECK(parse_health_label("none", Duration{5000})->kind == HealthCheck::Kind::kNone);
+  // Labels berth did not write are not guessed at.
+  for (const char* bad : {"", "http", "http:80", "http:80:", "http:0:/", "http:65536:/",
+                          "http:+80:/", "http: 80:/", "tcp:80x", "tcp:", "udp:53", "exec:ls"})
+    CHECK_FALSE(parse_health_label(bad, Duration{5000}));
+
+  std::vector<PortMapping> ports = {{8000, std::nullopt, "tcp"}, {22, 2222, "tcp"}};
+  CHECK(ports_label(ports) == "8000:8000,2222:22");
+  auto published = parse_ports_label(ports_label(ports));
+  REQUIRE(published);
+  CHECK(*published == std::map<int, int>{{8000, 8000}, {22, 2222}});
+  CHECK(parse_ports_label("")->empty());
+  for (const char* bad : {"8000", "8000:", ":8000", "8000:8000,", "a:1", "1:70000", "-1:5",
+                          "8000:8000,,1:1", "99999999999:1"})
+    CHECK_FALSE(parse_ports_label(bad));
+}
