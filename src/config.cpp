@@ -20,6 +20,7 @@
 
 #include "berth/units.h"
 #include "berth/user_file.h"
+#include "berth/text.h"
 #include "lexical.h"
 #include "source_text.h"
 #include "yaml_document.h"
@@ -63,11 +64,6 @@ bool is_secret_key(const std::string& key) {
   for (const char* word : {"api_key", "token", "secret", "password"})
     if (key.find(word) != std::string::npos) return true;
   return false;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::optional<std::string> home_dir(const Environment& env) {
@@ -176,7 +172,7 @@ std::optional<double> SettingValue::number(double lo, double hi) const {
 std::optional<bool> SettingValue::boolean() const {
   auto t = text();
   if (!t) return std::nullopt;
-  const std::string s = lower(*t);
+  const std::string s = ascii_lower(*t);
   if (s == "true") return true;
   if (s == "false") return false;
   error(impl_->name + " must be true or false, not " + shown(*impl_));
@@ -187,7 +183,7 @@ std::optional<std::string> SettingValue::choice(const std::vector<std::string>& 
   auto t = text();
   if (!t) return std::nullopt;
   for (const auto& w : words)
-    if (lower(w) == lower(*t)) return w;
+    if (ascii_lower(w) == ascii_lower(*t)) return w;
   std::string hint;
   if (!impl_->file_text)
     if (auto s = did_you_mean(impl_->node.Scalar(), words); !s.empty())

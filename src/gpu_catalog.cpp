@@ -1,4 +1,5 @@
 #include "berth/gpu_catalog.h"
+#include "berth/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -146,12 +147,6 @@ std::vector<GpuModel> build_catalog() {
   };
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c));
@@ -198,7 +193,7 @@ Folded fold_name(std::string_view raw) {
   Folded out;
   std::vector<std::string> tokens;
   std::string cur;
-  const std::string low = lower(raw);
+  const std::string low = ascii_lower(raw);
   for (std::size_t i = 0; i <= low.size(); ++i) {
     const char c = i < low.size() ? low[i] : ' ';
     if (std::isalnum(static_cast<unsigned char>(c))) {

@@ -19,6 +19,7 @@
 
 #include "berth/cancel.h"
 #include "berth/output.h"
+#include "berth/text.h"
 #include "curl_loader.h"
 #include "http_retry.h"
 
@@ -36,18 +37,6 @@ using Clock = std::chrono::steady_clock;
 // How often the loop and backoff waits look at the cancel flag: a SIGINT
 // handler can only set a flag, it cannot wake a condition variable.
 constexpr Duration kCancelPoll{50};
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
 
 // One attempt: an easy handle plus everything its callbacks write into.
 struct Transfer {
@@ -136,7 +125,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   auto colon = line.find(':');
   if (colon != std::string::npos)
-    t->response.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    t->response.headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
   return n;
 }
 
@@ -186,8 +175,8 @@ Expected<UrlParts, HttpFailure> check_url(const std::string& url) {
   char* host = nullptr;
   curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
   curl_url_get(u, CURLUPART_HOST, &host, 0);
-  std::string s = scheme ? lower(scheme) : "";
-  std::string h = host ? lower(host) : "";
+  std::string s = scheme ? ascii_lower(scheme) : "";
+  std::string h = host ? ascii_lower(host) : "";
   curl_free(scheme);
   curl_free(host);
   if (s == "https" || (s == "http" && is_loopback_address(h))) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "berth/http.h"
+#include "berth/text.h"
 
 namespace berth {
 
@@ -374,15 +375,6 @@ void header_values(std::string_view t, std::vector<Span>& out) {
     while (end < t.size() && t[end] != '\n' && t[end] != '\r') ++end;
     if (end > v) out.push_back({v, end});
   }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 bool is_credential_char(char c) {

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <string>
 
+#include "berth/text.h"
+
 namespace berth::http_retry {
 
 bool should_retry(Outcome outcome, bool idempotent) {
@@ -24,12 +26,6 @@ bool should_retry(Outcome outcome, bool idempotent) {
 }
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // The three date formats RFC 9110 §5.6.7 says a recipient must accept.
 std::optional<std::time_t> parse_http_date(const std::string& text) {

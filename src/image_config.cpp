@@ -17,6 +17,7 @@
 
 #include "berth/http.h"
 #include "berth/json_answer.h"
+#include "berth/text.h"
 
 namespace berth {
 
@@ -43,17 +44,6 @@ constexpr const char* kDockerList = "application/vnd.docker.distribution.manifes
 constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr const char* kOciConfig = "application/vnd.oci.image.config.v1+json";
 constexpr const char* kDockerConfig = "application/vnd.docker.container.image.v1+json";
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  return std::string(s);
-}
 
 bool has_upper(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isupper(c) != 0; });
@@ -131,7 +121,7 @@ std::string registry_base_url(const std::string& registry) {
   } else if (auto colon = host.find(':'); colon != std::string::npos) {
     host = host.substr(0, colon);
   }
-  host = lower(host);
+  host = ascii_lower(host);
   bool loopback = host == "localhost" || host == "[::1]" || is_ipv4_loopback(host);
   return (loopback ? "http://" : "https://") + registry;
 }
@@ -144,7 +134,7 @@ std::string origin_of(const std::string& url) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return "";
   auto end = url.find_first_of("/?#", scheme_end + 3);
-  return lower(url.substr(0, end));
+  return ascii_lower(url.substr(0, end));
 }
 
 std::string host_of(const std::string& url) {
@@ -212,13 +202,13 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
   while (i < header.size() && header[i] != ' ' && header[i] != '\t') ++i;
   if (i == start) return std::nullopt;
   Challenge c;
-  c.scheme = lower(std::string(header.substr(start, i - start)));
+  c.scheme = ascii_lower(std::string(header.substr(start, i - start)));
   for (;;) {
     skip(" \t,");
     if (i >= header.size()) break;
     std::size_t eq = header.find('=', i);
     if (eq == std::string_view::npos) break;
-    std::string key = lower(trim(header.substr(i, eq - i)));
+    std::string key = ascii_lower(trim(header.substr(i, eq - i)));
     i = eq + 1;
     skip(" \t");
     std::string value;
@@ -279,7 +269,7 @@ std::string media_type_of(const json& doc, const HttpResponse& r) {
       m != doc.end() && m->is_string() && !m->get_ref<const std::string&>().empty())
     return m->get<std::string>();
   std::string type = r.header("content-type");
-  return lower(trim(std::string_view(type).substr(0, type.find(';'))));
+  return ascii_lower(trim(std::string_view(type).substr(0, type.find(';'))));
 }
 
 // --- platforms ---

@@ -1,4 +1,5 @@
 #include "berth/location.h"
+#include "berth/text.h"
 
 #include <fnmatch.h>
 
@@ -9,18 +10,6 @@
 namespace berth {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Every ISO 3166-1 alpha-2 code by GeoNames' continent (countryInfo.txt).
 const std::map<std::string, std::string>& continents() {
@@ -132,14 +121,14 @@ bool glob_match(const std::string& glob, const std::string& text) {
 }  // namespace
 
 std::string continent_of(std::string_view country) {
-  auto it = continents().find(lower(country));
+  auto it = continents().find(ascii_lower(country));
   return it == continents().end() ? "" : it->second;
 }
 
 std::string subregion_code(std::string_view country, std::string_view name_or_code) {
-  const auto* table = subregions_of(lower(country));
+  const auto* table = subregions_of(ascii_lower(country));
   if (!table) return "";
-  std::string key = lower(trim(name_or_code));
+  std::string key = ascii_lower(trim(name_or_code));
   if (auto it = table->find(key); it != table->end()) return it->second;
   for (const auto& [name, code] : *table)
     if (code == key) return code;
@@ -150,14 +139,14 @@ Location location_of_country(std::string_view country, std::string_view subregio
   Location l;
   l.continent = continent_of(country);
   if (l.continent.empty()) return l;
-  l.country = lower(country);
+  l.country = ascii_lower(country);
   if (auto code = subregion_code(l.country, subregion); !code.empty())
     l.subregion = l.country + "-" + code;
   return l;
 }
 
 std::string country_code(std::string_view name_or_code) {
-  std::string key = lower(trim(name_or_code));
+  std::string key = ascii_lower(trim(name_or_code));
   if (key.size() == 2) return continent_of(key).empty() ? "" : key;
   auto it = country_names().find(key);
   return it == country_names().end() ? "" : it->second;
@@ -182,7 +171,7 @@ Location parse_place(std::string_view text) {
 }
 
 Location location_from_word(std::string_view word) {
-  std::string w = lower(trim(word));
+  std::string w = ascii_lower(trim(word));
   if (w.size() == 2) {
     if (auto l = location_of_country(w); !l.country.empty()) return l;
     return is_continent(w) ? Location{"", w, ""} : Location{};
@@ -214,8 +203,8 @@ bool is_location_word(std::string_view word) {
 
 bool region_glob_matches(std::string_view glob_text, std::string_view raw_region,
                          const Location& l) {
-  const std::string glob = lower(glob_text);
-  if (glob_match(glob, lower(raw_region))) return true;
+  const std::string glob = ascii_lower(glob_text);
+  if (glob_match(glob, ascii_lower(raw_region))) return true;
   if (glob_match(glob, l.country) || glob_match(glob, l.continent)) return true;
   if (!l.country.empty() &&
       glob_match(glob, l.subregion.empty() ? l.country + "-" : l.subregion))
@@ -229,9 +218,9 @@ std::vector<std::string> unknown_region_words(const std::vector<std::string>& gl
   std::vector<std::string> out;
   for (const auto& g : globs) {
     if (!is_plain_word(g) || is_location_word(g)) continue;
-    const std::string word = lower(g);
+    const std::string word = ascii_lower(g);
     if (std::none_of(raw_regions.begin(), raw_regions.end(),
-                     [&](const std::string& r) { return lower(r) == word; }))
+                     [&](const std::string& r) { return ascii_lower(r) == word; }))
       out.push_back(g);
   }
   return out;

@@ -1,4 +1,5 @@
 #include "berth/units.h"
+#include "berth/text.h"
 
 #include <array>
 #include <cctype>
@@ -36,21 +37,6 @@ std::optional<Decimal> take_decimal(std::string_view& text) {
   if (int_digits == 0) return std::nullopt;
   text.remove_prefix(i);
   return d;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 constexpr const char* kSizeUnits = "MB, GB, TB (decimal) or MiB, GiB, TiB (binary)";

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "berth/http.h"
+#include "berth/text.h"
 #include "http_retry.h"
 
 namespace berth::http_errors {
@@ -65,12 +66,6 @@ ProviderError with_kind(ProviderError::Kind kind, const std::string& message,
 
 namespace {
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The text between <tag ...> and </tag>, its own tags dropped and its
 // whitespace collapsed; empty when there is none.
 std::string element_text(const std::string& body, const std::string& lowered,
@@ -111,7 +106,7 @@ std::string element_text(const std::string& body, const std::string& lowered,
 bool looks_like_html(const std::string& body) {
   std::size_t i = 0;
   while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
-  const std::string head = lower_ascii(std::string_view(body).substr(i, 512));
+  const std::string head = ascii_lower(std::string_view(body).substr(i, 512));
   return head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0 ||
          (head.rfind("<", 0) == 0 && head.find("<html") != std::string::npos);
 }
@@ -119,7 +114,7 @@ bool looks_like_html(const std::string& body) {
 std::string html_summary(const std::string& body, std::size_t limit) {
   // The head of a page is enough to find its title (and the first heading).
   const std::string part = body.substr(0, 64u << 10);
-  const std::string lowered = lower_ascii(part);
+  const std::string lowered = ascii_lower(part);
   std::string what = element_text(part, lowered, "title");
   if (what.empty()) what = element_text(part, lowered, "h1");
   what = redact(std::move(what), {});

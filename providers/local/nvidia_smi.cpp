@@ -7,23 +7,17 @@
 #include <sstream>
 
 #include "berth/gpu_catalog.h"
+#include "berth/text.h"
 #include "providers/common/catalog_gpu.h"
 
 namespace berth {
 namespace {
 
-std::string trim(std::string_view s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return "";
-  auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> out;
   std::stringstream ss(line);
   std::string field;
-  while (std::getline(ss, field, ',')) out.push_back(trim(field));
+  while (std::getline(ss, field, ',')) out.emplace_back(trim(field));
   return out;
 }
 
@@ -51,7 +45,7 @@ Expected<OfferGpu, std::string> parse_nvidia_smi_gpus(std::string_view csv) {
     if (trim(line).empty()) continue;
     auto f = split_csv(line);
     if (f.size() < 2 || f[0].empty())
-      return unexpected("unexpected nvidia-smi output line: '" + trim(line) + "'");
+      return unexpected("unexpected nvidia-smi output line: '" + std::string(trim(line)) + "'");
     OfferGpu g;
     auto mib = number(f[1]);
     std::optional<double> reported_gb;

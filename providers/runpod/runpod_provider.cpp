@@ -21,6 +21,7 @@
 #include "providers/runpod/runpod_catalog.h"
 #include "providers/common/sse.h"
 #include "berth/log_text.h"
+#include "berth/text.h"
 #include "providers/common/url.h"
 
 namespace berth::runpod {
@@ -31,16 +32,11 @@ using nlohmann::json;
 namespace ju = json_util;
 using Kind = ProviderError::Kind;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // RunPod's capacity failure has no machine-readable code: a 400 whose
 // `detail` says the GPU could not be placed (v2 spec) or the wording seen in
 // the wild.
 bool is_capacity_detail(const std::string& detail) {
-  std::string d = lower(detail);
+  std::string d = ascii_lower(detail);
   return d.find("no longer any instances available") != std::string::npos ||
          d.find("no instances currently available") != std::string::npos ||
          d.find("could not be placed") != std::string::npos ||
@@ -626,7 +622,7 @@ Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& co
   CloudChoice cloud = CloudChoice::kAll;
   if (config.settings.is_object())
     if (auto it = config.settings.find("cloud"); it != config.settings.end() && !it->is_null()) {
-      std::string v = it->is_string() ? lower(it->get<std::string>()) : "";
+      std::string v = it->is_string() ? ascii_lower(it->get<std::string>()) : "";
       if (v == "secure")
         cloud = CloudChoice::kSecure;
       else if (v == "community")

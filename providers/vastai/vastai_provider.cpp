@@ -10,6 +10,7 @@
 #include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
 #include "berth/log_text.h"
+#include "berth/text.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/provider_adapter.h"
@@ -391,13 +392,6 @@ int port_number(const json& v) {
   return static_cast<int>(*n);
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  return s.substr(b);
-}
-
 Instance VastProvider::to_instance(const json& d) const {
   Instance inst;
   inst.provider = name_;
@@ -410,7 +404,7 @@ Instance VastProvider::to_instance(const json& d) const {
     inst.gpu = instance_gpu({*raw}, static_cast<int>(ju::opt_number(d, "num_gpus").value_or(0)));
   if (auto geo = ju::opt_string(d, "geolocation")) inst.region = region_from_geolocation(*geo);
   inst.progress = ju::opt_string(d, "status_msg").value_or("");
-  std::string host = trim(ju::opt_string(d, "public_ipaddr").value_or(""));
+  std::string host(trim(ju::opt_string(d, "public_ipaddr").value_or("")));
 
   // Docker-style {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": "41234"}]},
   // only populated once the container runs.
