@@ -48,7 +48,7 @@ double cpu_seconds() {
 }
 
 // Virtual time: sleeping costs nothing, so polls follow each other at once.
-class InstantClock : public Clock {
+class InstantClock : public WatchClock {
  public:
   TimePoint now() const override { return now_; }
   std::chrono::system_clock::time_point wall() const override {
@@ -77,7 +77,7 @@ class AdapterDeployer : public ReplicaDeployer {
  public:
   AdapterDeployer(const LaunchTemplate& w, Provider& p, Offer offer)
       : workload_(w), container_(resolve_workload(w)), provider_(p), offer_(std::move(offer)) {}
-  Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
+  Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink&) override {
     std::vector<LiveReplica> out;
     for (int r = 0; r < workload_.replicas; ++r) {
       auto i = launch(r);
@@ -87,7 +87,7 @@ class AdapterDeployer : public ReplicaDeployer {
     return out;
   }
   Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                          const DeployAttemptSink&) override {
+                                          const AttemptSink&) override {
     auto i = launch(request.replica);
     if (!i) return unexpected(i.error());
     return LiveReplica{request.replica, *i, false, true};
@@ -201,9 +201,9 @@ int main(int argc, char** argv) {
   WatchOptions options;
   options.interval = Duration{1'000};
   options.exclusion_cooldown = Duration{60'000};
-  WatchServices services{&clock, instances.get(), &hosts, &deployer, [&](const WatchEvent& e) {
+  WatchServices services{&clock, instances.get(), &hosts, &deployer, [&](const Event& e) {
                            ++events;
-                           if (e.type == WatchEventType::kFailure) ++failures;
+                           if (e.type == EventType::kFailure) ++failures;
                          }};
   Watcher watcher(workload, options, services);
   if (!watcher.start()) {

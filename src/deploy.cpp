@@ -225,6 +225,15 @@ HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
   return ctx.hosts;
 }
 
+std::string to_string(ReplicaState s) {
+  switch (s) {
+    case ReplicaState::kHealthy: return "healthy";
+    case ReplicaState::kRunning: return "running";
+    case ReplicaState::kUnchanged: break;
+  }
+  return "unchanged";
+}
+
 std::string replica_container(const std::string& deployment, const Instance& instance) {
   if (auto r = deployed_replica(instance)) return instance_name(deployment, r->replica, r->hash);
   return instance.name;
@@ -279,7 +288,7 @@ Expected<DeployResult, DeployFailure> deploy(const LaunchTemplate& workload,
       return d.hash == workload.hash && alive(d.instance);
     });
     if (same != have.end())
-      result.replicas.push_back(ReplicaResult{r, same->instance, "unchanged",
+      result.replicas.push_back(ReplicaResult{r, same->instance, ReplicaState::kUnchanged,
                                               replica_endpoints(workload, same->instance)});
     else
       needed.push_back(r);
@@ -462,7 +471,7 @@ nlohmann::json to_json(const DeployResult& result) {
                         {"host", r.instance.host},
                         {"ssh_port", r.instance.ssh_port},
                         {"price_per_hour", r.instance.price_per_hour},
-                        {"state", r.state},
+                        {"state", to_string(r.state)},
                         {"endpoints", endpoints}});
   }
   nlohmann::json attempts = nlohmann::json::array();

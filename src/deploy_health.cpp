@@ -58,7 +58,7 @@ ContainerCheck pod_state(Provider& provider, const Instance& instance) {
 
 }  // namespace
 
-Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
+Expected<ReplicaState, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
                                             Host* host) {
   const auto& w = run.workload;
   const auto& check = w.health;
@@ -82,17 +82,17 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
   };
 
   if (check.kind == HealthCheck::Kind::kNone) {
-    if (!host && !native) return std::string("running");
+    if (!host && !native) return ReplicaState::kRunning;
     run.phase(replica, "checking that the container keeps running");
     if (!run.sleep(run.ctx.options.running_check)) return unexpected(interrupted_failure());
     auto c = check_container();
     if (c.known && !c.running) return workload_failure("the container stopped: " + c.detail);
-    return std::string("running");
+    return ReplicaState::kRunning;
   }
   if (check.kind == HealthCheck::Kind::kExec && !host) {
     run.warn(replica, "exec health checks need the container runtime; " + instance.provider +
                           " runs the container itself, so only its state is checked");
-    return std::string("running");
+    return ReplicaState::kRunning;
   }
 
   run.phase(replica, "waiting for the health check");
@@ -108,7 +108,7 @@ Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instanc
     auto now = Clock::now();
     if (result) {
       tracker.record(true, now);
-      return std::string("healthy");
+      return ReplicaState::kHealthy;
     }
     if (now - last_counted >= check.interval) {
       last_counted = now;

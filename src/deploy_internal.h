@@ -112,7 +112,7 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
 
 /// Waits for the template's health check (or, without one, for the
 /// container to keep running). Failure code 7 when it never gets healthy.
-Expected<std::string, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
+Expected<ReplicaState, Failure> wait_healthy(Run& run, int replica, const Instance& instance,
                                             Host* host);
 
 /// A failed replica's container log, its last kFailedLogLines lines, shown

@@ -1,4 +1,4 @@
-#include "berth/watch_event.h"
+#include "berth/event.h"
 
 #include <fmt/format.h>
 
@@ -9,37 +9,37 @@
 
 namespace berth {
 
-std::string to_string(WatchEventType type) {
+std::string to_string(EventType type) {
   switch (type) {
-    case WatchEventType::kDeployed:
+    case EventType::kDeployed:
       return "deployed";
-    case WatchEventType::kHealthy:
+    case EventType::kHealthy:
       return "healthy";
-    case WatchEventType::kFailure:
+    case EventType::kFailure:
       return "failure";
-    case WatchEventType::kTerminated:
+    case EventType::kTerminated:
       return "terminated";
-    case WatchEventType::kAttempt:
+    case EventType::kAttempt:
       return "attempt";
-    case WatchEventType::kRedeployed:
+    case EventType::kRedeployed:
       return "redeployed";
-    case WatchEventType::kProviderUnavailable:
+    case EventType::kProviderUnavailable:
       return "provider-unavailable";
-    case WatchEventType::kProviderAvailable:
+    case EventType::kProviderAvailable:
       return "provider-available";
-    case WatchEventType::kGivingUp:
+    case EventType::kGivingUp:
       return "giving-up";
-    case WatchEventType::kStopped:
+    case EventType::kStopped:
       return "stopped";
-    case WatchEventType::kProgress:
+    case EventType::kProgress:
       return "progress";
-    case WatchEventType::kNote:
+    case EventType::kNote:
       return "note";
-    case WatchEventType::kWarning:
+    case EventType::kWarning:
       return "warning";
-    case WatchEventType::kError:
+    case EventType::kError:
       return "error";
-    case WatchEventType::kTrace:
+    case EventType::kTrace:
       return "trace";
   }
   return "unknown";
@@ -60,7 +60,7 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-nlohmann::json to_json(const WatchEvent& event) {
+nlohmann::json to_json(const Event& event) {
   auto text_or_null = [](const std::string& s) {
     return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
   };
@@ -101,7 +101,7 @@ std::string one_line(const std::string& text) {
 
 }  // namespace
 
-std::string format_event_line(const WatchEvent& event) {
+std::string format_event_line(const Event& event) {
   std::string line = format_rfc3339(event.time) + " " + to_string(event.type);
   if (event.replica) line += fmt::format(" replica={}", *event.replica);
   if (!event.provider.empty()) line += " provider=" + one_line(event.provider);
@@ -111,10 +111,10 @@ std::string format_event_line(const WatchEvent& event) {
   return line;
 }
 
-WatchEventSink stream_event_sink(std::FILE* stream, bool json) {
-  return [stream, json](const WatchEvent& original) {
+EventSink stream_event_sink(std::FILE* stream, bool json) {
+  return [stream, json](const Event& original) {
     // What people read is redacted like every message (output.h).
-    WatchEvent event = original;
+    Event event = original;
     const auto secrets = output_secrets();
     event.detail = redact_values(event.detail, secrets);
     event.reason = redact_values(event.reason, secrets);

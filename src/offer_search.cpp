@@ -176,9 +176,6 @@ OfferQuery OfferFilter::query() const {
       if (!q.min_vram_gb || *q.min_vram_gb < gb) q.min_vram_gb = gb;
     }
   q.models = !g.models.empty() ? g.models : flags.resources.gpu.models;
-  for (const auto& name : q.models)
-    if (const auto* m = find_gpu_model(name))
-      for (const auto& alias : m->aliases) q.raw_models.push_back(alias);
   for (const auto* t : {&base, &flags})
     if (t->placement.max_price && (!q.max_price || *t->placement.max_price < *q.max_price))
       q.max_price = t->placement.max_price;

@@ -214,9 +214,9 @@ std::atomic<bool> g_json_lines{false};
 void set_stderr_json_lines(bool on) { g_json_lines.store(on); }
 bool stderr_json_lines() { return g_json_lines.load(); }
 
-WatchEvent make_event(WatchEventType type, std::string reason, std::string detail,
+Event make_event(EventType type, std::string reason, std::string detail,
                       std::optional<int> replica, std::string provider, std::string instance_id) {
-  WatchEvent e;
+  Event e;
   e.time = std::chrono::system_clock::now();
   e.type = type;
   e.replica = replica;
@@ -227,11 +227,11 @@ WatchEvent make_event(WatchEventType type, std::string reason, std::string detai
   return e;
 }
 
-void print_event(const WatchEvent& event) { stream_event_sink(stderr, stderr_json_lines())(event); }
+void print_event(const Event& event) { stream_event_sink(stderr, stderr_json_lines())(event); }
 
 void print_error(const std::string& message, const std::string& hint, const std::string& reason) {
   if (stderr_json_lines()) {
-    print_event(make_event(WatchEventType::kError, reason,
+    print_event(make_event(EventType::kError, reason,
                            hint.empty() ? message : message + "\nhint: " + hint));
     return;
   }
@@ -242,7 +242,7 @@ void print_error(const std::string& message, const std::string& hint, const std:
 
 void print_warning(const std::string& message) {
   if (stderr_json_lines()) {
-    print_event(make_event(WatchEventType::kWarning, "", message));
+    print_event(make_event(EventType::kWarning, "", message));
     return;
   }
   std::fputs(("berth: warning: " + message_text(message) + "\n").c_str(), stderr);
@@ -251,7 +251,7 @@ void print_warning(const std::string& message) {
 void print_note(const Terminal& term, const std::string& message) {
   if (term.verbosity < 0) return;
   if (stderr_json_lines()) {
-    print_event(make_event(WatchEventType::kNote, "", message));
+    print_event(make_event(EventType::kNote, "", message));
     return;
   }
   std::fputs(("berth: " + message_text(message) + "\n").c_str(), stderr);

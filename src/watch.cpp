@@ -26,7 +26,7 @@ std::string span(Duration d) {
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
-Duration since(Clock::TimePoint from, Clock::TimePoint to) {
+Duration since(WatchClock::TimePoint from, WatchClock::TimePoint to) {
   return std::chrono::duration_cast<Duration>(to - from);
 }
 
@@ -98,7 +98,7 @@ struct Watcher::Redeploy {
   std::thread thread;
   std::mutex mutex;
   std::condition_variable news;         // an attempt or the result arrived
-  std::vector<DeployAttempt> attempts;  // reported, not yet emitted
+  std::vector<Attempt> attempts;  // reported, not yet emitted
   std::optional<Expected<LiveReplica, Failure>> result;
 
   // Waits at most `limit` for news; true when there is some.
@@ -113,7 +113,7 @@ struct Watcher::Redeploy {
 struct Watcher::Probe {
   std::string instance_id;
   HostCheck what = HostCheck::kNone;
-  Clock::TimePoint started{};
+  WatchClock::TimePoint started{};
   std::thread thread;
   std::mutex mutex;
   std::condition_variable answered;
@@ -140,10 +140,10 @@ Watcher::~Watcher() {
   join_probes();
 }
 
-void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reason,
+void Watcher::emit(EventType type, const ReplicaWatch* r, std::string reason,
                    std::string detail, const Instance* instance, const std::string& provider) {
   if (!services_.events) return;
-  WatchEvent e;
+  Event e;
   e.time = services_.clock->wall();
   e.type = type;
   if (r) e.replica = r->replica;
@@ -158,17 +158,17 @@ void Watcher::emit(WatchEventType type, const ReplicaWatch* r, std::string reaso
   services_.events(e);
 }
 
-void Watcher::emit_attempt(const DeployAttempt& a) {
+void Watcher::emit_attempt(const Attempt& a) {
   ReplicaWatch tag;
   tag.replica = a.replica;
-  emit(WatchEventType::kAttempt, &tag, a.result,
+  emit(EventType::kAttempt, &tag, a.result,
        fmt::format("offer {} at {:.2f} USD/h{}", a.offer_id, a.price_per_hour,
                    a.message.empty() ? "" : ": " + a.message),
        nullptr, a.provider);
 }
 
 bool Watcher::start() {
-  auto attempts = [this](const DeployAttempt& a) { emit_attempt(a); };
+  auto attempts = [this](const Attempt& a) { emit_attempt(a); };
   auto deployed = services_.deployer->ensure(attempts);
   if (!deployed) {
     failure_ = deployed.error();
@@ -194,7 +194,7 @@ bool Watcher::start() {
         adopted = d.adopted;
         healthy = d.healthy;
       }
-    emit(WatchEventType::kDeployed, &r, adopted ? "adopted" : "new",
+    emit(EventType::kDeployed, &r, adopted ? "adopted" : "new",
          (adopted ? "already running on " : "running on ") + where(*r.instance));
     if (healthy) mark_healthy(r, now);
   }
@@ -203,7 +203,7 @@ bool Watcher::start() {
 }
 
 void Watcher::provider_failed(const std::string& provider, const ProviderError& error,
-                              Clock::TimePoint now) {
+                              WatchClock::TimePoint now) {
   auto& pw = providers_[provider];
   ++pw.failures;
   Duration wait = doubled(options_.interval, static_cast<std::size_t>(pw.failures - 1),
@@ -213,23 +213,23 @@ void Watcher::provider_failed(const std::string& provider, const ProviderError& 
   if (!pw.available) return;  // said once; not on every poll
   pw.available = false;
   pw.down_since = now;
-  emit(WatchEventType::kProviderUnavailable, nullptr, to_string(error.kind),
+  emit(EventType::kProviderUnavailable, nullptr, to_string(error.kind),
        fmt::format("{}; not a workload failure: the deployment is left as it is and this "
                    "provider is polled less often (up to every {}) until it answers",
                    error.message, span(std::max(options_.interval, options_.provider_backoff_max))),
        nullptr, provider);
 }
 
-void Watcher::provider_answered(const std::string& provider, Clock::TimePoint now) {
+void Watcher::provider_answered(const std::string& provider, WatchClock::TimePoint now) {
   auto& pw = providers_[provider];
   if (!pw.available)
-    emit(WatchEventType::kProviderAvailable, nullptr, "",
+    emit(EventType::kProviderAvailable, nullptr, "",
          fmt::format("answering again after {}", span(since(pw.down_since, now))), nullptr,
          provider);
   pw = ProviderWatch{};
 }
 
-std::map<std::string, Watcher::Listing> Watcher::poll_providers(Clock::TimePoint now) {
+std::map<std::string, Watcher::Listing> Watcher::poll_providers(WatchClock::TimePoint now) {
   std::set<std::string> wanted;
   for (const auto& r : replicas_)
     if (r.instance && (r.phase == Phase::kStarting || r.phase == Phase::kHealthy ||
@@ -252,7 +252,7 @@ std::map<std::string, Watcher::Listing> Watcher::poll_providers(Clock::TimePoint
 }
 
 Watcher::HostCheck Watcher::check_listing(ReplicaWatch& r, const Listing& listing,
-                                          Clock::TimePoint now) {
+                                          WatchClock::TimePoint now) {
   // Nothing is decided on stale provider data: an API outage is not a
   // workload failure, so the replica waits for the provider to answer.
   if (!listing.fresh) return HostCheck::kNone;
@@ -310,7 +310,7 @@ Watcher::HostReport Watcher::probe_host(const Instance& instance, HostCheck what
   return report;
 }
 
-void Watcher::start_probe(ReplicaWatch& r, HostCheck what, Clock::TimePoint now) {
+void Watcher::start_probe(ReplicaWatch& r, HostCheck what, WatchClock::TimePoint now) {
   auto job = std::make_shared<Probe>();
   job->instance_id = r.instance->id;
   job->what = what;
@@ -366,7 +366,7 @@ void Watcher::join_probes() {
 }
 
 void Watcher::judge_host(ReplicaWatch& r, HostCheck what, HostReport report,
-                         Clock::TimePoint now) {
+                         WatchClock::TimePoint now) {
   auto& status = report.container;
   if (what == HostCheck::kExitDetails) {
     ContainerStatus exited;
@@ -411,7 +411,7 @@ HealthTracker& Watcher::tracker(ReplicaWatch& r) {
   return *r.health;
 }
 
-void Watcher::mark_healthy(ReplicaWatch& r, Clock::TimePoint now) {
+void Watcher::mark_healthy(ReplicaWatch& r, WatchClock::TimePoint now) {
   tracker(r).record(true, now);
   if (r.phase == Phase::kHealthy) return;
   r.phase = Phase::kHealthy;
@@ -420,29 +420,29 @@ void Watcher::mark_healthy(ReplicaWatch& r, Clock::TimePoint now) {
                            : "the health check passed";
   if (r.failed_at) detail += fmt::format("; {} after the failure", span(since(*r.failed_at, now)));
   r.failed_at.reset();
-  emit(WatchEventType::kHealthy, &r, "", detail);
+  emit(EventType::kHealthy, &r, "", detail);
 }
 
-void Watcher::fail(ReplicaWatch& r, FailureClass c, std::string detail, Clock::TimePoint now) {
+void Watcher::fail(ReplicaWatch& r, FailureClass c, std::string detail, WatchClock::TimePoint now) {
   if (r.phase == Phase::kFailedIdle && r.last_failure == c) return;  // reported already
   r.last_failure = c;
   r.last_failure_detail = detail;
   r.unreachable_since.reset();
   if (!workload_.restart.on.count(c)) {
     r.phase = Phase::kFailedIdle;
-    emit(WatchEventType::kFailure, &r, to_string(c),
+    emit(EventType::kFailure, &r, to_string(c),
          detail + "\n(restart.on does not include " + to_string(c) + ": left as it is)");
     return;
   }
   if (!r.failed_at) r.failed_at = now;
-  emit(WatchEventType::kFailure, &r, to_string(c), detail);
+  emit(EventType::kFailure, &r, to_string(c), detail);
   auto expiry = now + options_.exclusion_cooldown;
   for (const auto& key : exclusion_keys(*r.instance)) excluded_[key] = expiry;
   r.phase = Phase::kTerminating;
   try_terminate(r, now);
 }
 
-void Watcher::try_terminate(ReplicaWatch& r, Clock::TimePoint now) {
+void Watcher::try_terminate(ReplicaWatch& r, WatchClock::TimePoint now) {
   const std::string provider = r.instance->provider;
   auto done = services_.instances->terminate(*r.instance);
   if (!done) {
@@ -451,7 +451,7 @@ void Watcher::try_terminate(ReplicaWatch& r, Clock::TimePoint now) {
     return;
   }
   provider_answered(provider, now);
-  emit(WatchEventType::kTerminated, &r, r.last_failure ? to_string(*r.last_failure) : "",
+  emit(EventType::kTerminated, &r, r.last_failure ? to_string(*r.last_failure) : "",
        "confirmed gone at the provider");
   r.instance.reset();
   schedule_redeploy(r, now);
@@ -463,7 +463,7 @@ Duration Watcher::backoff_for(std::size_t restarts) const {
   return doubled(low, restarts == 0 ? 0 : restarts - 1, std::max(low, high));
 }
 
-void Watcher::schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now) {
+void Watcher::schedule_redeploy(ReplicaWatch& r, WatchClock::TimePoint now) {
   while (!r.restarts.empty() && since(r.restarts.front(), now) >= workload_.restart.window)
     r.restarts.pop_front();
   if (static_cast<int>(r.restarts.size()) >= workload_.restart.max_restarts) {
@@ -483,7 +483,7 @@ std::vector<Instance> Watcher::others(const ReplicaWatch& r) const {
   return out;
 }
 
-void Watcher::redeploy(ReplicaWatch& r, Clock::TimePoint now) {
+void Watcher::redeploy(ReplicaWatch& r, WatchClock::TimePoint now) {
   r.restarts.push_back(now);
   ++r.total_restarts;
   RedeployRequest request;
@@ -504,7 +504,7 @@ void Watcher::launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded)
   Redeploy* j = job.get();
   ReplicaDeployer* deployer = services_.deployer;
   auto work = [j, deployer] {
-    auto report = [j](const DeployAttempt& a) {
+    auto report = [j](const Attempt& a) {
       {
         std::lock_guard lock(j->mutex);
         j->attempts.push_back(a);
@@ -538,7 +538,7 @@ ReplicaWatch* Watcher::find_replica(int replica) {
 void Watcher::collect() {
   if (!in_flight_) return;
   Redeploy& job = *in_flight_;
-  std::vector<DeployAttempt> attempts;
+  std::vector<Attempt> attempts;
   std::optional<Expected<LiveReplica, Failure>> result;
   {
     std::lock_guard lock(job.mutex);
@@ -583,7 +583,7 @@ void Watcher::finish(ReplicaWatch& r, RedeployRequest request, bool on_excluded,
       launch(r, std::move(again), true);
       return;
     }
-    emit(WatchEventType::kFailure, &r, "redeploy-failed",
+    emit(EventType::kFailure, &r, "redeploy-failed",
          result.error().message +
              (result.error().hint.empty() ? "" : " (" + result.error().hint + ")"));
     schedule_redeploy(r, now);
@@ -595,7 +595,7 @@ void Watcher::finish(ReplicaWatch& r, RedeployRequest request, bool on_excluded,
   r.started = now;
   r.health.reset();
   r.unreachable_since.reset();
-  emit(WatchEventType::kRedeployed, &r, r.last_failure ? to_string(*r.last_failure) : "",
+  emit(EventType::kRedeployed, &r, r.last_failure ? to_string(*r.last_failure) : "",
        fmt::format("running on {}{}; restart {} of at most {} within {}", where(*r.instance),
                    on_excluded ? " (no other host fits, so the excluded one is used again)" : "",
                    r.restarts.size(), workload_.restart.max_restarts,
@@ -616,7 +616,7 @@ void Watcher::start_next_redeploy() {
 
 void Watcher::give_up(ReplicaWatch& r) {
   r.phase = Phase::kGaveUp;
-  emit(WatchEventType::kGivingUp, &r, r.last_failure ? to_string(*r.last_failure) : "",
+  emit(EventType::kGivingUp, &r, r.last_failure ? to_string(*r.last_failure) : "",
        fmt::format("{} restarts within {} reached restart.max_restarts; last failure: {}",
                    r.restarts.size(), span(workload_.restart.window), r.last_failure_detail));
   update_exhausted();
@@ -666,7 +666,7 @@ void Watcher::poll() {
   update_exhausted();
 }
 
-Clock::TimePoint Watcher::next_wake() const {
+WatchClock::TimePoint Watcher::next_wake() const {
   auto t = last_poll_ + options_.interval;
   // While one redeploy is in flight the waiting ones cannot start; collect()
   // is what notices it ending.
@@ -729,7 +729,7 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
   } else {
     detail += "; the deployment is left running ('berth down " + workload_.name + "' removes it)";
   }
-  emit(WatchEventType::kStopped, nullptr, reason, detail);
+  emit(EventType::kStopped, nullptr, reason, detail);
   Failure f;
   f.code = code;
   if (code == ExitCode::kWorkloadFailed) {
@@ -742,7 +742,7 @@ Failure Watcher::stop(ExitCode code, const std::string& reason, const std::strin
   return f;
 }
 
-void Watcher::account(Clock::TimePoint now) {
+void Watcher::account(WatchClock::TimePoint now) {
   if (accounted_ && now > *accounted_) {
     const double hours = std::chrono::duration<double>(now - *accounted_).count() / 3600.0;
     for (const auto& r : replicas_)
@@ -751,7 +751,7 @@ void Watcher::account(Clock::TimePoint now) {
   accounted_ = now;
 }
 
-std::optional<Clock::TimePoint> Watcher::budget_reached_at(Clock::TimePoint now) const {
+std::optional<WatchClock::TimePoint> Watcher::budget_reached_at(WatchClock::TimePoint now) const {
   if (!options_.budget_usd) return std::nullopt;
   double rate = 0;  // USD per hour
   for (const auto& r : replicas_)

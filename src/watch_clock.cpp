@@ -6,7 +6,7 @@ namespace berth {
 
 namespace {
 
-class SystemClock final : public Clock {
+class SystemClock final : public WatchClock {
  public:
   explicit SystemClock(const std::atomic<bool>* cancel) : cancel_(cancel) {}
 
@@ -35,7 +35,7 @@ class SystemClock final : public Clock {
 
 }  // namespace
 
-std::unique_ptr<Clock> make_system_clock(const std::atomic<bool>* cancel) {
+std::unique_ptr<WatchClock> make_system_clock(const std::atomic<bool>* cancel) {
   return std::make_unique<SystemClock>(cancel);
 }
 

@@ -42,14 +42,6 @@ std::string last_lines(const std::string& text, std::size_t n) {
   return out;
 }
 
-std::vector<DeployAttempt> to_attempts(const std::vector<Attempt>& attempts) {
-  std::vector<DeployAttempt> out;
-  for (const auto& a : attempts)
-    out.push_back(
-        DeployAttempt{a.replica, a.provider, a.offer_id, a.price_per_hour, a.result, a.message});
-  return out;
-}
-
 Failure with_leaks(const DeployFailure& f) {
   Failure out = f.failure;
   if (!f.leaked.empty()) {
@@ -190,7 +182,7 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
                         WatchPlanner planner)
       : workload_(workload), providers_(providers), ctx_(ctx), planner_(std::move(planner)) {}
 
-  Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) override {
+  Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink& attempts) override {
     auto found = find(/*strict=*/true);
     if (!found) return unexpected(found.error());
     std::optional<Deployment> existing = *found;
@@ -205,13 +197,13 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
     if (!result) return unexpected(with_leaks(result.error()));
     std::vector<LiveReplica> out;
     for (const auto& r : result->replicas)
-      out.push_back(LiveReplica{r.replica, r.instance, r.state == "unchanged",
-                                r.state == "healthy" || r.state == "running"});
+      out.push_back(LiveReplica{r.replica, r.instance, r.state == ReplicaState::kUnchanged,
+                                r.state != ReplicaState::kUnchanged});
     return out;
   }
 
   Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                          const DeployAttemptSink& attempts) override {
+                                          const AttemptSink& attempts) override {
     Deployment existing;
     existing.name = workload_.name;
     existing.template_hash = workload_.hash;
@@ -227,9 +219,8 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
     report(result ? result->attempts : result.error().attempts, attempts);
     if (!result) return unexpected(with_leaks(result.error()));
     for (const auto& r : result->replicas)
-      if (r.replica == request.replica && r.state != "unchanged")
-        return LiveReplica{r.replica, r.instance, false,
-                           r.state == "healthy" || r.state == "running"};
+      if (r.replica == request.replica && r.state != ReplicaState::kUnchanged)
+        return LiveReplica{r.replica, r.instance, false, true};
     return unexpected(
         Failure{ExitCode::kInternal,
                 fmt::format("the deploy engine did not place replica {}", request.replica),
@@ -266,9 +257,9 @@ class EngineReplicaDeployer final : public ReplicaDeployer {
     return std::optional<Deployment>(listing.deployments.front());
   }
 
-  static void report(const std::vector<Attempt>& attempts, const DeployAttemptSink& sink) {
+  static void report(const std::vector<Attempt>& attempts, const AttemptSink& sink) {
     if (!sink) return;
-    for (const auto& a : to_attempts(attempts)) sink(a);
+    for (const auto& a : attempts) sink(a);
   }
 
   const LaunchTemplate& workload_;
@@ -318,7 +309,7 @@ WatchOptions default_watch_options(const LaunchTemplate& workload) {
 
 Failure watch_deployment(const LaunchTemplate& workload, ProviderSet& providers,
                          DeployContext& context, const WatchOptions& options,
-                         const WatchEventSink& events) {
+                         const EventSink& events) {
   auto clock = make_system_clock(context.cancel);
   // A probe command may take as long as a poll, but never so long that a
   // hung host stalls watching for minutes.

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/attempt.h"
 #include "berth/container_runtime.h"
 #include "berth/deployments.h"
 #include "berth/expected.h"
@@ -41,19 +42,15 @@ struct Endpoint {
   int port = 0;
 };
 
-struct Attempt {
-  int replica = 0;
-  std::string provider;
-  std::string offer_id;
-  double price_per_hour = 0;
-  std::string result;   // "launched", "no-capacity", "transient", "failed", ...
-  std::string message;  // why, in the provider's words
-};
+/// How a replica stands after a deploy: its health check passed, it runs
+/// (no health check to run), or it already ran this template.
+enum class ReplicaState { kHealthy, kRunning, kUnchanged };
+std::string to_string(ReplicaState s);  // "healthy" | "running" | "unchanged"
 
 struct ReplicaResult {
   int replica = 0;
   Instance instance;
-  std::string state;  // "healthy", "running" (no health check), "unchanged"
+  ReplicaState state = ReplicaState::kRunning;
   std::vector<Endpoint> endpoints;
 };
 

@@ -12,7 +12,7 @@
 
 namespace berth {
 
-enum class WatchEventType {
+enum class EventType {
   kDeployed,             // a replica runs (newly deployed or adopted)
   kHealthy,              // a replica passed its health check (first time, or again)
   kFailure,              // a replica failed; reason = failure class
@@ -32,11 +32,11 @@ enum class WatchEventType {
   kTrace,     // -vv: one HTTP request, credentials redacted
 };
 
-std::string to_string(WatchEventType type);  // "deployed", "provider-unavailable", ...
+std::string to_string(EventType type);  // "deployed", "provider-unavailable", ...
 
-struct WatchEvent {
+struct Event {
   std::chrono::system_clock::time_point time;
-  WatchEventType type = WatchEventType::kStopped;
+  EventType type = EventType::kStopped;
   std::optional<int> replica;  // absent for provider and whole-deployment events
   std::string provider;
   std::string instance_id;
@@ -49,18 +49,18 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t);
 
 /// {"time", "event", "replica", "provider", "instance_id", "reason", "detail"};
 /// absent values are null, never missing keys.
-nlohmann::json to_json(const WatchEvent& event);
+nlohmann::json to_json(const Event& event);
 
 /// One line without a trailing newline:
 /// "TIME EVENT replica=N provider=P instance=ID reason=R: detail". Control
 /// characters from remote output (container logs) are neutralized and
 /// newlines become " | ", so one event is always one line.
-std::string format_event_line(const WatchEvent& event);
+std::string format_event_line(const Event& event);
 
-using WatchEventSink = std::function<void(const WatchEvent&)>;
+using EventSink = std::function<void(const Event&)>;
 
 /// Writes every event as one line to `stream`, flushed at once so a pipe
 /// reader sees it immediately; JSON lines when `json`.
-WatchEventSink stream_event_sink(std::FILE* stream, bool json);
+EventSink stream_event_sink(std::FILE* stream, bool json);
 
 }  // namespace berth

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "berth/watch_event.h"
+#include "berth/event.h"
 
 namespace berth {
 
@@ -81,9 +81,9 @@ void print_warning(const std::string& message);
 void print_note(const Terminal& term, const std::string& message);
 /// One event on stderr, now: a JSON line in JSON-lines mode, else the text
 /// line of format_event_line.
-void print_event(const WatchEvent& event);
+void print_event(const Event& event);
 /// An event of `type` with the current time and the other fields given.
-WatchEvent make_event(WatchEventType type, std::string reason, std::string detail,
+Event make_event(EventType type, std::string reason, std::string detail,
                       std::optional<int> replica = std::nullopt, std::string provider = "",
                       std::string instance_id = "");
 /// Pretty JSON (2-space indent) and a newline on stdout; string values

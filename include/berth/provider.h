@@ -110,8 +110,7 @@ inline constexpr std::size_t kMaxLogAnswerBytes = 4u << 20;
 struct OfferQuery {
   Range<int> gpu_count;
   std::optional<double> min_vram_gb;
-  std::vector<std::string> raw_models;  // provider spellings, when the template names models
-  std::vector<std::string> models;      // canonical names from the template
+  std::vector<std::string> models;  // canonical names from the template (gpu_catalog.h)
   std::optional<double> max_price;
   SpotPolicy spot = SpotPolicy::kNever;
   GpuVendor vendor = GpuVendor::kNvidia;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/attempt.h"
 #include "berth/expected.h"
 #include "berth/failure.h"
 #include "berth/health.h"
@@ -27,15 +28,15 @@
 #include "berth/launch_template.h"
 #include "berth/provider.h"
 #include "berth/units.h"
-#include "berth/watch_event.h"
+#include "berth/event.h"
 
 namespace berth {
 
 /// Time as a seam. `now` orders and schedules (monotonic); `wall` stamps events.
-class Clock {
+class WatchClock {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
-  virtual ~Clock() = default;
+  virtual ~WatchClock() = default;
   virtual TimePoint now() const = 0;
   virtual std::chrono::system_clock::time_point wall() const = 0;
   /// Waits until `t`. False when cancelled first (SIGINT/SIGTERM).
@@ -45,7 +46,7 @@ class Clock {
 
 /// The real clocks. `cancel`, when given, is polled while sleeping (every
 /// 50 ms), so a signal stops watch promptly.
-std::unique_ptr<Clock> make_system_clock(const std::atomic<bool>* cancel);
+std::unique_ptr<WatchClock> make_system_clock(const std::atomic<bool>* cancel);
 
 /// The provider side of a poll: one cheap list call per provider.
 class InstanceProbe {
@@ -87,16 +88,6 @@ class HostProbe {
   virtual HealthResult health(const Instance& instance) = 0;
 };
 
-/// One offer tried while (re)deploying a replica, as `up` prints it.
-struct DeployAttempt {
-  int replica = 0;
-  std::string provider;
-  std::string offer_id;
-  double price_per_hour = 0;
-  std::string result;  // "launched", "no-capacity", "transient", ...
-  std::string message;
-};
-using DeployAttemptSink = std::function<void(const DeployAttempt&)>;
 
 struct LiveReplica {
   int replica = 0;
@@ -122,23 +113,23 @@ class ReplicaDeployer {
   virtual ~ReplicaDeployer() = default;
   /// Adopts the running deployment (found statelessly at the providers) and
   /// deploys whichever replicas are missing; one entry per replica.
-  virtual Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& attempts) = 0;
+  virtual Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink& attempts) = 0;
   /// Deploys one replica to the best offer outside `excluded`, walking the
   /// fallbacks on capacity errors exactly as `up` does, and cleaning up what
   /// it created when it fails or is cancelled (SIGINT/SIGTERM). `attempts`
   /// may be called from this thread only.
   virtual Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                                  const DeployAttemptSink& attempts) = 0;
+                                                  const AttemptSink& attempts) = 0;
   /// Terminates every instance of the deployment and confirms they are gone.
   virtual Expected<void, Failure> tear_down() = 0;
 };
 
 struct WatchServices {
-  Clock* clock = nullptr;
+  WatchClock* clock = nullptr;
   InstanceProbe* instances = nullptr;
   HostProbe* hosts = nullptr;
   ReplicaDeployer* deployer = nullptr;
-  WatchEventSink events;
+  EventSink events;
 };
 
 struct WatchOptions {
@@ -155,10 +146,10 @@ struct WatchOptions {
   /// command's --timeout, counted from the command's start, so the initial
   /// deploy spends from it too. The command's deadline also cancels a deploy
   /// in progress (as a signal would); watch still ends as time-limit then.
-  std::optional<Clock::TimePoint> deadline;
+  std::optional<WatchClock::TimePoint> deadline;
   /// `watch --for`: at this moment take the deployment down and exit 0
   /// (reason "duration"), whatever --down-on-exit says.
-  std::optional<Clock::TimePoint> run_until;
+  std::optional<WatchClock::TimePoint> run_until;
   /// `watch --budget`: once the replicas' $/h over the time watch saw them
   /// run adds up to this many USD, take the deployment down and exit 0
   /// (reason "budget").
@@ -180,15 +171,15 @@ struct ReplicaWatch {
   int replica = 0;
   Phase phase = Phase::kStarting;
   std::optional<Instance> instance;
-  Clock::TimePoint started{};  // when the current instance was deployed
+  WatchClock::TimePoint started{};  // when the current instance was deployed
   /// The current instance's health series (the same rule `up` applies).
   std::optional<HealthTracker> health;
-  std::optional<Clock::TimePoint> unreachable_since;
+  std::optional<WatchClock::TimePoint> unreachable_since;
   std::optional<FailureClass> last_failure;
   std::string last_failure_detail;
-  std::optional<Clock::TimePoint> failed_at;  // first failure not yet healed, for latency
-  std::deque<Clock::TimePoint> restarts;      // redeploy starts within restart.window
-  Clock::TimePoint next_attempt{};
+  std::optional<WatchClock::TimePoint> failed_at;  // first failure not yet healed, for latency
+  std::deque<WatchClock::TimePoint> restarts;      // redeploy starts within restart.window
+  WatchClock::TimePoint next_attempt{};
   int total_restarts = 0;
 };
 
@@ -226,7 +217,7 @@ class Watcher {
   /// start the next redeploy and return while it runs.
   void poll();
   /// When the loop should poll next.
-  Clock::TimePoint next_wake() const;
+  WatchClock::TimePoint next_wake() const;
   /// Takes what the redeploy in flight reported so far (attempt events) and,
   /// when it has ended, its result, then starts the next one due. Cheap;
   /// never blocks on the redeploy.
@@ -244,13 +235,13 @@ class Watcher {
   /// One line per replica: state, restarts, last failure.
   std::string summary() const;
   /// Placement keys currently excluded, with their expiry.
-  const std::map<std::string, Clock::TimePoint>& exclusions() const { return excluded_; }
+  const std::map<std::string, WatchClock::TimePoint>& exclusions() const { return excluded_; }
 
  private:
   struct ProviderWatch {
     bool available = true;
-    Clock::TimePoint next_poll{};
-    Clock::TimePoint down_since{};
+    WatchClock::TimePoint next_poll{};
+    WatchClock::TimePoint down_since{};
     int failures = 0;  // consecutive failed polls
   };
   struct Listing {
@@ -259,9 +250,9 @@ class Watcher {
   };
   struct Redeploy;  // one redeploy in flight: its thread and what it reports
 
-  void emit(WatchEventType type, const ReplicaWatch* r, std::string reason, std::string detail,
+  void emit(EventType type, const ReplicaWatch* r, std::string reason, std::string detail,
             const Instance* instance = nullptr, const std::string& provider = "");
-  std::map<std::string, Listing> poll_providers(Clock::TimePoint now);
+  std::map<std::string, Listing> poll_providers(WatchClock::TimePoint now);
   /// What a replica still needs from its host after the provider's listing.
   enum class HostCheck { kNone, kExitDetails, kFull };
   /// What its host said this poll: the container's state (an error when SSH
@@ -271,46 +262,46 @@ class Watcher {
     std::optional<HealthResult> health;
   };
   struct Probe;  // one replica's host probe in flight
-  HostCheck check_listing(ReplicaWatch& r, const Listing& listing, Clock::TimePoint now);
+  HostCheck check_listing(ReplicaWatch& r, const Listing& listing, WatchClock::TimePoint now);
   HostReport probe_host(const Instance& instance, HostCheck what);
-  void start_probe(ReplicaWatch& r, HostCheck what, Clock::TimePoint now);
+  void start_probe(ReplicaWatch& r, HostCheck what, WatchClock::TimePoint now);
   /// Waits for the probes in flight until `until` (real time), then judges
   /// those that answered, in replica order; the others stay in flight.
   void judge_probes(std::chrono::steady_clock::time_point until);
   void join_probes();
-  void judge_host(ReplicaWatch& r, HostCheck what, HostReport report, Clock::TimePoint now);
-  void mark_healthy(ReplicaWatch& r, Clock::TimePoint now);
+  void judge_host(ReplicaWatch& r, HostCheck what, HostReport report, WatchClock::TimePoint now);
+  void mark_healthy(ReplicaWatch& r, WatchClock::TimePoint now);
   HealthTracker& tracker(ReplicaWatch& r);
   void provider_failed(const std::string& provider, const ProviderError& error,
-                       Clock::TimePoint now);
-  void provider_answered(const std::string& provider, Clock::TimePoint now);
+                       WatchClock::TimePoint now);
+  void provider_answered(const std::string& provider, WatchClock::TimePoint now);
   std::vector<Instance> others(const ReplicaWatch& r) const;
-  void fail(ReplicaWatch& r, FailureClass c, std::string detail, Clock::TimePoint now);
-  void try_terminate(ReplicaWatch& r, Clock::TimePoint now);
-  void schedule_redeploy(ReplicaWatch& r, Clock::TimePoint now);
-  void redeploy(ReplicaWatch& r, Clock::TimePoint now);
+  void fail(ReplicaWatch& r, FailureClass c, std::string detail, WatchClock::TimePoint now);
+  void try_terminate(ReplicaWatch& r, WatchClock::TimePoint now);
+  void schedule_redeploy(ReplicaWatch& r, WatchClock::TimePoint now);
+  void redeploy(ReplicaWatch& r, WatchClock::TimePoint now);
   void start_next_redeploy();
   void launch(ReplicaWatch& r, RedeployRequest request, bool on_excluded);
   void finish(ReplicaWatch& r, RedeployRequest request, bool on_excluded,
               Expected<LiveReplica, Failure> result);
-  void emit_attempt(const DeployAttempt& a);
+  void emit_attempt(const Attempt& a);
   ReplicaWatch* find_replica(int replica);
   void give_up(ReplicaWatch& r);
   void update_exhausted();
   Duration backoff_for(std::size_t restarts) const;
   Failure stop(ExitCode code, const std::string& reason, const std::string& why);
   /// Adds what the replicas' instances cost since the last call to spent_usd_.
-  void account(Clock::TimePoint now);
+  void account(WatchClock::TimePoint now);
   /// When spent_usd_ reaches the budget at the current rate, if it can.
-  std::optional<Clock::TimePoint> budget_reached_at(Clock::TimePoint now) const;
+  std::optional<WatchClock::TimePoint> budget_reached_at(WatchClock::TimePoint now) const;
 
   const LaunchTemplate& workload_;
   WatchOptions options_;
   WatchServices services_;
   std::vector<ReplicaWatch> replicas_;
   std::map<std::string, ProviderWatch> providers_;
-  std::map<std::string, Clock::TimePoint> excluded_;  // placement key -> expiry
-  Clock::TimePoint last_poll_{};
+  std::map<std::string, WatchClock::TimePoint> excluded_;  // placement key -> expiry
+  WatchClock::TimePoint last_poll_{};
   bool exhausted_ = false;
   Failure failure_;
   std::shared_ptr<Redeploy> in_flight_;  // at most one redeploy at a time
@@ -318,7 +309,7 @@ class Watcher {
   bool stopping_ = false;                // run() is ending: start no redeploy
   bool take_down_ = false;               // --for or --budget ended it: down regardless
   double spent_usd_ = 0;                 // --budget's count
-  std::optional<Clock::TimePoint> accounted_;  // spent_usd_ counts up to here
+  std::optional<WatchClock::TimePoint> accounted_;  // spent_usd_ counts up to here
 };
 
 /// Placement keys that exclude the host `instance` ran on.

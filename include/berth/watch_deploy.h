@@ -55,6 +55,6 @@ WatchOptions default_watch_options(const LaunchTemplate& workload);
 /// to `events`; the returned Failure's message is empty for 0 and 130.
 Failure watch_deployment(const LaunchTemplate& workload, ProviderSet& providers,
                          DeployContext& context, const WatchOptions& options,
-                         const WatchEventSink& events);
+                         const EventSink& events);
 
 }  // namespace berth

@@ -15,6 +15,7 @@
 
 #include "berth/cancel.h"
 #include "berth/deploy.h"
+#include "berth/deploy_status.h"
 #include "berth/deployments.h"
 #include "berth/health.h"
 #include "berth/log_text.h"
@@ -36,7 +37,7 @@ void warn_failed_providers(const std::vector<ProviderReport>& reports) {
                                      r.provider, r.dropped, r.dropped == 1 ? "" : "s",
                                      r.dropped_reason);
       if (stderr_json_lines())
-        print_event(make_event(WatchEventType::kNote, "offers-dropped", line, std::nullopt,
+        print_event(make_event(EventType::kNote, "offers-dropped", line, std::nullopt,
                                r.provider));
       else
         print_warning(line);
@@ -46,14 +47,14 @@ void warn_failed_providers(const std::vector<ProviderReport>& reports) {
           "{}: the answer held more than its limit of {} offers, the rest were not read",
           r.provider, r.cut_at);
       if (stderr_json_lines())
-        print_event(make_event(WatchEventType::kNote, "offers-cut", line, std::nullopt,
+        print_event(make_event(EventType::kNote, "offers-cut", line, std::nullopt,
                                r.provider));
       else
         print_warning(line);
     }
     if (!r.error) continue;
     if (stderr_json_lines())
-      print_event(make_event(WatchEventType::kProviderUnavailable, to_string(r.error->kind),
+      print_event(make_event(EventType::kProviderUnavailable, to_string(r.error->kind),
                              r.error->message + " (its instances, if any, are not shown)",
                              std::nullopt, r.provider));
     else
@@ -72,7 +73,7 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
     warn_failed_providers(planning.reports);
     for (const auto& line : planning.volume_warnings) {
       if (stderr_json_lines())
-        print_event(make_event(WatchEventType::kNote, "volumes-unlisted", line));
+        print_event(make_event(EventType::kNote, "volumes-unlisted", line));
       else
         print_warning(line);
     }
@@ -83,7 +84,7 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
           std::string line = fmt::format("replica {} on {}/{}: {} (--strict rejects such offers)",
                                          p.replica, p.offer.provider, p.offer.id, u.detail);
           if (stderr_json_lines())
-            print_event(make_event(WatchEventType::kNote, u.constraint, line));
+            print_event(make_event(EventType::kNote, u.constraint, line));
           else
             print_warning(line);
         }
@@ -98,7 +99,7 @@ PlanFunction planner(const LaunchTemplate& w, ProviderSet& providers) {
               : fmt::format("{}: {} offer{} rejected{}{}", r.constraint, r.count,
                             r.count == 1 ? "" : "s", r.detail.empty() ? "" : ": ", r.detail);
       if (stderr_json_lines())
-        print_event(make_event(WatchEventType::kNote, r.constraint, line));
+        print_event(make_event(EventType::kNote, r.constraint, line));
       else
         print_text(stderr, fmt::format("  {}\n", line));
     }
@@ -237,7 +238,7 @@ int run_up(const GlobalOptions& g, const UpOptions& o) {
       print_text(stderr,
                  fmt::format("berth: {} replica {}: {} {} in {} at ${:.2f}/h, {}\n", r.deployment,
                              rep.replica, rep.instance.provider, rep.instance.id,
-                             rep.instance.region, rep.instance.price_per_hour, rep.state));
+                             rep.instance.region, rep.instance.price_per_hour, to_string(rep.state)));
     for (const auto& old : r.replaced)
       print_text(stderr, fmt::format("berth: replaced {} at {}\n", old.id, old.provider));
   }
@@ -301,107 +302,11 @@ bool container_native(DeploySession& s, const Instance& i) {
 
 // ---- status ----
 
-struct LiveState {
-  std::string health = "unknown";
-  std::string since;
-  std::vector<Endpoint> endpoints;
-};
-
-LiveState live_state(DeploySession& s, const Deployment& d, const DeployedReplica& r) {
-  LiveState out;
-  if (r.instance.state != InstanceState::kRunning) {
-    out.health = to_string(r.instance.state);
-    return out;
-  }
-  if (container_native(s, r.instance)) {
-    out.health = "running";
-    return out;
-  }
-  HostConnector* c = connector_for(r.instance, s.ctx);
-  if (!c) return out;
-  auto host = c->connect(r.instance, d.name);
-  if (!host) {
-    out.health = "unreachable";
-    return out;
-  }
-  auto inspected = (*host)->run(HostCommand{.argv = inspect_argv(runtime_for(r.instance, s.ctx), replica_container(d.name, r.instance)),
-                                            .timeout = Duration{30'000}});
-  if (!inspected || !inspected->ok()) {
-    out.health = "no-container";
-    return out;
-  }
-  auto st = parse_inspect(inspected->out);
-  if (!st) return out;
-  out.since = st->started_at;
-  if (!st->running) {
-    out.health = "exited (" + std::to_string(st->exit_code) + ")";
-    return out;
-  }
-  // The check the deploy ran and the ports it published, as it recorded
-  // them on the container; a label berth did not write leaves health unknown.
-  auto label = [&](const char* key) -> std::string_view {
-    auto it = st->labels.find(key);
-    return it == st->labels.end() ? std::string_view() : std::string_view(it->second);
-  };
-  auto check = parse_health_label(st->labels.count(kLabelHealth) ? label(kLabelHealth) : "none",
-                                  Duration{5'000});
-  auto ports = parse_ports_label(label(kLabelPorts));
-  HealthTarget target;
-  target.address = r.instance.host.empty() ? (*host)->address() : r.instance.host;
-  if (ports) target.published = *ports;
-  for (const auto& [container_port, host_port] : target.published)
-    out.endpoints.push_back({container_port, target.address, host_port});
-  if (!check || !ports) return out;
-  // An exec check's command is not on the container: that it runs is all
-  // status can say.
-  if (check->kind == HealthCheck::Kind::kNone || check->kind == HealthCheck::Kind::kExec) {
-    out.health = "running";
-    return out;
-  }
-  auto probe = check_health(*check, target);
-  out.health = probe ? "healthy" : "unhealthy";
-  return out;
-}
-
 // A deployment name (^[a-z][a-z0-9-]{0,38}$) never holds '.' or '/': an
 // argument that does is a template's path.
 bool names_a_template(const std::string& arg) {
   return arg.find('.') != std::string::npos || arg.find('/') != std::string::npos;
 }
-
-// One replica as `status` reports it (docs/json.md, "status").
-struct ReplicaStatus {
-  const DeployedReplica* replica;
-  LiveState live;
-  std::vector<Endpoint> endpoints;         // services only
-  std::optional<std::string> ssh;          // user@host:port, when berth reaches it over SSH
-  std::optional<long long> uptime;         // since the container started
-  std::optional<long long> age;            // since the provider made it, else as uptime
-};
-
-ReplicaStatus replica_status(DeploySession& s, const Deployment& d, const DeployedReplica& r,
-                             std::chrono::system_clock::time_point now) {
-  ReplicaStatus out{&r, live_state(s, d, r), {}, {}, {}, {}};
-  const Instance& i = r.instance;
-  out.endpoints = out.live.endpoints;
-  // The provider's own port table, less the SSH port: that is how berth
-  // reaches the instance, not a service of the workload.
-  for (const auto& [container, pub] : i.public_ports)
-    if (!(container == 22 && pub == i.ssh_port)) out.endpoints.push_back({container, i.host, pub});
-  Provider* p = s.providers->find(i.provider);
-  const bool this_machine = p && p->capabilities().runs == Capabilities::Runs::kThisMachine;
-  if (!this_machine && !i.host.empty() && i.ssh_port > 0)
-    out.ssh = fmt::format("{}@{}:{}", i.ssh_user, i.host, i.ssh_port);
-  auto seconds_since = [&](std::chrono::system_clock::time_point t) -> std::optional<long long> {
-    if (t > now) return std::nullopt;
-    return std::chrono::duration_cast<std::chrono::seconds>(now - t).count();
-  };
-  if (auto started = parse_rfc3339(out.live.since)) out.uptime = seconds_since(*started);
-  out.age = i.created ? seconds_since(*i.created) : out.uptime;
-  return out;
-}
-
-bool serving(const std::string& health) { return health == "healthy" || health == "running"; }
 
 int run_status(const GlobalOptions& g, const std::optional<std::string>& argument) {
   // With a template: its deployment, and how many replicas it wants.
@@ -429,28 +334,14 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& argumen
   const auto now = std::chrono::system_clock::now();
   auto optional_json = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   for (const auto& d : found.deployments) {
+    auto status = deployment_status(d, workload ? std::optional(workload->replicas) : std::nullopt,
+                                    s.ctx, now, [&] { return s.timed_out(); });
+    // Half a table with every later replica "unreachable" would mislead.
+    if (!status) return report_timed_out(s, "a longer --timeout gives every replica's check time");
     nlohmann::json replicas = nlohmann::json::array();
-    std::set<int> up;  // replica indices with a serving instance
-    double price = 0, cost = 0;
-    bool cost_known = false;
-    std::optional<long long> age;
-    int highest = -1;  // of the replicas running the deployment's template
-    for (const auto& r : d.replicas) {
-      // Half a table with every later replica "unreachable" would mislead.
-      if (s.timed_out())
-        return report_timed_out(s, "a longer --timeout gives every replica's check time");
-      auto st = replica_status(s, d, r, now);
+    for (const auto& st : status->replicas) {
+      const DeployedReplica& r = *st.replica;
       const Instance& i = r.instance;
-      if (r.hash == d.template_hash) highest = std::max(highest, r.replica);
-      if (serving(st.live.health)) up.insert(r.replica);
-      price += i.price_per_hour;
-      std::optional<double> replica_cost;
-      if (st.age) {
-        replica_cost = i.price_per_hour * static_cast<double>(*st.age) / 3600.0;
-        cost += *replica_cost;
-        cost_known = true;
-        age = std::max(age.value_or(0), *st.age);
-      }
       std::string ep;
       for (const auto& e : st.endpoints) ep += (ep.empty() ? "" : ",") + endpoint_text(e);
       nlohmann::json eps = nlohmann::json::array();
@@ -468,39 +359,32 @@ int run_status(const GlobalOptions& g, const std::optional<std::string>& argumen
                           {"state", to_string(i.state)},
                           {"template_hash", r.hash},
                           {"endpoints", eps},
-                          {"health", st.live.health},
-                          {"since", st.live.since.empty() ? nlohmann::json()
-                                                          : nlohmann::json(st.live.since)},
-                          {"uptime_seconds", optional_json(st.uptime)},
-                          {"age_seconds", optional_json(st.age)},
-                          {"cost_so_far", optional_json(replica_cost)}});
+                          {"health", st.health},
+                          {"since", st.since.empty() ? nlohmann::json() : nlohmann::json(st.since)},
+                          {"uptime_seconds", optional_json(st.uptime_seconds)},
+                          {"age_seconds", optional_json(st.age_seconds)},
+                          {"cost_so_far", optional_json(st.cost_so_far)}});
       table.add_row({d.name, std::to_string(r.replica), i.provider, i.region, i.id,
                      i.gpu.empty() ? "-" : i.gpu, fmt::format("{:.2f}", i.price_per_hour),
-                     to_string(i.state), st.live.health,
-                     st.uptime ? format_duration(std::chrono::seconds(*st.uptime)) : "-",
+                     to_string(i.state), st.health,
+                     st.uptime_seconds ? format_duration(std::chrono::seconds(*st.uptime_seconds)) : "-",
                      st.ssh.value_or("-"), ep.empty() ? "-" : ep});
     }
-    // Wanted: the template's count when given; else as many as the highest
-    // replica of the deployment's template implies.
-    const int wanted = workload ? workload->replicas : highest + 1;
-    int running = 0;
-    for (int r : up) running += r < wanted ? 1 : 0;
-    const std::string health = running == 0 ? "down" : running < wanted ? "degraded" : "healthy";
     deployments.push_back(
         {{"deployment", d.name},
          {"template_hash", d.template_hash},
-         {"running", running},
-         {"wanted", wanted},
-         {"wanted_from", workload ? "template" : "replicas"},
-         {"health", health},
-         {"age_seconds", optional_json(age)},
-         {"price_per_hour", price},
-         {"cost_so_far", cost_known ? nlohmann::json(cost) : nlohmann::json()},
+         {"running", status->running},
+         {"wanted", status->wanted},
+         {"wanted_from", status->wanted_from_template ? "template" : "replicas"},
+         {"health", status->health},
+         {"age_seconds", optional_json(status->age_seconds)},
+         {"price_per_hour", status->price_per_hour},
+         {"cost_so_far", optional_json(status->cost_so_far)},
          {"replicas", replicas}});
-    summary.add_row({d.name, fmt::format("{}/{}", running, wanted), health,
-                     age ? format_duration(std::chrono::seconds(*age)) : "-",
-                     fmt::format("{:.2f}", price),
-                     cost_known ? fmt::format("{:.2f}", cost) : "-"});
+    summary.add_row({d.name, fmt::format("{}/{}", status->running, status->wanted), status->health,
+                     status->age_seconds ? format_duration(std::chrono::seconds(*status->age_seconds)) : "-",
+                     fmt::format("{:.2f}", status->price_per_hour),
+                     status->cost_so_far ? fmt::format("{:.2f}", *status->cost_so_far) : "-"});
   }
   if (s.timed_out())
     return report_timed_out(s, "a longer --timeout gives every replica's check time");

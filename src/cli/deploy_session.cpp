@@ -28,33 +28,33 @@ std::string attempt_detail(const Attempt& a) {
                      a.message.empty() ? "" : ": " + a.message);
 }
 
-WatchEvent as_event(const DeployEvent& e) {
+Event as_event(const DeployEvent& e) {
   using K = DeployEvent::Kind;
   std::optional<int> replica;
   if (e.replica >= 0) replica = e.replica;
   switch (e.kind) {
     case K::kPhase:
-      return make_event(WatchEventType::kProgress, "", e.text, replica);
+      return make_event(EventType::kProgress, "", e.text, replica);
     case K::kAttempt:
       if (e.attempt)
-        return make_event(WatchEventType::kAttempt, e.attempt->result, attempt_detail(*e.attempt),
+        return make_event(EventType::kAttempt, e.attempt->result, attempt_detail(*e.attempt),
                           replica, e.attempt->provider, e.instance_id);
-      return make_event(WatchEventType::kAttempt, "", e.text, replica, e.provider);
+      return make_event(EventType::kAttempt, "", e.text, replica, e.provider);
     case K::kNote:
-      return make_event(WatchEventType::kNote, "", e.text, replica, e.provider, e.instance_id);
+      return make_event(EventType::kNote, "", e.text, replica, e.provider, e.instance_id);
     case K::kWarning:
-      return make_event(WatchEventType::kWarning, "", e.text, replica, e.provider, e.instance_id);
+      return make_event(EventType::kWarning, "", e.text, replica, e.provider, e.instance_id);
     case K::kTerminated:
-      return make_event(WatchEventType::kTerminated, "rollback", e.text, replica, e.provider,
+      return make_event(EventType::kTerminated, "rollback", e.text, replica, e.provider,
                         e.instance_id);
     case K::kContainerLog: {
       std::string lines;
       for (const auto& l : e.lines) lines += (lines.empty() ? "" : "\n") + l;
-      return make_event(WatchEventType::kNote, "container-log", lines, replica, e.provider,
+      return make_event(EventType::kNote, "container-log", lines, replica, e.provider,
                         e.instance_id);
     }
   }
-  return make_event(WatchEventType::kNote, "", e.text, replica);
+  return make_event(EventType::kNote, "", e.text, replica);
 }
 
 }  // namespace
@@ -175,7 +175,7 @@ Expected<std::unique_ptr<DeploySession>, int> open_deploy_session(const GlobalOp
   HttpOptions http = http_options_for_cli(g.quiet ? 0 : g.verbose, *timeout);
   if (stderr_json_lines())
     http.trace_sink = [](const std::string& line) {
-      print_event(make_event(WatchEventType::kTrace, "http", line));
+      print_event(make_event(EventType::kTrace, "http", line));
     };
   if (requests == RequestsOnCancel::kAbandon) http.cancel = &cancel_flag();
   auto set = ProviderSet::create(s->config, std::move(http));

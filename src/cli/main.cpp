@@ -22,7 +22,7 @@ int report(const Diagnostics& diagnostics) {
   std::string count =
       std::to_string(diagnostics.size()) + (diagnostics.size() == 1 ? " error" : " errors");
   if (stderr_json_lines()) {  // one event: the file's errors belong together
-    print_event(make_event(WatchEventType::kError, exit_code_name(ExitCode::kInvalidInput),
+    print_event(make_event(EventType::kError, exit_code_name(ExitCode::kInvalidInput),
                            count + "\n" + all));
   } else {
     print_text(stderr, all);

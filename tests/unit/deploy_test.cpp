@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "berth/cancel.h"
+#include "berth/deploy_status.h"
 #include "support/temp_dir.h"
 
 using namespace berth;
@@ -164,6 +165,7 @@ class RecordingHost : public Host {
   bool image_present = false;
   std::string addr = "10.0.0.9";
   std::string log_text = "loading\nCUDA out of memory\n";
+  std::string labels_json = "{}";  // the container's labels, as inspect shows them
 
   std::string address() const override { return addr; }
   std::mutex mutex;
@@ -191,7 +193,7 @@ class RecordingHost : public Host {
     if (a.size() > 1 && a[1] == "inspect")
       r.out = std::string(R"([{"Id":"c1","Name":"x","State":{"Status":")") +
               (container_running ? "running\",\"Running\":true" : "exited\",\"Running\":false,\"ExitCode\":3") +
-              "}}]";
+              R"(,"StartedAt":"2026-01-01T00:00:00Z"},"Config":{"Labels":)" + labels_json + "}}]";
     bool is_run = std::find(a.begin(), a.end(), "run") != a.end() &&
                   std::find(a.begin(), a.end(), "-d") != a.end();
     if (is_run && start_fails) {
@@ -305,7 +307,7 @@ TEST_CASE("deploy fails over from a capacity error to the next offer and reports
   CHECK(r->attempts[1].result == "launched");
   CHECK(r->replicas.size() == 1);
   CHECK(r->replicas[0].instance.provider == "runpod");
-  CHECK(r->replicas[0].state == "running");
+  CHECK(r->replicas[0].state == ReplicaState::kRunning);
   CHECK(b.launched_names == std::vector<std::string>{"berth-demo-0-abc123def456"});
   REQUIRE(r->replicas[0].endpoints.size() == 1);
   CHECK(r->replicas[0].endpoints[0].port == 8080);
@@ -1045,4 +1047,78 @@ TEST_CASE("an instance whose SSH never answers is given up after ssh_timeout; th
   CHECK(failed.error().failure.code == ExitCode::kProviderFailed);
   CHECK(failed.error().failure.hint.find("placement.ssh_timeout") != std::string::npos);
   CHECK(none.alive_everywhere() == 0);
+}
+
+TEST_CASE("status: each replica checked by the check its container records, the deployment summed up",
+          "[deploy][status]") {
+  Harness h;
+  h.add("lambda");
+  const auto now = std::chrono::system_clock::now();
+  auto replica = [&](int index, std::string hash, InstanceState state) {
+    DeployedReplica r;
+    r.replica = index;
+    r.hash = hash;
+    r.instance.provider = "lambda";
+    r.instance.id = "i-" + std::to_string(index);
+    r.instance.name = instance_name("demo", index, hash);
+    r.instance.state = state;
+    r.instance.host = "127.0.0.1";
+    r.instance.ssh_user = "ubuntu";
+    r.instance.ssh_port = 22;
+    r.instance.price_per_hour = 1.5;
+    r.instance.created = now - std::chrono::hours(2);
+    return r;
+  };
+  Deployment d;
+  d.name = "demo";
+  d.template_hash = "abc123def456";
+  d.replicas = {replica(0, "abc123def456", InstanceState::kRunning),
+                replica(1, "abc123def456", InstanceState::kBooting)};
+
+  // The recorded http check probes the recorded published port: 127.0.0.1:1 refuses.
+  h.host->labels_json = R"({"berth.health":"http:8080:/ready","berth.ports":"1:8080"})";
+  auto s = deployment_status(d, std::nullopt, h.ctx, now, {});
+  REQUIRE(s);
+  REQUIRE(s->replicas.size() == 2);
+  const auto& r0 = s->replicas[0];
+  CHECK(r0.health == "unhealthy");
+  REQUIRE(r0.endpoints.size() == 1);
+  CHECK(r0.endpoints[0].container_port == 8080);
+  CHECK(r0.endpoints[0].port == 1);
+  CHECK(r0.ssh == "ubuntu@127.0.0.1:22");
+  CHECK(r0.age_seconds == 7200);
+  CHECK(r0.cost_so_far == Approx(3.0));
+  CHECK(r0.uptime_seconds.has_value());
+  CHECK(s->replicas[1].health == "booting");  // the instance's own state until it runs
+  CHECK(s->running == 0);
+  CHECK(s->wanted == 2);  // inferred from the highest replica of the template
+  CHECK_FALSE(s->wanted_from_template);
+  CHECK(s->health == "down");
+  CHECK(s->price_per_hour == Approx(3.0));
+  CHECK(s->cost_so_far == Approx(6.0));
+  CHECK(s->age_seconds == 7200);
+
+  // An exec check (its command is not recorded): running is all that is said.
+  h.host->labels_json = R"({"berth.health":"exec","berth.ports":""})";
+  s = deployment_status(d, std::nullopt, h.ctx, now, {});
+  REQUIRE(s);
+  CHECK(s->replicas[0].health == "running");
+  CHECK(s->running == 1);
+  CHECK(s->health == "degraded");
+  // The template says how many it wants.
+  s = deployment_status(d, 1, h.ctx, now, {});
+  REQUIRE(s);
+  CHECK(s->wanted == 1);
+  CHECK(s->wanted_from_template);
+  CHECK(s->health == "healthy");
+
+  // Labels berth did not write are not guessed at.
+  h.host->labels_json = R"({"berth.health":"http:0:/","berth.ports":"8080"})";
+  s = deployment_status(d, std::nullopt, h.ctx, now, {});
+  REQUIRE(s);
+  CHECK(s->replicas[0].health == "unknown");
+  CHECK(s->replicas[0].endpoints.empty());
+
+  // A deadline that runs out stops the walk: no half-checked deployment.
+  CHECK_FALSE(deployment_status(d, std::nullopt, h.ctx, now, [] { return true; }));
 }

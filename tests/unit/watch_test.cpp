@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class FakeClock : public Clock {
+class FakeClock : public WatchClock {
  public:
   TimePoint now() const override { return now_; }
   std::chrono::system_clock::time_point wall() const override {
@@ -204,7 +204,7 @@ class FakeDeployer : public ReplicaDeployer {
   // until release() or until `clock` is cancelled (then it removes what it
   // "created", as the deploy engine does, and fails as interrupted).
   int hold = -1;
-  const Clock* clock = nullptr;
+  const WatchClock* clock = nullptr;
   std::atomic<bool> holding{false};
   bool rolled_back = false;  // read only after the watcher has settled
   void release() {
@@ -220,16 +220,16 @@ class FakeDeployer : public ReplicaDeployer {
     return holding;
   }
 
-  Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
+  Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink&) override {
     std::vector<LiveReplica> out;
     for (int r = 0; r < replicas; ++r) out.push_back(LiveReplica{r, launch(r), false, false});
     return out;
   }
   Expected<LiveReplica, Failure> redeploy(const RedeployRequest& request,
-                                          const DeployAttemptSink& attempts) override {
+                                          const AttemptSink& attempts) override {
     requests.push_back(request);
     if (request.replica == hold) {
-      attempts(DeployAttempt{request.replica, provider, "offer-z", 1.5, "no-capacity", "sold out"});
+      attempts(Attempt{request.replica, provider, "offer-z", 1.5, "no-capacity", "sold out"});
       holding = true;
       std::unique_lock lock(gate_);
       while (!open_ && !(clock && clock->cancelled()))
@@ -245,10 +245,10 @@ class FakeDeployer : public ReplicaDeployer {
     if (!redeploy_failures.empty()) {
       auto f = redeploy_failures.front();
       redeploy_failures.erase(redeploy_failures.begin());
-      attempts(DeployAttempt{request.replica, provider, "offer-x", 1.5, "no-capacity", f.message});
+      attempts(Attempt{request.replica, provider, "offer-x", 1.5, "no-capacity", f.message});
       return unexpected(f);
     }
-    attempts(DeployAttempt{request.replica, provider, "offer-y", 1.5, "launched", ""});
+    attempts(Attempt{request.replica, provider, "offer-y", 1.5, "launched", ""});
     auto i = launch(request.replica);
     if (on_redeployed) on_redeployed(i);
     return LiveReplica{request.replica, i, false, false};
@@ -298,7 +298,7 @@ struct Rig {
   FakeProviders providers;
   FakeHosts hosts;
   FakeDeployer deployer{providers, hosts};
-  std::vector<WatchEvent> events;
+  std::vector<Event> events;
   LaunchTemplate workload = make_template();
   WatchOptions options;
 
@@ -313,7 +313,7 @@ struct Rig {
     s.instances = &providers;
     s.hosts = &hosts;
     s.deployer = &deployer;
-    s.events = [this](const WatchEvent& e) { events.push_back(e); };
+    s.events = [this](const Event& e) { events.push_back(e); };
     return Watcher(workload, options, s);
   }
   std::vector<std::string> names() const {
@@ -321,8 +321,8 @@ struct Rig {
     for (const auto& e : events) out.push_back(to_string(e.type));
     return out;
   }
-  std::vector<WatchEvent> of(WatchEventType t) const {
-    std::vector<WatchEvent> out;
+  std::vector<Event> of(EventType t) const {
+    std::vector<Event> out;
     for (const auto& e : events)
       if (e.type == t) out.push_back(e);
     return out;
@@ -374,7 +374,7 @@ TEST_CASE("watch: a container exit is terminated, the host excluded, the replica
   rig.tick(w);
   CHECK(rig.names() ==
         Names{"deployed", "healthy", "failure", "terminated", "attempt", "redeployed"});
-  auto failure = rig.of(WatchEventType::kFailure).at(0);
+  auto failure = rig.of(EventType::kFailure).at(0);
   CHECK(failure.reason == "container-exit");
   CHECK(failure.instance_id == "i-1");
   CHECK(failure.detail.find("exited with code 3") != std::string::npos);
@@ -382,7 +382,7 @@ TEST_CASE("watch: a container exit is terminated, the host excluded, the replica
   CHECK(rig.providers.terminated == std::vector<std::string>{"i-1"});
   REQUIRE(rig.deployer.requests.size() == 1);
   CHECK(rig.deployer.requests[0].excluded == std::set<std::string>{"lab/offer-h-1", "lab/r1/h-1"});
-  CHECK(rig.of(WatchEventType::kRedeployed).at(0).instance_id == "i-2");
+  CHECK(rig.of(EventType::kRedeployed).at(0).instance_id == "i-2");
   rig.tick(w);
   CHECK(rig.names().back() == "healthy");
   CHECK(rig.events.back().instance_id == "i-2");
@@ -398,16 +398,16 @@ TEST_CASE("watch: unhealthy needs `failures` in a row, and not during grace", "[
   REQUIRE(w.start());
   rig.hosts.health_results["i-1"] = HealthResult{false, "HTTP 503"};
   rig.tick(w, 4);  // t = 1..4s: within grace, never healthy yet
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.tick(w, 2);  // t = 5, 6: two failures counted
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.hosts.health_results["i-1"] = HealthResult{true, "HTTP 200"};
   rig.tick(w);  // a success resets the count
   rig.hosts.health_results["i-1"] = HealthResult{false, "HTTP 500"};
   rig.tick(w, 2);
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].reason == "unhealthy");
   CHECK(failures[0].detail == "the health check failed 3 times in a row: HTTP 500");
@@ -422,12 +422,12 @@ TEST_CASE("watch: instance lost and preempted come from the provider listing", "
   rig.providers.remove("i-1");
   rig.providers.set_state("i-2", InstanceState::kPreempted, "preempted");
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 2);
   CHECK(failures[0].reason == "instance-lost");
   CHECK(failures[0].detail == "the provider no longer lists the instance");
   CHECK(failures[1].reason == "preempted");
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 2);
+  CHECK(rig.of(EventType::kRedeployed).size() == 2);
   CHECK(rig.providers.count() == 2);
 }
 
@@ -437,7 +437,7 @@ TEST_CASE("watch: a terminated state at the provider is instance-lost", "[watch]
   REQUIRE(w.start());
   rig.providers.set_state("i-1", InstanceState::kTerminated, "terminated");
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].reason == "instance-lost");
   CHECK(failures[0].detail == "the provider reports the instance terminated");
@@ -451,18 +451,18 @@ TEST_CASE("watch: SSH failing within the grace period is not a failure", "[watch
   rig.tick(w);
   rig.hosts.unreachable.insert("i-1");
   rig.tick(w, 4);  // unreachable since t=2, now t=5: 3s < 5s
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.hosts.unreachable.clear();
   rig.tick(w);
   rig.hosts.unreachable.insert("i-1");
   rig.tick(w, 5);  // the grace restarts from the new outage
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].reason == "unreachable");
   CHECK(failures[0].detail.find("SSH has failed for 5.0s") == 0);
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 1);
+  CHECK(rig.of(EventType::kRedeployed).size() == 1);
 }
 
 TEST_CASE("watch: a failure outside restart.on is reported once and left alone", "[watch]") {
@@ -471,7 +471,7 @@ TEST_CASE("watch: a failure outside restart.on is reported once and left alone",
   REQUIRE(w.start());
   rig.hosts.unreachable.insert("i-1");
   rig.tick(w, 20);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].detail.find("restart.on does not include unreachable") != std::string::npos);
   CHECK(rig.providers.terminated.empty());
@@ -493,15 +493,15 @@ TEST_CASE("watch: a provider outage is said once, backs off, and never redeploys
   rig.tick(w, 40);
   int during = rig.providers.list_calls["lab"] - before;
   CHECK(during < 10);  // 1, 2, 4, 8, 8, 8 ... seconds apart rather than every second
-  CHECK(rig.of(WatchEventType::kProviderUnavailable).size() == 1);
-  CHECK(rig.of(WatchEventType::kProviderUnavailable)[0].reason == "transient");
-  CHECK(rig.of(WatchEventType::kProviderUnavailable)[0].provider == "lab");
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kProviderUnavailable).size() == 1);
+  CHECK(rig.of(EventType::kProviderUnavailable)[0].reason == "transient");
+  CHECK(rig.of(EventType::kProviderUnavailable)[0].provider == "lab");
+  CHECK(rig.of(EventType::kFailure).empty());
   rig.providers.down.clear();
   rig.hosts.unreachable.clear();
   rig.tick(w, 10);
-  CHECK(rig.of(WatchEventType::kProviderAvailable).size() == 1);
-  CHECK(rig.of(WatchEventType::kFailure).empty());
+  CHECK(rig.of(EventType::kProviderAvailable).size() == 1);
+  CHECK(rig.of(EventType::kFailure).empty());
   CHECK(rig.deployer.requests.empty());
 }
 
@@ -531,13 +531,13 @@ TEST_CASE("watch: redeploys back off exponentially and give up after max_restart
   std::vector<Duration> redeploys;
   while (!w.exhausted() && rig.clock.elapsed() < 10min) {
     rig.tick(w);
-    for (std::size_t i = redeploys.size(); i < rig.of(WatchEventType::kRedeployed).size(); ++i)
+    for (std::size_t i = redeploys.size(); i < rig.of(EventType::kRedeployed).size(); ++i)
       redeploys.push_back(rig.clock.elapsed());
   }
   REQUIRE(w.exhausted());
   // Detected at 1s and redeployed at once; then 10s, then 20s capped at 15s.
   CHECK(redeploys == std::vector<Duration>{1s, 11s, 26s});
-  auto giving_up = rig.of(WatchEventType::kGivingUp);
+  auto giving_up = rig.of(EventType::kGivingUp);
   REQUIRE(giving_up.size() == 1);
   CHECK(giving_up[0].reason == "container-exit");
   CHECK(giving_up[0].detail.find("3 restarts within 1h00m reached restart.max_restarts") == 0);
@@ -575,8 +575,8 @@ TEST_CASE("watch: restarts older than the window no longer count", "[watch]") {
     rig.tick(w);
     rig.tick(w, 61);  // healthy for longer than the window
   }
-  CHECK(rig.of(WatchEventType::kGivingUp).empty());
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 6);
+  CHECK(rig.of(EventType::kGivingUp).empty());
+  CHECK(rig.of(EventType::kRedeployed).size() == 6);
   CHECK(w.replicas()[0].restarts.size() <= 2);
 }
 
@@ -591,7 +591,7 @@ TEST_CASE("watch: replicas' hosts are probed side by side, so a silent host dela
   CHECK(rig.hosts.most_at_once == 3);
   // And each replica is still judged on its own report, in replica order.
   CHECK(rig.names() == Names{"deployed", "deployed", "deployed", "healthy", "healthy", "healthy"});
-  auto healthy = rig.of(WatchEventType::kHealthy);
+  auto healthy = rig.of(EventType::kHealthy);
   for (int r = 0; r < 3; ++r) CHECK(healthy[r].replica == r);
 }
 
@@ -602,22 +602,22 @@ TEST_CASE("watch: a host that does not answer holds up no other replica's failur
   auto w = rig.make();
   REQUIRE(w.start());
   rig.tick(w);
-  REQUIRE(rig.of(WatchEventType::kHealthy).size() == 2);
+  REQUIRE(rig.of(EventType::kHealthy).size() == 2);
   rig.hosts.hang = {"i-1"};  // replica 0's host drops packets, say
   rig.hosts.health_results["i-2"] = HealthResult{false, "HTTP 500"};
   rig.tick(w, 3);
   // Replica 1 failed, was terminated and replaced while replica 0's host
   // still had not answered its one probe (never sent again meanwhile).
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].replica == 1);
   CHECK(failures[0].reason == "unhealthy");
-  REQUIRE(rig.of(WatchEventType::kRedeployed).size() == 1);
+  REQUIRE(rig.of(EventType::kRedeployed).size() == 1);
   CHECK(rig.hosts.calls_for("i-1") == 2);  // the first poll's, and the one still out
   rig.hosts.release();
   rig.tick(w, 2);
   CHECK(rig.hosts.calls_for("i-1") >= 3);  // answered, judged, probed again
-  CHECK(rig.of(WatchEventType::kFailure).size() == 1);
+  CHECK(rig.of(EventType::kFailure).size() == 1);
   CHECK(w.replicas()[0].instance->id == "i-1");
 }
 
@@ -637,7 +637,7 @@ TEST_CASE("watch: with two replicas only the failed one moves", "[watch]") {
   CHECK(w.replicas()[0].instance->id == "i-1");
   CHECK(w.replicas()[1].instance->id == "i-3");
   for (const auto& e : rig.events)
-    if (e.type != WatchEventType::kDeployed && e.type != WatchEventType::kHealthy)
+    if (e.type != EventType::kDeployed && e.type != EventType::kHealthy)
       CHECK(e.replica == 1);
 }
 
@@ -649,11 +649,11 @@ TEST_CASE("watch: an instance that cannot be terminated is retried, never abando
   rig.hosts.containers["i-1"] = ContainerStatus{false, 1, ""};
   rig.tick(w, 10);
   CHECK(rig.deployer.requests.empty());
-  CHECK(rig.of(WatchEventType::kTerminated).empty());
-  CHECK(rig.of(WatchEventType::kProviderUnavailable).size() == 1);
+  CHECK(rig.of(EventType::kTerminated).empty());
+  CHECK(rig.of(EventType::kProviderUnavailable).size() == 1);
   rig.providers.terminate_fails = false;
   rig.tick(w, 20);
-  CHECK(rig.of(WatchEventType::kTerminated).size() == 1);
+  CHECK(rig.of(EventType::kTerminated).size() == 1);
   CHECK(rig.deployer.requests.size() == 1);
   CHECK(rig.providers.count() == 1);
 }
@@ -666,15 +666,15 @@ TEST_CASE("watch: a failed redeploy is reported and retried after the backoff", 
   REQUIRE(w.start());
   rig.hosts.containers["i-1"] = ContainerStatus{false, 1, ""};
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 2);
   CHECK(failures[1].reason == "redeploy-failed");
-  CHECK(rig.of(WatchEventType::kAttempt).at(0).reason == "no-capacity");
+  CHECK(rig.of(EventType::kAttempt).at(0).reason == "no-capacity");
   rig.tick(w, 9);
   CHECK(rig.deployer.requests.size() == 1);
   rig.tick(w);
   CHECK(rig.deployer.requests.size() == 2);
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 1);
+  CHECK(rig.of(EventType::kRedeployed).size() == 1);
 }
 
 TEST_CASE("watch: when only excluded hosts fit, the failed host is used again", "[watch]") {
@@ -686,7 +686,7 @@ TEST_CASE("watch: when only excluded hosts fit, the failed host is used again", 
   rig.tick(w);
   REQUIRE(rig.deployer.requests.size() == 2);
   CHECK(rig.deployer.requests[1].excluded.empty());
-  auto redeployed = rig.of(WatchEventType::kRedeployed);
+  auto redeployed = rig.of(EventType::kRedeployed);
   REQUIRE(redeployed.size() == 1);
   CHECK(redeployed[0].detail.find("excluded one is used again") != std::string::npos);
 }
@@ -731,7 +731,7 @@ TEST_CASE("watch: --down-on-exit tears the deployment down on a signal", "[watch
 
 TEST_CASE("watch: the time limit stops watching with exit 0", "[watch]") {
   Rig rig;
-  rig.options.deadline = Clock::TimePoint{} + 30s;
+  rig.options.deadline = WatchClock::TimePoint{} + 30s;
   auto w = rig.make();
   auto result = w.run();
   CHECK(result.code == ExitCode::kOk);
@@ -744,17 +744,17 @@ TEST_CASE("watch: the deadline counts from the command's start, the initial depl
   struct SlowDeploy : FakeDeployer {
     SlowDeploy(FakeProviders& p, FakeHosts& h, FakeClock& c) : FakeDeployer(p, h), clock(c) {}
     FakeClock& clock;
-    Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink& a) override {
+    Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink& a) override {
       clock.advance(20s);  // a slow boot
       return FakeDeployer::ensure(a);
     }
   };
   Rig rig;
   SlowDeploy deployer(rig.providers, rig.hosts, rig.clock);
-  rig.options.deadline = Clock::TimePoint{} + 30s;
+  rig.options.deadline = WatchClock::TimePoint{} + 30s;
   WatchServices s{&rig.clock, &rig.providers, &rig.hosts, &deployer, {}};
-  std::vector<WatchEvent> events;
-  s.events = [&](const WatchEvent& e) { events.push_back(e); };
+  std::vector<Event> events;
+  s.events = [&](const Event& e) { events.push_back(e); };
   Watcher w(rig.workload, rig.options, s);
   auto result = w.run();
   CHECK(result.code == ExitCode::kOk);
@@ -769,7 +769,7 @@ TEST_CASE("watch: a deadline that cancels a redeploy ends as the time limit, not
   rig.deployer.replicas = 2;
   rig.deployer.hold = 1;
   rig.deployer.clock = &rig.clock;
-  rig.options.deadline = Clock::TimePoint{} + 5s;
+  rig.options.deadline = WatchClock::TimePoint{} + 5s;
   // At the deadline the command's CommandDeadline cancels as a signal would.
   rig.clock.cancel_at(5s);
   rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
@@ -778,8 +778,8 @@ TEST_CASE("watch: a deadline that cancels a redeploy ends as the time limit, not
   CHECK(result.code == ExitCode::kOk);
   CHECK_FALSE(w.redeploying());
   CHECK(rig.deployer.rolled_back);  // the redeploy removed what it had created
-  CHECK(rig.of(WatchEventType::kRedeployed).empty());
-  for (const auto& f : rig.of(WatchEventType::kFailure)) CHECK(f.reason != "redeploy-failed");
+  CHECK(rig.of(EventType::kRedeployed).empty());
+  for (const auto& f : rig.of(EventType::kFailure)) CHECK(f.reason != "redeploy-failed");
   CHECK(rig.names().back() == "stopped");
   CHECK(rig.events.back().reason == "time-limit");
 }
@@ -787,7 +787,7 @@ TEST_CASE("watch: a deadline that cancels a redeploy ends as the time limit, not
 TEST_CASE("watch: a failed initial deploy is returned as it is", "[watch]") {
   struct NoDeploy : FakeDeployer {
     using FakeDeployer::FakeDeployer;
-    Expected<std::vector<LiveReplica>, Failure> ensure(const DeployAttemptSink&) override {
+    Expected<std::vector<LiveReplica>, Failure> ensure(const AttemptSink&) override {
       return unexpected(Failure{ExitCode::kNoPlacement, "no offer satisfies the template", ""});
     }
   };
@@ -810,7 +810,7 @@ TEST_CASE("watch: memory stays bounded over many failures", "[watch]") {
   };
   std::size_t events = 0;
   WatchServices s{&rig.clock, &rig.providers, &rig.hosts, &rig.deployer,
-                  [&](const WatchEvent&) { ++events; }};
+                  [&](const Event&) { ++events; }};
   Watcher w(rig.workload, rig.options, s);
   REQUIRE(w.start());
   std::size_t max_restarts = 0, max_exclusions = 0;
@@ -829,9 +829,9 @@ TEST_CASE("watch: memory stays bounded over many failures", "[watch]") {
 }
 
 TEST_CASE("watch events: JSON lines carry every documented field", "[watch]") {
-  WatchEvent e;
+  Event e;
   e.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'796'000'000'123));
-  e.type = WatchEventType::kFailure;
+  e.type = EventType::kFailure;
   e.replica = 0;
   e.provider = "lambda";
   e.instance_id = "i-1";
@@ -841,9 +841,9 @@ TEST_CASE("watch events: JSON lines carry every documented field", "[watch]") {
   CHECK(j.dump() == R"({"detail":"exited with code 1","event":"failure","instance_id":"i-1",)"
                     R"("provider":"lambda","reason":"container-exit","replica":0,)"
                     R"("time":"2026-11-30T00:53:20.123Z"})");
-  WatchEvent p;
+  Event p;
   p.time = e.time;
-  p.type = WatchEventType::kProviderUnavailable;
+  p.type = EventType::kProviderUnavailable;
   p.provider = "runpod";
   auto k = to_json(p);
   CHECK(k["replica"].is_null());
@@ -852,9 +852,9 @@ TEST_CASE("watch events: JSON lines carry every documented field", "[watch]") {
 }
 
 TEST_CASE("watch events: a text event is one line, with remote text defused", "[watch]") {
-  WatchEvent e;
+  Event e;
   e.time = std::chrono::system_clock::time_point(std::chrono::seconds(0));
-  e.type = WatchEventType::kFailure;
+  e.type = EventType::kFailure;
   e.replica = 1;
   e.provider = "lab";
   e.instance_id = "h1";
@@ -863,14 +863,14 @@ TEST_CASE("watch events: a text event is one line, with remote text defused", "[
   CHECK(format_event_line(e) ==
         "1970-01-01T00:00:00.000Z failure replica=1 provider=lab instance=h1 "
         "reason=container-exit: exited with code 1; last log lines: | boom\\x1b[31m | end");
-  WatchEvent s;
+  Event s;
   s.time = e.time;
-  s.type = WatchEventType::kStopped;
+  s.type = EventType::kStopped;
   CHECK(format_event_line(s) == "1970-01-01T00:00:00.000Z stopped");
 }
 
 TEST_CASE("watch: every event type has its documented name", "[watch]") {
-  using T = WatchEventType;
+  using T = EventType;
   CHECK(to_string(T::kDeployed) == "deployed");
   CHECK(to_string(T::kHealthy) == "healthy");
   CHECK(to_string(T::kFailure) == "failure");
@@ -890,7 +890,7 @@ TEST_CASE("watch: a container the runtime restarted counts as an exit", "[watch]
   rig.tick(w);
   rig.hosts.containers["i-1"] = ContainerStatus{true, 137, "killed", true};
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].reason == "container-exit");
   CHECK(failures[0].detail ==
@@ -909,7 +909,7 @@ TEST_CASE("watch: a container-native instance the provider reports exited is a c
   rig.providers.set_state("i-2", InstanceState::kExited, "EXITED");
   rig.hosts.unreachable.insert("i-2");  // its runtime cannot be asked: the provider's word stands
   rig.tick(w);
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 2);
   CHECK(failures[0].reason == "container-exit");
   CHECK(failures[0].detail ==
@@ -918,7 +918,7 @@ TEST_CASE("watch: a container-native instance the provider reports exited is a c
   CHECK(failures[1].reason == "container-exit");
   CHECK(failures[1].detail == "the container exited (the provider reports it EXITED)");
   CHECK(rig.providers.terminated == std::vector<std::string>{"i-1", "i-2"});
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 2);
+  CHECK(rig.of(EventType::kRedeployed).size() == 2);
 }
 
 TEST_CASE("watch: another replica's failure is detected while a redeploy is in flight", "[watch]") {
@@ -942,14 +942,14 @@ TEST_CASE("watch: another replica's failure is detected while a redeploy is in f
   rig.tick_only(w, 2);
   CHECK(rig.providers.list_calls["lab"] - lists == 2);  // polling went on, once per interval
   CHECK(rig.hosts.container_calls - probes == 2);       // replica 1 only: 0 has no instance
-  auto failures = rig.of(WatchEventType::kFailure);
+  auto failures = rig.of(EventType::kFailure);
   REQUIRE(failures.size() == 2);
   CHECK(failures[1].reason == "unhealthy");
   CHECK(failures[1].replica == 1);
   CHECK(failures[1].instance_id == "i-2");
   CHECK(rig.providers.terminated == std::vector<std::string>{"i-1", "i-2"});
   // What the redeploy in flight reported so far is out already.
-  auto attempts = rig.of(WatchEventType::kAttempt);
+  auto attempts = rig.of(EventType::kAttempt);
   REQUIRE(attempts.size() == 1);
   CHECK(attempts[0].reason == "no-capacity");
   CHECK(attempts[0].replica == 0);
@@ -957,12 +957,12 @@ TEST_CASE("watch: another replica's failure is detected while a redeploy is in f
   CHECK(w.redeploying());
   CHECK(rig.deployer.requests.size() == 1);
   CHECK(w.replicas()[1].phase == ReplicaWatch::Phase::kWaiting);
-  CHECK(rig.of(WatchEventType::kRedeployed).empty());
+  CHECK(rig.of(EventType::kRedeployed).empty());
 
   // When it ends, replica 1's starts at once.
   rig.deployer.release();
   w.settle();
-  auto redeployed = rig.of(WatchEventType::kRedeployed);
+  auto redeployed = rig.of(EventType::kRedeployed);
   REQUIRE(redeployed.size() == 2);
   CHECK(redeployed[0].replica == 0);
   CHECK(redeployed[0].instance_id == "i-3");
@@ -996,8 +996,8 @@ TEST_CASE(
   CHECK(rig.providers.list_calls["lab"] >= 4);
   CHECK(rig.providers.count() == 1);
   CHECK(rig.providers.instances["lab"].at(0).id == "i-1");
-  CHECK(rig.of(WatchEventType::kRedeployed).empty());
-  for (const auto& f : rig.of(WatchEventType::kFailure)) CHECK(f.reason != "redeploy-failed");
+  CHECK(rig.of(EventType::kRedeployed).empty());
+  for (const auto& f : rig.of(EventType::kFailure)) CHECK(f.reason != "redeploy-failed");
   CHECK(rig.names().back() == "stopped");
   CHECK(rig.events.back().reason == "interrupted");
 }
@@ -1006,7 +1006,7 @@ TEST_CASE("watch: --down-on-exit waits for a redeploy in flight and tears its in
           "[watch]") {
   Rig rig;
   rig.options.down_on_exit = true;
-  rig.options.deadline = Clock::TimePoint{} + 3s;
+  rig.options.deadline = WatchClock::TimePoint{} + 3s;
   rig.deployer.replicas = 2;
   rig.deployer.hold = 1;
   rig.hosts.containers["i-2"] = ContainerStatus{false, 1, "boom"};
@@ -1023,14 +1023,14 @@ TEST_CASE("watch: --down-on-exit waits for a redeploy in flight and tears its in
   CHECK(result.code == ExitCode::kOk);
   CHECK(in_flight_at_deadline);
   CHECK_FALSE(w.redeploying());
-  CHECK(rig.of(WatchEventType::kRedeployed).size() == 1);
+  CHECK(rig.of(EventType::kRedeployed).size() == 1);
   CHECK(rig.deployer.tear_downs == 1);
   CHECK(rig.providers.count() == 0);
 }
 
 TEST_CASE("watch: --for takes the deployment down at the end and exits 0", "[watch]") {
   Rig rig;
-  rig.options.run_until = Clock::TimePoint{} + 45s;
+  rig.options.run_until = WatchClock::TimePoint{} + 45s;
   auto w = rig.make();
   auto result = w.run();
   CHECK(result.code == ExitCode::kOk);
