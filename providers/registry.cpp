@@ -15,9 +15,9 @@ const std::vector<ProviderType>& provider_types() {
       local_provider_type(),
       ssh_provider_type(),
       {"lambda", {"api_key", "base_url"}, "LAMBDA_API_KEY", lambda::create, nullptr,
-       lambda::kDefaultBaseUrl},
+       lambda::kDefaultBaseUrl, lambda::region_codes},
       {"runpod", {"api_key", "base_url", "cloud"}, "RUNPOD_API_KEY", runpod::create,
-       runpod::read_settings, runpod::kDefaultBaseUrl},
+       runpod::read_settings, runpod::kDefaultBaseUrl, runpod::known_data_centers},
       {"vastai", {"api_key", "base_url", "verified_only"}, "VAST_API_KEY", vastai::create,
        vastai::read_settings, vastai::kDefaultBaseUrl},
   };
@@ -37,9 +37,18 @@ std::string effective_base_url(const ProviderConfig& config) {
 }
 
 std::vector<std::string> known_provider_regions() {
-  std::vector<std::string> names = lambda::region_codes();
-  for (auto& id : runpod::known_data_centers()) names.push_back(std::move(id));
+  std::vector<std::string> names;
+  for (const auto& t : provider_types())
+    if (t.known_regions)
+      for (auto& name : t.known_regions()) names.push_back(std::move(name));
   return names;
+}
+
+std::string api_key_variables() {
+  std::string out;
+  for (const auto& t : provider_types())
+    if (!t.api_key_env.empty()) out += (out.empty() ? "" : ", ") + t.api_key_env;
+  return out;
 }
 
 }  // namespace berth

@@ -265,6 +265,9 @@ struct ProviderType {
   /// The API endpoint when the config sets no base_url (the adapter's
   /// kDefaultBaseUrl); "" for types without an HTTP API (local, ssh).
   std::string default_base_url;
+  /// Every raw region name the adapter knows from its provider's documents
+  /// (Lambda's region codes, RunPod's data center ids); null: none.
+  std::function<std::vector<std::string>()> known_regions;
 };
 
 /// The base URL a provider of this config talks to: its configured base_url,
@@ -278,6 +281,9 @@ const ProviderType* find_provider_type(const std::string& type);
 /// (Lambda's region codes, RunPod's data center ids), for telling a region
 /// word from a typo without asking any provider.
 std::vector<std::string> known_provider_regions();
+/// "LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY": the variables that enable
+/// a provider in the embedded default, for hints.
+std::string api_key_variables();
 
 /// berth-<deployment>-<replica>-<hash>, and the reverse.
 std::string instance_name(const std::string& deployment, int replica, const std::string& hash);

@@ -39,20 +39,8 @@ int run_offers(const OffersOptions& o, const GlobalOptions& g) {
 
   auto config = load_config_or_report(g);
   if (!config) return config.error();
-  auto providers = open_providers(*config, g);
+  auto providers = open_usable_providers(*config, g);
   if (!providers) return providers.error();
-
-  if (providers->all().empty() && !config->disabled.empty())
-    return report(Failure{ExitCode::kInvalidInput,
-                          "every provider in " + config->source + " is disabled: " +
-                              disabled_providers_text(*config),
-                          "set the missing credentials"});
-  if (providers->all().empty())
-    return report(Failure{ExitCode::kInvalidInput,
-                          config->source.front() == '(' ? "no providers configured"
-                                                        : "no providers in " + config->source,
-                          "add providers to ~/.config/berth/config.yaml, or set a provider's "
-                          "API-key variable (LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"});
   auto search = search_offers(*providers, *filter, *offer_sort_from_string(o.sort), o.limit);
   if (cancel_requested()) return static_cast<int>(ExitCode::kInterrupted);
   if (search.reports.empty()) {

@@ -60,20 +60,8 @@ Expected<Planning, int> plan_live(const GlobalOptions& g, const LaunchTemplate& 
                                   std::vector<ProviderFailure>& errors) {
   auto config = load_config_or_report(g);
   if (!config) return unexpected(config.error());
-  auto providers = open_providers(*config, g);
+  auto providers = open_usable_providers(*config, g);
   if (!providers) return unexpected(providers.error());
-  if (providers->all().empty() && !config->disabled.empty())
-    return unexpected(report(Failure{ExitCode::kInvalidInput,
-                                     "every provider in " + config->source + " is disabled: " +
-                                         disabled_providers_text(*config),
-                                     "set the missing credentials"}));
-  if (providers->all().empty())
-    return unexpected(report(Failure{
-        ExitCode::kInvalidInput,
-        config->source.front() == '(' ? "no providers configured"
-                                      : "no providers in " + config->source,
-        "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable "
-        "(LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)"}));
   // As `up` plans: without resources.arch, the image's platform decides
   // (read from its registry only when some offer is not x86_64).
   PlanRequest request;

@@ -114,7 +114,7 @@ int run_providers(bool check, const GlobalOptions& g) {
   if (rows.empty())
     print_note(g.terminal(),
                "no providers configured; write one in ~/.config/berth/config.yaml or set a "
-               "provider's API-key variable (LAMBDA_API_KEY, RUNPOD_API_KEY, VAST_API_KEY)");
+               "provider's API-key variable (" + api_key_variables() + ")");
   if (auth_failed)
     return report(Failure{ExitCode::kAuth, "a provider rejected the credentials",
                           "check the API key named in " + config->source});

@@ -18,6 +18,25 @@ Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOpti
   return std::move(*set);
 }
 
+std::string no_providers_hint() {
+  return "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable (" +
+         api_key_variables() + ")";
+}
+
+Expected<ProviderSet, int> open_usable_providers(const Config& config, const GlobalOptions& g) {
+  auto providers = open_providers(config, g);
+  if (!providers || !providers->all().empty()) return providers;
+  if (!config.disabled.empty())
+    return unexpected(report(Failure{ExitCode::kInvalidInput,
+                                     "every provider in " + config.source + " is disabled: " +
+                                         disabled_providers_text(config),
+                                     "set the missing credentials"}));
+  return unexpected(report(Failure{ExitCode::kInvalidInput,
+                                   config.source.front() == '(' ? "no providers configured"
+                                                                : "no providers in " + config.source,
+                                   no_providers_hint()}));
+}
+
 std::string provider_names(const ProviderSet& providers) {
   std::string names;
   for (const auto* p : providers.all()) names += (names.empty() ? "" : ", ") + p->name();
