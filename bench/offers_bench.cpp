@@ -1,6 +1,6 @@
 // `berth offers` wall time against five provider mocks that each take 300 ms
 // to answer the offers call: concurrency makes it ~300 ms, a sequence would
-// take 1.5 s. The mocks are the test mocks (tests/mocks/*.py) on loopback,
+// take 1.5 s. The mocks are the test mocks (providers/*/mock.py) on loopback,
 // slowed with their fault API; the binary is the real one.
 //
 //   offers_bench [RUNS] [PATH_TO_BERTH]     (default: 10 runs, ./berth beside this program)
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   int runs = argc > 1 ? std::atoi(argv[1]) : 10;
   fs::path berth =
       argc > 2 ? fs::path(argv[2]) : fs::read_symlink("/proc/self/exe").parent_path() / "berth";
-  fs::path mocks = fs::path(BERTH_SOURCE_DIR) / "tests" / "mocks";
+  fs::path providers = fs::path(BERTH_SOURCE_DIR) / "providers";
   fs::path dir = fs::temp_directory_path() / ("berth-offers-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < providers.size(); ++i) {
     auto& m = providers[i];
     fs::path port_file = dir / ("port" + std::to_string(i));
-    m.pid = spawn({"python3", (mocks / (m.type + "_mock.py")).string(), "--port", "0",
+    m.pid = spawn({"python3", (providers / m.type / "mock.py").string(), "--port", "0",
                    "--port-file", port_file.string(), "--api-key", m.key},
                   (dir / ("mock" + std::to_string(i) + ".log")).c_str());
     for (int wait = 0; wait < 200 && m.port == 0; ++wait) {

@@ -30,7 +30,7 @@ port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hosts"
 # The environment's third and fourth hosts (BERTH_E2E_NET may have moved them).
 address() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hosts"][int(sys.argv[2])]["address"])' "$root/env.json" "$1"; }
 ssh_port=$(port)
-python3 "$here/tests/mocks/runpod_mock.py" --port 0 --port-file "$work/port" \
+python3 "$here/providers/runpod/mock.py" --port 0 --port-file "$work/port" \
   --ssh-host "$(address 2):$ssh_port" --ssh-host "$(address 3):$ssh_port" \
   --on-launch-cmd "$hook launch $root/env.json" \
   --on-terminate-cmd "$hook terminate $root/env.json" >"$work/mock.log" 2>&1 &

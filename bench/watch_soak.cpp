@@ -1,5 +1,5 @@
 // Watch soak: the real watch loop for N poll cycles (default 10,000) against
-// the Lambda mock (tests/mocks/lambda_mock.py) through the real adapter and
+// the Lambda mock (providers/lambda/mock.py) through the real adapter and
 // HTTP client: one list call per poll, a spot preemption injected every
 // 1,000 polls (terminate, confirm, redeploy). Hosts answer from memory, so
 // what is measured is berth's own cost per poll, not sshd's or podman's.
@@ -131,7 +131,7 @@ struct Mock {
 };
 
 bool start_mock(Mock& m, const std::filesystem::path& dir) {
-  std::string script = std::string(BERTH_SOURCE_DIR) + "/tests/mocks/lambda_mock.py";
+  std::string script = std::string(BERTH_SOURCE_DIR) + "/providers/lambda/mock.py";
   std::string port_file = (dir / "port").string();
   std::vector<std::string> args{"python3", script, "--port", "0", "--port-file", port_file};
   std::vector<char*> argv;

@@ -3,7 +3,7 @@
 from anywhere; scripts/fuzz.sh does not need it, the seeds are committed):
 
 - the cloud adapters (fuzz_lambda, fuzz_runpod, fuzz_vastai): every answer the
-  provider mocks (tests/mocks/) give to the calls berth makes, successes and
+  provider mocks (providers/<name>/mock.py) give to the calls berth makes, successes and
   errors, each as one byte selecting the status (fuzz/fuzz_support.cpp,
   status_for) followed by the body;
 - fuzz_vast_offers: the Vast mock's offer search answer;
@@ -22,7 +22,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MOCKS = os.path.join(ROOT, "tests", "mocks")
+PROVIDERS = os.path.join(ROOT, "providers")
 OUT = os.path.join(ROOT, "fuzz", "corpus")
 KEY = "seed-key-0123456789"
 PUBKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9S berth@seed"
@@ -36,7 +36,7 @@ class Mock:
         self.dir = tempfile.mkdtemp(prefix="berth-seeds.")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(MOCKS, name + "_mock.py"), "--port", "0", "--port-file",
+            [sys.executable, os.path.join(PROVIDERS, name, "mock.py"), "--port", "0", "--port-file",
              port_file, "--api-key", KEY], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):

@@ -32,7 +32,7 @@ MockServer::MockServer(const std::string& name, std::vector<std::string> extra_a
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   std::string port_file = dir_ + "/port";
-  std::string script = std::string(BERTH_TEST_DIR) + "/mocks/" + name + "_mock.py";
+  std::string script = std::string(BERTH_SOURCE_DIR) + "/providers/" + name + "/mock.py";
   std::vector<std::string> args = {"python3",     script,    "--port",    "0",
                                    "--port-file", port_file, "--api-key", api_key_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());

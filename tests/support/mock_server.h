@@ -1,4 +1,4 @@
-// A provider mock (tests/mocks/<name>_mock.py) running as a real process on
+// A provider mock (providers/<name>/mock.py) running as a real process on
 // loopback for the length of a test: started with --port 0, its port read
 // from --port-file, stopped (SIGTERM, then SIGKILL) when the fixture goes.
 // Control calls (/_mock/...) use plain libcurl so that they never go through

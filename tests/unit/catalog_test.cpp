@@ -2,7 +2,7 @@
 #include <set>
 
 #include "berth/gpu_catalog.h"
-#include "../providers/common/catalog_gpu.h"
+#include "providers/common/catalog_gpu.h"
 
 using namespace berth;
 

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "../providers/ssh/ssh_provider.h"
+#include "providers/ssh/ssh_provider.h"
 #include "support/temp_dir.h"
 
 using namespace berth;

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "../providers/common/http_errors.h"
+#include "providers/common/http_errors.h"
 #include "berth/process.h"
 #include "http_retry.h"
 #include "support/loopback_server.h"

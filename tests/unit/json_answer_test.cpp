@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "../providers/common/http_api.h"
-#include "../providers/common/json_util.h"
+#include "providers/common/http_api.h"
+#include "providers/common/json_util.h"
 
 using namespace berth;
 

@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "../providers/common/catalog_gpu.h"
-#include "../providers/lambda/lambda_provider.h"
-#include "../providers/runpod/runpod_provider.h"
-#include "../providers/vastai/vastai_offers.h"
+#include "providers/common/catalog_gpu.h"
+#include "providers/lambda/lambda_provider.h"
+#include "providers/runpod/runpod_provider.h"
+#include "providers/vastai/vastai_offers.h"
 #include "../src/placement_filter.h"
 #include "berth/location.h"
 #include "berth/offer.h"

@@ -5,8 +5,8 @@
 #include "berth/log_text.h"
 #include "berth/output.h"
 #include "berth/provider.h"
-#include "../providers/common/sse.h"
-#include "../providers/runpod/runpod_provider.h"
+#include "providers/common/sse.h"
+#include "providers/runpod/runpod_provider.h"
 
 using namespace berth;
 

@@ -1,6 +1,6 @@
 """Shared machinery for berth's provider API mocks (Python 3 standard library only).
 
-Each mock (lambda_mock.py, runpod_mock.py, vastai_mock.py) reproduces one
+Each mock (providers/lambda/mock.py, runpod/mock.py, vastai/mock.py) reproduces one
 provider's real wire format: paths, auth, envelopes, units, error bodies.
 This module holds what they share: the threaded server on loopback, the
 command line, fault injection, instance state that moves with time, the
@@ -17,7 +17,7 @@ Command line (every mock):
   --on-launch-cmd CMD   run after each launch with a JSON document on stdin:
                         {"provider", "id", "name", "ssh_host", "ssh_port",
                          "request": <the launch request body as received>}
-                        plus the provider's own fields (runpod_mock.py:
+                        plus the provider's own fields (runpod/mock.py:
                         "registry_credential")
   --on-terminate-cmd C  run after each terminate with {"provider", "id",
                         "name", "ssh_host", "ssh_port"} on stdin
@@ -52,7 +52,7 @@ Command line (every mock):
                         (repeatable)
 
 Request bodies: every create-type body is validated against the vendor's own
-schema, transcribed into schemas/<provider>.json (see schemas/extract.py for
+schema, transcribed into providers/<provider>/api_schema.json (see extract_api_schema.py for
 the document and commit each comes from), with jsonschema's Draft 2020-12
 validator. A body that breaks it, or breaks a rule the vendor's document
 states in prose, is refused with the vendor's own error, and the violation is
@@ -125,7 +125,8 @@ try:
 except ImportError:  # say what to install instead of a bare traceback
     sys.exit("berth's provider mocks need jsonschema (Debian: apt-get install python3-jsonschema)")
 
-SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+# providers/: each provider's folder holds its mock and api_schema.json.
+PROVIDERS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _location(path):
@@ -137,7 +138,7 @@ def _location(path):
 
 
 class RequestSchemas:
-    """One provider's request body schemas (schemas/<provider>.json), one
+    """One provider's request body schemas (providers/<provider>/api_schema.json), one
     Draft 2020-12 validator per vendor operationId.
 
     Written for Debian 12's python3-jsonschema (4.10) as well as newer ones:
@@ -145,7 +146,7 @@ class RequestSchemas:
     ref resolver (whose API changed after 4.17) is needed."""
 
     def __init__(self, provider):
-        with open(os.path.join(SCHEMA_DIR, provider + ".json")) as f:
+        with open(os.path.join(PROVIDERS_DIR, provider, "api_schema.json")) as f:
             self.document = json.load(f)
         self.defs = self.document["$defs"]
         self.validators = {}
@@ -270,7 +271,7 @@ class MockApi:
         self.refresh_lock = threading.Lock()
         self.ssh_cycle = itertools.cycle(args.ssh_host)
         self.schemas = RequestSchemas(self.provider) \
-            if os.path.exists(os.path.join(SCHEMA_DIR, self.provider + ".json")) else None
+            if os.path.exists(os.path.join(PROVIDERS_DIR, self.provider, "api_schema.json")) else None
         self.current = threading.local()  # the request this thread answers
         # Where provider volumes keep their files (one directory each), so
         # that every instance attaching one sees the same data.

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "../providers/vastai/vastai_offers.h"
-#include "../providers/vastai/vastai_provider.h"
+#include "providers/vastai/vastai_offers.h"
+#include "providers/vastai/vastai_provider.h"
 #include "berth/placement.h"
 #include "berth/provider.h"
 #include "support/adapter_fixture.h"

@@ -1,4 +1,4 @@
-#include "../providers/local/local_provider.h"
+#include "providers/local/local_provider.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -6,7 +6,7 @@
 #include <functional>
 #include <mutex>
 
-#include "../providers/local/nvidia_smi.h"
+#include "providers/local/nvidia_smi.h"
 #include "berth/config.h"
 #include "berth/container_runtime.h"
 

@@ -2,7 +2,7 @@
 // document parser takes and refuses what it refuses: strings are UTF-8 (a
 // hostile answer's bytes never reach a reader as text that cannot be written
 // back), escapes and surrogates are checked, and truncation is an error.
-#include "../providers/common/json_scan.h"
+#include "providers/common/json_scan.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "../providers/ssh/ssh_provider.h"
+#include "providers/ssh/ssh_provider.h"
 #include <sys/stat.h>
 
 #include <algorithm>

@@ -26,7 +26,7 @@ for unknown ids. Errors use {"success": false, "error": code, "msg": text};
 401 for a bad key.
 
 Rent requests are validated against the document's createInstance body
-(schemas/vastai.json); a violation is answered 400 {"success": false,
+(api_schema.json); a violation is answered 400 {"success": false,
 "error": "invalid_args", "msg": "Invalid args: <violations>"} and recorded in
 /_mock/violations. The document allows unknown fields (dstack and Vast's CLI
 send "client_id": "me"). Where Vast's own client (vast-ai/vast-cli vast.py
@@ -45,7 +45,7 @@ characters; a longer one is refused with invalid_args (recorded).
 /_mock/instances shows the env as parsed.
 
 Logs (PUT /api/v0/instances/request_logs/<id>, showLogs): the body is
-validated against the document's (schemas/vastai.json; `tail` is a STRING;
+validated against the document's (api_schema.json; `tail` is a STRING;
 400 invalid_args and recorded otherwise); unknown instances answer 404
 {"error": "invalid_id", "msg": "Invalid instance id."}. The answer is
 {"success": true, "result_url": "http://127.0.0.1:PORT/instance_logs/<hex>.log",
@@ -116,8 +116,13 @@ import random
 import time
 import re
 
-import mock_base
-from mock_base import Reply
+import os
+import sys
+
+# The shared mock server lives in providers/common/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "common"))
+import mock_base  # noqa: E402
+from mock_base import Reply  # noqa: E402
 
 # The longest env value Vast takes (not in its document: unverified).
 ENV_VALUE_MAX = 256

@@ -25,7 +25,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
+PROVIDERS = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(PROVIDERS), "tests", "e2e"))
 
 import deploy_pod_hook  # noqa: E402
 import mock_base  # noqa: E402
@@ -41,7 +42,7 @@ class Mock:
         self.dir = tempfile.mkdtemp(prefix="berth-mock-conformance.")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, name + "_mock.py"), "--port", "0",
+            [sys.executable, os.path.join(PROVIDERS, name, "mock.py"), "--port", "0",
              "--port-file", port_file, "--api-key", KEY] + list(args),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15

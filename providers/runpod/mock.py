@@ -23,7 +23,7 @@ RateLimit-Policy headers on every answer (429 fault bodies should carry
 Retry-After, as the real API does).
 
 Create (POST /v2/pods) validates the body against the document's
-CreatePodRequest (schemas/runpod.json): it allows no unknown property
+CreatePodRequest (api_schema.json): it allows no unknown property
 (unevaluatedProperties: false, so there is no `entrypoint`), `args` is ONE
 string, `registry` is the id of a registry credential (or null). A body that
 breaks it, or has a port not formatted as port/protocol ("8000/http",
@@ -94,8 +94,13 @@ import re
 import string
 import time
 
-import mock_base
-from mock_base import Reply
+import os
+import sys
+
+# The shared mock server lives in providers/common/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "common"))
+import mock_base  # noqa: E402
+from mock_base import Reply  # noqa: E402
 
 CAPACITY_DETAIL = ("There are no longer any instances available with the requested "
                    "specifications. Please refresh and try again.")

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Transcribes the request schemas the mocks enforce from a vendor's OpenAPI
-document into tests/mocks/schemas/<provider>.json.
+document into providers/<provider>/api_schema.json.
 
 Run by hand when a vendor document is updated; the output is committed, so
 the tests never need the vendor document itself:
 
-  extract.py runpod path/to/openapi.json       (runpod/docs api-reference-v2/openapi.json)
-  extract.py lambda path/to/openapi-1.8.3.json (Lambda's document, as vendored by
+  extract_api_schema.py runpod path/to/openapi.json       (runpod/docs api-reference-v2/openapi.json)
+  extract_api_schema.py lambda path/to/openapi-1.8.3.json (Lambda's document, as vendored by
                                                 alexandervaneck/lambda-ai-cloud-api-client)
-  extract.py vastai path/to/openapi.yaml       (vast-ai/docs api-reference/openapi.yaml;
+  extract_api_schema.py vastai path/to/openapi.yaml       (vast-ai/docs api-reference/openapi.yaml;
                                                 needs PyYAML, Debian's python3-yaml)
 
 The document must be byte-for-byte the one named in SOURCES below (its
@@ -117,7 +117,7 @@ def extract(provider, document_path):
         defs[name] = rewrite(components[name], pending)
     return {
         "$comment": ("Request body schemas transcribed verbatim from %s %s @ %s (%s, sha256 %s) "
-                     "by tests/mocks/schemas/extract.py; component refs point at $defs."
+                     "by providers/common/extract_api_schema.py; component refs point at $defs."
                      % (src["repository"], src["path"], src["commit"], doc.get("openapi"),
                         src["sha256"])),
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -128,9 +128,10 @@ def extract(provider, document_path):
 
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SOURCES:
-        sys.exit("usage: extract.py {%s} DOCUMENT" % "|".join(sorted(SOURCES)))
+        sys.exit("usage: extract_api_schema.py {%s} DOCUMENT" % "|".join(sorted(SOURCES)))
     provider, document = sys.argv[1:]
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), provider + ".json")
+    out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), provider,
+                       "api_schema.json")
     result = extract(provider, document)
     with open(out + ".tmp", "w") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)

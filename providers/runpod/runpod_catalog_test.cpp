@@ -1,7 +1,7 @@
 // RunPod's catalog answer read as a stream (providers/runpod/runpod_catalog.h):
 // the offers a tier and count make, what is skipped before it can fail, the
 // shapes that fail the answer, and the limit on a hostile catalog.
-#include "../providers/runpod/runpod_catalog.h"
+#include "providers/runpod/runpod_catalog.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -14,7 +14,7 @@ absent until active.
 
 Request bodies (launch, terminate, POST /ssh-keys) are validated against the
 document's InstanceLaunchRequest, InstanceTerminateRequest and
-AddSSHKeyRequest (schemas/lambda.json); a violation is answered 400
+AddSSHKeyRequest (api_schema.json); a violation is answered 400
 {"error": {"code": "global/invalid-parameters", "message": "Invalid request
 data: <violations>", "suggestion": ...}} and recorded in /_mock/violations,
 as is a launch that names other than exactly one SSH key (the document's
@@ -58,8 +58,13 @@ import re
 import time
 import uuid
 
-import mock_base
-from mock_base import Reply
+import os
+import sys
+
+# The shared mock server lives in providers/common/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "common"))
+import mock_base  # noqa: E402
+from mock_base import Reply  # noqa: E402
 
 
 def err(status, code, message, suggestion=None):
