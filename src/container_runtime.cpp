@@ -336,11 +336,15 @@ Expected<EnvFiles, std::string> env_files(
   return files;
 }
 
-void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& env_file_path,
-                const std::string& shell_exports_path) {
-  spec.env_file_path = files.env_file_names.empty() ? "" : env_file_path;
-  spec.shell_exports_path = files.passthrough_names.empty() ? "" : shell_exports_path;
+std::vector<std::pair<std::string, std::string>> attach_env(ContainerSpec& spec,
+                                                            const EnvFiles& files) {
+  std::vector<std::pair<std::string, std::string>> out;
+  spec.env_file_path = files.env_file_names.empty() ? "" : "env";
+  spec.shell_exports_path = files.passthrough_names.empty() ? "" : "env.sh";
   spec.passthrough_names = files.passthrough_names;
+  if (!spec.env_file_path.empty()) out.emplace_back(spec.env_file_path, files.env_file);
+  if (!spec.shell_exports_path.empty()) out.emplace_back(spec.shell_exports_path, files.shell_exports);
+  return out;
 }
 
 Expected<ContainerSpec, std::string> container_spec(
@@ -413,11 +417,6 @@ Expected<ContainerSpec, std::string> container_spec(
   return spec;
 }
 
-std::vector<std::string> write_file_argv(const std::string& path) {
-  return {"sh", "-c", "umask 077 && mkdir -p -- \"$2\" && rm -f -- \"$1\" && cat > \"$1\"",
-          "sh", path, parent_dir(path)};
-}
-
 std::string private_files_tar(const std::vector<std::pair<std::string, std::string>>& files) {
   std::string out;
   const long long now = static_cast<long long>(std::time(nullptr));
@@ -470,12 +469,6 @@ std::vector<std::string> remove_replica_argv(const ContainerRuntime& rt,
   Argv argv = {"sh", "-c", kRemoveReplicaScript, "sh", instance};
   auto rm = remove_argv(rt, {instance});
   argv.insert(argv.end(), rm.begin(), rm.end());
-  return argv;
-}
-
-std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths) {
-  Argv argv = {"rm", "-f", "--"};
-  argv.insert(argv.end(), paths.begin(), paths.end());
   return argv;
 }
 

@@ -144,16 +144,7 @@ Expected<void, Failure> start_on_host(Run& run, int replica, const Instance& ins
   if (std::string gpu = gpu_summary(offer.gpu); !gpu.empty()) spec->labels[kLabelGpu] = gpu;
   // The secrets travel as files in the start command's stdin, unpacked in
   // the private directory, where the start runs: paths are relative.
-  std::vector<std::pair<std::string, std::string>> secret_files;
-  if (!files->env_file_names.empty()) {
-    spec->env_file_path = "env";
-    secret_files.emplace_back(spec->env_file_path, files->env_file);
-  }
-  if (!files->passthrough_names.empty()) {
-    spec->shell_exports_path = "env.sh";
-    spec->passthrough_names = files->passthrough_names;
-    secret_files.emplace_back(spec->shell_exports_path, files->shell_exports);
-  }
+  const auto secret_files = attach_env(*spec, *files);
   spec->pull = "never";  // berth pulls, below, on its own terms
   // A container of this very instance left by an interrupted run on a host
   // that outlives instances would block the name.

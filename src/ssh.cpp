@@ -363,34 +363,6 @@ Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& 
   return r->exit_code;
 }
 
-Expected<void, SshError> SshSession::copy_dir(const fs::path& local, const std::string& remote) {
-  std::error_code ec;
-  if (!fs::is_directory(local, ec))
-    return unexpected(
-        SshError{SshError::Kind::kLocal, local.string() + " is not a directory", -1, ""});
-  // The remote directory is emptied first; refuse what would empty a home
-  // or the root.
-  if (remote.empty() || remote == "/" || remote == "." || remote == ".." || remote == "~" ||
-      remote.find('\0') != std::string::npos)
-    return unexpected(SshError{SshError::Kind::kLocal,
-                               "refusing to replace the remote directory '" + remote + "'", -1,
-                               ""});
-  auto packed = runner_.run(
-      {.argv = {"tar", "-C", local.string(), "-cf", "-", "."}, .cancel = options_.cancel});
-  if (!packed)
-    return unexpected(
-        SshError{SshError::Kind::kLocal, "cannot run tar: " + packed.error(), -1, ""});
-  if (!packed->ok())
-    return unexpected(SshError{SshError::Kind::kLocal,
-                               "cannot read " + local.string() + ": " + last_line(packed->err),
-                               packed->exit_code, tail_lines(packed->err)});
-  auto unpacked = run_ok(
-      {"sh", "-c", "rm -rf -- \"$1\" && mkdir -p -- \"$1\" && tar -C \"$1\" -xf -", "sh", remote},
-      std::move(packed->out));
-  if (!unpacked) return unexpected(unpacked.error());
-  return {};
-}
-
 void SshSession::close() {
   if (!opened_) return;
   opened_ = false;

@@ -128,10 +128,11 @@ struct ContainerSpec {
   std::vector<std::string> passthrough_names;
 };
 
-/// Points the spec at the env files the caller wrote on the host (a path is
-/// ignored when its file is not needed).
-void attach_env(ContainerSpec& spec, const EnvFiles& files, const std::string& env_file_path,
-                const std::string& shell_exports_path);
+/// Points the spec at the env files it needs, named relative to the private
+/// directory the start runs in ("env", "env.sh"), and returns them (name,
+/// content): they travel as a private_files_tar on the start's stdin.
+std::vector<std::pair<std::string, std::string>> attach_env(ContainerSpec& spec,
+                                                            const EnvFiles& files);
 
 /// Builds the spec for one replica of a template. `bind_sources[i]` is the
 /// host path where the i-th `source:` volume (in template order) was copied;
@@ -142,12 +143,6 @@ Expected<ContainerSpec, std::string> container_spec(
     const LaunchTemplate& workload, const ContainerIdentity& identity, GpuAccess gpus,
     const std::vector<std::string>& bind_sources,
     const std::map<std::string, std::string>& volume_dirs = {});
-
-/// Writes stdin into `path` with mode 0600 (its directory 0700, created when
-/// missing). How secrets reach a host: the content goes through SSH stdin.
-std::vector<std::string> write_file_argv(const std::string& path);
-/// rm -f of files, for cleanup paths.
-std::vector<std::string> remove_files_argv(const std::vector<std::string>& paths);
 
 /// A tar stream (POSIX ustar) of small private files, each mode 0600, that a
 /// command unpacks from its stdin: several secrets (env files, registry
@@ -191,7 +186,7 @@ std::string image_registry(std::string_view image);
 /// A docker/podman auth file ({"auths": {...}}) holding the credentials.
 std::string registry_auth_file(const std::string& registry, const std::string& username,
                                const std::string& password);
-/// `pull IMAGE`; with `auth_file` (written by the caller with write_file_argv)
+/// `pull IMAGE`; with `auth_file` (unpacked by private_dir_argv from its stdin)
 /// the runtime reads the credentials from it and the file is removed after.
 /// No `login`: that would store the credentials on the host for good and put
 /// the username on a command line.

@@ -32,7 +32,7 @@ struct SshError {
     kUnreachable,     // refused, no route, connect timeout, closed before login
     kAuth,            // the host rejected berth's key
     kHostKeyChanged,  // the pinned key differs: refused, never accepted
-    kCommandFailed,   // the remote command ran and failed (run_ok, copy_dir)
+    kCommandFailed,   // the remote command ran and failed (run_ok)
     kTimeout,         // berth's own deadline for the command passed
     kCancelled,       // SIGINT/SIGTERM while it ran
     kLocal,           // ssh (or tar) could not be started here
@@ -83,10 +83,6 @@ class SshSession {
   /// With the terminal: `berth ssh` (empty argv = login shell), `exec`,
   /// `logs -f`. Returns the remote exit code.
   Expected<int, SshError> interactive(const std::vector<std::string>& argv, bool tty);
-
-  /// Replaces the remote directory `remote` with the contents of the local
-  /// directory (a tar stream over stdin; no scp quirks).
-  Expected<void, SshError> copy_dir(const std::filesystem::path& local, const std::string& remote);
 
   /// Closes the master (`-O exit`) if this session opened it. Idempotent.
   void close();

@@ -218,25 +218,6 @@ TEST_CASE("ssh: unreachable hosts, rejected keys and failing commands are told a
   CHECK(gone);
 }
 
-TEST_CASE("ssh: copy_dir replaces the remote directory with the local one", "[e2e][ssh]") {
-  BERTH_E2E_ENV(env);
-  Fixture f(*env);
-  auto src = f.scratch.path() / "src";
-  f.scratch.write("src/a.txt", "alpha\n");
-  f.scratch.write("src/sub dir/$(b).txt", "beta\n");
-  auto s = f.session("h3", "ssh-copy");
-  REQUIRE(s->open());
-  // Every host is this machine, so the remote path can be checked directly.
-  auto dest = f.scratch.path() / "dest dir";
-  f.scratch.write("dest dir/stale.txt", "old\n");
-  REQUIRE(s->copy_dir(src, dest.string()));
-  CHECK(read_file(dest / "a.txt") == "alpha\n");
-  CHECK(read_file(dest / "sub dir" / "$(b).txt") == "beta\n");
-  CHECK_FALSE(fs::exists(dest / "stale.txt"));
-  CHECK_FALSE(s->copy_dir(src, "/"));
-  CHECK_FALSE(s->copy_dir(f.scratch.path() / "missing", dest.string()));
-}
-
 TEST_CASE("ssh key: generated once, 0600, reused", "[e2e][ssh]") {
   e2e::Scratch scratch;
   auto a = ensure_ssh_key(scratch.state_dir(), std::nullopt);
@@ -269,18 +250,28 @@ TEST_CASE("runtime over ssh: private pull, hostile env, labels, ports, logs, rem
       auto rt = *container_runtime(runtime_name);
       auto s = f.session(host, "ssh-runtime");
       REQUIRE(s->open());
-      const std::string dir = (f.scratch.path() / ("host-" + host)).string();
+      // The replica's private directory, as the deploy uses it.
+      const std::string instance = "berth-ssh-runtime-0-" + runtime_name;
+      auto home = s->run_ok({"sh", "-c", "printf %s \"$HOME\""});
+      REQUIRE(home);
+      const std::string dir = *home + "/.berth/" + instance;
+      (void)s->run({"rm", "-rf", "--", dir});
 
-      // Private image: credentials only in a 0600 auth file, removed after.
-      std::string auth = dir + "/auth/config.json";
-      REQUIRE(s->run_ok(write_file_argv(auth),
-                        registry_auth_file(image_registry(env->registry.image),
-                                           env->registry.username, env->registry.password)));
-      auto pulled = s->run(pull_argv(rt, env->registry.image, auth));
+      // Private image: credentials only in a 0600 auth file unpacked from
+      // the command's stdin, removed after.
+      PrivateDirCommand pull;
+      pull.instance = instance;
+      pull.files_on_stdin = true;
+      pull.argv = pull_argv(rt, env->registry.image, std::string("config.json"));
+      auto pulled = s->run(private_dir_argv(rt, pull),
+                           private_files_tar({{"config.json",
+                                               registry_auth_file(image_registry(env->registry.image),
+                                                                  env->registry.username,
+                                                                  env->registry.password)}}));
       REQUIRE(pulled);
       INFO(pulled->err);
       CHECK(pulled->exit_code == 0);
-      CHECK_FALSE(fs::exists(auth));
+      CHECK_FALSE(fs::exists(dir + "/config.json"));
       // Without credentials the registry refuses.
       auto anonymous = s->run({rt.program, "pull", env->registry.image + "-nope"});
       REQUIRE(anonymous);
@@ -298,20 +289,24 @@ TEST_CASE("runtime over ssh: private pull, hostile env, labels, ports, logs, rem
       };
       auto files = env_files(vars);
       REQUIRE(files);
-      ContainerIdentity id{"ssh-runtime", 0, "0123abcd", "berth-ssh-runtime-0-" + runtime_name};
+      ContainerIdentity id{"ssh-runtime", 0, "0123abcd", instance};
       ContainerSpec spec;
       spec.name = id.instance;
       spec.image = env->registry.image;
       spec.labels = id.labels();
       spec.ports = {{8000, 18080, "tcp"}};
       spec.mounts = {{volume_name("ssh-runtime", "cache"), "/cache", false}};
-      REQUIRE(s->run_ok(write_file_argv(dir + "/env"), files->env_file));
-      REQUIRE(s->run_ok(write_file_argv(dir + "/env.sh"), files->shell_exports));
-      attach_env(spec, *files, dir + "/env", dir + "/env.sh");
+      // The env files travel as the deploy sends them: a tar on the start's
+      // stdin, unpacked into the private directory the start runs in.
+      auto secret_files = attach_env(spec, *files);
       auto argv = run_argv(rt, spec);
       REQUIRE(argv);
       (void)s->run(remove_argv(rt, {spec.name}));
-      auto started = s->run(*argv);
+      PrivateDirCommand start;
+      start.instance = instance;
+      start.files_on_stdin = true;
+      start.argv = *argv;
+      auto started = s->run(private_dir_argv(rt, start), private_files_tar(secret_files));
       REQUIRE(started);
       INFO(started->err);
       REQUIRE(started->exit_code == 0);

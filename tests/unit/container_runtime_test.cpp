@@ -216,7 +216,9 @@ TEST_CASE("run argv never carries env values", "[container_runtime]") {
   auto files = env_files({{"TOKEN", "s3cret-value"}, {"KEY", "-----BEGIN\nabc\n-----END"}});
   REQUIRE(files);
   auto spec = basic_spec();
-  attach_env(spec, *files, ".berth/run/env", ".berth/run/exports");
+  auto secret_files = attach_env(spec, *files);
+  CHECK(secret_files == std::vector<std::pair<std::string, std::string>>{
+                            {"env", files->env_file}, {"env.sh", files->shell_exports}});
   auto argv = run_argv(docker(), spec);
   REQUIRE(argv);
   for (const auto& a : *argv) {
@@ -248,31 +250,31 @@ TEST_CASE("env reaches the runtime literally and its files are removed", "[conta
   std::string hostile_ml = "x\n$(touch " + marker + ")\n`touch " + marker + "`'\"; ";
   auto files = env_files({{"ONE", "$(touch " + marker + ")"}, {"ML", hostile_ml}});
   REQUIRE(files);
-  std::string env_path = (dir.path / "secrets" / "env").string();
-  std::string exports_path = (dir.path / "secrets" / "exports").string();
-  for (auto [path, content] :
-       {std::pair{env_path, files->env_file}, std::pair{exports_path, files->shell_exports}}) {
-    auto w = system_process_runner().run({.argv = write_file_argv(path), .stdin_data = content});
-    REQUIRE(w);
-    REQUIRE(w->exit_code == 0);
-    struct stat st {};
-    REQUIRE(stat(path.c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
-  }
-  struct stat dst {};
-  REQUIRE(stat((dir.path / "secrets").c_str(), &dst) == 0);
-  CHECK((dst.st_mode & 0777) == 0700);
-
+  // As the deploy starts a container: the files unpacked from the start's
+  // stdin into the private directory ($HOME/.berth/INSTANCE), the run there.
   auto spec = basic_spec();
-  attach_env(spec, *files, env_path, exports_path);
+  auto secret_files = attach_env(spec, *files);
   auto argv = run_argv(rt, spec);
   REQUIRE(argv);
-  auto r = system_process_runner().run({.argv = *argv});
+  PrivateDirCommand start;
+  start.instance = "berth-x-0-abc";
+  start.files_on_stdin = true;
+  start.argv = *argv;
+  const auto private_dir = dir.path / ".berth" / start.instance;
+  const std::string env_path = (private_dir / "env").string();
+  const std::string exports_path = (private_dir / "env.sh").string();
+  auto r = system_process_runner().run({.argv = private_dir_argv(rt, start),
+                                        .stdin_data = private_files_tar(secret_files),
+                                        .extra_env = {{"HOME", dir.path.string()}}});
   REQUIRE(r);
+  INFO(r->err);
   CHECK(r->exit_code == 7);  // the runtime's exit code comes through
   CHECK(r->out.find("FILE:ONE=$(touch " + marker + ")\n") != std::string::npos);
   CHECK(r->out.find("ML=" + hostile_ml + "|\n") != std::string::npos);
   CHECK(r->out.find("[-e][ML]") != std::string::npos);
+  struct stat dst {};
+  REQUIRE(stat(private_dir.c_str(), &dst) == 0);
+  CHECK((dst.st_mode & 0777) == 0700);
   CHECK_FALSE(std::filesystem::exists(env_path));
   CHECK_FALSE(std::filesystem::exists(exports_path));
   CHECK_FALSE(std::filesystem::exists(marker));
@@ -302,13 +304,21 @@ TEST_CASE("registry credentials travel in an auth file", "[container_runtime]") 
 
 TEST_CASE("auth file is removed after the pull", "[container_runtime]") {
   TempDir dir;
-  std::string file = (dir.path / "auth" / "config.json").string();
-  auto w = system_process_runner().run({.argv = write_file_argv(file), .stdin_data = "{}"});
-  REQUIRE(w);
   ContainerRuntime rt{ContainerRuntime::Kind::kPodman, "echo"};
-  auto r = system_process_runner().run({.argv = pull_argv(rt, "img:1", file)});
+  // As the deploy pulls: the auth file unpacked from stdin into the private
+  // directory, 0600, the pull run there, the file gone after.
+  PrivateDirCommand pull;
+  pull.instance = "berth-x-0-abc";
+  pull.files_on_stdin = true;
+  pull.argv = pull_argv(rt, "img:1", std::string("config.json"));
+  const auto file = dir.path / ".berth" / pull.instance / "config.json";
+  auto r = system_process_runner().run(
+      {.argv = private_dir_argv(rt, pull),
+       .stdin_data = private_files_tar({{"config.json", "{}"}}),
+       .extra_env = {{"HOME", dir.path.string()}}});
   REQUIRE(r);
-  CHECK(r->out == "pull --authfile " + file + " img:1\n");
+  INFO(r->err);
+  CHECK(r->out == "pull --authfile config.json img:1\n");
   CHECK_FALSE(std::filesystem::exists(file));
 }
 
@@ -324,7 +334,6 @@ TEST_CASE("other runtime commands", "[container_runtime]") {
   CHECK(remove_argv(podman(), {"a", "b"}) == Argv{"podman", "rm", "-f", "--time", "0", "a", "b"});
   CHECK(remove_argv(docker(), {"a"}) == Argv{"docker", "rm", "-f", "a"});
   CHECK(inspect_argv(docker(), "c") == Argv{"docker", "inspect", "--type", "container", "c"});
-  CHECK(remove_files_argv({"x"}) == Argv{"rm", "-f", "--", "x"});
 }
 
 TEST_CASE("ps output of either runtime", "[container_runtime]") {
