@@ -134,8 +134,6 @@ std::string to_string(SshError::Kind kind) {
       return "auth";
     case SshError::Kind::kHostKeyChanged:
       return "host-key-changed";
-    case SshError::Kind::kCommandFailed:
-      return "command-failed";
     case SshError::Kind::kTimeout:
       return "timeout";
     case SshError::Kind::kCancelled:
@@ -323,22 +321,6 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
   }
   if (ssh_failed(*r)) return unexpected(classify(*r, "'" + argv.front() + "'"));
   return *r;
-}
-
-Expected<std::string, SshError> SshSession::run_ok(const std::vector<std::string>& argv,
-                                                   std::optional<std::string> stdin_data,
-                                                   std::optional<Duration> timeout) {
-  auto r = run(argv, std::move(stdin_data), timeout);
-  if (!r) return unexpected(r.error());
-  if (!r->ok()) {
-    std::string why = last_line(r->err.empty() ? r->out : r->err);
-    return unexpected(
-        SshError{SshError::Kind::kCommandFailed,
-                 fmt::format("'{}' failed on {} (exit code {}){}", argv.front(), target_.host,
-                             r->exit_code, why.empty() ? "" : ": " + why),
-                 r->exit_code, tail_lines(r->err)});
-  }
-  return std::move(r->out);
 }
 
 Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& argv, bool tty) {

@@ -13,11 +13,7 @@
 namespace berth {
 namespace {
 
-std::string describe(const SshError& e) {
-  return e.stderr_tail.empty() || e.kind != SshError::Kind::kCommandFailed
-             ? e.message
-             : e.message + "\n" + e.stderr_tail;
-}
+std::string describe(const SshError& e) { return e.message; }
 
 class SshHost : public Host {
  public:

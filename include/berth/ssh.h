@@ -32,14 +32,13 @@ struct SshError {
     kUnreachable,     // refused, no route, connect timeout, closed before login
     kAuth,            // the host rejected berth's key
     kHostKeyChanged,  // the pinned key differs: refused, never accepted
-    kCommandFailed,   // the remote command ran and failed (run_ok)
     kTimeout,         // berth's own deadline for the command passed
     kCancelled,       // SIGINT/SIGTERM while it ran
-    kLocal,           // ssh (or tar) could not be started here
+    kLocal,           // ssh could not be started here
   };
   Kind kind = Kind::kUnreachable;
   std::string message;      // one line, names the host
-  int exit_code = -1;       // kCommandFailed: the remote exit code
+  int exit_code = -1;       // ssh's own exit code, when it ran
   std::string stderr_tail;  // last lines of stderr, for the hint
 };
 
@@ -75,10 +74,6 @@ class SshSession {
                                         std::optional<std::string> stdin_data = std::nullopt,
                                         std::optional<Duration> timeout = std::nullopt,
                                         bool cancellable = true);
-  /// run, with a non-zero exit as kCommandFailed; returns stdout.
-  Expected<std::string, SshError> run_ok(const std::vector<std::string>& argv,
-                                         std::optional<std::string> stdin_data = std::nullopt,
-                                         std::optional<Duration> timeout = std::nullopt);
 
   /// With the terminal: `berth ssh` (empty argv = login shell), `exec`,
   /// `logs -f`. Returns the remote exit code.
