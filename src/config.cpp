@@ -183,7 +183,7 @@ std::optional<std::string> SettingValue::choice(const std::vector<std::string>& 
   auto t = text();
   if (!t) return std::nullopt;
   for (const auto& w : words)
-    if (ascii_lower(w) == ascii_lower(*t)) return w;
+    if (iequals(w, *t)) return w;
   std::string hint;
   if (!impl_->file_text)
     if (auto s = did_you_mean(impl_->node.Scalar(), words); !s.empty())

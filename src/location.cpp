@@ -220,7 +220,7 @@ std::vector<std::string> unknown_region_words(const std::vector<std::string>& gl
     if (!is_plain_word(g) || is_location_word(g)) continue;
     const std::string word = ascii_lower(g);
     if (std::none_of(raw_regions.begin(), raw_regions.end(),
-                     [&](const std::string& r) { return ascii_lower(r) == word; }))
+                     [&](const std::string& r) { return iequals(r, word); }))
       out.push_back(g);
   }
   return out;

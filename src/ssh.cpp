@@ -201,8 +201,6 @@ SshError SshSession::classify(const ProcessResult& r, const std::string& what) c
   const std::string& err = r.err;
   const std::string host = target_.host;
   SshError e;
-  e.exit_code = r.exit_code;
-  e.stderr_tail = tail_lines(err);
   if (r.cancelled) {
     e.kind = SshError::Kind::kCancelled;
     e.message = what + " on " + host + " was interrupted";
@@ -242,9 +240,9 @@ static bool ssh_failed(const ProcessResult& r) {
 // every entry point makes sure they exist, since a command may come first.
 Expected<void, SshError> SshSession::prepare_dirs() const {
   if (auto d = make_socket_dir(control_path_.parent_path()); !d)
-    return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
+    return unexpected(SshError{SshError::Kind::kLocal, d.error()});
   if (auto d = make_private_dir(known_hosts().parent_path()); !d)
-    return unexpected(SshError{SshError::Kind::kLocal, d.error(), -1, ""});
+    return unexpected(SshError{SshError::Kind::kLocal, d.error()});
   return {};
 }
 
@@ -260,7 +258,7 @@ Expected<void, SshError> SshSession::open() {
                    .cancel = options_.cancel};
   auto r = runner_.run(spec);
   if (!r)
-    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error()});
   if (!r->ok()) return unexpected(classify(*r, "connecting"));
   opened_ = true;
   ++handshakes_;
@@ -272,7 +270,7 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
                                                   std::optional<Duration> timeout,
                                                   bool cancellable) {
   auto command = shell_command(argv);
-  if (!command) return unexpected(SshError{SshError::Kind::kLocal, command.error(), -1, ""});
+  if (!command) return unexpected(SshError{SshError::Kind::kLocal, command.error()});
   if (auto d = prepare_dirs(); !d) return unexpected(d.error());
   // Killing the local ssh does not stop the remote command: the master keeps
   // its channel. sshd makes the remote shell a session (and process group)
@@ -296,7 +294,7 @@ Expected<ProcessResult, SshError> SshSession::run(const std::vector<std::string>
   };
   auto r = runner_.run(spec);
   if (!r)
-    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error()});
   std::optional<long> remote_pid;
   // ssh's own messages may come first.
   std::size_t at =
@@ -327,7 +325,7 @@ Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& 
   std::string command;
   if (!argv.empty()) {
     auto c = shell_command(argv);
-    if (!c) return unexpected(SshError{SshError::Kind::kLocal, c.error(), -1, ""});
+    if (!c) return unexpected(SshError{SshError::Kind::kLocal, c.error()});
     command = *c;
   }
   // The cancel flag ends it too: the command's --timeout sets it (a ^C at
@@ -337,10 +335,10 @@ Expected<int, SshError> SshSession::interactive(const std::vector<std::string>& 
                    .cancel = options_.cancel};
   auto r = runner_.run(spec);
   if (!r)
-    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error(), -1, ""});
+    return unexpected(SshError{SshError::Kind::kLocal, "cannot run ssh: " + r.error()});
   if (r->cancelled)
     return unexpected(
-        SshError{SshError::Kind::kCancelled, "cancelled: " + target_.to_string(), -1, ""});
+        SshError{SshError::Kind::kCancelled, "cancelled: " + target_.to_string()});
   if (r->signal) return 128 + r->signal;
   return r->exit_code;
 }

@@ -13,8 +13,6 @@
 namespace berth {
 namespace {
 
-std::string describe(const SshError& e) { return e.message; }
-
 class SshHost : public Host {
  public:
   explicit SshHost(std::unique_ptr<SshSession> session) : session_(std::move(session)) {}
@@ -24,7 +22,7 @@ class SshHost : public Host {
   Expected<ProcessResult, std::string> run(const HostCommand& c) override {
     if (c.interactive) {
       auto code = session_->interactive(c.argv, c.tty);
-      if (!code) return unexpected(describe(code.error()));
+      if (!code) return unexpected(code.error().message);
       ProcessResult r;
       r.exit_code = *code;
       return r;
@@ -40,12 +38,12 @@ class SshHost : public Host {
       p.err = e.message;
       return p;
     }
-    return unexpected(describe(e));
+    return unexpected(e.message);
   }
 
   Expected<int, std::string> login_shell() override {
     auto code = session_->interactive({}, ::isatty(0) && ::isatty(1));
-    if (!code) return unexpected(describe(code.error()));
+    if (!code) return unexpected(code.error().message);
     return *code;
   }
 

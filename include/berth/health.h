@@ -43,8 +43,8 @@ struct HealthTarget {
 
 /// One run of `check` against `target`: http and tcp probe from berth's
 /// side, as a client of the endpoint would; exec runs in the container.
-/// The value says what passed ("HTTP 200", "exit code 0", "no health
-/// check"); the error says why not. An exec check where no runtime reaches
+/// The value says what passed ("ok", "exit code 0", "no health check");
+/// the error says why not ("HTTP 503", "connection refused", "timed out"). An exec check where no runtime reaches
 /// the container passes as "not checked".
 Expected<std::string, std::string> check_health(const HealthCheck& check, const HealthTarget& target);
 

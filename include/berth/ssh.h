@@ -37,9 +37,7 @@ struct SshError {
     kLocal,           // ssh could not be started here
   };
   Kind kind = Kind::kUnreachable;
-  std::string message;      // one line, names the host
-  int exit_code = -1;       // ssh's own exit code, when it ran
-  std::string stderr_tail;  // last lines of stderr, for the hint
+  std::string message;  // one line, names the host
 };
 
 std::string to_string(SshError::Kind kind);  // "unreachable", "auth", ...

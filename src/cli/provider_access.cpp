@@ -18,10 +18,14 @@ Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOpti
   return std::move(*set);
 }
 
+namespace {
+
 std::string no_providers_hint() {
   return "add providers to ~/.config/berth/config.yaml, or set a provider's API-key variable (" +
          api_key_variables() + ")";
 }
+
+}  // namespace
 
 Expected<ProviderSet, int> open_usable_providers(const Config& config, const GlobalOptions& g) {
   auto providers = open_providers(config, g);

@@ -18,9 +18,6 @@ Expected<ProviderSet, int> open_providers(const Config& config, const GlobalOpti
 /// ask: none configured, or every one disabled (naming what is missing).
 Expected<ProviderSet, int> open_usable_providers(const Config& config, const GlobalOptions& g);
 
-/// The hint for a config without providers.
-std::string no_providers_hint();
-
 std::string provider_names(const ProviderSet& providers);
 
 }  // namespace berth::cli
