@@ -35,9 +35,9 @@
 #include <thread>
 #include <vector>
 
-#include "berth/http.h"
-#include "berth/json_answer.h"
-#include "berth/process.h"
+#include "berth/common/process.h"
+#include "berth/http/http.h"
+#include "berth/http/json_answer.h"
 
 extern char** environ;
 

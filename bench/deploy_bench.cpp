@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "berth/deploy.h"
-#include "berth/ssh.h"
-#include "berth/ssh_host.h"
+#include "berth/deploy/deploy.h"
+#include "berth/host/ssh.h"
+#include "berth/host/ssh_host.h"
 
 using namespace berth;
 using Clock = std::chrono::steady_clock;

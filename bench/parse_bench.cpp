@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/http.h"
-#include "berth/provider.h"
+#include "berth/config/config.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
 
 using namespace berth;
 

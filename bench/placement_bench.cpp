@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "berth/placement.h"
+#include "berth/placement/placement.h"
 
 using namespace berth;
 

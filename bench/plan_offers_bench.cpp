@@ -48,7 +48,7 @@
 #include <thread>
 #include <vector>
 
-#include "berth/offer.h"
+#include "berth/provider/offer.h"
 
 namespace fs = std::filesystem;
 using berth::CpuArch;

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 
 using namespace berth;
 namespace fs = std::filesystem;

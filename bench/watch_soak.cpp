@@ -21,11 +21,11 @@
 #include <string>
 #include <thread>
 
-#include "berth/config.h"
-#include "berth/deploy.h"
-#include "berth/provider_set.h"
-#include "berth/watch_deploy.h"
-#include "berth/workload_spec.h"
+#include "berth/config/config.h"
+#include "berth/config/provider_set.h"
+#include "berth/deploy/deploy.h"
+#include "berth/template/workload_spec.h"
+#include "berth/watch/watch_deploy.h"
 
 extern char** environ;
 

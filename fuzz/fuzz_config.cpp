@@ -1,11 +1,11 @@
-// The config loader (berth/config.h: parse_config) on any text, with the
+// The config loader (berth/config/config.h: parse_config) on any text, with the
 // real provider registry and a few variables for ${VAR} expansion.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "berth/config.h"
-#include "berth/environment.h"
+#include "berth/common/environment.h"
+#include "berth/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const berth::Environment env = berth::Environment::from_map(

@@ -1,13 +1,13 @@
-// What berth prints: terminal_text (berth/output.h) never lets a control
+// What berth prints: terminal_text (berth/common/output.h) never lets a control
 // character through raw and is idempotent; redact and redact_values
-// (berth/http.h) end on any text and never leave a known secret that stands
+// (berth/http/http.h) end on any text and never leave a known secret that stands
 // alone in it. Input: a secret, a newline, then the text.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "berth/http.h"
-#include "berth/output.h"
+#include "berth/common/output.h"
+#include "berth/http/http.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);

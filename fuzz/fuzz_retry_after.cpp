@@ -1,4 +1,4 @@
-// Retry-After in both its forms (src/http_retry.h: parse_retry_after) and as
+// Retry-After in both its forms (src/http/http_retry.h: parse_retry_after) and as
 // an adapter reads it (http_errors::retry_after): never a negative wait, never
 // more than a day, whatever the date.
 #include <chrono>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "http_retry.h"
+#include "http/http_retry.h"
 #include "providers/common/http_errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // A saved listing (`plan --offers FILE`) through the streaming reader
-// (src/saved_offers.cpp), checked against the document reader it must agree
+// (src/placement/saved_offers.cpp), checked against the document reader it must agree
 // with: the listing parsed by nlohmann and each offer read by
 // offer_from_json. Input: the file's bytes.
 #include <cstddef>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "berth/saved_offers.h"
+#include "berth/placement/saved_offers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,4 +1,4 @@
-// shell_quote/shell_join (berth/shell_quote.h) round trip: arbitrary bytes,
+// shell_quote/shell_join (berth/common/shell_quote.h) round trip: arbitrary bytes,
 // quoted, must come back from a POSIX shell's parse exactly. The input is
 // split at NUL bytes into arguments (no argument can hold one). Every input
 // is checked against an exact model of how sh reads the quoting; the first
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "berth/process.h"
-#include "berth/shell_quote.h"
+#include "berth/common/process.h"
+#include "berth/common/shell_quote.h"
 
 namespace {
 

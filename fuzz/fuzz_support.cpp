@@ -2,11 +2,11 @@
 
 #include <iterator>
 
-#include "berth/config.h"
-#include "berth/http.h"
-#include "berth/launch_template.h"
-#include "berth/provider.h"
-#include "berth/workload_spec.h"
+#include "berth/config/config.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
+#include "berth/template/launch_template.h"
+#include "berth/template/workload_spec.h"
 
 namespace berth::fuzz {
 

@@ -1,11 +1,11 @@
-// The template loader (berth/launch_template.h: parse_template) on any text,
+// The template loader (berth/template/launch_template.h: parse_template) on any text,
 // with a few variables set for its ${VAR} expansion.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "berth/environment.h"
-#include "berth/launch_template.h"
+#include "berth/common/environment.h"
+#include "berth/template/launch_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const berth::Environment env = berth::Environment::from_map(

@@ -1,7 +1,7 @@
 // Every provider type berth knows. Adding a provider is a folder under
 // providers/ plus one line here (see providers/README.md).
-#include "berth/config.h"
-#include "berth/provider.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
 #include "providers/lambda/lambda_provider.h"
 #include "providers/local/local_provider.h"
 #include "providers/runpod/runpod_provider.h"

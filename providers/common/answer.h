@@ -12,9 +12,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "berth/expected.h"
-#include "berth/instance.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/provider/instance.h"
+#include "berth/provider/provider.h"
 #include "providers/common/json_util.h"
 
 namespace berth::answer {

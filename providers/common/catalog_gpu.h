@@ -6,8 +6,8 @@
 #include <initializer_list>
 #include <string>
 
-#include "berth/gpu_catalog.h"
-#include "berth/offer.h"
+#include "berth/provider/offer.h"
+#include "berth/template/gpu_catalog.h"
 
 namespace berth {
 

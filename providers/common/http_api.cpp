@@ -4,7 +4,7 @@
 #include <atomic>
 #include <thread>
 
-#include "berth/json_answer.h"
+#include "berth/http/json_answer.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/url.h"

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/expected.h"
-#include "berth/http.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/config/config.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
 
 namespace berth {
 

@@ -5,9 +5,9 @@
 #include <string_view>
 #include <ctime>
 
-#include "berth/http.h"
-#include "berth/text.h"
-#include "http_retry.h"
+#include "berth/common/text.h"
+#include "berth/http/http.h"
+#include "http/http_retry.h"
 
 namespace berth::http_errors {
 
@@ -26,7 +26,7 @@ ProviderError from_failure(const HttpFailure& failure) {
 }
 
 std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
-  // The client's own reading (src/http_retry.h): seconds or any of the three
+  // The client's own reading (src/http/http_retry.h): seconds or any of the three
   // date forms, a day at the most, whatever the year.
   return http_retry::parse_retry_after(response.header("retry-after"),
                                        std::chrono::system_clock::now());

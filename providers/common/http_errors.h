@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "berth/http.h"
-#include "berth/provider.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
 
 namespace berth::http_errors {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "berth/json_answer.h"
+#include "berth/http/json_answer.h"
 
 namespace berth::json_util {
 

@@ -20,7 +20,7 @@ struct ShapeError : std::runtime_error {
 };
 
 /// nullopt when the text is not one complete JSON value (malformed, truncated)
-/// or is larger than a document berth reads whole (berth/json_answer.h).
+/// or is larger than a document berth reads whole (berth/http/json_answer.h).
 std::optional<json> parse(std::string_view text);
 
 /// The member `key` of `obj`; throws unless `obj` is an object holding it.

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "berth/provider.h"
+#include "berth/provider/provider.h"
 
 namespace berth {
 

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <regex>
 
-#include "berth/config.h"
-#include "berth/gpu_catalog.h"
-#include "berth/http.h"
+#include "berth/config/config.h"
+#include "berth/http/http.h"
+#include "berth/template/gpu_catalog.h"
 #include "providers/common/answer.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"

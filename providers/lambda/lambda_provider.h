@@ -59,10 +59,10 @@
 #include <string>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/expected.h"
-#include "berth/location.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
+#include "berth/template/location.h"
 
 namespace berth::lambda {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "berth/provider.h"
+#include "berth/provider/provider.h"
 #include "support/adapter_fixture.h"
 
 using namespace berth;

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "berth/container_runtime.h"
-#include "berth/instance.h"
-#include "berth/provider.h"
+#include "berth/host/container_runtime.h"
+#include "berth/provider/instance.h"
+#include "berth/provider/provider.h"
 
 namespace berth {
 

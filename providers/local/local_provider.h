@@ -10,10 +10,10 @@
 #include <string>
 
 #include "../common/provider_adapter.h"
-#include "berth/config.h"
-#include "berth/container_runtime.h"
-#include "berth/process.h"
-#include "berth/provider.h"
+#include "berth/common/process.h"
+#include "berth/config/config.h"
+#include "berth/host/container_runtime.h"
+#include "berth/provider/provider.h"
 #include "container_instances.h"
 
 namespace berth {

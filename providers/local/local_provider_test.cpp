@@ -6,9 +6,9 @@
 #include <functional>
 #include <mutex>
 
+#include "berth/config/config.h"
+#include "berth/host/container_runtime.h"
 #include "providers/local/nvidia_smi.h"
-#include "berth/config.h"
-#include "berth/container_runtime.h"
 
 using namespace berth;
 

@@ -6,8 +6,8 @@
 #include <regex>
 #include <sstream>
 
-#include "berth/gpu_catalog.h"
-#include "berth/text.h"
+#include "berth/common/text.h"
+#include "berth/template/gpu_catalog.h"
 #include "providers/common/catalog_gpu.h"
 
 namespace berth {

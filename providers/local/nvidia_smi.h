@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "berth/expected.h"
-#include "berth/offer.h"
+#include "berth/common/expected.h"
+#include "berth/provider/offer.h"
 
 namespace berth {
 

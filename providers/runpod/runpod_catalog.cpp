@@ -7,9 +7,9 @@
 #include <unordered_map>
 #include <variant>
 
-#include "berth/gpu_catalog.h"
+#include "berth/input/json_scan.h"
+#include "berth/template/gpu_catalog.h"
 #include "providers/common/catalog_gpu.h"
-#include "providers/common/json_scan.h"
 #include "providers/common/json_util.h"
 #include "providers/runpod/runpod_provider.h"
 

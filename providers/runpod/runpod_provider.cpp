@@ -7,22 +7,22 @@
 
 #include <fmt/format.h>
 
-#include "berth/config.h"
-#include "berth/deployments.h"
-#include "berth/gpu_catalog.h"
-#include "berth/http.h"
-#include "berth/units.h"
+#include "berth/common/text.h"
+#include "berth/common/units.h"
+#include "berth/config/config.h"
+#include "berth/deploy/deployments.h"
+#include "berth/deploy/log_text.h"
+#include "berth/http/http.h"
+#include "berth/template/gpu_catalog.h"
 #include "providers/common/answer.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/provider_adapter.h"
-#include "providers/runpod/runpod_catalog.h"
 #include "providers/common/sse.h"
-#include "berth/log_text.h"
-#include "berth/text.h"
 #include "providers/common/url.h"
+#include "providers/runpod/runpod_catalog.h"
 
 namespace berth::runpod {
 

@@ -74,10 +74,10 @@
 #include <string_view>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/expected.h"
-#include "berth/location.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
+#include "berth/template/location.h"
 
 namespace berth::runpod {
 
@@ -93,7 +93,7 @@ std::vector<std::string> known_data_centers();
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,
                                                         ProviderContext& context);
 /// The container log lines of a GET /v2/pods/{id}/logs answer (SSE), the
-/// last `tail` of them, each bounded (berth/log_text.h); events of another
+/// last `tail` of them, each bounded (berth/deploy/log_text.h); events of another
 /// source, or whose data is not the documented object, are skipped.
 /// `cut_front`: the answer lost its beginning to the size cap.
 std::vector<std::string> parse_log_stream(std::string_view body, std::size_t tail,

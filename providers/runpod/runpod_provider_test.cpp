@@ -10,8 +10,8 @@
 #include <set>
 #include <fstream>
 
-#include "berth/config.h"
-#include "berth/provider.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
 #include "support/adapter_fixture.h"
 
 using namespace berth;

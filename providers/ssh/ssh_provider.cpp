@@ -6,11 +6,11 @@
 #include <map>
 #include <sstream>
 
-#include "berth/cancel.h"
-#include "berth/gpu_catalog.h"
-#include "berth/location.h"
-#include "berth/provider_settings.h"
-#include "berth/shell_quote.h"
+#include "berth/common/cancel.h"
+#include "berth/common/shell_quote.h"
+#include "berth/provider/provider_settings.h"
+#include "berth/template/gpu_catalog.h"
+#include "berth/template/location.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/local/nvidia_smi.h"
 
@@ -37,7 +37,7 @@ template <class T, class Fn>
 std::vector<Expected<T, ProviderError>> for_each_host(const std::vector<SshHostConfig>& hosts,
                                                       Fn fn) {
   std::vector<std::future<Expected<T, ProviderError>>> futures;
-  // Each host's thread keeps the caller's call deadline (berth/cancel.h): the
+  // Each host's thread keeps the caller's call deadline (berth/common/cancel.h): the
   // provider's offers deadline bounds its SSH runs too.
   const auto deadline = call_deadline();
   for (const auto& h : hosts)

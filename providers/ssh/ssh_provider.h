@@ -14,11 +14,11 @@
 
 #include "../common/provider_adapter.h"
 #include "../local/container_instances.h"
-#include "berth/config.h"
-#include "berth/container_runtime.h"
-#include "berth/process.h"
-#include "berth/provider.h"
-#include "berth/ssh.h"
+#include "berth/common/process.h"
+#include "berth/config/config.h"
+#include "berth/host/container_runtime.h"
+#include "berth/host/ssh.h"
+#include "berth/provider/provider.h"
 
 namespace berth {
 

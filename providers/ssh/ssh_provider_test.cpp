@@ -6,10 +6,10 @@
 #include <functional>
 #include <mutex>
 
-#include "berth/config.h"
-#include "berth/container_runtime.h"
-#include "berth/offer_search.h"
-#include "berth/shell_quote.h"
+#include "berth/common/shell_quote.h"
+#include "berth/config/config.h"
+#include "berth/host/container_runtime.h"
+#include "berth/placement/offer_search.h"
 #include "support/temp_dir.h"
 
 using namespace berth;

@@ -9,17 +9,17 @@
 #include <string_view>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/expected.h"
-#include "berth/location.h"
-#include "berth/offer.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/config/config.h"
+#include "berth/provider/offer.h"
+#include "berth/provider/provider.h"
+#include "berth/template/location.h"
 
 namespace berth::vastai {
 
 struct SearchOptions {
   bool verified_only = true;
-  int limit = kDefaultOfferLimit;  // the provider's `limit` (berth/config.h)
+  int limit = kDefaultOfferLimit;  // the provider's `limit` (berth/config/config.h)
 };
 
 /// The POST /api/v0/bundles/ body: on-demand asks, or interruptible ones

@@ -4,13 +4,13 @@
 
 #include <cctype>
 
-#include "berth/http.h"
-#include "berth/shell_quote.h"
+#include "berth/common/shell_quote.h"
+#include "berth/common/text.h"
+#include "berth/deploy/log_text.h"
+#include "berth/http/http.h"
 #include "providers/common/answer.h"
 #include "providers/common/catalog_gpu.h"
 #include "providers/common/http_api.h"
-#include "berth/log_text.h"
-#include "berth/text.h"
 #include "providers/common/http_errors.h"
 #include "providers/common/json_util.h"
 #include "providers/common/provider_adapter.h"
@@ -564,7 +564,7 @@ std::string log_url(const json& answer) {
 void read_settings(const ProviderSettings& settings, ProviderConfig& out) {
   if (auto v = settings.get("verified_only"))
     if (auto b = v->boolean()) out.settings["verified_only"] = *b;
-  // `limit` is read by the core for every type (offer_limit, berth/config.h).
+  // `limit` is read by the core for every type (offer_limit, berth/config/config.h).
 }
 
 Expected<std::unique_ptr<Provider>, std::string> create(const ProviderConfig& config,

@@ -69,9 +69,9 @@
 #include <memory>
 #include <string>
 
-#include "berth/config.h"
-#include "berth/expected.h"
-#include "berth/provider.h"
+#include "berth/common/expected.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "berth/placement/placement.h"
+#include "berth/provider/provider.h"
 #include "providers/vastai/vastai_offers.h"
 #include "providers/vastai/vastai_provider.h"
-#include "berth/placement.h"
-#include "berth/provider.h"
 #include "support/adapter_fixture.h"
 
 using namespace berth;

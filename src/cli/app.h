@@ -7,11 +7,11 @@
 #include <optional>
 #include <string>
 
-#include "berth/config.h"
-#include "berth/environment.h"
-#include "berth/failure.h"
-#include "berth/output.h"
-#include "berth/units.h"
+#include "berth/common/environment.h"
+#include "berth/common/failure.h"
+#include "berth/common/output.h"
+#include "berth/common/units.h"
+#include "berth/config/config.h"
 
 namespace berth {
 class ProviderSet;

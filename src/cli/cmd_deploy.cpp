@@ -13,17 +13,17 @@
 #include <memory>
 #include <set>
 
-#include "berth/cancel.h"
-#include "berth/deploy.h"
-#include "berth/deploy_status.h"
-#include "berth/deployments.h"
-#include "berth/health.h"
-#include "berth/log_text.h"
-#include "berth/placement.h"
-#include "berth/planning.h"
-#include "berth/provider_set.h"
-#include "berth/units.h"
-#include "berth/watch_deploy.h"
+#include "berth/common/cancel.h"
+#include "berth/common/units.h"
+#include "berth/config/provider_set.h"
+#include "berth/deploy/deploy.h"
+#include "berth/deploy/deploy_status.h"
+#include "berth/deploy/deployments.h"
+#include "berth/deploy/log_text.h"
+#include "berth/host/health.h"
+#include "berth/placement/placement.h"
+#include "berth/placement/planning.h"
+#include "berth/watch/watch_deploy.h"
 #include "cli/app.h"
 #include "cli/deploy_session.h"
 

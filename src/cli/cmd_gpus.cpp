@@ -1,8 +1,8 @@
 // berth gpus: the built-in GPU catalog.
 #include <cstdio>
 
-#include "berth/gpu_catalog.h"
-#include "berth/offer.h"
+#include "berth/provider/offer.h"
+#include "berth/template/gpu_catalog.h"
 #include "cli/app.h"
 
 namespace berth::cli {

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "berth/embedded.h"
+#include "berth/common/embedded.h"
 #include "cli/app.h"
 
 namespace berth::cli {

@@ -1,9 +1,9 @@
 // berth offers [TEMPLATE] [filters]: live offers from every provider at once.
 #include <cstdio>
 
-#include "berth/cancel.h"
-#include "berth/offer_search.h"
-#include "berth/units.h"
+#include "berth/common/cancel.h"
+#include "berth/common/units.h"
+#include "berth/placement/offer_search.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
 

@@ -3,14 +3,14 @@
 // A dry run: nothing is launched.
 #include <fmt/format.h>
 
-#include "berth/cancel.h"
-#include "berth/deploy.h"
-#include "berth/launch_template.h"
-#include "berth/offer_search.h"
-#include "berth/placement.h"
-#include "berth/planning.h"
-#include "berth/saved_offers.h"
-#include "berth/provider_set.h"
+#include "berth/common/cancel.h"
+#include "berth/config/provider_set.h"
+#include "berth/deploy/deploy.h"
+#include "berth/placement/offer_search.h"
+#include "berth/placement/placement.h"
+#include "berth/placement/planning.h"
+#include "berth/placement/saved_offers.h"
+#include "berth/template/launch_template.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
 

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "berth/cancel.h"
-#include "berth/http.h"
+#include "berth/common/cancel.h"
+#include "berth/http/http.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
 

@@ -1,5 +1,5 @@
 // berth schema: the JSON Schema of the launch template.
-#include "berth/schema.h"
+#include "berth/template/schema.h"
 #include "cli/app.h"
 
 namespace berth::cli {

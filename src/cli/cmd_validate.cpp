@@ -1,9 +1,9 @@
 // berth validate TEMPLATE...: parse and check templates; no network.
 #include <cstdio>
 
-#include "berth/launch_template.h"
-#include "berth/location.h"
-#include "berth/provider.h"
+#include "berth/provider/provider.h"
+#include "berth/template/launch_template.h"
+#include "berth/template/location.h"
 #include "cli/app.h"
 
 namespace berth::cli {

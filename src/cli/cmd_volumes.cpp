@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 #include <cstdio>
 
-#include "berth/cancel.h"
-#include "berth/http.h"
-#include "berth/provider_set.h"
+#include "berth/common/cancel.h"
+#include "berth/config/provider_set.h"
+#include "berth/http/http.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "berth/cancel.h"
-#include "berth/provider_set.h"
-#include "berth/watch_deploy.h"
+#include "berth/common/cancel.h"
+#include "berth/config/provider_set.h"
+#include "berth/watch/watch_deploy.h"
 #include "cli/app.h"
 #include "cli/deploy_session.h"
 

@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstdio>
 
-#include "berth/cancel.h"
-#include "berth/container_runtime.h"
-#include "berth/ssh.h"
-#include "berth/ssh_host.h"
+#include "berth/common/cancel.h"
+#include "berth/host/container_runtime.h"
+#include "berth/host/ssh.h"
+#include "berth/host/ssh_host.h"
 
 namespace berth::cli {
 

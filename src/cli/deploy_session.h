@@ -8,10 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "berth/cancel.h"
-#include "berth/config.h"
-#include "berth/deploy.h"
-#include "berth/provider_set.h"
+#include "berth/common/cancel.h"
+#include "berth/config/config.h"
+#include "berth/config/provider_set.h"
+#include "berth/deploy/deploy.h"
 #include "cli/app.h"
 
 namespace berth::cli {

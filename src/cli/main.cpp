@@ -3,9 +3,9 @@
 #include <iostream>
 #include <string>
 
-#include "berth/launch_template.h"
-#include "berth/workload_spec.h"
-#include "berth/version.h"
+#include "berth/common/version.h"
+#include "berth/template/launch_template.h"
+#include "berth/template/workload_spec.h"
 #include "cli/app.h"
 
 namespace berth::cli {

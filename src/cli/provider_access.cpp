@@ -1,7 +1,7 @@
 #include "cli/provider_access.h"
 
-#include "berth/cancel.h"
-#include "berth/units.h"
+#include "berth/common/cancel.h"
+#include "berth/common/units.h"
 
 namespace berth::cli {
 

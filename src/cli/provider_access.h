@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "berth/provider_set.h"
+#include "berth/config/provider_set.h"
 #include "cli/app.h"
 
 namespace berth::cli {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "berth/process.h"
+#include "berth/common/process.h"
 #include "e2e/deploy_fixture.h"
 
 using namespace berth::e2e;

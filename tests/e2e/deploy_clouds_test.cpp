@@ -4,7 +4,7 @@
 // runtype: only `onstart`), so a workload answers only when berth asked for
 // exactly what docker would run. The entry image (host/entry-serve.sh)
 // serves the arguments it was started with.
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/lambda_fixture.h"
 #include "e2e/watch_support.h"
 #include "support/mock_server.h"

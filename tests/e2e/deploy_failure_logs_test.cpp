@@ -3,7 +3,7 @@
 // replica stays, `logs` shows the same lines and `down` removes it. On this
 // machine (local), an SSH host, and a RunPod pod whose log comes from the
 // mock's SSE endpoint, which reads the real container's log on its host.
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 #include "support/mock_server.h"
 

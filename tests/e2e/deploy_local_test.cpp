@@ -1,8 +1,8 @@
 // `local`: the whole lifecycle against this machine's real podman (through
 // the e2e environment's runtime wrapper), through the real binary.
+#include "berth/common/process.h"
+#include "berth/common/shell_quote.h"
 #include "e2e/deploy_fixture.h"
-#include "berth/process.h"
-#include "berth/shell_quote.h"
 
 using namespace berth::e2e;
 using nlohmann::json;

@@ -3,7 +3,7 @@
 // placement.ssh_timeout for the next offer (docs/templates.md).
 #include <sstream>
 
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 #include "e2e/lambda_fixture.h"
 

@@ -1,6 +1,6 @@
 // The container-native path: RunPod gets image, env and ports in the create
 // call; the mock's launch hook makes the pod a real container on a test host.
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 #include "support/mock_server.h"
 

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <set>
 
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 
 using namespace berth::e2e;

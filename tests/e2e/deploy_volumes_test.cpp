@@ -2,7 +2,7 @@
 // lands, an unused one made for a failed launch deleted again, the data kept
 // across down and up, the next placement drawn back to where the volume is,
 // and `berth volumes` listing and deleting it.
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 #include "support/mock_server.h"
 

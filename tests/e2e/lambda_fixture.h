@@ -8,7 +8,7 @@
 
 #include <memory>
 
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/deploy_fixture.h"
 #include "support/mock_server.h"
 

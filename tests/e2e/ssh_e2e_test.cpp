@@ -9,8 +9,8 @@
 #include <fstream>
 #include <thread>
 
-#include "berth/container_runtime.h"
-#include "berth/ssh.h"
+#include "berth/host/container_runtime.h"
+#include "berth/host/ssh.h"
 #include "support/e2e_env.h"
 
 using namespace berth;

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "berth/ssh.h"
+#include "berth/host/ssh.h"
 #include "e2e/watch_support.h"
 #include "support/e2e_env.h"
 #include "support/mock_server.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "berth/http.h"
-#include "berth/provider.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
 #include "support/mock_server.h"
 
 namespace berth::testing {

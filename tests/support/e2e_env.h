@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "berth/process.h"
+#include "berth/common/process.h"
 
 namespace berth::e2e {
 

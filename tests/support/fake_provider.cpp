@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "berth/http.h"
+#include "berth/http/http.h"
 
 namespace berth::testing {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "berth/config.h"
-#include "berth/provider.h"
+#include "berth/config/config.h"
+#include "berth/provider/provider.h"
 
 namespace berth::testing {
 

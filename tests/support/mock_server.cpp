@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "berth/config.h"
+#include "berth/config/config.h"
 
 extern char** environ;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "berth/http.h"
-#include "berth/provider.h"
+#include "berth/http/http.h"
+#include "berth/provider/provider.h"
 
 namespace berth::testing {
 

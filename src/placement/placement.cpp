@@ -1,0 +1,472 @@
+// The placement solver (docs/templates.md, placement).
+//
+// Why the greedy choice below is exact. Every replica of a deployment asks for
+// the same thing, so an assignment is just a multiset of R offers. Expand each
+// matching offer into as many identical copies as it has instances left
+// (`available` minus what other replicas already hold; unknown = no limit, see
+// below). The feasible multisets are then the independent sets of size R of:
+//   - spread none: the uniform matroid over the copies;
+//   - spread provider|region: the partition matroid "at most one copy per
+//     group" (groups already held by other replicas are removed),
+// each truncated to rank R, and a truncated matroid is still a matroid. On a
+// matroid, taking elements in order of weight and keeping each one that stays
+// independent yields a minimum-weight basis (Rado–Edmonds). Our weight is
+// lexicographic — fewer provider volumes elsewhere, then price, then less
+// headroom — which equals a scalar weight away·M² + price·M − headroom for a
+// large enough M, so the greedy basis keeps replicas where their volumes
+// live first, then has the lowest total price and the most total headroom. Provider name and
+// offer id only order equal-weight copies, making the answer deterministic.
+// tests/unit/placement/placement_property_test.cpp checks this against brute force.
+//
+// `available == nullopt` (unknown) places no limit: the offer docs (docs/json.md) treat the
+// count as a hint, the instance types of VM clouds report none, and deploy
+// walks the fallbacks when a launch meets no capacity. A provider that says 0
+// is believed (the "available" constraint).
+//
+// Cost: one pass over the offers to filter them, a heap built in O(n), and
+// only as many pops as the choice and the fallbacks need, so a million offers
+// are never fully sorted.
+#include "berth/placement/placement.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "placement/placement_filter.h"
+
+namespace berth {
+namespace {
+
+using placement::bit;
+using placement::Constraint;
+using placement::ConstraintChecker;
+using placement::ConstraintMask;
+
+constexpr int kConstraintCount = static_cast<int>(Constraint::kCount_);
+constexpr int kUnlimited = INT_MAX;
+
+struct Candidate {
+  int away;  // provider volumes not where the offer is (volumes_away)
+  double price;
+  double headroom;
+  int provider_rank;
+  std::uint32_t index;  // into the offers
+};
+
+/// Offers considered by the solver: filtered, with what the ranking needs.
+class Ranking {
+ public:
+  explicit Ranking(const std::vector<Offer>& offers) : offers_(offers) {}
+
+  /// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
+  /// provider name, then offer id (then input position, for exact duplicates).
+  bool before(const Candidate& a, const Candidate& b) const {
+    if (a.away != b.away) return a.away < b.away;
+    if (a.price != b.price) return a.price < b.price;
+    if (a.headroom != b.headroom) return a.headroom > b.headroom;
+    if (a.provider_rank != b.provider_rank) return a.provider_rank < b.provider_rank;
+    if (int c = offers_[a.index].id.compare(offers_[b.index].id); c != 0) return c < 0;
+    return a.index < b.index;
+  }
+
+ private:
+  const std::vector<Offer>& offers_;
+};
+
+/// Pops candidates best-first without sorting them all.
+class CandidateQueue {
+ public:
+  CandidateQueue(std::vector<Candidate> items, const Ranking& ranking)
+      : heap_(std::move(items)), ranking_(ranking) {
+    std::make_heap(heap_.begin(), heap_.end(), worse());
+  }
+  bool empty() const { return heap_.empty(); }
+  Candidate pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), worse());
+    Candidate c = heap_.back();
+    heap_.pop_back();
+    return c;
+  }
+
+ private:
+  struct Worse {
+    const Ranking* ranking;
+    bool operator()(const Candidate& a, const Candidate& b) const { return ranking->before(b, a); }
+  };
+  Worse worse() const { return Worse{&ranking_}; }
+  std::vector<Candidate> heap_;
+  const Ranking& ranking_;
+};
+
+std::string offer_key(const std::string& provider, const std::string& id) {
+  return provider + '\n' + id;
+}
+
+bool is_excluded(const Offer& o, const std::set<std::string>& excluded) {
+  if (excluded.empty()) return false;
+  if (excluded.count(o.provider + "/" + o.id)) return true;
+  if (auto h = o.launch_data.find("host");
+      o.launch_data.is_object() && h != o.launch_data.end() && h->is_string())
+    return excluded.count(o.provider + "/" + o.region + "/" + h->get<std::string>()) > 0;
+  return false;
+}
+
+/// Spread groups: one id per provider or per provider+region.
+class SpreadGroups {
+ public:
+  explicit SpreadGroups(Spread spread) : spread_(spread) {}
+  int of(const Offer& o) {
+    if (spread_ == Spread::kNone) return 0;
+    auto& regions = ids_[o.provider];
+    static const std::string kWholeProvider;
+    const std::string& key = spread_ == Spread::kProvider ? kWholeProvider : o.region;
+    auto it = regions.find(key);
+    if (it == regions.end()) it = regions.emplace(key, next_++).first;
+    return it->second;
+  }
+
+ private:
+  Spread spread_;
+  std::unordered_map<std::string, std::unordered_map<std::string, int>> ids_;
+  int next_ = 0;
+};
+
+std::string offer_brief(const Offer& o) {
+  if (o.gpu.count == 0) return "no GPU";
+  return fmt::format("{}×{}", o.gpu.model, o.gpu.count);
+}
+
+std::string offer_summary(const Offer& o) {
+  return fmt::format("{:.2f}/h on {} ({}{}{})", o.price_per_hour, o.provider, offer_brief(o),
+                     o.region.empty() ? "" : ", ", o.region);
+}
+
+/// What the template chiefly asks for, to say "cheapest offer with ≥80 GB VRAM".
+std::string requirement_phrase(const LaunchTemplate& w) {
+  const auto& g = w.resources.gpu;
+  std::vector<std::string> parts;
+  if (g.count.max && *g.count.max == 0) {
+    parts.push_back("no GPU");
+  } else {
+    if (g.vram.min) parts.push_back(fmt::format("≥{:g} GB VRAM", bytes_to_gb(*g.vram.min)));
+    if (!g.models.empty()) parts.push_back(fmt::format("{}", fmt::join(g.models, "/")));
+  }
+  if (parts.empty()) return "meeting every other constraint";
+  return "with " + fmt::format("{}", fmt::join(parts, ", "));
+}
+
+bool is_hardware(Constraint c) {
+  switch (c) {
+    case Constraint::kProviders:
+    case Constraint::kExcludeProviders:
+    case Constraint::kRegions:
+    case Constraint::kOffers:
+    case Constraint::kMinReliability:
+    case Constraint::kMinInet:
+    case Constraint::kSpot:
+    case Constraint::kAvailable:
+    case Constraint::kMaxPrice:
+    case Constraint::kVolumes:
+    case Constraint::kCooldown:
+      return false;
+    default:
+      return true;
+  }
+}
+
+/// Per constraint: how many offers it rejected first, the cheapest offer it
+/// rejected first (an example), and the cheapest offer failing only it.
+struct RejectionTally {
+  std::array<int, kConstraintCount> count{};
+  std::array<std::optional<std::uint32_t>, kConstraintCount> example;
+  std::array<std::optional<std::uint32_t>, kConstraintCount> nearest;
+};
+
+bool cheaper(const std::vector<Offer>& offers, std::uint32_t a, std::uint32_t b) {
+  const Offer& x = offers[a];
+  const Offer& y = offers[b];
+  if (x.price_per_hour != y.price_per_hour) return x.price_per_hour < y.price_per_hour;
+  if (x.provider != y.provider) return x.provider < y.provider;
+  if (x.id != y.id) return x.id < y.id;
+  return a < b;
+}
+
+void tally(RejectionTally& t, const std::vector<Offer>& offers, std::uint32_t index,
+           ConstraintMask mask) {
+  auto keep_cheapest = [&](std::optional<std::uint32_t>& slot) {
+    if (!slot || cheaper(offers, index, *slot)) slot = index;
+  };
+  int first = static_cast<int>(placement::first_constraint(mask));
+  ++t.count[first];
+  keep_cheapest(t.example[first]);
+  if ((mask & (mask - 1)) == 0) keep_cheapest(t.nearest[first]);
+}
+
+std::vector<Rejection> rejections_from(const RejectionTally& t, const std::vector<Offer>& offers,
+                                       const LaunchTemplate& w, const ConstraintChecker& checker) {
+  std::vector<Rejection> out;
+  for (int i = 0; i < kConstraintCount; ++i) {
+    if (t.count[i] == 0) continue;
+    auto c = static_cast<Constraint>(i);
+    Rejection r;
+    r.constraint = placement::constraint_name(c);
+    r.count = t.count[i];
+    if (t.nearest[i]) {
+      const Offer& o = offers[*t.nearest[i]];
+      r.nearest = o;
+      r.detail = fmt::format("cheapest offer {}: {}, {}",
+                             is_hardware(c) ? "otherwise matching" : requirement_phrase(w),
+                             offer_summary(o), checker.explain(c, o));
+    } else {
+      const Offer& o = offers[*t.example[i]];
+      r.detail =
+          fmt::format("{} offer{} rejected, none failing only this; cheapest: {}, {}", r.count,
+                      r.count == 1 ? "" : "s", offer_summary(o), checker.explain(c, o));
+    }
+    out.push_back(std::move(r));
+  }
+  // Most rejections first: the constraint to relax leads. Ties keep check order.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Rejection& a, const Rejection& b) { return a.count > b.count; });
+  return out;
+}
+
+const char* spread_unit(Spread s) { return s == Spread::kProvider ? "provider" : "region"; }
+
+}  // namespace
+
+Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+                     const PlacementOptions& options) {
+  Plan plan;
+  plan.deployment = workload.name;
+  plan.offers_considered = offers.size();
+  plan.volume_homes = options.volume_homes;
+
+  std::vector<int> replicas = options.replicas;
+  if (replicas.empty())
+    for (int r = 0; r < workload.replicas; ++r) replicas.push_back(r);
+  std::sort(replicas.begin(), replicas.end());
+  replicas.erase(std::unique(replicas.begin(), replicas.end()), replicas.end());
+  const std::size_t wanted = replicas.size();
+  const Spread spread = workload.spread;
+
+  // Filter, tally rejections, and collect candidates.
+  ConstraintChecker checker(workload);
+  checker.set_volume_homes(&options.volume_homes);
+  const bool volumes_required = workload.placement.volumes_required;
+  RejectionTally tally_;
+  std::vector<Candidate> candidates;
+  for (std::uint32_t i = 0; i < offers.size(); ++i) {
+    const Offer& o = offers[i];
+    ConstraintMask mask = checker.failures(o);
+    if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
+      mask = bit(Constraint::kVolumes);
+    if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
+    if (mask != 0) {
+      tally(tally_, offers, i, mask);
+      continue;
+    }
+    int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
+    candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+  }
+  plan.offers_matching = candidates.size();
+  plan.rejections = rejections_from(tally_, offers, workload, checker);
+
+  // Provider ranks replace string comparisons in the hot comparator.
+  {
+    std::map<std::string, int> ranks;
+    for (const auto& c : candidates) ranks.emplace(offers[c.index].provider, 0);
+    int next = 0;
+    for (auto& [name, rank] : ranks) rank = next++;
+    for (auto& c : candidates) c.provider_rank = ranks.at(offers[c.index].provider);
+  }
+
+  // What other replicas already hold: capacity used per offer, groups taken.
+  std::unordered_map<std::string, int> held;
+  SpreadGroups groups(spread);
+  std::unordered_set<int> blocked_groups;
+  for (const auto& o : options.occupied) {
+    ++held[offer_key(o.provider, o.id)];
+    if (spread != Spread::kNone) blocked_groups.insert(groups.of(o));
+  }
+
+  // Per candidate: spread group and instances left. Candidates that cannot
+  // take a replica at all never enter the queue.
+  std::vector<int> group_of(offers.size(), 0);
+  std::vector<int> left(offers.size(), 0);
+  std::vector<Candidate> usable;
+  usable.reserve(candidates.size());
+  for (const auto& c : candidates) {
+    const Offer& o = offers[c.index];
+    int cap = o.available ? *o.available : kUnlimited;
+    if (!held.empty())
+      if (auto it = held.find(offer_key(o.provider, o.id)); it != held.end())
+        cap = cap == kUnlimited ? cap : cap - it->second;
+    if (cap <= 0) continue;
+    int g = groups.of(o);
+    if (blocked_groups.count(g)) continue;
+    group_of[c.index] = g;
+    left[c.index] = cap;
+    usable.push_back(c);
+  }
+  candidates.clear();
+  candidates.shrink_to_fit();
+
+  Ranking ranking(offers);
+  CandidateQueue queue(std::move(usable), ranking);
+  std::vector<Candidate> popped;  // in rank order
+
+  // Greedy: best first, keep what stays feasible.
+  std::vector<Candidate> chosen;
+  std::unordered_set<int> used_groups;
+  while (chosen.size() < wanted && !queue.empty()) {
+    Candidate c = queue.pop();
+    popped.push_back(c);
+    if (spread != Spread::kNone) {
+      if (!used_groups.insert(group_of[c.index]).second) continue;
+      chosen.push_back(c);
+    } else {
+      std::size_t take = std::min<std::size_t>(left[c.index], wanted - chosen.size());
+      for (std::size_t k = 0; k < take; ++k) chosen.push_back(c);
+    }
+  }
+
+  if (chosen.size() < wanted) {
+    // With no matching offer at all, the constraint rejections say it all.
+    if (plan.offers_matching == 0) return plan;
+    Rejection r;
+    if (spread == Spread::kNone) {
+      r.constraint = "replicas";
+      r.detail = fmt::format("{} replica{} need{} {} instance{}; the matching offers have {} left",
+                             wanted, wanted == 1 ? "" : "s", wanted == 1 ? "s" : "", wanted,
+                             wanted == 1 ? "" : "s", chosen.size());
+    } else {
+      r.constraint = "spread";
+      r.detail = fmt::format(
+          "{} replicas with spread: {} need {} distinct {}s with a matching offer; found {}",
+          wanted, spread_unit(spread), wanted, spread_unit(spread), chosen.size());
+      if (!blocked_groups.empty())
+        r.detail += fmt::format(" (besides {} held by other replicas)", blocked_groups.size());
+    }
+    r.count = static_cast<int>(wanted - chosen.size());
+    plan.rejections.insert(plan.rejections.begin(), std::move(r));
+    return plan;
+  }
+
+  // Ranked fallbacks per replica: offers it could move to while every other
+  // replica keeps its choice (spread and capacity still hold).
+  std::vector<std::vector<Offer>> fallbacks(wanted);
+  std::size_t full = options.max_fallbacks == 0 ? wanted : 0;
+  auto consider = [&](const Candidate& f) {
+    for (std::size_t i = 0; i < wanted && full < wanted; ++i) {
+      auto& list = fallbacks[i];
+      if (list.size() >= options.max_fallbacks) continue;
+      if (f.index == chosen[i].index) continue;
+      int others_using = 0;
+      bool group_taken = false;
+      for (std::size_t j = 0; j < wanted; ++j) {
+        if (j == i) continue;
+        if (chosen[j].index == f.index) ++others_using;
+        if (spread != Spread::kNone && group_of[chosen[j].index] == group_of[f.index])
+          group_taken = true;
+      }
+      if (group_taken) continue;
+      if (left[f.index] != kUnlimited && left[f.index] - others_using < 1) continue;
+      list.push_back(offers[f.index]);
+      if (list.size() == options.max_fallbacks) ++full;
+    }
+  };
+  for (const auto& c : popped) consider(c);
+  while (full < wanted && !queue.empty()) consider(queue.pop());
+
+  for (std::size_t i = 0; i < wanted; ++i) {
+    ReplicaPlacement p;
+    p.replica = replicas[i];
+    p.offer = offers[chosen[i].index];
+    p.unverified = checker.unverified(p.offer);
+    for (const auto& v : workload.volumes)
+      if (v.provider_volume() && !volume_home_at(options.volume_homes, v.name, p.offer))
+        p.new_volumes.push_back(v.name);
+    p.fallbacks = std::move(fallbacks[i]);
+    plan.total_price_per_hour += p.offer.price_per_hour;
+    plan.placement.push_back(std::move(p));
+  }
+  return plan;
+}
+
+const VolumeHome* volume_home_at(const std::vector<VolumeHome>& homes, const std::string& volume,
+                                 const Offer& offer) {
+  for (const auto& h : homes)
+    if (h.volume == volume && h.provider == offer.provider && h.region == offer.region) return &h;
+  return nullptr;
+}
+
+int volumes_elsewhere(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                      const Offer& offer) {
+  int elsewhere = 0;
+  for (const auto& v : workload.volumes) {
+    if (!v.provider_volume() || volume_home_at(homes, v.name, offer)) continue;
+    for (const auto& h : homes)
+      if (h.volume == v.name) {
+        ++elsewhere;
+        break;
+      }
+  }
+  return elsewhere;
+}
+
+int volumes_away(const LaunchTemplate& workload, const std::vector<VolumeHome>& homes,
+                 const Offer& offer) {
+  int away = 0;
+  for (const auto& v : workload.volumes)
+    if (v.provider_volume() && !volume_home_at(homes, v.name, offer)) ++away;
+  return away;
+}
+
+nlohmann::json volume_homes_json(const std::vector<VolumeHome>& homes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& h : homes)
+    out.push_back({{"volume", h.volume},
+                   {"provider", h.provider},
+                   {"region", h.region},
+                   {"id", h.id},
+                   {"size_gb", h.size_gb ? nlohmann::json(*h.size_gb) : nlohmann::json(nullptr)}});
+  return out;
+}
+
+nlohmann::json to_json(const Plan& plan) {
+  nlohmann::json placement = nlohmann::json::array();
+  for (const auto& p : plan.placement) {
+    nlohmann::json fallbacks = nlohmann::json::array();
+    for (const auto& f : p.fallbacks) fallbacks.push_back(to_json(f));
+    nlohmann::json unverified = nlohmann::json::array();
+    for (const auto& u : p.unverified)
+      unverified.push_back({{"constraint", u.constraint}, {"detail", u.detail}});
+    placement.push_back({{"replica", p.replica},
+                         {"offer", to_json(p.offer)},
+                         {"fallbacks", std::move(fallbacks)},
+                         {"unverified", std::move(unverified)},
+                         {"new_volumes", p.new_volumes}});
+  }
+  nlohmann::json rejections = nlohmann::json::array();
+  for (const auto& r : plan.rejections) {
+    rejections.push_back({{"constraint", r.constraint},
+                          {"count", r.count},
+                          {"nearest", r.nearest ? to_json(*r.nearest) : nlohmann::json(nullptr)},
+                          {"detail", r.detail}});
+  }
+  return {{"deployment", plan.deployment},
+          {"placement", std::move(placement)},
+          {"total_price_per_hour", plan.total_price_per_hour},
+          {"rejections", std::move(rejections)},
+          {"offers_considered", plan.offers_considered},
+          {"offers_matching", plan.offers_matching},
+          {"volumes", volume_homes_json(plan.volume_homes)}};
+}
+
+}  // namespace berth

@@ -1,0 +1,891 @@
+#include "berth/placement/saved_offers.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <nlohmann/json.hpp>
+
+#include "berth/input/json_scan.h"
+#include "berth/input/user_file.h"
+#include "input/source_text.h"
+
+namespace berth {
+
+namespace {
+
+const FileKind& offers_file() {
+  static const FileKind kind{"offers file", "offers file", kMaxOffersFileBytes, false, "",
+                             "save offers with: berth offers TEMPLATE -o json > FILE", "JSON"};
+  return kind;
+}
+
+const char* kHint = "save offers with: berth offers TEMPLATE -o json > FILE";
+
+// (line0, byte column0) of a byte offset.
+std::pair<int, int> position(const std::string& text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  int line = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++line, start = i + 1;
+  return {line, static_cast<int>(offset - start)};
+}
+
+// Where each element of the top-level "offers" array starts: nlohmann keeps
+// no positions, so the text is walked again (only when an offer is bad).
+std::vector<std::size_t> offer_offsets(const std::string& text) {
+  std::vector<std::size_t> out;
+  json_scan::Scanner s(text);
+  if (!s.consume('{') || s.peek() == '}') return out;
+  do {
+    std::string key;
+    if (!s.string(&key) || !s.consume(':')) return out;
+    if (key != "offers") {
+      if (!s.skip_value()) return out;
+      continue;
+    }
+    if (!s.consume('[') || s.peek() == ']') return out;
+    do {
+      s.peek();
+      out.push_back(s.offset(text.data()));
+      if (!s.skip_value()) return out;
+    } while (s.more(']'));
+    return out;
+  } while (s.more('}'));
+  return out;
+}
+
+std::string string_member(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+// The reader before the streaming one, kept for what it words best: every
+// problem of a file up to kFullReaderBytes, at its position, as it always
+// was. A file the streaming reader takes never comes here.
+static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
+                                                     const std::string& name) {
+  SourceText source(name, text);
+  DiagnosticSink sink(source);
+  auto fail = [&](std::size_t offset, std::string message) {
+    auto [line, column] = position(text, offset);
+    sink.error(line, column, std::move(message), kHint);
+    return unexpected(sink.take());
+  };
+  if (!check_text_encoding(source, sink, offers_file())) return unexpected(sink.take());
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+    std::string what = e.what();
+    if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    return fail(e.byte > 0 ? e.byte - 1 : 0, "not JSON: " + what);
+  }
+  const std::size_t start = std::min(text.size(), text.find_first_not_of(" \t\r\n"));
+  if (!doc.is_object() || !doc.contains("offers") || !doc["offers"].is_array())
+    return fail(start, "expected an object with an \"offers\" array");
+  SavedOffers saved;
+  const auto& list = doc["offers"];
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto offer = offer_from_json(list[i]);
+    if (!offer) {
+      if (offsets.empty()) offsets = offer_offsets(text);
+      auto [line, column] = position(text, i < offsets.size() ? offsets[i] : start);
+      sink.error(line, column, "offers[" + std::to_string(i) + "]: " + offer.error(), kHint);
+      continue;
+    }
+    saved.offers.push_back(std::move(*offer));
+  }
+  if (!sink.empty()) return unexpected(sink.take());
+  if (auto it = doc.find("errors"); it != doc.end() && it->is_array())
+    for (const auto& e : *it)
+      if (e.is_object() && !string_member(e, "provider").empty())
+        saved.errors.push_back(
+            {string_member(e, "provider"), string_member(e, "kind"), string_member(e, "message")});
+  return saved;
+}
+
+
+namespace {
+
+// Files up to this size that the streaming reader does not take are read
+// again by parse_full, which words every problem as it always has; larger
+// ones are worded from the streaming reader's own position and message.
+constexpr std::size_t kFullReaderBytes = 32u << 20;
+
+// Pages of a mapped listing already read are given back while reading goes
+// on, so a million offers never hold the whole file in memory as well.
+constexpr std::size_t kReleaseStep = 16u << 20;
+
+bool all_ascii_without_nul(const unsigned char* p, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // A high bit set, or a zero byte.
+    if (_mm_movemask_epi8(x) | _mm_movemask_epi8(_mm_cmpeq_epi8(x, zero))) return false;
+  }
+#endif
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    // A high bit set, or a zero byte (the classic has-zero-byte test).
+    if ((w & 0x8080808080808080ull) ||
+        ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+      return false;
+  }
+  for (; i < n; ++i)
+    if (p[i] == 0 || p[i] >= 0x80) return false;
+  return true;
+}
+
+// Where [p, p+n) stops being UTF-8 without NUL bytes (n when it does not),
+// by the rule check_text_encoding applies (src/input/source_text.cpp): no overlong
+// forms, surrogates or code points past U+10FFFF.
+std::size_t invalid_text_at(const unsigned char* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    // Long ASCII runs first, eight bytes at a time.
+    std::size_t run = std::min<std::size_t>(n - i, 4096);
+    if (all_ascii_without_nul(p + i, run)) {
+      i += run;
+      continue;
+    }
+    const std::size_t stop = i + run;
+    while (i < stop) {
+      const unsigned char c = p[i];
+      if (c == 0) return i;
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      std::size_t len;
+      unsigned cp;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, cp = c & 0x1Fu;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, cp = c & 0x0Fu;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, cp = c & 0x07u;
+      } else {
+        return i;
+      }
+      if (i + len > n) return i;
+      for (std::size_t k = 1; k < len; ++k) {
+        if ((p[i + k] & 0xC0) != 0x80) return i;
+        cp = (cp << 6) | (p[i + k] & 0x3Fu);
+      }
+      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return i;
+      if (cp >= 0xD800 && cp <= 0xDFFF) return i;
+      i += len;
+    }
+  }
+  return n;
+}
+
+// Where a streaming read stopped: `offer` is the index of the offer it was
+// in (its start at `offset`), or -1 outside any offer (then `offset` is the
+// problem's own position).
+struct StreamError {
+  std::size_t offset = 0;
+  long long offer = -1;
+  std::string message;
+};
+
+// `k` is the literal: a comparison of a known length, which the compiler
+// does inline (keys are compared some 25 times per offer).
+template <std::size_t N>
+inline bool is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
+// The offer keys berth reads; anything else is checked JSON and skipped.
+enum OfferKey : unsigned {
+  kProvider, kId, kRegion, kLocation, kArch, kGpu, kVcpus, kMemory, kDisk, kPrice, kSpot,
+  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther
+};
+
+OfferKey offer_key(std::string_view k) {
+  switch (k.size()) {
+    case 2: return is(k, "id") ? kId : kOther;
+    case 3: return is(k, "gpu") ? kGpu : kOther;
+    case 4: return is(k, "arch") ? kArch : is(k, "cuda") ? kCuda : is(k, "spot") ? kSpot : kOther;
+    case 5: return is(k, "vcpus") ? kVcpus : is(k, "stock") ? kStock : kOther;
+    case 6: return is(k, "region") ? kRegion : is(k, "cannot") ? kCannot : kOther;
+    case 7: return is(k, "disk_gb") ? kDisk : kOther;
+    case 8:
+      return is(k, "provider") ? kProvider : is(k, "location") ? kLocation : is(k, "settable") ? kSettable
+                                                                                      : kOther;
+    case 9: return is(k, "memory_gb") ? kMemory : is(k, "available") ? kAvailable : kOther;
+    case 11:
+      return is(k, "reliability") ? kReliability : is(k, "launch_data") ? kLaunchData : kOther;
+    case 14:
+      return is(k, "price_per_hour") ? kPrice : is(k, "inet_down_mbps") ? kInetDown : kOther;
+    default: return kOther;
+  }
+}
+
+// Reads the listing as `berth offers -o json` writes it, with the scanner
+// the live adapters use (include/berth/input/json_scan.h), straight into
+// offers: no document of the whole file. It takes only what offer_from_json
+// takes with the same meaning (src/provider/offer.cpp); anything it does not take
+// plainly (a duplicate key, a count written 2.0, a wrong type) stops it, and
+// the caller lets parse_full decide, so both readers agree on every file.
+// A listing at least this large is read by two threads: one from the start,
+// one from an offer in its middle (ListingReader::read_offers).
+constexpr std::size_t kTwoReadersBytes = 16u << 20;
+
+class ListingReader {
+ public:
+  ListingReader(std::string_view text, bool release)
+      : text_(text), s_(text), release_(release) {}
+  /// A reader of the offers array's elements from `from` on, the start of
+  /// one of them (read_tail).
+  ListingReader(std::string_view text, bool release, std::size_t from)
+      : text_(text), s_(text.substr(from)), release_(release), checked_(from), released_(from) {}
+
+  bool read(SavedOffers& out) {
+    if (!s_.consume('{')) return outside();
+    bool saw_offers = false, saw_errors = false;
+    if (s_.peek() != '}') {
+      do {
+        std::string_view key;
+        if (!s_.string_view(&key, &scratch_) || !s_.consume(':')) return outside();
+        if (is(key, "offers")) {
+          if (saw_offers) return outside_at("\"offers\" twice");
+          saw_offers = true;
+          if (s_.peek() != '[') return outside_at("expected an object with an \"offers\" array");
+          if (!read_offers(out.offers)) return false;
+        } else if (is(key, "errors")) {
+          if (saw_errors) return outside_at("\"errors\" twice");
+          saw_errors = true;
+          if (!read_errors(out.errors)) return outside();
+        } else if (!s_.skip_value()) {
+          return outside();
+        }
+      } while (s_.more('}'));
+      if (s_.failed()) return outside();
+    } else {
+      s_.consume('}');
+    }
+    if (!s_.at_end()) return outside();
+    if (!saw_offers) {
+      error_.offset = std::min(text_.size(), text_.find_first_not_of(" \t\r\n"));
+      error_.message = "expected an object with an \"offers\" array";
+      return false;
+    }
+    if (!check_text(text_.size())) return false;
+    return true;
+  }
+
+  const StreamError& error() const { return error_; }
+
+ private:
+  std::size_t here() { return s_.offset(text_.data()); }
+  std::size_t here_const() const { return s_.offset(text_.data()); }
+  bool outside() {
+    error_.offset = here();
+    error_.offer = -1;
+    error_.message = "not JSON: " + s_.error();
+    return false;
+  }
+  bool outside_at(const char* what) {
+    error_.offset = here();
+    error_.offer = -1;
+    error_.message = what;
+    return false;
+  }
+
+  // Text up to `upto` is checked to be UTF-8 without NUL bytes before it is
+  // taken; pages already read are given back behind the reader.
+  bool check_text(std::size_t upto) {
+    if (upto <= checked_) return true;
+    std::size_t end = std::min(text_.size(), std::max(upto, checked_ + (4u << 20)));
+    // Not in the middle of a sequence: back to its lead byte.
+    while (end < text_.size() && end > checked_ &&
+           (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80)
+      --end;
+    if (end <= checked_) end = text_.size();
+    if (release_) populate(checked_, end);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    if (auto at = invalid_text_at(bytes + checked_, end - checked_); at != end - checked_) {
+      // Worded as check_text_encoding words it (src/input/source_text.cpp).
+      error_.offset = checked_ + at;
+      error_.offer = -1;
+      if (bytes[error_.offset] == 0) {
+        error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
+      } else {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
+        error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
+      }
+      return false;
+    }
+    checked_ = end;
+    return true;
+  }
+
+  // Maps the file's pages of [from, to) at once, instead of a page fault
+  // every few pages (MADV_POPULATE_READ, Linux 5.14; without it, faults).
+  void populate(std::size_t from, std::size_t to) {
+#if defined(MADV_POPULATE_READ)
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    from = from / page * page;
+    if (to > from)
+      ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_POPULATE_READ);
+#else
+    (void)from, (void)to;
+#endif
+  }
+
+  void give_back(std::size_t upto) {
+    if (!release_ || upto < released_ + kReleaseStep) return;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t from = released_, to = upto / page * page;
+    if (to <= from) return;
+    ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_DONTNEED);
+    released_ = to;
+  }
+
+  // The second reader of a large listing: from an offer in the middle of
+  // the array to its end, on a thread of its own, while the first reads up
+  // to where this one started.
+  struct Tail {
+    std::size_t from = 0;
+    std::unique_ptr<ListingReader> reader;
+    std::vector<Offer> offers;
+    std::atomic<bool> stop{false};
+    bool ok = false;
+    std::thread thread;
+    ~Tail() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  };
+
+  // The elements from this reader's start to the end of the array (its
+  // closing ']' consumed); false on anything malformed, or when stopped.
+  bool read_tail(std::vector<Offer>& offers, const std::atomic<bool>& stop) {
+    do {
+      if (stop.load(std::memory_order_relaxed) || !read_one(offers)) return false;
+    } while (s_.more(']'));
+    return !s_.failed();
+  }
+
+  // Where a second reader may start: in a listing written as berth writes
+  // it (each offer on its own lines, at one indentation), the first offer
+  // after the middle that follows `,` + that line break and indentation +
+  // `{`. A line break is never inside a JSON string, and a deeper object is
+  // deeper indented; whatever the file, the first reader only takes the
+  // second's offers when it arrives exactly at that start itself.
+  std::unique_ptr<Tail> start_tail(std::size_t after_bracket) {
+    const std::size_t first = here();
+    if (text_.size() - first < kTwoReadersBytes || std::thread::hardware_concurrency() < 2 ||
+        text_[first] != '{')
+      return nullptr;
+    const std::string_view indent = text_.substr(after_bracket, first - after_bracket);
+    if (indent.find('\n') == std::string_view::npos) return nullptr;
+    std::string needle = ",";
+    needle.append(indent).push_back('{');
+    const std::size_t at = text_.find(needle, first + (text_.size() - first) / 2);
+    if (at == std::string_view::npos) return nullptr;
+    auto tail = std::make_unique<Tail>();
+    tail->from = at + needle.size() - 1;
+    tail->reader = std::make_unique<ListingReader>(text_, release_, tail->from);
+    tail->offers.reserve((text_.size() - tail->from) / 300 + 1);
+    Tail* t = tail.get();
+    tail->thread = std::thread([t] { t->ok = t->reader->read_tail(t->offers, t->stop); });
+    return tail;
+  }
+
+  bool read_one(std::vector<Offer>& offers) {
+    s_.peek();
+    const std::size_t start = here();
+    if (!check_text(start + (1u << 20))) return false;
+    offers.emplace_back();
+    if (!read_offer(offers.back())) {
+      error_.offset = start;
+      error_.offer = static_cast<long long>(offers.size() - 1);
+      offers.pop_back();
+      return false;
+    }
+    give_back(start);
+    return true;
+  }
+
+  bool read_offers(std::vector<Offer>& offers) {
+    s_.consume('[');
+    const std::size_t after_bracket = here();
+    // Some 900 bytes per offer as berth writes them: room reserved is only
+    // address space until it is used.
+    offers.reserve(text_.size() / 300 + 1);
+    // In huge pages where the system allows them on request: hundreds of
+    // megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB.
+    const std::size_t bytes = offers.capacity() * sizeof(Offer);
+    if (bytes >= (8u << 20)) {
+      const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
+      const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
+      if (from < at + bytes)
+        ::madvise(reinterpret_cast<void*>(from), (at + bytes - from) / huge * huge, MADV_HUGEPAGE);
+    }
+    if (s_.peek() == ']') {
+      s_.consume(']');
+      return true;
+    }
+    std::unique_ptr<Tail> tail = start_tail(after_bracket);
+    do {
+      s_.peek();
+      if (tail && here() >= tail->from) {
+        const bool joined = here() == tail->from;
+        tail->thread.join();
+        if (joined && tail->ok) {
+          // This reader arrived where the second one started: its offers
+          // are the rest of the array, and reading goes on after its ']'.
+          if (!check_text(tail->from)) return false;
+          offers.insert(offers.end(), std::make_move_iterator(tail->offers.begin()),
+                        std::make_move_iterator(tail->offers.end()));
+          const ListingReader& r = *tail->reader;
+          s_ = json_scan::Scanner(text_.substr(r.here_const()));
+          checked_ = std::max(checked_, r.checked_);
+          released_ = std::max(released_, r.released_);
+          return true;
+        }
+        tail.reset();  // not an element start after all, or bad there: read it here
+      }
+      if (!read_one(offers)) return false;
+    } while (s_.more(']'));
+    if (s_.failed()) return outside();
+    return true;
+  }
+
+  bool bad(std::string what) {
+    error_.message = std::move(what);
+    return false;
+  }
+  bool scan_failed() { return bad("malformed offer: " + s_.error()); }
+
+  // A JSON string into `out`; false (the file goes to parse_full) for any
+  // other value.
+  bool text(std::string& out) {
+    std::string_view v;
+    if (s_.peek() != '"') return bad("malformed offer: a string was expected");
+    if (!s_.string_view(&v, &scratch_)) return scan_failed();
+    out.assign(v.data(), v.size());
+    return true;
+  }
+  // null, or a string.
+  bool text_or_null(std::string& out) {
+    if (s_.peek() == 'n') return null();
+    return text(out);
+  }
+  bool null() {
+    const char* p = s_.position();
+    if (!s_.literal()) return scan_failed();
+    if (*p != 'n') return bad("malformed offer: a value of the wrong type");
+    return true;
+  }
+  bool number(double& out) {
+    char c = s_.peek();
+    if (c != '-' && (c < '0' || c > '9')) return bad("malformed offer: a number was expected");
+    const char* from = s_.position();
+    if (!s_.number(&out)) return scan_failed();
+    // nlohmann reads -0 as the integer 0.
+    if (out == 0 && integral(from)) out = 0;
+    return true;
+  }
+  bool integral(const char* from) {
+    for (const char* p = from; p < s_.position(); ++p)
+      if (*p == '.' || *p == 'e' || *p == 'E') return false;
+    return true;
+  }
+  bool integer(int& out) {
+    double v = 0;
+    const char* from = (s_.peek(), s_.position());
+    if (!number(v)) return false;
+    if (!integral(from) || v < -2147483648.0 || v > 2147483647.0)
+      return bad("malformed offer: a whole number was expected");
+    out = static_cast<int>(v);
+    return true;
+  }
+  template <class T>
+  bool optional_number(std::optional<T>& out) {
+    if (s_.peek() == 'n') return null();
+    if constexpr (std::is_same_v<T, int>) {
+      int v = 0;
+      if (!integer(v)) return false;
+      out = v;
+    } else {
+      double v = 0;
+      if (!number(v)) return false;
+      out = v;
+    }
+    return true;
+  }
+  bool boolean(bool& out) {
+    const char c = s_.peek();
+    if (c != 't' && c != 'f') return bad("malformed offer: true or false was expected");
+    if (!s_.literal()) return scan_failed();
+    out = c == 't';
+    return true;
+  }
+  // An object's members, each handed to `member(key)`; a key twice stops.
+  template <class Member>
+  bool members(Member member) {
+    if (!s_.consume('{')) return scan_failed();
+    if (s_.peek() == '}') return s_.consume('}');
+    do {
+      std::string_view key;
+      if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
+      if (!member(key)) return false;
+    } while (s_.more('}'));
+    return !s_.failed() || scan_failed();
+  }
+  template <class Item>
+  bool items(Item item) {
+    if (s_.peek() != '[') return bad("malformed offer: a list was expected");
+    s_.consume('[');
+    if (s_.peek() == ']') return s_.consume(']');
+    do {
+      if (!item()) return false;
+    } while (s_.more(']'));
+    return !s_.failed() || scan_failed();
+  }
+
+  bool read_offer(Offer& o) {
+    if (s_.peek() != '{') return bad("an offer must be a JSON object");
+    std::uint32_t seen = 0;
+    bool ok = members([&](std::string_view key) {
+      const OfferKey k = offer_key(key);
+      if (k != kOther) {
+        if (seen & (1u << k)) return bad("malformed offer: a key twice");
+        seen |= 1u << k;
+      }
+      switch (k) {
+        case kProvider: return text(o.provider);
+        case kId: return text(o.id);
+        case kRegion: return text(o.region);
+        case kLocation: return location(o.location);
+        case kArch: {
+          std::string name;
+          if (!text_or_null(name)) return false;
+          if (name.empty()) return true;
+          auto a = cpu_arch_from_name(name);
+          if (!a) return bad("unknown arch '" + name + "' (x86_64 or arm64)");
+          o.arch = *a;
+          return true;
+        }
+        case kGpu: return gpu(o.gpu);
+        case kVcpus: return optional_number(o.vcpus);
+        case kMemory: return optional_number(o.memory_gb);
+        case kDisk: return optional_number(o.disk_gb);
+        case kPrice: return number(o.price_per_hour);
+        case kSpot: return boolean(o.spot);
+        case kAvailable: return optional_number(o.available);
+        case kStock: return text_or_null(o.stock);
+        case kCuda: return optional_number(o.cuda);
+        case kReliability: return optional_number(o.reliability);
+        case kInetDown: return optional_number(o.inet_down_mbps);
+        case kLaunchData: return launch_data(o.launch_data_text);
+        case kCannot:
+          return items([&] {
+            std::string name;
+            if (!text(name)) return false;
+            auto f = feature_from_name(name);
+            if (!f) return bad("unknown feature '" + name + "' in \"cannot\"");
+            o.honours &= ~feature_bit(*f);
+            return true;
+          });
+        case kSettable:
+          return items([&] {
+            std::string name;
+            if (!text(name)) return false;
+            for (auto f : kHostFacts)
+              if (name == fact_key(f)) {
+                o.settable |= fact_bit(f);
+                return true;
+              }
+            return bad("unknown field '" + name + "' in \"settable\"");
+          });
+        case kOther:
+          return s_.skip_value() || scan_failed();
+      }
+      return false;
+    });
+    if (!ok) return false;
+    for (auto required : {kProvider, kId, kGpu, kPrice})
+      if (!(seen & (1u << required))) {
+        static const char* names[] = {"provider", "id", "", "", "", "gpu", "", "", "",
+                                      "price_per_hour"};
+        return bad(std::string("malformed offer: key '") + names[required] + "' not found");
+      }
+    return true;
+  }
+
+  bool location(Location& l) {
+    if (s_.peek() == 'n') return null();
+    if (s_.peek() != '{') return bad("\"location\" must be an object");
+    unsigned seen = 0;
+    return members([&](std::string_view key) {
+      std::string* field = is(key, "country")     ? &l.country
+                           : is(key, "continent") ? &l.continent
+                           : is(key, "subregion") ? &l.subregion
+                                                : nullptr;
+      if (!field) return s_.skip_value() || scan_failed();
+      const unsigned bit = field == &l.country ? 1u : field == &l.continent ? 2u : 4u;
+      if (seen & bit) return bad("malformed offer: a key twice");
+      seen |= bit;
+      return text_or_null(*field);
+    });
+  }
+
+  bool gpu(OfferGpu& g) {
+    if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
+    unsigned seen = 0;
+    return members([&](std::string_view key) {
+      unsigned bit = is(key, "model")                ? 1u
+                     : is(key, "vendor")             ? 2u
+                     : is(key, "count")              ? 4u
+                     : is(key, "vram_gb")            ? 8u
+                     : is(key, "compute_capability") ? 16u
+                                                   : 0u;
+      if (!bit) return s_.skip_value() || scan_failed();
+      if (seen & bit) return bad("malformed offer: a key twice");
+      seen |= bit;
+      switch (bit) {
+        case 1: return text(g.model);
+        case 2: {
+          std::string vendor;
+          if (!text(vendor)) return false;
+          if (vendor != "nvidia" && vendor != "amd")
+            return bad("unknown GPU vendor '" + vendor + "'");
+          g.vendor = vendor == "amd" ? GpuVendor::kAmd : GpuVendor::kNvidia;
+          return true;
+        }
+        case 4: return integer(g.count);
+        case 8: return optional_number(g.vram_gb);
+        default: return optional_number(g.compute_capability);
+      }
+    });
+  }
+
+  // Checked and kept as compact text (whitespace outside strings dropped);
+  // parsed only for the offers a plan shows (Offer::launch_data_text).
+  bool launch_data(std::string& out) {
+    if (s_.peek() == 'n') return null();
+    const char* from = s_.position();
+    if (!s_.skip_value()) return scan_failed();
+    const char* to = s_.position();
+    // Checked JSON: outside strings, whitespace goes; a string is copied up
+    // to its closing quote (one after no backslash).
+    out.resize(static_cast<std::size_t>(to - from));
+    char* w = out.data();
+    for (const char* p = from; p < to;) {
+      const char c = *p++;
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+      *w++ = c;
+      if (c != '"') continue;
+      for (;;) {
+        const char d = *p++;
+        *w++ = d;
+        if (d == '\\') {
+          *w++ = *p++;
+        } else if (d == '"') {
+          break;
+        }
+      }
+    }
+    out.resize(static_cast<std::size_t>(w - out.data()));
+    out.shrink_to_fit();
+    return true;
+  }
+
+  bool read_errors(std::vector<SavedProviderError>& errors) {
+    if (s_.peek() != '[') return s_.skip_value();
+    s_.consume('[');
+    if (s_.peek() == ']') return s_.consume(']');
+    do {
+      if (s_.peek() != '{') {
+        if (!s_.skip_value()) return false;
+        continue;
+      }
+      SavedProviderError e;
+      s_.consume('{');
+      if (s_.peek() == '}') {
+        s_.consume('}');
+        continue;
+      }
+      do {
+        std::string_view key;
+        if (!s_.string_view(&key, &key_) || !s_.consume(':')) return false;
+        std::string* field = is(key, "provider") ? &e.provider
+                             : is(key, "kind")   ? &e.kind
+                             : is(key, "message") ? &e.message
+                                                : nullptr;
+        if (field && s_.peek() == '"') {
+          if (!s_.string(field)) return false;
+        } else {
+          // Not a string: the member counts as empty (string_member), the
+          // last one of a key twice wins, as in a parsed document.
+          if (field) field->clear();
+          if (!s_.skip_value()) return false;
+        }
+      } while (s_.more('}'));
+      if (s_.failed()) return false;
+      if (!e.provider.empty()) errors.push_back(std::move(e));
+    } while (s_.more(']'));
+    return !s_.failed();
+  }
+
+  std::string_view text_;
+  json_scan::Scanner s_;
+  bool release_;
+  std::size_t checked_ = 0, released_ = 0;
+  std::string key_, scratch_;
+  StreamError error_;
+};
+
+// The 0-based line and byte column of `offset`, and that line's text.
+struct Place {
+  int line0 = 0, column0 = 0;
+  std::string line;
+};
+Place place_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  Place p;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++p.line0, start = i + 1;
+  p.column0 = static_cast<int>(offset - start);
+  std::size_t end = text.find('\n', start);
+  p.line = std::string(text.substr(start, (end == std::string_view::npos ? text.size() : end) - start));
+  return p;
+}
+
+Expected<SavedOffers, Diagnostics> read_listing(std::string_view text, const std::string& name,
+                                                bool mapped) {
+  SavedOffers saved;
+  ListingReader reader(text, mapped);
+  if (reader.read(saved)) return saved;
+  if (text.size() <= kFullReaderBytes) return parse_full(std::string(text), name);
+  // Too large to read again as a document: the streaming reader's own words,
+  // at the bad offer's start (or where the text stopped being JSON).
+  const StreamError& e = reader.error();
+  Place p = place_of(text, e.offset);
+  SourceText line(name, p.line);
+  DiagnosticSink sink(line);
+  std::string message = e.message;
+  if (e.offer >= 0) message = "offers[" + std::to_string(e.offer) + "]: " + message;
+  sink.error(0, p.column0, std::move(message),
+             message.find("UTF-8") != std::string::npos ? "save the file as UTF-8" : kHint);
+  auto ds = sink.take();
+  for (auto& d : ds) d.line = p.line0 + 1;
+  return unexpected(std::move(ds));
+}
+
+Diagnostics read_error(const std::filesystem::path& file, const FileReadError& e) {
+  Diagnostic d;
+  d.file = file.string();
+  d.message = e.kind == FileReadError::Kind::kMissing || e.kind == FileReadError::Kind::kUnreadable
+                  ? "cannot read the offers file: " + e.reason
+                  : "offers file " + e.describe(kMaxOffersFileBytes);
+  d.hint = kHint;
+  return Diagnostics{d};
+}
+
+}  // namespace
+
+Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
+                                                      const std::string& name) {
+  return read_listing(text, name, false);
+}
+
+namespace {
+
+// A mapped file cut short by another process (an `offers -o json > FILE`
+// started again beside this read) faults where its pages are gone: SIGBUS.
+// While a listing is read, that is said as an error with the invalid-input
+// exit code instead of a crash; nothing has been rented at this point.
+char g_cut_short[600];
+std::size_t g_cut_short_len = 0;
+
+extern "C" void on_cut_short(int) {
+  ssize_t written = ::write(STDERR_FILENO, g_cut_short, g_cut_short_len);
+  (void)written;
+  ::_exit(3);
+}
+
+class CutShortGuard {
+ public:
+  explicit CutShortGuard(const std::filesystem::path& file) {
+    // Printed from a signal handler, so made terminal-safe here: no
+    // control character of the path reaches the terminal.
+    std::string path = file.string().substr(0, 400);
+    for (auto& c : path)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    std::string text = "berth: error: " + path +
+                       ": the offers file was cut short while it was read (written again by "
+                       "another process?)\n  hint: " + kHint + "\n";
+    g_cut_short_len = std::min(text.size(), sizeof g_cut_short);
+    std::memcpy(g_cut_short, text.data(), g_cut_short_len);
+    struct sigaction sa {};
+    sa.sa_handler = on_cut_short;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, &old_);
+  }
+  ~CutShortGuard() { ::sigaction(SIGBUS, &old_, nullptr); }
+  CutShortGuard(const CutShortGuard&) = delete;
+  CutShortGuard& operator=(const CutShortGuard&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
+}  // namespace
+
+Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file) {
+  // A regular file within the cap is mapped and read as a stream; anything
+  // else is refused by the bounded reader, in its words (berth/input/user_file.h).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st {};
+  const bool plain = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                     static_cast<std::uint64_t>(st.st_size) <= kMaxOffersFileBytes;
+  void* map = plain ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                             fd, 0)
+                    : MAP_FAILED;
+  if (fd >= 0) ::close(fd);
+  if (map == MAP_FAILED) {
+    auto text = read_user_file(file, kMaxOffersFileBytes);
+    if (!text) return unexpected(read_error(file, text.error()));
+    return parse_saved_offers(*text, file.string());
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  CutShortGuard guard(file);
+  auto result = read_listing(std::string_view(static_cast<const char*>(map), size),
+                             file.string(), true);
+  ::munmap(map, size);
+  return result;
+}
+
+}  // namespace berth
