@@ -115,9 +115,8 @@ Expected<ReplicaResult, Failure> deploy_replica(Run& run, const ReplicaPlacement
                                                 Created& created) {
   const int r = placement.replica;
   ReachInstance reach = [&](const Instance& instance) -> Expected<void, ReachFailure> {
-    Provider* provider = run.ctx.provider(instance.provider);
     HostConnector* connector = connector_for(instance, run.ctx);
-    if (!connector || (provider && provider->capabilities().in_pod())) return {};
+    if (!connector) return {};
     auto host = connect_with_patience(run, r, *connector, instance);
     if (!host) return unexpected(host.error());
     created.host = *host;
@@ -223,6 +222,11 @@ HostConnector* connector_for(const Instance& instance, DeployContext& ctx) {
   if (p && p->capabilities().runs == Capabilities::Runs::kThisMachine) return ctx.local;
   if (p && p->capabilities().in_pod()) return nullptr;
   return ctx.hosts;
+}
+
+bool runs_in_pod(const DeployContext& ctx, const Instance& instance) {
+  Provider* p = ctx.provider ? ctx.provider(instance.provider) : nullptr;
+  return p && p->capabilities().in_pod();
 }
 
 std::string to_string(ReplicaState s) {

@@ -65,7 +65,7 @@ Expected<ReplicaState, Failure> wait_healthy(Run& run, int replica, const Instan
   const std::string name = instance_name(w.name, replica, w.hash);
   const ContainerRuntime& rt = runtime_for(instance, run.ctx);
   Provider* provider = run.ctx.provider(instance.provider);
-  bool native = provider && provider->capabilities().in_pod();
+  bool native = runs_in_pod(run.ctx, instance);
   const HealthTarget target = health_target(w, instance, host, run.ctx);
 
   // The container's last lines go out before anything is rolled back.

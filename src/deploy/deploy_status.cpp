@@ -15,11 +15,6 @@ namespace {
 // A probe of `status` waits at most this long (no template: no timeout of its own).
 constexpr Duration kProbeTimeout{5'000};
 
-bool in_pod(DeployContext& ctx, const Instance& i) {
-  Provider* p = ctx.provider ? ctx.provider(i.provider) : nullptr;
-  return p && p->capabilities().in_pod();
-}
-
 // Health, start time and published endpoints of one replica's container.
 void read_container(ReplicaStatus& out, const Deployment& d, const DeployedReplica& r,
                     DeployContext& ctx) {
@@ -27,7 +22,7 @@ void read_container(ReplicaStatus& out, const Deployment& d, const DeployedRepli
     out.health = to_string(r.instance.state);
     return;
   }
-  if (in_pod(ctx, r.instance)) {
+  if (runs_in_pod(ctx, r.instance)) {
     out.health = "running";
     return;
   }

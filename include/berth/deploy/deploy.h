@@ -187,6 +187,9 @@ HealthTarget health_target(const LaunchTemplate& workload, const Instance& insta
 /// Which connector reaches an instance's containers (local or SSH), or
 /// nullptr for container-native providers, whose instance is the container.
 HostConnector* connector_for(const Instance& instance, DeployContext& ctx);
+/// The instance is the container (its provider runs workloads as pods):
+/// there is no host to reach, and its state is the provider's.
+bool runs_in_pod(const DeployContext& ctx, const Instance& instance);
 
 /// The last `tail` lines of an instance's container log (`container` on
 /// `host`), oldest first, each bounded (berth/deploy/log_text.h): the provider's
