@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -107,6 +108,11 @@ bool Scanner::fail(const std::string& what) {
 }
 
 void Scanner::skip_whitespace() {
+  // The one space after a ':' of a pretty-printed document.
+  if (*p_ == ' ' && end_ - p_ > 1 && static_cast<unsigned char>(p_[1]) > ' ') {
+    ++p_;
+    return;
+  }
 #if defined(__SSE2__)
   const __m128i space = _mm_set1_epi8(' '), newline = _mm_set1_epi8('\n'),
                 cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
@@ -231,33 +237,65 @@ bool Scanner::string_view(std::string_view* out, std::string* scratch) {
   return true;
 }
 
-bool Scanner::number(double* out) {
+bool Scanner::number(double* out, bool* integral) {
   peek();
   const char* start = p_;
-  if (p_ < end_ && *p_ == '-') ++p_;
+  const bool negative = p_ < end_ && *p_ == '-';
+  if (negative) ++p_;
   if (p_ >= end_) return fail("truncated number");
+  // The digits, as one integer while they fit (19 always do): most numbers
+  // of an answer are a few digits with a fraction, which then need no
+  // general conversion (below).
+  std::uint64_t mantissa = 0;
+  int digits = 0, exponent = 0;
+  const auto digit = [&] { return p_ < end_ && *p_ >= '0' && *p_ <= '9'; };
+  const auto take = [&] {
+    if (++digits <= 19) mantissa = mantissa * 10 + static_cast<unsigned>(*p_ - '0');
+    ++p_;
+  };
   if (*p_ == '0') {
     ++p_;
   } else if (*p_ >= '1' && *p_ <= '9') {
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    while (digit()) take();
   } else {
     return fail("expected a value");
   }
+  bool whole = true;
   if (p_ < end_ && *p_ == '.') {
+    whole = false;
     ++p_;
-    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return fail("bad number");
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    if (!digit()) return fail("bad number");
+    while (digit()) take(), --exponent;
   }
   if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+    whole = false;
     ++p_;
+    const bool minus = p_ < end_ && *p_ == '-';
     if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return fail("bad number");
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    if (!digit()) return fail("bad number");
+    int e = 0;
+    while (digit()) {
+      if (e < 100000) e = e * 10 + (*p_ - '0');
+      ++p_;
+    }
+    exponent += minus ? -e : e;
   }
-  if (out) {
-    auto [ptr, ec] = std::from_chars(start, p_, *out);
-    if (ec != std::errc() || ptr != p_ || !std::isfinite(*out)) return fail("number out of range");
+  if (integral) *integral = whole;
+  if (!out) return true;
+  // Exact: a mantissa of at most 2^53 and a power of ten up to 1e22 are
+  // both doubles, and one multiplication or division of two doubles is
+  // correctly rounded, as from_chars rounds (the classic fast path).
+  static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (digits <= 19 && mantissa <= (std::uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+    double v = static_cast<double>(mantissa);
+    v = exponent < 0 ? v / kPowers[-exponent] : v * kPowers[exponent];
+    *out = negative ? -v : v;
+    return true;
   }
+  auto [ptr, ec] = std::from_chars(start, p_, *out);
+  if (ec != std::errc() || ptr != p_ || !std::isfinite(*out)) return fail("number out of range");
   return true;
 }
 
