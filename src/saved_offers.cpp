@@ -221,9 +221,11 @@ inline bool is(std::string_view k, const char (&lit)[N]) {
 }
 
 // The offer keys berth reads; anything else is checked JSON and skipped.
+// kUnread: a key the shortcut of known_offer_key() did not take.
 enum OfferKey : unsigned {
   kProvider, kId, kRegion, kLocation, kArch, kGpu, kVcpus, kMemory, kDisk, kPrice, kSpot,
-  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther
+  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther,
+  kUnread
 };
 
 OfferKey offer_key(std::string_view k) {
@@ -505,25 +507,21 @@ class ListingReader {
     if (*p != 'n') return bad("malformed offer: a value of the wrong type");
     return true;
   }
-  bool number(double& out) {
+  bool number(double& out, bool* whole = nullptr) {
     char c = s_.peek();
     if (c != '-' && (c < '0' || c > '9')) return bad("malformed offer: a number was expected");
-    const char* from = s_.position();
-    if (!s_.number(&out)) return scan_failed();
+    bool integral = false;
+    if (!s_.number(&out, &integral)) return scan_failed();
     // nlohmann reads -0 as the integer 0.
-    if (out == 0 && integral(from)) out = 0;
-    return true;
-  }
-  bool integral(const char* from) {
-    for (const char* p = from; p < s_.position(); ++p)
-      if (*p == '.' || *p == 'e' || *p == 'E') return false;
+    if (out == 0 && integral) out = 0;
+    if (whole) *whole = integral;
     return true;
   }
   bool integer(int& out) {
     double v = 0;
-    const char* from = (s_.peek(), s_.position());
-    if (!number(v)) return false;
-    if (!integral(from) || v < -2147483648.0 || v > 2147483647.0)
+    bool whole = false;
+    if (!number(v, &whole)) return false;
+    if (!whole || v < -2147483648.0 || v > 2147483647.0)
       return bad("malformed offer: a whole number was expected");
     out = static_cast<int>(v);
     return true;
@@ -549,18 +547,54 @@ class ListingReader {
     out = c == 't';
     return true;
   }
-  // An object's members, each handed to `member(key)`; a key twice stops.
-  template <class Member>
-  bool members(Member member) {
+  // An object's members: each key made a number by `known` (a shortcut
+  // for a key as berth writes it, kUnread when it does not take it) or else
+  // by `named` from the key's text, and handed to `member(k)`.
+  template <class Known, class Named, class Member>
+  bool members(Known known, Named named, Member member) {
     if (!s_.consume('{')) return scan_failed();
     if (s_.peek() == '}') return s_.consume('}');
     do {
-      std::string_view key;
-      if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
-      if (!member(key)) return false;
+      unsigned k = known();
+      if (k == kUnread) {
+        std::string_view key;
+        if (!s_.string_view(&key, &key_)) return scan_failed();
+        k = named(key);
+      }
+      if (!s_.consume(':')) return scan_failed();
+      if (!member(k)) return false;
     } while (s_.more('}'));
     return !s_.failed() || scan_failed();
   }
+
+  // The keys berth writes, matched with their quotes in place (no scan for
+  // the closing quote, no copy): a key written any other way (an escape in
+  // it, say) is read as a string by members() and comes to the same.
+  unsigned known_offer_key() {
+    if (s_.peek() != '"' || text_end() - s_.position() < 2) return kUnread;
+    switch (s_.position()[1]) {
+      case 'a': return s_.match("\"arch\"") ? kArch : s_.match("\"available\"") ? kAvailable : kUnread;
+      case 'c': return s_.match("\"cuda\"") ? kCuda : s_.match("\"cannot\"") ? kCannot : kUnread;
+      case 'd': return s_.match("\"disk_gb\"") ? kDisk : kUnread;
+      case 'g': return s_.match("\"gpu\"") ? kGpu : kUnread;
+      case 'i': return s_.match("\"id\"") ? kId : s_.match("\"inet_down_mbps\"") ? kInetDown : kUnread;
+      case 'l':
+        return s_.match("\"launch_data\"") ? kLaunchData : s_.match("\"location\"") ? kLocation : kUnread;
+      case 'm': return s_.match("\"memory_gb\"") ? kMemory : kUnread;
+      case 'p':
+        return s_.match("\"price_per_hour\"") ? kPrice : s_.match("\"provider\"") ? kProvider : kUnread;
+      case 'r':
+        return s_.match("\"region\"") ? kRegion : s_.match("\"reliability\"") ? kReliability : kUnread;
+      case 's':
+        return s_.match("\"spot\"")       ? kSpot
+               : s_.match("\"stock\"")    ? kStock
+               : s_.match("\"settable\"") ? kSettable
+                                          : kUnread;
+      case 'v': return s_.match("\"vcpus\"") ? kVcpus : kUnread;
+      default: return kUnread;
+    }
+  }
+  const char* text_end() const { return text_.data() + text_.size(); }
   template <class Item>
   bool items(Item item) {
     if (s_.peek() != '[') return bad("malformed offer: a list was expected");
@@ -575,8 +609,7 @@ class ListingReader {
   bool read_offer(Offer& o) {
     if (s_.peek() != '{') return bad("an offer must be a JSON object");
     std::uint32_t seen = 0;
-    bool ok = members([&](std::string_view key) {
-      const OfferKey k = offer_key(key);
+    bool ok = members([&] { return known_offer_key(); }, offer_key, [&](unsigned k) {
       if (k != kOther) {
         if (seen & (1u << k)) return bad("malformed offer: a key twice");
         seen |= 1u << k;
@@ -646,29 +679,43 @@ class ListingReader {
     if (s_.peek() == 'n') return null();
     if (s_.peek() != '{') return bad("\"location\" must be an object");
     unsigned seen = 0;
-    return members([&](std::string_view key) {
-      std::string* field = is(key, "country")     ? &l.country
-                           : is(key, "continent") ? &l.continent
-                           : is(key, "subregion") ? &l.subregion
-                                                : nullptr;
-      if (!field) return s_.skip_value() || scan_failed();
-      const unsigned bit = field == &l.country ? 1u : field == &l.continent ? 2u : 4u;
+    const auto known = [&]() -> unsigned {
+      return s_.match("\"continent\"") ? 2u
+             : s_.match("\"country\"") ? 1u
+             : s_.match("\"subregion\"") ? 4u
+                                         : kUnread;
+    };
+    const auto named = [](std::string_view key) -> unsigned {
+      return is(key, "country") ? 1u : is(key, "continent") ? 2u : is(key, "subregion") ? 4u : 0u;
+    };
+    return members(known, named, [&](unsigned bit) {
+      if (!bit) return s_.skip_value() || scan_failed();
       if (seen & bit) return bad("malformed offer: a key twice");
       seen |= bit;
-      return text_or_null(*field);
+      return text_or_null(bit == 1 ? l.country : bit == 2 ? l.continent : l.subregion);
     });
   }
 
   bool gpu(OfferGpu& g) {
     if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
     unsigned seen = 0;
-    return members([&](std::string_view key) {
-      unsigned bit = is(key, "model")                ? 1u
-                     : is(key, "vendor")             ? 2u
-                     : is(key, "count")              ? 4u
-                     : is(key, "vram_gb")            ? 8u
-                     : is(key, "compute_capability") ? 16u
-                                                   : 0u;
+    const auto known = [&]() -> unsigned {
+      return s_.match("\"compute_capability\"") ? 16u
+             : s_.match("\"count\"")            ? 4u
+             : s_.match("\"model\"")            ? 1u
+             : s_.match("\"vendor\"")           ? 2u
+             : s_.match("\"vram_gb\"")          ? 8u
+                                                : kUnread;
+    };
+    const auto named = [](std::string_view key) -> unsigned {
+      return is(key, "model")                ? 1u
+             : is(key, "vendor")             ? 2u
+             : is(key, "count")              ? 4u
+             : is(key, "vram_gb")            ? 8u
+             : is(key, "compute_capability") ? 16u
+                                           : 0u;
+    };
+    return members(known, named, [&](unsigned bit) {
       if (!bit) return s_.skip_value() || scan_failed();
       if (seen & bit) return bad("malformed offer: a key twice");
       seen |= bit;
