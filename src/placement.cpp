@@ -34,6 +34,7 @@
 #include <array>
 #include <climits>
 #include <map>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -49,6 +50,8 @@ using placement::ConstraintMask;
 
 constexpr int kConstraintCount = static_cast<int>(Constraint::kCount_);
 constexpr int kUnlimited = INT_MAX;
+// Offers from which the filter runs on two threads (solve_placement).
+constexpr std::uint32_t kTwoFilterThreads = 16384;
 
 struct Candidate {
   int away;  // provider volumes not where the offer is (volumes_away)
@@ -259,20 +262,50 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   ConstraintChecker checker(workload);
   checker.set_volume_homes(&options.volume_homes);
   const bool volumes_required = workload.placement.volumes_required;
+  auto filter = [&](ConstraintChecker& checker, std::uint32_t from, std::uint32_t to,
+                    RejectionTally& tally_, std::vector<Candidate>& candidates) {
+    for (std::uint32_t i = from; i < to; ++i) {
+      const Offer& o = offers[i];
+      ConstraintMask mask = checker.failures(o);
+      if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
+        mask = bit(Constraint::kVolumes);
+      if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
+      if (mask != 0) {
+        tally(tally_, offers, i, mask);
+        continue;
+      }
+      int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
+      candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+    }
+  };
   RejectionTally tally_;
   std::vector<Candidate> candidates;
-  for (std::uint32_t i = 0; i < offers.size(); ++i) {
-    const Offer& o = offers[i];
-    ConstraintMask mask = checker.failures(o);
-    if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
-      mask = bit(Constraint::kVolumes);
-    if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
-    if (mask != 0) {
-      tally(tally_, offers, i, mask);
-      continue;
+  const auto n = static_cast<std::uint32_t>(offers.size());
+  if (n >= kTwoFilterThreads && std::thread::hardware_concurrency() >= 2) {
+    // A large listing (a saved one of 100,000 offers and more): its second
+    // half on a thread of its own, with its own checker (they memoize) and
+    // tally. Candidates are joined in offer order and each tally keeps the
+    // cheapest by a total order (cheaper), so the result is one pass's.
+    RejectionTally second_tally;
+    std::vector<Candidate> second;
+    std::thread helper([&] {
+      ConstraintChecker other(workload);
+      other.set_volume_homes(&options.volume_homes);
+      filter(other, n / 2, n, second_tally, second);
+    });
+    filter(checker, 0, n / 2, tally_, candidates);
+    helper.join();
+    candidates.insert(candidates.end(), second.begin(), second.end());
+    auto keep_cheapest = [&](std::optional<std::uint32_t>& slot, std::optional<std::uint32_t> other) {
+      if (other && (!slot || cheaper(offers, *other, *slot))) slot = other;
+    };
+    for (int i = 0; i < kConstraintCount; ++i) {
+      tally_.count[i] += second_tally.count[i];
+      keep_cheapest(tally_.example[i], second_tally.example[i]);
+      keep_cheapest(tally_.nearest[i], second_tally.nearest[i]);
     }
-    int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
-    candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+  } else {
+    filter(checker, 0, n, tally_, candidates);
   }
   plan.offers_matching = candidates.size();
   plan.rejections = rejections_from(tally_, offers, workload, checker);
