@@ -79,7 +79,10 @@ class Scanner {
   /// true, false or null.
   bool literal();
   /// Any value, checked and thrown away.
-  bool skip_value(int depth = 0);
+  bool skip_value(int depth = 0) { return copy_value(nullptr, depth); }
+  /// Any value, checked, and appended to `out` (when given) as compact
+  /// JSON: its tokens as written, without the whitespace between them.
+  bool copy_value(std::string* out, int depth = 0);
 
   /// Whitespace only until the end.
   bool at_end();

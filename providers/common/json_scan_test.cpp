@@ -214,3 +214,39 @@ TEST_CASE("json_scan: what ends a plain run is seen at every place of a 16-byte 
     }
   }
 }
+
+TEST_CASE("json_scan: copy_value writes a value's tokens as written, without whitespace",
+          "[json_scan]") {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({ "a" : 1 , "b" : [ true , false , null , -0.50e+3 ] })",
+       R"({"a":1,"b":[true,false,null,-0.50e+3]})"},
+      {"{\n  \"k\": {\n    \"x y\": \"a \\\" b\\\\ \\u00e9 \xC3\xA9\"\n  }\n}",
+       "{\"k\":{\"x y\":\"a \\\" b\\\\ \\u00e9 \xC3\xA9\"}}"},
+      {"[ ]", "[]"},
+      {"{ }", "{}"},
+      {"[[[ ]],{ }]", "[[[]],{}]"},
+      {"\"s\"", "\"s\""},
+      {"12", "12"},
+  };
+  for (const auto& [in, want] : cases) {
+    INFO(in);
+    Scanner s(in);
+    std::string out = "kept:";
+    REQUIRE(s.copy_value(&out));
+    CHECK(s.at_end());
+    CHECK(out == "kept:" + want);
+    CHECK(nlohmann::json::parse(want) == nlohmann::json::parse(in));
+  }
+  for (const std::string bad : {"{\"a\" 1}", "[1 2]", "{\"a\":}", "[1,]", "\"\xFF\"", "{\"a\":1"}) {
+    INFO(bad);
+    Scanner s(bad);
+    std::string out;
+    CHECK_FALSE(s.copy_value(&out));
+  }
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  Scanner s(deep);
+  std::string out;
+  CHECK_FALSE(s.copy_value(&out));
+  CHECK(s.error() == "nesting too deep");
+}
