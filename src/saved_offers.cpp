@@ -493,7 +493,10 @@ class ListingReader {
     std::string_view v;
     if (s_.peek() != '"') return bad("malformed offer: a string was expected");
     if (!s_.string_view(&v, &scratch_)) return scan_failed();
-    out.assign(v.data(), v.size());
+    // Appended, not assigned: `out` is empty (a key twice stops before),
+    // and an append is the shorter way into a string's own buffer.
+    out.clear();
+    out.append(v.data(), v.size());
     return true;
   }
   // null, or a string.
@@ -548,8 +551,9 @@ class ListingReader {
     return true;
   }
   // An object's members: each key made a number by `known` (a shortcut
-  // for a key as berth writes it, kUnread when it does not take it) or else
-  // by `named` from the key's text, and handed to `member(k)`.
+  // for a key as berth writes it, with the ": " after it; kUnread when it
+  // does not take it) or else by `named` from the key's text, and handed to
+  // `member(k)` at its value.
   template <class Known, class Named, class Member>
   bool members(Known known, Named named, Member member) {
     if (!s_.consume('{')) return scan_failed();
@@ -558,43 +562,57 @@ class ListingReader {
       unsigned k = known();
       if (k == kUnread) {
         std::string_view key;
-        if (!s_.string_view(&key, &key_)) return scan_failed();
+        if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
         k = named(key);
       }
-      if (!s_.consume(':')) return scan_failed();
       if (!member(k)) return false;
     } while (s_.more('}'));
     return !s_.failed() || scan_failed();
   }
 
-  // The keys berth writes, matched with their quotes in place (no scan for
-  // the closing quote, no copy): a key written any other way (an escape in
-  // it, say) is read as a string by members() and comes to the same.
+  // The keys berth writes, matched in place with their quotes and the ": "
+  // berth writes after them (no scan for the closing quote, no copy): a key
+  // written any other way (an escape in it, no space after the colon) is
+  // read as a string by members() and comes to the same.
   unsigned known_offer_key() {
     if (s_.peek() != '"' || text_end() - s_.position() < 2) return kUnread;
     switch (s_.position()[1]) {
-      case 'a': return s_.match("\"arch\"") ? kArch : s_.match("\"available\"") ? kAvailable : kUnread;
-      case 'c': return s_.match("\"cuda\"") ? kCuda : s_.match("\"cannot\"") ? kCannot : kUnread;
-      case 'd': return s_.match("\"disk_gb\"") ? kDisk : kUnread;
-      case 'g': return s_.match("\"gpu\"") ? kGpu : kUnread;
-      case 'i': return s_.match("\"id\"") ? kId : s_.match("\"inet_down_mbps\"") ? kInetDown : kUnread;
+      case 'a':
+        return s_.match("\"arch\": ")        ? kArch
+               : s_.match("\"available\": ") ? kAvailable
+                                             : kUnread;
+      case 'c':
+        return s_.match("\"cuda\": ") ? kCuda : s_.match("\"cannot\": ") ? kCannot : kUnread;
+      case 'd': return s_.match("\"disk_gb\": ") ? kDisk : kUnread;
+      case 'g': return s_.match("\"gpu\": ") ? kGpu : kUnread;
+      case 'i':
+        return s_.match("\"id\": ")               ? kId
+               : s_.match("\"inet_down_mbps\": ") ? kInetDown
+                                                  : kUnread;
       case 'l':
-        return s_.match("\"launch_data\"") ? kLaunchData : s_.match("\"location\"") ? kLocation : kUnread;
-      case 'm': return s_.match("\"memory_gb\"") ? kMemory : kUnread;
+        return s_.match("\"launch_data\": ") ? kLaunchData
+               : s_.match("\"location\": ")  ? kLocation
+                                             : kUnread;
+      case 'm': return s_.match("\"memory_gb\": ") ? kMemory : kUnread;
       case 'p':
-        return s_.match("\"price_per_hour\"") ? kPrice : s_.match("\"provider\"") ? kProvider : kUnread;
+        return s_.match("\"price_per_hour\": ") ? kPrice
+               : s_.match("\"provider\": ")     ? kProvider
+                                                : kUnread;
       case 'r':
-        return s_.match("\"region\"") ? kRegion : s_.match("\"reliability\"") ? kReliability : kUnread;
+        return s_.match("\"region\": ")        ? kRegion
+               : s_.match("\"reliability\": ") ? kReliability
+                                               : kUnread;
       case 's':
-        return s_.match("\"spot\"")       ? kSpot
-               : s_.match("\"stock\"")    ? kStock
-               : s_.match("\"settable\"") ? kSettable
-                                          : kUnread;
-      case 'v': return s_.match("\"vcpus\"") ? kVcpus : kUnread;
+        return s_.match("\"spot\": ")       ? kSpot
+               : s_.match("\"stock\": ")    ? kStock
+               : s_.match("\"settable\": ") ? kSettable
+                                            : kUnread;
+      case 'v': return s_.match("\"vcpus\": ") ? kVcpus : kUnread;
       default: return kUnread;
     }
   }
   const char* text_end() const { return text_.data() + text_.size(); }
+
   template <class Item>
   bool items(Item item) {
     if (s_.peek() != '[') return bad("malformed offer: a list was expected");
@@ -680,9 +698,9 @@ class ListingReader {
     if (s_.peek() != '{') return bad("\"location\" must be an object");
     unsigned seen = 0;
     const auto known = [&]() -> unsigned {
-      return s_.match("\"continent\"") ? 2u
-             : s_.match("\"country\"") ? 1u
-             : s_.match("\"subregion\"") ? 4u
+      return s_.match("\"continent\": ") ? 2u
+             : s_.match("\"country\": ") ? 1u
+             : s_.match("\"subregion\": ") ? 4u
                                          : kUnread;
     };
     const auto named = [](std::string_view key) -> unsigned {
@@ -700,11 +718,11 @@ class ListingReader {
     if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
     unsigned seen = 0;
     const auto known = [&]() -> unsigned {
-      return s_.match("\"compute_capability\"") ? 16u
-             : s_.match("\"count\"")            ? 4u
-             : s_.match("\"model\"")            ? 1u
-             : s_.match("\"vendor\"")           ? 2u
-             : s_.match("\"vram_gb\"")          ? 8u
+      return s_.match("\"compute_capability\": ") ? 16u
+             : s_.match("\"count\": ")            ? 4u
+             : s_.match("\"model\": ")            ? 1u
+             : s_.match("\"vendor\": ")           ? 2u
+             : s_.match("\"vram_gb\": ")          ? 8u
                                                 : kUnread;
     };
     const auto named = [](std::string_view key) -> unsigned {
@@ -738,32 +756,12 @@ class ListingReader {
 
   // Checked and kept as compact text (whitespace outside strings dropped);
   // parsed only for the offers a plan shows (Offer::launch_data_text).
+  // Written into a buffer kept for the next offer, then copied at its size.
   bool launch_data(std::string& out) {
     if (s_.peek() == 'n') return null();
-    const char* from = s_.position();
-    if (!s_.skip_value()) return scan_failed();
-    const char* to = s_.position();
-    // Checked JSON: outside strings, whitespace goes; a string is copied up
-    // to its closing quote (one after no backslash).
-    out.resize(static_cast<std::size_t>(to - from));
-    char* w = out.data();
-    for (const char* p = from; p < to;) {
-      const char c = *p++;
-      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-      *w++ = c;
-      if (c != '"') continue;
-      for (;;) {
-        const char d = *p++;
-        *w++ = d;
-        if (d == '\\') {
-          *w++ = *p++;
-        } else if (d == '"') {
-          break;
-        }
-      }
-    }
-    out.resize(static_cast<std::size_t>(w - out.data()));
-    out.shrink_to_fit();
+    launch_scratch_.clear();
+    if (!s_.copy_value(&launch_scratch_)) return scan_failed();
+    out = std::string(launch_scratch_);
     return true;
   }
 
@@ -808,7 +806,7 @@ class ListingReader {
   json_scan::Scanner s_;
   bool release_;
   std::size_t checked_ = 0, released_ = 0;
-  std::string key_, scratch_;
+  std::string key_, scratch_, launch_scratch_;
   StreamError error_;
 };
 
