@@ -33,7 +33,6 @@
 #include <algorithm>
 #include <array>
 #include <climits>
-#include <map>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -119,23 +118,58 @@ bool is_excluded(const Offer& o, const std::set<std::string>& excluded) {
   return false;
 }
 
+/// Small numbers for provider names, in the order first seen. A listing
+/// names a handful: each is found by a look along those seen (the last one
+/// first), without hashing it; past 16 names, in a map.
+class ProviderIds {
+ public:
+  int of(const std::string& name) {
+    if (last_ < names_.size() && names_[last_] == name) return static_cast<int>(last_);
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return static_cast<int>(last_ = i);
+    if (names_.size() < kListed) {
+      names_.push_back(name);
+      return static_cast<int>(last_ = names_.size() - 1);
+    }
+    const int next = static_cast<int>(kListed + more_.size());
+    return more_.emplace(name, next).first->second;
+  }
+  /// Each name's id, by name.
+  std::vector<std::pair<std::string, int>> sorted() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      out.emplace_back(names_[i], static_cast<int>(i));
+    for (const auto& [name, id] : more_) out.emplace_back(name, id);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kListed = 16;
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, int> more_;
+  std::size_t last_ = 0;
+};
+
 /// Spread groups: one id per provider or per provider+region.
 class SpreadGroups {
  public:
   explicit SpreadGroups(Spread spread) : spread_(spread) {}
   int of(const Offer& o) {
     if (spread_ == Spread::kNone) return 0;
-    auto& regions = ids_[o.provider];
-    static const std::string kWholeProvider;
-    const std::string& key = spread_ == Spread::kProvider ? kWholeProvider : o.region;
-    auto it = regions.find(key);
-    if (it == regions.end()) it = regions.emplace(key, next_++).first;
+    const auto p = static_cast<std::size_t>(providers_.of(o.provider));
+    if (spread_ == Spread::kProvider) return static_cast<int>(p);
+    if (regions_.size() <= p) regions_.resize(p + 1);
+    auto& regions = regions_[p];
+    auto it = regions.find(o.region);
+    if (it == regions.end()) it = regions.emplace(o.region, next_++).first;
     return it->second;
   }
 
  private:
   Spread spread_;
-  std::unordered_map<std::string, std::unordered_map<std::string, int>> ids_;
+  ProviderIds providers_;
+  std::vector<std::unordered_map<std::string, int>> regions_;  // by provider id
   int next_ = 0;
 };
 
@@ -310,13 +344,15 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   plan.offers_matching = candidates.size();
   plan.rejections = rejections_from(tally_, offers, workload, checker);
 
-  // Provider ranks replace string comparisons in the hot comparator.
+  // Provider ranks (by name) replace string comparisons in the hot comparator.
   {
-    std::map<std::string, int> ranks;
-    for (const auto& c : candidates) ranks.emplace(offers[c.index].provider, 0);
-    int next = 0;
-    for (auto& [name, rank] : ranks) rank = next++;
-    for (auto& c : candidates) c.provider_rank = ranks.at(offers[c.index].provider);
+    ProviderIds ids;
+    for (auto& c : candidates) c.provider_rank = ids.of(offers[c.index].provider);
+    const auto names = ids.sorted();
+    std::vector<int> rank(names.size());
+    for (std::size_t r = 0; r < names.size(); ++r)
+      rank[static_cast<std::size_t>(names[r].second)] = static_cast<int>(r);
+    for (auto& c : candidates) c.provider_rank = rank[static_cast<std::size_t>(c.provider_rank)];
   }
 
   // What other replicas already hold: capacity used per offer, groups taken.

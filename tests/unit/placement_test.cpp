@@ -332,6 +332,25 @@ TEST_CASE("a listing large enough to be filtered on two threads plans as one pas
   }
 }
 
+TEST_CASE("many providers: ties still break by provider name, spread still by provider",
+          "[placement]") {
+  // Past the handful of providers the solver numbers by a look along a list
+  // (16), names go into a map: the order and the groups are the same.
+  auto w = gpu_workload();
+  w.replicas = 3;
+  w.spread = Spread::kProvider;
+  std::vector<Offer> offers;
+  for (int i = 40; i-- > 0;) {
+    const std::string name = fmt::format("p{:02}", (i * 7) % 40);
+    offers.push_back(offer(name, "a", 1.0));
+    offers.push_back(offer(name, "b", 1.0));
+  }
+  auto plan = solve_placement(w, offers);
+  CHECK(ids(plan) == std::vector<std::string>{"p00/a", "p01/a", "p02/a"});
+  std::reverse(offers.begin(), offers.end());
+  CHECK(to_json(solve_placement(w, offers)) == to_json(plan));
+}
+
 TEST_CASE("replicas share an offer up to its available count", "[placement]") {
   auto w = gpu_workload();
   w.replicas = 3;
