@@ -703,6 +703,7 @@ class ListingReader {
     if (s_.peek() != '{') return bad("\"location\" must be an object");
     unsigned seen = 0;
     const auto known = [&]() -> unsigned {
+      s_.peek();
       return s_.match("\"continent\": ") ? 2u
              : s_.match("\"country\": ") ? 1u
              : s_.match("\"subregion\": ") ? 4u
@@ -723,6 +724,7 @@ class ListingReader {
     if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
     unsigned seen = 0;
     const auto known = [&]() -> unsigned {
+      s_.peek();
       return s_.match("\"compute_capability\": ") ? 16u
              : s_.match("\"count\": ")            ? 4u
              : s_.match("\"model\": ")            ? 1u

@@ -56,13 +56,13 @@ class Scanner {
   /// A number, into `out`; `integral` (when given) says whether it was
   /// written without a fraction or an exponent.
   bool number(double* out, bool* integral = nullptr);
-  /// Consumes `text` (after whitespace) when the input goes on with exactly
-  /// it, and says so; otherwise nothing is consumed. A reader's shortcut for
-  /// what it expects, such as a key with its quotes, checked byte for byte.
+  /// Consumes `text` when the input goes on with exactly it, and says so;
+  /// otherwise nothing is consumed. A reader's shortcut for what it
+  /// expects, such as a key with its quotes, checked byte for byte. Where
+  /// the next token starts: after peek(), which it does not repeat.
   template <std::size_t N>
   [[gnu::always_inline]] bool match(const char (&text)[N]) {
     constexpr std::size_t n = N - 1;
-    peek();
     if (static_cast<std::size_t>(end_ - p_) < n) return false;
     if constexpr (n >= 8) {
       // Eight bytes at a time, the last eight overlapping: a compare of a

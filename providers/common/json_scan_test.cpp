@@ -101,7 +101,9 @@ TEST_CASE("json_scan: numbers read as from_chars reads them, fast path or not", 
       "9007199254740991.5", "1e22", "1e23", "1.5e-22", "1e-23", "123456789012345678",
       "1234567890123456789", "12345678901234567890", "0.00000000000000000000001",
       "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308", "1E5", "1e+5",
-      "3.14159265358979323846", "100000000000000000000000", "0.000123", "65535.99609375"};
+      "3.14159265358979323846", "100000000000000000000000", "0.000123", "65535.99609375",
+      "12345678", "123456789", "1234567.8", "12345678.9", "0.12345678", "0.123456789",
+      "87654321.12345678", "1.0000000000000002", "99999999999999999", "0.30000000000000004"};
   std::mt19937_64 rng(14);
   for (int i = 0; i < 2000; ++i) {
     const auto whole = std::to_string(rng() % 100000000);
@@ -121,6 +123,19 @@ TEST_CASE("json_scan: numbers read as from_chars reads them, fast path or not", 
     REQUIRE(read(c, &got, &integral));
     CHECK(std::memcmp(&got, &want, sizeof got) == 0);  // the same bits: -0 stays -0
     CHECK(integral == (c.find_first_of(".eE") == std::string::npos));
+    // Inside a longer text too, where eight bytes are read at a time past
+    // the number's end.
+    const std::string embedded = "[" + c + ", " + c + "]" + std::string(16, ' ');
+    Scanner e(embedded);
+    double first = 1, second = 1;
+    REQUIRE(e.consume('['));
+    REQUIRE(e.number(&first));
+    REQUIRE(e.consume(','));
+    REQUIRE(e.number(&second));
+    REQUIRE(e.consume(']'));
+    CHECK(e.at_end());
+    CHECK(std::memcmp(&first, &want, sizeof first) == 0);
+    CHECK(std::memcmp(&second, &want, sizeof second) == 0);
   }
   double v = 0;
   for (const char* bad : {"01", "1.", ".5", "-", "1e", "1e+", "+1", "--1", "1.e5", "-a", "0x1"}) {
@@ -134,10 +149,12 @@ TEST_CASE("json_scan: numbers read as from_chars reads them, fast path or not", 
   CHECK(s.number(nullptr));
 }
 
-TEST_CASE("json_scan: match takes exactly the text, after whitespace, or nothing",
+TEST_CASE("json_scan: match takes exactly the text where the next token starts, or nothing",
           "[json_scan]") {
   {
     Scanner s("  \"price_per_hour\": 1");
+    CHECK_FALSE(s.match("\"price_per_hour\""));  // not at the token
+    CHECK(s.peek() == '"');
     CHECK_FALSE(s.match("\"price_per_hours\""));
     CHECK_FALSE(s.match("\"price_per_houR\""));
     CHECK_FALSE(s.match("\"Price_per_hour\""));
