@@ -267,7 +267,22 @@ class ListingReader {
   ListingReader(std::string_view text, bool release, std::size_t from)
       : text_(text), s_(text.substr(from)), release_(release), checked_(from), released_(from) {}
 
+  // The listing into `out`; false, with error(), for anything it does not
+  // take plainly. A listing it takes is UTF-8 without NUL bytes throughout
+  // (strings are checked as they are read, and nothing else may be outside
+  // ASCII), so the text is checked as such only when reading stops: the
+  // first bad byte of what had been mapped by then (check_text) is the
+  // error, as when that was checked ahead of the reader.
   bool read(SavedOffers& out) {
+    if (read_listing(out)) return true;
+    find_bad_text();
+    return false;
+  }
+
+  const StreamError& error() const { return error_; }
+
+ private:
+  bool read_listing(SavedOffers& out) {
     if (!s_.consume('{')) return outside();
     bool saw_offers = false, saw_errors = false;
     if (s_.peek() != '}') {
@@ -297,13 +312,10 @@ class ListingReader {
       error_.message = "expected an object with an \"offers\" array";
       return false;
     }
-    if (!check_text(text_.size())) return false;
+    check_text(text_.size());
     return true;
   }
 
-  const StreamError& error() const { return error_; }
-
- private:
   std::size_t here() { return s_.offset(text_.data()); }
   std::size_t here_const() const { return s_.offset(text_.data()); }
   bool outside() {
@@ -319,10 +331,11 @@ class ListingReader {
     return false;
   }
 
-  // Text up to `upto` is checked to be UTF-8 without NUL bytes before it is
-  // taken; pages already read are given back behind the reader.
-  bool check_text(std::size_t upto) {
-    if (upto <= checked_) return true;
+  // Text up to `upto` is mapped before it is taken, a few MiB ahead; pages
+  // already read are given back behind the reader. How far it went is how
+  // far find_bad_text looks.
+  void check_text(std::size_t upto) {
+    if (upto <= checked_) return;
     std::size_t end = std::min(text_.size(), std::max(upto, checked_ + (4u << 20)));
     // Not in the middle of a sequence: back to its lead byte.
     while (end < text_.size() && end > checked_ &&
@@ -330,22 +343,39 @@ class ListingReader {
       --end;
     if (end <= checked_) end = text_.size();
     if (release_) populate(checked_, end);
-    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
-    if (auto at = invalid_text_at(bytes + checked_, end - checked_); at != end - checked_) {
-      // Worded as check_text_encoding words it (src/source_text.cpp).
-      error_.offset = checked_ + at;
-      error_.offer = -1;
-      if (bytes[error_.offset] == 0) {
-        error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
-      } else {
-        char byte[8];
-        std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
-        error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
-      }
-      return false;
-    }
     checked_ = end;
-    return true;
+  }
+
+  // After reading stopped: the first byte before checked_ that is not
+  // UTF-8, or a NUL byte, is the error, worded as check_text_encoding words
+  // it (src/source_text.cpp). Pages are mapped and given back as it goes.
+  void find_bad_text() {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    constexpr std::size_t kStep = 16u << 20;
+    for (std::size_t from = 0; from < checked_;) {
+      std::size_t to = std::min(checked_, from + kStep);
+      while (to < checked_ && (bytes[to] & 0xC0) == 0x80) ++to;  // whole sequences
+      if (release_) populate(from, to);
+      const std::size_t at = invalid_text_at(bytes + from, to - from);
+      if (release_ && to - from >= kReleaseStep) {
+        const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        const std::size_t a = (from + page - 1) / page * page, b = to / page * page;
+        if (b > a) ::madvise(const_cast<char*>(text_.data()) + a, b - a, MADV_DONTNEED);
+      }
+      if (at != to - from) {
+        error_.offset = from + at;
+        error_.offer = -1;
+        if (bytes[error_.offset] == 0) {
+          error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
+        } else {
+          char byte[8];
+          std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
+          error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
+        }
+        return;
+      }
+      from = to;
+    }
   }
 
   // Maps the file's pages of [from, to) at once, instead of a page fault
@@ -440,7 +470,7 @@ class ListingReader {
   bool read_one(std::vector<Offer>& offers) {
     s_.peek();
     const std::size_t start = here();
-    if (!check_text(start + (1u << 20))) return false;
+    check_text(start + (1u << 20));
     offers.emplace_back();
     if (!read_offer(offers.back())) {
       error_.offset = start;
@@ -469,7 +499,7 @@ class ListingReader {
         if (joined && tail->ok) {
           // This reader arrived where the second one started: its offers
           // are the rest of the array, and reading goes on after its ']'.
-          if (!check_text(tail->from)) return false;
+          check_text(tail->from);
           offers.insert(offers.end(), std::make_move_iterator(tail->offers.begin()),
                         std::make_move_iterator(tail->offers.end()));
           const ListingReader& r = *tail->reader;
