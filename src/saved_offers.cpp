@@ -99,6 +99,17 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
     std::string what = e.what();
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
     return fail(e.byte > 0 ? e.byte - 1 : 0, "not JSON: " + what);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'":
+    // a number past a double, named at its text (the first such).
+    std::string what = e.what();
+    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    std::size_t at = std::string::npos;
+    const auto open = what.find('\''), close = what.rfind('\'');
+    if (open != std::string::npos && close > open)
+      at = text.find(what.substr(open + 1, close - open - 1));
+    if (at == std::string::npos) at = std::min(text.size(), text.find_first_not_of(" \t\r\n"));
+    return fail(at, "not JSON: " + what);
   }
   const std::size_t start = std::min(text.size(), text.find_first_not_of(" \t\r\n"));
   if (!doc.is_object() || !doc.contains("offers") || !doc["offers"].is_array())

@@ -123,6 +123,24 @@ TEST_CASE("saved offers: a key written otherwise than berth writes it reads the 
   CHECK(saved->offers[0].id == sample_offers()[0].id);
 }
 
+TEST_CASE("saved offers: a number past a double is an error at its place, not a crash",
+          "[saved_offers]") {
+  // Files the stream refuses; the document reader, reading them again for
+  // its wording, throws out_of_range at the number, not parse_error.
+  for (const std::string text : {"[88888888e88888888", "{\"offers\": [],\n \"x\": -1e999,}"}) {
+    INFO(text);
+    auto saved = parse_saved_offers(text, "offers.json");
+    REQUIRE_FALSE(saved);
+    REQUIRE(saved.error().size() == 1);
+    const auto& d = saved.error()[0];
+    CHECK(d.message.rfind("not JSON: number overflow parsing '", 0) == 0);
+    const auto number = text.find_first_of("-8");
+    const auto line_start = text.find('\n') < number ? text.find('\n') + 1 : 0;
+    CHECK(d.line == (line_start ? 2 : 1));
+    CHECK(d.column == static_cast<int>(number - line_start) + 1);
+  }
+}
+
 TEST_CASE("saved offers: launch_data stays compact text until the offer is shown",
           "[saved_offers]") {
   const auto offers = sample_offers();
