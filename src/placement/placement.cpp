@@ -33,7 +33,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
-#include <map>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -49,6 +49,8 @@ using placement::ConstraintMask;
 
 constexpr int kConstraintCount = static_cast<int>(Constraint::kCount_);
 constexpr int kUnlimited = INT_MAX;
+// Offers from which the filter runs on two threads (solve_placement).
+constexpr std::uint32_t kTwoFilterThreads = 16384;
 
 struct Candidate {
   int away;  // provider volumes not where the offer is (volumes_away)
@@ -116,23 +118,58 @@ bool is_excluded(const Offer& o, const std::set<std::string>& excluded) {
   return false;
 }
 
+/// Small numbers for provider names, in the order first seen. A listing
+/// names a handful: each is found by a look along those seen (the last one
+/// first), without hashing it; past 16 names, in a map.
+class ProviderIds {
+ public:
+  int of(const std::string& name) {
+    if (last_ < names_.size() && names_[last_] == name) return static_cast<int>(last_);
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return static_cast<int>(last_ = i);
+    if (names_.size() < kListed) {
+      names_.push_back(name);
+      return static_cast<int>(last_ = names_.size() - 1);
+    }
+    const int next = static_cast<int>(kListed + more_.size());
+    return more_.emplace(name, next).first->second;
+  }
+  /// Each name's id, by name.
+  std::vector<std::pair<std::string, int>> sorted() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      out.emplace_back(names_[i], static_cast<int>(i));
+    for (const auto& [name, id] : more_) out.emplace_back(name, id);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kListed = 16;
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, int> more_;
+  std::size_t last_ = 0;
+};
+
 /// Spread groups: one id per provider or per provider+region.
 class SpreadGroups {
  public:
   explicit SpreadGroups(Spread spread) : spread_(spread) {}
   int of(const Offer& o) {
     if (spread_ == Spread::kNone) return 0;
-    auto& regions = ids_[o.provider];
-    static const std::string kWholeProvider;
-    const std::string& key = spread_ == Spread::kProvider ? kWholeProvider : o.region;
-    auto it = regions.find(key);
-    if (it == regions.end()) it = regions.emplace(key, next_++).first;
+    const auto p = static_cast<std::size_t>(providers_.of(o.provider));
+    if (spread_ == Spread::kProvider) return static_cast<int>(p);
+    if (regions_.size() <= p) regions_.resize(p + 1);
+    auto& regions = regions_[p];
+    auto it = regions.find(o.region);
+    if (it == regions.end()) it = regions.emplace(o.region, next_++).first;
     return it->second;
   }
 
  private:
   Spread spread_;
-  std::unordered_map<std::string, std::unordered_map<std::string, int>> ids_;
+  ProviderIds providers_;
+  std::vector<std::unordered_map<std::string, int>> regions_;  // by provider id
   int next_ = 0;
 };
 
@@ -259,31 +296,63 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   ConstraintChecker checker(workload);
   checker.set_volume_homes(&options.volume_homes);
   const bool volumes_required = workload.placement.volumes_required;
+  auto filter = [&](ConstraintChecker& checker, std::uint32_t from, std::uint32_t to,
+                    RejectionTally& tally_, std::vector<Candidate>& candidates) {
+    for (std::uint32_t i = from; i < to; ++i) {
+      const Offer& o = offers[i];
+      ConstraintMask mask = checker.failures(o);
+      if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
+        mask = bit(Constraint::kVolumes);
+      if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
+      if (mask != 0) {
+        tally(tally_, offers, i, mask);
+        continue;
+      }
+      int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
+      candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+    }
+  };
   RejectionTally tally_;
   std::vector<Candidate> candidates;
-  for (std::uint32_t i = 0; i < offers.size(); ++i) {
-    const Offer& o = offers[i];
-    ConstraintMask mask = checker.failures(o);
-    if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
-      mask = bit(Constraint::kVolumes);
-    if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
-    if (mask != 0) {
-      tally(tally_, offers, i, mask);
-      continue;
+  const auto n = static_cast<std::uint32_t>(offers.size());
+  if (n >= kTwoFilterThreads && std::thread::hardware_concurrency() >= 2) {
+    // A large listing (a saved one of 100,000 offers and more): its second
+    // half on a thread of its own, with its own checker (they memoize) and
+    // tally. Candidates are joined in offer order and each tally keeps the
+    // cheapest by a total order (cheaper), so the result is one pass's.
+    RejectionTally second_tally;
+    std::vector<Candidate> second;
+    std::thread helper([&] {
+      ConstraintChecker other(workload);
+      other.set_volume_homes(&options.volume_homes);
+      filter(other, n / 2, n, second_tally, second);
+    });
+    filter(checker, 0, n / 2, tally_, candidates);
+    helper.join();
+    candidates.insert(candidates.end(), second.begin(), second.end());
+    auto keep_cheapest = [&](std::optional<std::uint32_t>& slot, std::optional<std::uint32_t> other) {
+      if (other && (!slot || cheaper(offers, *other, *slot))) slot = other;
+    };
+    for (int i = 0; i < kConstraintCount; ++i) {
+      tally_.count[i] += second_tally.count[i];
+      keep_cheapest(tally_.example[i], second_tally.example[i]);
+      keep_cheapest(tally_.nearest[i], second_tally.nearest[i]);
     }
-    int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
-    candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+  } else {
+    filter(checker, 0, n, tally_, candidates);
   }
   plan.offers_matching = candidates.size();
   plan.rejections = rejections_from(tally_, offers, workload, checker);
 
-  // Provider ranks replace string comparisons in the hot comparator.
+  // Provider ranks (by name) replace string comparisons in the hot comparator.
   {
-    std::map<std::string, int> ranks;
-    for (const auto& c : candidates) ranks.emplace(offers[c.index].provider, 0);
-    int next = 0;
-    for (auto& [name, rank] : ranks) rank = next++;
-    for (auto& c : candidates) c.provider_rank = ranks.at(offers[c.index].provider);
+    ProviderIds ids;
+    for (auto& c : candidates) c.provider_rank = ids.of(offers[c.index].provider);
+    const auto names = ids.sorted();
+    std::vector<int> rank(names.size());
+    for (std::size_t r = 0; r < names.size(); ++r)
+      rank[static_cast<std::size_t>(names[r].second)] = static_cast<int>(r);
+    for (auto& c : candidates) c.provider_rank = rank[static_cast<std::size_t>(c.provider_rank)];
   }
 
   // What other replicas already hold: capacity used per offer, groups taken.

@@ -99,6 +99,17 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
     std::string what = e.what();
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
     return fail(e.byte > 0 ? e.byte - 1 : 0, "not JSON: " + what);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'":
+    // a number past a double, named at its text (the first such).
+    std::string what = e.what();
+    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    std::size_t at = std::string::npos;
+    const auto open = what.find('\''), close = what.rfind('\'');
+    if (open != std::string::npos && close > open)
+      at = text.find(what.substr(open + 1, close - open - 1));
+    if (at == std::string::npos) at = std::min(text.size(), text.find_first_not_of(" \t\r\n"));
+    return fail(at, "not JSON: " + what);
   }
   const std::size_t start = std::min(text.size(), text.find_first_not_of(" \t\r\n"));
   if (!doc.is_object() || !doc.contains("offers") || !doc["offers"].is_array())
@@ -221,9 +232,11 @@ inline bool is(std::string_view k, const char (&lit)[N]) {
 }
 
 // The offer keys berth reads; anything else is checked JSON and skipped.
+// kUnread: a key the shortcut of known_offer_key() did not take.
 enum OfferKey : unsigned {
   kProvider, kId, kRegion, kLocation, kArch, kGpu, kVcpus, kMemory, kDisk, kPrice, kSpot,
-  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther
+  kAvailable, kStock, kCuda, kReliability, kInetDown, kLaunchData, kCannot, kSettable, kOther,
+  kUnread
 };
 
 OfferKey offer_key(std::string_view k) {
@@ -265,7 +278,22 @@ class ListingReader {
   ListingReader(std::string_view text, bool release, std::size_t from)
       : text_(text), s_(text.substr(from)), release_(release), checked_(from), released_(from) {}
 
+  // The listing into `out`; false, with error(), for anything it does not
+  // take plainly. A listing it takes is UTF-8 without NUL bytes throughout
+  // (strings are checked as they are read, and nothing else may be outside
+  // ASCII), so the text is checked as such only when reading stops: the
+  // first bad byte of what had been mapped by then (check_text) is the
+  // error, as when that was checked ahead of the reader.
   bool read(SavedOffers& out) {
+    if (read_listing(out)) return true;
+    find_bad_text();
+    return false;
+  }
+
+  const StreamError& error() const { return error_; }
+
+ private:
+  bool read_listing(SavedOffers& out) {
     if (!s_.consume('{')) return outside();
     bool saw_offers = false, saw_errors = false;
     if (s_.peek() != '}') {
@@ -295,13 +323,10 @@ class ListingReader {
       error_.message = "expected an object with an \"offers\" array";
       return false;
     }
-    if (!check_text(text_.size())) return false;
+    check_text(text_.size());
     return true;
   }
 
-  const StreamError& error() const { return error_; }
-
- private:
   std::size_t here() { return s_.offset(text_.data()); }
   std::size_t here_const() const { return s_.offset(text_.data()); }
   bool outside() {
@@ -317,10 +342,11 @@ class ListingReader {
     return false;
   }
 
-  // Text up to `upto` is checked to be UTF-8 without NUL bytes before it is
-  // taken; pages already read are given back behind the reader.
-  bool check_text(std::size_t upto) {
-    if (upto <= checked_) return true;
+  // Text up to `upto` is mapped before it is taken, a few MiB ahead; pages
+  // already read are given back behind the reader. How far it went is how
+  // far find_bad_text looks.
+  void check_text(std::size_t upto) {
+    if (upto <= checked_) return;
     std::size_t end = std::min(text_.size(), std::max(upto, checked_ + (4u << 20)));
     // Not in the middle of a sequence: back to its lead byte.
     while (end < text_.size() && end > checked_ &&
@@ -328,22 +354,39 @@ class ListingReader {
       --end;
     if (end <= checked_) end = text_.size();
     if (release_) populate(checked_, end);
-    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
-    if (auto at = invalid_text_at(bytes + checked_, end - checked_); at != end - checked_) {
-      // Worded as check_text_encoding words it (src/input/source_text.cpp).
-      error_.offset = checked_ + at;
-      error_.offer = -1;
-      if (bytes[error_.offset] == 0) {
-        error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
-      } else {
-        char byte[8];
-        std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
-        error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
-      }
-      return false;
-    }
     checked_ = end;
-    return true;
+  }
+
+  // After reading stopped: the first byte before checked_ that is not
+  // UTF-8, or a NUL byte, is the error, worded as check_text_encoding words
+  // it (src/input/source_text.cpp). Pages are mapped and given back as it goes.
+  void find_bad_text() {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    constexpr std::size_t kStep = 16u << 20;
+    for (std::size_t from = 0; from < checked_;) {
+      std::size_t to = std::min(checked_, from + kStep);
+      while (to < checked_ && (bytes[to] & 0xC0) == 0x80) ++to;  // whole sequences
+      if (release_) populate(from, to);
+      const std::size_t at = invalid_text_at(bytes + from, to - from);
+      if (release_ && to - from >= kReleaseStep) {
+        const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        const std::size_t a = (from + page - 1) / page * page, b = to / page * page;
+        if (b > a) ::madvise(const_cast<char*>(text_.data()) + a, b - a, MADV_DONTNEED);
+      }
+      if (at != to - from) {
+        error_.offset = from + at;
+        error_.offer = -1;
+        if (bytes[error_.offset] == 0) {
+          error_.message = "file contains a NUL byte; this is a binary file, not a JSON offers file";
+        } else {
+          char byte[8];
+          std::snprintf(byte, sizeof byte, "0x%02X", bytes[error_.offset]);
+          error_.message = std::string("invalid UTF-8 (byte ") + byte + ")";
+        }
+        return;
+      }
+      from = to;
+    }
   }
 
   // Maps the file's pages of [from, to) at once, instead of a page fault
@@ -413,16 +456,32 @@ class ListingReader {
     auto tail = std::make_unique<Tail>();
     tail->from = at + needle.size() - 1;
     tail->reader = std::make_unique<ListingReader>(text_, release_, tail->from);
-    tail->offers.reserve((text_.size() - tail->from) / 300 + 1);
+    reserve(tail->offers, text_.size() - tail->from);
     Tail* t = tail.get();
     tail->thread = std::thread([t] { t->ok = t->reader->read_tail(t->offers, t->stop); });
     return tail;
   }
 
+  // Room for the offers of `bytes` of listing: some 900 bytes per offer as
+  // berth writes them, and room reserved is only address space until it is
+  // used. In huge pages where the system allows them on request: hundreds
+  // of megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB
+  // (for the second reader's offers too: without, it ran ~10% slower).
+  static void reserve(std::vector<Offer>& offers, std::size_t bytes) {
+    offers.reserve(bytes / 300 + 1);
+    const std::size_t size = offers.capacity() * sizeof(Offer);
+    if (size >= (8u << 20)) {
+      const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
+      const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
+      if (from < at + size)
+        ::madvise(reinterpret_cast<void*>(from), (at + size - from) / huge * huge, MADV_HUGEPAGE);
+    }
+  }
+
   bool read_one(std::vector<Offer>& offers) {
     s_.peek();
     const std::size_t start = here();
-    if (!check_text(start + (1u << 20))) return false;
+    check_text(start + (1u << 20));
     offers.emplace_back();
     if (!read_offer(offers.back())) {
       error_.offset = start;
@@ -437,18 +496,7 @@ class ListingReader {
   bool read_offers(std::vector<Offer>& offers) {
     s_.consume('[');
     const std::size_t after_bracket = here();
-    // Some 900 bytes per offer as berth writes them: room reserved is only
-    // address space until it is used.
-    offers.reserve(text_.size() / 300 + 1);
-    // In huge pages where the system allows them on request: hundreds of
-    // megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB.
-    const std::size_t bytes = offers.capacity() * sizeof(Offer);
-    if (bytes >= (8u << 20)) {
-      const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
-      const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
-      if (from < at + bytes)
-        ::madvise(reinterpret_cast<void*>(from), (at + bytes - from) / huge * huge, MADV_HUGEPAGE);
-    }
+    reserve(offers, text_.size());
     if (s_.peek() == ']') {
       s_.consume(']');
       return true;
@@ -462,7 +510,7 @@ class ListingReader {
         if (joined && tail->ok) {
           // This reader arrived where the second one started: its offers
           // are the rest of the array, and reading goes on after its ']'.
-          if (!check_text(tail->from)) return false;
+          check_text(tail->from);
           offers.insert(offers.end(), std::make_move_iterator(tail->offers.begin()),
                         std::make_move_iterator(tail->offers.end()));
           const ListingReader& r = *tail->reader;
@@ -491,7 +539,10 @@ class ListingReader {
     std::string_view v;
     if (s_.peek() != '"') return bad("malformed offer: a string was expected");
     if (!s_.string_view(&v, &scratch_)) return scan_failed();
-    out.assign(v.data(), v.size());
+    // Appended, not assigned: `out` is empty (a key twice stops before),
+    // and an append is the shorter way into a string's own buffer.
+    out.clear();
+    out.append(v.data(), v.size());
     return true;
   }
   // null, or a string.
@@ -505,25 +556,21 @@ class ListingReader {
     if (*p != 'n') return bad("malformed offer: a value of the wrong type");
     return true;
   }
-  bool number(double& out) {
+  bool number(double& out, bool* whole = nullptr) {
     char c = s_.peek();
     if (c != '-' && (c < '0' || c > '9')) return bad("malformed offer: a number was expected");
-    const char* from = s_.position();
-    if (!s_.number(&out)) return scan_failed();
+    bool integral = false;
+    if (!s_.number(&out, &integral)) return scan_failed();
     // nlohmann reads -0 as the integer 0.
-    if (out == 0 && integral(from)) out = 0;
-    return true;
-  }
-  bool integral(const char* from) {
-    for (const char* p = from; p < s_.position(); ++p)
-      if (*p == '.' || *p == 'e' || *p == 'E') return false;
+    if (out == 0 && integral) out = 0;
+    if (whole) *whole = integral;
     return true;
   }
   bool integer(int& out) {
     double v = 0;
-    const char* from = (s_.peek(), s_.position());
-    if (!number(v)) return false;
-    if (!integral(from) || v < -2147483648.0 || v > 2147483647.0)
+    bool whole = false;
+    if (!number(v, &whole)) return false;
+    if (!whole || v < -2147483648.0 || v > 2147483647.0)
       return bad("malformed offer: a whole number was expected");
     out = static_cast<int>(v);
     return true;
@@ -549,18 +596,69 @@ class ListingReader {
     out = c == 't';
     return true;
   }
-  // An object's members, each handed to `member(key)`; a key twice stops.
-  template <class Member>
-  bool members(Member member) {
+  // An object's members: each key made a number by `known` (a shortcut
+  // for a key as berth writes it, with the ": " after it; kUnread when it
+  // does not take it) or else by `named` from the key's text, and handed to
+  // `member(k)` at its value.
+  template <class Known, class Named, class Member>
+  bool members(Known known, Named named, Member member) {
     if (!s_.consume('{')) return scan_failed();
     if (s_.peek() == '}') return s_.consume('}');
     do {
-      std::string_view key;
-      if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
-      if (!member(key)) return false;
+      unsigned k = known();
+      if (k == kUnread) {
+        std::string_view key;
+        if (!s_.string_view(&key, &key_) || !s_.consume(':')) return scan_failed();
+        k = named(key);
+      }
+      if (!member(k)) return false;
     } while (s_.more('}'));
     return !s_.failed() || scan_failed();
   }
+
+  // The keys berth writes, matched in place with their quotes and the ": "
+  // berth writes after them (no scan for the closing quote, no copy): a key
+  // written any other way (an escape in it, no space after the colon) is
+  // read as a string by members() and comes to the same.
+  unsigned known_offer_key() {
+    if (s_.peek() != '"' || text_end() - s_.position() < 2) return kUnread;
+    switch (s_.position()[1]) {
+      case 'a':
+        return s_.match("\"arch\": ")        ? kArch
+               : s_.match("\"available\": ") ? kAvailable
+                                             : kUnread;
+      case 'c':
+        return s_.match("\"cuda\": ") ? kCuda : s_.match("\"cannot\": ") ? kCannot : kUnread;
+      case 'd': return s_.match("\"disk_gb\": ") ? kDisk : kUnread;
+      case 'g': return s_.match("\"gpu\": ") ? kGpu : kUnread;
+      case 'i':
+        return s_.match("\"id\": ")               ? kId
+               : s_.match("\"inet_down_mbps\": ") ? kInetDown
+                                                  : kUnread;
+      case 'l':
+        return s_.match("\"launch_data\": ") ? kLaunchData
+               : s_.match("\"location\": ")  ? kLocation
+                                             : kUnread;
+      case 'm': return s_.match("\"memory_gb\": ") ? kMemory : kUnread;
+      case 'p':
+        return s_.match("\"price_per_hour\": ") ? kPrice
+               : s_.match("\"provider\": ")     ? kProvider
+                                                : kUnread;
+      case 'r':
+        return s_.match("\"region\": ")        ? kRegion
+               : s_.match("\"reliability\": ") ? kReliability
+                                               : kUnread;
+      case 's':
+        return s_.match("\"spot\": ")       ? kSpot
+               : s_.match("\"stock\": ")    ? kStock
+               : s_.match("\"settable\": ") ? kSettable
+                                            : kUnread;
+      case 'v': return s_.match("\"vcpus\": ") ? kVcpus : kUnread;
+      default: return kUnread;
+    }
+  }
+  const char* text_end() const { return text_.data() + text_.size(); }
+
   template <class Item>
   bool items(Item item) {
     if (s_.peek() != '[') return bad("malformed offer: a list was expected");
@@ -575,8 +673,7 @@ class ListingReader {
   bool read_offer(Offer& o) {
     if (s_.peek() != '{') return bad("an offer must be a JSON object");
     std::uint32_t seen = 0;
-    bool ok = members([&](std::string_view key) {
-      const OfferKey k = offer_key(key);
+    bool ok = members([&] { return known_offer_key(); }, offer_key, [&](unsigned k) {
       if (k != kOther) {
         if (seen & (1u << k)) return bad("malformed offer: a key twice");
         seen |= 1u << k;
@@ -646,29 +743,45 @@ class ListingReader {
     if (s_.peek() == 'n') return null();
     if (s_.peek() != '{') return bad("\"location\" must be an object");
     unsigned seen = 0;
-    return members([&](std::string_view key) {
-      std::string* field = is(key, "country")     ? &l.country
-                           : is(key, "continent") ? &l.continent
-                           : is(key, "subregion") ? &l.subregion
-                                                : nullptr;
-      if (!field) return s_.skip_value() || scan_failed();
-      const unsigned bit = field == &l.country ? 1u : field == &l.continent ? 2u : 4u;
+    const auto known = [&]() -> unsigned {
+      s_.peek();
+      return s_.match("\"continent\": ") ? 2u
+             : s_.match("\"country\": ") ? 1u
+             : s_.match("\"subregion\": ") ? 4u
+                                         : kUnread;
+    };
+    const auto named = [](std::string_view key) -> unsigned {
+      return is(key, "country") ? 1u : is(key, "continent") ? 2u : is(key, "subregion") ? 4u : 0u;
+    };
+    return members(known, named, [&](unsigned bit) {
+      if (!bit) return s_.skip_value() || scan_failed();
       if (seen & bit) return bad("malformed offer: a key twice");
       seen |= bit;
-      return text_or_null(*field);
+      return text_or_null(bit == 1 ? l.country : bit == 2 ? l.continent : l.subregion);
     });
   }
 
   bool gpu(OfferGpu& g) {
     if (s_.peek() != '{') return bad("malformed offer: \"gpu\" must be an object");
     unsigned seen = 0;
-    return members([&](std::string_view key) {
-      unsigned bit = is(key, "model")                ? 1u
-                     : is(key, "vendor")             ? 2u
-                     : is(key, "count")              ? 4u
-                     : is(key, "vram_gb")            ? 8u
-                     : is(key, "compute_capability") ? 16u
-                                                   : 0u;
+    const auto known = [&]() -> unsigned {
+      s_.peek();
+      return s_.match("\"compute_capability\": ") ? 16u
+             : s_.match("\"count\": ")            ? 4u
+             : s_.match("\"model\": ")            ? 1u
+             : s_.match("\"vendor\": ")           ? 2u
+             : s_.match("\"vram_gb\": ")          ? 8u
+                                                : kUnread;
+    };
+    const auto named = [](std::string_view key) -> unsigned {
+      return is(key, "model")                ? 1u
+             : is(key, "vendor")             ? 2u
+             : is(key, "count")              ? 4u
+             : is(key, "vram_gb")            ? 8u
+             : is(key, "compute_capability") ? 16u
+                                           : 0u;
+    };
+    return members(known, named, [&](unsigned bit) {
       if (!bit) return s_.skip_value() || scan_failed();
       if (seen & bit) return bad("malformed offer: a key twice");
       seen |= bit;
@@ -691,32 +804,12 @@ class ListingReader {
 
   // Checked and kept as compact text (whitespace outside strings dropped);
   // parsed only for the offers a plan shows (Offer::launch_data_text).
+  // Written into a buffer kept for the next offer, then copied at its size.
   bool launch_data(std::string& out) {
     if (s_.peek() == 'n') return null();
-    const char* from = s_.position();
-    if (!s_.skip_value()) return scan_failed();
-    const char* to = s_.position();
-    // Checked JSON: outside strings, whitespace goes; a string is copied up
-    // to its closing quote (one after no backslash).
-    out.resize(static_cast<std::size_t>(to - from));
-    char* w = out.data();
-    for (const char* p = from; p < to;) {
-      const char c = *p++;
-      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-      *w++ = c;
-      if (c != '"') continue;
-      for (;;) {
-        const char d = *p++;
-        *w++ = d;
-        if (d == '\\') {
-          *w++ = *p++;
-        } else if (d == '"') {
-          break;
-        }
-      }
-    }
-    out.resize(static_cast<std::size_t>(w - out.data()));
-    out.shrink_to_fit();
+    launch_scratch_.clear();
+    if (!s_.copy_value(&launch_scratch_)) return scan_failed();
+    out = std::string(launch_scratch_);
     return true;
   }
 
@@ -761,7 +854,7 @@ class ListingReader {
   json_scan::Scanner s_;
   bool release_;
   std::size_t checked_ = 0, released_ = 0;
-  std::string key_, scratch_;
+  std::string key_, scratch_, launch_scratch_;
   StreamError error_;
 };
 

@@ -278,6 +278,79 @@ TEST_CASE("the plan does not depend on the order of the offers", "[placement]") 
   }
 }
 
+TEST_CASE("a listing large enough to be filtered on two threads plans as one pass",
+          "[placement]") {
+  // 40,000 offers: past the size from which solve_placement filters the
+  // second half on a thread of its own; the counts, the nearest misses and
+  // the choice must not depend on which half an offer is in.
+  auto w = gpu_workload();
+  w.resources.gpu.vram = {80 * kGB, std::nullopt};
+  w.placement.max_price = 2.0;
+  w.replicas = 2;
+  w.spread = Spread::kProvider;
+  const char* providers[] = {"lambda", "runpod", "vast"};
+  std::vector<Offer> offers;
+  std::mt19937 rng(11);
+  int matching = 0, vram = 0, price = 0;
+  std::map<std::string, std::string> cheapest;  // constraint -> "provider/id"
+  std::map<std::string, std::tuple<double, std::string, std::string>> best;
+  auto note = [&](const std::string& c, const Offer& o) {
+    auto key = std::make_tuple(o.price_per_hour, o.provider, o.id);
+    if (!best.count(c) || key < best[c]) best[c] = key, cheapest[c] = o.provider + "/" + o.id;
+  };
+  for (int i = 0; i < 40000; ++i) {
+    const bool big = rng() % 2 == 0;
+    auto o = offer(providers[rng() % 3], "o" + std::to_string(i),
+                   0.5 + static_cast<double>(rng() % 400) / 100.0, big ? "H100" : "RTX4090",
+                   big ? 80 : 24);
+    if (!big) {
+      ++vram;
+      if (o.price_per_hour <= 2.0) note("gpu.vram", o);
+    } else if (o.price_per_hour > 2.0 + 1e-9) {
+      ++price;
+      note("placement.max_price", o);
+    } else {
+      ++matching;
+    }
+    offers.push_back(std::move(o));
+  }
+  auto plan = solve_placement(w, offers);
+  CHECK(plan.offers_considered == offers.size());
+  CHECK(plan.offers_matching == static_cast<std::size_t>(matching));
+  REQUIRE(plan.rejections.size() == 2);
+  for (const auto& r : plan.rejections) {
+    INFO(r.constraint);
+    CHECK(r.count == (r.constraint == "gpu.vram" ? vram : price));
+    REQUIRE(r.nearest);
+    CHECK(r.nearest->provider + "/" + r.nearest->id == cheapest[r.constraint]);
+  }
+  REQUIRE(plan.placement.size() == 2);
+  const auto reference = to_json(plan);
+  for (int k = 0; k < 3; ++k) {
+    std::shuffle(offers.begin(), offers.end(), rng);
+    CHECK(to_json(solve_placement(w, offers)) == reference);
+  }
+}
+
+TEST_CASE("many providers: ties still break by provider name, spread still by provider",
+          "[placement]") {
+  // Past the handful of providers the solver numbers by a look along a list
+  // (16), names go into a map: the order and the groups are the same.
+  auto w = gpu_workload();
+  w.replicas = 3;
+  w.spread = Spread::kProvider;
+  std::vector<Offer> offers;
+  for (int i = 40; i-- > 0;) {
+    const std::string name = fmt::format("p{:02}", (i * 7) % 40);
+    offers.push_back(offer(name, "a", 1.0));
+    offers.push_back(offer(name, "b", 1.0));
+  }
+  auto plan = solve_placement(w, offers);
+  CHECK(ids(plan) == std::vector<std::string>{"p00/a", "p01/a", "p02/a"});
+  std::reverse(offers.begin(), offers.end());
+  CHECK(to_json(solve_placement(w, offers)) == to_json(plan));
+}
+
 TEST_CASE("replicas share an offer up to its available count", "[placement]") {
   auto w = gpu_workload();
   w.replicas = 3;

@@ -85,6 +85,62 @@ TEST_CASE("saved offers: the stream reads what offer_from_json reads, pretty or 
   }
 }
 
+TEST_CASE("saved offers: a key written otherwise than berth writes it reads the same",
+          "[saved_offers]") {
+  // The reader matches `"key": ` as berth writes it in place; an escape in a
+  // key, a space before the colon, none or a tab after it, or a key a
+  // shortcut might take for another ("ids", "gpus") go the long way.
+  const std::string pretty = listing(sample_offers()).dump(2);
+  const std::pair<std::string, std::string> rewrites[] = {
+      {"\"id\": ", "\"\\u0069d\": "},
+      {"\"provider\": ", "\"provider\" : "},
+      {"\"price_per_hour\": ", "\"price_per_hour\":"},
+      {"\"gpu\": ", "\"gpu\":\t"},
+      {"\"count\": ", "\"co\\u0075nt\": "},
+      {"\"country\": ", "\"country\"\n: "},
+      {"\"arch\": ", "\"archs\": 1, \"arch\": "},
+      {"\"vcpus\": ", "\"vcpu\": [], \"vcpus\": "},
+  };
+  for (const auto& [from, to] : rewrites) {
+    std::string text = pretty;
+    for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size())
+      text.replace(at, from.size(), to);
+    INFO(to);
+    REQUIRE(text != pretty);
+    const auto doc = json::parse(text);
+    auto saved = parse_saved_offers(text, "offers.json");
+    REQUIRE(saved);
+    REQUIRE(saved->offers.size() == doc["offers"].size());
+    for (std::size_t i = 0; i < saved->offers.size(); ++i)
+      CHECK(to_json(saved->offers[i]) == to_json(*offer_from_json(doc["offers"][i])));
+  }
+  // A key twice, once escaped: a key twice all the same (the document's
+  // reading: the last wins).
+  std::string twice = pretty;
+  twice.replace(twice.find("\"id\": "), 6, "\"\\u0069d\": \"first\", \"id\": ");
+  auto saved = parse_saved_offers(twice, "offers.json");
+  REQUIRE(saved);
+  CHECK(saved->offers[0].id == sample_offers()[0].id);
+}
+
+TEST_CASE("saved offers: a number past a double is an error at its place, not a crash",
+          "[saved_offers]") {
+  // Files the stream refuses; the document reader, reading them again for
+  // its wording, throws out_of_range at the number, not parse_error.
+  for (const std::string text : {"[88888888e88888888", "{\"offers\": [],\n \"x\": -1e999,}"}) {
+    INFO(text);
+    auto saved = parse_saved_offers(text, "offers.json");
+    REQUIRE_FALSE(saved);
+    REQUIRE(saved.error().size() == 1);
+    const auto& d = saved.error()[0];
+    CHECK(d.message.rfind("not JSON: number overflow parsing '", 0) == 0);
+    const auto number = text.find_first_of("-8");
+    const auto line_start = text.find('\n') < number ? text.find('\n') + 1 : 0;
+    CHECK(d.line == (line_start ? 2 : 1));
+    CHECK(d.column == static_cast<int>(number - line_start) + 1);
+  }
+}
+
 TEST_CASE("saved offers: launch_data stays compact text until the offer is shown",
           "[saved_offers]") {
   const auto offers = sample_offers();
