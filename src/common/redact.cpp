@@ -40,13 +40,6 @@ struct Span {
   std::size_t begin, end;
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool hex_at(std::string_view t, std::size_t p, std::size_t n) {
   if (p + n > t.size()) return false;
   for (std::size_t i = 0; i < n; ++i)

@@ -54,13 +54,6 @@ const char* plain_run(const char* p, const char* end) {
   return p;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The length of the well-formed UTF-8 sequence at `p` (RFC 3629: no
 // overlong forms, no surrogates, nothing past U+10FFFF), or 0.
 std::size_t utf8_sequence(const char* p, const char* end) {

@@ -16,6 +16,8 @@ std::string ascii_lower(std::string_view s);
 std::string_view trim(std::string_view s);
 /// Equal but for the case of A-Z.
 bool iequals(std::string_view a, std::string_view b);
+/// The value of a hexadecimal digit (either case), or -1.
+int hex_value(char c);
 /// The UTF-8 encoding of a code point (<= U+10FFFF) appended to `out`: for
 /// the \uXXXX escapes the JSON readers decode.
 void append_utf8(std::string& out, unsigned code_point);

@@ -24,3 +24,16 @@ TEST_CASE("text: append_utf8 writes one to four bytes at each boundary", "[text]
         "\x24\x7F\xC2\x80\xDF\xBF\xE0\xA0\x80\xE2\x82\xAC\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F"
         "\xBF\xBF");
 }
+
+TEST_CASE("text: hex_value reads either case and refuses the rest", "[text]") {
+  CHECK(hex_value('0') == 0);
+  CHECK(hex_value('9') == 9);
+  CHECK(hex_value('a') == 10);
+  CHECK(hex_value('F') == 15);
+  CHECK(hex_value('g') == -1);
+  CHECK(hex_value('/') == -1);
+  CHECK(hex_value(':') == -1);
+  CHECK(hex_value('@') == -1);
+  CHECK(hex_value('`') == -1);
+  CHECK(hex_value('\xC3') == -1);
+}
