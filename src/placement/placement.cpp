@@ -233,15 +233,26 @@ bool cheaper(const std::vector<Offer>& offers, std::uint32_t a, std::uint32_t b)
   return a < b;
 }
 
+void keep_cheapest(std::optional<std::uint32_t>& slot, const std::vector<Offer>& offers,
+                   std::uint32_t index) {
+  if (!slot || cheaper(offers, index, *slot)) slot = index;
+}
+
 void tally(RejectionTally& t, const std::vector<Offer>& offers, std::uint32_t index,
            ConstraintMask mask) {
-  auto keep_cheapest = [&](std::optional<std::uint32_t>& slot) {
-    if (!slot || cheaper(offers, index, *slot)) slot = index;
-  };
   int first = static_cast<int>(placement::first_constraint(mask));
   ++t.count[first];
-  keep_cheapest(t.example[first]);
-  if ((mask & (mask - 1)) == 0) keep_cheapest(t.nearest[first]);
+  keep_cheapest(t.example[first], offers, index);
+  if ((mask & (mask - 1)) == 0) keep_cheapest(t.nearest[first], offers, index);
+}
+
+/// Adds what `from` counted over other offers of the same listing into `t`.
+void merge(RejectionTally& t, const RejectionTally& from, const std::vector<Offer>& offers) {
+  for (int i = 0; i < kConstraintCount; ++i) {
+    t.count[i] += from.count[i];
+    if (from.example[i]) keep_cheapest(t.example[i], offers, *from.example[i]);
+    if (from.nearest[i]) keep_cheapest(t.nearest[i], offers, *from.nearest[i]);
+  }
 }
 
 std::vector<Rejection> rejections_from(const RejectionTally& t, const std::vector<Offer>& offers,
@@ -296,20 +307,20 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   ConstraintChecker checker(workload);
   checker.set_volume_homes(&options.volume_homes);
   const bool volumes_required = workload.placement.volumes_required;
-  auto filter = [&](ConstraintChecker& checker, std::uint32_t from, std::uint32_t to,
-                    RejectionTally& tally_, std::vector<Candidate>& candidates) {
+  auto filter = [&](ConstraintChecker& check, std::uint32_t from, std::uint32_t to,
+                    RejectionTally& rejected, std::vector<Candidate>& kept) {
     for (std::uint32_t i = from; i < to; ++i) {
       const Offer& o = offers[i];
-      ConstraintMask mask = checker.failures(o);
+      ConstraintMask mask = check.failures(o);
       if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
         mask = bit(Constraint::kVolumes);
       if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
       if (mask != 0) {
-        tally(tally_, offers, i, mask);
+        tally(rejected, offers, i, mask);
         continue;
       }
       int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
-      candidates.push_back({away, o.price_per_hour, checker.headroom(o), 0, i});
+      kept.push_back({away, o.price_per_hour, check.headroom(o), 0, i});
     }
   };
   RejectionTally tally_;
@@ -322,22 +333,15 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
     // cheapest by a total order (cheaper), so the result is one pass's.
     RejectionTally second_tally;
     std::vector<Candidate> second;
-    std::thread helper([&] {
+    std::thread second_half([&] {
       ConstraintChecker other(workload);
       other.set_volume_homes(&options.volume_homes);
       filter(other, n / 2, n, second_tally, second);
     });
     filter(checker, 0, n / 2, tally_, candidates);
-    helper.join();
+    second_half.join();
     candidates.insert(candidates.end(), second.begin(), second.end());
-    auto keep_cheapest = [&](std::optional<std::uint32_t>& slot, std::optional<std::uint32_t> other) {
-      if (other && (!slot || cheaper(offers, *other, *slot))) slot = other;
-    };
-    for (int i = 0; i < kConstraintCount; ++i) {
-      tally_.count[i] += second_tally.count[i];
-      keep_cheapest(tally_.example[i], second_tally.example[i]);
-      keep_cheapest(tally_.nearest[i], second_tally.nearest[i]);
-    }
+    merge(tally_, second_tally, offers);
   } else {
     filter(checker, 0, n, tally_, candidates);
   }
