@@ -7,7 +7,7 @@
 #include <string>
 
 #include "berth/common/output.h"
-#include "berth/http/http.h"
+#include "berth/common/redact.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);

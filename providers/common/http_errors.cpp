@@ -5,6 +5,7 @@
 #include <string_view>
 #include <ctime>
 
+#include "berth/common/redact.h"
 #include "berth/common/text.h"
 #include "berth/http/http.h"
 #include "http/http_retry.h"

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "berth/common/cancel.h"
+#include "berth/common/redact.h"
 #include "berth/config/provider_set.h"
 #include "berth/deploy/deploy.h"
 #include "berth/placement/offer_search.h"

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "berth/common/cancel.h"
+#include "berth/common/redact.h"
 #include "berth/http/http.h"
 #include "cli/app.h"
 #include "cli/provider_access.h"

@@ -3,6 +3,7 @@
 // image reader), with nothing sent.
 #include <fmt/format.h>
 
+#include "berth/common/redact.h"
 #include "berth/common/shell_quote.h"
 #include "berth/deploy/deploy.h"
 #include "berth/deploy/deployments.h"

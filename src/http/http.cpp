@@ -3,6 +3,7 @@
 // other caller's; retries and backoff happen in the caller's thread so a long
 // wait never stalls the loop.
 #include "berth/http/http.h"
+#include "berth/common/redact.h"
 #include "berth/common/version.h"
 
 #include <curl/curl.h>

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "berth/common/redact.h"
 #include "berth/common/text.h"
 #include "berth/http/http.h"
 #include "berth/http/json_answer.h"

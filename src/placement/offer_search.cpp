@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "berth/common/output.h"
+#include "berth/common/redact.h"
 #include "berth/http/http.h"
 #include "berth/placement/placement.h"
 #include "berth/template/gpu_catalog.h"

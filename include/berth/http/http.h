@@ -26,7 +26,6 @@
 
 #include "berth/common/environment.h"
 #include "berth/common/expected.h"
-#include "berth/common/redact.h"
 #include "berth/common/units.h"
 
 namespace berth {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "berth/http/http.h"
+#include "berth/common/redact.h"
 
 using namespace berth;
 
