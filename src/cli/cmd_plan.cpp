@@ -32,37 +32,42 @@ struct ProviderFailure {
   std::string message;
 };
 
-struct Gathered {
-  std::vector<Offer> offers;
-  std::vector<ProviderFailure> errors;
-};
 
 // Both sources of offers report their own failures and return the exit code.
 
-// The offers of a saved listing once the plan is made: the process exits
-// soon after, and freeing them one string at a time (some 10 ms per 100,000
-// offers, bench/README.md) is work the exit does at once. They stay
+// The offers kept of a saved listing once the plan is made: the process
+// exits soon after, and freeing them one string at a time (some 10 ms per
+// 100,000 offers, bench/README.md) is work the exit does at once. They stay
 // reachable from here, so a leak checker does not count them; a later
 // listing in the same process frees this one.
-void keep_until_exit(std::vector<Offer>&& offers) {
-  static auto* kept = new std::vector<Offer>();
-  kept->swap(offers);
+void keep_until_exit(std::vector<std::vector<Offer>>&& runs) {
+  static auto* kept = new std::vector<std::vector<Offer>>();
+  kept->swap(runs);
 }
 
-// A saved `berth offers -o json` result: {"offers": [...], "errors": [...]}.
-Expected<Gathered, int> read_offers_file(const std::string& path) {
-  auto saved = read_saved_offers(path);
+// A saved `berth offers -o json` result: {"offers": [...], "errors": [...]},
+// screened as it is read (saved_offers.h), then solved.
+Expected<Planning, int> plan_offers_file(const LaunchTemplate& w, const std::string& path,
+                                         std::vector<ProviderFailure>& errors) {
+  const PlacementOptions options;
+  const ScreenWith with{w, options};
+  auto saved = read_saved_offers(path, &with);
   if (!saved) return unexpected(report(saved.error()));
-  Gathered g;
-  g.offers = std::move(saved->offers);
   // The listing's own provider errors belong to the reproduced plan too.
   for (auto& e : saved->errors) {
-    g.errors.push_back({e.provider, e.kind, e.message});
+    errors.push_back({e.provider, e.kind, e.message});
     print_warning(fmt::format("{}: failed ({}) when the offers were saved: {}",
-                              g.errors.back().provider, g.errors.back().kind,
-                              g.errors.back().message));
+                              errors.back().provider, errors.back().kind, errors.back().message));
   }
-  return g;
+  Planning planning = plan_from_screen(w, std::move(*saved->screen), options);
+  keep_until_exit(std::move(saved->runs));
+  // A saved listing keeps launch_data as text (saved_offers.h): parsed
+  // only for the offers the plan names.
+  for (auto& p : planning.plan.placement) {
+    p.offer.materialize_launch_data();
+    for (auto& f : p.fallbacks) f.materialize_launch_data();
+  }
+  return planning;
 }
 
 // Live offers from the providers the template allows: the planning `up` and
@@ -169,17 +174,9 @@ int run_plan(const GlobalOptions& g, const PlanOptions& o) {
   std::vector<ProviderFailure> errors;
   Planning planning;
   if (o.offers_file) {
-    auto saved = read_offers_file(*o.offers_file);
+    auto saved = plan_offers_file(*workload, *o.offers_file, errors);
     if (!saved) return saved.error();
-    planning = plan_from_offers(*workload, saved->offers);
-    keep_until_exit(std::move(saved->offers));
-    errors = std::move(saved->errors);
-    // A saved listing keeps launch_data as text (saved_offers.h): parsed
-    // only for the offers the plan names.
-    for (auto& p : planning.plan.placement) {
-      p.offer.materialize_launch_data();
-      for (auto& f : p.fallbacks) f.materialize_launch_data();
-    }
+    planning = std::move(*saved);
   } else {
     auto live = plan_live(g, *workload, errors);
     if (!live) return live.error();

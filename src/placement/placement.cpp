@@ -49,21 +49,23 @@ using placement::ConstraintMask;
 
 constexpr int kConstraintCount = static_cast<int>(Constraint::kCount_);
 constexpr int kUnlimited = INT_MAX;
-// Offers from which the filter runs on two threads (solve_placement).
-constexpr std::uint32_t kTwoFilterThreads = 16384;
+// Screening a listing in memory (solve_placement) takes a thread more for
+// every so many offers, up to so many threads.
+constexpr std::size_t kFilterThreadOffers = 16384;
+constexpr std::size_t kFilterThreads = 8;
 
 struct Candidate {
   int away;  // provider volumes not where the offer is (volumes_away)
   double price;
   double headroom;
   int provider_rank;
-  std::uint32_t index;  // into the offers
+  std::uint32_t index;  // the offer's place in the listing
+  const Offer* offer;
 };
 
 /// Offers considered by the solver: filtered, with what the ranking needs.
 class Ranking {
  public:
-  explicit Ranking(const std::vector<Offer>& offers) : offers_(offers) {}
 
   /// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
   /// provider name, then offer id (then input position, for exact duplicates).
@@ -72,12 +74,9 @@ class Ranking {
     if (a.price != b.price) return a.price < b.price;
     if (a.headroom != b.headroom) return a.headroom > b.headroom;
     if (a.provider_rank != b.provider_rank) return a.provider_rank < b.provider_rank;
-    if (int c = offers_[a.index].id.compare(offers_[b.index].id); c != 0) return c < 0;
+    if (int c = a.offer->id.compare(b.offer->id); c != 0) return c < 0;
     return a.index < b.index;
   }
-
- private:
-  const std::vector<Offer>& offers_;
 };
 
 /// Pops candidates best-first without sorting them all.
@@ -216,47 +215,56 @@ bool is_hardware(Constraint c) {
   }
 }
 
+/// An offer and its place in the listing.
+struct Pick {
+  std::uint32_t index;
+  const Offer* offer;
+};
+
 /// Per constraint: how many offers it rejected first, the cheapest offer it
 /// rejected first (an example), and the cheapest offer failing only it.
 struct RejectionTally {
   std::array<int, kConstraintCount> count{};
-  std::array<std::optional<std::uint32_t>, kConstraintCount> example;
-  std::array<std::optional<std::uint32_t>, kConstraintCount> nearest;
+  std::array<std::optional<Pick>, kConstraintCount> example;
+  std::array<std::optional<Pick>, kConstraintCount> nearest;
 };
 
-bool cheaper(const std::vector<Offer>& offers, std::uint32_t a, std::uint32_t b) {
-  const Offer& x = offers[a];
-  const Offer& y = offers[b];
+bool cheaper(const Pick& a, const Pick& b) {
+  const Offer& x = *a.offer;
+  const Offer& y = *b.offer;
   if (x.price_per_hour != y.price_per_hour) return x.price_per_hour < y.price_per_hour;
   if (x.provider != y.provider) return x.provider < y.provider;
   if (x.id != y.id) return x.id < y.id;
-  return a < b;
+  return a.index < b.index;
 }
 
-void keep_cheapest(std::optional<std::uint32_t>& slot, const std::vector<Offer>& offers,
-                   std::uint32_t index) {
-  if (!slot || cheaper(offers, index, *slot)) slot = index;
+// True when `p` is kept.
+bool keep_cheapest(std::optional<Pick>& slot, const Pick& p) {
+  if (slot && !cheaper(p, *slot)) return false;
+  slot = p;
+  return true;
 }
 
-void tally(RejectionTally& t, const std::vector<Offer>& offers, std::uint32_t index,
-           ConstraintMask mask) {
+// True when `p` is kept as an example or a nearest miss.
+bool tally(RejectionTally& t, const Pick& p, ConstraintMask mask) {
   int first = static_cast<int>(placement::first_constraint(mask));
   ++t.count[first];
-  keep_cheapest(t.example[first], offers, index);
-  if ((mask & (mask - 1)) == 0) keep_cheapest(t.nearest[first], offers, index);
+  bool kept = keep_cheapest(t.example[first], p);
+  if ((mask & (mask - 1)) == 0) kept = keep_cheapest(t.nearest[first], p) || kept;
+  return kept;
 }
 
 /// Adds what `from` counted over other offers of the same listing into `t`.
-void merge(RejectionTally& t, const RejectionTally& from, const std::vector<Offer>& offers) {
+void merge(RejectionTally& t, const RejectionTally& from) {
   for (int i = 0; i < kConstraintCount; ++i) {
     t.count[i] += from.count[i];
-    if (from.example[i]) keep_cheapest(t.example[i], offers, *from.example[i]);
-    if (from.nearest[i]) keep_cheapest(t.nearest[i], offers, *from.nearest[i]);
+    if (from.example[i]) keep_cheapest(t.example[i], *from.example[i]);
+    if (from.nearest[i]) keep_cheapest(t.nearest[i], *from.nearest[i]);
   }
 }
 
-std::vector<Rejection> rejections_from(const RejectionTally& t, const std::vector<Offer>& offers,
-                                       const LaunchTemplate& w, const ConstraintChecker& checker) {
+std::vector<Rejection> rejections_from(const RejectionTally& t, const LaunchTemplate& w,
+                                       const ConstraintChecker& checker) {
   std::vector<Rejection> out;
   for (int i = 0; i < kConstraintCount; ++i) {
     if (t.count[i] == 0) continue;
@@ -265,13 +273,13 @@ std::vector<Rejection> rejections_from(const RejectionTally& t, const std::vecto
     r.constraint = placement::constraint_name(c);
     r.count = t.count[i];
     if (t.nearest[i]) {
-      const Offer& o = offers[*t.nearest[i]];
+      const Offer& o = *t.nearest[i]->offer;
       r.nearest = o;
       r.detail = fmt::format("cheapest offer {}: {}, {}",
                              is_hardware(c) ? "otherwise matching" : requirement_phrase(w),
                              offer_summary(o), checker.explain(c, o));
     } else {
-      const Offer& o = offers[*t.example[i]];
+      const Offer& o = *t.example[i]->offer;
       r.detail =
           fmt::format("{} offer{} rejected, none failing only this; cheapest: {}, {}", r.count,
                       r.count == 1 ? "" : "s", offer_summary(o), checker.explain(c, o));
@@ -288,11 +296,90 @@ const char* spread_unit(Spread s) { return s == Spread::kProvider ? "provider" :
 
 }  // namespace
 
-Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+struct Screen::State {
+  State(const LaunchTemplate& w, const PlacementOptions& o) : workload(w), options(o), checker(w) {
+    checker.set_volume_homes(&options.volume_homes);
+  }
+  const LaunchTemplate& workload;
+  const PlacementOptions& options;
+  ConstraintChecker checker;
+  RejectionTally tally;
+  std::vector<Candidate> candidates;
+  std::uint32_t screened = 0;
+  std::vector<std::string> joined_regions;  // of screens joined into this one
+};
+
+Screen::Screen(const LaunchTemplate& workload, const PlacementOptions& options)
+    : s_(std::make_unique<State>(workload, options)) {}
+Screen::~Screen() = default;
+Screen::Screen(Screen&&) noexcept = default;
+Screen& Screen::operator=(Screen&&) noexcept = default;
+
+bool Screen::take(const Offer& o) {
+  State& s = *s_;
+  const std::uint32_t i = s.screened++;
+  const auto& w = s.workload;
+  const auto& homes = s.options.volume_homes;
+  ConstraintMask mask = s.checker.failures(o);
+  if (mask == 0 && w.placement.volumes_required && volumes_elsewhere(w, homes, o) > 0)
+    mask = bit(Constraint::kVolumes);
+  if (mask == 0 && is_excluded(o, s.options.excluded)) mask = bit(Constraint::kCooldown);
+  if (mask != 0) return tally(s.tally, Pick{i, &o}, mask);
+  int away = homes.empty() ? 0 : volumes_away(w, homes, o);
+  s.candidates.push_back({away, o.price_per_hour, s.checker.headroom(o), 0, i, &o});
+  return true;
+}
+
+void Screen::join(Screen&& next) {
+  State& s = *s_;
+  State& n = *next.s_;
+  const std::uint32_t base = s.screened;
+  for (auto& c : n.candidates) c.index += base;
+  for (auto* picks : {&n.tally.example, &n.tally.nearest})
+    for (auto& p : *picks)
+      if (p) p->index += base;
+  s.candidates.insert(s.candidates.end(), n.candidates.begin(), n.candidates.end());
+  merge(s.tally, n.tally);
+  s.screened += n.screened;
+  auto regions = next.regions();
+  s.joined_regions.insert(s.joined_regions.end(), regions.begin(), regions.end());
+}
+
+std::size_t Screen::screened() const { return s_->screened; }
+
+std::vector<std::string> Screen::regions() const {
+  std::vector<std::string> out = s_->checker.regions_seen();
+  out.insert(out.end(), s_->joined_regions.begin(), s_->joined_regions.end());
+  return out;
+}
+
+Plan solve_placement(const LaunchTemplate& workload, const OfferView& offers,
+                     const PlacementOptions& options) {
+  const std::size_t n = offers.size();
+  const std::size_t threads = std::clamp<std::size_t>(
+      std::thread::hardware_concurrency(), 1,
+      std::min<std::size_t>(kFilterThreads, n / kFilterThreadOffers + 1));
+  // A large listing (a saved one of 100,000 offers and more) is screened in
+  // equal parts, each but the first on a thread of its own.
+  auto part = [&](std::size_t k) { return n * k / threads; };
+  std::vector<Screen> screens;
+  for (std::size_t k = 0; k < threads; ++k) screens.emplace_back(workload, options);
+  auto screen = [&](std::size_t k) {
+    offers.each(part(k), part(k + 1), [&](const Offer& o, std::size_t) { screens[k].take(o); });
+  };
+  std::vector<std::thread> others;
+  for (std::size_t k = 1; k < threads; ++k) others.emplace_back(screen, k);
+  screen(0);
+  for (auto& t : others) t.join();
+  for (std::size_t k = 1; k < threads; ++k) screens[0].join(std::move(screens[k]));
+  return solve_placement(workload, std::move(screens[0]), options);
+}
+
+Plan solve_placement(const LaunchTemplate& workload, Screen&& screened,
                      const PlacementOptions& options) {
   Plan plan;
   plan.deployment = workload.name;
-  plan.offers_considered = offers.size();
+  plan.offers_considered = screened.screened();
   plan.volume_homes = options.volume_homes;
 
   std::vector<int> replicas = options.replicas;
@@ -303,55 +390,16 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   const std::size_t wanted = replicas.size();
   const Spread spread = workload.spread;
 
-  // Filter, tally rejections, and collect candidates.
-  ConstraintChecker checker(workload);
-  checker.set_volume_homes(&options.volume_homes);
-  const bool volumes_required = workload.placement.volumes_required;
-  auto filter = [&](ConstraintChecker& check, std::uint32_t from, std::uint32_t to,
-                    RejectionTally& rejected, std::vector<Candidate>& kept) {
-    for (std::uint32_t i = from; i < to; ++i) {
-      const Offer& o = offers[i];
-      ConstraintMask mask = check.failures(o);
-      if (mask == 0 && volumes_required && volumes_elsewhere(workload, options.volume_homes, o) > 0)
-        mask = bit(Constraint::kVolumes);
-      if (mask == 0 && is_excluded(o, options.excluded)) mask = bit(Constraint::kCooldown);
-      if (mask != 0) {
-        tally(rejected, offers, i, mask);
-        continue;
-      }
-      int away = options.volume_homes.empty() ? 0 : volumes_away(workload, options.volume_homes, o);
-      kept.push_back({away, o.price_per_hour, check.headroom(o), 0, i});
-    }
-  };
-  RejectionTally tally_;
-  std::vector<Candidate> candidates;
-  const auto n = static_cast<std::uint32_t>(offers.size());
-  if (n >= kTwoFilterThreads && std::thread::hardware_concurrency() >= 2) {
-    // A large listing (a saved one of 100,000 offers and more): its second
-    // half on a thread of its own, with its own checker (they memoize) and
-    // tally. Candidates are joined in offer order and each tally keeps the
-    // cheapest by a total order (cheaper), so the result is one pass's.
-    RejectionTally second_tally;
-    std::vector<Candidate> second;
-    std::thread second_half([&] {
-      ConstraintChecker other(workload);
-      other.set_volume_homes(&options.volume_homes);
-      filter(other, n / 2, n, second_tally, second);
-    });
-    filter(checker, 0, n / 2, tally_, candidates);
-    second_half.join();
-    candidates.insert(candidates.end(), second.begin(), second.end());
-    merge(tally_, second_tally, offers);
-  } else {
-    filter(checker, 0, n, tally_, candidates);
-  }
+  Screen::State& screen = *screened.s_;
+  const ConstraintChecker& checker = screen.checker;
+  std::vector<Candidate> candidates = std::move(screen.candidates);
   plan.offers_matching = candidates.size();
-  plan.rejections = rejections_from(tally_, offers, workload, checker);
+  plan.rejections = rejections_from(screen.tally, workload, checker);
 
   // Provider ranks (by name) replace string comparisons in the hot comparator.
   {
     ProviderIds ids;
-    for (auto& c : candidates) c.provider_rank = ids.of(offers[c.index].provider);
+    for (auto& c : candidates) c.provider_rank = ids.of(c.offer->provider);
     const auto names = ids.sorted();
     std::vector<int> rank(names.size());
     for (std::size_t r = 0; r < names.size(); ++r)
@@ -370,12 +418,12 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
 
   // Per candidate: spread group and instances left. Candidates that cannot
   // take a replica at all never enter the queue.
-  std::vector<int> group_of(offers.size(), 0);
-  std::vector<int> left(offers.size(), 0);
+  std::vector<int> group_of(plan.offers_considered, 0);
+  std::vector<int> left(plan.offers_considered, 0);
   std::vector<Candidate> usable;
   usable.reserve(candidates.size());
   for (const auto& c : candidates) {
-    const Offer& o = offers[c.index];
+    const Offer& o = *c.offer;
     int cap = o.available ? *o.available : kUnlimited;
     if (!held.empty())
       if (auto it = held.find(offer_key(o.provider, o.id)); it != held.end())
@@ -390,7 +438,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   candidates.clear();
   candidates.shrink_to_fit();
 
-  Ranking ranking(offers);
+  Ranking ranking;
   CandidateQueue queue(std::move(usable), ranking);
   std::vector<Candidate> popped;  // in rank order
 
@@ -450,7 +498,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
       }
       if (group_taken) continue;
       if (left[f.index] != kUnlimited && left[f.index] - others_using < 1) continue;
-      list.push_back(offers[f.index]);
+      list.push_back(*f.offer);
       if (list.size() == options.max_fallbacks) ++full;
     }
   };
@@ -460,7 +508,7 @@ Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& o
   for (std::size_t i = 0; i < wanted; ++i) {
     ReplicaPlacement p;
     p.replica = replicas[i];
-    p.offer = offers[chosen[i].index];
+    p.offer = *chosen[i].offer;
     p.unverified = checker.unverified(p.offer);
     for (const auto& v : workload.volumes)
       if (v.provider_volume() && !volume_home_at(options.volume_homes, v.name, p.offer))

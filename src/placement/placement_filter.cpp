@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "berth/placement/placement.h"
 #include "berth/template/location.h"
@@ -194,10 +195,14 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
   if (!p.regions.empty()) {
     auto& regions = it->second.regions;
     // The location is the adapter's reading of the region; offers read back
-    // from a file may carry another, so both make the key.
-    region_key_.assign(o.region);
-    for (const auto* part : {&o.location.country, &o.location.continent, &o.location.subregion})
-      region_key_.append(1, '\n').append(*part);
+    // from a file may carry another, so both make the key: each part after
+    // its length, so that no two different offers' keys are the same text.
+    region_key_.clear();
+    for (const auto* part :
+         {&o.region, &o.location.country, &o.location.continent, &o.location.subregion}) {
+      const auto size = static_cast<std::uint32_t>(part->size());
+      region_key_.append(reinterpret_cast<const char*>(&size), sizeof size).append(*part);
+    }
     auto r = regions.find(region_key_);
     if (r == regions.end())
       r = regions.emplace(region_key_, region_matches(o) ? 0 : bit(Constraint::kRegions)).first;
@@ -208,6 +213,17 @@ ConstraintMask ConstraintChecker::location_failures(const Offer& o) {
       !matches_any(p.offers, o.provider + "/" + o.id))
     mask |= bit(Constraint::kOffers);
   return mask;
+}
+
+std::vector<std::string> ConstraintChecker::regions_seen() const {
+  std::vector<std::string> out;
+  for (const auto& [provider, m] : memo_)
+    for (const auto& [key, mask] : m.regions) {
+      std::uint32_t size = 0;  // the region, the first part of the key (location_failures)
+      std::memcpy(&size, key.data(), sizeof size);
+      out.push_back(key.substr(sizeof size, size));
+    }
+  return out;
 }
 
 ConstraintMask ConstraintChecker::failures(const Offer& o) {

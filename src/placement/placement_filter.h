@@ -79,6 +79,10 @@ class ConstraintChecker {
   /// offer_headroom in placement.h).
   double headroom(const Offer& offer) const;
 
+  /// The region names of the offers checked so far, where placement.regions
+  /// is set (from the memo: each once per provider).
+  std::vector<std::string> regions_seen() const;
+
  private:
   ConstraintMask location_failures(const Offer& offer);
   bool region_matches(const Offer& offer) const;

@@ -11,7 +11,7 @@ namespace berth {
 
 namespace {
 
-PlacementOptions placement_options(const PlanRequest& request, const std::vector<Offer>& offers) {
+PlacementOptions placement_options(const PlanRequest& request, const OfferView& offers) {
   PlacementOptions options;
   options.replicas = request.replicas;
   options.excluded = request.excluded;
@@ -23,6 +23,12 @@ PlacementOptions placement_options(const PlanRequest& request, const std::vector
         break;
       }
   return options;
+}
+
+std::vector<std::string> regions_of(const OfferView& offers) {
+  std::vector<std::string> raw;
+  for (const auto& o : offers) raw.push_back(o.region);
+  return raw;
 }
 
 std::optional<Failure> no_placement(const Plan& plan) {
@@ -41,9 +47,7 @@ std::optional<Failure> no_placement(const Plan& plan) {
 // A plain word in placement.regions that is no location and no offer's
 // region matches nothing: say so before any other advice.
 void note_unknown_regions(Failure& f, const LaunchTemplate& workload,
-                          const std::vector<Offer>& offers) {
-  std::vector<std::string> raw;
-  for (const auto& o : offers) raw.push_back(o.region);
+                          const std::vector<std::string>& raw) {
   auto unknown = unknown_region_words(workload.placement.regions, raw);
   if (unknown.empty()) return;
   std::string words;
@@ -103,12 +107,22 @@ std::vector<VolumeHome> find_volume_homes(const LaunchTemplate& workload,
   return homes;
 }
 
-Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+Planning plan_from_offers(const LaunchTemplate& workload, const OfferView& offers,
                           const PlanRequest& request) {
   Planning out;
   out.plan = solve_placement(workload, offers, placement_options(request, offers));
   out.failure = no_placement(out.plan);
-  if (out.failure) note_unknown_regions(*out.failure, workload, offers);
+  if (out.failure) note_unknown_regions(*out.failure, workload, regions_of(offers));
+  return out;
+}
+
+Planning plan_from_screen(const LaunchTemplate& workload, Screen&& screened,
+                          const PlacementOptions& options) {
+  Planning out;
+  const std::vector<std::string> regions = screened.regions();
+  out.plan = solve_placement(workload, std::move(screened), options);
+  out.failure = no_placement(out.plan);
+  if (out.failure) note_unknown_regions(*out.failure, workload, regions);
   return out;
 }
 
@@ -160,7 +174,7 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
     out.volume_warnings = std::move(volume_warnings);
     note_spotless_providers(out.plan, w, providers, asked);
     out.failure = no_placement(out.plan);
-    if (out.failure) note_unknown_regions(*out.failure, w, listing.offers);
+    if (out.failure) note_unknown_regions(*out.failure, w, regions_of(listing.offers));
     return std::move(out);
   };
   // Without resources.arch the image's platform decides, but reading it is a

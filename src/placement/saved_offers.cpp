@@ -82,7 +82,8 @@ std::string string_member(const nlohmann::json& obj, const char* key) {
 // problem of a file up to kFullReaderBytes, at its position, as it always
 // was. A file the streaming reader takes never comes here.
 static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
-                                                     const std::string& name) {
+                                                     const std::string& name,
+                                                     const ScreenWith* with) {
   SourceText source(name, text);
   DiagnosticSink sink(source);
   auto fail = [&](std::size_t offset, std::string message) {
@@ -116,6 +117,7 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
     return fail(start, "expected an object with an \"offers\" array");
   SavedOffers saved;
   const auto& list = doc["offers"];
+  auto& offers = saved.runs.emplace_back();
   std::vector<std::size_t> offsets;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto offer = offer_from_json(list[i]);
@@ -125,7 +127,7 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
       sink.error(line, column, "offers[" + std::to_string(i) + "]: " + offer.error(), kHint);
       continue;
     }
-    saved.offers.push_back(std::move(*offer));
+    offers.push_back(std::move(*offer));
   }
   if (!sink.empty()) return unexpected(sink.take());
   if (auto it = doc.find("errors"); it != doc.end() && it->is_array())
@@ -133,6 +135,10 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
       if (e.is_object() && !string_member(e, "provider").empty())
         saved.errors.push_back(
             {string_member(e, "provider"), string_member(e, "kind"), string_member(e, "message")});
+  if (with) {
+    saved.screen.emplace(with->workload, with->options);
+    for (const auto& o : offers) saved.screen->take(o);
+  }
   return saved;
 }
 
@@ -265,18 +271,25 @@ OfferKey offer_key(std::string_view k) {
 // takes with the same meaning (src/provider/offer.cpp); anything it does not take
 // plainly (a duplicate key, a count written 2.0, a wrong type) stops it, and
 // the caller lets parse_full decide, so both readers agree on every file.
-// A listing at least this large is read by two threads: one from the start,
-// one from an offer in its middle (ListingReader::read_offers).
-constexpr std::size_t kTwoReadersBytes = 16u << 20;
+// A listing's offers array at least this large is read in parts of some
+// kPartBytes each (at most kMaxParts of them) on up to kMaxReaders threads
+// (ListingReader::read_offers).
+constexpr std::size_t kPartsFromBytes = 16u << 20;
+constexpr std::size_t kPartBytes = 2u << 20;
+constexpr std::size_t kMaxParts = 64;
+constexpr unsigned kMaxReaders = 8;
+// Offers in a run (ListingReader::new_run).
+constexpr std::size_t kRunOffers = 8192;
 
 class ListingReader {
  public:
-  ListingReader(std::string_view text, bool release)
-      : text_(text), s_(text), release_(release) {}
+  ListingReader(std::string_view text, bool release, const ScreenWith* with)
+      : text_(text), s_(text), release_(release), with_(with) {}
   /// A reader of the offers array's elements from `from` on, the start of
-  /// one of them (read_tail).
-  ListingReader(std::string_view text, bool release, std::size_t from)
-      : text_(text), s_(text.substr(from)), release_(release), checked_(from), released_(from) {}
+  /// one of them (read_part).
+  ListingReader(std::string_view text, bool release, const ScreenWith* with, std::size_t from)
+      : text_(text), s_(text.substr(from)), release_(release), with_(with), checked_(from),
+        released_(page_floor(from)) {}
 
   // The listing into `out`; false, with error(), for anything it does not
   // take plainly. A listing it takes is UTF-8 without NUL bytes throughout
@@ -285,7 +298,10 @@ class ListingReader {
   // first bad byte of what had been mapped by then (check_text) is the
   // error, as when that was checked ahead of the reader.
   bool read(SavedOffers& out) {
-    if (read_listing(out)) return true;
+    if (read_listing(out)) {
+      out.screen = std::move(screen_);
+      return true;
+    }
     find_bad_text();
     return false;
   }
@@ -304,7 +320,7 @@ class ListingReader {
           if (saw_offers) return outside_at("\"offers\" twice");
           saw_offers = true;
           if (s_.peek() != '[') return outside_at("expected an object with an \"offers\" array");
-          if (!read_offers(out.offers)) return false;
+          if (!read_offers(out.runs)) return false;
         } else if (is(key, "errors")) {
           if (saw_errors) return outside_at("\"errors\" twice");
           saw_errors = true;
@@ -345,14 +361,16 @@ class ListingReader {
   // Text up to `upto` is mapped before it is taken, a few MiB ahead; pages
   // already read are given back behind the reader. How far it went is how
   // far find_bad_text looks.
+  // A part's reader maps no further than its part (limit_): past it, the
+  // pages of the offer it is in come as they are touched.
   void check_text(std::size_t upto) {
-    if (upto <= checked_) return;
-    std::size_t end = std::min(text_.size(), std::max(upto, checked_ + (4u << 20)));
+    if (upto <= checked_ || checked_ >= limit_) return;
+    std::size_t end = std::min(limit_, std::max(upto, checked_ + (4u << 20)));
     // Not in the middle of a sequence: back to its lead byte.
     while (end < text_.size() && end > checked_ &&
            (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80)
       --end;
-    if (end <= checked_) end = text_.size();
+    if (end <= checked_) end = limit_;
     if (release_) populate(checked_, end);
     checked_ = end;
   }
@@ -402,75 +420,101 @@ class ListingReader {
 #endif
   }
 
-  void give_back(std::size_t upto) {
-    if (!release_ || upto < released_ + kReleaseStep) return;
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t from = released_, to = upto / page * page;
+  // Gives back what is read before `upto`, in steps of kReleaseStep, or
+  // all of it (a part read to its end).
+  void give_back(std::size_t upto, bool all = false) {
+    if (!release_ || (!all && upto < released_ + kReleaseStep)) return;
+    const std::size_t from = released_, to = page_floor(upto);
     if (to <= from) return;
     ::madvise(const_cast<char*>(text_.data()) + from, to - from, MADV_DONTNEED);
     released_ = to;
   }
 
-  // The second reader of a large listing: from an offer in the middle of
-  // the array to its end, on a thread of its own, while the first reads up
-  // to where this one started.
-  struct Tail {
-    std::size_t from = 0;
-    std::unique_ptr<ListingReader> reader;
-    std::vector<Offer> offers;
-    std::atomic<bool> stop{false};
-    bool ok = false;
-    std::thread thread;
-    ~Tail() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
+  // One part of a large listing's offers array: the elements from `from`
+  // (an element's start) up to `to`, where the next part starts, read by a
+  // reader of its own on whichever thread takes it (read_offers).
+  enum class PartEnd { kUnread, kAtNext, kPast, kArrayEnd, kFailed };
+  struct Part {
+    std::size_t from = 0, to = 0;
+    std::vector<std::vector<Offer>> runs;  // what was kept of them
+    std::size_t read = 0;                  // offers read
+    std::optional<Screen> screen;
+    PartEnd end = PartEnd::kUnread;
+    std::size_t stop = 0;  // where its reader stopped: an element's start, or after ']'
+    std::size_t checked = 0;
   };
 
-  // The elements from this reader's start to the end of the array (its
-  // closing ']' consumed); false on anything malformed, or when stopped.
-  bool read_tail(std::vector<Offer>& offers, const std::atomic<bool>& stop) {
-    do {
-      if (stop.load(std::memory_order_relaxed) || !read_one(offers)) return false;
-    } while (s_.more(']'));
-    return !s_.failed();
+  // Reads `part` from its start: elements until the next one starts at or
+  // past part.to (kAtNext when exactly there), or to the end of the array.
+  void read_part(Part& part, const std::atomic<bool>& stop) {
+    ListingReader r(text_, release_, with_, part.from);
+    r.limit_ = part.to;
+    r.start_screen();
+    part.end = PartEnd::kFailed;
+    for (;;) {
+      if (stop.load(std::memory_order_relaxed) || !r.read_one(part.runs, part.to - part.from)) break;
+      if (!r.s_.more(']')) {
+        if (!r.s_.failed()) part.end = PartEnd::kArrayEnd;
+        break;
+      }
+      r.s_.peek();
+      if (r.here() >= part.to) {
+        part.end = r.here() == part.to ? PartEnd::kAtNext : PartEnd::kPast;
+        break;
+      }
+    }
+    part.stop = r.here();
+    part.checked = r.checked_;
+    part.read = r.read_;
+    part.screen = std::move(r.screen_);
+    r.give_back(part.stop, true);
   }
 
-  // Where a second reader may start: in a listing written as berth writes
-  // it (each offer on its own lines, at one indentation), the first offer
-  // after the middle that follows `,` + that line break and indentation +
-  // `{`. A line break is never inside a JSON string, and a deeper object is
-  // deeper indented; whatever the file, the first reader only takes the
-  // second's offers when it arrives exactly at that start itself.
-  std::unique_ptr<Tail> start_tail(std::size_t after_bracket) {
-    const std::size_t first = here();
-    if (text_.size() - first < kTwoReadersBytes || std::thread::hardware_concurrency() < 2 ||
-        text_[first] != '{')
-      return nullptr;
+  void start_screen() {
+    if (with_) screen_.emplace(with_->workload, with_->options);
+  }
+
+  // Where the parts of a large listing start: in a listing written as
+  // berth writes it (each offer on its own lines, at one indentation), the
+  // first offer at or after each step that follows `,` + that line break
+  // and indentation + `{`. A line break is never inside a JSON string, and
+  // a deeper object is deeper indented; whatever the file, a part's offers
+  // are taken only when the part before it stopped exactly at its start.
+  // None (one reader) for a small listing or a single core.
+  std::vector<Part> split(std::size_t after_bracket, std::size_t first) const {
+    std::vector<Part> parts;
+    const std::size_t bytes = text_.size() - first;
+    if (bytes < kPartsFromBytes || std::thread::hardware_concurrency() < 2 || text_[first] != '{')
+      return parts;
     const std::string_view indent = text_.substr(after_bracket, first - after_bracket);
-    if (indent.find('\n') == std::string_view::npos) return nullptr;
+    if (indent.find('\n') == std::string_view::npos) return parts;
     std::string needle = ",";
     needle.append(indent).push_back('{');
-    const std::size_t at = text_.find(needle, first + (text_.size() - first) / 2);
-    if (at == std::string_view::npos) return nullptr;
-    auto tail = std::make_unique<Tail>();
-    tail->from = at + needle.size() - 1;
-    tail->reader = std::make_unique<ListingReader>(text_, release_, tail->from);
-    reserve(tail->offers, text_.size() - tail->from);
-    Tail* t = tail.get();
-    tail->thread = std::thread([t] { t->ok = t->reader->read_tail(t->offers, t->stop); });
-    return tail;
+    const std::size_t count = std::clamp<std::size_t>(bytes / kPartBytes, 2, kMaxParts);
+    parts.push_back({first, text_.size()});
+    for (std::size_t k = 1; k < count; ++k) {
+      const std::size_t at = text_.find(needle, std::max(first + bytes / count * k, parts.back().from + 1));
+      if (at == std::string_view::npos) break;
+      parts.back().to = at + needle.size() - 1;
+      parts.push_back({parts.back().to, text_.size()});
+    }
+    if (parts.size() < 2) parts.clear();
+    return parts;
   }
 
-  // Room for the offers of `bytes` of listing: some 900 bytes per offer as
-  // berth writes them, and room reserved is only address space until it is
-  // used. In huge pages where the system allows them on request: hundreds
-  // of megabytes of offers in 2 MiB pages instead of a page fault per 4 KiB
-  // (for the second reader's offers too: without, it ran ~10% slower).
-  static void reserve(std::vector<Offer>& offers, std::size_t bytes) {
-    offers.reserve(bytes / 300 + 1);
+  // A run for the offers of `bytes` of listing, or the next kRunOffers of
+  // them: some 900 bytes per offer as berth writes them, and room reserved
+  // is only address space until it is used. A run never grows past its
+  // room (read_one starts another), so an offer stays where it was read:
+  // a screen holds on to offers by their address. Where every offer is
+  // kept, in huge pages if the system allows them on request: 2 MiB pages
+  // instead of a page fault per 4 KiB. Not with a screen: it keeps few,
+  // and a huge page is cleared whole however little of it is used.
+  void new_run(std::vector<std::vector<Offer>>& runs, std::size_t bytes) const {
+    auto& offers = runs.emplace_back();
+    offers.reserve(std::min(bytes / 300 + 1, kRunOffers));
     const std::size_t size = offers.capacity() * sizeof(Offer);
-    if (size >= (8u << 20)) {
+    if (!with_ && size >= (2u << 20)) {
       const auto at = reinterpret_cast<std::uintptr_t>(offers.data());
       const std::uintptr_t huge = 2u << 20, from = (at + huge - 1) / huge * huge;
       if (from < at + size)
@@ -478,50 +522,87 @@ class ListingReader {
     }
   }
 
-  bool read_one(std::vector<Offer>& offers) {
+  // The next offer into the last run (a new one when it is full: for
+  // `bytes` more of listing); with a screen, kept only when the screen
+  // holds on to it.
+  bool read_one(std::vector<std::vector<Offer>>& runs, std::size_t bytes) {
     s_.peek();
     const std::size_t start = here();
     check_text(start + (1u << 20));
-    offers.emplace_back();
-    if (!read_offer(offers.back())) {
+    if (runs.empty() || runs.back().size() == runs.back().capacity()) new_run(runs, bytes);
+    auto& offers = runs.back();
+    Offer& offer = offers.emplace_back();
+    launch_pending_ = false;
+    if (!read_offer(offer)) {
       error_.offset = start;
-      error_.offer = static_cast<long long>(offers.size() - 1);
+      error_.offer = static_cast<long long>(offers_before_ + read_);
       offers.pop_back();
       return false;
     }
+    ++read_;
     give_back(start);
+    if (!screen_) return true;
+    if (!screen_->take(offer))
+      offers.pop_back();
+    else if (launch_pending_)
+      offer.launch_data_text = std::string(launch_scratch_);
     return true;
   }
 
-  bool read_offers(std::vector<Offer>& offers) {
+  // The offers array into runs: a large listing in parts on as many
+  // threads as there are cores (up to kMaxReaders), each part taking any
+  // free thread, one run per part, so that a busy core slows one part and
+  // not half the listing, and nothing is moved to join them. The parts are
+  // then taken in order while each begins where the one before it stopped;
+  // from the first that does not (or was not read whole), this reader goes
+  // on alone and says any error as it would have without parts.
+  bool read_offers(std::vector<std::vector<Offer>>& runs) {
     s_.consume('[');
     const std::size_t after_bracket = here();
-    reserve(offers, text_.size());
+    start_screen();
     if (s_.peek() == ']') {
       s_.consume(']');
       return true;
     }
-    std::unique_ptr<Tail> tail = start_tail(after_bracket);
-    do {
-      s_.peek();
-      if (tail && here() >= tail->from) {
-        const bool joined = here() == tail->from;
-        tail->thread.join();
-        if (joined && tail->ok) {
-          // This reader arrived where the second one started: its offers
-          // are the rest of the array, and reading goes on after its ']'.
-          check_text(tail->from);
-          offers.insert(offers.end(), std::make_move_iterator(tail->offers.begin()),
-                        std::make_move_iterator(tail->offers.end()));
-          const ListingReader& r = *tail->reader;
-          s_ = json_scan::Scanner(text_.substr(r.here_const()));
-          checked_ = std::max(checked_, r.checked_);
-          released_ = std::max(released_, r.released_);
+    std::vector<Part> parts = split(after_bracket, here());
+    if (!parts.empty()) {
+      std::atomic<std::size_t> next{0};
+      std::atomic<bool> stop{false};
+      auto work = [&] {
+        for (std::size_t k; (k = next.fetch_add(1)) < parts.size();) {
+          read_part(parts[k], stop);
+          if (parts[k].end == PartEnd::kFailed) stop = true;
+        }
+      };
+      const unsigned threads =
+          std::min<unsigned>({std::thread::hardware_concurrency(), kMaxReaders,
+                              static_cast<unsigned>(parts.size())});
+      std::vector<std::thread> others;
+      for (unsigned t = 1; t < threads; ++t) others.emplace_back(work);
+      work();
+      for (auto& t : others) t.join();
+      std::size_t resume = parts.front().from;
+      for (auto& part : parts) {
+        if (part.from != resume || part.end == PartEnd::kFailed) break;
+        offers_before_ += part.read;
+        for (auto& run : part.runs) runs.push_back(std::move(run));
+        if (screen_) screen_->join(std::move(*part.screen));
+        checked_ = std::max(checked_, part.checked);
+        resume = part.stop;
+        if (part.end == PartEnd::kArrayEnd) {
+          s_ = json_scan::Scanner(text_.substr(resume));
+          released_ = std::max(released_, page_floor(resume));
           return true;
         }
-        tail.reset();  // not an element start after all, or bad there: read it here
       }
-      if (!read_one(offers)) return false;
+      // Alone from `resume`, an element's start.
+      s_ = json_scan::Scanner(text_.substr(resume));
+      checked_ = std::max(checked_, resume);
+      released_ = std::max(released_, page_floor(resume));
+    }
+    const std::size_t bytes = text_.size() - here();
+    do {
+      if (!read_one(runs, bytes)) return false;
     } while (s_.more(']'));
     if (s_.failed()) return outside();
     return true;
@@ -804,12 +885,16 @@ class ListingReader {
 
   // Checked and kept as compact text (whitespace outside strings dropped);
   // parsed only for the offers a plan shows (Offer::launch_data_text).
-  // Written into a buffer kept for the next offer, then copied at its size.
+  // Written into a buffer kept for the next offer, then copied at its size;
+  // with a screen, only once the screen keeps the offer (read_one).
   bool launch_data(std::string& out) {
     if (s_.peek() == 'n') return null();
     launch_scratch_.clear();
     if (!s_.copy_value(&launch_scratch_)) return scan_failed();
-    out = std::string(launch_scratch_);
+    if (screen_)
+      launch_pending_ = true;
+    else
+      out = std::string(launch_scratch_);
     return true;
   }
 
@@ -850,11 +935,22 @@ class ListingReader {
     return !s_.failed();
   }
 
+  static std::size_t page_floor(std::size_t offset) {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return offset / page * page;
+  }
+
   std::string_view text_;
   json_scan::Scanner s_;
   bool release_;
+  const ScreenWith* with_;
   std::size_t checked_ = 0, released_ = 0;
+  std::optional<Screen> screen_;      // with_'s, for the offers this reader reads
+  std::size_t limit_ = text_.size();  // how far check_text maps
+  std::size_t read_ = 0;              // offers this reader read
+  std::size_t offers_before_ = 0;     // read before this reader's first, for error_.offer
   std::string key_, scratch_, launch_scratch_;
+  bool launch_pending_ = false;  // launch_scratch_ is the offer's launch_data
   StreamError error_;
 };
 
@@ -876,11 +972,11 @@ Place place_of(std::string_view text, std::size_t offset) {
 }
 
 Expected<SavedOffers, Diagnostics> read_listing(std::string_view text, const std::string& name,
-                                                bool mapped) {
+                                                bool mapped, const ScreenWith* with) {
   SavedOffers saved;
-  ListingReader reader(text, mapped);
+  ListingReader reader(text, mapped, with);
   if (reader.read(saved)) return saved;
-  if (text.size() <= kFullReaderBytes) return parse_full(std::string(text), name);
+  if (text.size() <= kFullReaderBytes) return parse_full(std::string(text), name, with);
   // Too large to read again as a document: the streaming reader's own words,
   // at the bad offer's start (or where the text stopped being JSON).
   const StreamError& e = reader.error();
@@ -909,8 +1005,9 @@ Diagnostics read_error(const std::filesystem::path& file, const FileReadError& e
 }  // namespace
 
 Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
-                                                      const std::string& name) {
-  return read_listing(text, name, false);
+                                                      const std::string& name,
+                                                      const ScreenWith* with) {
+  return read_listing(text, name, false, with);
 }
 
 namespace {
@@ -956,7 +1053,8 @@ class CutShortGuard {
 
 }  // namespace
 
-Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file) {
+Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file,
+                                                     const ScreenWith* with) {
   // A regular file within the cap is mapped and read as a stream; anything
   // else is refused by the bounded reader, in its words (berth/input/user_file.h).
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -970,13 +1068,13 @@ Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path
   if (map == MAP_FAILED) {
     auto text = read_user_file(file, kMaxOffersFileBytes);
     if (!text) return unexpected(read_error(file, text.error()));
-    return parse_saved_offers(*text, file.string());
+    return parse_saved_offers(*text, file.string(), with);
   }
   const auto size = static_cast<std::size_t>(st.st_size);
   ::madvise(map, size, MADV_SEQUENTIAL);
   CutShortGuard guard(file);
   auto result = read_listing(std::string_view(static_cast<const char*>(map), size),
-                             file.string(), true);
+                             file.string(), true, with);
   ::munmap(map, size);
   return result;
 }

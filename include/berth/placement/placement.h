@@ -4,6 +4,7 @@
 // the same plan.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -105,9 +106,44 @@ struct PlacementOptions {
   std::vector<VolumeHome> volume_homes;
 };
 
+/// solve_placement's first half, an offer at a time: each offer checked
+/// against the template, the rejections tallied, the matching offers kept
+/// for the choice. A listing too large to hold whole is screened while it
+/// is read, in parts side by side (one Screen per part, each on one
+/// thread), joined in listing order: the plan is the one a single pass
+/// makes. `workload` and `options` outlive the screen.
+class Screen {
+ public:
+  Screen(const LaunchTemplate& workload, const PlacementOptions& options);
+  ~Screen();
+  Screen(Screen&&) noexcept;
+  Screen& operator=(Screen&&) noexcept;
+
+  /// Screens the listing's next offer. True when the screen holds on to it
+  /// (it matches, or is the cheapest example of a rejection so far): it
+  /// must then stay where it is until the plan is made. False: it may go.
+  bool take(const Offer& offer);
+  /// Appends what `next` screened, as offers that came after these.
+  void join(Screen&& next);
+  /// Offers taken, joined screens' included.
+  std::size_t screened() const;
+  /// The offers' own region names, where placement.regions is set (for a
+  /// word in it that matches no offer: planning.h).
+  std::vector<std::string> regions() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  friend Plan solve_placement(const LaunchTemplate&, Screen&&, const PlacementOptions&);
+};
+
 /// Solves the assignment exactly. A plan with an empty `placement` means no
 /// placement (exit 5); its rejections say which constraint to relax.
-Plan solve_placement(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+Plan solve_placement(const LaunchTemplate& workload, const OfferView& offers,
+                     const PlacementOptions& options = {});
+/// The same over offers already screened (with the same `options`); the
+/// offers it held on to are still where they were.
+Plan solve_placement(const LaunchTemplate& workload, Screen&& screened,
                      const PlacementOptions& options = {});
 
 nlohmann::json to_json(const Plan& plan);

@@ -60,8 +60,12 @@ Planning plan_deployment(const LaunchTemplate& workload, const ProviderSet& prov
 
 /// Solves over offers already gathered (`plan --offers FILE`), with the same
 /// rule for the failure.
-Planning plan_from_offers(const LaunchTemplate& workload, const std::vector<Offer>& offers,
+Planning plan_from_offers(const LaunchTemplate& workload, const OfferView& offers,
                           const PlanRequest& request = {});
+/// The same over a listing screened as it was read (saved_offers.h), with
+/// the options it was screened with.
+Planning plan_from_screen(const LaunchTemplate& workload, Screen&& screened,
+                          const PlacementOptions& options);
 
 /// The rejection to relax first: a choice (price cap, regions, providers,
 /// spot) before a hardware need, the cheapest nearest miss first.

@@ -6,11 +6,13 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "berth/common/expected.h"
 #include "berth/input/diagnostics.h"
+#include "berth/placement/placement.h"
 #include "berth/provider/offer.h"
 
 namespace berth {
@@ -22,15 +24,31 @@ struct SavedProviderError {
   std::string provider, kind, message;
 };
 
+/// What to screen a listing with while it is read (`plan --offers`): each
+/// offer is screened on the thread that read it, and only the offers the
+/// screen holds on to are kept, so a large listing is never held whole.
+struct ScreenWith {
+  const LaunchTemplate& workload;
+  const PlacementOptions& options;
+};
+
 struct SavedOffers {
-  std::vector<Offer> offers;
+  /// The listing's offers in order, in runs of at most a few thousand (a
+  /// large listing is read in parts on several threads, and no offer moves
+  /// once read). Read with a screen: only the offers it held on to.
+  std::vector<std::vector<Offer>> runs;
+  OfferView offers() const { return OfferView(runs); }
+  /// Read with a screen: the whole listing's, for solve_placement.
+  std::optional<Screen> screen;
   /// The listing's own provider failures ("errors"), reproduced by the plan.
   std::vector<SavedProviderError> errors;
 };
 
-Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file);
+Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path& file,
+                                                     const ScreenWith* with = nullptr);
 /// The same, from text already read; `name` is the file in diagnostics.
 Expected<SavedOffers, Diagnostics> parse_saved_offers(const std::string& text,
-                                                      const std::string& name);
+                                                      const std::string& name,
+                                                      const ScreenWith* with = nullptr);
 
 }  // namespace berth

@@ -1,8 +1,13 @@
 // A live offer from a provider (docs/json.md, Offer): what an instance would have and cost.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,6 +85,97 @@ struct Offer {
   /// Parses launch_data_text into launch_data (when launch_data is null),
   /// then clears it; false when the text is not JSON.
   bool materialize_launch_data();
+};
+
+/// Offers seen as one sequence, held in one vector or in several runs side
+/// by side: a large saved listing is read in parts on several threads, one
+/// run per part, and planned from where each part was read instead of being
+/// moved into one vector first (src/placement/saved_offers.cpp). A view: the
+/// offers outlive it. Indexing walks the runs; loops over many offers go run
+/// by run (each).
+class OfferView {
+ public:
+  OfferView() = default;
+  OfferView(const std::vector<Offer>& offers) { add(offers); }  // NOLINT: a view of it
+  /// For an argument written in place (`solve_placement(w, {a, b})`): the
+  /// list lives until the call returns, and no longer.
+  OfferView(std::initializer_list<Offer> offers)  // NOLINT: as above
+  {
+    add(std::span<const Offer>(offers.begin(), offers.size()));
+  }
+  explicit OfferView(const std::vector<std::vector<Offer>>& runs) {
+    for (const auto& r : runs) add(r);
+  }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Offer& front() const { return runs_.front().front(); }
+  const Offer& back() const { return runs_.back().back(); }
+  const Offer& operator[](std::size_t i) const {
+    for (const auto& r : runs_) {
+      if (i < r.size()) return r[i];
+      i -= r.size();
+    }
+    return runs_.back().back();  // out of range, as a vector's [] would be: not reached
+  }
+
+  /// f(offer, index) for the offers [from, to), in order.
+  template <class F>
+  void each(std::size_t from, std::size_t to, F&& f) const {
+    std::size_t start = 0;
+    for (const auto& r : runs_) {
+      const std::size_t end = start + r.size();
+      for (std::size_t i = std::max(from, start); i < std::min(to, end); ++i) f(r[i - start], i);
+      start = end;
+      if (start >= to) break;
+    }
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Offer;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Offer*;
+    using reference = const Offer&;
+    iterator() = default;
+    iterator(const OfferView* view, std::size_t run, std::size_t at)
+        : view_(view), run_(run), at_(at) {
+      settle();
+    }
+    reference operator*() const { return view_->runs_[run_][at_]; }
+    pointer operator->() const { return &**this; }
+    iterator& operator++() {
+      ++at_;
+      settle();
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator was = *this;
+      ++*this;
+      return was;
+    }
+    bool operator==(const iterator& o) const { return run_ == o.run_ && at_ == o.at_; }
+
+   private:
+    // Past an empty or finished run, onto the next offer (or the end).
+    void settle() {
+      while (view_ && run_ < view_->runs_.size() && at_ == view_->runs_[run_].size()) ++run_, at_ = 0;
+    }
+    const OfferView* view_ = nullptr;
+    std::size_t run_ = 0, at_ = 0;
+  };
+  iterator begin() const { return iterator(this, 0, 0); }
+  iterator end() const { return iterator(this, runs_.size(), 0); }
+
+ private:
+  void add(std::span<const Offer> run) {
+    if (run.empty()) return;
+    runs_.push_back(run);
+    size_ += run.size();
+  }
+  std::vector<std::span<const Offer>> runs_;
+  std::size_t size_ = 0;
 };
 
 /// The documented `-o json` shape (docs/json.md). `launch_data` is included under

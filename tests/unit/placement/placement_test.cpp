@@ -278,11 +278,11 @@ TEST_CASE("the plan does not depend on the order of the offers", "[placement]") 
   }
 }
 
-TEST_CASE("a listing large enough to be filtered on two threads plans as one pass",
-          "[placement]") {
-  // 40,000 offers: past the size from which solve_placement filters the
-  // second half on a thread of its own; the counts, the nearest misses and
-  // the choice must not depend on which half an offer is in.
+TEST_CASE("a listing screened in parts plans as one pass", "[placement]") {
+  // 40,000 offers: past the size from which solve_placement screens parts
+  // on threads of their own, and a saved listing is screened in parts as it
+  // is read; the counts, the nearest misses and the choice must not depend
+  // on which part an offer is in, nor on how the offers are held.
   auto w = gpu_workload();
   w.resources.gpu.vram = {80 * kGB, std::nullopt};
   w.placement.max_price = 2.0;
@@ -326,10 +326,58 @@ TEST_CASE("a listing large enough to be filtered on two threads plans as one pas
   }
   REQUIRE(plan.placement.size() == 2);
   const auto reference = to_json(plan);
+
+  // Screens over parts cut anywhere (an empty one too), joined in order.
+  const PlacementOptions options;
+  for (std::vector<std::size_t> cuts :
+       {std::vector<std::size_t>{0, 1, 20000, 39999}, std::vector<std::size_t>{7, 7, 31000}}) {
+    cuts.push_back(offers.size());
+    Screen whole(w, options);
+    std::size_t from = 0;
+    for (std::size_t k = 0; k < cuts.size(); ++k) {
+      Screen part(w, options);
+      for (std::size_t i = from; i < cuts[k]; ++i) part.take(offers[i]);
+      from = cuts[k];
+      if (k == 0)
+        whole = std::move(part);
+      else
+        whole.join(std::move(part));
+    }
+    CHECK(whole.screened() == offers.size());
+    CHECK(to_json(solve_placement(w, std::move(whole), options)) == reference);
+  }
+  // The same offers held in runs (empty ones included).
+  std::vector<std::vector<Offer>> runs(5);
+  for (std::size_t i = 0; i < offers.size(); ++i) runs[i < 100 ? 0 : i < 30000 ? 2 : 3].push_back(offers[i]);
+  CHECK(to_json(solve_placement(w, OfferView(runs))) == reference);
+
   for (int k = 0; k < 3; ++k) {
     std::shuffle(offers.begin(), offers.end(), rng);
     CHECK(to_json(solve_placement(w, offers)) == reference);
   }
+}
+
+TEST_CASE("an offer view walks its runs as one sequence", "[placement]") {
+  std::vector<std::vector<Offer>> runs(4);
+  for (int i = 0; i < 7; ++i)
+    runs[i < 3 ? 1 : 3].push_back(offer("lambda", "o" + std::to_string(i), 1.0));
+  const OfferView view(runs);
+  REQUIRE(view.size() == 7);
+  CHECK(view.front().id == "o0");
+  CHECK(view.back().id == "o6");
+  std::vector<std::string> ids;
+  for (const auto& o : view) ids.push_back(o.id);
+  CHECK(ids == std::vector<std::string>{"o0", "o1", "o2", "o3", "o4", "o5", "o6"});
+  for (std::size_t i = 0; i < view.size(); ++i) CHECK(view[i].id == "o" + std::to_string(i));
+  std::vector<std::string> some;
+  view.each(2, 5, [&](const Offer& o, std::size_t at) {
+    CHECK(o.id == "o" + std::to_string(at));
+    some.push_back(o.id);
+  });
+  CHECK(some == std::vector<std::string>{"o2", "o3", "o4"});
+  const OfferView none;
+  CHECK(none.empty());
+  CHECK(none.begin() == none.end());
 }
 
 TEST_CASE("many providers: ties still break by provider name, spread still by provider",

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <random>
 
+#include "berth/placement/planning.h"
 #include "support/fake_provider.h"
 #include "support/temp_dir.h"
 
@@ -71,12 +73,12 @@ TEST_CASE("saved offers: the stream reads what offer_from_json reads, pretty or 
     auto saved = parse_saved_offers(doc.dump(indent), "offers.json");
     INFO(indent);
     REQUIRE(saved);
-    REQUIRE(saved->offers.size() == offers.size());
+    REQUIRE(saved->offers().size() == offers.size());
     for (std::size_t i = 0; i < offers.size(); ++i) {
       auto expected = offer_from_json(doc["offers"][i]);
       REQUIRE(expected);
-      CHECK(to_json(saved->offers[i]) == to_json(*expected));
-      CHECK(to_json(saved->offers[i]) == to_json(offers[i]));
+      CHECK(to_json(saved->offers()[i]) == to_json(*expected));
+      CHECK(to_json(saved->offers()[i]) == to_json(offers[i]));
     }
     REQUIRE(saved->errors.size() == 1);
     CHECK(saved->errors[0].provider == "vast");
@@ -110,9 +112,9 @@ TEST_CASE("saved offers: a key written otherwise than berth writes it reads the 
     const auto doc = json::parse(text);
     auto saved = parse_saved_offers(text, "offers.json");
     REQUIRE(saved);
-    REQUIRE(saved->offers.size() == doc["offers"].size());
-    for (std::size_t i = 0; i < saved->offers.size(); ++i)
-      CHECK(to_json(saved->offers[i]) == to_json(*offer_from_json(doc["offers"][i])));
+    REQUIRE(saved->offers().size() == doc["offers"].size());
+    for (std::size_t i = 0; i < saved->offers().size(); ++i)
+      CHECK(to_json(saved->offers()[i]) == to_json(*offer_from_json(doc["offers"][i])));
   }
   // A key twice, once escaped: a key twice all the same (the document's
   // reading: the last wins).
@@ -120,7 +122,7 @@ TEST_CASE("saved offers: a key written otherwise than berth writes it reads the 
   twice.replace(twice.find("\"id\": "), 6, "\"\\u0069d\": \"first\", \"id\": ");
   auto saved = parse_saved_offers(twice, "offers.json");
   REQUIRE(saved);
-  CHECK(saved->offers[0].id == sample_offers()[0].id);
+  CHECK(saved->offers()[0].id == sample_offers()[0].id);
 }
 
 TEST_CASE("saved offers: a number past a double is an error at its place, not a crash",
@@ -146,7 +148,7 @@ TEST_CASE("saved offers: launch_data stays compact text until the offer is shown
   const auto offers = sample_offers();
   auto saved = parse_saved_offers(listing(offers).dump(2), "offers.json");
   REQUIRE(saved);
-  Offer o = saved->offers[0];
+  Offer o = saved->offers()[0];
   CHECK(o.launch_data.is_null());
   // Compact: what dump() writes, the whitespace inside strings kept.
   CHECK(o.launch_data_text == offers[0].launch_data.dump());
@@ -168,11 +170,11 @@ TEST_CASE("saved offers: what the stream does not take plainly is read as a docu
   auto saved = parse_saved_offers(text, "odd.json");
   REQUIRE(saved);
   const auto doc = json::parse(text);
-  REQUIRE(saved->offers.size() == 2);
+  REQUIRE(saved->offers().size() == 2);
   for (std::size_t i = 0; i < 2; ++i)
-    CHECK(to_json(saved->offers[i]) == to_json(*offer_from_json(doc["offers"][i])));
-  CHECK(saved->offers[0].gpu.count == 2);
-  CHECK(saved->offers[1].id == "c");
+    CHECK(to_json(saved->offers()[i]) == to_json(*offer_from_json(doc["offers"][i])));
+  CHECK(saved->offers()[0].gpu.count == 2);
+  CHECK(saved->offers()[1].id == "c");
 }
 
 TEST_CASE("saved offers: a bad offer in a file too large to read twice is named at its place",
@@ -255,9 +257,9 @@ TEST_CASE("saved offers: a large listing is read whole", "[saved_offers]") {
   std::ofstream(path) << json{{"offers", list}, {"errors", json::array()}}.dump(2);
   auto saved = read_saved_offers(path);
   REQUIRE(saved);
-  REQUIRE(saved->offers.size() == 5000);
-  CHECK(saved->offers[4999].id == list[4999]["id"]);
-  CHECK(to_json(saved->offers[1234]) == to_json(*offer_from_json(list[1234])));
+  REQUIRE(saved->offers().size() == 5000);
+  CHECK(saved->offers()[4999].id == list[4999]["id"]);
+  CHECK(to_json(saved->offers()[1234]) == to_json(*offer_from_json(list[1234])));
 }
 
 TEST_CASE("saved offers: a listing read by two readers is the listing read by one",
@@ -277,11 +279,11 @@ TEST_CASE("saved offers: a listing read by two readers is the listing read by on
   REQUIRE(std::filesystem::file_size(path) > (16u << 20));
   auto saved = read_saved_offers(path);
   REQUIRE(saved);
-  REQUIRE(saved->offers.size() == static_cast<std::size_t>(n));
+  REQUIRE(saved->offers().size() == static_cast<std::size_t>(n));
   for (int i = 0; i < n; i += 997)
-    CHECK(to_json(saved->offers[static_cast<std::size_t>(i)]) ==
+    CHECK(to_json(saved->offers()[static_cast<std::size_t>(i)]) ==
           to_json(*offer_from_json(list[static_cast<std::size_t>(i)])));
-  CHECK(saved->offers.back().id == list.back()["id"]);
+  CHECK(saved->offers().back().id == list.back()["id"]);
 }
 
 TEST_CASE("saved offers: a second reader that starts inside an offer is not believed",
@@ -315,7 +317,99 @@ TEST_CASE("saved offers: a second reader that starts inside an offer is not beli
   std::ofstream(path) << text;
   auto saved = read_saved_offers(path);
   REQUIRE(saved);
-  REQUIRE(saved->offers.size() == static_cast<std::size_t>(n));
-  CHECK(saved->offers[static_cast<std::size_t>(n / 2)].id == "o" + std::to_string(n / 2));
-  CHECK(saved->offers.back().id == "o" + std::to_string(n - 1));
+  REQUIRE(saved->offers().size() == static_cast<std::size_t>(n));
+  CHECK(saved->offers()[static_cast<std::size_t>(n / 2)].id == "o" + std::to_string(n / 2));
+  CHECK(saved->offers().back().id == "o" + std::to_string(n - 1));
+}
+
+TEST_CASE("saved offers: a listing screened as it is read plans as the listing read whole",
+          "[saved_offers]") {
+  // plan --offers screens each offer on the thread that read it and keeps
+  // only what the screen holds on to; the plan must be the one made from
+  // every offer, for a listing read in parts (over 16 MiB), one read alone,
+  // and one read as a document.
+  LaunchTemplate w;
+  w.name = "screened";
+  w.resources.gpu.count = {1, 2};
+  w.resources.gpu.vram = {40'000'000'000ull, std::nullopt};
+  w.placement.max_price = 3.0;
+  w.placement.regions = {"us", "eu-*", "nowhere"};
+  w.replicas = 2;
+  w.spread = Spread::kProvider;
+  const char* providers[] = {"lambda", "runpod", "vast"};
+  const char* regions[] = {"US-KS-2", "se-sweden", "us-east-1", "ap-tokyo"};
+  const std::vector<Location> locations = {{"us", "na", "us-ks"}, {"se", "eu", ""},
+                                           {"us", "na", "us-va"}, {"jp", "as", ""}};
+  std::mt19937 rng(5);
+  auto listing_of = [&](int n) {
+    json list = json::array();
+    for (int i = 0; i < n; ++i) {
+      Offer o = make_offer(providers[rng() % 3], "o" + std::to_string(i),
+                           rng() % 2 ? "H100" : "RTX4090", 1 + static_cast<int>(rng() % 3),
+                           rng() % 2 ? 80 : 24, 0.2 + static_cast<double>(rng() % 500) / 100.0);
+      const auto r = rng() % 4;
+      o.region = regions[r];
+      o.location = locations[r];
+      o.launch_data = {{"n", i}};
+      list.push_back(to_json(o));
+    }
+    return json{{"offers", list}, {"errors", json::array()}};
+  };
+  TempDir dir;
+  struct Case {
+    const char* name;
+    int offers;
+    int indent;
+  };
+  for (const Case& c : {Case{"parts", 26000, 2}, Case{"alone", 500, 2}, Case{"document", 300, -1}}) {
+    INFO(c.name);
+    json doc = listing_of(c.offers);
+    std::string text = doc.dump(c.indent);
+    // A count written 1.0 is not taken plainly by the stream: the file is
+    // read as a document (and screened after).
+    const bool document = std::string(c.name) == "document";
+    if (document) text.replace(text.find("\"count\":1"), 9, "\"count\":1.0");
+    const auto path = dir.write(std::string(c.name) + ".json", text);
+    if (c.offers > 20000) REQUIRE(std::filesystem::file_size(path) > (16u << 20));
+
+    auto whole = read_saved_offers(path);
+    REQUIRE(whole);
+    REQUIRE(whole->offers().size() == static_cast<std::size_t>(c.offers));
+    const Planning reference = plan_from_offers(w, whole->offers());
+    REQUIRE(reference.plan.placement.size() == 2);
+
+    const PlacementOptions options;
+    const ScreenWith with{w, options};
+    auto screened = read_saved_offers(path, &with);
+    REQUIRE(screened);
+    REQUIRE(screened->screen);
+    // Read as a stream, only what the screen holds on to is kept.
+    if (document)
+      CHECK(screened->offers().size() == static_cast<std::size_t>(c.offers));
+    else
+      CHECK(screened->offers().size() < static_cast<std::size_t>(c.offers) / 2);
+    const Planning planned = plan_from_screen(w, std::move(*screened->screen), options);
+    CHECK(to_json(planned.plan) == to_json(reference.plan));
+  }
+}
+
+TEST_CASE("saved offers: a screened listing that places nothing names the unknown region word",
+          "[saved_offers]") {
+  LaunchTemplate w;
+  w.name = "nowhere";
+  w.resources.gpu.count = {1, 1};
+  w.placement.regions = {"atlantis"};
+  TempDir dir;
+  const auto path = dir.write("few.json", listing(sample_offers()).dump(2));
+  const PlacementOptions options;
+  const ScreenWith with{w, options};
+  auto screened = read_saved_offers(path, &with);
+  REQUIRE(screened);
+  const Planning planned = plan_from_screen(w, std::move(*screened->screen), options);
+  REQUIRE(planned.failure);
+  auto whole = read_saved_offers(path);
+  const Planning reference = plan_from_offers(w, whole->offers());
+  REQUIRE(reference.failure);
+  CHECK(planned.failure->hint == reference.failure->hint);
+  CHECK(planned.failure->hint.find("'atlantis'") != std::string::npos);
 }
