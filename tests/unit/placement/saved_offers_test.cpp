@@ -262,10 +262,11 @@ TEST_CASE("saved offers: a large listing is read whole", "[saved_offers]") {
   CHECK(to_json(saved->offers()[1234]) == to_json(*offer_from_json(list[1234])));
 }
 
-TEST_CASE("saved offers: a listing read by two readers is the listing read by one",
+TEST_CASE("saved offers: a listing read in parts is the listing read by one reader",
           "[saved_offers]") {
-  // Over 16 MiB, a second reader starts at an offer in the middle; the
-  // result is the same offers in the same order.
+  // Over 16 MiB, the offers are read in parts of ~2 MiB, each starting at
+  // an offer, on as many threads as there are cores; the result is the
+  // same offers in the same order.
   TempDir dir;
   const auto path = dir.path() / "two.json";
   json list = json::array();
@@ -286,11 +287,11 @@ TEST_CASE("saved offers: a listing read by two readers is the listing read by on
   CHECK(saved->offers().back().id == list.back()["id"]);
 }
 
-TEST_CASE("saved offers: a second reader that starts inside an offer is not believed",
+TEST_CASE("saved offers: a part that starts inside an offer is not believed",
           "[saved_offers]") {
   // Each offer ends with launch_data holding ",\n{" at the offers' own
-  // indentation, so the place a second reader would start can be inside an
-  // offer. Padding offers move the middle until it is.
+  // indentation, after a long region, so most places a part would start
+  // are inside an offer (the middle is made one of them).
   const std::string pad(600, 'p');
   auto offer_text = [&](int i) {
     return "{\"provider\": \"p\", \"id\": \"o" + std::to_string(i) + "\", \"region\": \"" + pad +
