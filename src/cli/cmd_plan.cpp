@@ -32,7 +32,6 @@ struct ProviderFailure {
   std::string message;
 };
 
-
 // Both sources of offers report their own failures and return the exit code.
 
 // The offers kept of a saved listing once the plan is made: the process

@@ -142,7 +142,6 @@ static Expected<SavedOffers, Diagnostics> parse_full(const std::string& text,
   return saved;
 }
 
-
 namespace {
 
 // Files up to this size that the streaming reader does not take are read
@@ -288,7 +287,11 @@ class ListingReader {
   /// A reader of the offers array's elements from `from` on, the start of
   /// one of them (read_part).
   ListingReader(std::string_view text, bool release, const ScreenWith* with, std::size_t from)
-      : text_(text), s_(text.substr(from)), release_(release), with_(with), checked_(from),
+      : text_(text),
+        s_(text.substr(from)),
+        release_(release),
+        with_(with),
+        checked_(from),
         released_(page_floor(from)) {}
 
   // The listing into `out`; false, with error(), for anything it does not
@@ -344,7 +347,6 @@ class ListingReader {
   }
 
   std::size_t here() { return s_.offset(text_.data()); }
-  std::size_t here_const() const { return s_.offset(text_.data()); }
   bool outside() {
     error_.offset = here();
     error_.offer = -1;
@@ -358,11 +360,11 @@ class ListingReader {
     return false;
   }
 
-  // Text up to `upto` is mapped before it is taken, a few MiB ahead; pages
-  // already read are given back behind the reader. How far it went is how
-  // far find_bad_text looks.
-  // A part's reader maps no further than its part (limit_): past it, the
-  // pages of the offer it is in come as they are touched.
+  // Text up to `upto` is mapped before it is taken, a few MiB ahead (a
+  // part's reader no further than its part, limit_: past it, the pages of
+  // the offer it is in come as they are touched); pages already read are
+  // given back behind the reader. How far it went is how far find_bad_text
+  // looks.
   void check_text(std::size_t upto) {
     if (upto <= checked_ || checked_ >= limit_) return;
     std::size_t end = std::min(limit_, std::max(upto, checked_ + (4u << 20)));
@@ -452,7 +454,8 @@ class ListingReader {
     r.start_screen();
     part.end = PartEnd::kFailed;
     for (;;) {
-      if (stop.load(std::memory_order_relaxed) || !r.read_one(part.runs, part.to - part.from)) break;
+      if (stop.load(std::memory_order_relaxed) || !r.read_one(part.runs, part.to - part.from))
+        break;
       if (!r.s_.more(']')) {
         if (!r.s_.failed()) part.end = PartEnd::kArrayEnd;
         break;
@@ -493,7 +496,8 @@ class ListingReader {
     const std::size_t count = std::clamp<std::size_t>(bytes / kPartBytes, 2, kMaxParts);
     parts.push_back({first, text_.size()});
     for (std::size_t k = 1; k < count; ++k) {
-      const std::size_t at = text_.find(needle, std::max(first + bytes / count * k, parts.back().from + 1));
+      const std::size_t at =
+          text_.find(needle, std::max(first + bytes / count * k, parts.back().from + 1));
       if (at == std::string_view::npos) break;
       parts.back().to = at + needle.size() - 1;
       parts.push_back({parts.back().to, text_.size()});
@@ -551,8 +555,8 @@ class ListingReader {
 
   // The offers array into runs: a large listing in parts on as many
   // threads as there are cores (up to kMaxReaders), each part taking any
-  // free thread, one run per part, so that a busy core slows one part and
-  // not half the listing, and nothing is moved to join them. The parts are
+  // free thread, so that a busy core slows one part and not half the
+  // listing; each part's runs are taken as they are, nothing is moved. The parts are
   // then taken in order while each begins where the one before it stopped;
   // from the first that does not (or was not read whole), this reader goes
   // on alone and says any error as it would have without parts.
@@ -574,9 +578,8 @@ class ListingReader {
           if (parts[k].end == PartEnd::kFailed) stop = true;
         }
       };
-      const unsigned threads =
-          std::min<unsigned>({std::thread::hardware_concurrency(), kMaxReaders,
-                              static_cast<unsigned>(parts.size())});
+      const unsigned threads = std::min<unsigned>(
+          {std::thread::hardware_concurrency(), kMaxReaders, static_cast<unsigned>(parts.size())});
       std::vector<std::thread> others;
       for (unsigned t = 1; t < threads; ++t) others.emplace_back(work);
       work();
@@ -1073,8 +1076,8 @@ Expected<SavedOffers, Diagnostics> read_saved_offers(const std::filesystem::path
   const auto size = static_cast<std::size_t>(st.st_size);
   ::madvise(map, size, MADV_SEQUENTIAL);
   CutShortGuard guard(file);
-  auto result = read_listing(std::string_view(static_cast<const char*>(map), size),
-                             file.string(), true, with);
+  auto result = read_listing(std::string_view(static_cast<const char*>(map), size), file.string(),
+                             true, with);
   ::munmap(map, size);
   return result;
 }

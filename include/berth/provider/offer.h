@@ -160,7 +160,8 @@ class OfferView {
    private:
     // Past an empty or finished run, onto the next offer (or the end).
     void settle() {
-      while (view_ && run_ < view_->runs_.size() && at_ == view_->runs_[run_].size()) ++run_, at_ = 0;
+      while (view_ && run_ < view_->runs_.size() && at_ == view_->runs_[run_].size())
+        ++run_, at_ = 0;
     }
     const OfferView* view_ = nullptr;
     std::size_t run_ = 0, at_ = 0;

@@ -348,7 +348,8 @@ TEST_CASE("a listing screened in parts plans as one pass", "[placement]") {
   }
   // The same offers held in runs (empty ones included).
   std::vector<std::vector<Offer>> runs(5);
-  for (std::size_t i = 0; i < offers.size(); ++i) runs[i < 100 ? 0 : i < 30000 ? 2 : 3].push_back(offers[i]);
+  for (std::size_t i = 0; i < offers.size(); ++i)
+    runs[i < 100 ? 0 : i < 30000 ? 2 : 3].push_back(offers[i]);
   CHECK(to_json(solve_placement(w, OfferView(runs))) == reference);
 
   for (int k = 0; k < 3; ++k) {

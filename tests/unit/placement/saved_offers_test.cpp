@@ -287,8 +287,7 @@ TEST_CASE("saved offers: a listing read in parts is the listing read by one read
   CHECK(saved->offers().back().id == list.back()["id"]);
 }
 
-TEST_CASE("saved offers: a part that starts inside an offer is not believed",
-          "[saved_offers]") {
+TEST_CASE("saved offers: a part that starts inside an offer is not believed", "[saved_offers]") {
   // Each offer ends with launch_data holding ",\n{" at the offers' own
   // indentation, after a long region, so most places a part would start
   // are inside an offer (the middle is made one of them).
@@ -339,8 +338,8 @@ TEST_CASE("saved offers: a listing screened as it is read plans as the listing r
   w.spread = Spread::kProvider;
   const char* providers[] = {"lambda", "runpod", "vast"};
   const char* regions[] = {"US-KS-2", "se-sweden", "us-east-1", "ap-tokyo"};
-  const std::vector<Location> locations = {{"us", "na", "us-ks"}, {"se", "eu", ""},
-                                           {"us", "na", "us-va"}, {"jp", "as", ""}};
+  const std::vector<Location> locations = {
+      {"us", "na", "us-ks"}, {"se", "eu", ""}, {"us", "na", "us-va"}, {"jp", "as", ""}};
   std::mt19937 rng(5);
   auto listing_of = [&](int n) {
     json list = json::array();
@@ -362,7 +361,8 @@ TEST_CASE("saved offers: a listing screened as it is read plans as the listing r
     int offers;
     int indent;
   };
-  for (const Case& c : {Case{"parts", 26000, 2}, Case{"alone", 500, 2}, Case{"document", 300, -1}}) {
+  for (const Case& c :
+       {Case{"parts", 26000, 2}, Case{"alone", 500, 2}, Case{"document", 300, -1}}) {
     INFO(c.name);
     json doc = listing_of(c.offers);
     std::string text = doc.dump(c.indent);
