@@ -58,7 +58,8 @@ struct Candidate {
   int away;  // provider volumes not where the offer is (volumes_away)
   double price;
   double headroom;
-  int provider_rank;
+  int provider_rank;    // the screen's id for the provider, then its rank by name
+  int cap;              // instances available (Offer::available), kUnlimited when unknown
   std::uint32_t index;  // the offer's place in the listing
   const Offer* offer;
 };
@@ -66,7 +67,6 @@ struct Candidate {
 /// Offers considered by the solver: filtered, with what the ranking needs.
 class Ranking {
  public:
-
   /// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
   /// provider name, then offer id (then input position, for exact duplicates).
   bool before(const Candidate& a, const Candidate& b) const {
@@ -150,14 +150,11 @@ class ProviderIds {
   std::size_t last_ = 0;
 };
 
-/// Spread groups: one id per provider or per provider+region.
-class SpreadGroups {
+/// Spread groups of spread: region: one id per provider and region.
+class RegionGroups {
  public:
-  explicit SpreadGroups(Spread spread) : spread_(spread) {}
   int of(const Offer& o) {
-    if (spread_ == Spread::kNone) return 0;
     const auto p = static_cast<std::size_t>(providers_.of(o.provider));
-    if (spread_ == Spread::kProvider) return static_cast<int>(p);
     if (regions_.size() <= p) regions_.resize(p + 1);
     auto& regions = regions_[p];
     auto it = regions.find(o.region);
@@ -166,7 +163,6 @@ class SpreadGroups {
   }
 
  private:
-  Spread spread_;
   ProviderIds providers_;
   std::vector<std::unordered_map<std::string, int>> regions_;  // by provider id
   int next_ = 0;
@@ -305,6 +301,7 @@ struct Screen::State {
   ConstraintChecker checker;
   RejectionTally tally;
   std::vector<Candidate> candidates;
+  ProviderIds providers;  // the candidates' providers (Candidate::provider_rank)
   std::uint32_t screened = 0;
   std::vector<std::string> joined_regions;  // of screens joined into this one
 };
@@ -325,8 +322,10 @@ bool Screen::take(const Offer& o) {
     mask = bit(Constraint::kVolumes);
   if (mask == 0 && is_excluded(o, s.options.excluded)) mask = bit(Constraint::kCooldown);
   if (mask != 0) return tally(s.tally, Pick{i, &o}, mask);
+  // What the solver needs of the offer, taken while it is at hand.
   int away = homes.empty() ? 0 : volumes_away(w, homes, o);
-  s.candidates.push_back({away, o.price_per_hour, s.checker.headroom(o), 0, i, &o});
+  s.candidates.push_back({away, o.price_per_hour, s.checker.headroom(o), s.providers.of(o.provider),
+                          o.available ? *o.available : kUnlimited, i, &o});
   return true;
 }
 
@@ -334,7 +333,15 @@ void Screen::join(Screen&& next) {
   State& s = *s_;
   State& n = *next.s_;
   const std::uint32_t base = s.screened;
-  for (auto& c : n.candidates) c.index += base;
+  std::vector<int> provider;  // next's provider ids -> this screen's
+  for (const auto& [name, id] : n.providers.sorted()) {
+    if (provider.size() <= static_cast<std::size_t>(id)) provider.resize(static_cast<std::size_t>(id) + 1);
+    provider[static_cast<std::size_t>(id)] = s.providers.of(name);
+  }
+  for (auto& c : n.candidates) {
+    c.index += base;
+    c.provider_rank = provider[static_cast<std::size_t>(c.provider_rank)];
+  }
   for (auto* picks : {&n.tally.example, &n.tally.nearest})
     for (auto& p : *picks)
       if (p) p->index += base;
@@ -356,9 +363,9 @@ std::vector<std::string> Screen::regions() const {
 Plan solve_placement(const LaunchTemplate& workload, const OfferView& offers,
                      const PlacementOptions& options) {
   const std::size_t n = offers.size();
-  const std::size_t threads = std::clamp<std::size_t>(
-      std::thread::hardware_concurrency(), 1,
-      std::min<std::size_t>(kFilterThreads, n / kFilterThreadOffers + 1));
+  const std::size_t threads =
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
+                              std::min<std::size_t>(kFilterThreads, n / kFilterThreadOffers + 1));
   // A large listing (a saved one of 100,000 offers and more) is screened in
   // equal parts, each but the first on a thread of its own.
   auto part = [&](std::size_t k) { return n * k / threads; };
@@ -396,41 +403,51 @@ Plan solve_placement(const LaunchTemplate& workload, Screen&& screened,
   plan.offers_matching = candidates.size();
   plan.rejections = rejections_from(screen.tally, workload, checker);
 
-  // Provider ranks (by name) replace string comparisons in the hot comparator.
+  // Provider ranks (by name) replace string comparisons in the hot
+  // comparator; with spread: provider, they are the spread groups. The
+  // providers of offers other replicas hold are numbered too.
+  ProviderIds& ids = screen.providers;
+  for (const auto& o : options.occupied) ids.of(o.provider);
+  std::vector<int> rank;
   {
-    ProviderIds ids;
-    for (auto& c : candidates) c.provider_rank = ids.of(c.offer->provider);
     const auto names = ids.sorted();
-    std::vector<int> rank(names.size());
+    rank.resize(names.size());
     for (std::size_t r = 0; r < names.size(); ++r)
       rank[static_cast<std::size_t>(names[r].second)] = static_cast<int>(r);
     for (auto& c : candidates) c.provider_rank = rank[static_cast<std::size_t>(c.provider_rank)];
   }
+  RegionGroups regions;
+  auto group_of_offer = [&](const Offer& o, int provider_rank) {
+    return spread == Spread::kNone       ? 0
+           : spread == Spread::kProvider ? provider_rank
+                                         : regions.of(o);
+  };
 
   // What other replicas already hold: capacity used per offer, groups taken.
   std::unordered_map<std::string, int> held;
-  SpreadGroups groups(spread);
   std::unordered_set<int> blocked_groups;
   for (const auto& o : options.occupied) {
     ++held[offer_key(o.provider, o.id)];
-    if (spread != Spread::kNone) blocked_groups.insert(groups.of(o));
+    if (spread != Spread::kNone)
+      blocked_groups.insert(group_of_offer(o, rank[static_cast<std::size_t>(ids.of(o.provider))]));
   }
 
   // Per candidate: spread group and instances left. Candidates that cannot
-  // take a replica at all never enter the queue.
+  // take a replica at all never enter the queue. The offers themselves are
+  // not looked at again here unless other replicas hold some, or spread is
+  // by region.
   std::vector<int> group_of(plan.offers_considered, 0);
   std::vector<int> left(plan.offers_considered, 0);
   std::vector<Candidate> usable;
   usable.reserve(candidates.size());
   for (const auto& c : candidates) {
-    const Offer& o = *c.offer;
-    int cap = o.available ? *o.available : kUnlimited;
+    int cap = c.cap;
     if (!held.empty())
-      if (auto it = held.find(offer_key(o.provider, o.id)); it != held.end())
+      if (auto it = held.find(offer_key(c.offer->provider, c.offer->id)); it != held.end())
         cap = cap == kUnlimited ? cap : cap - it->second;
     if (cap <= 0) continue;
-    int g = groups.of(o);
-    if (blocked_groups.count(g)) continue;
+    const int g = group_of_offer(*c.offer, c.provider_rank);
+    if (!blocked_groups.empty() && blocked_groups.count(g)) continue;
     group_of[c.index] = g;
     left[c.index] = cap;
     usable.push_back(c);
