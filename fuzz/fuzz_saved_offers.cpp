@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const berth::ScreenWith with{w, options};
   auto screened = berth::parse_saved_offers(text, "offers.json", &with);
   if (!screened || !screened->screen) __builtin_trap();
-  if (berth::to_json(berth::solve_placement(w, std::move(*screened->screen), options)) !=
+  if (berth::to_json(berth::solve_placement(w, *screened->screen, options)) !=
       berth::to_json(berth::solve_placement(w, offers, options)))
     __builtin_trap();
   return 0;

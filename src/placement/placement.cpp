@@ -303,7 +303,9 @@ struct Screen::State {
   std::vector<Candidate> candidates;
   ProviderIds providers;  // the candidates' providers (Candidate::provider_rank)
   std::uint32_t screened = 0;
-  std::vector<std::string> joined_regions;  // of screens joined into this one
+  // The checkers of screens joined into this one: what they saw of regions
+  // is asked of them only if regions() is.
+  std::vector<ConstraintChecker> joined;
 };
 
 Screen::Screen(const LaunchTemplate& workload, const PlacementOptions& options)
@@ -348,15 +350,18 @@ void Screen::join(Screen&& next) {
   s.candidates.insert(s.candidates.end(), n.candidates.begin(), n.candidates.end());
   merge(s.tally, n.tally);
   s.screened += n.screened;
-  auto regions = next.regions();
-  s.joined_regions.insert(s.joined_regions.end(), regions.begin(), regions.end());
+  s.joined.push_back(std::move(n.checker));
+  for (auto& c : n.joined) s.joined.push_back(std::move(c));
 }
 
 std::size_t Screen::screened() const { return s_->screened; }
 
 std::vector<std::string> Screen::regions() const {
   std::vector<std::string> out = s_->checker.regions_seen();
-  out.insert(out.end(), s_->joined_regions.begin(), s_->joined_regions.end());
+  for (const auto& c : s_->joined) {
+    auto more = c.regions_seen();
+    out.insert(out.end(), more.begin(), more.end());
+  }
   return out;
 }
 
@@ -379,10 +384,10 @@ Plan solve_placement(const LaunchTemplate& workload, const OfferView& offers,
   screen(0);
   for (auto& t : others) t.join();
   for (std::size_t k = 1; k < threads; ++k) screens[0].join(std::move(screens[k]));
-  return solve_placement(workload, std::move(screens[0]), options);
+  return solve_placement(workload, screens[0], options);
 }
 
-Plan solve_placement(const LaunchTemplate& workload, Screen&& screened,
+Plan solve_placement(const LaunchTemplate& workload, Screen& screened,
                      const PlacementOptions& options) {
   Plan plan;
   plan.deployment = workload.name;

@@ -119,10 +119,9 @@ Planning plan_from_offers(const LaunchTemplate& workload, const OfferView& offer
 Planning plan_from_screen(const LaunchTemplate& workload, Screen&& screened,
                           const PlacementOptions& options) {
   Planning out;
-  const std::vector<std::string> regions = screened.regions();
-  out.plan = solve_placement(workload, std::move(screened), options);
+  out.plan = solve_placement(workload, screened, options);
   out.failure = no_placement(out.plan);
-  if (out.failure) note_unknown_regions(*out.failure, workload, regions);
+  if (out.failure) note_unknown_regions(*out.failure, workload, screened.regions());
   return out;
 }
 

@@ -128,13 +128,14 @@ class Screen {
   /// Offers taken, joined screens' included.
   std::size_t screened() const;
   /// The offers' own region names, where placement.regions is set (for a
-  /// word in it that matches no offer: planning.h).
+  /// word in it that matches no offer: planning.h). Still answered once
+  /// the screen is solved.
   std::vector<std::string> regions() const;
 
  private:
   struct State;
   std::unique_ptr<State> s_;
-  friend Plan solve_placement(const LaunchTemplate&, Screen&&, const PlacementOptions&);
+  friend Plan solve_placement(const LaunchTemplate&, Screen&, const PlacementOptions&);
 };
 
 /// Solves the assignment exactly. A plan with an empty `placement` means no
@@ -142,8 +143,9 @@ class Screen {
 Plan solve_placement(const LaunchTemplate& workload, const OfferView& offers,
                      const PlacementOptions& options = {});
 /// The same over offers already screened (with the same `options`); the
-/// offers it held on to are still where they were.
-Plan solve_placement(const LaunchTemplate& workload, Screen&& screened,
+/// offers it held on to are still where they were. Takes what the screen
+/// kept for the choice: a screen is solved once.
+Plan solve_placement(const LaunchTemplate& workload, Screen& screened,
                      const PlacementOptions& options = {});
 
 nlohmann::json to_json(const Plan& plan);

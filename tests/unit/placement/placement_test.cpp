@@ -344,7 +344,7 @@ TEST_CASE("a listing screened in parts plans as one pass", "[placement]") {
         whole.join(std::move(part));
     }
     CHECK(whole.screened() == offers.size());
-    CHECK(to_json(solve_placement(w, std::move(whole), options)) == reference);
+    CHECK(to_json(solve_placement(w, whole, options)) == reference);
   }
   // The same offers held in runs (empty ones included).
   std::vector<std::vector<Offer>> runs(5);
