@@ -64,44 +64,34 @@ struct Candidate {
   const Offer* offer;
 };
 
-/// Offers considered by the solver: filtered, with what the ranking needs.
-class Ranking {
- public:
-  /// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
-  /// provider name, then offer id (then input position, for exact duplicates).
-  bool before(const Candidate& a, const Candidate& b) const {
-    if (a.away != b.away) return a.away < b.away;
-    if (a.price != b.price) return a.price < b.price;
-    if (a.headroom != b.headroom) return a.headroom > b.headroom;
-    if (a.provider_rank != b.provider_rank) return a.provider_rank < b.provider_rank;
-    if (int c = a.offer->id.compare(b.offer->id); c != 0) return c < 0;
-    return a.index < b.index;
-  }
-};
+/// True when `a` ranks before `b`: fewer volumes away, cheaper, then more headroom, then
+/// provider name, then offer id (then input position, for exact duplicates).
+bool ranks_before(const Candidate& a, const Candidate& b) {
+  if (a.away != b.away) return a.away < b.away;
+  if (a.price != b.price) return a.price < b.price;
+  if (a.headroom != b.headroom) return a.headroom > b.headroom;
+  if (a.provider_rank != b.provider_rank) return a.provider_rank < b.provider_rank;
+  if (int c = a.offer->id.compare(b.offer->id); c != 0) return c < 0;
+  return a.index < b.index;
+}
 
 /// Pops candidates best-first without sorting them all.
 class CandidateQueue {
  public:
-  CandidateQueue(std::vector<Candidate> items, const Ranking& ranking)
-      : heap_(std::move(items)), ranking_(ranking) {
-    std::make_heap(heap_.begin(), heap_.end(), worse());
+  explicit CandidateQueue(std::vector<Candidate> items) : heap_(std::move(items)) {
+    std::make_heap(heap_.begin(), heap_.end(), worse);
   }
   bool empty() const { return heap_.empty(); }
   Candidate pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), worse());
+    std::pop_heap(heap_.begin(), heap_.end(), worse);
     Candidate c = heap_.back();
     heap_.pop_back();
     return c;
   }
 
  private:
-  struct Worse {
-    const Ranking* ranking;
-    bool operator()(const Candidate& a, const Candidate& b) const { return ranking->before(b, a); }
-  };
-  Worse worse() const { return Worse{&ranking_}; }
+  static bool worse(const Candidate& a, const Candidate& b) { return ranks_before(b, a); }
   std::vector<Candidate> heap_;
-  const Ranking& ranking_;
 };
 
 std::string offer_key(const std::string& provider, const std::string& id) {
@@ -460,8 +450,7 @@ Plan solve_placement(const LaunchTemplate& workload, Screen& screened,
   candidates.clear();
   candidates.shrink_to_fit();
 
-  Ranking ranking;
-  CandidateQueue queue(std::move(usable), ranking);
+  CandidateQueue queue(std::move(usable));
   std::vector<Candidate> popped;  // in rank order
 
   // Greedy: best first, keep what stays feasible.

@@ -435,13 +435,13 @@ class ListingReader {
   // One part of a large listing's offers array: the elements from `from`
   // (an element's start) up to `to`, where the next part starts, read by a
   // reader of its own on whichever thread takes it (read_offers).
-  enum class PartEnd { kUnread, kAtNext, kPast, kArrayEnd, kFailed };
+  enum class PartEnd { kAtNext, kPast, kArrayEnd, kFailed };
   struct Part {
     std::size_t from = 0, to = 0;
     std::vector<std::vector<Offer>> runs;  // what was kept of them
     std::size_t read = 0;                  // offers read
     std::optional<Screen> screen;
-    PartEnd end = PartEnd::kUnread;
+    PartEnd end = PartEnd::kFailed;  // until read whole
     std::size_t stop = 0;  // where its reader stopped: an element's start, or after ']'
     std::size_t checked = 0;
   };
@@ -452,7 +452,6 @@ class ListingReader {
     ListingReader r(text_, release_, with_, part.from);
     r.limit_ = part.to;
     r.start_screen();
-    part.end = PartEnd::kFailed;
     for (;;) {
       if (stop.load(std::memory_order_relaxed) || !r.read_one(part.runs, part.to - part.from))
         break;
@@ -556,10 +555,10 @@ class ListingReader {
   // The offers array into runs: a large listing in parts on as many
   // threads as there are cores (up to kMaxReaders), each part taking any
   // free thread, so that a busy core slows one part and not half the
-  // listing; each part's runs are taken as they are, nothing is moved. The parts are
-  // then taken in order while each begins where the one before it stopped;
-  // from the first that does not (or was not read whole), this reader goes
-  // on alone and says any error as it would have without parts.
+  // listing; each part's runs are taken as they are, nothing is moved. The
+  // parts are then taken in order while each begins where the one before
+  // it stopped; from the first that does not (or was not read whole), this
+  // reader goes on alone and says any error as it would have without parts.
   bool read_offers(std::vector<std::vector<Offer>>& runs) {
     s_.consume('[');
     const std::size_t after_bracket = here();
